@@ -1,0 +1,93 @@
+"""Problems and exceptions.
+
+Every check collects :class:`Problem` records (as pandera's lazy validation does) and the caller
+raises :class:`ProblemsFound` once with all of them, so an analyst sees every bad cell in one run.
+The engine knows units and nodes but not cells: it fills ``sheet``, ``unit``, ``node`` and
+``field``; the workbook layer, which knows where each value came from, adds the ``cell``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the inputs, located as precisely as it can be.
+
+    ``sheet``: the input sheet it concerns (``Data``, ``Framework``, ``Settings``...).
+    ``cell``: an A1 address (blank when the problem is not one cell's, e.g. a whole column missing).
+    ``unit`` / ``node``: the unit id and node id concerned, if any.
+    ``field``: the column key (``weight``, ``direction``...) or Settings key, used to find the cell.
+    ``problem``: the sentence shown to people; it names the unit, node and what was expected.
+
+    >>> str(Problem("Data", "D5", "beijing", "I03", "value 'abc' is not a number"))
+    "Sheet 'Data', cell D5: value 'abc' is not a number"
+    """
+
+    sheet: str
+    cell: str = ""
+    unit: str = ""
+    node: str = ""
+    problem: str = ""
+    field: str = ""
+
+    def __str__(self) -> str:
+        where = f"Sheet '{self.sheet}'" if self.sheet else "Workbook"
+        if self.cell:
+            where += f", cell {self.cell}"
+        return f"{where}: {self.problem}"
+
+    def at(self, cell: str) -> Problem:
+        """Return a copy located at ``cell``."""
+        return replace(self, cell=cell)
+
+
+class XlAiIndexError(Exception):
+    """Base class of every error xl-aiindex raises on purpose."""
+
+
+class ProblemsFound(XlAiIndexError):
+    """The inputs have problems; ``problems`` lists every one of them."""
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]):
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        head = f"{count} problem{'s' if count != 1 else ''} found"
+        super().__init__(head + ":\n" + "\n".join(str(p) for p in self.problems))
+
+
+class UnreadableWorkbook(XlAiIndexError):
+    """The file cannot be read as a workbook at all (not a zip, encrypted, missing, locked)."""
+
+    def __init__(self, path: str, reason: str):
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+class UnknownMethodError(XlAiIndexError):
+    """A method name that is not in its registry; ``valid`` lists the registered names."""
+
+    def __init__(self, kind: str, name: str, valid: list[str] | tuple[str, ...]):
+        self.kind = kind
+        self.name = name
+        self.valid = tuple(valid)
+        super().__init__(f"unknown {kind} method '{name}'; choose one of: {', '.join(self.valid)}")
+
+
+class UnsafeWrite(XlAiIndexError):
+    """Writing the workbook would lose or overwrite something the user has; nothing was written."""
+
+
+def unknown_method_problem(
+    kind: str, name: str, valid: list[str] | tuple[str, ...], sheet: str, node: str = "", field: str = ""
+) -> Problem:
+    """A :class:`Problem` for an unknown method name, listing the valid names."""
+    where = f" for node {node}" if node and sheet == "Framework" else ""
+    return Problem(
+        sheet=sheet,
+        node=node if sheet == "Framework" else "",
+        field=field or kind,
+        problem=f"unknown {kind} method '{name}'{where}; choose one of: {', '.join(valid)}",
+    )

@@ -1,0 +1,78 @@
+"""Imputation of missing values: ``i_*`` functions and their registry.
+
+Each takes a table (units × columns, NaN = missing) and the Units table, and returns the filled
+table and a note per filled column. ``error`` and ``reweight`` are the other values of the
+``missing`` setting; they fill nothing (the pipeline handles them).
+
+Formula form: none; imputed values are written as values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from .normalise import MethodInputError
+
+
+def _by_statistic(table: pd.DataFrame, stat: str) -> tuple[pd.DataFrame, list[str]]:
+    fills = table.agg(stat)
+    notes = [f"{col}: {int(table[col].isna().sum())} missing value(s) set to the {stat} "
+             f"of the other units ({fills[col]:.6g})"
+             for col in table.columns if table[col].isna().any()]
+    return table.fillna(fills), notes
+
+
+def _by_group(table: pd.DataFrame, units: pd.DataFrame, column: str, stat: str
+              ) -> tuple[pd.DataFrame, list[str]]:
+    if column not in units.columns:
+        raise MethodInputError(f"group_{stat} needs a Units column '{column}'; Units has: "
+                               f"{', '.join(map(str, units.columns))}")
+    groups = units[column].reindex(table.index)
+    group_fill = table.groupby(groups).transform(stat)
+    overall = table.agg(stat)
+    out = table.fillna(group_fill)
+    notes = []
+    for col in table.columns:
+        n = int(table[col].isna().sum())
+        if n:
+            fallback = int(out[col].isna().sum())
+            notes.append(f"{col}: {n} missing value(s) set to the {stat} of their '{column}' group"
+                         + (f" ({fallback} with no value in their group: overall {stat})"
+                            if fallback else ""))
+    return out.fillna(overall), notes
+
+
+def i_mean(table: pd.DataFrame, units: pd.DataFrame, arg: str = "") -> tuple[pd.DataFrame, list[str]]:
+    """Fill with the column mean over units present."""
+    return _by_statistic(table, "mean")
+
+
+def i_median(table: pd.DataFrame, units: pd.DataFrame, arg: str = "") -> tuple[pd.DataFrame, list[str]]:
+    """Fill with the column median over units present."""
+    return _by_statistic(table, "median")
+
+
+def i_group_mean(table: pd.DataFrame, units: pd.DataFrame, arg: str = "") -> tuple[pd.DataFrame, list[str]]:
+    """Fill with the mean of the unit's group (``group_mean:COLUMN``); overall mean if the group has none."""
+    return _by_group(table, units, arg, "mean")
+
+
+def i_group_median(table: pd.DataFrame, units: pd.DataFrame, arg: str = "") -> tuple[pd.DataFrame, list[str]]:
+    """Fill with the median of the unit's group (``group_median:COLUMN``); overall median if none."""
+    return _by_group(table, units, arg, "median")
+
+
+Imputer = Callable[[pd.DataFrame, pd.DataFrame, str], tuple[pd.DataFrame, list[str]]]
+
+#: Imputation names of the ``missing`` setting.
+IMPUTERS: dict[str, Imputer] = {
+    "mean": i_mean,
+    "median": i_median,
+    "group_mean": i_group_mean,
+    "group_median": i_group_median,
+}
+
+#: Every value the ``missing`` setting accepts (names with ``:COLUMN`` take an argument).
+MISSING_METHODS = ("error", "reweight", *IMPUTERS)

@@ -1,0 +1,479 @@
+"""Build an index: check the model, then denominate → impute → treat → normalise → weight →
+aggregate → rank → tier. Pure pandas/numpy: no files, no Excel.
+
+>>> import pandas as pd
+>>> from xl_aiindex.model import IndexModel, Node, Settings
+>>> nodes = (Node("index", None), Node("a", "index", weight=0.5), Node("b", "index", weight=0.5))
+>>> units = pd.DataFrame({"name_zh": ["甲", "乙"], "name_en": ["A", "B"]}, index=["u1", "u2"])
+>>> data = pd.DataFrame({"a": [1.0, 3.0], "b": [4.0, 2.0]}, index=["u1", "u2"])
+>>> result = build_index(IndexModel(nodes, Settings(), units, data))
+>>> result.total.tolist(), result.rank.tolist()
+([50.0, 50.0], [1.0, 1.0])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .aggregate import AGGREGATORS, POSITIVE_ONLY, ROOT_ONLY
+from .errors import Problem, ProblemsFound, unknown_method_problem
+from .impute import IMPUTERS
+from .model import IndexModel, IndexResult, Node, Settings, Step
+from .normalise import NORMALISERS, MethodInputError, NormParams
+from .rank import assign_tiers, rank_units
+from .settings import split_method
+from .treat import TREATMENTS
+from .tree import IndicatorTree, build_tree
+from .weights import SUM_TOLERANCE, WEIGHTINGS, WeightInputs
+
+#: How many units one problem of the same kind lists before it says "and N more".
+_LIST_LIMIT = 10
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.6g}"
+
+
+def _unit_label(model: IndexModel, unit: str) -> str:
+    row = model.units.loc[unit] if unit in model.units.index else None
+    name = ""
+    if row is not None:
+        name = str(row.get("name_zh") or row.get("name_en") or "")
+    return f"{unit} ({name})" if name and name != unit else unit
+
+
+class _Collector:
+    """Gathers problems and notes while a build runs."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.notes: list[str] = []
+
+    def add(self, sheet: str, text: str, unit: str = "", node: str = "", field: str = "") -> None:
+        self.problems.append(Problem(sheet, unit=unit, node=node, problem=text, field=field))
+
+
+def check_model(model: IndexModel) -> tuple[IndicatorTree | None, list[Problem], list[str]]:
+    """Every problem of the model that can be seen without computing, and notes.
+
+    Returns the tree (None when its structure is unusable), the problems and the notes.
+    """
+    c = _Collector()
+    tree, tree_problems = build_tree(model.nodes)
+    c.problems.extend(tree_problems)
+    s = model.settings
+    units = model.units
+
+    dupes = units.index[units.index.duplicated()].unique()
+    for u in dupes:
+        c.add("Units", f"unit id '{u}' appears more than once in Units", unit=str(u), field="id")
+    if len(units) == 0:
+        c.add("Units", "the Units sheet lists no unit")
+
+    if tree is None:
+        return None, c.problems, c.notes
+
+    for n in model.nodes:
+        is_leaf = tree.is_leaf(n.id)
+        if n.parent is not None and tree.by_id[n.parent].weighting in (None, "given") \
+                and n.weight is None:
+            c.add("Framework", f"node {n.label} has no weight (its parent {n.parent} uses the given "
+                               "weights): enter its weight relative to its siblings", node=n.id, field="weight")
+        if n.weight is not None and (not np.isfinite(n.weight) or n.weight < 0):
+            c.add("Framework", f"node {n.label} has weight {_fmt(n.weight)}: weights must be ≥ 0",
+                  node=n.id, field="weight")
+        if is_leaf:
+            _check_leaf(model, n, c)
+        else:
+            _check_inner(model, tree, n, c)
+
+    if s.input == "data":
+        _check_data(model, tree, c)
+    else:
+        _check_given(model, tree, c)
+    name, arg = split_method(s.missing)
+    if name.startswith("group_") and arg not in units.columns:
+        c.add("Settings", f"setting 'missing': '{s.missing}' names Units column '{arg}', which Units "
+                          f"does not have; Units columns: {', '.join(map(str, units.columns))}",
+              field="missing")
+    return tree, c.problems, c.notes
+
+
+def _check_leaf(model: IndexModel, n: Node, c: _Collector) -> None:
+    method = n.normalisation or model.settings.normalisation
+    if method not in NORMALISERS:
+        c.problems.append(unknown_method_problem("normalisation", method, sorted(NORMALISERS),
+                                                 "Framework", n.id, "normalisation"))
+    if n.direction not in (1, -1):
+        c.add("Framework", f"indicator {n.label} has direction {n.direction}: use 1 (higher is better) "
+                           "or -1 (lower is better)", node=n.id, field="direction")
+    if method == "goalposts" and (n.goal_low is None or n.goal_high is None):
+        c.add("Framework", f"indicator {n.label} uses goalposts but goal_low or goal_high is blank",
+              node=n.id, field="goal_low" if n.goal_low is None else "goal_high")
+    elif method == "goalposts" and n.goal_high is not None and n.goal_low is not None \
+            and n.goal_high <= n.goal_low:
+        c.add("Framework", f"indicator {n.label}: goal_high ({_fmt(n.goal_high)}) must be above "
+                           f"goal_low ({_fmt(n.goal_low)})", node=n.id, field="goal_high")
+    if n.transform not in (None, "log"):
+        c.add("Framework", f"indicator {n.label} has transform '{n.transform}'; choose one of: log "
+                           "(or leave it blank)", node=n.id, field="transform")
+    if n.denominator is not None:
+        cols = {str(col).lower(): col for col in model.units.columns}
+        if n.denominator.lower() not in cols:
+            c.add("Framework", f"indicator {n.label} is divided by '{n.denominator}', which is not a "
+                               f"Units column; Units columns: {', '.join(map(str, model.units.columns))}",
+                  node=n.id, field="denominator")
+
+
+def _check_inner(model: IndexModel, tree: IndicatorTree, n: Node, c: _Collector) -> None:
+    method = n.aggregation or model.settings.aggregation
+    if method not in AGGREGATORS:
+        c.problems.append(unknown_method_problem("aggregation", method, sorted(AGGREGATORS),
+                                                 "Framework", n.id, "aggregation"))
+    elif method in ROOT_ONLY and n.parent is not None:
+        c.add("Framework", f"node {n.label} uses '{method}' aggregation, which only the root may use "
+                           "(its result is not on its children's scale)", node=n.id, field="aggregation")
+    weighting = n.weighting or "given"
+    if weighting not in WEIGHTINGS:
+        c.problems.append(unknown_method_problem("weighting", weighting, sorted(WEIGHTINGS),
+                                                 "Framework", n.id, "weighting"))
+    elif weighting == "ahp" and n.id not in model.ahp:
+        c.add("Framework", f"node {n.label} uses ahp weighting but the workbook has no sheet "
+                           f"'AHP_{n.id}'", node=n.id, field="weighting")
+    elif weighting == "budget" and n.id not in model.budgets:
+        c.add("Framework", f"node {n.label} uses budget weighting but the workbook has no sheet "
+                           f"'Budget_{n.id}'", node=n.id, field="weighting")
+
+
+def _check_data(model: IndexModel, tree: IndicatorTree, c: _Collector) -> None:
+    if model.data is None:
+        c.add("Data", "setting 'input' is 'data' but the workbook has no Data sheet")
+        return
+    data = model.data
+    for leaf in tree.leaves:
+        if leaf not in data.columns:
+            c.add("Data", f"indicator {tree.by_id[leaf].label} has no column in Data (header '{leaf}' "
+                          "expected in row 1)", node=leaf, field="id")
+    for u in data.index[data.index.duplicated()].unique():
+        c.add("Data", f"unit '{u}' has more than one row in Data", unit=str(u), field="unit")
+    for u in data.index.difference(model.units.index):
+        c.add("Data", f"unit '{u}' is not in Units (ids there: {_preview(model.units.index)})",
+              unit=str(u), field="unit")
+    for u in model.units.index.difference(data.index):
+        c.add("Data", f"unit {_unit_label(model, str(u))} has no row in Data", unit=str(u))
+
+
+def _check_given(model: IndexModel, tree: IndicatorTree, c: _Collector) -> None:
+    if model.given is None:
+        c.add("Given", "setting 'input' is 'given' but the workbook has no Given sheet")
+        return
+    given_nodes = [col for col in model.given.columns if col in tree.by_id]
+    if not given_nodes:
+        c.add("Given", "setting 'input' is 'given' but Given has no column named after a node id")
+        return
+    for leaf in tree.leaves:
+        path = (leaf, *tree.ancestors(leaf))
+        if not any(p in given_nodes for p in path):
+            top = path[-2] if len(path) > 1 else leaf
+            c.add("Given", f"with input = given, every branch needs a given score: node "
+                           f"{tree.by_id[top].label} has none (add its column to Given, or columns for "
+                           "all of its children)", node=top)
+            break
+    for u in model.given.index[model.given.index.duplicated()].unique():
+        c.add("Given", f"unit '{u}' has more than one row in Given", unit=str(u), field="unit")
+    for u in model.given.index.difference(model.units.index):
+        c.add("Given", f"unit '{u}' is not in Units (ids there: {_preview(model.units.index)})",
+              unit=str(u), field="unit")
+    for u in model.units.index.difference(model.given.index):
+        c.add("Given", f"unit {_unit_label(model, str(u))} has no row in Given", unit=str(u))
+
+
+def _preview(index: pd.Index) -> str:
+    items = [str(i) for i in index[:8]]
+    return ", ".join(items) + (", …" if len(index) > 8 else "")
+
+
+def build_index(model: IndexModel) -> IndexResult:
+    """Compute every node's score, the ranking and the tiers of ``model``.
+
+    Raises :class:`~xl_aiindex.errors.ProblemsFound` listing every problem (no partial result).
+    """
+    tree, problems, notes = check_model(model)
+    if problems or tree is None:
+        raise ProblemsFound(problems)
+    c = _Collector()
+    c.notes.extend(notes)
+    s = model.settings
+    log: list[Step] = []
+    units = model.units.index
+
+    # STARTING SCORES ----
+    if s.input == "data":
+        assert model.data is not None
+        raw = model.data.reindex(index=units, columns=list(tree.leaves)).astype(float)
+        start_sheet = "Data"
+        x = _denominate_transform(model, tree, raw, c, log)
+    else:
+        assert model.given is not None
+        given_nodes = [n for n in tree.pre_order if n in model.given.columns]
+        # a given node below another given node is shown but not used: the higher one starts
+        used = [n for n in given_nodes if not any(a in given_nodes for a in tree.ancestors(n))]
+        raw = model.given.reindex(index=units, columns=given_nodes).astype(float)
+        x = raw[used]
+        start_sheet = "Given"
+    coverage = raw.notna().mean(axis=1) if raw.shape[1] else pd.Series(1.0, index=units)
+
+    x = _handle_missing(model, x, start_sheet, c, log)
+    if c.problems:
+        raise ProblemsFound(c.problems)
+
+    treated, treatment = _treat(s, x, log) if s.input == "data" else (x, _empty_treatment())
+    if s.input == "data":
+        normalised = _normalise(model, tree, treated, c, log)
+    else:
+        normalised = treated
+    if c.problems:
+        raise ProblemsFound(c.problems)
+
+    # AGGREGATE ----
+    scores: dict[str, pd.Series] = {n: normalised[n] for n in normalised.columns}
+    weights_rows: list[dict[str, object]] = []
+    reweight = s.missing == "reweight"
+    for node_id in tree.inner:
+        if node_id in scores:
+            continue
+        kids = tree.children[node_id]
+        if not all(k in scores for k in kids):
+            continue  # below a given node: no score
+        node = tree.by_id[node_id]
+        child_scores = pd.DataFrame({k: scores[k] for k in kids})
+        w, method = _weights(model, tree, node, child_scores, c)
+        if w is None:
+            continue
+        agg_name = node.aggregation or s.aggregation
+        if agg_name in POSITIVE_ONLY and not _positive(model, node, child_scores, agg_name, c):
+            continue
+        scores[node_id] = AGGREGATORS[agg_name](child_scores, w, reweight)
+        for k in kids:
+            weights_rows.append({"node": node_id, "child": k, "method": method, "weight": float(w[k])})
+    if c.problems:
+        raise ProblemsFound(c.problems)
+    log.append(Step("aggregate", {n.id: n.aggregation or s.aggregation for n in model.nodes
+                                  if n.id in tree.inner}))
+
+    root = tree.root.id
+    weights_used = _weights_table(tree, weights_rows)
+    ordered = [n.id for n in model.nodes if n.id != root] + [root]
+    score_table = pd.DataFrame({n: scores.get(n, pd.Series(np.nan, index=units)) for n in ordered},
+                               index=units)
+    if s.input == "given":
+        for n in raw.columns:  # given nodes below the starting ones are shown as given
+            score_table[n] = raw[n]
+
+    # RANK AND TIER ----
+    total = score_table[root]
+    eligible = (coverage >= s.coverage_min) & total.notna()
+    low = units[~eligible & total.notna()]
+    if len(low):
+        c.notes.append(f"{len(low)} unit(s) below coverage_min {s.coverage_min:g} are not ranked: "
+                       + ", ".join(_unit_label(model, str(u)) for u in low[:_LIST_LIMIT]))
+    rank = rank_units(total, s.rank_decimals, eligible)
+    tier = assign_tiers(rank, total, s.tiers)
+    log.append(Step("rank", {"rank_decimals": s.rank_decimals, "coverage_min": s.coverage_min}))
+    log.append(Step("tier", {"kind": s.tiers.kind, "bounds": s.tiers.bounds}))
+
+    stages = {"raw": raw, "treated": treated, "normalised": normalised,
+              "scores": pd.DataFrame({n: scores[n] for n in tree.post_order if n in scores})}
+    return IndexResult(model=model, stages=stages, scores=score_table, coverage=coverage,
+                       rank=rank, tier=tier, weights_used=weights_used, treatment=treatment,
+                       notes=tuple(c.notes), log=tuple(log))
+
+
+def _denominate_transform(model: IndexModel, tree: IndicatorTree, raw: pd.DataFrame,
+                          c: _Collector, log: list[Step]) -> pd.DataFrame:
+    x = raw.copy()
+    cols = {str(col).lower(): col for col in model.units.columns}
+    done: dict[str, str] = {}
+    for leaf in tree.leaves:
+        n = tree.by_id[leaf]
+        if n.denominator is not None:
+            col = cols[n.denominator.lower()]
+            den = pd.to_numeric(model.units[col], errors="coerce").reindex(x.index)
+            bad = x[leaf].notna() & ~(den.notna() & (den != 0))
+            for u in x.index[bad]:
+                c.add("Units", f"indicator {n.label} is divided by Units column '{col}', but unit "
+                               f"{_unit_label(model, str(u))} has {model.units.at[u, col]!r} there "
+                               "(a non-zero number is needed)", unit=str(u), field=str(col))
+            x[leaf] = x[leaf] / den
+            done[leaf] = f"/ {col}"
+        if n.transform == "log":
+            bad = x[leaf].notna() & (x[leaf] <= 0)
+            for u in x.index[bad]:
+                c.add("Data",
+                      f"indicator {n.label} is log-transformed, but unit {_unit_label(model, str(u))} "
+                      f"has {_fmt(float(x.at[u, leaf]))} (after denomination); log needs values > 0",
+                      unit=str(u), node=leaf, field=leaf)
+            x[leaf] = np.log(x[leaf].where(x[leaf] > 0))
+            done[leaf] = (done.get(leaf, "") + " then log").strip()
+    if done:
+        log.append(Step("denominate", done))
+    return x
+
+
+def _handle_missing(model: IndexModel, x: pd.DataFrame, sheet: str, c: _Collector,
+                    log: list[Step]) -> pd.DataFrame:
+    s = model.settings
+    name, arg = split_method(s.missing)
+    missing = x.isna()
+    if not missing.to_numpy().any():
+        return x
+    if name == "error":
+        data_rows = model.data if sheet == "Data" else model.given
+        for col in x.columns:
+            for u in x.index[missing[col]]:
+                if data_rows is not None and u not in data_rows.index:
+                    continue  # reported as "no row" already
+                c.add(sheet, f"unit {_unit_label(model, str(u))} has no value for {col}"
+                             f" ({_node_name(model, col)}): enter it, or set 'missing' to reweight "
+                             "or an imputation method (mean, median, group_mean:COLUMN…)",
+                      unit=str(u), node=col, field=col)
+        return x
+    if name == "reweight":
+        count = int(missing.to_numpy().sum())
+        c.notes.append(f"{count} missing value(s) skipped: their siblings' weights were rescaled "
+                       "(missing = reweight)")
+        log.append(Step("missing", {"method": "reweight", "count": count}))
+        return x
+    try:
+        filled, fill_notes = IMPUTERS[name](x, model.units, arg)
+    except MethodInputError as e:
+        c.add("Settings", f"setting 'missing': {e}", field="missing")
+        return x
+    c.notes.extend(fill_notes)
+    log.append(Step("impute", {"method": s.missing}))
+    return filled
+
+
+def _node_name(model: IndexModel, node_id: str) -> str:
+    try:
+        n = model.node(node_id)
+    except KeyError:
+        return node_id
+    return n.name_zh or n.name_en or node_id
+
+
+def _empty_treatment() -> pd.DataFrame:
+    return pd.DataFrame(columns=["indicator", "method", "skew_before", "kurtosis_before",
+                                 "skew_after", "kurtosis_after", "treatment"])
+
+
+def _treat(s: Settings, x: pd.DataFrame, log: list[Step]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    name, arg = split_method(s.outliers)
+    if name == "none":
+        return x, _empty_treatment()
+    out = x.copy()
+    rows = []
+    for col in x.columns:
+        treated, what = TREATMENTS[name](x[col], s, arg)
+        out[col] = treated
+        v0, v1 = x[col].dropna(), treated.dropna()
+        rows.append({"indicator": col, "method": s.outliers,
+                     "skew_before": float(v0.skew()), "kurtosis_before": float(v0.kurt()),
+                     "skew_after": float(v1.skew()), "kurtosis_after": float(v1.kurt()),
+                     "treatment": what or "none needed"})
+    log.append(Step("treat", {"method": s.outliers}))
+    return out, pd.DataFrame(rows)
+
+
+def norm_params(s: Settings, n: Node) -> NormParams:
+    """The normalisation parameters of indicator ``n`` under settings ``s``."""
+    return NormParams(minmax_low=s.minmax_range[0], minmax_high=s.minmax_range[1],
+                      efficacy_a=s.efficacy_a, efficacy_b=s.efficacy_b, goal_low=n.goal_low,
+                      goal_high=n.goal_high, goalposts_scale=s.goalposts_scale)
+
+
+def _normalise(model: IndexModel, tree: IndicatorTree, x: pd.DataFrame, c: _Collector,
+               log: list[Step]) -> pd.DataFrame:
+    s = model.settings
+    out = {}
+    used = {}
+    for leaf in tree.leaves:
+        n = tree.by_id[leaf]
+        method = n.normalisation or s.normalisation
+        try:
+            out[leaf] = NORMALISERS[method](x[leaf], n.direction, norm_params(s, n))
+        except MethodInputError as e:
+            c.add("Data", f"indicator {n.label} {e} under {method} normalisation", node=leaf, field=leaf)
+            out[leaf] = pd.Series(np.nan, index=x.index)
+        used[leaf] = method
+    log.append(Step("normalise", used))
+    return pd.DataFrame(out, index=x.index)
+
+
+def _weights(model: IndexModel, tree: IndicatorTree, node: Node, child_scores: pd.DataFrame,
+             c: _Collector) -> tuple[pd.Series | None, str]:
+    method = node.weighting or "given"
+    kids = list(child_scores.columns)
+    given = pd.Series({k: tree.by_id[k].weight for k in kids}, dtype=float)
+    try:
+        w = WEIGHTINGS[method](child_scores, WeightInputs(given=given, ahp=model.ahp.get(node.id),
+                                                          budget=model.budgets.get(node.id)))
+    except MethodInputError as e:
+        sheet = {"ahp": f"AHP_{node.id}", "budget": f"Budget_{node.id}"}.get(method, "Framework")
+        c.add(sheet, f"node {node.label} ({method} weighting) {e}", node=node.id, field="weighting")
+        return None, method
+    if method != "given":
+        return w, method
+    total = float(w.sum())
+    if total <= 0:
+        c.add("Framework", f"the weights of the children of {node.label} are all 0", node=kids[0],
+              field="weight")
+        return None, method
+    if abs(total - 1.0) > SUM_TOLERANCE:
+        listing = ", ".join(f"{k} {_fmt(float(w[k]))}" for k in kids)
+        if model.settings.weights == "strict":
+            c.add("Framework", f"the weights of the children of {node.label} sum to {_fmt(total)}, "
+                               f"not 1 ({listing}); correct them, or set 'weights' to rescale",
+                  node=kids[0], field="weight")
+            return None, method
+        c.notes.append(f"weights of the children of {node.label} summed to {_fmt(total)}: "
+                       "rescaled to sum to 1 (weights = rescale)")
+    return w / total, method
+
+
+def _positive(model: IndexModel, node: Node, child_scores: pd.DataFrame, method: str,
+              c: _Collector) -> bool:
+    bad = child_scores.le(0) & child_scores.notna()
+    if not bad.to_numpy().any():
+        return True
+    cases = [(str(u), k) for k in bad.columns for u in bad.index[bad[k]]]
+    listing = "; ".join(f"{_unit_label(model, u)} has {_fmt(float(child_scores.at[u, k]))} for {k}"
+                        for u, k in cases[:_LIST_LIMIT])
+    more = f" and {len(cases) - _LIST_LIMIT} more" if len(cases) > _LIST_LIMIT else ""
+    c.add("Framework", f"node {node.label} uses {method} aggregation, which needs scores > 0, but "
+                       f"{listing}{more}; use arithmetic aggregation, or a normalisation whose range "
+                       "is above 0 (e.g. minmax_range 1,100 or efficacy)", node=node.id,
+          field="aggregation")
+    return False
+
+
+def _weights_table(tree: IndicatorTree, rows: list[dict[str, object]]) -> pd.DataFrame:
+    table = pd.DataFrame(rows, columns=["node", "child", "method", "weight"])
+    in_total: dict[str, float] = {tree.root.id: 1.0}
+    by_child = {str(r["child"]): (str(r["node"]), float(r["weight"])) for r in rows}  # type: ignore[arg-type]
+
+    def total_of(node_id: str) -> float:
+        if node_id not in in_total:
+            parent, w = by_child[node_id]
+            in_total[node_id] = total_of(parent) * w
+        return in_total[node_id]
+
+    values = [total_of(str(r["child"])) for r in rows]
+    table["weight_in_total"] = values
+    # parents before children reads best: order by the tree's pre-order of the parent node
+    order = {n: i for i, n in enumerate(tree.pre_order)}
+    table["_o"] = table["node"].map(order)
+    table["_c"] = table["child"].map(order)
+    return table.sort_values(["_o", "_c"]).drop(columns=["_o", "_c"]).reset_index(drop=True)
+

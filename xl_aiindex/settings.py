@@ -1,0 +1,189 @@
+"""The Settings sheet's keys: parse and check them into a typed :class:`Settings`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .aggregate import AGGREGATORS
+from .errors import Problem
+from .impute import IMPUTERS, MISSING_METHODS
+from .model import Settings, TierRule
+from .normalise import NORMALISERS
+from .treat import TREATMENTS
+
+#: Every key the Settings sheet may hold (others are kept for people and ignored, with a note).
+KNOWN_KEYS = (
+    "name_zh", "name_en", "input", "normalisation", "minmax_range", "efficacy_a", "efficacy_b",
+    "aggregation", "weights", "tiers", "tier_labels", "rank_decimals", "outliers", "outlier_skew",
+    "outlier_kurtosis", "outlier_max_points", "coverage_min", "goalposts_scale", "missing", "output",
+)
+
+#: Settings keys whose value must be one of a fixed list.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "input": ("data", "given"),
+    "normalisation": tuple(sorted(NORMALISERS)),
+    "aggregation": tuple(sorted(AGGREGATORS)),
+    "weights": ("strict", "rescale"),
+    "output": ("values", "formulas"),
+}
+
+
+def split_method(text: str) -> tuple[str, str]:
+    """``"group_mean:region"`` → ``("group_mean", "region")``; ``"mean"`` → ``("mean", "")``."""
+    name, _, arg = text.partition(":")
+    return name.strip().lower(), arg.strip()
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], list[str]]:
+    """Typed settings from ``key -> value`` (keys matched case-insensitively), with problems and notes.
+
+    A missing key takes the contract's default. Every bad value is a Problem naming the key,
+    the value and what was expected.
+
+    >>> s, problems, notes = parse_settings({"Tiers": "score:80,70", "tier_labels": "A;B;C"})
+    >>> s.tiers.kind, s.tiers.bounds, s.tiers.labels, problems
+    ('score', (80.0, 70.0), ('A', 'B', 'C'), [])
+    """
+    values = {str(k).strip().lower(): v for k, v in raw.items() if k is not None and str(k).strip()}
+    problems: list[Problem] = []
+    notes: list[str] = []
+    out: dict[str, Any] = {}
+
+    def bad(key: str, text: str) -> None:
+        problems.append(Problem("Settings", field=key, problem=f"setting '{key}': {text}"))
+
+    def given(key: str) -> str:
+        return _text(values.get(key))
+
+    for key in sorted(set(values) - set(KNOWN_KEYS)):
+        notes.append(f"Settings key '{key}' is not one xl-aiindex reads: ignored")
+
+    for key in ("name_zh", "name_en"):
+        out[key] = given(key)
+
+    for key, choices in CHOICES.items():
+        text = given(key).lower()
+        if not text:
+            continue
+        if text not in choices:
+            bad(key, f"unknown value '{given(key)}'; choose one of: {', '.join(choices)}")
+        else:
+            out[key] = text
+
+    def number(key: str, check: Callable[[float], bool] = lambda v: True, expect: str = "a number"
+               ) -> float | None:
+        text = given(key)
+        if not text:
+            return None
+        try:
+            v = float(values[key]) if isinstance(values[key], int | float) else float(text)
+        except ValueError:
+            bad(key, f"'{text}' is not a number; expected {expect}")
+            return None
+        if not check(v):
+            bad(key, f"{text} is out of range; expected {expect}")
+            return None
+        return v
+
+    for key, check, expect in (
+        ("efficacy_a", lambda v: True, "a number"),
+        ("efficacy_b", lambda v: v != 0, "a non-zero number"),
+        ("outlier_skew", lambda v: v > 0, "a positive number"),
+        ("outlier_kurtosis", lambda v: True, "a number"),
+        ("coverage_min", lambda v: 0 <= v <= 1, "a share between 0 and 1 (e.g. 0.8)"),
+        ("goalposts_scale", lambda v: v > 0, "a positive number"),
+    ):
+        v = number(key, check, expect)
+        if v is not None:
+            out[key] = v
+    v = number("outlier_max_points", lambda v: v >= 1 and v.is_integer(), "a whole number ≥ 1")
+    if v is not None:
+        out["outlier_max_points"] = int(v)
+    v = number("rank_decimals", lambda v: 0 <= v <= 12 and v.is_integer(), "blank or a whole number 0–12")
+    if v is not None:
+        out["rank_decimals"] = int(v)
+
+    text = given("minmax_range")
+    if text:
+        parts = [p.strip() for p in text.replace(";", ",").split(",")]
+        try:
+            low, high = (float(p) for p in parts)
+            if not low < high:
+                raise ValueError
+            out["minmax_range"] = (low, high)
+        except ValueError:
+            bad("minmax_range", f"'{text}' is not 'low,high' with low < high (e.g. 0,100)")
+
+    rule = _parse_tiers(given("tiers"), given("tier_labels"), bad)
+    if rule is not None:
+        out["tiers"] = rule
+
+    text = given("outliers")
+    if text:
+        name, arg = split_method(text)
+        if name not in TREATMENTS:
+            bad("outliers", f"unknown method '{text}'; choose one of: none, skew_kurtosis, winsorise:P")
+        elif name == "winsorise":
+            try:
+                p = float(arg or "nan")
+                if not 0 < p < 50:
+                    raise ValueError
+                out["outliers"] = f"winsorise:{arg}"
+            except ValueError:
+                bad("outliers", f"'{text}' needs a percentile between 0 and 50, e.g. winsorise:5")
+        else:
+            out["outliers"] = name
+
+    text = given("missing")
+    if text:
+        name, arg = split_method(text)
+        valid = ", ".join(m if not m.startswith("group_") else f"{m}:COLUMN" for m in MISSING_METHODS)
+        if name not in MISSING_METHODS:
+            bad("missing", f"unknown method '{text}'; choose one of: {valid}")
+        elif name.startswith("group_") and not arg:
+            bad("missing", f"'{text}' needs a Units grouping column, e.g. {name}:region")
+        else:
+            out["missing"] = f"{name}:{arg}" if name in IMPUTERS and arg else name
+
+    return Settings(**out), problems, notes
+
+
+def _parse_tiers(text: str, labels_text: str, bad: Callable[[str, str], None]) -> TierRule | None:
+    kind, bounds = "rank", (10.0, 20.0)
+    if text:
+        name, arg = split_method(text)
+        try:
+            if name not in ("rank", "score"):
+                raise ValueError
+            bounds = tuple(float(b) for b in arg.split(",") if b.strip())
+            if not bounds:
+                raise ValueError
+        except ValueError:
+            bad("tiers", f"'{text}' is not 'rank:10,20' (last rank of each tier but the last) or "
+                         "'score:80,70,55' (lower score bounds, high to low)")
+            return None
+        kind = name
+        if kind == "rank" and (list(bounds) != sorted(set(bounds))
+                               or any(b < 1 or not b.is_integer() for b in bounds)):
+            bad("tiers", f"'{text}': rank cut-offs must be whole numbers ≥ 1, increasing")
+            return None
+        if kind == "score" and list(bounds) != sorted(set(bounds), reverse=True):
+            bad("tiers", f"'{text}': score bounds must decrease (best tier's lower bound first)")
+            return None
+    labels: tuple[str, ...] = ()
+    if labels_text:
+        labels = tuple(p.strip() for p in labels_text.split(";"))
+        if len(labels) != len(bounds) + 1:
+            bad("tier_labels", f"{len(labels)} label(s) given for {len(bounds) + 1} tiers "
+                               f"('{labels_text}'); give one per tier, separated by ';'")
+            labels = ()
+    return TierRule(kind, bounds, labels)

@@ -1,0 +1,188 @@
+"""The indicator tree: structure, checks and the order nodes are computed in."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+
+from .errors import Problem
+from .model import RESERVED_IDS, Node
+
+#: Ids are safe as DataFrame columns, Excel names and sheet-name suffixes: ASCII, no spaces.
+_ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+
+
+@dataclass(frozen=True)
+class IndicatorTree:
+    """A checked tree of :class:`Node` (build it with :func:`build_tree`).
+
+    >>> t = IndicatorTree((Node("index", None), Node("a", "index", weight=1.0)))
+    >>> t.root.id, t.leaves
+    ('index', ('a',))
+    """
+
+    nodes: tuple[Node, ...]
+
+    @cached_property
+    def by_id(self) -> dict[str, Node]:
+        """Nodes by id."""
+        return {n.id: n for n in self.nodes}
+
+    @cached_property
+    def root(self) -> Node:
+        """The one node without a parent."""
+        return next(n for n in self.nodes if n.parent is None)
+
+    @cached_property
+    def children(self) -> dict[str, tuple[str, ...]]:
+        """Child ids of every node, in Framework order (leaves map to ``()``)."""
+        kids: dict[str, list[str]] = {n.id: [] for n in self.nodes}
+        for n in self.nodes:
+            if n.parent is not None:
+                kids[n.parent].append(n.id)
+        return {k: tuple(v) for k, v in kids.items()}
+
+    @cached_property
+    def leaves(self) -> tuple[str, ...]:
+        """Indicator ids, in Framework order."""
+        return tuple(n.id for n in self.nodes if not self.children[n.id])
+
+    @cached_property
+    def inner(self) -> tuple[str, ...]:
+        """Inner node ids, children before parents (the order aggregation needs)."""
+        return tuple(n for n in self.post_order if self.children[n])
+
+    @cached_property
+    def post_order(self) -> tuple[str, ...]:
+        """Every node id, each after all of its descendants; root last."""
+        out: list[str] = []
+
+        def visit(node_id: str) -> None:
+            for child in self.children[node_id]:
+                visit(child)
+            out.append(node_id)
+
+        visit(self.root.id)
+        return tuple(out)
+
+    @cached_property
+    def pre_order(self) -> tuple[str, ...]:
+        """Every node id, parents before children (root first), siblings in Framework order."""
+        out: list[str] = []
+
+        def visit(node_id: str) -> None:
+            out.append(node_id)
+            for child in self.children[node_id]:
+                visit(child)
+
+        visit(self.root.id)
+        return tuple(out)
+
+    def depth(self, node_id: str) -> int:
+        """0 for the root, 1 for its children, ..."""
+        d = 0
+        node = self.by_id[node_id]
+        while node.parent is not None:
+            node = self.by_id[node.parent]
+            d += 1
+        return d
+
+    def ancestors(self, node_id: str) -> tuple[str, ...]:
+        """Ids from the parent of ``node_id`` up to the root."""
+        out = []
+        node = self.by_id[node_id]
+        while node.parent is not None:
+            out.append(node.parent)
+            node = self.by_id[node.parent]
+        return tuple(out)
+
+    def descendants(self, node_id: str) -> tuple[str, ...]:
+        """Every id below ``node_id``."""
+        out: list[str] = []
+        for child in self.children[node_id]:
+            out.append(child)
+            out.extend(self.descendants(child))
+        return tuple(out)
+
+    def is_leaf(self, node_id: str) -> bool:
+        """True for an indicator."""
+        return not self.children[node_id]
+
+
+def build_tree(nodes: Iterable[Node]) -> tuple[IndicatorTree | None, list[Problem]]:
+    """Check ``nodes`` form one tree and return it with the problems found.
+
+    Checks: ids well-formed, unique and not reserved; exactly one root; every parent exists;
+    no cycle; every node reaches the root. Returns ``(None, problems)`` when the structure is
+    unusable (no single root, a cycle, an unknown parent).
+    """
+    nodes = tuple(nodes)
+    problems: list[Problem] = []
+
+    def bad(node: str, field: str, text: str) -> None:
+        problems.append(Problem("Framework", node=node, field=field, problem=text))
+
+    seen: dict[str, str] = {}
+    for n in nodes:
+        if not n.id:
+            bad(n.id, "id", "a node has no id")
+            continue
+        if not _ID_PATTERN.match(n.id):
+            bad(n.id, "id", f"node id '{n.id}' must be ASCII letters, digits, '_', '-' or '.', "
+                            "starting with a letter or '_' (no spaces)")
+        if n.id.lower() in RESERVED_IDS:
+            bad(n.id, "id", f"node id '{n.id}' is reserved for a result column; "
+                            f"reserved: {', '.join(sorted(RESERVED_IDS))}")
+        key = n.id.lower()
+        if key in seen:
+            bad(n.id, "id", f"node id '{n.id}' is used twice (also '{seen[key]}'); ids must be unique "
+                            "(case-insensitive)")
+        seen[key] = n.id
+
+    roots = [n for n in nodes if n.parent is None]
+    if len(roots) != 1:
+        if roots:
+            names = ", ".join(r.id for r in roots)
+            for r in roots:
+                bad(r.id, "parent", f"node {r.label} has no parent, as do {names}: exactly one node "
+                                    "(the index itself) may have a blank parent")
+        else:
+            problems.append(Problem("Framework", field="parent", problem="no node has a blank parent: "
+                                    "exactly one node (the index itself) must be the root"))
+    ids = {n.id for n in nodes}
+    for n in nodes:
+        if n.parent is not None and n.parent not in ids:
+            bad(n.id, "parent", f"node {n.label} has parent '{n.parent}', which is not a node id "
+                                "(orphan node)")
+        if n.parent == n.id:
+            bad(n.id, "parent", f"node {n.label} is its own parent")
+
+    if problems:
+        return None, problems
+
+    by_id = {n.id: n for n in nodes}
+    for n in nodes:
+        path = [n.id]
+        cur = n
+        while cur.parent is not None:
+            if cur.parent in path:
+                cycle = " -> ".join(path[path.index(cur.parent):] + [cur.parent])
+                bad(n.id, "parent", f"node {n.label} is in a cycle: {cycle}")
+                break
+            path.append(cur.parent)
+            cur = by_id[cur.parent]
+    if problems:
+        # one cycle is reported once per member: keep the first report of each cycle
+        unique: dict[frozenset[str], Problem] = {}
+        for p in problems:
+            members = frozenset(p.problem.split(": ", 1)[1].split(" -> "))
+            unique.setdefault(members, p)
+        return None, list(unique.values())
+
+    tree = IndicatorTree(nodes)
+    for leaf in tree.leaves:
+        if tree.by_id[leaf].parent is None:
+            bad(leaf, "id", f"the root {tree.by_id[leaf].label} has no children: the tree needs indicators")
+    return tree, problems
