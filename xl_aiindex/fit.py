@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize, nnls
 
+from .errors import XlAiIndexError
+from .model import IndexModel
 from .normalise import MethodInputError
 
 
@@ -66,3 +68,67 @@ def fit_weights(subscores: pd.DataFrame, totals: pd.Series) -> WeightFit:
     weights = pd.Series(w, index=subscores.columns, name="weight")
     fitted = (subscores * weights).sum(axis=1, min_count=k).where(subscores.notna().all(axis=1))
     return WeightFit(weights, fitted, (totals - fitted).reindex(subscores.index))
+
+
+@dataclass(frozen=True)
+class FitReport:
+    """Weights fitted for the children of ``node`` from a model's Given sheet, for printing."""
+
+    node: str
+    target: str
+    fit: WeightFit
+    framework_weights: pd.Series
+    labels: pd.Series
+
+    def lines(self) -> list[str]:
+        """The report as the CLI prints it."""
+        out = [f"Weights of the children of {self.node} that best turn Given's sub-scores into "
+               f"'{self.target}' (least squares; each ≥ 0, summing to 1):",
+               f"  {'child':<16} {'fitted':>8} {'framework':>10}"]
+        for child, w in self.fit.weights.items():
+            fw = self.framework_weights.get(child)
+            fw_text = f"{fw:.4f}" if fw is not None and fw == fw else ""
+            out.append(f"  {child:<16} {w:>8.4f} {fw_text:>10}")
+        out.append(f"Residuals ({self.target} − fitted):")
+        for unit, r in self.fit.residuals.items():
+            text = "(left out: a value is blank)" if r != r else f"{r:+.4f}"
+            out.append(f"  {self.labels.get(unit, unit)!s:<28} {text}")
+        worst = self.fit.residuals.abs().idxmax()
+        out.append(f"RMSE {self.fit.rmse:.4f}; largest |residual| {self.fit.max_abs_residual:.4f} "
+                   f"({self.labels.get(worst, worst)})")
+        return out
+
+
+def fit_from_model(model: IndexModel, node: str | None = None) -> FitReport:
+    """Fit the weights of ``node``'s children (default: the root's) from the Given sheet.
+
+    The sub-scores are the Given columns of the children; the target is the Given column of
+    ``node`` itself, or ``published`` for the root.
+    """
+    root = next(n.id for n in model.nodes if n.parent is None)
+    ids = {n.id.lower(): n.id for n in model.nodes}
+    target_node = root if node is None else ids.get(node.strip().lower())
+    if target_node is None:
+        raise XlAiIndexError(f"--node '{node}' is not a node id of the Framework; ids: "
+                             f"{', '.join(n.id for n in model.nodes)}")
+    children = [n.id for n in model.nodes if n.parent == target_node]
+    if not children:
+        raise XlAiIndexError(f"node {target_node} is an indicator: it has no children to weight")
+    given = model.given
+    if given is None:
+        raise XlAiIndexError("fit-weights reads the Given sheet, and this workbook has none")
+    target = "published" if target_node == root and "published" in given.columns else target_node
+    missing = [c for c in [*children, target] if c not in given.columns]
+    if missing:
+        raise XlAiIndexError(f"fit-weights needs Given columns {', '.join(missing)} (the children "
+                             f"of {target_node} and its own score{' (published)' if target == 'published' else ''})")
+    try:
+        fit = fit_weights(given[children], given[target])
+    except MethodInputError as e:
+        raise XlAiIndexError(f"fit-weights {e}") from None
+    framework = pd.Series({n.id: (n.weight if n.weight is not None else float("nan"))
+                           for n in model.nodes if n.parent == target_node})
+    labels = pd.Series({u: (f"{u} ({model.units.at[u, 'name_zh']})"
+                            if u in model.units.index and model.units.at[u, "name_zh"] else u)
+                        for u in given.index})
+    return FitReport(target_node, target, fit, framework, labels)

@@ -1,0 +1,81 @@
+"""Shared fixtures: small workbooks written cell by cell, so each test states its inputs."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+
+Sheets = dict[str, list[list[Any]]]
+
+#: A small index: root -> two dimensions -> four indicators; five units. Hand-computable.
+SMALL: Sheets = {
+    "Settings": [
+        ["key", "value"],
+        ["name_en", "Small test index"],
+        ["input", "data"],
+        ["normalisation", "minmax"],
+        ["minmax_range", "0,100"],
+        ["aggregation", "arithmetic"],
+        ["weights", "strict"],
+        ["tiers", "rank:2,4"],
+        ["tier_labels", "top;middle;bottom"],
+        ["missing", "error"],
+    ],
+    "Framework": [
+        ["id", "parent", "name_zh", "name_en", "weight", "direction", "normalisation"],
+        ["index", None, "总指数", "Index", None, None, None],
+        ["d1", "index", "维度一", "Dimension 1", 0.6, None, None],
+        ["d2", "index", "维度二", "Dimension 2", 0.4, None, None],
+        ["x1", "d1", "指标一", "Indicator 1", 0.5, 1, None],
+        ["x2", "d1", "指标二", "Indicator 2", 0.5, -1, None],
+        ["x3", "d2", "指标三", "Indicator 3", 0.25, 1, None],
+        ["x4", "d2", "指标四", "Indicator 4", 0.75, 1, None],
+    ],
+    "Units": [
+        ["id", "name_zh", "name_en", "region", "population"],
+        ["a", "甲", "Alpha", "north", 10],
+        ["b", "乙", "Beta", "north", 20],
+        ["c", "丙", "Gamma", "south", 30],
+        ["d", "丁", "Delta", "south", 40],
+        ["e", "戊", "Epsilon", "south", 50],
+    ],
+    "Data": [
+        ["unit", "x1", "x2", "x3", "x4"],
+        ["a", 10, 5, 1, 100],
+        ["b", 20, 4, 2, 300],
+        ["c", 30, 3, 3, 200],
+        ["d", 40, 2, 4, 400],
+        ["e", 50, 1, 5, 500],
+    ],
+}
+
+
+def write_book(path: Path, sheets: Sheets) -> Path:
+    """Write ``sheets`` (name -> rows, row 1 first) as an .xlsx with openpyxl."""
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        ws = book.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    book.save(path)
+    return path
+
+
+@pytest.fixture
+def small() -> Sheets:
+    """A deep copy of the small index's sheets, to mutate."""
+    return copy.deepcopy(SMALL)
+
+
+@pytest.fixture
+def small_book(tmp_path: Path, small: Sheets) -> Path:
+    """The small index written to a file."""
+    return write_book(tmp_path / "small.xlsx", small)

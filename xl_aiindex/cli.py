@@ -1,0 +1,207 @@
+"""The ``xl-aiindex`` command line: each command reads a workbook, makes one library call and
+prints. Exit codes (the workbook contract): 0 done; 1 the workbook has problems (each listed with
+its sheet and cell); 2 the file cannot be read at all, or the command line is wrong."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from .errors import ProblemsFound, UnreadableWorkbook, UnsafeWrite, XlAiIndexError
+
+EXIT_PROBLEMS = 1
+EXIT_UNREADABLE = 2
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _debug_option(f: F) -> F:
+    return click.option("--debug", is_flag=True, help="Show a traceback on errors.")(f)
+
+
+def _run(debug: bool, action: Callable[[], int | None]) -> None:
+    """Run ``action``, turning the package's errors into messages and exit codes."""
+    try:
+        code = action() or 0
+    except ProblemsFound as e:
+        if debug:
+            traceback.print_exc()
+        count = len(e.problems)
+        click.echo(f"{count} problem{'s' if count != 1 else ''} found:", err=True)
+        for p in e.problems:
+            click.echo(str(p), err=True)
+        code = EXIT_PROBLEMS
+    except (UnreadableWorkbook, UnsafeWrite) as e:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"Error: {e}", err=True)
+        code = EXIT_UNREADABLE
+    except XlAiIndexError as e:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"Error: {e}", err=True)
+        code = EXIT_PROBLEMS
+    except OSError as e:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"Error: {e.filename or ''}: {e.strerror or e}", err=True)
+        code = EXIT_UNREADABLE
+    except Exception as e:  # never a traceback for users unless asked for
+        if debug:
+            traceback.print_exc()
+        click.echo(f"Error: internal error ({type(e).__name__}: {e}); run again with --debug "
+                   "for a traceback, and please report it", err=True)
+        code = EXIT_PROBLEMS
+    sys.exit(code)
+
+
+def _notes(notes: Sequence[str]) -> None:
+    for n in notes:
+        click.echo(f"note: {n}", err=True)
+
+
+def _fmt(v: Any, digits: int = 2) -> str:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    return "" if f != f else f"{f:.{digits}f}"
+
+
+def _table(rows: list[list[str]], right: set[int]) -> list[str]:
+    """Plain aligned columns (wide characters count double, as a terminal shows them)."""
+    import unicodedata
+
+    def width(s: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+    widths = [max(width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for r in rows:
+        cells = []
+        for i, s in enumerate(r):
+            pad = " " * (widths[i] - width(s))
+            cells.append(pad + s if i in right else s + pad)
+        out.append("  ".join(cells).rstrip())
+    return out
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="xl-aiindex")
+def cli() -> None:
+    """Build, compute, check and explain composite indices kept in Excel workbooks."""
+
+
+@cli.command()
+@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the recalculated workbook here instead of in place.")
+@click.option("--top", default=10, show_default=True, help="How many ranked units to print.")
+@_debug_option
+def recalc(book: Path, output: Path | None, top: int, debug: bool) -> None:
+    """Recompute BOOK and rewrite its result sheets (Scores, Ranking, Tiers, WeightsUsed; Log
+    gets one row). Input sheets are never written; nothing is written when the inputs have
+    problems.
+
+    Example:
+
+        xl-aiindex recalc workbooks/city_ai_index_2020.xlsx -o out.xlsx
+    """
+
+    def action() -> int:
+        from .workbook.io import recalc_file
+        from .workbook.results import ranking_table
+
+        result = recalc_file(book, output)
+        _notes(result.notes)
+        target = output or book
+        tree_nodes = len(result.model.nodes)
+        click.echo(f"Recalculated {book}: {len(result.scores)} units, {tree_nodes} nodes "
+                   f"(input = {result.model.settings.input})")
+        click.echo(f"Wrote Scores, Ranking, Tiers, WeightsUsed and Log to {target}")
+        if top > 0:
+            ranking = ranking_table(result)
+            rows = [["rank", "unit", "name", "score", "tier"]]
+            rule = result.model.settings.tiers
+            for rec in ranking.head(top).itertuples(index=False):
+                name = str(rec.name_zh or rec.name_en or "")
+                tier = rule.label(int(rec.tier)) if rec.tier == rec.tier and rec.tier else ""
+                rank = "" if rec.rank != rec.rank else str(int(rec.rank))
+                rows.append([rank, str(rec.unit), name, _fmt(rec.score), tier])
+            click.echo("")
+            for line in _table(rows, right={0, 3}):
+                click.echo(line)
+            if len(ranking) > top:
+                click.echo(f"… {len(ranking) - top} more in sheet Ranking")
+        return 0
+
+    _run(debug, action)
+
+
+@cli.command()
+@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
+@_debug_option
+def validate(book: Path, debug: bool) -> None:
+    """Check BOOK's inputs and computation without writing anything; list every problem.
+
+    Example:
+
+        xl-aiindex validate workbooks/city_ai_index_2020.xlsx
+    """
+
+    def action() -> int:
+        from .workbook.io import validate_file
+
+        result, notes = validate_file(book)
+        _notes(notes)
+        model = result.model
+        leaves = sum(1 for n in model.nodes if n.id not in {m.parent for m in model.nodes})
+        click.echo(f"OK: {book}: no problems ({len(result.scores)} units, {leaves} indicators, "
+                   f"{len(model.nodes)} nodes, input = {model.settings.input})")
+        return 0
+
+    _run(debug, action)
+
+
+@cli.command("fit-weights")
+@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--node", default=None, help="Fit the weights of this node's children "
+                                           "(default: the root's).")
+@_debug_option
+def fit_weights_command(book: Path, node: str | None, debug: bool) -> None:
+    """Infer the non-negative weights, summing to 1, that best turn the Given sub-scores of a
+    node's children into the node's given scores (the root: the `published` column), by least
+    squares, and print each unit's residual.
+
+    Example:
+
+        xl-aiindex fit-weights workbooks/city_ai_index_2020.xlsx
+    """
+
+    def action() -> int:
+        from .fit import fit_from_model
+        from .workbook.io import load_workbook
+
+        loaded = load_workbook(book)
+        report = fit_from_model(loaded.model, node)
+        for line in report.lines():
+            click.echo(line)
+        return 0
+
+    _run(debug, action)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="xl-aiindex",
+                 standalone_mode=True)
+    except SystemExit as e:
+        return int(e.code or 0)
+    return 0

@@ -1,0 +1,228 @@
+"""Read a workbook file, build its index, write the result sheets back: what ``recalc`` and
+``validate`` do, file handling included (atomic replace, refusing to lose anything)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..errors import Problem, ProblemsFound, UnsafeWrite
+from ..model import IndexModel, IndexResult
+from ..pipeline import build_index
+from .read import Locator, key, read_model
+from .results import LOG_COLUMNS, log_sheet, result_sheets
+from .sheetspec import SheetSpec
+from .source import OpenpyxlSource
+
+#: Package parts an openpyxl load + save would drop or rewrite, and what they are to a person.
+LOSSY_PARTS = (
+    ("xl/drawings/", "drawings (text boxes, shapes, pictures or charts)"),
+    ("xl/charts/", "charts"),
+    ("xl/media/", "pictures"),
+    ("xl/vbaProject.bin", "VBA macros"),
+    ("xl/ctrlProps/", "form controls (buttons)"),
+    ("xl/pivotTables/", "pivot tables"),
+    ("xl/slicers/", "slicers"),
+    ("xl/embeddings/", "embedded objects"),
+    ("xl/threadedComments/", "threaded comments"),
+    ("xl/activeX/", "ActiveX controls"),
+)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A workbook's inputs, read: the model, where each input came from, notes, the old Log rows."""
+
+    path: Path
+    model: IndexModel
+    locator: Locator
+    notes: tuple[str, ...]
+    log_rows: tuple[tuple[Any, ...], ...]
+
+
+def load_workbook(path: str | os.PathLike[str]) -> Loaded:
+    """Read the input sheets of the workbook at ``path``.
+
+    Raises :class:`~xl_aiindex.errors.UnreadableWorkbook` (the file is not a workbook) or
+    :class:`~xl_aiindex.errors.ProblemsFound` (every problem in the sheets, with cells).
+    """
+    source = OpenpyxlSource(path)
+    try:
+        model, locator, notes = read_model(source)
+        log_rows: tuple[tuple[Any, ...], ...] = ()
+        log_name = next((n for n in source.sheet_names() if key(n) == "log"), None)
+        if log_name is not None:
+            grid = source.grid(log_name)
+            log_rows = tuple(tuple(r[: len(LOG_COLUMNS)]) for r in grid.values[1:]
+                             if any(v is not None for v in r))
+    finally:
+        source.close()
+    return Loaded(Path(path), model, locator, tuple(notes), log_rows)
+
+
+def compute(loaded: Loaded) -> IndexResult:
+    """Build the index of a loaded workbook; the engine's problems get their cells."""
+    try:
+        return build_index(loaded.model)
+    except ProblemsFound as e:
+        raise ProblemsFound([loaded.locator.locate(p) for p in e.problems]) from None
+
+
+def validate_file(path: str | os.PathLike[str]) -> tuple[IndexResult, tuple[str, ...]]:
+    """Check a workbook fully (reading and computing, writing nothing); returns result and notes.
+
+    Raises :class:`ProblemsFound` with every problem, each located in its sheet and cell.
+    """
+    loaded = load_workbook(path)
+    result = compute(loaded)
+    return result, loaded.notes + result.notes
+
+
+def lossy_parts(path: str | os.PathLike[str]) -> list[str]:
+    """What an openpyxl load + save of ``path`` would lose, in words (empty: nothing)."""
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+    found = []
+    for prefix, words in LOSSY_PARTS:
+        if any(n.startswith(prefix) for n in names) and words not in found:
+            found.append(words)
+    return found
+
+
+def excel_owner_file(path: Path) -> Path | None:
+    """The ``~$name.xlsx`` file Excel keeps next to a workbook it has open, if present."""
+    for candidate in (path.with_name("~$" + path.name), path.with_name("~$" + path.name[2:])):
+        if candidate.exists() and candidate != path:
+            return candidate
+    return None
+
+
+def recalc_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None = None,
+                command: str = "recalc") -> IndexResult:
+    """Recompute the workbook at ``src`` and write its result sheets to ``dst`` (None: in place).
+
+    Only the result sheets (Scores, Ranking, Tiers, WeightsUsed) are rewritten and one row is
+    appended to Log; input sheets are never written. The output is written to a temporary file
+    in the destination folder and moved into place atomically: on any failure the destination
+    is left as it was. Raises :class:`ProblemsFound` (nothing written) when the inputs have
+    problems, :class:`UnsafeWrite` when writing in place would lose parts of the workbook.
+    """
+    src_path = Path(src)
+    dst_path = Path(dst) if dst is not None else src_path
+    loaded = load_workbook(src_path)
+    in_place = dst_path.resolve() == src_path.resolve()
+    if in_place:
+        owner = excel_owner_file(src_path)
+        if owner is not None:
+            raise UnsafeWrite(f"{src_path}: the workbook seems open in Excel ({owner.name} exists): "
+                              "close it in Excel or write with -o OUT.xlsx")
+    result = compute(loaded)
+    notes = loaded.notes + result.notes
+    entry = {"time": datetime.now().isoformat(timespec="seconds"), "command": command,
+             "version": __version__, "file": src_path.name,
+             "input": loaded.model.settings.input, "units": len(result.scores),
+             "status": "ok", "notes": "; ".join(notes)}
+    sheets = [*result_sheets(result), log_sheet(loaded.log_rows, entry)]
+    write_sheets(src_path, dst_path, sheets, in_place=in_place)
+    return result
+
+
+def write_sheets(src: Path, dst: Path, sheets: Sequence[SheetSpec], in_place: bool) -> None:
+    """Write ``sheets`` into a copy of ``src`` at ``dst``, atomically."""
+    lost = lossy_parts(src)
+    if lost and in_place:
+        raise UnsafeWrite(f"{src}: writing in place would lose its {', '.join(lost)} (the "
+                          "headless writer cannot keep them yet): write the results to another "
+                          "file with -o OUT.xlsx")
+    atomic_write(dst, lambda tmp: _write_openpyxl(src, tmp, sheets))
+
+
+def atomic_write(dst: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` for a temporary file beside ``dst``, then move it onto ``dst``.
+
+    The temporary file is removed on any failure, so ``dst`` is either untouched or complete.
+    """
+    folder = dst.parent if str(dst.parent) else Path(".")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".xl-aiindex.tmp", dir=folder)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        if dst.exists():
+            with contextlib.suppress(OSError):
+                os.chmod(tmp, dst.stat().st_mode & 0o777)
+        os.replace(tmp, dst)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def _write_openpyxl(src: Path, dst: Path, sheets: Sequence[SheetSpec]) -> None:
+    """Fallback writer: load the whole workbook with openpyxl, replace the result sheets, save."""
+    import openpyxl
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    book = openpyxl.load_workbook(src, keep_vba=src.suffix.lower() == ".xlsm")
+    cache: dict[Any, dict[str, Any]] = {}
+
+    def style_of(style: Any) -> dict[str, Any]:
+        if style not in cache:
+            cache[style] = {
+                "number_format": style.num_format,
+                "font": Font(bold=style.bold, color=("FF" + style.font_color) if style.font_color else None),
+                "fill": PatternFill("solid", fgColor="FF" + style.fill) if style.fill else PatternFill(),
+                "alignment": Alignment(wrap_text=style.wrap, horizontal=style.align),
+                "border": Border(bottom=Side(style="thin")) if style.border_bottom else Border(),
+            }
+        return cache[style]
+
+    for spec in sheets:
+        existing = next((n for n in book.sheetnames if key(n) == key(spec.name)), None)
+        if existing is not None:
+            index = book.sheetnames.index(existing)
+            title = existing
+            book.remove(book[existing])
+            ws = book.create_sheet(title, index)
+        else:
+            ws = book.create_sheet(spec.name)
+        for r, row in enumerate(spec.rows, start=1):
+            for c, cell in enumerate(row, start=1):
+                if cell.value is None and cell.formula is None:
+                    continue
+                target = ws.cell(row=r, column=c)
+                target.value = ("=" + cell.formula) if cell.formula else cell.value
+                if isinstance(cell.value, str) and cell.formula is None:
+                    target.data_type = "s"  # never a formula, whatever the text starts with
+                if cell.style is not None:
+                    for attr, v in style_of(cell.style).items():
+                        setattr(target, attr, v)
+                if cell.link:
+                    target.hyperlink = "#" + cell.link
+        for c, width in spec.widths.items():
+            ws.column_dimensions[openpyxl.utils.get_column_letter(c + 1)].width = width
+        if spec.freeze != (0, 0):
+            ws.freeze_panes = ws.cell(row=spec.freeze[0] + 1, column=spec.freeze[1] + 1)
+        if spec.autofilter and spec.rows:
+            ws.auto_filter.ref = f"A1:{openpyxl.utils.get_column_letter(spec.n_cols)}{len(spec.rows)}"
+        if spec.tab_color:
+            ws.sheet_properties.tabColor = spec.tab_color
+        for c, note in spec.header_notes.items():
+            ws.cell(row=1, column=c + 1).comment = Comment(note, "xl-aiindex")
+    book.save(dst)
+
+
+def problems_listing(problems: Sequence[Problem]) -> str:
+    """Problems one per line, as the CLI prints them."""
+    return "\n".join(str(p) for p in problems)

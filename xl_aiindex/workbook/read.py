@@ -1,0 +1,489 @@
+"""Read the input sheets of the workbook contract into an :class:`IndexModel`.
+
+This module and :mod:`xl_aiindex.workbook.results` are the only ones that know sheet names and
+column keys. Every problem found names its sheet and cell; problems the engine finds later (which
+know only units and nodes) get their cell from the :class:`Locator` built here.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+from typing import Any
+
+import pandas as pd
+
+from ..errors import Problem, ProblemsFound
+from ..model import IndexModel, Node
+from ..settings import parse_settings
+from .source import ERROR_VALUES, BookSource, Grid
+
+SETTINGS, FRAMEWORK, UNITS, DATA, GIVEN = "Settings", "Framework", "Units", "Data", "Given"
+INPUT_SHEETS = (SETTINGS, FRAMEWORK, UNITS, DATA, GIVEN)
+RESULT_SHEETS = ("Scores", "Ranking", "Tiers", "WeightsUsed", "Problems", "Log")
+
+FRAMEWORK_COLUMNS = ("id", "parent", "name_zh", "name_en", "weight", "direction", "normalisation",
+                     "goal_low", "goal_high", "denominator", "transform", "aggregation", "weighting",
+                     "unit", "source", "note")
+_NUMERIC_FRAMEWORK = ("weight", "direction", "goal_low", "goal_high")
+_METHOD_FRAMEWORK = ("normalisation", "aggregation", "weighting", "transform")
+
+
+def column_letter(index: int) -> str:
+    """0-based column index → Excel letters (0 → A, 26 → AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def address(row: int, col: int) -> str:
+    """0-based row/column → A1 address (row 0 is sheet row 1)."""
+    return f"{column_letter(col)}{row + 1}"
+
+
+def key(value: Any) -> str:
+    """How names are matched: text, surrounding spaces ignored, case-insensitive."""
+    return text(value).lower()
+
+
+def text(value: Any) -> str:
+    """A cell as text: None → ``""``, 3.0 → ``"3"``, other values as written, stripped."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+_PLAIN = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+def parse_number(value: Any) -> tuple[float | None, str]:
+    """A cell value as a number: ``(number, note)`` or ``(None, why not)``; blank → ``(None, "")``.
+
+    Numbers pass; text that is unambiguously a number is read with a note ("90.5", "1,234",
+    "45%", full-width "９０"); anything else gives a reason.
+
+    >>> parse_number("1,234"), parse_number("45%"), parse_number("９０")[0], parse_number("1,5")[0]
+    ((1234.0, "text '1,234' read as the number 1234"), (0.45, "text '45%' read as the number 0.45"), 90.0, None)
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, ""
+    if isinstance(value, bool):
+        return None, f"{'TRUE' if value else 'FALSE'} is not a number"
+    if isinstance(value, int | float):
+        v = float(value)
+        if not math.isfinite(v):
+            return None, f"{value} is not a finite number"
+        return v, ""
+    if not isinstance(value, str):
+        return None, f"{value!r} ({type(value).__name__}) is not a number"
+    raw = value.strip()
+    if raw in ERROR_VALUES:
+        return None, f"holds the error value {raw}"
+    s = unicodedata.normalize("NFKC", raw).replace("\u2212", "-").replace(" ", "")
+    percent = s.endswith("%")
+    if percent:
+        s = s[:-1]
+    if _PLAIN.match(s):
+        v = float(s)
+    elif _THOUSANDS.match(s):
+        v = float(s.replace(",", ""))
+    else:
+        return None, f"text '{raw}' is not a number"
+    if percent:
+        v /= 100
+    if not math.isfinite(v):
+        return None, f"text '{raw}' is not a finite number"
+    return v, f"text '{raw}' read as the number {v:g}"
+
+
+@dataclass
+class SheetLocator:
+    """Where things are on one input sheet: the sheet's real name, rows by key, columns by key."""
+
+    name: str
+    rows: dict[str, int] = field(default_factory=dict)
+    cols: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Locator:
+    """Finds the cell of a problem the engine reports by unit, node and field."""
+
+    sheets: dict[str, SheetLocator] = field(default_factory=dict)
+
+    def locate(self, p: Problem) -> Problem:
+        """``p`` with its cell (and the sheet's real name) filled in where they can be found."""
+        loc = self.sheets.get(p.sheet.lower())
+        if loc is None:
+            return p
+        from dataclasses import replace
+
+        p = replace(p, sheet=loc.name)
+        if p.cell:
+            return p
+        row_key = {"framework": p.node, "settings": p.field}.get(p.sheet.lower(), p.unit)
+        col_key = "value" if p.sheet.lower() == "settings" else (p.field or p.node)
+        row = loc.rows.get(row_key.lower()) if row_key else None
+        col = loc.cols.get(col_key.lower()) if col_key else None
+        if row is None and col is None:
+            return p
+        if row is None:
+            row = 0  # a column's problem: point at its header
+        if col is None:
+            col = 0
+        return p.at(address(row, col))
+
+
+@dataclass
+class _Table:
+    grid: Grid
+    header: dict[str, int]          # key -> column
+    rows: list[int]                 # grid rows holding data (after the header, blank rows skipped)
+
+
+class _Reader:
+    def __init__(self, source: BookSource):
+        self.source = source
+        self.problems: list[Problem] = []
+        self.notes: list[str] = []
+        self.locator = Locator()
+        self.names = {key(n): n for n in source.sheet_names()}
+
+    # ---- generic ----
+    def bad(self, sheet: str, cell: str, problem: str, unit: str = "", node: str = "") -> None:
+        self.problems.append(Problem(sheet, cell, unit, node, problem))
+
+    def table(self, wanted: str, required: bool, needed_columns: Iterable[str] = ()) -> _Table | None:
+        real = self.names.get(key(wanted))
+        if real is None:
+            if required:
+                have = ", ".join(self.source.sheet_names())
+                close = get_close_matches(wanted.lower(), list(self.names), n=1, cutoff=0.6)
+                hint = f" (did you mean '{self.names[close[0]]}'? sheet names must be exactly '{wanted}')" \
+                    if close else ""
+                self.bad(wanted, "", f"the workbook has no sheet '{wanted}'{hint}; its sheets: {have}")
+            return None
+        grid = self.source.grid(real)
+        loc = SheetLocator(real)
+        self.locator.sheets[wanted.lower()] = loc
+        if not grid.values:
+            self.bad(real, "A1", f"sheet '{real}' is empty: it needs a header row")
+            return None
+        header: dict[str, int] = {}
+        for c, v in enumerate(grid.values[0]):
+            k = key(v)
+            if not k:
+                continue
+            if k in header:
+                self.bad(real, address(0, c), f"column '{text(v)}' appears twice in the header "
+                                              f"(also {address(0, header[k])})")
+                continue
+            header[k] = c
+        loc.cols.update(header)
+        for col in needed_columns:
+            if col not in header:
+                self.bad(real, address(0, len(grid.values[0])),
+                         f"sheet '{real}' has no column '{col}' in its header row "
+                         f"(columns: {', '.join(text(v) for v in grid.values[0] if text(v))})")
+        for m in grid.merged:
+            self.bad(real, m.split(":")[0], f"merged cells {m} inside the table: unmerge them")
+        rows: list[int] = []
+        blank_run: list[int] = []
+        for r in range(1, len(grid.values)):
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in grid.values[r]):
+                blank_run.append(r)
+                continue
+            for b in blank_run:
+                self.bad(real, address(b, 0), f"row {b + 1} is blank inside the table: delete it "
+                                              "(a blank row ends nothing; data continues below)")
+            blank_run = []
+            rows.append(r)
+        return _Table(grid, header, rows)
+
+    def cell(self, t: _Table, r: int, col: str) -> Any:
+        c = t.header.get(col)
+        if c is None:
+            return None
+        row = t.grid.values[r]
+        v = row[c] if c < len(row) else None
+        if v is None and (r, c) in t.grid.formulas:
+            self.bad(t.grid.name, address(r, c), "holds a formula with no stored value (the file "
+                                                 "was written by a program and never calculated): "
+                                                 "open and save it in a spreadsheet application")
+            return _UNSET
+        if isinstance(v, str) and v.strip() in ERROR_VALUES:
+            self.bad(t.grid.name, address(r, c), f"holds the error value {v.strip()}")
+            return _UNSET
+        return v
+
+    def number(self, t: _Table, r: int, col: str, what: str) -> float | None:
+        v = self.cell(t, r, col)
+        if v is _UNSET:
+            return None
+        n, why = parse_number(v)
+        c = t.header[col]
+        if n is None and why:
+            self.bad(t.grid.name, address(r, c), f"{what}: {why}")
+        elif why:
+            self.notes.append(f"Sheet '{t.grid.name}', cell {address(r, c)}: {why}")
+        return n
+
+    # ---- sheets ----
+    def settings(self) -> dict[str, Any]:
+        t = self.table(SETTINGS, True, ("key", "value"))
+        raw: dict[str, Any] = {}
+        if t is None or "key" not in t.header or "value" not in t.header:
+            return raw
+        loc = self.locator.sheets["settings"]
+        for r in t.rows:
+            k = key(self.cell(t, r, "key"))
+            if not k:
+                continue
+            if k in raw:
+                self.bad(t.grid.name, address(r, t.header["key"]),
+                         f"setting '{k}' appears twice (also row {loc.rows[k] + 1})")
+                continue
+            v = self.cell(t, r, "value")
+            raw[k] = None if v is _UNSET else v
+            loc.rows[k] = r
+        return raw
+
+    def framework(self) -> list[Node]:
+        t = self.table(FRAMEWORK, True, ("id", "parent", "weight"))
+        if t is None or "id" not in t.header:
+            return []
+        loc = self.locator.sheets["framework"]
+        nodes = []
+        for r in t.rows:
+            node_id = text(self.cell(t, r, "id"))
+            if not node_id:
+                self.bad(t.grid.name, address(r, t.header["id"]), "a Framework row has no id")
+                continue
+            if node_id.lower() not in loc.rows:
+                loc.rows[node_id.lower()] = r
+            values: dict[str, Any] = {}
+            for col in _NUMERIC_FRAMEWORK:
+                if col in t.header:
+                    values[col] = self.number(t, r, col, f"node {node_id}: {col}")
+            for col in ("name_zh", "name_en", "unit", "source", "note", "denominator"):
+                v = self.cell(t, r, col)
+                values[col] = "" if v is _UNSET else text(v)
+            for col in _METHOD_FRAMEWORK:
+                v = self.cell(t, r, col)
+                values[col] = (key(v) or None) if v is not _UNSET else None
+            direction = values.get("direction")
+            parent = text(self.cell(t, r, "parent")) or None
+            nodes.append(Node(
+                id=node_id, parent=parent, name_zh=values["name_zh"], name_en=values["name_en"],
+                weight=values.get("weight"),
+                direction=int(direction) if direction is not None and float(direction).is_integer()
+                else (1 if direction is None else 0),
+                normalisation=values["normalisation"], goal_low=values.get("goal_low"),
+                goal_high=values.get("goal_high"), denominator=values["denominator"] or None,
+                transform=values["transform"], aggregation=values["aggregation"],
+                weighting=values["weighting"], unit=values["unit"], source=values["source"],
+                note=values["note"]))
+        # parent ids match node ids case-insensitively: use the node's own spelling
+        canonical = {n.id.lower(): n.id for n in nodes}
+        return [n if n.parent is None else
+                Node(**{**n.__dict__, "parent": canonical.get(n.parent.lower(), n.parent)})
+                for n in nodes]
+
+    def units(self) -> pd.DataFrame:
+        t = self.table(UNITS, True, ("id", "name_zh", "name_en"))
+        if t is None or "id" not in t.header:
+            return pd.DataFrame(columns=["name_zh", "name_en"])
+        loc = self.locator.sheets["units"]
+        ids: list[str] = []
+        records: list[dict[str, Any]] = []
+        seen: dict[str, int] = {}
+        extra = [k for k in t.header if k not in ("id",)]
+        for r in t.rows:
+            unit_id = text(self.cell(t, r, "id"))
+            c = t.header["id"]
+            if not unit_id:
+                self.bad(t.grid.name, address(r, c), "a Units row has no id")
+                continue
+            norm = " ".join(unit_id.split()).lower()
+            if norm in seen:
+                first = seen[norm]
+                same = text(t.grid.values[first][c]) == unit_id
+                self.bad(t.grid.name, address(r, c),
+                         f"unit id '{unit_id}' {'repeats' if same else 'differs only in case or spaces from'}"
+                         f" '{text(t.grid.values[first][c])}' in {address(first, c)}: ids must be unique",
+                         unit=unit_id)
+                continue
+            seen[norm] = r
+            loc.rows[unit_id.lower()] = r
+            ids.append(unit_id)
+            rec: dict[str, Any] = {}
+            for k in extra:
+                v = self.cell(t, r, k)
+                rec[k] = None if v is _UNSET else (v.strip() if isinstance(v, str) else v)
+            for k in ("name_zh", "name_en"):
+                rec[k] = text(rec.get(k))
+            records.append(rec)
+        frame = pd.DataFrame(records, index=pd.Index(ids, dtype=object, name="unit"),
+                             columns=["name_zh", "name_en", *[k for k in extra
+                                                               if k not in ("name_zh", "name_en")]])
+        self._check_unit_names(t, frame)
+        return frame
+
+    def _check_unit_names(self, t: _Table, frame: pd.DataFrame) -> None:
+        for col in ("name_zh", "name_en"):
+            if col not in t.header:
+                continue
+            seen: dict[str, str] = {}
+            for unit_id, name in frame[col].items():
+                k = " ".join(str(name).split()).lower()
+                if not k:
+                    continue
+                if k in seen:
+                    r = self.locator.sheets["units"].rows[str(unit_id).lower()]
+                    self.bad(t.grid.name, address(r, t.header[col]),
+                             f"unit {unit_id}: {col} '{name}' is also the {col} of unit {seen[k]}; "
+                             "names must tell units apart (UDFs accept a unit by name)",
+                             unit=str(unit_id))
+                else:
+                    seen[k] = str(unit_id)
+
+    def scores_sheet(self, wanted: str, units: pd.DataFrame, node_ids: list[str],
+                     only_nodes: bool) -> pd.DataFrame | None:
+        """Data or Given: ``unit`` + one numeric column per node id (+ ``published`` for Given)."""
+        t = self.table(wanted, False, ("unit",))
+        if t is None or "unit" not in t.header:
+            return None
+        loc = self.locator.sheets[wanted.lower()]
+        by_key = {n.lower(): n for n in node_ids}
+        columns: dict[str, str] = {}  # header key -> canonical column
+        for k in t.header:
+            if k == "unit":
+                continue
+            if k in by_key:
+                columns[k] = by_key[k]
+            elif k == "published" and wanted == GIVEN:
+                columns[k] = "published"
+        for k, canonical in columns.items():
+            loc.cols[canonical.lower()] = t.header[k]
+        if wanted == DATA and only_nodes:
+            ignored = [k for k in t.header if k != "unit" and k not in columns]
+            if ignored:
+                self.notes.append(f"Sheet '{t.grid.name}': column(s) {', '.join(ignored)} are not "
+                                  "indicator ids of the Framework: ignored")
+        unit_ids = {str(u).lower(): str(u) for u in units.index}
+        names = {}
+        for col in ("name_zh", "name_en"):
+            for u, n in units[col].items():
+                if str(n).strip():
+                    names.setdefault(" ".join(str(n).split()).lower(), str(u))
+        index: list[str] = []
+        records: list[dict[str, float | None]] = []
+        seen: dict[str, int] = {}
+        for r in t.rows:
+            raw_unit = self.cell(t, r, "unit")
+            given_id = text(raw_unit) if raw_unit is not _UNSET else ""
+            c = t.header["unit"]
+            if not given_id:
+                self.bad(t.grid.name, address(r, c), f"row {r + 1} of '{t.grid.name}' has no unit id")
+                continue
+            unit_id = unit_ids.get(given_id.lower())
+            if unit_id is None:
+                by_name = names.get(" ".join(given_id.split()).lower())
+                close = get_close_matches(given_id.lower(), list(unit_ids), n=1, cutoff=0.6)
+                hint = (f"; that is the name of unit '{by_name}': use its id" if by_name else
+                        f"; did you mean '{unit_ids[close[0]]}'?" if close else "")
+                self.bad(t.grid.name, address(r, c), f"unit '{given_id}' is not an id in Units{hint}",
+                         unit=given_id)
+                continue
+            if unit_id.lower() in seen:
+                self.bad(t.grid.name, address(r, c), f"unit '{unit_id}' has a second row here "
+                                                     f"(first in row {seen[unit_id.lower()] + 1})",
+                         unit=unit_id)
+                continue
+            seen[unit_id.lower()] = r
+            loc.rows[unit_id.lower()] = r
+            index.append(unit_id)
+            rec: dict[str, float | None] = {}
+            for k, canonical in columns.items():
+                label = f"unit {unit_id}, {canonical}"
+                rec[canonical] = self.number(t, r, k, label)
+            records.append(rec)
+        frame = pd.DataFrame(records, index=pd.Index(index, dtype=object, name="unit"),
+                             columns=list(columns.values()), dtype=float)
+        return frame
+
+    def matrices(self, prefix: str, node_ids: list[str]) -> dict[str, pd.DataFrame]:
+        """``AHP_<node>`` (square, ids in row 1 and column A) or ``Budget_<node>`` (expert rows)."""
+        out: dict[str, pd.DataFrame] = {}
+        by_key = {n.lower(): n for n in node_ids}
+        for real in self.source.sheet_names():
+            k = key(real)
+            if not k.startswith(prefix.lower() + "_"):
+                continue
+            node = by_key.get(k[len(prefix) + 1:])
+            if node is None:
+                self.notes.append(f"sheet '{real}' names no node of the Framework: ignored")
+                continue
+            grid = self.source.grid(real)
+            if not grid.values:
+                continue
+            header = [text(v) for v in grid.values[0][1:]]
+            rows, labels = [], []
+            for r in range(1, len(grid.values)):
+                row = grid.values[r]
+                if not any(v is not None for v in row):
+                    continue
+                labels.append(text(row[0]))
+                vals = []
+                for c in range(1, len(header) + 1):
+                    v = row[c] if c < len(row) else None
+                    n, why = parse_number(v)
+                    if n is None:
+                        self.bad(real, address(r, c), why or "blank: a number is needed")
+                    vals.append(n)
+                rows.append(vals)
+            cols = [by_key.get(h.lower(), h) for h in header]
+            frame = pd.DataFrame(rows, columns=cols, dtype=float)
+            if prefix == "AHP":
+                frame.index = pd.Index([by_key.get(label.lower(), label) for label in labels])
+            out[node] = frame
+        return out
+
+
+_UNSET: Any = object()
+
+
+def read_model(source: BookSource) -> tuple[IndexModel, Locator, list[str]]:
+    """Read every input sheet of ``source`` into an :class:`IndexModel`.
+
+    Returns the model, the locator (to place the engine's problems in cells) and notes (text
+    read as numbers, columns ignored). Raises :class:`ProblemsFound` with every problem found
+    in the sheets, each naming its sheet and cell.
+    """
+    reader = _Reader(source)
+    raw_settings = reader.settings()
+    settings, setting_problems, setting_notes = parse_settings(raw_settings)
+    reader.notes.extend(setting_notes)
+    nodes = reader.framework()
+    units = reader.units()
+    node_ids = [n.id for n in nodes]
+    leaves = [n.id for n in nodes if n.id not in {m.parent for m in nodes}]
+    data = reader.scores_sheet(DATA, units, leaves, True) if settings.input == "data" else None
+    given = reader.scores_sheet(GIVEN, units, node_ids, False)
+    ahp = reader.matrices("AHP", node_ids)
+    budgets = reader.matrices("Budget", node_ids)
+    problems = reader.problems + [reader.locator.locate(p) for p in setting_problems]
+    if problems:
+        raise ProblemsFound(problems)
+    model = IndexModel(tuple(nodes), settings, units, data, given, ahp, budgets)
+    return model, reader.locator, reader.notes
