@@ -229,10 +229,7 @@ def build_index(model: IndexModel) -> IndexResult:
         raise ProblemsFound(c.problems)
 
     treated, treatment = _treat(s, x, log) if s.input == "data" else (x, _empty_treatment())
-    if s.input == "data":
-        normalised = _normalise(model, tree, treated, c, log)
-    else:
-        normalised = treated
+    normalised = _normalise(model, tree, treated, c, log) if s.input == "data" else treated
     if c.problems:
         raise ProblemsFound(c.problems)
 

@@ -158,7 +158,8 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
 
 
 def _parse_tiers(text: str, labels_text: str, bad: Callable[[str, str], None]) -> TierRule | None:
-    kind, bounds = "rank", (10.0, 20.0)
+    kind = "rank"
+    bounds: tuple[float, ...] = (10.0, 20.0)
     if text:
         name, arg = split_method(text)
         try:

@@ -70,10 +70,7 @@ def t_skew_kurtosis(x: pd.Series, s: Settings, arg: str = "") -> tuple[pd.Series
             return out, f"winsorised {count} value(s) (skew/kurtosis rule)"
     skew, _ = _skew_kurt(x)
     lo, hi = float(x.min()), float(x.max())
-    if skew > 0:
-        logged = np.log(x - lo + 0.01 * (hi - lo))
-    else:
-        logged = -np.log(hi - x + 0.01 * (hi - lo))
+    logged = np.log(x - lo + 0.01 * (hi - lo)) if skew > 0 else -np.log(hi - x + 0.01 * (hi - lo))
     return logged, (f"log-transformed (winsorising {s.outlier_max_points} value(s) did not bring "
                     "skew and kurtosis within the thresholds)")
 

@@ -151,6 +151,7 @@ def atomic_write(dst: Path, write: Callable[[Path], None]) -> None:
     The temporary file is removed on any failure, so ``dst`` is either untouched or complete.
     """
     folder = dst.parent if str(dst.parent) else Path(".")
+    folder.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".xl-aiindex.tmp", dir=folder)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -172,6 +173,7 @@ def _write_openpyxl(src: Path, dst: Path, sheets: Sequence[SheetSpec]) -> None:
     """Fallback writer: load the whole workbook with openpyxl, replace the result sheets, save."""
     import openpyxl
     from openpyxl.comments import Comment
+    from openpyxl.utils import get_column_letter
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
     book = openpyxl.load_workbook(src, keep_vba=src.suffix.lower() == ".xlsm")
@@ -211,11 +213,11 @@ def _write_openpyxl(src: Path, dst: Path, sheets: Sequence[SheetSpec]) -> None:
                 if cell.link:
                     target.hyperlink = "#" + cell.link
         for c, width in spec.widths.items():
-            ws.column_dimensions[openpyxl.utils.get_column_letter(c + 1)].width = width
+            ws.column_dimensions[get_column_letter(c + 1)].width = width
         if spec.freeze != (0, 0):
             ws.freeze_panes = ws.cell(row=spec.freeze[0] + 1, column=spec.freeze[1] + 1)
         if spec.autofilter and spec.rows:
-            ws.auto_filter.ref = f"A1:{openpyxl.utils.get_column_letter(spec.n_cols)}{len(spec.rows)}"
+            ws.auto_filter.ref = f"A1:{get_column_letter(spec.n_cols)}{len(spec.rows)}"
         if spec.tab_color:
             ws.sheet_properties.tabColor = spec.tab_color
         for c, note in spec.header_notes.items():

@@ -210,24 +210,25 @@ class _Reader:
             rows.append(r)
         return _Table(grid, header, rows)
 
-    def cell(self, t: _Table, r: int, col: str) -> Any:
+    def cell(self, t: _Table, r: int, col: str, what: str = "") -> Any:
         c = t.header.get(col)
         if c is None:
             return None
         row = t.grid.values[r]
         v = row[c] if c < len(row) else None
         if v is None and (r, c) in t.grid.formulas:
-            self.bad(t.grid.name, address(r, c), "holds a formula with no stored value (the file "
-                                                 "was written by a program and never calculated): "
-                                                 "open and save it in a spreadsheet application")
+            self.bad(t.grid.name, address(r, c), (f"{what}: " if what else "")
+                     + "holds a formula with no stored value (the file was written by a program and "
+                     "never calculated): open and save it in a spreadsheet application")
             return _UNSET
         if isinstance(v, str) and v.strip() in ERROR_VALUES:
-            self.bad(t.grid.name, address(r, c), f"holds the error value {v.strip()}")
+            self.bad(t.grid.name, address(r, c), (f"{what}: " if what else "")
+                     + f"holds the error value {v.strip()}")
             return _UNSET
         return v
 
     def number(self, t: _Table, r: int, col: str, what: str) -> float | None:
-        v = self.cell(t, r, col)
+        v = self.cell(t, r, col, what)
         if v is _UNSET:
             return None
         n, why = parse_number(v)
@@ -381,7 +382,7 @@ class _Reader:
                 self.notes.append(f"Sheet '{t.grid.name}': column(s) {', '.join(ignored)} are not "
                                   "indicator ids of the Framework: ignored")
         unit_ids = {str(u).lower(): str(u) for u in units.index}
-        names = {}
+        names: dict[str, str] = {}
         for col in ("name_zh", "name_en"):
             for u, n in units[col].items():
                 if str(n).strip():
@@ -415,7 +416,7 @@ class _Reader:
             index.append(unit_id)
             rec: dict[str, float | None] = {}
             for k, canonical in columns.items():
-                label = f"unit {unit_id}, {canonical}"
+                label = f"unit {unit_id}, {'indicator' if wanted == DATA else 'node'} {canonical}"
                 rec[canonical] = self.number(t, r, k, label)
             records.append(rec)
         frame = pd.DataFrame(records, index=pd.Index(index, dtype=object, name="unit"),
@@ -483,7 +484,17 @@ def read_model(source: BookSource) -> tuple[IndexModel, Locator, list[str]]:
     ahp = reader.matrices("AHP", node_ids)
     budgets = reader.matrices("Budget", node_ids)
     problems = reader.problems + [reader.locator.locate(p) for p in setting_problems]
-    if problems:
-        raise ProblemsFound(problems)
     model = IndexModel(tuple(nodes), settings, units, data, given, ahp, budgets)
+    if problems:
+        # Also report what the engine's static checks see (weights, tree, methods), so one run
+        # lists every problem; a cell already reported keeps its first (more specific) problem.
+        from ..pipeline import check_model
+
+        _, more, _ = check_model(model)
+        seen = {(p.sheet, p.cell) for p in problems if p.cell}
+        for p in (reader.locator.locate(m) for m in more):
+            if not p.cell or (p.sheet, p.cell) not in seen:
+                problems.append(p)
+                seen.add((p.sheet, p.cell))
+        raise ProblemsFound(problems)
     return model, reader.locator, reader.notes

@@ -81,9 +81,7 @@ def tiers_table(result: IndexResult) -> pd.DataFrame:
 # ---- sheets ----
 
 def _cell(value: Any, style: Style | None = None) -> Cell:
-    if isinstance(value, float) and not math.isfinite(value):
-        value = None
-    elif value is pd.NA or value is pd.NaT:
+    if isinstance(value, float) and not math.isfinite(value) or value is pd.NA or value is pd.NaT:
         value = None
     elif hasattr(value, "item"):  # numpy scalar
         value = value.item()

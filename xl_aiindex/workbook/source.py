@@ -123,9 +123,7 @@ class OpenpyxlSource:
         for r, row in enumerate(ws.iter_rows(values_only=True)):
             out = list(row)
             for c, v in enumerate(out):
-                if isinstance(v, str) and v.startswith("=") and len(v) > 1:
-                    formulas.add((r, c))
-                elif v is not None and type(v).__name__ == "ArrayFormula":
+                if isinstance(v, str) and v.startswith("=") and len(v) > 1 or v is not None and type(v).__name__ == "ArrayFormula":
                     formulas.add((r, c))
             values.append(out)
         if formulas:
