@@ -47,6 +47,9 @@ def _run(debug: bool, action: Callable[[], int | None]) -> None:
             traceback.print_exc()
         click.echo(f"Error: {e}", err=True)
         code = EXIT_PROBLEMS
+    except BrokenPipeError:  # output piped into `head`: stop quietly
+        sys.stderr.close()
+        code = 0
     except OSError as e:
         if debug:
             traceback.print_exc()

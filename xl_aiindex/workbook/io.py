@@ -9,7 +9,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +105,14 @@ def excel_owner_file(path: Path) -> Path | None:
     return None
 
 
+def run_time() -> datetime:
+    """Now, or ``SOURCE_DATE_EPOCH`` when set (reproducible builds of the shipped workbooks)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc).replace(tzinfo=None)
+    return datetime.now()
+
+
 def recalc_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None = None,
                 command: str = "recalc") -> IndexResult:
     """Recompute the workbook at ``src`` and write its result sheets to ``dst`` (None: in place).
@@ -126,7 +134,7 @@ def recalc_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None 
                               "close it in Excel or write with -o OUT.xlsx")
     result = compute(loaded)
     notes = loaded.notes + result.notes
-    entry = {"time": datetime.now().isoformat(timespec="seconds"), "command": command,
+    entry = {"time": run_time().isoformat(timespec="seconds"), "command": command,
              "version": __version__, "file": src_path.name,
              "input": loaded.model.settings.input, "units": len(result.scores),
              "status": "ok", "notes": "; ".join(notes)}
@@ -159,9 +167,16 @@ def atomic_write(dst: Path, write: Callable[[Path], None]) -> None:
         write(tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
+        # mkstemp makes the file private (0600): give it the old file's mode, or the mode a
+        # new file would get under the user's umask
         if dst.exists():
-            with contextlib.suppress(OSError):
-                os.chmod(tmp, dst.stat().st_mode & 0o777)
+            mode = dst.stat().st_mode & 0o777
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        with contextlib.suppress(OSError):
+            os.chmod(tmp, mode)
         os.replace(tmp, dst)
     except BaseException:
         with contextlib.suppress(OSError):
