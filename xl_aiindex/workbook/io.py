@@ -9,7 +9,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +109,7 @@ def run_time() -> datetime:
     """Now, or ``SOURCE_DATE_EPOCH`` when set (reproducible builds of the shipped workbooks)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), tz=timezone.utc).replace(tzinfo=None)
+        return datetime.fromtimestamp(int(epoch), tz=UTC).replace(tzinfo=None)
     return datetime.now()
 
 
@@ -188,8 +188,8 @@ def _write_openpyxl(src: Path, dst: Path, sheets: Sequence[SheetSpec]) -> None:
     """Fallback writer: load the whole workbook with openpyxl, replace the result sheets, save."""
     import openpyxl
     from openpyxl.comments import Comment
-    from openpyxl.utils import get_column_letter
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
 
     book = openpyxl.load_workbook(src, keep_vba=src.suffix.lower() == ".xlsm")
     cache: dict[Any, dict[str, Any]] = {}
