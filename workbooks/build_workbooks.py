@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import argparse
 import csv
-import shutil
+import os
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -340,13 +340,14 @@ def build(out_dir: Path = OUT_DIR, seed_dir: Path = SEED_DIR) -> tuple[Path, Pat
     """Write the inputs to a temporary folder, then recalc each into ``out_dir``."""
     from xl_aiindex.workbook.io import recalc_file
 
+    # the Log row's time: the report's month, so that rebuilding gives identical files
+    os.environ.setdefault("SOURCE_DATE_EPOCH", str(int(CREATED.replace(tzinfo=UTC).timestamp())))
     out_dir.mkdir(parents=True, exist_ok=True)
     finals = []
     with tempfile.TemporaryDirectory(prefix="xl-aiindex-build-") as tmp:
         for src in write_inputs(Path(tmp), seed_dir):
             dst = out_dir / src.name
             recalc_file(src, dst)
-            shutil.copymode(src, dst)  # the file as a fresh file of this user, not 0600
             finals.append(dst)
     return finals[0], finals[1]
 

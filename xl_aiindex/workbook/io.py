@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,24 +16,11 @@ from .. import __version__
 from ..errors import Problem, ProblemsFound, UnsafeWrite
 from ..model import IndexModel, IndexResult
 from ..pipeline import build_index
+from .ooxml import splice_sheets
 from .read import Locator, key, read_model
 from .results import LOG_COLUMNS, log_sheet, result_sheets
 from .sheetspec import SheetSpec
 from .source import OpenpyxlSource
-
-#: Package parts an openpyxl load + save would drop or rewrite, and what they are to a person.
-LOSSY_PARTS = (
-    ("xl/drawings/", "drawings (text boxes, shapes, pictures or charts)"),
-    ("xl/charts/", "charts"),
-    ("xl/media/", "pictures"),
-    ("xl/vbaProject.bin", "VBA macros"),
-    ("xl/ctrlProps/", "form controls (buttons)"),
-    ("xl/pivotTables/", "pivot tables"),
-    ("xl/slicers/", "slicers"),
-    ("xl/embeddings/", "embedded objects"),
-    ("xl/threadedComments/", "threaded comments"),
-    ("xl/activeX/", "ActiveX controls"),
-)
 
 
 @dataclass(frozen=True)
@@ -86,17 +72,6 @@ def validate_file(path: str | os.PathLike[str]) -> tuple[IndexResult, tuple[str,
     return result, loaded.notes + result.notes
 
 
-def lossy_parts(path: str | os.PathLike[str]) -> list[str]:
-    """What an openpyxl load + save of ``path`` would lose, in words (empty: nothing)."""
-    with zipfile.ZipFile(path) as z:
-        names = z.namelist()
-    found = []
-    for prefix, words in LOSSY_PARTS:
-        if any(n.startswith(prefix) for n in names) and words not in found:
-            found.append(words)
-    return found
-
-
 def excel_owner_file(path: Path) -> Path | None:
     """The ``~$name.xlsx`` file Excel keeps next to a workbook it has open, if present."""
     for candidate in (path.with_name("~$" + path.name), path.with_name("~$" + path.name[2:])):
@@ -121,7 +96,7 @@ def recalc_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None 
     appended to Log; input sheets are never written. The output is written to a temporary file
     in the destination folder and moved into place atomically: on any failure the destination
     is left as it was. Raises :class:`ProblemsFound` (nothing written) when the inputs have
-    problems, :class:`UnsafeWrite` when writing in place would lose parts of the workbook.
+    problems, :class:`UnsafeWrite` when the workbook is open in Excel and would be overwritten.
     """
     src_path = Path(src)
     dst_path = Path(dst) if dst is not None else src_path
@@ -139,18 +114,15 @@ def recalc_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None 
              "input": loaded.model.settings.input, "units": len(result.scores),
              "status": "ok", "notes": "; ".join(notes)}
     sheets = [*result_sheets(result), log_sheet(loaded.log_rows, entry)]
-    write_sheets(src_path, dst_path, sheets, in_place=in_place)
+    write_sheets(src_path, dst_path, sheets)
     return result
 
 
-def write_sheets(src: Path, dst: Path, sheets: Sequence[SheetSpec], in_place: bool) -> None:
-    """Write ``sheets`` into a copy of ``src`` at ``dst``, atomically."""
-    lost = lossy_parts(src)
-    if lost and in_place:
-        raise UnsafeWrite(f"{src}: writing in place would lose its {', '.join(lost)} (the "
-                          "headless writer cannot keep them yet): write the results to another "
-                          "file with -o OUT.xlsx")
-    atomic_write(dst, lambda tmp: _write_openpyxl(src, tmp, sheets))
+def write_sheets(src: Path, dst: Path, sheets: Sequence[SheetSpec]) -> None:
+    """Write ``sheets`` into a copy of ``src`` at ``dst``, atomically and surgically: every part
+    of the package but the result sheets (and the few shared parts that list them) is copied
+    byte for byte (:mod:`xl_aiindex.workbook.ooxml`)."""
+    atomic_write(dst, lambda tmp: splice_sheets(src, tmp, sheets))
 
 
 def atomic_write(dst: Path, write: Callable[[Path], None]) -> None:
@@ -182,62 +154,6 @@ def atomic_write(dst: Path, write: Callable[[Path], None]) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-
-
-def _write_openpyxl(src: Path, dst: Path, sheets: Sequence[SheetSpec]) -> None:
-    """Fallback writer: load the whole workbook with openpyxl, replace the result sheets, save."""
-    import openpyxl
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.utils import get_column_letter
-
-    book = openpyxl.load_workbook(src, keep_vba=src.suffix.lower() == ".xlsm")
-    cache: dict[Any, dict[str, Any]] = {}
-
-    def style_of(style: Any) -> dict[str, Any]:
-        if style not in cache:
-            cache[style] = {
-                "number_format": style.num_format,
-                "font": Font(bold=style.bold, color=("FF" + style.font_color) if style.font_color else None),
-                "fill": PatternFill("solid", fgColor="FF" + style.fill) if style.fill else PatternFill(),
-                "alignment": Alignment(wrap_text=style.wrap, horizontal=style.align),
-                "border": Border(bottom=Side(style="thin")) if style.border_bottom else Border(),
-            }
-        return cache[style]
-
-    for spec in sheets:
-        existing = next((n for n in book.sheetnames if key(n) == key(spec.name)), None)
-        if existing is not None:
-            index = book.sheetnames.index(existing)
-            title = existing
-            book.remove(book[existing])
-            ws = book.create_sheet(title, index)
-        else:
-            ws = book.create_sheet(spec.name)
-        for r, row in enumerate(spec.rows, start=1):
-            for c, cell in enumerate(row, start=1):
-                if cell.value is None and cell.formula is None:
-                    continue
-                target = ws.cell(row=r, column=c)
-                target.value = ("=" + cell.formula) if cell.formula else cell.value
-                if isinstance(cell.value, str) and cell.formula is None:
-                    target.data_type = "s"  # never a formula, whatever the text starts with
-                if cell.style is not None:
-                    for attr, v in style_of(cell.style).items():
-                        setattr(target, attr, v)
-                if cell.link:
-                    target.hyperlink = "#" + cell.link
-        for c, width in spec.widths.items():
-            ws.column_dimensions[get_column_letter(c + 1)].width = width
-        if spec.freeze != (0, 0):
-            ws.freeze_panes = ws.cell(row=spec.freeze[0] + 1, column=spec.freeze[1] + 1)
-        if spec.autofilter and spec.rows:
-            ws.auto_filter.ref = f"A1:{get_column_letter(spec.n_cols)}{len(spec.rows)}"
-        if spec.tab_color:
-            ws.sheet_properties.tabColor = spec.tab_color
-        for c, note in spec.header_notes.items():
-            ws.cell(row=1, column=c + 1).comment = Comment(note, "xl-aiindex")
-    book.save(dst)
 
 
 def problems_listing(problems: Sequence[Problem]) -> str:

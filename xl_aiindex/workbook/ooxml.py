@@ -1,0 +1,1206 @@
+"""Surgical writer: replace or add result sheets in an ``.xlsx``/``.xlsm`` package, touch nothing else.
+
+:func:`splice_sheets` copies the zip package at ``src`` to ``dst`` entry by entry. Every entry
+that need not change is copied with identical uncompressed bytes, in the same order and with
+the same compression method (the deflate stream itself is recompressed, so compressed sizes
+may differ). Only these parts may change:
+
+* the replaced sheets' XML (same part name, same position, ``sheetId`` and ``r:id`` in
+  ``workbook.xml``, so defined names with ``localSheetId``, formulas such as
+  ``=Ranking!E2`` on other sheets and the sheet order stay valid) and their ``.rels``;
+* ``xl/workbook.xml``: one ``<sheet>`` per appended sheet, and ``fullCalcOnLoad="1"`` on
+  ``<calcPr>`` when ``full_calc_on_load``;
+* ``xl/_rels/workbook.xml.rels`` and ``[Content_Types].xml``: relationships / overrides for
+  appended sheets, and removal of those of the parts removed (below);
+* ``xl/styles.xml``: fonts, fills, borders, number formats and cell formats (``cellXfs``)
+  are *appended*; existing entries are never reordered or changed, so every style index
+  already used in the workbook keeps its meaning. Custom number formats get ids >= 164 that
+  do not clash with the existing ones; ``count`` attributes are updated;
+* ``xl/calcChain.xml`` is removed (with its relationship and content-type override) when a
+  sheet is replaced: its entries may name cells that no longer hold formulas, which Excel
+  reports as corruption; Excel rebuilds the chain on load.
+
+Relationships of a replaced sheet: a ``drawing`` relationship is kept and re-emitted as
+``<drawing r:id=…/>`` (a user's chart or picture on a result sheet survives, and so does the
+data it points at by cell reference); every other one (comments, VML drawings and form
+controls, tables, printer settings, pivot tables, threaded comments, …) is dropped. Parts
+that were reachable from the package root before the splice and are not any more are then
+removed together with their ``.rels`` and content-type overrides; a part still referenced by
+anything else stays. Parts that were already unreachable are left alone.
+
+``sharedStrings.xml`` is never touched: text is written as inline strings
+(``t="inlineStr"``), the text result of a formula as ``t="str"``. ``docProps/app.xml`` is
+left as it was (its list of sheet titles is informational; Excel does not check it).
+
+Why textual editing for the shared parts: ``workbook.xml``, ``styles.xml``, the ``.rels``
+parts and ``[Content_Types].xml`` are first parsed with :mod:`defusedxml.ElementTree` (which
+rejects DTDs and entity tricks, and gives the semantic view: sheet names, counts, the default
+font, …), then edited by *inserting or deleting text at element boundaries* found by a small
+tag scanner. An ``ElementTree`` round trip would rename namespace prefixes (``ns0:``) and
+drop declarations that are only used in ``mc:Ignorable`` (``x14ac``, ``xr``, ``x15``, …),
+which Excel reports as a corrupt file; textual insertion keeps every byte outside the edited
+spots, so all prefixes, declarations, ``mc:AlternateContent`` blocks and extension lists
+survive. Inserted elements use the prefix the surrounding element uses. The edited text is
+parsed again to check it is well-formed.
+
+Sheet XML is generated (never parsed back), in the order CT_Worksheet requires:
+``sheetPr`` (tab colour; the old ``codeName`` is kept so VBA document modules still bind),
+``dimension``, ``sheetViews`` (frozen pane from ``freeze``; the old sheet's ``tabSelected``,
+zoom and grid-line settings are kept), ``sheetFormatPr``, ``cols``, ``sheetData``,
+``autoFilter``, ``hyperlinks``, ``pageMargins``, ``drawing``. It is streamed into the output
+zip in chunks (memory independent of the sheet size). Values: numbers as ``repr(float)``,
+booleans ``t="b"``, ``None``/NaN/±inf give no cell, text is always text (also when it starts
+with ``=``, ``+``, ``-`` or ``@``) with XML-illegal control characters removed, ``_xHHHH_``
+sequences escaped as Excel does (openpyxl shows such escapes verbatim; Excel, LibreOffice and
+calamine decode them), line ends normalised to ``\\n`` and cut at Excel's 32,767 characters. A :class:`~xl_aiindex.workbook.sheetspec.Cell` with a formula gets ``<f>`` and,
+unless the value is ``None``/NaN, a cached ``<v>``. Links: a cell reference
+(``"'Data'!D5"``) becomes an internal ``location=`` hyperlink (no relationship); a URL
+(``https:``, ``mailto:``, …) an external hyperlink relationship.
+
+Limits: ``SheetSpec.header_notes`` is ignored (cell comments need VML and comment parts);
+formulas are written as ordinary cell formulas (no array / dynamic-array formulas, and
+functions newer than Excel 2010 must carry their ``_xlfn.`` prefix); a stale
+``_xlnm._FilterDatabase`` defined name of a replaced sheet is left as is (Excel fixes it when
+the filter is next used); Strict Open XML packages and ``.xlsb`` are refused; a name that
+matches a chart sheet or dialog sheet is refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import numbers
+import os
+import posixpath
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import unquote
+from xml.sax.saxutils import unescape
+
+import defusedxml.ElementTree as DET
+
+from xl_aiindex.workbook.sheetspec import SheetSpec, Style
+
+__all__ = ["package_parts", "splice_sheets"]
+
+NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+NS_STRICT_MAIN = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+
+RT_OFFICE_DOCUMENT = NS_R + "/officeDocument"
+RT_WORKSHEET = NS_R + "/worksheet"
+RT_STYLES = NS_R + "/styles"
+RT_CALC_CHAIN = NS_R + "/calcChain"
+RT_DRAWING = NS_R + "/drawing"
+RT_HYPERLINK = NS_R + "/hyperlink"
+
+CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
+#: Content types of a workbook part this writer understands (xlsx, xlsm, xltx, xltm, xlam).
+CT_WORKBOOKS = frozenset({
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
+    "application/vnd.ms-excel.template.macroEnabled.main+xml",
+    "application/vnd.ms-excel.addin.macroEnabled.main+xml",
+})
+
+#: Timestamp of new zip entries (what Excel writes; keeps the output deterministic).
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+_XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+
+MAX_ROWS = 1_048_576
+MAX_COLS = 16_384
+MAX_TEXT = 32_767
+
+_BUILTIN_NUM_FORMATS = {
+    "General": 0, "0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4, "0%": 9, "0.00%": 10,
+    "0.00E+00": 11, "@": 49,
+}
+_H_ALIGN = frozenset({"general", "left", "center", "right", "fill", "justify",
+                      "centerContinuous", "distributed"})
+_FORMULA_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
+_STYLE_ORDER = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles",
+                "dxfs", "tableStyles", "colors", "extLst")
+_AFTER_CALCPR = ("oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes",
+                 "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst")
+#: sheetView attributes carried over from a replaced sheet.
+_KEPT_VIEW_ATTRS = ("tabSelected", "showGridLines", "showRowColHeaders", "showZeros",
+                    "rightToLeft", "zoomScale", "zoomScaleNormal")
+_KEPT_FORMAT_ATTRS = ("baseColWidth", "defaultColWidth", "defaultRowHeight")
+
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_X_ESCAPE = re.compile("_(x[0-9A-Fa-f]{4}_)")
+_HEX_COLOR = re.compile(r"#?([0-9A-Fa-f]{6}|[0-9A-Fa-f]{8})")
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+# --------------------------------------------------------------------------------------------
+# public API
+
+
+def package_parts(path: str | os.PathLike[str] | IO[bytes]) -> dict[str, bytes]:
+    """Every zip entry of the package at ``path``: name -> uncompressed bytes (in entry order)."""
+    with zipfile.ZipFile(path) as zf:
+        return {info.filename: zf.read(info) for info in zf.infolist()}
+
+
+def splice_sheets(src: str | os.PathLike[str], dst: str | os.PathLike[str] | IO[bytes],
+                  sheets: Sequence[SheetSpec], *, full_calc_on_load: bool = False) -> None:
+    """Copy the package at src to dst, replacing each sheet whose name matches a SheetSpec
+    (case-insensitive, surrounding spaces ignored) and appending the others at the end.
+
+    ``dst`` may be ``src``: a path is written to a temporary file in the same directory and
+    moved into place only when complete. ``full_calc_on_load`` sets
+    ``<calcPr fullCalcOnLoad="1"/>`` so Excel recalculates every formula when it opens the file.
+    Raises :class:`ValueError` for a package that is not a (transitional) SpreadsheetML
+    workbook, an invalid or duplicate sheet name, or a name matching a non-worksheet sheet.
+    """
+    specs = list(sheets)
+    with zipfile.ZipFile(src) as zin:
+        plan = _plan(zin, specs, full_calc_on_load)
+        if isinstance(dst, str | os.PathLike):
+            target = Path(dst)
+            fd, tmp = tempfile.mkstemp(prefix=".~splice-", suffix=target.suffix,
+                                       dir=target.parent)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    _write_package(zin, fh, plan)
+                shutil.copymode(target if target.exists() else src, tmp)
+                os.replace(tmp, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        else:
+            _write_package(zin, dst, plan)
+
+
+# --------------------------------------------------------------------------------------------
+# a tiny tag scanner for textual edits
+
+
+_TOKEN = re.compile(
+    r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<![^>]*>"
+    r"|<(/?)([^\s/>!?]+)((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>",
+    re.S,
+)
+_ATTR = re.compile(r"([^\s=/>]+)\s*=\s*(\"[^\"]*\"|'[^']*')")
+
+
+@dataclass(eq=False)
+class _Node:
+    """Where an element sits in the text: ``text[start:tag_end]`` is its start tag,
+    ``text[close_start:end]`` its end tag (``close_start`` is ``None`` when self-closing)."""
+
+    qname: str
+    start: int
+    tag_end: int
+    close_start: int | None = None
+    end: int = -1
+    children: list[_Node] = field(default_factory=list)
+
+    @property
+    def local(self) -> str:
+        return self.qname.rpartition(":")[2]
+
+    @property
+    def prefix(self) -> str:
+        """``"x:"`` for ``<x:fonts>``, ``""`` for ``<fonts>``."""
+        p, colon, _ = self.qname.rpartition(":")
+        return p + colon
+
+    def child(self, local: str) -> _Node | None:
+        return next((c for c in self.children if c.local == local), None)
+
+
+def _scan(text: str) -> _Node:
+    """The element tree of ``text`` as positions (comments, PIs and CDATA skipped)."""
+    root: _Node | None = None
+    stack: list[_Node] = []
+    for m in _TOKEN.finditer(text):
+        name = m.group(2)
+        if name is None:
+            continue
+        if m.group(1):
+            node = stack.pop()
+            node.close_start, node.end = m.start(), m.end()
+            continue
+        node = _Node(name, m.start(), m.end())
+        if stack:
+            stack[-1].children.append(node)
+        elif root is None:
+            root = node
+        if m.group(4):
+            node.end = m.end()
+        else:
+            stack.append(node)
+    if root is None or stack:
+        raise ValueError("malformed XML part")
+    return root
+
+
+def _attr(tag: str, name: str) -> str | None:
+    """Value of attribute ``name`` in the start tag text ``tag`` (entities decoded)."""
+    for m in _ATTR.finditer(tag):
+        if m.group(1) == name:
+            return unescape(m.group(2)[1:-1], {"&quot;": '"', "&apos;": "'"})
+    return None
+
+
+def _set_attr(tag: str, name: str, value: str) -> str:
+    """The start tag text ``tag`` with attribute ``name`` set to ``value``."""
+    for m in _ATTR.finditer(tag):
+        if m.group(1) == name:
+            return f'{tag[:m.start(2)]}"{_esc_attr(value)}"{tag[m.end(2):]}'
+    m2 = re.search(r"\s*/?>$", tag)
+    assert m2 is not None
+    return f'{tag[:m2.start()]} {name}="{_esc_attr(value)}"{tag[m2.start():]}'
+
+
+def _open_tag(tag: str) -> str:
+    """``<a x="1"/>`` -> ``<a x="1">``."""
+    return re.sub(r"\s*/>$", ">", tag)
+
+
+def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
+    """Apply non-overlapping replacements ``(start, end, new)``; equal starts keep their order."""
+    out: list[str] = []
+    pos = 0
+    for start, end, new in sorted(edits, key=lambda e: (e[0], e[1])):
+        if start < pos:
+            raise AssertionError("overlapping edits")
+        out.append(text[pos:start])
+        out.append(new)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _ns_prefix(tag: str, uri: str) -> str | None:
+    """The prefix (``"r"``) the start tag ``tag`` binds to ``uri``; ``""`` for the default."""
+    for m in _ATTR.finditer(tag):
+        key = m.group(1)
+        if m.group(2)[1:-1] == uri and (key == "xmlns" or key.startswith("xmlns:")):
+            return key[6:]
+    return None
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """Text of an XML part and the codec to encode it back with."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data.decode("utf-8-sig"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    return data.decode("utf-8"), "utf-8"
+
+
+def _esc(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _esc_attr(s: str) -> str:
+    return (_esc(s).replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;")
+            .replace("\r", "&#13;"))
+
+
+def _parse(data: bytes) -> Any:
+    """defusedxml-safe parse (no DTDs, no entity expansion)."""
+    return DET.fromstring(data, forbid_dtd=True)
+
+
+# --------------------------------------------------------------------------------------------
+# package structure
+
+
+@dataclass(frozen=True)
+class _Rel:
+    id: str
+    type: str
+    target: str
+    external: bool
+
+
+def _rels_name(part: str) -> str:
+    """``xl/worksheets/sheet1.xml`` -> ``xl/worksheets/_rels/sheet1.xml.rels``."""
+    d, _, base = part.rpartition("/")
+    return f"{d}/_rels/{base}.rels" if d else f"_rels/{base}.rels"
+
+
+def _source_of(rels: str) -> str | None:
+    """Inverse of :func:`_rels_name` (``""`` is the package itself); None if not a rels name."""
+    m = re.fullmatch(r"(?:(.*)/)?_rels/([^/]*)\.rels", rels, re.I)
+    if m is None:
+        return None
+    d, base = m.group(1), m.group(2)
+    return f"{d}/{base}" if d else base
+
+
+def _parse_rels(data: bytes) -> list[_Rel]:
+    root = _parse(data)
+    rels = []
+    for el in root:
+        if el.tag != f"{{{NS_PKG_REL}}}Relationship":
+            continue
+        rels.append(_Rel(el.get("Id", ""), el.get("Type", ""), el.get("Target", ""),
+                         el.get("TargetMode", "Internal") == "External"))
+    return rels
+
+
+class _Package:
+    """Names and relationships of the source zip (OPC names are case-insensitive)."""
+
+    def __init__(self, zin: zipfile.ZipFile) -> None:
+        self.zin = zin
+        self.infos = zin.infolist()
+        self.names = [i.filename for i in self.infos]
+        self.by_lower = {n.lower(): n for n in self.names}
+        self.rels: dict[str, list[_Rel]] = {}   # source part ("" = package) -> relationships
+        self.rels_entry: dict[str, str] = {}    # source part -> name of its .rels entry
+        for name in self.names:
+            source = _source_of(name)
+            if source is not None and name.lower().endswith(".rels"):
+                src = self.actual(source) if source else ""
+                if src is None:
+                    src = source
+                self.rels[src] = _parse_rels(zin.read(name))
+                self.rels_entry[src] = name
+
+    def actual(self, name: str) -> str | None:
+        """The zip entry name of part ``name`` (case-insensitive, percent-decoding tried)."""
+        hit = self.by_lower.get(name.lower())
+        if hit is None and "%" in name:
+            hit = self.by_lower.get(unquote(name).lower())
+        return hit
+
+    def resolve(self, source: str, rel: _Rel) -> str | None:
+        """Entry name of the internal target of ``rel`` from part ``source``."""
+        if rel.external:
+            return None
+        target = rel.target.split("#", 1)[0]
+        if not target:
+            return None
+        if target.startswith("/"):
+            path = target[1:]
+        else:
+            path = posixpath.join(posixpath.dirname(source), target)
+        path = posixpath.normpath(path)
+        return self.actual(path)
+
+    def reachable(self, rels: dict[str, list[_Rel]]) -> set[str]:
+        """Parts reachable from the package root through ``rels``."""
+        seen: set[str] = set()
+        todo = [""]
+        while todo:
+            source = todo.pop()
+            for rel in rels.get(source, ()):
+                part = self.resolve(source, rel)
+                if part is not None and part not in seen:
+                    seen.add(part)
+                    todo.append(part)
+        return seen
+
+
+# --------------------------------------------------------------------------------------------
+# styles
+
+
+def _hex_argb(color: str, what: str) -> str:
+    m = _HEX_COLOR.fullmatch(color.strip())
+    if m is None:
+        raise ValueError(f"{what} must be 'RRGGBB' hex, got {color!r}")
+    h = m.group(1).upper()
+    return h if len(h) == 8 else "FF" + h
+
+
+_MINIMAL_STYLES = (
+    f'<styleSheet xmlns="{NS_MAIN}"><fonts count="1"><font><sz val="11"/><color theme="1"/>'
+    '<name val="Calibri"/><family val="2"/><scheme val="minor"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill><fill>'
+    '<patternFill patternType="gray125"/></fill></fills><borders count="1"><border><left/>'
+    '<right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1">'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="1">'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    '</styleSheet>'
+)
+
+
+class _StyleBook:
+    """Appends what the distinct :class:`Style` values need to ``styles.xml``."""
+
+    def __init__(self, data: bytes | None) -> None:
+        if data is None:
+            data = (_XML_DECL + _MINIMAL_STYLES).encode()
+        self.text, self.codec = _decode(data)
+        root = _parse(data)
+        if root.tag != f"{{{NS_MAIN}}}styleSheet":
+            raise ValueError(f"unsupported styles part root {root.tag!r}")
+
+        def kids(local: str) -> list[Any]:
+            el = root.find(f"{{{NS_MAIN}}}{local}")
+            return [] if el is None else [c for c in el if isinstance(c.tag, str)]
+
+        self.num_formats = {el.get("formatCode", ""): int(el.get("numFmtId", "0"))
+                            for el in kids("numFmts")}
+        fonts = kids("fonts")
+        self.font0 = fonts[0] if fonts else None
+        self.n = {local: len(kids(local)) for local in
+                  ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs")}
+        self.next_fmt = max([163, *self.num_formats.values()]) + 1
+        self.added: dict[str, list[str]] = {k: [] for k in self.n}
+        self.font_ids: dict[tuple[bool, str | None], int] = {(False, None): 0}
+        self.fill_ids: dict[str | None, int] = {None: 0}
+        self.border_ids: dict[bool, int] = {False: 0}
+        self.xf_ids: dict[Style, int] = {}
+        self.prefix = ""
+        self._ensure_defaults()
+
+    def _add(self, local: str, xml: str) -> int:
+        idx = self.n[local] + len(self.added[local])
+        self.added[local].append(xml)
+        return idx
+
+    def _ensure_defaults(self) -> None:
+        """Excel needs font 0, fills 0/1 (none, gray125), border 0 and xf 0 to exist."""
+        if self.n["fonts"] == 0:
+            self._add("fonts", '<font><sz val="11"/><name val="Calibri"/><family val="2"/></font>')
+        if self.n["fills"] == 0:
+            self._add("fills", '<fill><patternFill patternType="none"/></fill>')
+        if self.n["fills"] + len(self.added["fills"]) == 1:
+            self._add("fills", '<fill><patternFill patternType="gray125"/></fill>')
+        if self.n["borders"] == 0:
+            self._add("borders", "<border><left/><right/><top/><bottom/><diagonal/></border>")
+        if self.n["cellXfs"] == 0:
+            self._add("cellXfs", '<xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>')
+
+    @property
+    def changed(self) -> bool:
+        return any(self.added.values())
+
+    def _num_fmt(self, code: str) -> int:
+        if code in _BUILTIN_NUM_FORMATS:
+            return _BUILTIN_NUM_FORMATS[code]
+        if code in self.num_formats:
+            return self.num_formats[code]
+        fmt_id = self.next_fmt
+        self.next_fmt += 1
+        self.num_formats[code] = fmt_id
+        self._add("numFmts", f'<numFmt numFmtId="{fmt_id}" formatCode="{_esc_attr(code)}"/>')
+        return fmt_id
+
+    def _font(self, bold: bool, color: str | None) -> int:
+        key = (bold, color)
+        if key not in self.font_ids:
+            items: list[tuple[str, str]] = []   # (local name, xml) in font 0's order
+            base = [] if self.font0 is None else [c for c in self.font0 if isinstance(c.tag, str)]
+            for el in base:
+                local = el.tag.rpartition("}")[2]
+                attrs = "".join(f' {k}="{_esc_attr(v)}"' for k, v in el.attrib.items()
+                                if not k.startswith("{"))
+                items.append((local, f"<{local}{attrs}/>"))
+            items = [it for it in items if it[0] != "b" or bold]
+            if bold and not any(it[0] == "b" for it in items):
+                items.insert(0, ("b", "<b/>"))
+            if color is not None:
+                new = ("color", f'<color rgb="{color}"/>')
+                pos = next((i for i, it in enumerate(items) if it[0] == "color"), None)
+                if pos is not None:
+                    items[pos] = new
+                else:
+                    after = next((i + 1 for i, it in enumerate(items) if it[0] == "sz"),
+                                 len(items))
+                    items.insert(after, new)
+            self.font_ids[key] = self._add("fonts", "<font>" + "".join(x for _, x in items)
+                                           + "</font>")
+        return self.font_ids[key]
+
+    def _fill(self, color: str | None) -> int:
+        if color not in self.fill_ids:
+            self.fill_ids[color] = self._add(
+                "fills", f'<fill><patternFill patternType="solid"><fgColor rgb="{color}"/>'
+                '<bgColor indexed="64"/></patternFill></fill>')
+        return self.fill_ids[color]
+
+    def _border(self, bottom: bool) -> int:
+        if bottom not in self.border_ids:
+            self.border_ids[bottom] = self._add(
+                "borders", '<border><left/><right/><top/><bottom style="thin">'
+                '<color indexed="64"/></bottom><diagonal/></border>')
+        return self.border_ids[bottom]
+
+    def xf(self, style: Style) -> int:
+        """The cellXfs index for ``style`` (appended on first use)."""
+        hit = self.xf_ids.get(style)
+        if hit is not None:
+            return hit
+        fmt = self._num_fmt(style.num_format or "General")
+        font_color = None if style.font_color is None else _hex_argb(style.font_color,
+                                                                     "Style.font_color")
+        fill_color = None if style.fill is None else _hex_argb(style.fill, "Style.fill")
+        font = self._font(bool(style.bold), font_color)
+        fill = self._fill(fill_color)
+        border = self._border(bool(style.border_bottom))
+        attrs = f'numFmtId="{fmt}" fontId="{font}" fillId="{fill}" borderId="{border}"'
+        if self.n["cellStyleXfs"]:
+            attrs += ' xfId="0"'
+        for flag, on in (("applyNumberFormat", fmt), ("applyFont", font), ("applyFill", fill),
+                         ("applyBorder", border)):
+            if on:
+                attrs += f' {flag}="1"'
+        align = ""
+        if style.align is not None or style.wrap:
+            if style.align is not None and style.align not in _H_ALIGN:
+                raise ValueError(f"Style.align must be one of {sorted(_H_ALIGN)}, "
+                                 f"got {style.align!r}")
+            attrs += ' applyAlignment="1"'
+            align = "<alignment"
+            if style.align is not None:
+                align += f' horizontal="{style.align}"'
+            if style.wrap:
+                align += ' wrapText="1"'
+            align += "/>"
+        xml = f"<xf {attrs}>{align}</xf>" if align else f"<xf {attrs}/>"
+        idx = self._add("cellXfs", xml)
+        self.xf_ids[style] = idx
+        return idx
+
+    def render(self) -> bytes:
+        """styles.xml with the additions (textual insertion, everything else byte-identical)."""
+        root = _scan(self.text)
+        p = root.prefix
+        edits: list[tuple[int, int, str]] = []
+        for local, items in self.added.items():
+            if not items:
+                continue
+            body = "".join(_prefixed(x, p) for x in items)
+            edits.extend(_append_children(self.text, root, local, body,
+                                          self.n[local] + len(items), _STYLE_ORDER))
+        text = _apply(self.text, edits)
+        out = text.encode(self.codec)
+        _parse(out)
+        return out
+
+
+def _prefixed(xml: str, prefix: str) -> str:
+    """Give every element of the (unprefixed, generated) snippet ``xml`` the prefix ``prefix``."""
+    if not prefix:
+        return xml
+    return re.sub(r"<(/?)([A-Za-z])", lambda m: f"<{m.group(1)}{prefix}{m.group(2)}", xml)
+
+
+def _append_children(text: str, root: _Node, local: str, body: str, count: int,
+                     order: Sequence[str]) -> list[tuple[int, int, str]]:
+    """Edits appending ``body`` to the child ``local`` of ``root`` (created in schema
+    ``order`` if missing) and setting its ``count``."""
+    node = root.child(local)
+    p = root.prefix
+    if node is None:
+        later = order[order.index(local) + 1:]
+        pos = next((c.start for c in root.children if c.local in later), root.close_start)
+        assert pos is not None
+        return [(pos, pos, f'<{p}{local} count="{count}">{body}</{p}{local}>')]
+    tag = text[node.start:node.tag_end]
+    if node.close_start is None:
+        new = _set_attr(_open_tag(tag), "count", str(count))
+        return [(node.start, node.end, f"{new}{body}</{node.qname}>")]
+    return [(node.start, node.tag_end, _set_attr(tag, "count", str(count))),
+            (node.close_start, node.close_start, body)]
+
+
+# --------------------------------------------------------------------------------------------
+# planning
+
+
+@dataclass
+class _SheetJob:
+    spec: SheetSpec
+    part: str                                    # zip entry name of the sheet XML
+    name: str                                    # sheet name as in workbook.xml
+    replaced: bool
+    drawing: _Rel | None = None                  # kept drawing relationship
+    external: dict[str, str] = field(default_factory=dict)   # URL -> rId
+    code_name: str | None = None
+    view_attrs: dict[str, str] = field(default_factory=dict)
+    format_attrs: dict[str, str] = field(default_factory=dict)
+    n_rows: int = 0
+    n_cols: int = 0
+
+    @property
+    def rels_xml(self) -> bytes | None:
+        rels = []
+        if self.drawing is not None:
+            rels.append(f'<Relationship Id="{_esc_attr(self.drawing.id)}" Type="{RT_DRAWING}" '
+                        f'Target="{_esc_attr(self.drawing.target)}"/>')
+        for url, rid in self.external.items():
+            rels.append(f'<Relationship Id="{rid}" Type="{RT_HYPERLINK}" '
+                        f'Target="{_esc_attr(url)}" TargetMode="External"/>')
+        if not rels:
+            return None
+        return (f'{_XML_DECL}<Relationships xmlns="{NS_PKG_REL}">{"".join(rels)}'
+                "</Relationships>").encode()
+
+
+@dataclass
+class _Plan:
+    jobs: dict[str, _SheetJob]          # replaced sheet entry -> job
+    new_jobs: list[_SheetJob]           # appended sheets
+    rewritten: dict[str, bytes | None]  # entry -> new bytes (None: drop the entry)
+    removed: set[str]
+    added: dict[str, bytes]             # new non-sheet entries (rels, created styles part)
+    insert_after: str | None            # entry after which appended sheets are written
+    xf_attr: dict[Style, str]
+
+
+def _sheet_key(name: str) -> str:
+    return name.strip().casefold()
+
+
+def _check_new_name(name: str) -> None:
+    if not name or len(name) > 31:
+        raise ValueError(f"sheet name must have 1 to 31 characters: {name!r}")
+    if _BAD_SHEET_CHARS.search(name) or name.startswith("'") or name.endswith("'"):
+        raise ValueError(f"sheet name may not contain []:*?/\\ or start/end with ': {name!r}")
+    if name.casefold() == "history":
+        raise ValueError("'History' is a reserved sheet name")
+
+
+def _old_sheet_head(zin: zipfile.ZipFile, part: str) -> tuple[str | None, dict[str, str],
+                                                               dict[str, str]]:
+    """codeName, first sheetView's kept attributes and sheetFormatPr's kept attributes of an
+    existing sheet, read incrementally up to ``<sheetData>`` (the old sheet may be large)."""
+    code_name: str | None = None
+    view: dict[str, str] = {}
+    fmt: dict[str, str] = {}
+    seen_view = False
+    with zin.open(part) as fh:
+        for _event, el in DET.iterparse(fh, events=("start",), forbid_dtd=True):
+            local = el.tag.rpartition("}")[2] if isinstance(el.tag, str) else ""
+            if local == "sheetPr":
+                code_name = el.get("codeName")
+            elif local == "sheetView" and not seen_view:
+                seen_view = True
+                view = {k: el.get(k) for k in _KEPT_VIEW_ATTRS if el.get(k) is not None}
+            elif local == "sheetFormatPr":
+                fmt = {k: el.get(k) for k in _KEPT_FORMAT_ATTRS if el.get(k) is not None}
+            elif local in ("sheetData", "cols"):
+                break
+    return code_name, view, fmt
+
+
+def _next_id(taken: set[str], prefix: str = "rId") -> Iterator[str]:
+    n = 1
+    while True:
+        cand = f"{prefix}{n}"
+        if cand not in taken:
+            taken.add(cand)
+            yield cand
+        n += 1
+
+
+def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool) -> _Plan:
+    pkg = _Package(zin)
+    ct_name = pkg.actual("[Content_Types].xml")
+    if ct_name is None or "" not in pkg.rels:
+        raise ValueError("not an Open XML package (no [Content_Types].xml or _rels/.rels)")
+    wb_rel = next((r for r in pkg.rels[""] if r.type == RT_OFFICE_DOCUMENT), None)
+    wb_part = None if wb_rel is None else pkg.resolve("", wb_rel)
+    if wb_part is None:
+        raise ValueError("package has no workbook part (officeDocument relationship)")
+    ct_root = _parse(zin.read(ct_name))
+    overrides = {el.get("PartName", "").lower(): el.get("ContentType", "")
+                 for el in ct_root if el.tag == f"{{{NS_CT}}}Override"}
+    wb_ct = overrides.get("/" + wb_part.lower(), "")
+    wb_xml = zin.read(wb_part)
+    wb_root = _parse(wb_xml)
+    if wb_root.tag == f"{{{NS_STRICT_MAIN}}}workbook":
+        raise ValueError("Strict Open XML workbooks are not supported; save as Excel Workbook")
+    if wb_root.tag != f"{{{NS_MAIN}}}workbook" or (wb_ct and wb_ct not in CT_WORKBOOKS):
+        raise ValueError(f"unsupported workbook part {wb_part!r} ({wb_ct or wb_root.tag})")
+
+    # existing sheets and the specs that match them
+    wb_rels = {r.id: r for r in pkg.rels.get(wb_part, [])}
+    existing: dict[str, tuple[str, str]] = {}   # key -> (name, r:id)
+    sheet_ids: list[int] = []
+    sheets_el = wb_root.find(f"{{{NS_MAIN}}}sheets")
+    for el in [] if sheets_el is None else sheets_el:
+        name = el.get("name", "")
+        existing.setdefault(_sheet_key(name), (name, el.get(f"{{{NS_R}}}id", "")))
+        with contextlib.suppress(ValueError):
+            sheet_ids.append(int(el.get("sheetId", "0")))
+    if sheets_el is None:
+        raise ValueError("workbook.xml has no <sheets>")
+
+    seen: set[str] = set()
+    jobs: dict[str, _SheetJob] = {}
+    new_specs: list[SheetSpec] = []
+    for spec in specs:
+        key = _sheet_key(spec.name)
+        if key in seen:
+            raise ValueError(f"two sheet specs named {spec.name.strip()!r}")
+        seen.add(key)
+        if key not in existing:
+            _check_new_name(spec.name.strip())
+            new_specs.append(spec)
+            continue
+        name, rid = existing[key]
+        rel = wb_rels.get(rid)
+        part = None if rel is None else pkg.resolve(wb_part, rel)
+        if rel is None or part is None:
+            raise ValueError(f"sheet {name!r} has no part in the package")
+        if rel.type != RT_WORKSHEET:
+            raise ValueError(f"sheet {name!r} is not a worksheet ({rel.type.rpartition('/')[2]})"
+                             "; it cannot be replaced")
+        job = _SheetJob(spec, part, name, replaced=True)
+        job.drawing = next((r for r in pkg.rels.get(part, [])
+                            if r.type == RT_DRAWING and not r.external), None)
+        job.code_name, job.view_attrs, job.format_attrs = _old_sheet_head(zin, part)
+        jobs[part] = job
+
+    # appended sheets: part names, sheetIds and relationship ids that clash with nothing
+    taken_ids = set(wb_rels)
+    rid_gen = _next_id(taken_ids)
+    sheet_parts = [pkg.resolve(wb_part, r) for r in wb_rels.values() if r.type == RT_WORKSHEET]
+    sheet_dir = next((posixpath.dirname(p) for p in sheet_parts if p),
+                     posixpath.join(posixpath.dirname(wb_part), "worksheets"))
+    next_sheet_id = max(sheet_ids, default=0) + 1
+    new_jobs: list[_SheetJob] = []
+    wb_inserts: list[tuple[str, int, str]] = []
+    rel_inserts: list[str] = []
+    ct_inserts: list[str] = []
+    n = 1
+    for spec in new_specs:
+        while (pkg.actual(f"{sheet_dir}/sheet{n}.xml") is not None
+               or pkg.actual(_rels_name(f"{sheet_dir}/sheet{n}.xml")) is not None):
+            n += 1
+        part = f"{sheet_dir}/sheet{n}.xml"
+        n += 1
+        rid = next(rid_gen)
+        name = spec.name.strip()
+        new_jobs.append(_SheetJob(spec, part, name, replaced=False))
+        wb_inserts.append((name, next_sheet_id, rid))
+        next_sheet_id += 1
+        target = posixpath.relpath(part, posixpath.dirname(wb_part) or ".")
+        rel_inserts.append(f'<Relationship Id="{rid}" Type="{RT_WORKSHEET}" '
+                           f'Target="{_esc_attr(target)}"/>')
+        ct_inserts.append(f'<Override PartName="/{_esc_attr(part)}" '
+                          f'ContentType="{CT_WORKSHEET}"/>')
+
+    # one pass over the cells: table size, distinct styles, external links
+    styles_rel = next((r for r in wb_rels.values() if r.type == RT_STYLES), None)
+    styles_part = None if styles_rel is None else pkg.resolve(wb_part, styles_rel)
+    book = _StyleBook(None if styles_part is None else zin.read(styles_part))
+    xf_attr: dict[Style, str] = {}
+    for job in [*jobs.values(), *new_jobs]:
+        _survey(job, book, xf_attr)
+
+    # relationships after the splice -> parts that are no longer reachable
+    new_rels = dict(pkg.rels)
+    wb_rel_list = list(pkg.rels.get(wb_part, []))
+    dropped_wb_rels = ({r.id for r in wb_rel_list if r.type == RT_CALC_CHAIN} if jobs
+                       else set())
+    new_rels[wb_part] = [r for r in wb_rel_list if r.id not in dropped_wb_rels]
+    for part, job in jobs.items():
+        new_rels[part] = [] if job.drawing is None else [job.drawing]
+    removed = (pkg.reachable(pkg.rels) - pkg.reachable(new_rels)) - {ct_name}
+    for part in list(removed):
+        rels_entry = pkg.rels_entry.get(part)
+        if rels_entry is not None:
+            removed.add(rels_entry)
+
+    rewritten: dict[str, bytes | None] = {}
+    added: dict[str, bytes] = {}
+    for part, job in jobs.items():
+        rels_xml = job.rels_xml
+        entry = pkg.rels_entry.get(part)
+        if entry is not None:
+            rewritten[entry] = rels_xml
+        elif rels_xml is not None:
+            added[_rels_name(part)] = rels_xml
+    for job in new_jobs:
+        rels_xml = job.rels_xml
+        if rels_xml is not None:
+            added[_rels_name(job.part)] = rels_xml
+
+    if book.changed and styles_part is None:
+        styles_part = posixpath.join(posixpath.dirname(wb_part), "styles.xml")
+        if pkg.actual(styles_part) is not None:
+            raise ValueError(f"{styles_part} exists but is not the workbook's styles part")
+        added[styles_part] = book.render()
+        rid = next(rid_gen)
+        rel_inserts.append(f'<Relationship Id="{rid}" Type="{RT_STYLES}" Target="styles.xml"/>')
+        ct_inserts.append(f'<Override PartName="/{_esc_attr(styles_part)}" '
+                          f'ContentType="{CT_STYLES}"/>')
+    elif book.changed and styles_part is not None:
+        rewritten[styles_part] = book.render()
+
+    # workbook.xml
+    if wb_inserts or full_calc_on_load:
+        rewritten[wb_part] = _edit_workbook(wb_xml, wb_inserts, full_calc_on_load)
+    # workbook rels
+    wb_rels_entry = pkg.rels_entry.get(wb_part)
+    if rel_inserts or dropped_wb_rels:
+        if wb_rels_entry is None:
+            wb_rels_entry = _rels_name(wb_part)
+            added[wb_rels_entry] = (f'{_XML_DECL}<Relationships xmlns="{NS_PKG_REL}">'
+                                    f'{"".join(rel_inserts)}</Relationships>').encode()
+        else:
+            rewritten[wb_rels_entry] = _edit_list(
+                zin.read(wb_rels_entry), "Id", dropped_wb_rels, rel_inserts)
+    # content types
+    drop_ct = {"/" + p.lower() for p in removed}
+    if ct_inserts or drop_ct & set(overrides):
+        rewritten[ct_name] = _edit_list(zin.read(ct_name), "PartName", drop_ct, ct_inserts,
+                                        casefold=True)
+
+    insert_after = None
+    prefix = sheet_dir.lower() + "/"
+    for name in pkg.names:
+        if name.lower().startswith(prefix):
+            insert_after = name
+    for entry in rewritten:
+        removed.discard(entry)
+    return _Plan(jobs, new_jobs, rewritten, removed, added, insert_after, xf_attr)
+
+
+def _survey(job: _SheetJob, book: _StyleBook, xf_attr: dict[Style, str]) -> None:
+    """Size, styles and external links of a sheet, before anything is written."""
+    spec = job.spec
+    fr = spec.freeze
+    if (len(fr) != 2 or not all(isinstance(x, int) and x >= 0 for x in fr)
+            or fr[0] >= MAX_ROWS or fr[1] >= MAX_COLS):
+        raise ValueError(f"{spec.name}: freeze must be (rows, cols) >= 0, got {fr!r}")
+    for col, width in spec.widths.items():
+        if not 0 <= col < MAX_COLS or not width >= 0:
+            raise ValueError(f"{spec.name}: bad column width {col}: {width!r}")
+    if spec.tab_color is not None:
+        _hex_argb(spec.tab_color, "SheetSpec.tab_color")
+    n_cols = 0
+    seen: dict[int, Style] = {}
+    ext_ids = _next_id({job.drawing.id} if job.drawing else set())
+    for row in spec.rows:
+        if len(row) > n_cols:
+            n_cols = len(row)
+        for cell in row:
+            st = cell.style
+            if st is not None and seen.get(id(st)) is not st:
+                seen[id(st)] = st
+                if st not in xf_attr:
+                    xf_attr[st] = "" if st == Style() else f' s="{book.xf(st)}"'
+                if len(seen) > 4096:
+                    seen.clear()
+            link = cell.link
+            if link is not None and _URL.match(link) and link not in job.external:
+                job.external[link] = next(ext_ids)
+    job.n_rows, job.n_cols = len(spec.rows), n_cols
+    if job.n_rows > MAX_ROWS or n_cols > MAX_COLS:
+        raise ValueError(f"{spec.name}: {job.n_rows} x {n_cols} exceeds Excel's "
+                         f"{MAX_ROWS} x {MAX_COLS}")
+
+
+def _edit_workbook(data: bytes, inserts: list[tuple[str, int, str]], full_calc: bool) -> bytes:
+    text, codec = _decode(data)
+    root = _scan(text)
+    root_tag = text[root.start:root.tag_end]
+    edits: list[tuple[int, int, str]] = []
+    if inserts:
+        sheets = root.child("sheets")
+        assert sheets is not None and sheets.close_start is not None
+        p = sheets.prefix
+        r = _ns_prefix(root_tag, NS_R)
+        decl = ""
+        if not r:   # relationships namespace not bound on the root: declare it here
+            r, decl = "r", f' xmlns:r="{NS_R}"'
+        body = "".join(f'<{p}sheet name="{_esc_attr(name)}" sheetId="{sid}"{decl} '
+                       f'{r}:id="{rid}"/>' for name, sid, rid in inserts)
+        edits.append((sheets.close_start, sheets.close_start, body))
+    if full_calc:
+        calc = root.child("calcPr")
+        if calc is not None:
+            tag = text[calc.start:calc.tag_end]
+            edits.append((calc.start, calc.tag_end, _set_attr(tag, "fullCalcOnLoad", "1")))
+        else:
+            pos = next((c.start for c in root.children if c.local in _AFTER_CALCPR),
+                       root.close_start)
+            assert pos is not None
+            edits.append((pos, pos, f'<{root.prefix}calcPr fullCalcOnLoad="1"/>'))
+    out = _apply(text, edits).encode(codec)
+    _parse(out)
+    return out
+
+
+def _edit_list(data: bytes, key: str, drop: set[str], inserts: list[str], *,
+               casefold: bool = False) -> bytes:
+    """Drop the root's children whose attribute ``key`` is in ``drop``; append ``inserts``
+    (for ``.rels`` parts and ``[Content_Types].xml``)."""
+    text, codec = _decode(data)
+    root = _scan(text)
+    edits: list[tuple[int, int, str]] = []
+    for child in root.children:
+        value = _attr(text[child.start:child.tag_end], key)
+        if value is not None and (value.lower() if casefold else value) in drop:
+            edits.append((child.start, child.end, ""))
+    if inserts:
+        assert root.close_start is not None
+        edits.append((root.close_start, root.close_start,
+                      "".join(_prefixed(x, root.prefix) for x in inserts)))
+    out = _apply(text, edits).encode(codec)
+    _parse(out)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# writing
+
+
+def _clone(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    zi = zipfile.ZipInfo(info.filename, info.date_time)
+    zi.compress_type = info.compress_type
+    zi.external_attr = info.external_attr
+    zi.comment = info.comment
+    zi.create_system = info.create_system
+    zi.file_size = info.file_size
+    return zi
+
+
+def _new_info(name: str) -> zipfile.ZipInfo:
+    zi = zipfile.ZipInfo(name, _ZIP_EPOCH)
+    zi.compress_type = zipfile.ZIP_DEFLATED
+    return zi
+
+
+def _write_package(zin: zipfile.ZipFile, fh: IO[bytes], plan: _Plan) -> None:
+    with zipfile.ZipFile(fh, "w", allowZip64=True) as zout:
+
+        def write_new_sheets() -> None:
+            for job in plan.new_jobs:
+                _write_sheet(zout, _new_info(job.part), job, plan.xf_attr)
+                rels = _rels_name(job.part)
+                if rels in plan.added:
+                    zout.writestr(_new_info(rels), plan.added.pop(rels))
+
+        for info in zin.infolist():
+            name = info.filename
+            if name in plan.jobs:
+                _write_sheet(zout, _clone(info), plan.jobs[name], plan.xf_attr)
+            elif name in plan.rewritten:
+                data = plan.rewritten[name]
+                if data is not None:
+                    zi = _clone(info)
+                    zi.file_size = len(data)
+                    zout.writestr(zi, data)
+            elif name not in plan.removed:
+                with zin.open(info) as r, zout.open(_clone(info), "w") as w:
+                    shutil.copyfileobj(r, w, 1 << 20)
+            if name == plan.insert_after:
+                write_new_sheets()
+        if plan.insert_after is None:
+            write_new_sheets()
+        for name, data in plan.added.items():
+            zout.writestr(_new_info(name), data)
+        zout.comment = zin.comment
+
+
+def _col_letter(i: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _text(s: str) -> str:
+    """Cell text as XML character data: illegal characters removed, Excel's ``_xHHHH_``
+    escapes applied, cut to Excel's maximum length."""
+    if _ILLEGAL_XML.search(s):
+        s = _ILLEGAL_XML.sub("", s)
+    if len(s) > MAX_TEXT:
+        s = s[:MAX_TEXT]
+    if "_x" in s:
+        s = _X_ESCAPE.sub(r"_x005F_\1", s)
+    if "\r" in s:
+        s = s.replace("\r\n", "\n").replace("\r", "\n")
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _coerce(v: Any) -> str | float | int | bool | None:
+    """Exotic cell values (numpy scalars, pandas NA, str subclasses) as plain Python ones."""
+    if isinstance(v, bool) or (getattr(getattr(v, "dtype", None), "kind", "") == "b"):
+        return bool(v)
+    if isinstance(v, numbers.Integral):
+        return int(v)
+    if isinstance(v, numbers.Real):
+        return float(v)
+    if isinstance(v, str):
+        return str(v)
+    if type(v).__name__ in ("NAType", "NaTType"):
+        return None
+    raise TypeError(f"unsupported cell value {v!r} ({type(v).__name__})")
+
+
+def _value_xml(v: Any) -> tuple[str, str] | None:
+    """(t attribute, <v> text) of a cached formula result; None when there is none."""
+    t = type(v)
+    if t is not float and t is not int and t is not str and t is not bool and v is not None:
+        v = _coerce(v)
+        t = type(v)
+    if v is None:
+        return None
+    if t is bool:
+        return ' t="b"', "1" if v else "0"
+    if t is float:
+        return None if v - v != 0.0 else ("", repr(v))
+    if t is int:
+        return "", (str(v) if -(2**53) <= v <= 2**53 else repr(float(v)))
+    if v in _FORMULA_ERRORS:
+        return ' t="e"', v
+    return ' t="str"', _text(v)
+
+
+def _write_sheet(zout: zipfile.ZipFile, zinfo: zipfile.ZipInfo, job: _SheetJob,
+                 xf_attr: dict[Style, str]) -> None:
+    spec = job.spec
+    n_rows, n_cols = job.n_rows, job.n_cols
+    letters = [_col_letter(i) for i in range(n_cols)]
+    last = f"{letters[-1]}{n_rows}" if n_rows and n_cols else ""
+    force64 = n_rows * max(n_cols, 1) > 20_000_000
+    with zout.open(zinfo, "w", force_zip64=force64) as out:
+        out.write(_sheet_head(job, last).encode())
+        buf: list[str] = []
+        w = buf.append
+        links: list[str] = []
+        s_cache: dict[int, tuple[Style, str]] = {}
+        inline = ' t="inlineStr"><is><t xml:space="preserve">'
+        for r_idx, row in enumerate(spec.rows, 1):
+            rn = str(r_idx)
+            cells: list[str] = []
+            c = cells.append
+            for j, cell in enumerate(row):
+                st = cell.style
+                if st is None:
+                    sa = ""
+                else:
+                    hit = s_cache.get(id(st))
+                    if hit is None or hit[0] is not st:
+                        if len(s_cache) > 4096:
+                            s_cache.clear()
+                        hit = s_cache[id(st)] = (st, xf_attr[st])
+                    sa = hit[1]
+                if cell.link is not None:
+                    links.append(_hyperlink(f"{letters[j]}{rn}", cell.link, job))
+                v: Any = cell.value
+                f = cell.formula
+                if f is None:
+                    t = type(v)
+                    if t is float:
+                        if v - v == 0.0:   # finite
+                            c(f'<c r="{letters[j]}{rn}"{sa}><v>{v!r}</v></c>')
+                        continue
+                    if t is str:
+                        c(f'<c r="{letters[j]}{rn}"{sa}{inline}{_text(v)}</t></is></c>')
+                        continue
+                    if v is None:
+                        continue
+                    if t is not int and t is not bool:
+                        v = _coerce(v)
+                        t = type(v)
+                        if v is None or (t is float and v - v != 0.0):
+                            continue
+                        if t is str:
+                            c(f'<c r="{letters[j]}{rn}"{sa}{inline}{_text(v)}</t></is></c>')
+                            continue
+                    if t is bool:
+                        c(f'<c r="{letters[j]}{rn}"{sa} t="b"><v>{1 if v else 0}</v></c>')
+                    elif t is int:
+                        num = str(v) if -(2**53) <= v <= 2**53 else repr(float(v))
+                        c(f'<c r="{letters[j]}{rn}"{sa}><v>{num}</v></c>')
+                    else:
+                        c(f'<c r="{letters[j]}{rn}"{sa}><v>{v!r}</v></c>')
+                else:
+                    if f.startswith("="):
+                        f = f[1:]
+                    fx = _esc(_ILLEGAL_XML.sub("", f))
+                    cached = _value_xml(v)
+                    if cached is None:
+                        c(f'<c r="{letters[j]}{rn}"{sa}><f>{fx}</f></c>')
+                    else:
+                        c(f'<c r="{letters[j]}{rn}"{sa}{cached[0]}><f>{fx}</f>'
+                          f"<v>{cached[1]}</v></c>")
+            if cells:
+                w(f'<row r="{rn}">')
+                w("".join(cells))
+                w("</row>")
+                if len(buf) > 300:
+                    out.write("".join(buf).encode())
+                    buf.clear()
+        w("</sheetData>")
+        if spec.autofilter and last:
+            w(f'<autoFilter ref="A1:{last}"/>')
+        if links:
+            w("<hyperlinks>")
+            w("".join(links))
+            w("</hyperlinks>")
+        w('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
+          'footer="0.3"/>')
+        if job.drawing is not None:
+            w(f'<drawing r:id="{_esc_attr(job.drawing.id)}"/>')
+        w("</worksheet>")
+        out.write("".join(buf).encode())
+
+
+def _hyperlink(ref: str, link: str, job: _SheetJob) -> str:
+    rid = job.external.get(link)
+    if rid is not None:
+        return f'<hyperlink ref="{ref}" r:id="{rid}"/>'
+    return f'<hyperlink ref="{ref}" location="{_esc_attr(link.removeprefix("#"))}"/>'
+
+
+def _sheet_head(job: _SheetJob, last: str) -> str:
+    spec = job.spec
+    parts = [_XML_DECL, f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_R}">']
+    if job.code_name is not None or spec.tab_color is not None:
+        pr = "<sheetPr"
+        if job.code_name is not None:
+            pr += f' codeName="{_esc_attr(job.code_name)}"'
+        if spec.tab_color is not None:
+            pr += f'><tabColor rgb="{_hex_argb(spec.tab_color, "tab_color")}"/></sheetPr>'
+        else:
+            pr += "/>"
+        parts.append(pr)
+    parts.append(f'<dimension ref="A1{":" + last if last and last != "A1" else ""}"/>')
+    view_attrs = "".join(f' {k}="{_esc_attr(v)}"' for k, v in job.view_attrs.items())
+    rows, cols = spec.freeze
+    if rows or cols:
+        top_left = f"{_col_letter(cols)}{rows + 1}"
+        pane = ("bottomRight" if rows and cols else "bottomLeft" if rows else "topRight")
+        split = (f' xSplit="{cols}"' if cols else "") + (f' ySplit="{rows}"' if rows else "")
+        parts.append(f'<sheetViews><sheetView{view_attrs} workbookViewId="0">'
+                     f'<pane{split} topLeftCell="{top_left}" activePane="{pane}" '
+                     f'state="frozen"/><selection pane="{pane}" activeCell="{top_left}" '
+                     f'sqref="{top_left}"/></sheetView></sheetViews>')
+    else:
+        parts.append(f'<sheetViews><sheetView{view_attrs} workbookViewId="0"/></sheetViews>')
+    fmt = dict(job.format_attrs)
+    fmt.setdefault("defaultRowHeight", "15")
+    parts.append("<sheetFormatPr" + "".join(f' {k}="{_esc_attr(v)}"' for k, v in fmt.items())
+                 + "/>")
+    if spec.widths:
+        parts.append("<cols>")
+        for col in sorted(spec.widths):
+            width = min(float(spec.widths[col]), 255.0)
+            parts.append(f'<col min="{col + 1}" max="{col + 1}" width="{width!r}" '
+                         'customWidth="1"/>')
+        parts.append("</cols>")
+    parts.append("<sheetData>")
+    return "".join(parts)
+
