@@ -24,8 +24,9 @@ def _skew_kurt(x: pd.Series) -> tuple[float, float]:
 
 
 def _flagged(x: pd.Series, s: Settings) -> bool:
+    """COINr's ``check_SkewKurt`` negated: fails when |skew| ≥ threshold *and* kurtosis ≥ threshold."""
     skew, kurt = _skew_kurt(x)
-    return bool(abs(skew) > s.outlier_skew and kurt > s.outlier_kurtosis)
+    return bool(abs(skew) >= s.outlier_skew and kurt >= s.outlier_kurtosis)
 
 
 def t_none(x: pd.Series, s: Settings, arg: str = "") -> tuple[pd.Series, str]:
@@ -48,31 +49,37 @@ def t_winsorise(x: pd.Series, s: Settings, arg: str = "5") -> tuple[pd.Series, s
 
 
 def t_skew_kurtosis(x: pd.Series, s: Settings, arg: str = "") -> tuple[pd.Series, str]:
-    """The field's rule (COINr's ``Treat`` default): while |skew| > ``outlier_skew`` and kurtosis >
-    ``outlier_kurtosis``, winsorise the most extreme value on the skewed side to the next one, up
-    to ``outlier_max_points`` values; if that does not bring the indicator within the thresholds,
-    undo it and take ``ln(x − min + 0.01·(max − min))`` instead (COINr's ``log_CT``), mirrored
-    for negative skew so the order of units is kept.
+    """The field's rule, as COINr's ``Treat`` default does it.
+
+    An indicator fails when |skew| ≥ ``outlier_skew`` and kurtosis ≥ ``outlier_kurtosis``.
+    While it fails and fewer than ``outlier_max_points`` values were changed, the highest values
+    (lowest, when skew < 0) are set to the next highest (lowest) value — ties move together. If it
+    still fails, that is undone and COINr's ``log_CT`` is applied to the original values instead:
+    ``ln(x − min + 0.01·(max − min))`` (order-preserving, whatever the direction of the skew).
+
+    >>> x = pd.Series([1.0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 30, 100])
+    >>> t_skew_kurtosis(x, Settings())[0].tolist()[-2:], t_skew_kurtosis(x, Settings())[1]
+    ([30.0, 30.0], 'winsorised 1 value(s) (skew/kurtosis rule)')
     """
     if x.notna().sum() < 4 or not _flagged(x, s):
         return x, ""
     out = x.copy()
-    for count in range(1, s.outlier_max_points + 1):
+    changed = 0
+    while _flagged(out, s) and changed < s.outlier_max_points:
         skew, _ = _skew_kurt(out)
         present = out.dropna()
-        if skew > 0:
-            top = present.max()
-            out[out == top] = present[present < top].max()
-        else:
-            bottom = present.min()
-            out[out == bottom] = present[present > bottom].min()
-        if not _flagged(out, s):
-            return out, f"winsorised {count} value(s) (skew/kurtosis rule)"
-    skew, _ = _skew_kurt(x)
+        extreme = present.max() if skew >= 0 else present.min()
+        rest = present[present != extreme]
+        if rest.empty:
+            break
+        out[out == extreme] = rest.max() if skew >= 0 else rest.min()
+        changed = int(((out != x) & x.notna()).sum())
+    if not _flagged(out, s):
+        return out, f"winsorised {changed} value(s) (skew/kurtosis rule)"
     lo, hi = float(x.min()), float(x.max())
-    logged = np.log(x - lo + 0.01 * (hi - lo)) if skew > 0 else -np.log(hi - x + 0.01 * (hi - lo))
-    return logged, (f"log-transformed (winsorising {s.outlier_max_points} value(s) did not bring "
-                    "skew and kurtosis within the thresholds)")
+    logged = np.log(x - lo + 0.01 * (hi - lo))
+    return logged, (f"log-transformed: ln(x − min + 0.01·(max − min)) (winsorising {changed} "
+                    "value(s) did not bring skew and kurtosis within the thresholds)")
 
 
 Treatment = Callable[[pd.Series, Settings, str], tuple[pd.Series, str]]
