@@ -184,6 +184,23 @@ def log_sheet(previous: Sequence[Sequence[Any]], entry: dict[str, Any]) -> Sheet
     return SheetSpec("Log", rows, _widths(cols, _TEXT_WIDTHS))
 
 
+def treatment_sheet(result: IndexResult) -> SheetSpec:
+    """The Treatment sheet: per indicator, the outlier rule applied, skew and kurtosis before and
+    after (Excel's SKEW and KURT), and what was done."""
+    table = result.treatment
+    cols = list(table.columns)
+    rows: list[list[Cell]] = [_header(cols)]
+    for rec in table.itertuples(index=False):
+        rows.append([_cell(v, PRECISE if c.startswith(("skew", "kurtosis")) else TEXT)
+                     for c, v in zip(cols, rec, strict=True)])
+    return SheetSpec("Treatment", rows, _widths(cols, _TEXT_WIDTHS | {"indicator": 14.0,
+                                                                     "treatment": 70.0}))
+
+
 def result_sheets(result: IndexResult) -> list[SheetSpec]:
-    """Scores, Ranking, Tiers and WeightsUsed, in that order."""
-    return [scores_sheet(result), ranking_sheet(result), tiers_sheet(result), weights_sheet(result)]
+    """Scores, Ranking, Tiers and WeightsUsed, in that order; Treatment when outliers are treated."""
+    sheets = [scores_sheet(result), ranking_sheet(result), tiers_sheet(result),
+              weights_sheet(result)]
+    if result.model.settings.outliers != "none":
+        sheets.append(treatment_sheet(result))
+    return sheets
