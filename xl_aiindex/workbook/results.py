@@ -106,15 +106,29 @@ def scores_sheet(result: IndexResult) -> SheetSpec:
     table = scores_table(result)
     cols = list(table.columns)
     rows: list[list[Cell]] = [_header(cols)]
-    tier = result.tier.reindex(table["unit"]).to_numpy()
-    for i, rec in enumerate(table.itertuples(index=False)):
-        row = []
-        for col, v in zip(cols, rec, strict=True):
+    tiers = result.tier.reindex(table["unit"]).fillna(0).astype(int).tolist()
+    root_styles = {t: tier_style(NUMBER, t) for t in set(tiers)}
+    # column by column as plain Python values: building ~10⁶ cells must stay cheap
+    styled = []
+    for col in cols:
+        values = [_plain(v) for v in table[col].tolist()]
+        if col == result.root:
+            styled.append([Cell(v, style=root_styles[t]) for v, t in zip(values, tiers, strict=True)])
+        else:
             style = TEXT if col in ("unit", "name_zh", "name_en") else \
                 PRECISE if col == "coverage" else NUMBER
-            row.append(_cell(v, tier_style(style, int(tier[i])) if col == result.root else style))
-        rows.append(row)
+            styled.append([Cell(v, style=style) for v in values])
+    rows.extend(list(r) for r in zip(*styled, strict=True))
     return SheetSpec("Scores", rows, _widths(cols, _TEXT_WIDTHS), freeze=(1, 3))
+
+
+def _plain(v: Any) -> Any:
+    """NaN, NA and non-finite numbers → None (a blank cell); other values as they are."""
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if v is None or v is pd.NA:
+        return None
+    return v
 
 
 def ranking_sheet(result: IndexResult) -> SheetSpec:
