@@ -6,22 +6,28 @@ Public API::
     loaded = load_workbook("workbooks/city_ai_index_2020.xlsx")
     result = build_index(loaded.model)
     result.total.sort_values(ascending=False).head()
+
+Names are imported on first use (PEP 562), so ``xl-aiindex --help`` does not pay for pandas,
+SciPy and openpyxl.
 """
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from .errors import (  # noqa: E402
-    Problem,
-    ProblemsFound,
-    UnknownMethodError,
-    UnreadableWorkbook,
-    UnsafeWrite,
-    XlAiIndexError,
-)
-from .fit import WeightFit, fit_weights  # noqa: E402
-from .model import IndexModel, IndexResult, Node, Settings, TierRule  # noqa: E402
-from .pipeline import build_index, check_model  # noqa: E402
-from .workbook.io import load_workbook, recalc_file, validate_file  # noqa: E402
+#: public name -> module that defines it
+_EXPORTS = {
+    "Problem": "errors", "ProblemsFound": "errors", "UnknownMethodError": "errors",
+    "UnreadableWorkbook": "errors", "UnsafeWrite": "errors", "XlAiIndexError": "errors",
+    "WeightFit": "fit", "fit_weights": "fit",
+    "IndexModel": "model", "IndexResult": "model", "Node": "model", "Settings": "model",
+    "TierRule": "model",
+    "build_index": "pipeline", "check_model": "pipeline",
+    "load_workbook": "workbook.io", "recalc_file": "workbook.io", "validate_file": "workbook.io",
+}
 
 __all__ = [
     "IndexModel", "IndexResult", "Node", "Problem", "ProblemsFound", "Settings", "TierRule",
@@ -29,3 +35,27 @@ __all__ = [
     "__version__", "build_index", "check_model", "fit_weights", "load_workbook", "recalc_file",
     "validate_file",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'xl_aiindex' has no attribute '{name}'")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
+    from .errors import (
+        Problem,
+        ProblemsFound,
+        UnknownMethodError,
+        UnreadableWorkbook,
+        UnsafeWrite,
+        XlAiIndexError,
+    )
+    from .fit import WeightFit, fit_weights
+    from .model import IndexModel, IndexResult, Node, Settings, TierRule
+    from .pipeline import build_index, check_model
+    from .workbook.io import load_workbook, recalc_file, validate_file
