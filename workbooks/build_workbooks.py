@@ -337,8 +337,10 @@ def write_inputs(out_dir: Path, seed_dir: Path = SEED_DIR) -> tuple[Path, Path]:
 
 
 def build(out_dir: Path = OUT_DIR, seed_dir: Path = SEED_DIR) -> tuple[Path, Path]:
-    """Write the inputs to a temporary folder, then recalc each into ``out_dir``."""
+    """Write the inputs to a temporary folder, then recalc each into ``out_dir``; also write
+    the macro-enabled variant of the given-mode workbook (``.xlsm``) for the Excel add-in."""
     from xl_aiindex.workbook.io import recalc_file
+    from xl_aiindex.workbook.xlsm import build_xlsm
 
     # the Log row's time: the report's month, so that rebuilding gives identical files
     os.environ.setdefault("SOURCE_DATE_EPOCH", str(int(CREATED.replace(tzinfo=UTC).timestamp())))
@@ -349,6 +351,7 @@ def build(out_dir: Path = OUT_DIR, seed_dir: Path = SEED_DIR) -> tuple[Path, Pat
             dst = out_dir / src.name
             recalc_file(src, dst)
             finals.append(dst)
+    build_xlsm(finals[0], finals[0].with_suffix(".xlsm"))
     return finals[0], finals[1]
 
 

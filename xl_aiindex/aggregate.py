@@ -5,9 +5,10 @@ to 1) and returns the parent's score per unit. A missing child score makes the p
 unless ``reweight`` is set: then the missing child is skipped and the weights of the children
 present are rescaled to sum to 1 (the ``missing = reweight`` setting).
 
-Formula form: arithmetic (SUMPRODUCT), geometric (PRODUCT of powers) and harmonic (sum of
-weights over sum of weight/score) have closed formulas; ``copeland`` (root only) is computed in
-Python and written as values.
+Formula form: arithmetic (``w1*s1+w2*s2``), geometric (a product of powers ``s1^w1*s2^w2``) and
+harmonic (``1/(w1/s1+w2/s2)``) have closed formulas, with ISNUMBER masks under ``reweight``;
+``copeland`` (root only) is computed in Python and written as values
+(:mod:`xl_aiindex.workbook.formulas`).
 """
 
 from __future__ import annotations

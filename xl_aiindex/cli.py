@@ -106,28 +106,47 @@ def cli() -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the recalculated workbook here instead of in place.")
 @click.option("--top", default=10, show_default=True, help="How many ranked units to print.")
+@click.option("--formulas/--values", "formulas", default=None,
+              help="Write the result sheets as live formulas with cached values, or as values "
+                   "(default: the Settings key 'output').")
+@click.option("--force", is_flag=True,
+              help="Overwrite result cells edited by hand since the last recalc.")
+@click.option("--wait", "wait", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              metavar="SECONDS",
+              help="How long to wait while another xl-aiindex is writing the same workbook.")
 @_debug_option
-def recalc(book: Path, output: Path | None, top: int, debug: bool) -> None:
+def recalc(book: Path, output: Path | None, top: int, formulas: bool | None, force: bool,
+           wait: float, debug: bool) -> None:
     """Recompute BOOK and rewrite its result sheets (Scores, Ranking, Tiers, WeightsUsed; Log
     gets one row). Input sheets are never written; nothing is written when the inputs have
-    problems.
+    problems, or when result cells were edited by hand since the last recalc (they are listed;
+    --force overwrites them). The file is replaced atomically, one writer at a time.
+    With --formulas (or Settings output = formulas) the result sheets are live formulas on the
+    input sheets, with the computed values cached, plus the helper sheets Calc and CalcStats.
 
     Example:
 
         xl-aiindex recalc workbooks/city_ai_index_2020.xlsx -o out.xlsx
+
+        xl-aiindex recalc my_index.xlsx --formulas
     """
 
     def action() -> int:
         from .workbook.io import recalc_file
         from .workbook.results import ranking_table
 
-        result = recalc_file(book, output)
+        mode = None if formulas is None else ("formulas" if formulas else "values")
+        result = recalc_file(book, output, output=mode, force=force, wait=wait)
         _notes(result.notes)
         target = output or book
         tree_nodes = len(result.model.nodes)
         click.echo(f"Recalculated {book}: {len(result.scores)} units, {tree_nodes} nodes "
                    f"(input = {result.model.settings.input})")
-        click.echo(f"Wrote Scores, Ranking, Tiers, WeightsUsed and Log to {target}")
+        if (mode or result.model.settings.output) == "formulas":
+            click.echo(f"Wrote Scores, Ranking, Tiers, WeightsUsed, Calc, CalcStats and Log to "
+                       f"{target} (live formulas with cached values)")
+        else:
+            click.echo(f"Wrote Scores, Ranking, Tiers, WeightsUsed and Log to {target}")
         if top > 0:
             ranking = ranking_table(result)
             rows = [["rank", "unit", "name", "score", "tier"]]
@@ -195,6 +214,58 @@ def fit_weights_command(book: Path, node: str | None, debug: bool) -> None:
         report = fit_from_model(loaded.model, node)
         for line in report.lines():
             click.echo(line)
+        return 0
+
+    _run(debug, action)
+
+
+@cli.command()
+@click.option("--framework", "framework", required=True, metavar="TREE.csv",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The indicator tree: the Framework's columns (id, parent, name_zh, name_en, "
+                   "weight, direction, normalisation…), one row per node, any depth.")
+@click.option("--units", "units", required=True, metavar="UNITS.csv",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The units: id, name_zh, name_en, then grouping or numeric columns.")
+@click.option("-o", "--output", required=True, metavar="BOOK.xlsx",
+              type=click.Path(dir_okay=False, path_type=Path), help="The workbook to write.")
+@click.option("--force", is_flag=True, help="Overwrite BOOK.xlsx if it exists.")
+@_debug_option
+def new(framework: Path, units: Path, output: Path, force: bool, debug: bool) -> None:
+    """Write a ready workbook for your own index: the tree of TREE.csv (any depth) and the
+    units of UNITS.csv in Framework and Units, Data with a row per unit to fill in, Settings
+    with the defaults, drop-downs, a bilingual README and empty result sheets. Then fill Data
+    and run recalc. Refuses to overwrite an existing BOOK.xlsx unless --force.
+
+    Example:
+
+        xl-aiindex new --framework tree.csv --units units.csv -o my_index.xlsx
+    """
+
+    def action() -> int:
+        from .tree import build_tree
+        from .workbook.scaffold import new_workbook
+
+        if output.exists() and not force:
+            raise UnsafeWrite(f"{output} exists: use --force to overwrite it, or write to "
+                              "another file")
+        try:
+            nodes, frame = new_workbook(framework, units, output)
+        except ProblemsFound as e:   # the CSVs' problems: file and cell
+            count = len(e.problems)
+            click.echo(f"{count} problem{'s' if count != 1 else ''} found:", err=True)
+            for p in e.problems:
+                cell = f", cell {p.cell}" if p.cell else ""
+                click.echo(f"File '{p.sheet}'{cell}: {p.problem}", err=True)
+            return EXIT_PROBLEMS
+        tree, _ = build_tree(nodes)
+        assert tree is not None
+        levels = 1 + max(tree.depth(n) for n in tree.by_id)
+        click.echo(f"Wrote {output}: {len(nodes)} nodes in {levels} levels "
+                   f"({len(tree.leaves)} indicators), {len(frame)} units")
+        click.echo("Next: fill the Data sheet (a row per unit, a column per indicator; blank = "
+                   "missing), then run")
+        click.echo(f"  xl-aiindex recalc {output}")
         return 0
 
     _run(debug, action)

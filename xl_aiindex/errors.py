@@ -57,6 +57,16 @@ class ProblemsFound(XlAiIndexError):
         super().__init__(head + ":\n" + "\n".join(str(p) for p in self.problems))
 
 
+class HandEditsFound(ProblemsFound):
+    """Result cells were edited by hand since the last recalc; nothing was written (recalc with
+    ``force=True``, ``--force`` on the command line, overwrites them). ``count`` is the number
+    of edited cells (``problems`` lists at most the first few, then one line with the rest)."""
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...], count: int):
+        super().__init__(problems)
+        self.count = count
+
+
 class UnreadableWorkbook(XlAiIndexError):
     """The file cannot be read as a workbook at all (not a zip, encrypted, missing, locked)."""
 
@@ -77,7 +87,30 @@ class UnknownMethodError(XlAiIndexError):
 
 
 class UnsafeWrite(XlAiIndexError):
-    """Writing the workbook would lose or overwrite something the user has; nothing was written."""
+    """Writing the workbook would lose or overwrite something the user has; nothing was written.
+
+    Its subclasses say why a write did not happen; the command line reports each as one
+    ``Error: …`` line and exit code 2.
+    """
+
+
+class WorkbookBusy(UnsafeWrite):
+    """Another xl-aiindex holds the workbook's lock (it is writing it); nothing was written."""
+
+    def __init__(self, path: str, waited: float):
+        self.path = path
+        self.waited = waited
+        super().__init__(f"another xl-aiindex is writing {path} (waited {waited:g} s); try again")
+
+
+class WriteFailed(UnsafeWrite):
+    """The operating system refused the write (disk full, no permission…); nothing was changed."""
+
+    def __init__(self, path: str, reason: str, existed: bool = True):
+        self.path = path
+        self.reason = reason
+        outcome = "the workbook was not changed" if existed else "nothing was written"
+        super().__init__(f"{path}: cannot write: {reason}; {outcome}")
 
 
 def unknown_method_problem(

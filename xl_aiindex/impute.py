@@ -4,7 +4,8 @@ Each takes a table (units × columns, NaN = missing) and the Units table, and re
 table and a note per filled column. ``error`` and ``reweight`` are the other values of the
 ``missing`` setting; they fill nothing (the pipeline handles them).
 
-Formula form: none; imputed values are written as values.
+Formula form: none; imputed values are written as values (sheet ``Calc``) that the formula
+mode's normalisation formulas reference (in given mode, straight into ``Scores``).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ Each takes one indicator's values (NaN = missing, left alone) and the settings, 
 treated values and a one-line description of what was done (empty when nothing was).
 Skewness and kurtosis are the sample statistics of Excel's SKEW and KURT (excess kurtosis).
 
-Formula form: none; treated values are written as values (sheet ``Treatment``) that the formula
-mode's normalisation formulas reference.
+Formula form: none; the values a treatment changed are written as values (sheet ``Calc``) that
+the formula mode's normalisation formulas reference (``Treatment`` reports what was done).
 """
 
 from __future__ import annotations

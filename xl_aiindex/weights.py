@@ -5,8 +5,10 @@ the data-driven methods) and a :class:`WeightInputs` with what the workbook give
 cells, an AHP matrix, expert budgets), and returns one weight per child, summing to 1.
 Problems with the inputs raise :class:`~xl_aiindex.normalise.MethodInputError`.
 
-Formula form: none of the data-driven methods has one; the formula mode writes the weights they
-produce as values (in WeightsUsed) that the aggregation formulas reference.
+Formula form: ``given`` weights are formulas on the Framework ``weight`` cells (each over the sum
+of its siblings'); every other method (equal, the data-driven ones, ahp, budget) is computed in
+Python and its weights written as values in WeightsUsed, which the aggregation formulas
+reference.
 """
 
 from __future__ import annotations

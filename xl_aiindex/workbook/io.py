@@ -1,26 +1,83 @@
 """Read a workbook file, build its index, write the result sheets back: what ``recalc`` and
-``validate`` do, file handling included (atomic replace, refusing to lose anything)."""
+``validate`` do, file handling included (atomic replace, refusing to lose anything).
+
+What a write guarantees (:func:`recalc_file`, :func:`write_sheets`, :func:`atomic_write`):
+
+* **Atomic.** The new package is written to a temporary file beside the destination
+  (``.NAME.XXXXXXXX.xl-aiindex.tmp``), flushed to disk, then renamed over it: whatever happens
+  (an error, a full disk, the process killed), the destination is the old file or the
+  complete new one. Temporary files left by a killed run are removed by the next write of the
+  same destination, under its lock (so they provably belong to no running writer).
+* **Locked.** A write holds a lock beside the destination (``.NAME.xl-aiindex.lock``;
+  ``fcntl.flock`` on POSIX, ``msvcrt.locking`` on Windows; the operating system releases it
+  when a process dies) for the whole read–compute–write of a recalc. A second writer waits up
+  to ``wait`` seconds (:data:`LOCK_WAIT`), then gives up with
+  :class:`~xl_aiindex.errors.WorkbookBusy`.
+* **Errors say what happened.** A full disk or a refused permission raises
+  :class:`~xl_aiindex.errors.WriteFailed` ("cannot write: no space left on device; the
+  workbook was not changed"); a package the surgical writer cannot rewrite safely raises
+  :class:`~xl_aiindex.errors.UnsafeWrite`.
+* **Hand edits are not lost silently.** A recalc compares the result sheets with the
+  fingerprint stored when they were written (:mod:`xl_aiindex.workbook.fingerprint`) and
+  refuses, listing the edited cells (:class:`~xl_aiindex.errors.HandEditsFound`), unless
+  ``force``.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
+import shutil
+import sys
 import tempfile
-from collections.abc import Callable, Sequence
+import threading
+import time
+import zipfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+from xml.etree.ElementTree import ParseError
 
 from .. import __version__
-from ..errors import Problem, ProblemsFound, UnsafeWrite
+from ..errors import (
+    HandEditsFound,
+    Problem,
+    ProblemsFound,
+    UnreadableWorkbook,
+    UnsafeWrite,
+    WorkbookBusy,
+    WriteFailed,
+)
 from ..model import IndexModel, IndexResult
 from ..pipeline import build_index
+from .fingerprint import (
+    STORE_SHEET,
+    HandEdit,
+    Stored,
+    canonical_grid,
+    canonical_spec_cell,
+    find_edits,
+    read_store,
+    result_fingerprint,
+    store_sheet,
+)
+from .formulas import output_mode, output_sheets
 from .ooxml import splice_sheets
 from .read import Locator, key, read_model
-from .results import LOG_COLUMNS, log_sheet, result_sheets
+from .results import LOG_COLUMNS, log_sheet
 from .sheetspec import SheetSpec
-from .source import OpenpyxlSource
+from .source import OpenpyxlSource, unreadable_reason
+
+#: Seconds a write waits for another xl-aiindex writing the same workbook (``--wait``).
+LOCK_WAIT = 30.0
+#: Suffix of the temporary files :func:`atomic_write` writes beside the destination.
+TMP_SUFFIX = ".xl-aiindex.tmp"
+#: Edited cells listed by name before the rest are only counted.
+MAX_LISTED_EDITS = 20
 
 
 @dataclass(frozen=True)
@@ -32,6 +89,10 @@ class Loaded:
     locator: Locator
     notes: tuple[str, ...]
     log_rows: tuple[tuple[Any, ...], ...]
+    #: every sheet name of the workbook, in order
+    sheet_names: tuple[str, ...] = ()
+    #: the result-sheet fingerprints stored by the last recalc (None: none, or unreadable)
+    stored: Stored | None = None
 
 
 def load_workbook(path: str | os.PathLike[str]) -> Loaded:
@@ -49,9 +110,12 @@ def load_workbook(path: str | os.PathLike[str]) -> Loaded:
             grid = source.grid(log_name)
             log_rows = tuple(tuple(r[: len(LOG_COLUMNS)]) for r in grid.values[1:]
                              if any(v is not None for v in r))
+        names = tuple(source.sheet_names())
+        store_name = next((n for n in names if key(n) == STORE_SHEET.lower()), None)
+        stored = None if store_name is None else read_store(source.grid(store_name).values)
     finally:
         source.close()
-    return Loaded(Path(path), model, locator, tuple(notes), log_rows)
+    return Loaded(Path(path), model, locator, tuple(notes), log_rows, names, stored)
 
 
 def compute(loaded: Loaded) -> IndexResult:
@@ -89,7 +153,8 @@ def run_time() -> datetime:
 
 
 def recalc_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None = None,
-                command: str = "recalc") -> IndexResult:
+                command: str = "recalc", output: str | None = None, *, force: bool = False,
+                wait: float = LOCK_WAIT) -> IndexResult:
     """Recompute the workbook at ``src`` and write its result sheets to ``dst`` (None: in place).
 
     Only the result sheets (Scores, Ranking, Tiers, WeightsUsed) are rewritten and one row is
@@ -97,63 +162,391 @@ def recalc_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None 
     in the destination folder and moved into place atomically: on any failure the destination
     is left as it was. Raises :class:`ProblemsFound` (nothing written) when the inputs have
     problems, :class:`UnsafeWrite` when the workbook is open in Excel and would be overwritten.
+    ``output``: ``values`` or ``formulas`` (live formulas with cached values, plus the helper
+    sheets Calc and CalcStats and the ``xlai_`` defined names:
+    :mod:`xl_aiindex.workbook.formulas`); None takes the Settings value.
+
+    The destination's lock is held from the read to the write (a second recalc of the same file
+    waits up to ``wait`` seconds, then raises :class:`WorkbookBusy`). Result cells edited by
+    hand since the last recalc raise :class:`HandEditsFound` (nothing written) unless
+    ``force``; the fingerprints of what is written are stored in the very hidden sheet
+    ``_xl_aiindex`` (:mod:`xl_aiindex.workbook.fingerprint`).
     """
     src_path = Path(src)
     dst_path = Path(dst) if dst is not None else src_path
-    loaded = load_workbook(src_path)
     in_place = dst_path.resolve() == src_path.resolve()
-    if in_place:
-        owner = excel_owner_file(src_path)
-        if owner is not None:
-            raise UnsafeWrite(f"{src_path}: the workbook seems open in Excel ({owner.name} exists): "
-                              "close it in Excel or write with -o OUT.xlsx")
+    owner = excel_owner_file(dst_path) if dst_path.exists() else None
+    if owner is not None:
+        where = "close it in Excel or write with -o OUT.xlsx" if in_place else \
+            "close it in Excel or write to another file"
+        raise UnsafeWrite(f"{dst_path}: the workbook seems open in Excel ({owner.name} exists): "
+                          + where)
+    with workbook_lock(dst_path, wait):
+        return _recalc_locked(src_path, dst_path, command, output, force)
+
+
+def _recalc_locked(src_path: Path, dst_path: Path, command: str, output: str | None,
+                   force: bool) -> IndexResult:
+    loaded = load_workbook(src_path)
     result = compute(loaded)
     notes = loaded.notes + result.notes
     entry = {"time": run_time().isoformat(timespec="seconds"), "command": command,
              "version": __version__, "file": src_path.name,
              "input": loaded.model.settings.input, "units": len(result.scores),
              "status": "ok", "notes": "; ".join(notes)}
-    sheets = [*result_sheets(result), log_sheet(loaded.log_rows, entry)]
-    write_sheets(src_path, dst_path, sheets)
+    mode = output_mode(loaded.model.settings.output, output)
+    results, names = output_sheets(result, loaded.locator, src_path, mode)
+    results = [r for r in results if key(r.name) != STORE_SHEET.lower()]
+    if not force:
+        check_hand_edits(loaded, results)
+    store = store_sheet(result_fingerprint(results), log_rows=len(loaded.log_rows) + 1,
+                        log_time=str(entry["time"]))
+    sheets = [*results, log_sheet(loaded.log_rows, entry), store]
+    hide = () if any(key(n) == STORE_SHEET.lower() for n in loaded.sheet_names) else (STORE_SHEET,)
+    write_sheets(src_path, dst_path, sheets, names, very_hidden=hide)
     return result
 
 
-def write_sheets(src: Path, dst: Path, sheets: Sequence[SheetSpec]) -> None:
+def write_sheets(src: Path, dst: Path, sheets: Sequence[SheetSpec],
+                 defined_names: Mapping[str, str] | None = None, *,
+                 very_hidden: Sequence[str] = (), wait: float = LOCK_WAIT) -> None:
     """Write ``sheets`` into a copy of ``src`` at ``dst``, atomically and surgically: every part
     of the package but the result sheets (and the few shared parts that list them) is copied
-    byte for byte (:mod:`xl_aiindex.workbook.ooxml`)."""
-    atomic_write(dst, lambda tmp: splice_sheets(src, tmp, sheets))
+    byte for byte (:mod:`xl_aiindex.workbook.ooxml`). ``defined_names``: the ``xlai_`` names
+    to leave in the workbook (None: names untouched); with any, Excel recalculates on open.
+
+    ``very_hidden``: names of sheets appended by this write to be made very hidden (the
+    splicer appends sheets visible; the package is then copied once more with the state set in
+    ``workbook.xml``). Raises :class:`WriteFailed` (the system refused the write),
+    :class:`WorkbookBusy` (another writer holds the lock past ``wait`` seconds) or
+    :class:`UnsafeWrite` (a package the surgical writer cannot rewrite); in each case ``dst``
+    is left as it was.
+    """
+
+    def splice(fh: IO[bytes]) -> None:
+        try:
+            splice_sheets(src, fh, sheets, defined_names=defined_names,
+                          full_calc_on_load=bool(defined_names))
+        except (ValueError, zipfile.BadZipFile, ParseError) as e:   # refused by the splicer
+            raise UnsafeWrite(f"{src}: {unreadable_reason('the workbook', e, 'cannot be rewritten')}"
+                              "; the workbook was not changed") from e
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            if not very_hidden:
+                splice(fh)
+                return
+            # an unnamed scratch file: nothing is left behind if the process is killed
+            with tempfile.TemporaryFile(dir=tmp.parent) as scratch:
+                splice(scratch)
+                scratch.seek(0)
+                _copy_hiding(scratch, fh, very_hidden)
+
+    atomic_write(dst, write, wait=wait)
 
 
-def atomic_write(dst: Path, write: Callable[[Path], None]) -> None:
+_SHEET_TAG = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?sheet\s[^>]*>")
+
+
+def _copy_hiding(src: IO[bytes], dst: IO[bytes], names: Sequence[str]) -> None:
+    """Copy the package ``src`` to ``dst`` with the sheets ``names`` made very hidden."""
+    wanted = {n.strip().casefold() for n in names}
+
+    def hide(tag: re.Match[str]) -> str:
+        text = tag.group(0)
+        m = re.search(r'\bname\s*=\s*"([^"]*)"', text)
+        if m is None or m.group(1).strip().casefold() not in wanted or " state=" in text:
+            return text
+        return text[:m.end()] + ' state="veryHidden"' + text[m.end():]
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", allowZip64=True) as zout:
+        for info in zin.infolist():
+            if info.filename == "xl/workbook.xml":
+                data = zin.read(info)
+                encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+                zout.writestr(info, _SHEET_TAG.sub(hide, data.decode(encoding)).encode(encoding))
+            else:
+                with zin.open(info) as r, zout.open(info, "w") as w:
+                    shutil.copyfileobj(r, w, 1 << 20)
+        zout.comment = zin.comment
+
+
+def atomic_write(dst: Path, write: Callable[[Path], None], *, wait: float = LOCK_WAIT) -> None:
     """Call ``write(tmp)`` for a temporary file beside ``dst``, then move it onto ``dst``.
 
-    The temporary file is removed on any failure, so ``dst`` is either untouched or complete.
+    Holds ``dst``'s lock (:func:`workbook_lock`, waiting up to ``wait`` seconds) meanwhile, and
+    first removes temporary files a killed writer of ``dst`` left behind. The temporary file is
+    removed on any failure, so ``dst`` is either untouched or complete; an :class:`OSError`
+    (disk full, permission denied…) becomes :class:`WriteFailed`.
+    """
+    dst = Path(dst)
+    folder = dst.parent if str(dst.parent) else Path(".")
+    existed = dst.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise WriteFailed(str(dst), _os_reason(e, dst), existed) from e
+    with workbook_lock(dst, wait):
+        remove_stale_temps(dst)
+        try:
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=TMP_SUFFIX, dir=folder)
+        except OSError as e:
+            raise WriteFailed(str(dst), _os_reason(e, dst), existed) from e
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            write(tmp)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            # mkstemp makes the file private (0600): give it the old file's mode, or the mode a
+            # new file would get under the user's umask
+            if dst.exists():
+                mode = dst.stat().st_mode & 0o777
+            else:
+                umask = os.umask(0)
+                os.umask(umask)
+                mode = 0o666 & ~umask
+            with contextlib.suppress(OSError):
+                os.chmod(tmp, mode)
+            os.replace(tmp, dst)
+        except BaseException as e:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            if isinstance(e, OSError):
+                raise WriteFailed(str(dst), _os_reason(e, dst, tmp), existed) from e
+            raise
+        _fsync_folder(folder)
+
+
+def _os_reason(e: OSError, *own: Path) -> str:
+    """``no space left on device`` (``PATH: permission denied`` when about another file)."""
+    reason = e.strerror or (errno.errorcode.get(e.errno or 0, "") if e.errno else "") or str(e)
+    reason = reason[:1].lower() + reason[1:]
+    other = e.filename if e.filename is not None else None
+    if other is not None and all(os.fspath(other) != os.fspath(p) for p in own):
+        name = Path(os.fspath(other)).name
+        if not (name.startswith(".") and name.endswith((TMP_SUFFIX, LOCK_SUFFIX))):
+            reason = f"{os.fspath(other)}: {reason}"
+    return reason
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename durable (POSIX; Windows has no directory handles to sync)."""
+    if sys.platform == "win32":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def remove_stale_temps(dst: Path) -> list[Path]:
+    """Remove the temporary files (``.NAME.XXXXXXXX.xl-aiindex.tmp``) of writes of ``dst`` that
+    never finished; call it holding ``dst``'s lock, which every writer holds while its
+    temporary file exists, so each one found belongs to a dead process. Returns those removed.
     """
     folder = dst.parent if str(dst.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".xl-aiindex.tmp", dir=folder)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    pattern = re.compile(r"\." + re.escape(dst.name) + r"\.[a-z0-9_]{8}" + re.escape(TMP_SUFFIX))
+    removed = []
     try:
-        write(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        # mkstemp makes the file private (0600): give it the old file's mode, or the mode a
-        # new file would get under the user's umask
-        if dst.exists():
-            mode = dst.stat().st_mode & 0o777
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        with contextlib.suppress(OSError):
-            os.chmod(tmp, mode)
-        os.replace(tmp, dst)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    for entry in entries:
+        if pattern.fullmatch(entry.name):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
+
+
+# --------------------------------------------------------------------------------------------
+# the workbook lock
+
+LOCK_SUFFIX = ".xl-aiindex.lock"
+_held = threading.local()
+
+
+def lock_path(path: Path) -> Path:
+    """The lock file of a workbook: ``.NAME.xl-aiindex.lock`` beside it."""
+    return path.with_name(f".{path.name}{LOCK_SUFFIX}")
+
+
+def _try_lock(fd: int) -> bool:
+    if sys.platform == "win32":
+        import msvcrt
+
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as e:
+        if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            return False
+        if e.errno in _NO_LOCKS:
+            return True   # a file system without locks (some network shares): write unlocked
         raise
+    return True
+
+
+_NO_LOCKS = {getattr(errno, n) for n in ("ENOLCK", "EOPNOTSUPP", "ENOTSUP", "ENOSYS", "EINVAL")
+             if hasattr(errno, n)}
+
+
+def _unlock(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        if sys.platform == "win32":
+            import msvcrt
+
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def workbook_lock(path: str | os.PathLike[str], wait: float = LOCK_WAIT) -> Iterator[None]:
+    """Hold the lock of the workbook at ``path`` (which need not exist yet) for a write.
+
+    Waits up to ``wait`` seconds for another holder, then raises :class:`WorkbookBusy`.
+    Re-entrant within a thread (a recalc holds it and the write inside takes it again). The
+    lock file is removed on release; a file left by a killed process is simply locked again
+    (the system released its lock when the process died).
+    """
+    path = Path(path)
+    lock = lock_path(path)
+    ident = os.path.normcase(os.path.abspath(lock))
+    held: dict[str, int] = _held.__dict__.setdefault("locks", {})
+    if ident in held:
+        held[ident] += 1
+        try:
+            yield
+        finally:
+            held[ident] -= 1
+        return
+    existed = path.exists()
+    deadline = time.monotonic() + max(0.0, wait)
+    delay = 0.02
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as e:
+            raise WriteFailed(str(path), _os_reason(e, path, lock), existed) from e
+        try:
+            got = _try_lock(fd)
+        except OSError as e:
+            os.close(fd)
+            raise WriteFailed(str(path), _os_reason(e, path, lock), existed) from e
+        if got:
+            # the previous holder may have removed the file between our open and lock: then we
+            # hold a lock on a deleted file, and must lock the file now at that path
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(lock))
+            except OSError:
+                same = False
+            if same:
+                break
+            _unlock(fd)
+        os.close(fd)
+        if time.monotonic() >= deadline:
+            raise WorkbookBusy(str(path), wait)
+        time.sleep(delay)
+        delay = min(delay * 2, 0.25)
+    held[ident] = 1
+    try:
+        yield
+    finally:
+        del held[ident]
+        with contextlib.suppress(OSError):
+            os.unlink(lock)   # while still holding it: a waiter then retries on a new file
+        _unlock(fd)
+        os.close(fd)
+
+
+# --------------------------------------------------------------------------------------------
+# hand edits
+
+
+def current_result_grids(path: Path, names: Sequence[str]) -> dict[str, list[list[str]]]:
+    """The canonical cells (:func:`~xl_aiindex.workbook.fingerprint.canonical_grid`) of the
+    sheets ``names`` of the workbook at ``path`` as they are now (formulas as ``=…`` text);
+    keys are case-folded names; a missing sheet is left out."""
+    import openpyxl
+
+    wanted = {n.casefold() for n in names}
+    out: dict[str, list[list[str]]] = {}
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception as e:
+        raise UnreadableWorkbook(str(path), unreadable_reason(
+            "the workbook", e, failed="cannot be read as a workbook")) from e
+    try:
+        for name in book.sheetnames:
+            k = name.strip().casefold()
+            if k not in wanted or k in out:
+                continue
+            ws = book[name]
+            ws.reset_dimensions()
+            try:
+                out[k] = canonical_grid(ws.iter_rows(values_only=True))
+            except Exception as e:
+                raise UnreadableWorkbook(str(path), unreadable_reason(f"sheet '{name}'", e)) \
+                    from e
+    finally:
+        book.close()
+    return out
+
+
+def hand_edits(loaded: Loaded, sheets: Sequence[SheetSpec]) -> list[HandEdit]:
+    """The cells of ``loaded``'s result sheets edited since the last recalc wrote them
+    (empty when no fingerprint is stored, or it is stale: the Log has moved on since), in the
+    order of ``sheets`` (what is about to be written), then by row and column."""
+    stored = loaded.stored
+    if stored is None or not loaded.log_rows or len(loaded.log_rows) != stored.log_rows:
+        return []
+    last_time = loaded.log_rows[-1][0] if loaded.log_rows[-1] else None
+    if str(last_time if last_time is not None else "").strip() != stored.log_time:
+        return []
+    new = {s.name.strip().casefold(): s for s in sheets}
+    order = [k for k in new if k in stored.sheets] + \
+        [k for k in stored.sheets if k not in new]
+    current = current_result_grids(loaded.path, [stored.sheets[k].sheet for k in order])
+    edits: list[HandEdit] = []
+    for k in order:
+        if k not in current:      # the sheet was deleted: nothing of it to lose
+            continue
+        spec = new.get(k)
+        grid = None if spec is None else [[canonical_spec_cell(c) for c in row]
+                                          for row in spec.rows]
+        edits.extend(find_edits(stored.sheets[k], current[k], grid))
+    return edits
+
+
+def check_hand_edits(loaded: Loaded, sheets: Sequence[SheetSpec]) -> None:
+    """Raise :class:`HandEditsFound` listing the edited result cells (at most
+    :data:`MAX_LISTED_EDITS`, then one line counting the rest), if any."""
+    edits = hand_edits(loaded, sheets)
+    if not edits:
+        return
+    problems = [Problem(e.sheet, e.cell, problem=e.message) for e in edits[:MAX_LISTED_EDITS]]
+    rest = edits[MAX_LISTED_EDITS:]
+    if rest:
+        where = ", ".join(dict.fromkeys(e.sheet for e in rest))
+        problems.append(Problem("", problem=f"{len(rest)} more cell{'s' if len(rest) != 1 else ''}"
+                                            f" edited by hand since the last recalc ({where}): "
+                                            "recalc would overwrite them; use --force to "
+                                            "overwrite"))
+    raise HandEditsFound(problems, len(edits))
 
 
 def problems_listing(problems: Sequence[Problem]) -> str:

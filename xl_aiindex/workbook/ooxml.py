@@ -8,8 +8,9 @@ may differ). Only these parts may change:
 * the replaced sheets' XML (same part name, same position, ``sheetId`` and ``r:id`` in
   ``workbook.xml``, so defined names with ``localSheetId``, formulas such as
   ``=Ranking!E2`` on other sheets and the sheet order stay valid) and their ``.rels``;
-* ``xl/workbook.xml``: one ``<sheet>`` per appended sheet, and ``fullCalcOnLoad="1"`` on
-  ``<calcPr>`` when ``full_calc_on_load``;
+* ``xl/workbook.xml``: one ``<sheet>`` per appended sheet, ``fullCalcOnLoad="1"`` on
+  ``<calcPr>`` when ``full_calc_on_load``, and the workbook-level defined names the writer
+  owns when ``defined_names`` is given (below);
 * ``xl/_rels/workbook.xml.rels`` and ``[Content_Types].xml``: relationships / overrides for
   appended sheets, and removal of those of the parts removed (below);
 * ``xl/styles.xml``: fonts, fills, borders, number formats and cell formats (``cellXfs``)
@@ -57,6 +58,14 @@ unless the value is ``None``/NaN, a cached ``<v>``. Links: a cell reference
 (``"'Data'!D5"``) becomes an internal ``location=`` hyperlink (no relationship); a URL
 (``https:``, ``mailto:``, …) an external hyperlink relationship.
 
+Defined names: with ``defined_names`` (name -> reference or formula text, without ``=``),
+every workbook-level ``<definedName>`` whose name starts with ``owned_prefix`` (``xlai_``,
+case-insensitive) is removed and the given names are added (sorted), all of which must carry
+that prefix; names of the user (any other name, and every sheet-local name) are left byte for
+byte. ``defined_names={}`` removes the writer's names; ``None`` (the default) leaves
+``<definedNames>`` alone. An emptied ``<definedNames>`` element is removed; a missing one is
+created where CT_Workbook puts it (before ``<calcPr>``).
+
 Limits: ``SheetSpec.header_notes`` is ignored (cell comments need VML and comment parts);
 formulas are written as ordinary cell formulas (no array / dynamic-array formulas, and
 functions newer than Excel 2010 must carry their ``_xlfn.`` prefix); a stale
@@ -75,7 +84,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -86,7 +95,7 @@ import defusedxml.ElementTree as DET
 
 from xl_aiindex.workbook.sheetspec import SheetSpec, Style
 
-__all__ = ["package_parts", "splice_sheets"]
+__all__ = ["OWNED_PREFIX", "package_parts", "sheet_names", "splice_sheets"]
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -141,6 +150,12 @@ _X_ESCAPE = re.compile("_(x[0-9A-Fa-f]{4}_)")
 _HEX_COLOR = re.compile(r"#?([0-9A-Fa-f]{6}|[0-9A-Fa-f]{8})")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+#: Prefix of the defined names this writer owns (adds, replaces, removes).
+OWNED_PREFIX = "xlai_"
+#: What Excel accepts as a defined name (letters, digits, ``_``, ``.``, ``\``; no cell look-alike
+#: is possible once the owned prefix leads).
+_NAME = re.compile(r"[A-Za-z_\\][A-Za-z0-9_.\\]*")
+_MAX_NAME = 255
 
 
 # --------------------------------------------------------------------------------------------
@@ -153,20 +168,40 @@ def package_parts(path: str | os.PathLike[str] | IO[bytes]) -> dict[str, bytes]:
         return {info.filename: zf.read(info) for info in zf.infolist()}
 
 
+def sheet_names(path: str | os.PathLike[str] | IO[bytes]) -> list[str]:
+    """Names of the sheets of the workbook at ``path``, in workbook order (any sheet type)."""
+    with zipfile.ZipFile(path) as zin:
+        pkg = _Package(zin)
+        wb_rel = next((r for r in pkg.rels.get("", []) if r.type == RT_OFFICE_DOCUMENT), None)
+        wb_part = None if wb_rel is None else pkg.resolve("", wb_rel)
+        if wb_part is None:
+            raise ValueError("package has no workbook part (officeDocument relationship)")
+        root = _parse(zin.read(wb_part))
+    sheets = root.find(f"{{{NS_MAIN}}}sheets")
+    return [] if sheets is None else [el.get("name", "") for el in sheets]
+
+
 def splice_sheets(src: str | os.PathLike[str], dst: str | os.PathLike[str] | IO[bytes],
-                  sheets: Sequence[SheetSpec], *, full_calc_on_load: bool = False) -> None:
+                  sheets: Sequence[SheetSpec], *, full_calc_on_load: bool = False,
+                  defined_names: Mapping[str, str] | None = None,
+                  owned_prefix: str = OWNED_PREFIX) -> None:
     """Copy the package at src to dst, replacing each sheet whose name matches a SheetSpec
     (case-insensitive, surrounding spaces ignored) and appending the others at the end.
 
     ``dst`` may be ``src``: a path is written to a temporary file in the same directory and
     moved into place only when complete. ``full_calc_on_load`` sets
     ``<calcPr fullCalcOnLoad="1"/>`` so Excel recalculates every formula when it opens the file.
+    ``defined_names`` (name -> reference such as ``'Data'!$C$2:$C$31``, without ``=``):
+    replaces every workbook-level name starting with ``owned_prefix`` by these (each must start
+    with it); other names are untouched; None leaves the names alone.
     Raises :class:`ValueError` for a package that is not a (transitional) SpreadsheetML
-    workbook, an invalid or duplicate sheet name, or a name matching a non-worksheet sheet.
+    workbook, an invalid or duplicate sheet name, a name matching a non-worksheet sheet, or
+    a defined name that is invalid or lacks the owned prefix.
     """
     specs = list(sheets)
+    names = None if defined_names is None else _check_names(defined_names, owned_prefix)
     with zipfile.ZipFile(src) as zin:
-        plan = _plan(zin, specs, full_calc_on_load)
+        plan = _plan(zin, specs, full_calc_on_load, names, owned_prefix)
         if isinstance(dst, str | os.PathLike):
             target = Path(dst)
             fd, tmp = tempfile.mkstemp(prefix=".~splice-", suffix=target.suffix,
@@ -706,7 +741,30 @@ def _next_id(taken: set[str], prefix: str = "rId") -> Iterator[str]:
         n += 1
 
 
-def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool) -> _Plan:
+def _check_names(names: Mapping[str, str], prefix: str) -> dict[str, str]:
+    """The defined names to write, checked: valid Excel names with the owned prefix, unique
+    case-insensitively, with a non-empty reference."""
+    out: dict[str, str] = {}
+    seen: set[str] = set()
+    for name, ref in names.items():
+        if not isinstance(name, str) or not _NAME.fullmatch(name) or len(name) > _MAX_NAME:
+            raise ValueError(f"invalid defined name {name!r}: letters, digits, '_', '.' only, "
+                             f"at most {_MAX_NAME} characters")
+        if not name.lower().startswith(prefix.lower()):
+            raise ValueError(f"defined name {name!r} does not start with {prefix!r}: this writer "
+                             "only manages names with that prefix")
+        if name.lower() in seen:
+            raise ValueError(f"defined name {name!r} given twice (names are case-insensitive)")
+        text = str(ref).strip().removeprefix("=")
+        if not text:
+            raise ValueError(f"defined name {name!r} has an empty reference")
+        seen.add(name.lower())
+        out[name] = _ILLEGAL_XML.sub("", text)
+    return out
+
+
+def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
+          names: dict[str, str] | None = None, owned_prefix: str = OWNED_PREFIX) -> _Plan:
     pkg = _Package(zin)
     ct_name = pkg.actual("[Content_Types].xml")
     if ct_name is None or "" not in pkg.rels:
@@ -843,8 +901,10 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool)
         rewritten[styles_part] = book.render()
 
     # workbook.xml
-    if wb_inserts or full_calc_on_load:
-        rewritten[wb_part] = _edit_workbook(wb_xml, wb_inserts, full_calc_on_load)
+    if wb_inserts or full_calc_on_load or names is not None:
+        new_wb = _edit_workbook(wb_xml, wb_inserts, full_calc_on_load, names, owned_prefix)
+        if new_wb != wb_xml:
+            rewritten[wb_part] = new_wb
     # workbook rels
     wb_rels_entry = pkg.rels_entry.get(wb_part)
     if rel_inserts or dropped_wb_rels:
@@ -906,11 +966,14 @@ def _survey(job: _SheetJob, book: _StyleBook, xf_attr: dict[Style, str]) -> None
                          f"{MAX_ROWS} x {MAX_COLS}")
 
 
-def _edit_workbook(data: bytes, inserts: list[tuple[str, int, str]], full_calc: bool) -> bytes:
+def _edit_workbook(data: bytes, inserts: list[tuple[str, int, str]], full_calc: bool,
+                   names: dict[str, str] | None = None, prefix: str = OWNED_PREFIX) -> bytes:
     text, codec = _decode(data)
     root = _scan(text)
     root_tag = text[root.start:root.tag_end]
     edits: list[tuple[int, int, str]] = []
+    if names is not None:
+        edits.extend(_name_edits(text, root, names, prefix))
     if inserts:
         sheets = root.child("sheets")
         assert sheets is not None and sheets.close_start is not None
@@ -935,6 +998,49 @@ def _edit_workbook(data: bytes, inserts: list[tuple[str, int, str]], full_calc: 
     out = _apply(text, edits).encode(codec)
     _parse(out)
     return out
+
+
+def _name_edits(text: str, root: _Node, names: dict[str, str], prefix: str
+                ) -> list[tuple[int, int, str]]:
+    """Edits of ``workbook.xml`` that drop the owned workbook-level defined names and add
+    ``names``; nothing when the owned names are already exactly these."""
+    block = root.child("definedNames")
+    owned: list[_Node] = []
+    kept = 0
+    current: dict[str, str] = {}
+    if block is not None:
+        for child in block.children:
+            tag = text[child.start:child.tag_end]
+            name = _attr(tag, "name") or ""
+            if (child.local == "definedName" and name.lower().startswith(prefix.lower())
+                    and _attr(tag, "localSheetId") is None):
+                owned.append(child)
+                inner = "" if child.close_start is None else text[child.tag_end:child.close_start]
+                current[name] = unescape(inner)
+            else:
+                kept += 1
+    if current == names and len(owned) == len(names):
+        return []
+    p = root.prefix if block is None else block.prefix
+    body = "".join(f'<{p}definedName name="{_esc_attr(n)}">{_esc(names[n])}</{p}definedName>'
+                   for n in sorted(names, key=str.lower))
+    if block is None:
+        if not body:
+            return []
+        pos = next((c.start for c in root.children if c.local in ("calcPr", *_AFTER_CALCPR)),
+                   root.close_start)
+        assert pos is not None
+        return [(pos, pos, f"<{p}definedNames>{body}</{p}definedNames>")]
+    if not kept and not body:
+        return [(block.start, block.end, "")]
+    edits = [(c.start, c.end, "") for c in owned]
+    if body:
+        if block.close_start is None:   # <definedNames/>: only possible with nothing kept
+            tag = text[block.start:block.tag_end]
+            edits.append((block.start, block.end, f"{_open_tag(tag)}{body}</{block.qname}>"))
+        else:
+            edits.append((block.close_start, block.close_start, body))
+    return edits
 
 
 def _edit_list(data: bytes, key: str, drop: set[str], inserts: list[str], *,

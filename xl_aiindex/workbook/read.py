@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from difflib import get_close_matches
 from typing import Any
 
@@ -62,6 +63,24 @@ def text(value: Any) -> str:
     return str(value).strip()
 
 
+_CELL_REF = re.compile(r"^([A-Za-z]{1,3})([0-9]{1,7})$")
+
+
+def _range_bounds(ref: str) -> tuple[int, int, int, int] | None:
+    """``"B3:C4"`` -> 0-based ``(first col, first row, last col, last row)``; None if malformed."""
+    corners = []
+    for part in ref.split(":")[:2]:
+        m = _CELL_REF.match(part.strip())
+        if m is None:
+            return None
+        col = 0
+        for ch in m.group(1).upper():
+            col = col * 26 + ord(ch) - 64
+        corners.append((col - 1, int(m.group(2)) - 1))
+    (c1, r1), (c2, r2) = corners[0], corners[-1]
+    return min(c1, c2), min(r1, r2), max(c1, c2), max(r1, r2)
+
+
 _PLAIN = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
@@ -85,6 +104,11 @@ def parse_number(value: Any) -> tuple[float | None, str]:
             return None, f"{value} is not a finite number"
         return v, ""
     if not isinstance(value, str):
+        if isinstance(value, datetime | date | time | timedelta):
+            # a date typed (or formatted) where a number belongs
+            shown = value.isoformat(sep=" ") if isinstance(value, datetime) else \
+                value.isoformat() if isinstance(value, date | time) else str(value)
+            return None, f"the date/time {shown} is not a number (is the cell formatted as a date?)"
         return None, f"{value!r} ({type(value).__name__}) is not a number"
     raw = value.strip()
     if raw in ERROR_VALUES:
@@ -158,6 +182,7 @@ class _Reader:
         self.notes: list[str] = []
         self.locator = Locator()
         self.names = {key(n): n for n in source.sheet_names()}
+        self.missing: set[str] = set()   # required sheets the workbook lacks (lower case)
 
     # ---- generic ----
     def bad(self, sheet: str, cell: str, problem: str, unit: str = "", node: str = "") -> None:
@@ -172,6 +197,7 @@ class _Reader:
                 hint = f" (did you mean '{self.names[close[0]]}'? sheet names must be exactly '{wanted}')" \
                     if close else ""
                 self.bad(wanted, "", f"the workbook has no sheet '{wanted}'{hint}; its sheets: {have}")
+                self.missing.add(wanted.lower())
             return None
         grid = self.source.grid(real)
         loc = SheetLocator(real)
@@ -195,8 +221,13 @@ class _Reader:
                 self.bad(real, address(0, len(grid.values[0])),
                          f"sheet '{real}' has no column '{col}' in its header row "
                          f"(columns: {', '.join(text(v) for v in grid.values[0] if text(v))})")
+        last_col = max(header.values(), default=-1)
         for m in grid.merged:
-            self.bad(real, m.split(":")[0], f"merged cells {m} inside the table: unmerge them")
+            bounds = _range_bounds(m)
+            # a merge beside or below the table (a title, a note) is not the table's business
+            if bounds is not None and bounds[0] <= last_col and bounds[1] < len(grid.values):
+                self.bad(real, address(bounds[1], bounds[0]),
+                         f"merged cells {m} inside the table: unmerge them")
         rows: list[int] = []
         blank_run: list[int] = []
         for r in range(1, len(grid.values)):
@@ -398,6 +429,8 @@ class _Reader:
                 self.bad(t.grid.name, address(r, c), f"row {r + 1} of '{t.grid.name}' has no unit id")
                 continue
             unit_id = unit_ids.get(given_id.lower())
+            if unit_id is None and UNITS.lower() in self.missing:
+                continue   # no Units sheet (already reported): no id can be checked
             if unit_id is None:
                 by_name = names.get(" ".join(given_id.split()).lower())
                 close = get_close_matches(given_id.lower(), list(unit_ids), n=1, cutoff=0.6)
@@ -493,6 +526,8 @@ def read_model(source: BookSource) -> tuple[IndexModel, Locator, list[str]]:
         _, more, _ = check_model(model)
         seen = {(p.sheet, p.cell) for p in problems if p.cell}
         for p in (reader.locator.locate(m) for m in more):
+            if p.sheet.lower() in reader.missing:
+                continue   # consequences of a missing sheet, already reported
             if not p.cell or (p.sheet, p.cell) not in seen:
                 problems.append(p)
                 seen.add((p.sheet, p.cell))

@@ -323,7 +323,8 @@ def write_workbook(path: str | os.PathLike[str], *, nodes: Sequence[Node], units
                    settings: Mapping[str, object], data: pd.DataFrame | None = None,
                    given: pd.DataFrame | None = None, readme: Sequence[tuple[str, str]] = (),
                    data_note: str = "", created: datetime | None = None,
-                   column_notes: Mapping[str, Mapping[str, str]] | None = None) -> None:
+                   column_notes: Mapping[str, Mapping[str, str]] | None = None,
+                   unit_lists: bool = False) -> None:
     """Write a fresh workbook of the contract to ``path`` (overwritten if it exists).
 
     ``nodes``: the tree in Framework order, root included. ``units``: indexed by unit id, columns
@@ -335,6 +336,8 @@ def write_workbook(path: str | os.PathLike[str], *, nodes: Sequence[Node], units
     every Data column (e.g. "illustrative synthetic data"). ``created``: the workbook's creation
     date (a fixed date when None, so the same inputs give the same bytes). ``column_notes``:
     extra header comments, sheet → column → text (e.g. ``{"Units": {"population": "..."}}``).
+    ``unit_lists``: the ``unit`` column of Data and Given gets a drop-down of the Units ids (what
+    ``new`` writes).
     """
     extra_notes = {k.lower(): v for k, v in (column_notes or {}).items()}
     wb = xlsxwriter.Workbook(os.fspath(path), {
@@ -351,9 +354,9 @@ def write_workbook(path: str | os.PathLike[str], *, nodes: Sequence[Node], units
         _settings(w, settings)
         _framework(w, nodes, extra_notes.get("framework", {}))
         _units(w, units, extra_notes.get("units", {}))
-        _data(w, nodes, units, data, data_note, extra_notes.get("data", {}))
+        _data(w, nodes, units, data, data_note, extra_notes.get("data", {}), unit_lists)
         if given is not None:
-            _given(w, nodes, given, extra_notes.get("given", {}))
+            _given(w, nodes, given, extra_notes.get("given", {}), unit_lists, len(units))
         published = given is not None and "published" in given.columns
         for sheet, header in result_headers(nodes, published).items():
             ws = wb.add_worksheet(sheet)
@@ -504,7 +507,7 @@ def _node_note(node: Node | None, column: str) -> str:
 
 def _scores_sheet(w: _Writer, sheet: str, nodes: Sequence[Node], frame: pd.DataFrame,
                   columns: Sequence[str], notes: Mapping[str, str], style: Style | None,
-                  n_units: int, what: tuple[str, str]) -> None:
+                  n_units: int, what: tuple[str, str], unit_list: bool = False) -> None:
     ws = w.wb.add_worksheet(sheet)
     header = ["unit", *columns]
     w.header(ws, header, notes, widths={"unit": 14}, min_width=10)
@@ -516,13 +519,19 @@ def _scores_sheet(w: _Writer, sheet: str, nodes: Sequence[Node], frame: pd.DataF
         w.value(ws, r, 0, str(uid))
         for c, v in enumerate(values, start=1):
             w.value(ws, r, c, v, style)
+    last = max(len(frame), n_units) + EXTRA_ROWS
     if len(header) > 1:
-        last = max(len(frame), n_units) + EXTRA_ROWS
         ws.data_validation(1, 1, last, len(header) - 1, _number_validation(*what))
+    if unit_list and n_units:
+        ws.data_validation(1, 0, last, 0, {
+            "validate": "list", "source": f"=Units!$A$2:$A${n_units + 1}", "ignore_blank": True,
+            "input_title": "单位 / unit", "input_message": "Units 表中的 id / an id of the Units sheet",
+            "error_type": "warning", "error_title": "未知单位 / unknown unit",
+            "error_message": "不是 Units 表中的 id / not an id of the Units sheet"})
 
 
 def _data(w: _Writer, nodes: Sequence[Node], units: pd.DataFrame, data: pd.DataFrame | None,
-          data_note: str, notes: Mapping[str, str]) -> None:
+          data_note: str, notes: Mapping[str, str], unit_list: bool = False) -> None:
     parents = {n.parent.strip().lower() for n in nodes if n.parent is not None}
     leaves = [n.id for n in nodes if n.id.strip().lower() not in parents]
     frame = data if data is not None else pd.DataFrame(columns=leaves, dtype=float)
@@ -541,10 +550,11 @@ def _data(w: _Writer, nodes: Sequence[Node], units: pd.DataFrame, data: pd.DataF
     for c, note in notes.items():
         all_notes[c] = f"{all_notes[c]}\n{note}" if c in all_notes else note
     _scores_sheet(w, "Data", nodes, frame, columns, all_notes, Style(), len(units),
-                  ("原始指标值", "raw indicator value"))
+                  ("原始指标值", "raw indicator value"), unit_list)
 
 
-def _given(w: _Writer, nodes: Sequence[Node], given: pd.DataFrame, notes: Mapping[str, str]) -> None:
+def _given(w: _Writer, nodes: Sequence[Node], given: pd.DataFrame, notes: Mapping[str, str],
+           unit_list: bool = False, n_units: int = 0) -> None:
     columns = [str(c) for c in given.columns]
     by_id = {n.id: n for n in nodes}
     all_notes = {"unit": "单位编号（Units 表的 id）/ unit id (an id of the Units sheet)"}
@@ -556,8 +566,9 @@ def _given(w: _Writer, nodes: Sequence[Node], given: pd.DataFrame, notes: Mappin
             all_notes[c] = _node_note(by_id.get(c), c) + "\n给定得分 / score given directly"
     for c, note in notes.items():
         all_notes[c] = f"{all_notes[c]}\n{note}" if c in all_notes else note
-    _scores_sheet(w, "Given", nodes, given, columns, all_notes, NUMBER, len(given),
-                  ("给定得分", "given score"))
+    _scores_sheet(w, "Given", nodes, given, columns, all_notes, NUMBER,
+                  max(len(given), n_units) if unit_list else len(given),
+                  ("给定得分", "given score"), unit_list)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -636,14 +647,16 @@ class _Csv:
         return record[c].strip() if c is not None else ""
 
 
-def read_framework_csv(path: str | os.PathLike[str]) -> tuple[Node, ...]:
+def read_framework_csv(path: str | os.PathLike[str], units: pd.DataFrame | None = None
+                       ) -> tuple[Node, ...]:
     """The nodes of a ``TREE.csv`` with the Framework's columns (only ``id`` and ``parent``
     required; any depth), in file order. Cells are read as text, so ``NA`` stays ``NA``.
 
     Raises :class:`ProblemsFound` listing every problem, each with the file name as ``sheet``
     and the cell (``E5``) where it is: duplicate ids, non-numbers in ``weight``/``goal_*``,
     ``direction`` other than 1/-1, unknown method names, and the tree's structure (one root,
-    known parents, no cycle).
+    known parents, no cycle); with ``units`` (from :func:`read_units_csv`), a ``denominator``
+    that is not a numeric column of it.
     """
     t = _Csv(path, ("id", "parent"))
     nodes: list[Node] = []
@@ -705,6 +718,9 @@ def read_framework_csv(path: str | os.PathLike[str]) -> tuple[Node, ...]:
             aggregation=values["aggregation"], weighting=values["weighting"],
             unit=t.get(record, "unit"), source=t.get(record, "source"), note=t.get(record, "note"),
         ))
+        denominator = t.get(record, "denominator")
+        if denominator and units is not None:
+            _check_denominator(t, r, node_id, denominator, units)
     if nodes:
         # parent ids match node ids case-insensitively (as in the sheet): use the node's spelling
         canonical = {n.id.lower(): n.id for n in nodes}
@@ -721,6 +737,18 @@ def read_framework_csv(path: str | os.PathLike[str]) -> tuple[Node, ...]:
     if t.problems:
         raise ProblemsFound(t.problems)
     return tuple(nodes)
+
+
+def _check_denominator(t: _Csv, r: int, node_id: str, name: str, units: pd.DataFrame) -> None:
+    cols = {str(c).lower(): str(c) for c in units.columns}
+    numeric = [str(c) for c in units.columns
+               if pd.api.types.is_numeric_dtype(units[c]) and str(c) not in ("name_zh", "name_en")]
+    col = cols.get(name.lower())
+    if col is None or col not in numeric:
+        what = "is not a column of the units file" if col is None else "is not a numeric column"
+        t.bad(r, t.header["denominator"],
+              f"node {node_id}, column denominator: '{name}' {what}; numeric units columns: "
+              f"{', '.join(numeric) or 'none'}", node=node_id, field="denominator")
 
 
 def read_units_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -769,3 +797,78 @@ def read_units_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
     frame = pd.DataFrame(out)
     frame.index = pd.Index(ids, dtype=object, name="unit")
     return frame
+
+
+# ---------------------------------------------------------------------------------------------
+# `xl-aiindex new`
+
+
+def new_readme(name: str, file_name: str) -> list[tuple[str, str]]:
+    """The README sheet of a workbook made by ``xl-aiindex new``: (English, Chinese) rows."""
+    return [
+        (name, name),
+        ("A workbook for a composite index, made by `xl-aiindex new` from a tree and a list of "
+         "units. Input sheets: Settings (method choices), Framework (the indicator tree, any "
+         "depth), Units, Data (raw values). Result sheets (Scores, Ranking, Tiers, WeightsUsed, "
+         "Problems, Log) are rewritten by every recalc: do not type into them.",
+         "由 `xl-aiindex new` 根据指标体系和评价单位生成的综合指数工作簿。输入表：Settings（方法设置）、"
+         "Framework（指标体系，层级不限）、Units（评价单位）、Data（原始数据）。结果表（Scores、Ranking、"
+         "Tiers、WeightsUsed、Problems、Log）每次计算时重写：请勿手工填写。"),
+        ("1. Fill the Data sheet: one row per unit (ids already there), one column per indicator; "
+         "numbers only, a blank cell is a missing value (see the setting 'missing').",
+         "1. 填写 Data 表：每个单位一行（已列出编号），每个指标一列；只填数字，空白表示缺失（见设置 "
+         "missing）。"),
+        ("2. Check the Framework: the weights of each sibling group sum to 1 (the helper column "
+         "sibling_sum turns red otherwise); direction -1 for lower-is-better indicators; methods "
+         "from the drop-downs.",
+         "2. 检查 Framework：同级权重之和为 1（否则辅助列 sibling_sum 标红）；越小越好的指标 direction "
+         "填 -1；方法从下拉列表中选择。"),
+        ("3. Choose the methods in Settings (normalisation, aggregation, tiers…); output = formulas "
+         "writes the results as live formulas (Excel then updates scores and ranks when a raw value "
+         "or a weight changes).",
+         "3. 在 Settings 中选择方法（标准化、合成、梯队等）；output = formulas 时结果写成公式（修改原始"
+         "数据或权重后 Excel 自动更新得分和排名）。"),
+        (f"4. Run `xl-aiindex recalc {file_name}` (add --formulas for live formulas): it fills the "
+         "result sheets, or lists every problem with its sheet and cell.",
+         f"4. 运行 `xl-aiindex recalc {file_name}`（加 --formulas 写成公式）：填写结果表，或列出每个"
+         "问题及其所在的表和单元格。"),
+    ]
+
+
+def new_workbook(framework_csv: str | os.PathLike[str], units_csv: str | os.PathLike[str],
+                 out: str | os.PathLike[str]) -> tuple[tuple[Node, ...], pd.DataFrame]:
+    """Write a ready workbook for the tree of ``framework_csv`` and the units of ``units_csv``
+    (``xl-aiindex new``) to ``out``, atomically; returns the nodes and units written.
+
+    Settings get the contract's defaults and the root's names; Data lists every unit id, one
+    column per indicator, blank values to fill; Data's unit column has a drop-down of the ids.
+    Raises :class:`ProblemsFound` (nothing written) with every problem of both CSVs, each with
+    the file name as ``sheet`` and its cell. Overwrites ``out``: the caller checks first.
+    """
+    from .io import atomic_write
+
+    problems: list[Problem] = []
+    units: pd.DataFrame | None = None
+    try:
+        units = read_units_csv(units_csv)
+    except ProblemsFound as e:
+        problems.extend(e.problems)
+    nodes: tuple[Node, ...] = ()
+    try:
+        nodes = read_framework_csv(framework_csv, units)
+    except ProblemsFound as e:
+        problems.extend(e.problems)
+    if problems or units is None:
+        raise ProblemsFound(problems)
+    tree, _ = build_tree(nodes)
+    assert tree is not None
+    data = pd.DataFrame(np.nan, index=units.index, columns=list(tree.leaves))
+    root = tree.root
+    settings: dict[str, object] = {"name_zh": root.name_zh or None, "name_en": root.name_en or None}
+    name = " / ".join(x for x in (root.name_zh, root.name_en) if x) or root.id
+    target = Path(out)
+    frame = units
+    atomic_write(target, lambda tmp: write_workbook(
+        tmp, nodes=nodes, units=frame, settings=settings, data=data,
+        readme=new_readme(name, target.name), created=FIXED_CREATED, unit_lists=True))
+    return nodes, units

@@ -8,7 +8,9 @@ a file headlessly, and the Excel side (``udfs``) implements the same with xlwing
 from __future__ import annotations
 
 import os
+import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,16 +21,25 @@ from ..errors import UnreadableWorkbook
 ERROR_VALUES = frozenset({"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!",
                           "#SPILL!", "#CALC!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#UNKNOWN!"})
 
-#: Limits that keep a hostile or accidental giant file from exhausting memory.
+#: Limits that keep a hostile or accidental giant file from exhausting memory: the package may
+#: unpack to at most MAX_UNCOMPRESSED_BYTES, and to at most MAX_COMPRESSION_RATIO times its
+#: packed size once it unpacks to more than 50 MB (real workbooks compress 5-20x; a zip bomb
+#: thousands of times); a sheet that is read may hold at most MAX_SHEET_CELLS cells (rows x the
+#: widest row, counted while reading, whatever the sheet's <dimension> claims).
 MAX_UNCOMPRESSED_BYTES = 1_000_000_000
 MAX_COMPRESSION_RATIO = 200
 MAX_SHEET_CELLS = 20_000_000
 
+#: where an XML prolog ends: the root element's start tag
+_PROLOG_END = re.compile(r"<[A-Za-z_]")
+_MERGE_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?\bref\s*=\s*[\"']([^\"']+)[\"']")
+
 
 @dataclass
 class Grid:
-    """One sheet as read: ``values[r][c]`` (0-based; row 0 is the header row) and the set of
-    ``(r, c)`` cells that hold a formula (whose value is the cached one, None if never computed)."""
+    """One sheet as read: ``values[r][c]`` (0-based; row 0 is the header row), the set of
+    ``(r, c)`` cells that hold a formula (whose value is the cached one, None if never computed)
+    and the merged ranges (``"B3:C3"``) of the sheet."""
 
     name: str
     values: list[list[Any]]
@@ -86,13 +97,59 @@ def check_package(path: str | os.PathLike[str]) -> None:
         raise UnreadableWorkbook(str(p), f"unpacks to {total:,} bytes (limit "
                                          f"{MAX_UNCOMPRESSED_BYTES:,}; compression ratio "
                                          f"{total / packed:.0f}): refused as a possible zip bomb")
+    part = _part_with_dtd(p)
+    if part is not None:
+        raise UnreadableWorkbook(str(p), f"part {part} {_DTD_REFUSED}")
+
+
+_DTD_REFUSED = ("holds an XML document type declaration (DTD), which workbook parts never have: "
+                "refused as a possible entity-expansion attack")
+
+
+def _part_with_dtd(path: Path) -> str | None:
+    """The first XML part of the package whose prolog declares a DTD (the place entities are
+    declared: "billion laughs" and friends), if any. Only the prolog is read (up to the root
+    element, at most 64 KiB per part); the XML parsers refuse entities anywhere else."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            for info in z.infolist():
+                if not info.filename.lower().endswith((".xml", ".rels")) or info.is_dir():
+                    continue
+                with z.open(info) as fh:
+                    head = fh.read(1 << 16)
+                utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+                text = head.decode("utf-16" if utf16 else "utf-8", "ignore")
+                prolog = _PROLOG_END.split(text, maxsplit=1)[0].upper()
+                if "<!DOCTYPE" in prolog or "<!ENTITY" in prolog:
+                    return info.filename
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError, RuntimeError, zlib.error):
+        return None   # the reader says what is wrong with the package
+    return None
+
+
+def unreadable_reason(what: str, error: BaseException, failed: str = "") -> str:
+    """One line saying why ``what`` (``"sheet 'Data'"``, ``"the workbook"``) could not be read;
+    ``failed`` replaces the default ``"<what> cannot be read"`` before the error's own text."""
+    from defusedxml import DefusedXmlException
+
+    cause: BaseException | None = error
+    while cause is not None:   # openpyxl wraps the parser's error in its own
+        if isinstance(cause, DefusedXmlException):
+            return f"{what} {_DTD_REFUSED}"
+        cause = cause.__cause__ or cause.__context__
+    detail = " ".join(str(error).split()) or type(error).__name__
+    return f"{failed or what + ' cannot be read'} ({detail})"
 
 
 class OpenpyxlSource:
     """Read a workbook file with openpyxl (read-only, no calculation).
 
     The file is read once for formulas; only when an input sheet holds formulas is it read a
-    second time for the cached values (openpyxl gives one or the other per load).
+    second time for the cached values (openpyxl gives one or the other per load). A sheet's
+    ``<dimension>`` is not trusted (some programs write ``A1`` for any size, which would hide
+    every other cell): each sheet is read to its last cell, within :data:`MAX_SHEET_CELLS`.
+    Anything openpyxl or the XML parser raises while reading becomes
+    :class:`~xl_aiindex.errors.UnreadableWorkbook`, so a damaged or hostile file gives one line.
     """
 
     def __init__(self, path: str | os.PathLike[str]):
@@ -103,44 +160,89 @@ class OpenpyxlSource:
         try:
             self._book = openpyxl.load_workbook(self.path, read_only=True, data_only=False)
         except Exception as e:  # openpyxl raises many kinds for damaged packages
-            raise UnreadableWorkbook(str(self.path), f"cannot be read as a workbook ({e})") from e
+            raise UnreadableWorkbook(str(self.path), unreadable_reason(
+                "the workbook", e, failed="cannot be read as a workbook")) from e
         self._cached: Any = None
+        self._zip: zipfile.ZipFile | None = None
 
     def sheet_names(self) -> list[str]:
         """Sheet names in workbook order."""
         return list(self._book.sheetnames)
 
     def grid(self, name: str) -> Grid:
-        """Values (cached values for formula cells) and formula positions of sheet ``name``."""
+        """Values (cached values for formula cells), formula positions and merged ranges of
+        sheet ``name``."""
         ws = self._book[name]
-        if ws.max_row is not None and ws.max_column is not None \
-                and ws.max_row * ws.max_column > MAX_SHEET_CELLS:
-            raise UnreadableWorkbook(str(self.path), f"sheet '{name}' spans {ws.max_row:,} rows × "
-                                                     f"{ws.max_column:,} columns (limit "
-                                                     f"{MAX_SHEET_CELLS:,} cells)")
-        values: list[list[Any]] = []
+        values = self._rows(ws, name)
         formulas: set[tuple[int, int]] = set()
-        for r, row in enumerate(ws.iter_rows(values_only=True)):
-            out = list(row)
-            for c, v in enumerate(out):
-                if isinstance(v, str) and v.startswith("=") and len(v) > 1 or v is not None and type(v).__name__ == "ArrayFormula":
+        for r, row in enumerate(values):
+            for c, v in enumerate(row):
+                if isinstance(v, str) and v.startswith("=") and len(v) > 1 \
+                        or v is not None and type(v).__name__ == "ArrayFormula":
                     formulas.add((r, c))
-            values.append(out)
         if formulas:
-            cached = self._cached_book()[name]
-            cached_rows = [list(row) for row in cached.iter_rows(values_only=True)]
+            cached_rows = self._rows(self._cached_book()[name], name)
             for r, c in formulas:
                 values[r][c] = cached_rows[r][c] if r < len(cached_rows) and c < len(cached_rows[r]) \
                     else None
         while values and all(v is None for v in values[-1]):
             values.pop()
-        return Grid(name, values, formulas)
+        return Grid(name, values, formulas, self._merged(ws, name))
+
+    def _rows(self, ws: Any, name: str) -> list[list[Any]]:
+        """Every row of ``ws`` to its last cell, padded to the widest row."""
+        ws.reset_dimensions()
+        rows: list[list[Any]] = []
+        width = 0
+        try:
+            for row in ws.iter_rows(values_only=True):
+                if len(row) > width:
+                    width = len(row)
+                rows.append(list(row))
+                if len(rows) * width > MAX_SHEET_CELLS:
+                    raise UnreadableWorkbook(
+                        str(self.path), f"sheet '{name}' is larger than the limit of "
+                                        f"{MAX_SHEET_CELLS:,} cells (at least {len(rows):,} rows "
+                                        f"× {width:,} columns)")
+        except UnreadableWorkbook:
+            raise
+        except Exception as e:  # XML, zip and openpyxl errors of a damaged or hostile sheet
+            raise UnreadableWorkbook(str(self.path), unreadable_reason(f"sheet '{name}'", e)) from e
+        for row in rows:
+            if len(row) < width:
+                row.extend([None] * (width - len(row)))
+        return rows
+
+    def _merged(self, ws: Any, name: str) -> list[str]:
+        """The merged ranges of a sheet, read from its XML (openpyxl's read-only mode has none)."""
+        part = getattr(ws, "_worksheet_path", None)
+        if not part:
+            return []
+        found: list[str] = []
+        try:
+            if self._zip is None:
+                self._zip = zipfile.ZipFile(self.path)
+            with self._zip.open(part.lstrip("/")) as fh:
+                tail = b""
+                while chunk := fh.read(1 << 20):
+                    buf = tail + chunk
+                    # a match ending inside ``tail`` was found in the previous buffer already
+                    found.extend(m.group(1).decode("utf-8", "replace").replace("$", "")
+                                 for m in _MERGE_CELL.finditer(buf) if m.end() > len(tail))
+                    tail = buf[-1024:]  # a <mergeCell> tag may straddle two chunks
+        except (KeyError, OSError, zipfile.BadZipFile, EOFError, ValueError) as e:
+            raise UnreadableWorkbook(str(self.path), unreadable_reason(f"sheet '{name}'", e)) from e
+        return found
 
     def _cached_book(self) -> Any:
         if self._cached is None:
             import openpyxl
 
-            self._cached = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+            try:
+                self._cached = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+            except Exception as e:
+                raise UnreadableWorkbook(str(self.path), unreadable_reason("the workbook", e)) \
+                    from e
         return self._cached
 
     def close(self) -> None:
@@ -148,3 +250,5 @@ class OpenpyxlSource:
         self._book.close()
         if self._cached is not None:
             self._cached.close()
+        if self._zip is not None:
+            self._zip.close()

@@ -1,0 +1,309 @@
+"""What Excel imports: the VBA wrappers xlwings generates for ``udfs`` on Windows.
+
+On Linux the xlwings decorators are pass-through. To see what *Import Functions* would write, a
+subprocess stubs the Windows-only modules, swaps in xlwings' real Windows decorators
+(``xlwings.udfs.xlfunc``…) before importing ``udfs``, and runs xlwings' own
+``generate_vba_wrapper`` (see FACTS.md). The subprocess keeps those stubs away from other tests.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from conftest import REPO
+
+import udfs
+from xl_aiindex.errors import XlAiIndexError
+from xl_aiindex.workbook.xlsm import build_xlsm
+
+PROBE = r'''
+import io, json, sys, types
+from types import SimpleNamespace
+for name in ("pythoncom", "pywintypes", "win32api", "win32com", "win32com.client"):
+    sys.modules[name] = types.ModuleType(name)
+sys.modules["pythoncom"].CoInitialize = lambda: None
+sys.modules["pywintypes"].com_error = Exception
+sys.modules["win32com.client"].Dispatch = lambda *a, **k: None
+sys.modules["win32com"].client = sys.modules["win32com.client"]
+import xlwings
+import xlwings.udfs as xu
+from xlwings.conversion import accessors
+xlwings.func, xlwings.arg, xlwings.ret, xlwings.script = xu.xlfunc, xu.xlarg, xu.xlret, xu.xlsub
+import udfs
+out = io.StringIO()
+xu.generate_vba_wrapper("udfs", udfs, out, SimpleNamespace(Name="city_ai_index_2020.xlsm"))
+meta = {}
+for name in dir(udfs):
+    f = getattr(udfs, name)
+    if not hasattr(f, "__xlfunc__"):
+        continue
+    x = f.__xlfunc__
+    meta[name] = {
+        "sub": x["sub"], "volatile": x["volatile"], "category": x["category"],
+        "doc": x["ret"]["doc"],
+        "ret_convert_known": x["ret"]["options"].get("convert") in accessors,
+        "args": [{"name": a["name"], "vba": a["vba"], "doc": a["doc"],
+                  "optional": "optional" in a,
+                  "convert_known": a["options"].get("convert") in accessors,
+                  "ndim": a["options"].get("ndim")} for a in x["args"]],
+    }
+print(json.dumps({"vba": out.getvalue(), "meta": meta}))
+'''
+
+FUNCTIONS = ("AI_INDEX", "AI_SUBINDEX", "AI_RANK", "AI_TIER", "AI_WEIGHT", "AI_RANKING",
+             "AI_SCORES", "AI_FIT_WEIGHTS")
+READ_THE_WORKBOOK = FUNCTIONS[:-1]  # every one but AI_FIT_WEIGHTS
+MACROS = ("rebuild_results", "validate_inputs")
+
+
+@pytest.fixture(scope="module")
+def imported() -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run([sys.executable, "-c", PROBE], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def block(vba: str, kind: str, name: str) -> str:
+    """The text of one generated ``Function``/``Sub`` wrapper."""
+    m = re.search(rf"^{kind} {name}\(.*?^End {kind}$", vba, re.M | re.S)
+    assert m, f"no {kind} {name} in the generated VBA"
+    return m.group(0)
+
+
+def test_every_function_is_declared_with_its_visible_arguments(imported: dict[str, Any]) -> None:
+    vba = imported["vba"]
+    signatures = {
+        "AI_INDEX": "(city)", "AI_SUBINDEX": "(city, node)", "AI_RANK": "(city)",
+        "AI_TIER": "(city, Optional as_label)", "AI_WEIGHT": "(node)", "AI_RANKING": "()",
+        "AI_SCORES": "()", "AI_FIT_WEIGHTS": "(subscores, totals)",
+    }
+    for name in FUNCTIONS:
+        assert f"Function {name}{signatures[name]}\n" in vba
+        assert f'XLPy.CallUDF("udfs", "{name}", ' in block(vba, "Function", name)
+    assert set(imported["meta"]) == set(FUNCTIONS) | set(MACROS)  # nothing else reaches Excel
+
+
+def test_caller_is_hidden_and_filled_in_by_xlwings(imported: dict[str, Any]) -> None:
+    vba = imported["vba"]
+    for name in READ_THE_WORKBOOK:
+        text = block(vba, "Function", name)
+        signature = text.splitlines()[0]
+        assert "caller" not in signature
+        assert "Nothing), ThisWorkbook, Application.Caller)" in text  # the caller's slot
+        args = imported["meta"][name]["args"]
+        assert args[-1]["name"] == "caller" and args[-1]["vba"] == "Nothing"
+
+
+def test_application_volatile_where_decided(imported: dict[str, Any]) -> None:
+    vba = imported["vba"]
+    for name in READ_THE_WORKBOOK:
+        body = block(vba, "Function", name).splitlines()
+        assert body[1].strip() == "Application.Volatile", name
+        assert imported["meta"][name]["volatile"] is True
+    fit = block(vba, "Function", "AI_FIT_WEIGHTS")
+    assert "Application.Volatile" not in fit  # it depends on its arguments only
+    assert imported["meta"]["AI_FIT_WEIGHTS"]["volatile"] is False
+
+
+def test_macros_are_subs_without_arguments(imported: dict[str, Any]) -> None:
+    vba = imported["vba"]
+    for name in MACROS:
+        text = block(vba, "Sub", name)
+        assert text.startswith(f"Sub {name}()\n")  # a button or Alt+F8 can run it
+        assert f'XLPy.CallUDF "udfs", "{name}", Array(Nothing), ThisWorkbook' in text
+        assert imported["meta"][name]["sub"] is True
+
+
+def test_help_texts_fit_excel(imported: dict[str, Any]) -> None:
+    """Excel's function wizard shows the docstring and one text per argument (255 chars max)."""
+    for name in FUNCTIONS:
+        meta = imported["meta"][name]
+        assert meta["category"] == "xl-aiindex"
+        assert 40 < len(meta["doc"]) <= 255 and "\n" not in meta["doc"], name
+        for arg in meta["args"]:
+            if arg["vba"] is None:  # shown to the user
+                assert not arg["doc"].startswith("Positional argument"), (name, arg["name"])
+                assert len(arg["doc"]) <= 255
+    for name in MACROS:
+        assert len(imported["meta"][name]["doc"]) <= 255
+
+
+def test_every_annotation_has_an_xlwings_converter(imported: dict[str, Any]) -> None:
+    """On Windows xlwings turns annotations into converters; an unregistered one (``-> None``,
+    ``str | None``) would fail in Excel although it passes on Linux."""
+    for name, meta in imported["meta"].items():
+        assert meta["ret_convert_known"], name
+        assert all(a["convert_known"] for a in meta["args"]), name
+    ranges = {a["name"]: a["ndim"] for a in imported["meta"]["AI_FIT_WEIGHTS"]["args"]}
+    assert ranges == {"subscores": 2, "totals": 2}
+
+
+# ---- the macro-enabled workbook ----
+
+REFERENCE = REPO / "workbooks" / "city_ai_index_2020.xlsx"
+
+
+@pytest.fixture(scope="module")
+def xlsm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_xlsm(REFERENCE, tmp_path_factory.mktemp("xlsm") / "city_ai_index_2020.xlsm")
+
+
+def rows_of(path: Path, sheet: str, data_only: bool = True) -> list[list[Any]]:
+    book = openpyxl.load_workbook(path, data_only=data_only)
+    ws = book[sheet]
+    return [[c.value for c in row] for row in ws.iter_rows()]
+
+
+def test_xlsm_carries_xlwings_vba_project(xlsm: Path) -> None:
+    quickstart = Path(importlib.util.find_spec("xlwings").origin).parent / "quickstart.xlsm"  # type: ignore[union-attr, arg-type]
+    with zipfile.ZipFile(quickstart) as z:
+        shipped = z.read("xl/vbaProject.bin")
+    with zipfile.ZipFile(xlsm) as z:
+        assert z.read("xl/vbaProject.bin") == shipped
+        types = z.read("[Content_Types].xml").decode()
+        vml = "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist()
+                      if n.endswith(".vml"))
+    assert "application/vnd.ms-excel.sheet.macroEnabled.main+xml" in types
+    for macro in MACROS:  # the two buttons
+        assert f"<x:FmlaMacro>[0]!{macro}</x:FmlaMacro>" in vml
+
+
+def close(rows: list[list[Any]]) -> list[list[Any]]:
+    """Rows whose numbers compare equal within 1e-14 (relative)."""
+    return [[pytest.approx(v, rel=1e-14, abs=1e-300) if isinstance(v, float) else v for v in row]
+            for row in rows]
+
+
+def widths(ws: Any) -> dict[int, float]:
+    """Column widths by column number (a <col> element may span several columns)."""
+    out = {}
+    for dim in ws.column_dimensions.values():
+        if dim.width and dim.customWidth:
+            for c in range(dim.min, (dim.max or dim.min) + 1):
+                out[c] = dim.width
+    return out
+
+
+def test_xlsm_copies_every_sheet_of_the_xlsx(xlsm: Path) -> None:
+    src = openpyxl.load_workbook(REFERENCE)
+    out = openpyxl.load_workbook(xlsm, keep_vba=True)
+    assert out.sheetnames == [*src.sheetnames, "Examples", "xlwings.conf"]
+    for name in src.sheetnames:
+        # numbers: xlsxwriter writes 16 significant digits (Excel shows 15)
+        assert rows_of(xlsm, name) == close(rows_of(REFERENCE, name)), name
+        assert rows_of(xlsm, name, False) == close(rows_of(REFERENCE, name, False)), name
+        a, b = src[name], out[name]
+        assert b.freeze_panes == a.freeze_panes
+        assert len(b.data_validations.dataValidation) == len(a.data_validations.dataValidation)
+        assert [dv.formula1 for dv in b.data_validations.dataValidation] == \
+            [dv.formula1 for dv in a.data_validations.dataValidation]
+        comments = [(c.coordinate, c.comment.text) for row in a.iter_rows() for c in row if c.comment]
+        assert comments == [(c.coordinate, c.comment.text) for row in b.iter_rows() for c in row
+                            if c.comment]
+        assert b["A1"].font.b == a["A1"].font.b and b["A1"].fill.fgColor.rgb == a["A1"].fill.fgColor.rgb
+        assert widths(b) == pytest.approx(widths(a), abs=0.02)
+    assert len(list(out["Framework"].conditional_formatting)) == \
+        len(list(src["Framework"].conditional_formatting))
+
+
+def test_xlsm_computes_like_the_xlsx(xlsm: Path) -> None:
+    assert udfs.AI_INDEX("北京", caller=xlsm) == udfs.AI_INDEX("北京", caller=REFERENCE)
+
+
+def config_block(path: Path) -> dict[str, Any]:
+    """The settings xlwings' VBA reads: column A from A1 down to the first blank cell."""
+    rows = rows_of(path, "xlwings.conf")
+    out = {}
+    for row in rows:
+        if row[0] is None:
+            break
+        out[str(row[0]).upper()] = row[1]
+    return out
+
+
+def test_xlwings_conf(xlsm: Path, tmp_path: Path) -> None:
+    assert config_block(xlsm) == {"UDF MODULES": "udfs"}
+    keys = [r[0] for r in rows_of(xlsm, "xlwings.conf")]
+    for k in ("Interpreter_Win", "Interpreter_Mac", "PYTHONPATH", "Debug UDFs"):
+        assert k in keys  # present, documented, inactive below the block
+    pinned = build_xlsm(REFERENCE, tmp_path / "pinned.xlsm", interpreter_win=r"C:\py\python.exe")
+    assert config_block(pinned) == {"UDF MODULES": "udfs", "INTERPRETER_WIN": r"C:\py\python.exe"}
+
+
+def test_xlsm_is_reproducible(xlsm: Path, tmp_path: Path) -> None:
+    again = build_xlsm(REFERENCE, tmp_path / "again.xlsm")
+    assert again.read_bytes() == xlsm.read_bytes()
+
+
+def test_xlsm_rejects_a_wrong_suffix(tmp_path: Path) -> None:
+    with pytest.raises(XlAiIndexError, match="must end in .xlsm"):
+        build_xlsm(REFERENCE, tmp_path / "book.xlsx")
+
+
+# a tiny evaluator for the Examples sheet: each formula run with the Python UDFs
+
+def _translate(formula: str, book: openpyxl.Workbook) -> str:
+    """An Excel formula of the Examples sheet as a Python expression."""
+    parts = re.split(r'("(?:[^"]|"")*")', formula.lstrip("="))
+    out = []
+    ranges: list[str] = []
+
+    def keep(m: re.Match[str]) -> str:
+        ranges.append(f"RANGE({m.group(1)!r},'{m.group(2)}{m.group(3)}','{m.group(4)}{m.group(5)}')")
+        return f"@{len(ranges) - 1}@"
+
+    for i, part in enumerate(parts):
+        if i % 2:  # a string literal
+            out.append(repr(part[1:-1].replace('""', '"')))
+            continue
+        part = re.sub(r"'([^']+)'!\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)", keep, part)
+        part = re.sub(r"\{([^}]*)\}", lambda m: "[" + ",".join(
+            "[" + r + "]" for r in m.group(1).split(";")) + "]", part)
+        part = re.sub(r"\b([A-D])(\d+)\b", r"CELL('\1\2')", part)
+        part = re.sub(r"@(\d+)@", lambda m: ranges[int(m.group(1))], part)
+        part = part.replace("<>", "!=").replace("TRUE", "True")
+        part = re.sub(r"(?<![<>!=])=(?!=)", "==", part)
+        out.append(part)
+    return "".join(out)
+
+
+def test_examples_self_tests_read_true_with_the_python_udfs(xlsm: Path) -> None:
+    book = openpyxl.load_workbook(xlsm, data_only=True)
+    formulas = openpyxl.load_workbook(xlsm)["Examples"]
+    computed: dict[str, Any] = {}
+
+    def search(needle: str, hay: Any) -> Any:
+        i = str(hay).lower().find(needle.lower())
+        return i + 1 if i >= 0 else ValueError
+
+    env: dict[str, Any] = {
+        **{name: getattr(udfs, name) for name in FUNCTIONS},
+        "ROWS": len, "COLUMNS": lambda t: len(t[0]), "INDEX": lambda t, r, c: t[r - 1][c - 1],
+        "ABS": abs, "LEFT": lambda s, n: str(s)[:n], "SEARCH": search,
+        "ISNUMBER": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        "CELL": lambda ref: computed[ref],
+        "RANGE": lambda sheet, a, b: [[c.value for c in row] for row in book[sheet][a:b]],
+    }
+    used = set()
+    with udfs.use_book(xlsm):
+        for r in range(2, formulas.max_row + 1):
+            live, test = formulas[f"C{r}"].value, formulas[f"D{r}"].value
+            if not (isinstance(live, str) and live.startswith("=")):
+                continue
+            used.update(re.findall(r"\b(AI_[A-Z_]+)\(", live))
+            computed[f"C{r}"] = eval(_translate(live, book), env)  # noqa: S307
+            assert eval(_translate(test, book), env) is True, (live, test, computed[f"C{r}"])
+            assert book["Examples"][f"D{r}"].value is True  # the cached self-test result
+    assert used == set(FUNCTIONS)  # every UDF is exercised

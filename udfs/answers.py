@@ -1,0 +1,340 @@
+"""What each UDF answers, from a cached :class:`~udfs.cache.Outcome`; plain Python, no Excel.
+
+Every failure is a :class:`UdfError` whose :attr:`~UdfError.text` is the short ``#AI! …`` text a
+cell shows (never a traceback): an unknown city or node (with a "did you mean"), a malformed
+argument, the workbook's first problem and the count, a node below the given level.
+Cities and nodes are matched by id, Chinese name or English name, ignoring case, spaces and
+full-width forms (``" BEI JING "`` finds ``beijing``; ``"ｒｎｄ"`` finds ``rnd``).
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from difflib import SequenceMatcher
+from typing import Any
+
+import pandas as pd
+
+from xl_aiindex.errors import Problem
+from xl_aiindex.fit import fit_weights
+from xl_aiindex.model import IndexResult
+from xl_aiindex.normalise import MethodInputError
+from xl_aiindex.workbook.read import parse_number, text
+from xl_aiindex.workbook.source import ERROR_VALUES
+
+from .cache import Outcome
+
+#: How much of the first problem a cell shows.
+PROBLEM_CHARS = 200
+#: How many close names an "unknown city/node" text suggests.
+SUGGESTIONS = 3
+GIVEN_ONLY = "not available with input = given"
+
+
+class UdfError(Exception):
+    """An answer that is an error: ``text`` is what the cell shows (``#AI! …``)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.text = "#AI! " + message
+
+
+def match_key(value: str) -> str:
+    """How names are compared: NFKC (full-width → ASCII), no whitespace at all, case-folded.
+
+    >>> match_key(" Bei  Jing "), match_key("ＢＥＩＪＩＮＧ")
+    ('beijing', 'beijing')
+    """
+    return "".join(unicodedata.normalize("NFKC", value).split()).casefold()
+
+
+def one_value(arg: Any, what: str) -> str:
+    """A UDF argument that must be one non-blank cell, as text.
+
+    A 1-cell range is unwrapped; a bigger range, a blank, TRUE/FALSE or an error value is a
+    :class:`UdfError` naming the argument.
+    """
+    if isinstance(arg, list | tuple):
+        flat = [v for row in arg for v in (row if isinstance(row, list | tuple) else [row])]
+        if len(flat) != 1:
+            raise UdfError(f"{what} must be one cell, not a range of {len(flat)} cells")
+        arg = flat[0]
+    if isinstance(arg, bool):
+        raise UdfError(f"{what} is {'TRUE' if arg else 'FALSE'}: give a text such as \"北京\"")
+    if isinstance(arg, float) and not math.isfinite(arg):
+        raise UdfError(f"{what} is not a finite number")
+    if arg is not None and not isinstance(arg, str | int | float):
+        raise UdfError(f"{what} is a {type(arg).__name__}, not a text")
+    value = text(arg)
+    if not value:
+        raise UdfError(f"{what} is blank")
+    if value in ERROR_VALUES:
+        raise UdfError(f"{what} is the error value {value}")
+    return value
+
+
+def ok_result(outcome: Outcome) -> IndexResult:
+    """The result, or the :class:`UdfError` saying why there is none."""
+    if outcome.result is not None:
+        return outcome.result
+    if outcome.error is not None:
+        raise UdfError(f"cannot read the workbook: {outcome.error}")
+    raise UdfError(problems_text(outcome.problems))
+
+
+def problems_text(problems: tuple[Problem, ...] | list[Problem]) -> str:
+    """``1 problem in the workbook: …`` / ``N problems in the workbook; first: …``."""
+    n = len(problems)
+    first = str(problems[0]) if problems else "unknown"
+    if len(first) > PROBLEM_CHARS:
+        first = first[: PROBLEM_CHARS - 1] + "…"
+    if n == 1:
+        return f"1 problem in the workbook: {first}"
+    return f"{n} problems in the workbook; first: {first} (run validate_inputs to list them all)"
+
+
+# ---- lookups ----
+
+def _index(outcome: Outcome, kind: str) -> dict[str, str]:
+    """Match key → unit id (``kind`` = unit) or node id (node): ids first, then names."""
+    memo_key = "index:" + kind
+    if memo_key not in outcome.memo:
+        result = ok_result(outcome)
+        out: dict[str, str] = {}
+        if kind == "unit":
+            units = result.model.units
+            entries = [(str(u), [str(u), str(units.at[u, "name_zh"] or ""),
+                                 str(units.at[u, "name_en"] or "")]) for u in units.index]
+        else:
+            entries = [(n.id, [n.id, n.name_zh, n.name_en]) for n in result.model.nodes]
+        for pos in range(3):  # an id wins over a name that happens to spell it
+            for ident, names in entries:
+                k = match_key(names[pos])
+                if k:
+                    out.setdefault(k, ident)
+        outcome.memo[memo_key] = out
+    return outcome.memo[memo_key]  # type: ignore[no-any-return]
+
+
+def _label(result: IndexResult, kind: str, ident: str, query: str) -> str:
+    """How to name a suggestion: in the script the user typed (Chinese, else English), else id."""
+    if kind == "unit":
+        units = result.model.units
+        zh, en = str(units.at[ident, "name_zh"] or ""), str(units.at[ident, "name_en"] or "")
+    else:
+        node = result.model.node(ident)
+        zh, en = node.name_zh, ident
+    wide = any(ord(ch) > 0x2E7F for ch in query)
+    return (zh if wide else en) or zh or en or ident
+
+
+def _find(outcome: Outcome, arg: Any, kind: str) -> str:
+    what = "city" if kind == "unit" else "node"
+    query = one_value(arg, what)
+    index = _index(outcome, kind)
+    k = match_key(query)
+    if k in index:
+        return index[k]
+    memo_key = f"unknown:{kind}:{query}"  # 200 cells with the same typo: one search
+    if memo_key not in outcome.memo:
+        outcome.memo[memo_key] = _unknown_text(outcome, kind, query, k, index)
+    raise UdfError(outcome.memo[memo_key])
+
+
+def _unknown_text(outcome: Outcome, kind: str, query: str, k: str, index: dict[str, str]) -> str:
+    what = "city" if kind == "unit" else "node"
+    result = ok_result(outcome)
+    close = _close(k, index)
+    if close:
+        labels = [_label(result, kind, ident, query) for ident in close[:SUGGESTIONS]]
+        said = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
+        hint = f" — did you mean {said}?"
+    elif kind == "unit":
+        first = str(result.model.units.index[0])
+        examples = ", ".join(dict.fromkeys(
+            [first, _label(result, kind, first, "中"), _label(result, kind, first, "a")]))
+        hint = f" — use a Units id, name_zh or name_en (e.g. {examples})"
+    else:
+        hint = f" — use a Framework id, name_zh or name_en (e.g. {result.root})"
+    return f'unknown {what} "{query}"{hint}'
+
+
+def _close(k: str, index: dict[str, str]) -> list[str]:
+    """Ids whose id or name is closest to ``k`` (ratio ≥ 0.5), ties with the best kept."""
+    scored: dict[str, float] = {}
+    matcher = SequenceMatcher()
+    matcher.set_seq2(k)  # SequenceMatcher caches what it learns about its second sequence
+    for name, ident in index.items():
+        matcher.set_seq1(name)
+        if matcher.real_quick_ratio() < 0.5 or matcher.quick_ratio() < 0.5:
+            continue
+        ratio = matcher.ratio()
+        if ratio >= 0.5 and ratio > scored.get(ident, 0.0):
+            scored[ident] = ratio
+    if not scored:
+        return []
+    best = max(scored.values())
+    return sorted((i for i, r in scored.items() if r >= best - 0.05), key=lambda i: -scored[i])
+
+
+def find_unit(outcome: Outcome, city: Any) -> str:
+    """The unit id ``city`` names (id, name_zh or name_en)."""
+    return _find(outcome, city, "unit")
+
+
+def find_node(outcome: Outcome, node: Any) -> str:
+    """The node id ``node`` names (id, name_zh or name_en)."""
+    return _find(outcome, node, "node")
+
+
+def _given_only(result: IndexResult, node: str) -> bool:
+    """Whether ``node`` has no score because it lies below the given level."""
+    model = result.model
+    if model.settings.input != "given":
+        return False
+    scored = set(result.stages["scores"].columns)
+    given = set(model.given.columns) if model.given is not None else set()
+    return node not in scored and node not in given
+
+
+# ---- answers ----
+
+def index_of(outcome: Outcome, city: Any) -> float:
+    """AI_INDEX: the root's score."""
+    result = ok_result(outcome)
+    return _score(result, find_unit(outcome, city), result.root)
+
+
+def subindex_of(outcome: Outcome, city: Any, node: Any) -> float:
+    """AI_SUBINDEX: any node's score (an indicator's normalised value)."""
+    result = ok_result(outcome)
+    unit = find_unit(outcome, city)
+    return _score(result, unit, find_node(outcome, node))
+
+
+def _score(result: IndexResult, unit: str, node_id: str) -> float:
+    v = result.scores.at[unit, node_id]
+    if pd.isna(v):
+        if _given_only(result, node_id):
+            raise UdfError(f"{GIVEN_ONLY} — {node_id} is below the nodes whose scores Given holds")
+        raise UdfError(f"{unit} has no score for {node_id} (its inputs are blank)")
+    return float(v)
+
+
+def rank_of(outcome: Outcome, city: Any) -> int:
+    """AI_RANK: 1 = best; ties share the better rank."""
+    result = ok_result(outcome)
+    unit = find_unit(outcome, city)
+    r = result.rank.get(unit)
+    if r is None or pd.isna(r):
+        raise UdfError(f"{unit} is not ranked (no total score, or coverage below coverage_min)")
+    return int(r)
+
+
+def tier_of(outcome: Outcome, city: Any, label: Any = False) -> int | str:
+    """AI_TIER: the tier number (1 = best), or its label when ``label`` is TRUE."""
+    result = ok_result(outcome)
+    unit = find_unit(outcome, city)
+    t = result.tier.get(unit)
+    if t is None or pd.isna(t) or int(t) <= 0:
+        raise UdfError(f"{unit} has no tier (it is not ranked)")
+    if label not in (None, False, 0, "", "0") and not (isinstance(label, str)
+                                                       and label.strip().upper() == "FALSE"):
+        return result.model.settings.tiers.label(int(t))
+    return int(t)
+
+
+def weight_of(outcome: Outcome, node: Any) -> float:
+    """AI_WEIGHT: the node's effective weight in the total (product of weights up from it)."""
+    result = ok_result(outcome)
+    node_id = find_node(outcome, node)
+    if node_id == result.root:
+        return 1.0
+    used = result.weights_used
+    row = used[used["child"] == node_id]
+    if row.empty:
+        if result.model.settings.input == "given":
+            raise UdfError(f"{GIVEN_ONLY} — {node_id} is below the nodes whose scores Given holds")
+        raise UdfError(f"{node_id} has no weight in the total")
+    return float(row["weight_in_total"].iloc[0])
+
+
+def ranking_rows(outcome: Outcome) -> list[list[Any]]:
+    """AI_RANKING: the Ranking table with its header."""
+    ok_result(outcome)
+    return outcome.ranking_rows
+
+
+def scores_rows(outcome: Outcome) -> list[list[Any]]:
+    """AI_SCORES: the Scores table with its header."""
+    ok_result(outcome)
+    return outcome.scores_rows
+
+
+# ---- AI_FIT_WEIGHTS ----
+
+def _rows(arg: Any) -> list[list[Any]]:
+    if isinstance(arg, list | tuple):
+        if arg and all(isinstance(r, list | tuple) for r in arg):
+            return [list(r) for r in arg]
+        return [[v] for v in arg]  # one column (xlwings gives a 1-D list for one row or column)
+    return [[arg]]
+
+
+def _is_label(v: Any) -> bool:
+    return isinstance(v, str) and bool(v.strip()) and parse_number(v)[0] is None
+
+
+def _numbers(rows: list[list[Any]], what: str, first_row: int) -> list[list[float]]:
+    out = []
+    for i, row in enumerate(rows):
+        vals = []
+        for j, v in enumerate(row):
+            n, why = parse_number(v)
+            if n is None and why:
+                raise UdfError(f"{what}: row {first_row + i}, column {j + 1}: {why}")
+            vals.append(math.nan if n is None else n)
+        out.append(vals)
+    return out
+
+
+def fit_table(subscores: Any, totals: Any) -> list[list[Any]]:
+    """AI_FIT_WEIGHTS: least-squares weights (≥ 0, summing to 1) turning sub-scores into totals.
+
+    ``subscores``: one column per sub-score, one row per unit, optionally a header row of names;
+    ``totals``: one column (or row) of totals, same units, optionally a header. Rows with a blank
+    are left out of the fit. Returns two columns: ``node, weight`` per sub-score, ``rmse``,
+    ``max |residual|``, then ``row, residual`` (total − fitted) per data row.
+    """
+    sub = _rows(subscores)
+    tot = [v for row in _rows(totals) for v in row]
+    if not sub or not sub[0]:
+        raise UdfError("subscores is empty")
+    width = len(sub[0])
+    if any(len(r) != width for r in sub):
+        raise UdfError("subscores must be a rectangular range")
+    header = [text(v) for v in sub[0]] if all(_is_label(v) for v in sub[0]) else None
+    data = sub[1:] if header else sub
+    if tot and _is_label(tot[0]):
+        tot = tot[1:]
+    if len(tot) != len(data):
+        raise UdfError(f"subscores has {len(data)} data rows but totals has {len(tot)}: give the "
+                       "same units in the same order")
+    if not data:
+        raise UdfError("subscores has no data rows")
+    start = 2 if header else 1
+    names = header or [f"column {j + 1}" for j in range(width)]
+    if len(set(names)) != len(names):
+        raise UdfError("subscores: the header names a column twice")
+    x = pd.DataFrame(_numbers(data, "subscores", start), columns=names)
+    y = pd.Series([row[0] for row in _numbers([[v] for v in tot], "totals", start)])
+    try:
+        fit = fit_weights(x, y)
+    except MethodInputError as e:
+        raise UdfError(f"AI_FIT_WEIGHTS {e}") from None
+    out: list[list[Any]] = [["node", "weight"]]
+    out += [[name, float(w)] for name, w in fit.weights.items()]
+    out += [["rmse", fit.rmse], ["max |residual|", fit.max_abs_residual], ["row", "residual"]]
+    out += [[i + 1, None if pd.isna(r) else float(r)] for i, r in enumerate(fit.residuals)]
+    return out

@@ -1,0 +1,203 @@
+"""One engine run per change of the inputs, however many cells ask.
+
+Excel calls a UDF once per cell: a recalculation of a sheet with 200 ``=AI_…`` cells is 200 calls
+in a row (a *burst*). :class:`ResultCache` keeps, per workbook (:attr:`MacroBook.key`), the outcome
+of the last build and a fingerprint of the inputs it was built from:
+
+* **Within a burst** (calls less than :attr:`ResultCache.window` seconds after the inputs were last
+  read, 0.5 s by default, timed by an injectable clock) a call reads nothing: it answers from the
+  cached outcome. 200 calls cost one read of the inputs and at most one engine run.
+* **At the next burst** the input sheets are read again and fingerprinted (a hash of the sheet
+  names and of the values and formula positions of every sheet the reader used last time:
+  Settings, Framework, Units, Data, Given, AHP_*, Budget_*). Same fingerprint → the cached outcome;
+  any difference (a raw value, a weight, a method name, a new AHP_ sheet) → one fresh build.
+* Problems and unreadable workbooks are cached the same way, so 200 cells showing ``#AI! …`` do
+  not re-validate 200 times.
+
+The price of the window: an input edited less than ``window`` seconds after the previous read
+(e.g. by a macro writing input cells one by one with automatic calculation on) is seen at the
+next recalculation (F9), not this one. :meth:`ResultCache.invalidate` drops a book's entry; the
+macros read with ``fresh=True`` (no window) and leave their result in the cache for the UDFs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+
+from xl_aiindex import pipeline
+from xl_aiindex.errors import Problem, ProblemsFound, UnreadableWorkbook, XlAiIndexError
+from xl_aiindex.model import IndexResult
+from xl_aiindex.workbook.read import Locator, read_model
+from xl_aiindex.workbook.results import ranking_table, scores_table
+from xl_aiindex.workbook.source import Grid
+from xl_aiindex.workbook.xlwings_book import MacroBook
+
+#: Seconds during which a burst of calls reuses the last read of the inputs.
+WINDOW = 0.5
+
+
+@dataclass
+class Outcome:
+    """What building a workbook's index gave: a result, or the problems, or why it is unreadable."""
+
+    result: IndexResult | None = None
+    problems: tuple[Problem, ...] = ()
+    error: str | None = None
+    notes: tuple[str, ...] = ()
+    locator: Locator | None = None
+    #: per-outcome memo for derived answers (lookup tables, spilled tables)
+    memo: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def ranking_rows(self) -> list[list[Any]]:
+        """The Ranking table as Excel rows, header first."""
+        assert self.result is not None
+        return table_rows(ranking_table(self.result), integers=("rank", "tier"))
+
+    @cached_property
+    def scores_rows(self) -> list[list[Any]]:
+        """The Scores table as Excel rows, header first."""
+        assert self.result is not None
+        return table_rows(scores_table(self.result))
+
+
+def table_rows(table: pd.DataFrame, integers: Sequence[str] = ()) -> list[list[Any]]:
+    """A DataFrame as a header row and plain Python values (blank for missing, ints where whole)."""
+    rows: list[list[Any]] = [[str(c) for c in table.columns]]
+    whole = {i for i, c in enumerate(table.columns) if c in integers}
+    for rec in table.itertuples(index=False):
+        row: list[Any] = []
+        for i, v in enumerate(rec):
+            if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+                row.append(None)
+                continue
+            if hasattr(v, "item"):
+                v = v.item()
+            if i in whole and isinstance(v, float) and v.is_integer():
+                v = int(v)
+            row.append(v)
+        rows.append(row)
+    return rows
+
+
+class Snapshot:
+    """A book's sheets as read in one burst: each sheet read from the book at most once."""
+
+    def __init__(self, book: MacroBook):
+        self.book = book
+        self._names: list[str] | None = None
+        self.grids: dict[str, Grid] = {}
+        self.order: list[str] = []
+
+    def sheet_names(self) -> list[str]:
+        """Sheet names in workbook order (read once)."""
+        if self._names is None:
+            self._names = list(self.book.sheet_names())
+        return self._names
+
+    def grid(self, name: str) -> Grid:
+        """Sheet ``name`` (read once)."""
+        if name not in self.grids:
+            self.grids[name] = self.book.grid(name)
+            self.order.append(name)
+        return self.grids[name]
+
+    def fingerprint(self, sheets: Sequence[str]) -> str:
+        """Hash of the sheet names and of the contents of ``sheets``."""
+        h = hashlib.sha256(repr(self.sheet_names()).encode())
+        for name in sheets:
+            g = self.grid(name)
+            h.update(repr((name, g.values, sorted(g.formulas), g.merged)).encode())
+        return h.hexdigest()
+
+
+def evaluate(source: Snapshot) -> Outcome:
+    """Read the model from ``source`` and build it (``pipeline.build_index``, looked up at call
+    time so tests can count the calls)."""
+    try:
+        model, locator, notes = read_model(source)
+    except ProblemsFound as e:
+        return Outcome(problems=e.problems)
+    except UnreadableWorkbook as e:
+        return Outcome(error=str(e))
+    try:
+        result = pipeline.build_index(model)
+    except ProblemsFound as e:
+        return Outcome(problems=tuple(locator.locate(p) for p in e.problems), locator=locator)
+    except XlAiIndexError as e:
+        return Outcome(error=str(e), locator=locator)
+    return Outcome(result=result, notes=tuple(notes) + tuple(result.notes), locator=locator)
+
+
+@dataclass
+class _Entry:
+    fingerprint: str
+    sheets: tuple[str, ...]
+    outcome: Outcome
+    read_at: float
+
+
+class ResultCache:
+    """Outcomes per workbook, rebuilt only when the inputs' fingerprint changes (see module doc).
+
+    ``clock``: seconds, monotonic (injectable for tests); ``window``: burst length in seconds.
+    ``builds`` counts the engine runs, ``reads`` the times the inputs were read.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, window: float = WINDOW):
+        self.clock = clock
+        self.window = window
+        self.builds = 0
+        self.reads = 0
+        self._entries: dict[str, _Entry] = {}
+        self._lock = threading.RLock()
+
+    def outcome(self, book: MacroBook, fresh: bool = False) -> Outcome:
+        """The outcome for ``book``'s current inputs; ``fresh``: read them now, whatever the window."""
+        key = book.key
+        with self._lock:
+            now = self.clock()
+            entry = self._entries.get(key)
+            if entry is not None and not fresh and 0 <= now - entry.read_at < self.window:
+                return entry.outcome
+            snap = Snapshot(book)
+            self.reads += 1
+            if entry is not None:
+                try:
+                    same = snap.fingerprint(entry.sheets) == entry.fingerprint
+                except Exception:  # a sheet it read is gone or unreadable: rebuild
+                    same = False
+                if same:
+                    entry.read_at = now
+                    return entry.outcome
+            try:
+                outcome = evaluate(snap)
+            finally:
+                self.builds += 1
+            sheets = tuple(snap.order)
+            try:
+                fingerprint = snap.fingerprint(sheets)
+            except Exception:  # unreadable now: never matches, so the next burst tries again
+                fingerprint = ""
+            self._entries[key] = _Entry(fingerprint, sheets, outcome, now)
+            return outcome
+
+    def invalidate(self, book: MacroBook | None = None) -> None:
+        """Forget ``book``'s outcome (every book's when None)."""
+        with self._lock:
+            if book is None:
+                self._entries.clear()
+            else:
+                self._entries.pop(book.key, None)
+
+
+#: The cache the UDFs and macros share (one per Python process: Excel's UDF server).
+CACHE = ResultCache()

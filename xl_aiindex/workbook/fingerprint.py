@@ -1,0 +1,422 @@
+"""Fingerprints of the result sheets as written, so a recalc notices cells edited by hand.
+
+A result sheet (``Scores``, ``Ranking``…) is rewritten by every recalc: a number typed over a
+score would be lost without a word. So each writer stores, next to the result sheets, a
+fingerprint of what it wrote, and the next recalc compares the sheets' current cells with it
+before overwriting anything (:func:`xl_aiindex.workbook.io.recalc_file`; ``--force`` skips the
+comparison).
+
+What a fingerprint holds (:class:`SheetFingerprint`): a SHA-256 of the whole sheet's cells, and
+short digests (48 bits) of every row, every column and every diagonal (cells with the same
+row + column). The row and column digests say *which* cells changed (an edited cell changes
+its row, its column and its diagonal; two edits in different rows and columns are told apart
+from the two "ghost" crossings by the diagonals); the old value of an edited cell is known
+when its row would be rewritten unchanged (the usual case: the inputs did not change).
+
+Cells are compared as Excel shows them (:func:`canonical_spec_cell`,
+:func:`canonical_read_value`): numbers to 12 significant digits (``90`` and ``90.0`` are the
+same; so are ``0.30000000000000004`` and ``0.3``, which some writers save instead), text
+after the writer's cleaning (control characters removed, Excel's ``_xHHHH_`` escapes decoded,
+line ends ``\\n``, cut at 32,767 characters), a formula as its text (``=SUM(B2:B9)``, never its
+cached value, which Excel recomputes), and blank, empty text, NaN and infinities as nothing.
+
+Where the fingerprints live: a *very hidden* sheet ``_xl_aiindex`` (:data:`STORE_SHEET`; not in
+Excel's Unhide list, reachable from VBA), one row per item — ``sheet, kind, part, value`` —
+written by :func:`store_sheet` and read back by :func:`read_store`. It also records the number
+of ``Log`` rows and the time of the Log entry written together with it: when the Log has moved
+on since (a macro or an older version rewrote the result sheets without a fingerprint), the
+fingerprints are stale and nothing is compared.
+
+For the Excel macros (``udfs``), which rewrite result sheets through xlwings::
+
+    from xl_aiindex.workbook.fingerprint import result_fingerprint, store_sheet
+
+    specs = result_sheets(result)                     # the SheetSpecs written
+    store = store_sheet(result_fingerprint(specs), log_rows=n_log_rows, log_time=entry_time)
+    book.write_sheets([*specs, log, store])           # then hide it: sheet.api.Visible = 2
+
+and, before writing, :func:`find_edits` with the stored fingerprint and the sheets' current
+values (``canonical_grid`` of the values read, formulas as ``=…`` text).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import numbers
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from xml.sax.saxutils import unescape
+
+from .ooxml import _text as _writer_text  # the writer's text encoding, whatever it does
+from .sheetspec import Cell, SheetSpec
+
+__all__ = ["STORE_SHEET", "HandEdit", "SheetFingerprint", "Stored", "canonical_grid",
+           "canonical_read_value", "canonical_spec_cell", "find_edits", "fingerprint_grid",
+           "fingerprint_sheet", "read_store", "result_fingerprint", "store_sheet"]
+
+#: Name of the very hidden sheet holding the fingerprints.
+STORE_SHEET = "_xl_aiindex"
+#: Version of the store's layout; a store of another version is ignored.
+FORMAT = "1"
+#: Hex digits of a row, column or diagonal digest.
+SHORT = 12
+#: Stands for an empty row, column or diagonal (no digest computed).
+EMPTY = "0" * SHORT
+
+_PER_CELL = 32_000 // SHORT          # digests per store cell (Excel holds 32,767 characters)
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_X_ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
+
+
+# --------------------------------------------------------------------------------------------
+# canonical cells
+
+
+def _decode_escapes(s: str) -> str:
+    """Excel's reading of ``_xHHHH_`` escapes (left to right, as openpyxl leaves them)."""
+    return _X_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), s) if "_x" in s else s
+
+
+def _text_as_written(s: str) -> str:
+    """Text as Excel shows it once the surgical writer has stored it: the writer's own
+    cleaning (control characters, line ends, length, ``_xHHHH_`` escaping) undone only where
+    Excel undoes it, so the result is exactly what reading the file back gives."""
+    if s.isalnum() and len(s) < 1000:     # the common case: nothing to clean or escape
+        return s
+    return _decode_escapes(unescape(_writer_text(s)))
+
+
+def _scalar(v: Any) -> str:
+    """Canonical form of a non-text, non-formula value ("" for nothing)."""
+    if v is None:
+        return ""
+    if isinstance(v, bool) or getattr(getattr(v, "dtype", None), "kind", "") == "b":
+        return "b:1" if v else "b:0"
+    if isinstance(v, numbers.Real):
+        x = float(v)
+        if not math.isfinite(x):
+            return ""
+        # 12 significant digits: some writers save doubles with fewer digits than it takes to
+        # round-trip them (openpyxl: 16), and a human edit changes more than the 13th digit;
+        # "-0" and "0" are the same cell
+        text = format(x, ".12g")
+        return "n:0" if text == "-0" else "n:" + text
+    if isinstance(v, datetime | date | time):
+        return "d:" + v.isoformat()
+    if isinstance(v, timedelta):
+        return "d:" + str(v)
+    if type(v).__name__ in ("NAType", "NaTType"):
+        return ""
+    return "s:" + str(v)
+
+
+def canonical_spec_cell(cell: Cell) -> str:
+    """A cell of a :class:`SheetSpec` as the canonical text compared (``""`` = no cell)."""
+    f = cell.formula
+    if f is not None:
+        f = _ILLEGAL_XML.sub("", f[1:] if f.startswith("=") else f)
+        return "s:=" + f
+    v = cell.value
+    if isinstance(v, str):
+        s = _text_as_written(v)
+        return "s:" + s if s else ""
+    return _scalar(v)
+
+
+def canonical_read_value(v: Any) -> str:
+    """A value as openpyxl reads it (``data_only=False``: a formula is its ``=…`` text)."""
+    if isinstance(v, str):
+        v = _decode_escapes(v)
+        return "s:" + v if v else ""
+    if v is not None and type(v).__name__ == "ArrayFormula":
+        text = str(getattr(v, "text", "") or "")
+        return "s:" + (text if text.startswith("=") else "=" + text)
+    return _scalar(v)
+
+
+def canonical_grid(rows: Iterable[Sequence[Any]]) -> list[list[str]]:
+    """Rows of values as read (openpyxl ``values_only``) as rows of canonical cells."""
+    return [[canonical_read_value(v) for v in row] for row in rows]
+
+
+def _spec_grid(spec: SheetSpec) -> list[list[str]]:
+    return [[canonical_spec_cell(c) for c in row] for row in spec.rows]
+
+
+# --------------------------------------------------------------------------------------------
+# fingerprints
+
+
+@dataclass(frozen=True)
+class SheetFingerprint:
+    """What a sheet held when it was written.
+
+    ``digest``: SHA-256 (hex) of all its cells; ``rows`` / ``cols`` / ``diags``: a short digest
+    (:data:`SHORT` hex digits, :data:`EMPTY` when empty) of each row, column and diagonal
+    (row + column) up to the last one holding a cell.
+    """
+
+    sheet: str
+    digest: str
+    rows: tuple[str, ...]
+    cols: tuple[str, ...]
+    diags: tuple[str, ...]
+
+
+def _short(parts: list[str]) -> str:
+    if not parts:
+        return EMPTY
+    return hashlib.sha256("\x1e".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:SHORT]
+
+
+def fingerprint_grid(sheet: str, grid: Sequence[Sequence[str]]) -> SheetFingerprint:
+    """The fingerprint of sheet ``sheet`` given its canonical cells (row 1 first)."""
+    rows: list[str] = []
+    cols: dict[int, list[str]] = {}
+    diags: dict[int, list[str]] = {}
+    whole = hashlib.sha256()
+    for r, row in enumerate(grid):
+        parts = []
+        for c, v in enumerate(row):
+            if v:
+                parts.append(f"{c}\x1f{v}")
+                cols.setdefault(c, []).append(f"{r}\x1f{v}")
+                diags.setdefault(r + c, []).append(f"{r}\x1f{v}")
+        d = _short(parts)
+        rows.append(d)
+        if parts:
+            whole.update(f"{r}\x1d".encode())
+            whole.update("\x1e".join(parts).encode("utf-8", "surrogatepass"))
+            whole.update(b"\x1d")
+    while rows and rows[-1] == EMPTY:
+        rows.pop()
+
+    def series(groups: dict[int, list[str]]) -> tuple[str, ...]:
+        n = max(groups, default=-1) + 1
+        return tuple(_short(groups.get(i, [])) for i in range(n))
+
+    return SheetFingerprint(sheet, whole.hexdigest(), tuple(rows), series(cols), series(diags))
+
+
+def fingerprint_sheet(spec: SheetSpec) -> SheetFingerprint:
+    """The fingerprint of a result sheet as a writer writes it.
+
+    >>> from xl_aiindex.workbook.sheetspec import Cell, SheetSpec
+    >>> a = fingerprint_sheet(SheetSpec("Ranking", [[Cell("score")], [Cell(90)]]))
+    >>> b = fingerprint_sheet(SheetSpec("Ranking", [[Cell("score")], [Cell(90.0)]]))
+    >>> a == b, a.rows == b.rows, len(a.rows)
+    (True, True, 2)
+    """
+    return fingerprint_grid(spec.name.strip(), _spec_grid(spec))
+
+
+def result_fingerprint(sheets: Sequence[SheetSpec]) -> list[SheetFingerprint]:
+    """The fingerprints of the result sheets written together (one per SheetSpec, in order).
+
+    Pass every result sheet a run rewrites, not ``Log`` (appended to, and carried over by
+    each run) nor the store sheet itself; give the result to :func:`store_sheet`.
+    """
+    return [fingerprint_sheet(s) for s in sheets]
+
+
+# --------------------------------------------------------------------------------------------
+# the store sheet
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A store sheet as read: the fingerprints by sheet (case-folded name), and the Log rows
+    and the time of the Log entry that were written with them."""
+
+    sheets: Mapping[str, SheetFingerprint]
+    log_rows: int
+    log_time: str
+
+
+def store_sheet(fingerprints: Sequence[SheetFingerprint], log_rows: int,
+                log_time: str) -> SheetSpec:
+    """The :data:`STORE_SHEET` holding ``fingerprints``; ``log_rows`` is the number of Log rows
+    (below its header) after this write, ``log_time`` the ``time`` of the Log entry written."""
+    rows: list[list[Cell]] = [[Cell("sheet"), Cell("kind"), Cell("part"), Cell("value")]]
+    rows.append([Cell(""), Cell("note"), Cell(0), Cell(
+        "Written by xl-aiindex: fingerprints of the result sheets as last written, so the next "
+        "recalc can tell cells edited by hand. Do not edit.")])
+    rows.append([Cell(""), Cell("format"), Cell(0), Cell(FORMAT)])
+    rows.append([Cell(""), Cell("log_rows"), Cell(0), Cell(int(log_rows))])
+    rows.append([Cell(""), Cell("log_time"), Cell(0), Cell(str(log_time))])
+    for fp in fingerprints:
+        rows.append([Cell(fp.sheet), Cell("digest"), Cell(0), Cell(fp.digest)])
+        for kind, series in (("rows", fp.rows), ("cols", fp.cols), ("diags", fp.diags)):
+            if not series:
+                rows.append([Cell(fp.sheet), Cell(kind), Cell(0), Cell("")])
+            for part, i in enumerate(range(0, len(series), _PER_CELL)):
+                rows.append([Cell(fp.sheet), Cell(kind), Cell(part),
+                             Cell("".join(series[i:i + _PER_CELL]))])
+    return SheetSpec(STORE_SHEET, rows, freeze=(0, 0), autofilter=False)
+
+
+def read_store(values: Sequence[Sequence[Any]]) -> Stored | None:
+    """The store sheet's values (as read, header row first) as :class:`Stored`; None when it is
+    not a store this version understands (then nothing can be compared)."""
+
+    def text(v: Any) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v).strip()
+
+    meta: dict[str, str] = {}
+    parts: dict[tuple[str, str], dict[int, str]] = {}
+    names: dict[str, str] = {}
+    for row in values[1:]:
+        cells = [text(v) for v in list(row)[:4]] + [""] * (4 - len(row))
+        sheet, kind, part, value = cells
+        if not kind:
+            continue
+        if not sheet:
+            meta[kind] = value
+            continue
+        if not part.isdigit():
+            return None
+        names.setdefault(sheet.casefold(), sheet)
+        parts.setdefault((sheet.casefold(), kind), {})[int(part)] = value
+    if meta.get("format") != FORMAT or not meta.get("log_rows", "").isdigit():
+        return None
+    sheets: dict[str, SheetFingerprint] = {}
+    for key, name in names.items():
+        series: dict[str, tuple[str, ...]] = {}
+        for kind in ("rows", "cols", "diags"):
+            chunks = parts.get((key, kind))
+            if chunks is None or sorted(chunks) != list(range(len(chunks))):
+                return None
+            joined = "".join(chunks[i] for i in range(len(chunks)))
+            if len(joined) % SHORT:
+                return None
+            series[kind] = tuple(joined[i:i + SHORT] for i in range(0, len(joined), SHORT))
+        digest = parts.get((key, "digest"), {}).get(0, "")
+        if len(digest) != 64:
+            return None
+        sheets[key] = SheetFingerprint(name, digest, series["rows"], series["cols"],
+                                       series["diags"])
+    return Stored(sheets, int(meta["log_rows"]), meta.get("log_time", ""))
+
+
+# --------------------------------------------------------------------------------------------
+# comparing
+
+
+def _letters(col: int) -> str:
+    s = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        s = chr(65 + rem) + s
+    return s
+
+
+def show(canonical: str) -> str:
+    """A canonical cell as people read it: ``87.01``, ``'text'``, ``TRUE``, ``empty``."""
+    if not canonical:
+        return "empty"
+    kind, value = canonical[:2], canonical[2:]
+    if kind == "n:":
+        return value
+    if kind == "b:":
+        return "TRUE" if value == "1" else "FALSE"
+    if kind == "d:":
+        return value
+    value = " ".join(value.split())
+    return repr(value if len(value) <= 40 else value[:39] + "…")
+
+
+@dataclass(frozen=True)
+class HandEdit:
+    """A result cell that differs from what was written: ``was`` and ``now`` are canonical
+    cells (:func:`show` prints them); ``was`` is None when it cannot be known."""
+
+    sheet: str
+    row: int        # 0-based
+    col: int        # 0-based
+    was: str | None
+    now: str
+
+    @property
+    def cell(self) -> str:
+        """The cell's A1 address."""
+        return f"{_letters(self.col)}{self.row + 1}"
+
+    @property
+    def message(self) -> str:
+        """``edited by hand since the last recalc (was 87.01, now 90): …``."""
+        values = f"now {show(self.now)}" if self.was is None else \
+            f"was {show(self.was)}, now {show(self.now)}"
+        return (f"edited by hand since the last recalc ({values}): recalc would overwrite it; "
+                "use --force to overwrite")
+
+
+def _at(seq: Sequence[str], i: int) -> str:
+    return seq[i] if i < len(seq) else EMPTY
+
+
+def _cell(grid: Sequence[Sequence[str]], r: int, c: int) -> str:
+    if r >= len(grid):
+        return ""
+    row = grid[r]
+    return row[c] if c < len(row) else ""
+
+
+def _same_number(a: str, b: str) -> bool:
+    """Two canonical numbers that differ only by where a writer's rounding fell."""
+    if not (a.startswith("n:") and b.startswith("n:")):
+        return False
+    return math.isclose(float(a[2:]), float(b[2:]), rel_tol=1e-11, abs_tol=0.0)
+
+
+def find_edits(stored: SheetFingerprint, current: Sequence[Sequence[str]],
+               new: Sequence[Sequence[str]] | None = None) -> list[HandEdit]:
+    """The cells of a sheet that differ from what ``stored`` says was written.
+
+    ``current``: the sheet's canonical cells now (:func:`canonical_grid`); ``new``: what is
+    about to be written (canonical; optional) — rows it would write unchanged tell the old
+    values. Sorted by row, then column.
+    """
+    now = fingerprint_grid(stored.sheet, current)
+    if now.digest == stored.digest:
+        return []
+    fresh = fingerprint_grid(stored.sheet, new) if new is not None else None
+    changed_rows = [r for r in range(max(len(stored.rows), len(now.rows)))
+                    if _at(stored.rows, r) != _at(now.rows, r)]
+    changed_cols = [c for c in range(max(len(stored.cols), len(now.cols)))
+                    if _at(stored.cols, c) != _at(now.cols, c)]
+    changed_diags = {d for d in range(max(len(stored.diags), len(now.diags)))
+                     if _at(stored.diags, d) != _at(now.diags, d)}
+    edits: list[HandEdit] = []
+    for r in changed_rows:
+        old: Sequence[str] | None = None
+        if _at(stored.rows, r) == EMPTY:
+            old = ()
+        elif fresh is not None and new is not None and _at(fresh.rows, r) == stored.rows[r]:
+            old = new[r]
+        if old is not None:
+            width = max(len(old), len(current[r]) if r < len(current) else 0)
+            for c in range(width):
+                before = old[c] if c < len(old) else ""
+                after = _cell(current, r, c)
+                if before != after and not _same_number(before, after):
+                    edits.append(HandEdit(stored.sheet, r, c, before, after))
+            continue
+        for c in changed_cols:
+            if r + c not in changed_diags:
+                continue
+            was = "" if _at(stored.cols, c) == EMPTY or _at(stored.diags, r + c) == EMPTY \
+                else None
+            after = _cell(current, r, c)
+            if was is not None and was == after:
+                continue
+            edits.append(HandEdit(stored.sheet, r, c, was, after))
+    return edits

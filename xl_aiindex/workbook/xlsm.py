@@ -1,0 +1,595 @@
+"""The macro-enabled workbook: the reference workbook's sheets + xlwings settings + UDF examples.
+
+:func:`build_xlsm` writes, with xlsxwriter, a copy of an .xlsx workbook (every sheet: values,
+formulas with their cached values, cell formats, column widths, frozen panes, header comments,
+drop-down and number validations, simple conditional formats, links, merged cells) plus:
+
+* the VBA project that xlwings ships in its quickstart workbook (``xl/vbaProject.bin`` of
+  ``xlwings/quickstart.xlsm``: a reference to the xlwings add-in and a sample ``RunPython`` macro;
+  no VBA is written by hand);
+* a sheet ``xlwings.conf`` whose first rows (xlwings reads column A from A1 down to the first
+  blank cell) set ``UDF Modules`` = ``udfs``; the interpreter keys follow below that block with
+  a note, inactive, unless interpreters are given (see :func:`conf_rows` for why);
+* a sheet ``Examples`` that calls every UDF (``=AI_INDEX("北京")``, ``=AI_RANK("Shanghai")``…),
+  with a self-test column whose cells all read TRUE in Excel once the UDFs are imported (the
+  expected values are computed here, by the engine, from the same inputs), the spilled
+  ``=AI_RANKING()`` and ``=AI_SCORES()`` below, and two buttons bound to the macros
+  ``rebuild_results`` and ``validate_inputs`` (their VBA ``Sub`` wrappers exist once the user has
+  run *Import Functions* from the xlwings ribbon, on Windows).
+
+The file is written atomically (:func:`~xl_aiindex.workbook.io.atomic_write`) and is the same
+bytes for the same inputs (creation date taken from the source). Not copied: charts, pictures,
+text boxes and other drawings, Excel tables (their cells are copied), colour scales and data
+bars, row heights. Numbers are stored with 16 significant digits (xlsxwriter; Excel shows 15).
+
+>>> build_xlsm("workbooks/city_ai_index_2020.xlsx", "workbooks/city_ai_index_2020.xlsm")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import math
+import os
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from ..errors import UnreadableWorkbook, XlAiIndexError
+from ..fit import fit_weights
+from ..model import IndexResult
+from .io import atomic_write, compute, load_workbook
+from .read import address, column_letter, key
+from .sheetspec import HEADER
+from .source import check_package
+
+EXAMPLES = "Examples"
+CONF = "xlwings.conf"
+UDF_MODULE = "udfs"
+#: Units the examples prefer when the workbook has them (the 2020 reference workbook does).
+PREFERRED_UNITS = ("beijing", "shanghai", "zhengzhou")
+PREFERRED_NODE = "rnd"
+#: Excel's limit on the length of a formula.
+MAX_FORMULA = 8192
+#: Macros the buttons run (their names in :mod:`udfs.macros`).
+MACROS = (("rebuild_results", "Rebuild results 重算结果"), ("validate_inputs", "Validate inputs 检查输入"))
+
+
+def vba_project_bin() -> bytes:
+    """The ``xl/vbaProject.bin`` inside xlwings' ``quickstart.xlsm`` (xlwings is not imported)."""
+    spec = importlib.util.find_spec("xlwings")
+    if spec is None or spec.origin is None:
+        raise XlAiIndexError("xlwings is not installed: pip install xlwings")
+    quickstart = Path(spec.origin).parent / "quickstart.xlsm"
+    try:
+        with zipfile.ZipFile(quickstart) as z:
+            return z.read("xl/vbaProject.bin")
+    except (OSError, KeyError, zipfile.BadZipFile) as e:
+        raise XlAiIndexError(f"cannot read the VBA project of {quickstart}: {e}") from e
+
+
+def conf_rows(interpreter_win: str | None = None,
+              interpreter_mac: str | None = None) -> list[tuple[str, Any, str]]:
+    """The rows of the ``xlwings.conf`` sheet: ``(key, value, note)``; a blank key ends the block.
+
+    xlwings' VBA reads column A from A1 down to the first blank cell, and a key present there
+    wins over the add-in's settings even when its value is blank (a blank ``Interpreter_Win`` then
+    means ``pythonw`` on PATH, not the interpreter ``xlwings addin install`` recorded). So the
+    interpreter keys go into the active block only when given; otherwise they follow the block,
+    blank and inactive, with a note on how to use them.
+    """
+    where = ("full path of the Python that has xl-aiindex installed, e.g. the output of "
+             "python -c \"import sys; print(sys.executable)\"")
+    active: list[tuple[str, Any, str]] = [
+        ("UDF Modules", UDF_MODULE, "the Python module with the AI_* functions and the macros "
+                                    "(pip install xl-aiindex provides it)"),
+    ]
+    template: list[tuple[str, Any, str]] = []
+    for name, value in (("Interpreter_Win", interpreter_win), ("Interpreter_Mac", interpreter_mac)):
+        row = (name, value or None, f"{where} (Windows: python.exe or pythonw.exe)"
+               if name.endswith("Win") else where)
+        (active if value else template).append(row)
+    template += [
+        ("PYTHONPATH", None, "extra folders to import from (not needed after pip install)"),
+        ("Conda Path", None, "only for conda environments (Windows)"),
+        ("Conda Env", None, "only for conda environments (Windows)"),
+        ("Debug UDFs", False, "TRUE to run the UDF server in a console you start yourself"),
+        ("Use UDF Server", False, ""),
+        ("Show Console", False, ""),
+    ]
+    notes = [
+        ("", None, ""),
+        ("Inactive until moved up:", None,
+         "xlwings reads only the rows above the first blank cell in column A. To set one of the "
+         "keys below for this workbook, fill in its value and move its row up into that block. "
+         "A key left blank inside the block overrides the xlwings add-in's setting (blank = "
+         "python on PATH), so move only the keys you fill in."),
+        ("", None, ""),
+    ]
+    return active + notes + template
+
+
+@dataclass(frozen=True)
+class _Example:
+    shows: str          # what the row shows, for people
+    formula: str        # the live formula, with its =
+    value: Any          # the engine's answer, cached in the file
+    test: str           # a formula of the result cell {c}, TRUE when right
+    dynamic: bool = False
+
+
+def _q(s: str) -> str:
+    return '"' + s.replace('"', '""') + '"'
+
+
+def _num(v: float) -> str:
+    return repr(float(v))
+
+
+def _pick_units(result: IndexResult) -> tuple[str, str, str]:
+    ranked = [str(u) for u in result.rank.sort_values(kind="stable").dropna().index]
+    units = [str(u) for u in result.model.units.index]
+    ranked = ranked or units
+    ids = {u.lower(): u for u in units}
+    last_tier = int(result.tier.max()) if len(result.tier) else 0
+    in_last = [u for u in ranked if int(result.tier.get(u, 0)) == last_tier] or ranked
+    picks = [ids.get(PREFERRED_UNITS[0]), ids.get(PREFERRED_UNITS[1]), ids.get(PREFERRED_UNITS[2])]
+    fallback = [ranked[0], ranked[1 if len(ranked) > 1 else 0], in_last[0]]
+    return tuple(p or f for p, f in zip(picks, fallback, strict=True))  # type: ignore[return-value]
+
+
+def _name(result: IndexResult, unit: str, col: str) -> str:
+    v = str(result.model.units.at[unit, col] or "").strip()
+    return v or unit
+
+
+def examples(result: IndexResult, fit_ranges: tuple[str, str, float] | None) -> list[_Example]:
+    """The example rows for ``result``: every UDF, each with a TRUE-when-right test."""
+    model = result.model
+    root = result.root
+    u1, u2, u3 = _pick_units(result)
+    children = [n.id for n in model.nodes if n.parent == root]
+    node = PREFERRED_NODE if PREFERRED_NODE in {n.id for n in model.nodes} else (children or [root])[0]
+    node_zh = model.node(node).name_zh or node
+    zh1, en2, zh3 = _name(result, u1, "name_zh"), _name(result, u2, "name_en"), _name(result, u3, "name_zh")
+    total1 = float(result.total[u1])
+    sub1 = float(result.scores.at[u1, node])
+    used = result.weights_used
+    weight = float(used.loc[used["child"] == node, "weight_in_total"].iloc[0]) if node != root else 1.0
+    tier3 = int(result.tier[u3])
+    rank2 = int(result.rank[u2])
+    label3 = model.settings.tiers.label(tier3)
+    from .results import ranking_table, scores_table
+
+    ranking, scores = ranking_table(result), scores_table(result)
+    rows = [
+        _Example("total index, by Chinese name", f"=AI_INDEX({_q(zh1)})", total1,
+                 f"=ABS({{c}}-{_num(total1)})<1E-9"),
+        _Example("names match loosely: case and spaces are ignored",
+                 f"=AI_INDEX({_q(' ' + _name(result, u1, 'name_en').upper() + ' ')})", total1,
+                 f"=ABS({{c}}-{_num(total1)})<1E-9"),
+        _Example(f"score of node {node}", f"=AI_SUBINDEX({_q(zh1)},{_q(node)})", sub1,
+                 f"=ABS({{c}}-{_num(sub1)})<1E-9"),
+        _Example("a node by its Chinese name, a city by its id",
+                 f"=AI_SUBINDEX({_q(u1)},{_q(node_zh)})", sub1, f"=ABS({{c}}-{_num(sub1)})<1E-9"),
+        _Example("rank (1 = best)", f"=AI_RANK({_q(en2)})", rank2, f"={{c}}={rank2}"),
+        _Example("tier (1 = best)", f"=AI_TIER({_q(zh3)})", tier3, f"={{c}}={tier3}"),
+        _Example("tier label", f"=AI_TIER({_q(zh3)},TRUE)", label3, f"={{c}}={_q(label3)}"),
+        _Example(f"weight of {node} in the total", f"=AI_WEIGHT({_q(node)})", weight,
+                 f"=ABS({{c}}-{_num(weight)})<1E-9"),
+        _Example("the root's weight", f"=AI_WEIGHT({_q(root)})", 1.0, "={c}=1"),
+        _Example("rows of the spilled ranking (header + units)", "=ROWS(AI_RANKING())",
+                 len(ranking) + 1, f"={{c}}={len(ranking) + 1}"),
+        _Example("first-ranked unit, from the ranking table", "=INDEX(AI_RANKING(),2,2)",
+                 str(ranking.iloc[0]["unit"]), f"={{c}}={_q(str(ranking.iloc[0]['unit']))}"),
+        _Example("columns of the spilled scores table", "=COLUMNS(AI_SCORES())",
+                 scores.shape[1], f"={{c}}={scores.shape[1]}"),
+    ]
+    if fit_ranges is not None:
+        sub_range, tot_range, w1 = fit_ranges
+        rows.append(_Example(f"weight of {children[0]} fitted from the sub-scores",
+                             f"=INDEX(AI_FIT_WEIGHTS({sub_range},{tot_range}),2,2)", w1,
+                             f"=ABS({{c}}-{_num(w1)})<1E-6"))
+    rows.append(_Example("an unknown city is an #AI! text, with a suggestion", '=AI_INDEX("Pekin")',
+                         "#AI!", '=LEFT({c},4)="#AI!"'))
+    below = [n.id for n in model.nodes if n.id not in result.stages["scores"].columns
+             and (model.given is None or n.id not in model.given.columns)]
+    if model.settings.input == "given" and below:
+        rows.append(_Example("with input = given, nodes below Given's columns have no score",
+                             f"=AI_SUBINDEX({_q(zh1)},{_q(below[0])})",
+                             "#AI! not available with input = given",
+                             '=ISNUMBER(SEARCH("input = given",{c}))'))
+    return rows
+
+
+def _fit_ranges(src: Any, result: IndexResult) -> tuple[str, str, float] | None:
+    """Arguments for the AI_FIT_WEIGHTS example and the first fitted weight: Given's columns of
+    the root's children and ``published``, else the same columns of Scores and the root's, else
+    the computed scores as array constants (None when they would not fit in a formula)."""
+    model = result.model
+    children = [n.id for n in model.nodes if n.parent == result.root]
+    if len(children) < 2:
+        return None
+    candidates = [("given", "published"), ("scores", result.root)]
+    names = {key(n): n for n in src.sheetnames}
+    for sheet_key, total_col in candidates:
+        if sheet_key not in names:
+            continue
+        ws = src[names[sheet_key]]
+        header = [key(c.value) for c in next(ws.iter_rows(min_row=1, max_row=1))]
+        cols = [header.index(c.lower()) if c.lower() in header else -1 for c in children]
+        if -1 in cols or total_col.lower() not in header or cols != list(range(cols[0], cols[0] + len(cols))):
+            continue
+        last = ws.max_row
+        t = header.index(total_col.lower())
+        sheet = "'" + names[sheet_key].replace("'", "''") + "'"
+        sub = f"{sheet}!${column_letter(cols[0])}$1:${column_letter(cols[-1])}${last}"
+        tot = f"{sheet}!${column_letter(t)}$1:${column_letter(t)}${last}"
+        if sheet_key == "given":
+            assert model.given is not None
+            if "published" not in model.given.columns:
+                continue
+            fit = fit_weights(model.given[children], model.given["published"])
+        else:
+            fit = fit_weights(result.scores[children], result.total)
+        return sub, tot, float(fit.weights.iloc[0])
+    # no sheet holds them side by side: the computed scores as array constants
+    both = result.scores[children].join(result.total.rename("__total__")).dropna()
+    sub = "{" + ";".join(",".join(repr(float(v)) for v in row)
+                         for row in both[children].to_numpy()) + "}"
+    tot = "{" + ";".join(repr(float(v)) for v in both["__total__"]) + "}"
+    if len(both) < len(children) or len(sub) + len(tot) > MAX_FORMULA - 100:
+        return None
+    fit = fit_weights(both[children], both["__total__"])
+    return sub, tot, float(fit.weights.iloc[0])
+
+
+# ---- copying a sheet from openpyxl into xlsxwriter ----
+
+def _rgb(color: Any) -> str | None:
+    """An openpyxl colour as ``#RRGGBB``; None for theme/indexed colours and "no colour"."""
+    rgb = getattr(color, "rgb", None) if color is not None else None
+    if isinstance(rgb, str) and len(rgb) == 8 and rgb != "00000000":
+        return "#" + rgb[2:]
+    return None
+
+
+class _Formats:
+    """xlsxwriter formats made from openpyxl cell styles, one per distinct look."""
+
+    def __init__(self, book: Any):
+        self.book = book
+        self.cache: dict[tuple[Any, ...], Any] = {}
+
+    def of(self, cell: Any) -> Any:
+        if not getattr(cell, "has_style", False):
+            return None
+        font, fill, al, border = cell.font, cell.fill, cell.alignment, cell.border
+        props: dict[str, Any] = {}
+        if cell.number_format and cell.number_format != "General":
+            props["num_format"] = cell.number_format
+        if font is not None:
+            if font.b:
+                props["bold"] = True
+            if font.i:
+                props["italic"] = True
+            if font.u:
+                props["underline"] = 1
+            c = _rgb(font.color)
+            if c:
+                props["font_color"] = c
+        if fill is not None and fill.fill_type == "solid":
+            c = _rgb(fill.fgColor)
+            if c:
+                props["bg_color"] = c
+                props["pattern"] = 1
+        if al is not None:
+            if al.wrap_text:
+                props["text_wrap"] = True
+            if al.horizontal:
+                props["align"] = al.horizontal
+            if al.vertical:
+                props["valign"] = "vcenter" if al.vertical == "center" else al.vertical
+        if border is not None and border.bottom is not None and border.bottom.style:
+            props["bottom"] = 2 if border.bottom.style == "medium" else 1
+        if not props:
+            return None
+        k = tuple(sorted(props.items()))
+        if k not in self.cache:
+            self.cache[k] = self.book.add_format(props)
+        return self.cache[k]
+
+
+def _pixels(width: float) -> int:
+    """A column width as stored in the file (characters of the default font) → pixels, which
+    xlsxwriter stores back as the same width (Calibri 11: 7 pixels a digit)."""
+    return round(width * 7)
+
+
+def _copy_validations(ws: Any, out: Any) -> None:
+    errors = {None: "stop", "stop": "stop", "warning": "warning", "information": "information"}
+    ops = {None: "between", "between": "between", "notBetween": "not between", "equal": "==",
+           "notEqual": "!=", "greaterThan": ">", "lessThan": "<", "greaterThanOrEqual": ">=",
+           "lessThanOrEqual": "<="}
+    kinds = {"list": "list", "decimal": "decimal", "whole": "integer", "custom": "custom",
+             "textLength": "length", "date": "date", "time": "time"}
+    for dv in ws.data_validations.dataValidation:
+        kind = kinds.get(dv.type)
+        if kind is None:
+            continue
+        opts: dict[str, Any] = {"validate": kind, "ignore_blank": bool(dv.allow_blank),
+                                "error_type": errors.get(dv.errorStyle, "stop")}
+        if kind == "list":
+            opts["source"] = dv.formula1
+            opts["dropdown"] = not dv.showDropDown  # the file's flag means "hide the arrow"
+        elif kind == "custom":
+            opts["value"] = dv.formula1
+        else:
+            opts["criteria"] = ops.get(dv.operator, "between")
+            opts["value"] = dv.formula1
+            if opts["criteria"] in ("between", "not between"):
+                opts["maximum"] = dv.formula2
+        for src_attr, dst in (("promptTitle", "input_title"), ("prompt", "input_message"),
+                              ("errorTitle", "error_title"), ("error", "error_message")):
+            if getattr(dv, src_attr):
+                opts[dst] = getattr(dv, src_attr)
+        opts["show_input"] = bool(dv.showInputMessage)
+        opts["show_error"] = bool(dv.showErrorMessage)
+        for rng in dv.sqref.ranges:
+            out.data_validation(rng.min_row - 1, rng.min_col - 1, rng.max_row - 1, rng.max_col - 1,
+                                dict(opts))
+
+
+def _copy_conditional_formats(ws: Any, out: Any, book: Any) -> None:
+    ops = {"greaterThan": ">", "lessThan": "<", "equal": "==", "notEqual": "!=",
+           "greaterThanOrEqual": ">=", "lessThanOrEqual": "<=", "between": "between",
+           "notBetween": "not between"}
+    for cf in ws.conditional_formatting:
+        for rule in cf.rules:
+            props: dict[str, Any] = {}
+            dxf = rule.dxf
+            if dxf is not None:
+                if dxf.font is not None:
+                    c = _rgb(dxf.font.color)
+                    if c:
+                        props["font_color"] = c
+                    if dxf.font.b:
+                        props["bold"] = True
+                if dxf.fill is not None:
+                    c = _rgb(dxf.fill.bgColor) or _rgb(dxf.fill.fgColor)
+                    if c:
+                        props["bg_color"] = c
+            fmt = book.add_format(props) if props else None
+            if rule.type == "expression" and rule.formula:
+                opts: dict[str, Any] = {"type": "formula", "criteria": "=" + rule.formula[0]}
+            elif rule.type == "cellIs" and rule.operator in ops and rule.formula:
+                opts = {"type": "cell", "criteria": ops[rule.operator], "value": rule.formula[0]}
+                if len(rule.formula) > 1:
+                    opts = {"type": "cell", "criteria": ops[rule.operator],
+                            "minimum": rule.formula[0], "maximum": rule.formula[1]}
+            else:
+                continue  # colour scales, data bars… are not copied
+            if fmt is not None:
+                opts["format"] = fmt
+            for rng in cf.sqref.ranges:
+                out.conditional_format(rng.coord, dict(opts))
+
+
+def _write_value(out: Any, r: int, c: int, value: Any, fmt: Any, cached: Any) -> None:
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    if isinstance(value, ArrayFormula):
+        out.write_array_formula(value.ref, value.text, fmt, "" if cached is None else cached)
+    elif isinstance(value, str) and value.startswith("=") and len(value) > 1:
+        out.write_formula(r, c, value, fmt, "" if cached is None else cached)
+    elif isinstance(value, str):
+        out.write_string(r, c, value, fmt)
+    elif isinstance(value, bool):
+        out.write_boolean(r, c, value, fmt)
+    elif isinstance(value, int | float):
+        if math.isfinite(value):
+            out.write_number(r, c, value, fmt)
+    elif isinstance(value, datetime | date | time):
+        out.write_datetime(r, c, value, fmt)
+    elif value is None:
+        if fmt is not None:
+            out.write_blank(r, c, None, fmt)
+    else:
+        out.write_string(r, c, str(value), fmt)
+
+
+def _copy_sheet(ws: Any, cached_ws: Any, out: Any, formats: _Formats, book: Any) -> None:
+    cached_rows = {(c.row, c.column): c.value for row in cached_ws.iter_rows() for c in row
+                   if c.value is not None}
+    merged = {(rng.min_row, rng.min_col): rng for rng in ws.merged_cells.ranges}
+    inside_merge = {(r, c) for rng in ws.merged_cells.ranges
+                    for r in range(rng.min_row, rng.max_row + 1)
+                    for c in range(rng.min_col, rng.max_col + 1)}
+    for row in ws.iter_rows():
+        for cell in row:
+            if type(cell).__name__ == "MergedCell":
+                continue
+            r, c = cell.row - 1, cell.column - 1
+            fmt = formats.of(cell)
+            rng = merged.get((cell.row, cell.column))
+            if rng is not None:
+                out.merge_range(rng.min_row - 1, rng.min_col - 1, rng.max_row - 1, rng.max_col - 1,
+                                "", fmt)
+            elif (cell.row, cell.column) in inside_merge:
+                continue
+            _write_value(out, r, c, cell.value, fmt, cached_rows.get((cell.row, cell.column)))
+            if cell.hyperlink is not None:
+                link = cell.hyperlink
+                text = None if cell.value is None else str(cell.value)
+                if link.location:
+                    out.write_url(r, c, "internal:" + link.location, fmt, text)
+                elif link.target:
+                    out.write_url(r, c, link.target, fmt, text)
+            if cell.comment is not None:
+                out.write_comment(r, c, cell.comment.text,
+                                  {"author": cell.comment.author or "xl-aiindex", "x_scale": 2.4,
+                                   "y_scale": 1.6})
+    for dim in ws.column_dimensions.values():
+        if dim.width or dim.hidden:
+            lo, hi = (dim.min or 1) - 1, (dim.max or dim.min or 1) - 1
+            width = _pixels(dim.width) if dim.width else None
+            out.set_column_pixels(lo, hi, width, None, {"hidden": True} if dim.hidden else None)
+    if ws.freeze_panes:
+        out.freeze_panes(ws.freeze_panes)
+    if ws.auto_filter.ref:
+        out.autofilter(ws.auto_filter.ref)
+    tab = _rgb(ws.sheet_properties.tabColor)
+    if tab:
+        out.set_tab_color(tab)
+    if ws.sheet_state != "visible":
+        out.hide()
+    _copy_validations(ws, out)
+    _copy_conditional_formats(ws, out, book)
+
+
+# ---- the two added sheets ----
+
+def _write_examples(book: Any, result: IndexResult, fit: tuple[str, str, float] | None) -> None:
+    ws = book.add_worksheet(EXAMPLES)
+    head = book.add_format({"bold": True, "font_color": "#" + (HEADER.font_color or "FFFFFF"),
+                            "bg_color": "#" + (HEADER.fill or "1F4E78"), "text_wrap": True,
+                            "align": "center", "bottom": 1})
+    mono = book.add_format({"font_name": "Consolas"})
+    number = book.add_format({"num_format": "0.0000"})
+    ok = book.add_format({"bold": True, "align": "center"})
+    note = book.add_format({"italic": True, "font_color": "#595959", "text_wrap": True,
+                            "valign": "top"})
+    header = ["what it shows", "formula", "result", "self-test"]
+    for c, h in enumerate(header):
+        ws.write_string(0, c, h, head)
+    rows = examples(result, fit)
+    for i, ex in enumerate(rows, start=1):
+        cell = address(i, 2)
+        ws.write_string(i, 0, ex.shows)
+        ws.write_string(i, 1, ex.formula, mono)
+        ws.write_formula(i, 2, ex.formula, number if isinstance(ex.value, float) else None, ex.value)
+        ws.write_formula(i, 3, ex.test.replace("{c}", cell), ok, True)
+    last = len(rows)
+    ws.write_string(last + 1, 0, "all self-tests", head)
+    ws.write_formula(last + 1, 3, f"=AND({address(1, 3)}:{address(last, 3)})", ok, True)
+    ws.set_column(0, 0, 46)
+    ws.set_column(1, 1, 52)
+    ws.set_column(2, 2, 40)
+    ws.set_column(3, 3, 10)
+    ws.set_column(5, 5, 60)
+    ws.freeze_panes(1, 0)
+    for n, (macro, caption) in enumerate(MACROS):
+        ws.insert_button(1 + 3 * n, 5, {"macro": macro, "caption": caption, "width": 200,
+                                        "height": 36})
+    ws.write_string(7, 5, "The buttons run the Python macros rebuild_results and validate_inputs "
+                          "(module udfs). On Windows they work once you have clicked Import "
+                          "Functions on the xlwings ribbon, which creates their VBA Subs; then "
+                          "they are also in the list of Alt+F8. Every cell of column D should "
+                          "read TRUE: FALSE, #NAME? or #AI! there means the functions are not "
+                          "imported or the interpreter is wrong (see docs/excel.md). 按钮在 "
+                          "xlwings 功能区点击 Import Functions 后可用。", note)
+    ws.set_row(7, 150)
+    start = last + 4
+    ws.write_string(start, 0, "=AI_RANKING() spills the Ranking table here:", head)
+    table = _rows_of(result, "ranking")
+    ws.write_dynamic_array_formula(start + 1, 0, start + 1, 0, "=AI_RANKING()", None, table[0][0])
+    start2 = start + len(table) + 3
+    ws.write_string(start2, 0, "=AI_SCORES() spills the Scores table here:", head)
+    scores = _rows_of(result, "scores")
+    ws.write_dynamic_array_formula(start2 + 1, 0, start2 + 1, 0, "=AI_SCORES()", None, scores[0][0])
+
+
+def _rows_of(result: IndexResult, which: str) -> list[list[Any]]:
+    from .results import ranking_table, scores_table
+
+    table = ranking_table(result) if which == "ranking" else scores_table(result)
+    return [list(table.columns)] + table.values.tolist()
+
+
+def _write_conf(book: Any, rows: Sequence[tuple[str, Any, str]]) -> None:
+    ws = book.add_worksheet(CONF)
+    bold = book.add_format({"bold": True})
+    wrap = book.add_format({"italic": True, "font_color": "#595959", "text_wrap": True,
+                            "valign": "top"})
+    for r, (k, value, note) in enumerate(rows):
+        if k:
+            ws.write_string(r, 0, k, bold if value else None)
+        if isinstance(value, bool):
+            ws.write_boolean(r, 1, value)
+        elif value is not None:
+            ws.write_string(r, 1, str(value))
+        if note:
+            ws.write_string(r, 2, note, wrap)
+    ws.set_column(0, 0, 24)
+    ws.set_column(1, 1, 40)
+    ws.set_column(2, 2, 100)
+
+
+# ---- the build ----
+
+def build_xlsm(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[str], *,
+               interpreter_win: str | None = None, interpreter_mac: str | None = None) -> Path:
+    """Write the macro-enabled variant of the workbook ``src_xlsx`` to ``dst_xlsm``.
+
+    ``src_xlsx`` must compute without problems (its results give the examples' expected values);
+    raises :class:`~xl_aiindex.errors.ProblemsFound` otherwise. ``interpreter_win`` /
+    ``interpreter_mac``: put these interpreters into the active ``xlwings.conf`` block (default:
+    none, so the xlwings add-in's own setting applies). Returns the path written.
+    """
+    import openpyxl
+    import xlsxwriter
+
+    src, dst = Path(src_xlsx), Path(dst_xlsm)
+    if dst.suffix.lower() != ".xlsm":
+        raise XlAiIndexError(f"{dst}: a macro-enabled workbook must end in .xlsm")
+    check_package(src)
+    result = compute(load_workbook(src))
+    try:
+        formulas = openpyxl.load_workbook(src)
+        cached = openpyxl.load_workbook(src, data_only=True)
+    except Exception as e:  # openpyxl raises many kinds for damaged packages
+        raise UnreadableWorkbook(str(src), f"cannot be read as a workbook ({e})") from e
+    fit = _fit_ranges(cached, result)
+    vba = vba_project_bin()
+    created = formulas.properties.created or datetime(2020, 1, 1)
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False,
+                                        "strings_to_formulas": False, "strings_to_urls": False})
+    book.set_properties({"title": formulas.properties.title or src.stem, "created": created,
+                         "comments": "Built by xl-aiindex from " + src.name})
+    book.set_vba_name("ThisWorkbook")
+    book.add_vba_project(io.BytesIO(vba), is_stream=True)
+    fmts = _Formats(book)
+    skip = {key(EXAMPLES), key(CONF)}
+    for ws in formulas.worksheets:
+        if key(ws.title) in skip:
+            continue
+        out = book.add_worksheet(ws.title)
+        _copy_sheet(ws, cached[ws.title], out, fmts, book)
+    _write_examples(book, result, fit)
+    _write_conf(book, conf_rows(interpreter_win, interpreter_mac))
+    for name, defined in formulas.defined_names.items():
+        if defined.attr_text:
+            book.define_name(name, "=" + defined.attr_text)
+    for ws in formulas.worksheets:  # names local to a sheet
+        if key(ws.title) in skip:
+            continue
+        for name, defined in ws.defined_names.items():
+            if defined.attr_text:
+                book.define_name("'" + ws.title.replace("'", "''") + "'!" + name,
+                                 "=" + defined.attr_text)
+    first_visible = next((i for i, ws in enumerate(formulas.worksheets)
+                          if ws.sheet_state == "visible" and key(ws.title) not in skip), 0)
+    book.worksheets()[first_visible].activate()
+    book.close()
+    data = buffer.getvalue()
+
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(data)
+
+    atomic_write(dst, write)
+    return dst
