@@ -18,6 +18,7 @@ from typing import Any
 from defusedxml import ElementTree
 
 from ..errors import UnreadableWorkbook
+from .cells import address, column_index
 from .source import MAX_SHEET_CELLS, Grid, check_package
 
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -30,13 +31,6 @@ _REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
 _TYPE_ERROR = re.compile(rb'\bt="e"')
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
-
-
-def _col_index(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    return n - 1
 
 
 class CalamineSource:
@@ -75,7 +69,7 @@ class CalamineSource:
                 ref = _REF.search(attrs)
                 if ref is None:
                     continue
-                r, c = int(ref.group(2)) - 1, _col_index(ref.group(1))
+                r, c = int(ref.group(2)) - 1, column_index(ref.group(1))
                 is_formula = _FORMULA.search(body) is not None
                 is_error = _TYPE_ERROR.search(attrs) is not None
                 if not (is_formula or is_error):
@@ -92,7 +86,7 @@ class CalamineSource:
                     row[c] = v.group(1).decode() if v else "#N/A"
         while values and all(v is None for v in values[-1]):
             values.pop()
-        merged = [f"{_letters(a[1])}{a[0] + 1}:{_letters(b[1])}{b[0] + 1}"
+        merged = [f"{address(*a)}:{address(*b)}"
                   for a, b in (sheet.merged_cell_ranges or [])]
         return Grid(name, values, formulas, merged)
 
@@ -108,15 +102,6 @@ class CalamineSource:
     def close(self) -> None:
         """Release the file."""
         self._book.close()
-
-
-def _letters(col: int) -> str:
-    out = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def _sheet_parts(path: Path) -> dict[str, str]:

@@ -93,6 +93,7 @@ from xml.sax.saxutils import unescape
 
 import defusedxml.ElementTree as DET
 
+from xl_aiindex.workbook.cells import column_letter
 from xl_aiindex.workbook.sheetspec import SheetSpec, Style
 
 __all__ = ["OWNED_PREFIX", "package_parts", "sheet_names", "splice_sheets"]
@@ -1115,16 +1116,6 @@ def _write_package(zin: zipfile.ZipFile, fh: IO[bytes], plan: _Plan) -> None:
         zout.comment = zin.comment
 
 
-def _col_letter(i: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
 def _text(s: str) -> str:
     """Cell text as XML character data: illegal characters removed, Excel's ``_xHHHH_``
     escapes applied, cut to Excel's maximum length."""
@@ -1177,7 +1168,7 @@ def _write_sheet(zout: zipfile.ZipFile, zinfo: zipfile.ZipInfo, job: _SheetJob,
                  xf_attr: dict[Style, str]) -> None:
     spec = job.spec
     n_rows, n_cols = job.n_rows, job.n_cols
-    letters = [_col_letter(i) for i in range(n_cols)]
+    letters = [column_letter(i) for i in range(n_cols)]
     last = f"{letters[-1]}{n_rows}" if n_rows and n_cols else ""
     force64 = n_rows * max(n_cols, 1) > 20_000_000
     with zout.open(zinfo, "w", force_zip64=force64) as out:
@@ -1287,7 +1278,7 @@ def _sheet_head(job: _SheetJob, last: str) -> str:
     view_attrs = "".join(f' {k}="{_esc_attr(v)}"' for k, v in job.view_attrs.items())
     rows, cols = spec.freeze
     if rows or cols:
-        top_left = f"{_col_letter(cols)}{rows + 1}"
+        top_left = f"{column_letter(cols)}{rows + 1}"
         pane = ("bottomRight" if rows and cols else "bottomLeft" if rows else "topRight")
         split = (f' xSplit="{cols}"' if cols else "") + (f' ySplit="{rows}"' if rows else "")
         parts.append(f'<sheetViews><sheetView{view_attrs} workbookViewId="0">'

@@ -21,6 +21,7 @@ import pandas as pd
 from ..errors import Problem, ProblemsFound
 from ..model import IndexModel, Node
 from ..settings import parse_settings
+from .cells import address, column_letter  # noqa: F401 (re-exported)
 from .source import ERROR_VALUES, BookSource, Grid
 
 SETTINGS, FRAMEWORK, UNITS, DATA, GIVEN = "Settings", "Framework", "Units", "Data", "Given"
@@ -32,21 +33,6 @@ FRAMEWORK_COLUMNS = ("id", "parent", "name_zh", "name_en", "weight", "direction"
                      "unit", "source", "note")
 _NUMERIC_FRAMEWORK = ("weight", "direction", "goal_low", "goal_high")
 _METHOD_FRAMEWORK = ("normalisation", "aggregation", "weighting", "transform")
-
-
-def column_letter(index: int) -> str:
-    """0-based column index → Excel letters (0 → A, 26 → AA)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def address(row: int, col: int) -> str:
-    """0-based row/column → A1 address (row 0 is sheet row 1)."""
-    return f"{column_letter(col)}{row + 1}"
 
 
 def key(value: Any) -> str:

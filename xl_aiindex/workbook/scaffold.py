@@ -36,6 +36,7 @@ from ..normalise import NORMALISERS
 from ..settings import CHOICES, KNOWN_KEYS
 from ..tree import build_tree
 from ..weights import WEIGHTINGS
+from .cells import column_letter
 from .sheetspec import HEADER, NUMBER, Style
 
 #: Framework columns of the contract, in sheet order.
@@ -197,16 +198,6 @@ def result_headers(nodes: Sequence[Node], published: bool = False) -> dict[str, 
 
 # ---------------------------------------------------------------------------------------------
 # helpers
-
-
-def column_letter(index: int) -> str:
-    """0-based column index → Excel letters (0 → A, 26 → AA)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def _blank(value: Any) -> bool:

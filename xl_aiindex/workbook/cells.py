@@ -1,0 +1,38 @@
+"""Cell addresses: 0-based row/column indices ↔ Excel's A1 notation."""
+
+from __future__ import annotations
+
+
+def column_letter(index: int) -> str:
+    """0-based column index → Excel letters.
+
+    >>> column_letter(0), column_letter(25), column_letter(26), column_letter(16383)
+    ('A', 'Z', 'AA', 'XFD')
+    """
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def column_index(letters: str | bytes) -> int:
+    """Excel letters → 0-based column index (``"A"`` → 0, ``b"AA"`` → 26).
+
+    >>> column_index("A"), column_index(b"AA"), column_index("XFD")
+    (0, 26, 16383)
+    """
+    n = 0
+    for ch in letters.encode() if isinstance(letters, str) else letters:
+        n = n * 26 + ch - 64
+    return n - 1
+
+
+def address(row: int, col: int) -> str:
+    """0-based row/column → A1 address (row 0 is sheet row 1).
+
+    >>> address(0, 0), address(4, 27)
+    ('A1', 'AB5')
+    """
+    return f"{column_letter(col)}{row + 1}"
