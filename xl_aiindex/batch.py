@@ -128,15 +128,21 @@ def _one(command: str, path: str, output: str | None, options: dict[str, Any]) -
                       error=f"{count} problem{'s' if count != 1 else ''}: {lines[0]}",
                       problems=lines)
     except (UnreadableWorkbook, UnsafeWrite) as e:
-        return Record(path, "unreadable", time.perf_counter() - start, error=str(e))
+        return Record(path, "unreadable", time.perf_counter() - start, error=_without(path, e))
     except XlAiIndexError as e:
-        return Record(path, "failed", time.perf_counter() - start, error=str(e))
+        return Record(path, "failed", time.perf_counter() - start, error=_without(path, e))
     except OSError as e:
         return Record(path, "unreadable", time.perf_counter() - start,
                       error=f"{e.filename or path}: {e.strerror or e}")
     except Exception as e:  # isolation: an internal error is this workbook's failure only
         return Record(path, "failed", time.perf_counter() - start,
                       error=f"internal error ({type(e).__name__}: {e})")
+
+
+def _without(path: str, error: Exception) -> str:
+    """The error's message without a leading ``path: `` (the record names the path already)."""
+    text = str(error)
+    return text[len(path) + 2:] if text.startswith(f"{path}: ") else text
 
 
 def run_batch(command: str, inputs: Sequence[Path], outputs: Sequence[Path | None], jobs: int,

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
-from .errors import ProblemsFound, UnreadableWorkbook, UnsafeWrite, XlAiIndexError
+from .errors import ProblemsFound, UnreadableWorkbook, UnsafeWrite, XlAiIndexError, one_line
 
 EXIT_PROBLEMS = 1
 EXIT_UNREADABLE = 2
@@ -66,7 +66,7 @@ def _run(debug: bool, action: Callable[[], int | None]) -> None:
 
 def _notes(notes: Sequence[str]) -> None:
     for n in notes:
-        click.echo(f"note: {n}", err=True)
+        click.echo(f"note: {one_line(n)}", err=True)
 
 
 def _fmt(v: Any, digits: int = 2) -> str:
@@ -101,10 +101,103 @@ def cli() -> None:
     """Build, compute, check and explain composite indices kept in Excel workbooks."""
 
 
+def _batch_options(f: F) -> F:
+    for option in reversed([
+        click.option("--recursive", "-r", is_flag=True,
+                     help="With a folder: also the workbooks in its subfolders."),
+        click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+                     help="How many workbooks at once (default: the number of cores)."),
+        click.option("--quiet", "-q", is_flag=True,
+                     help="No progress; only failures and the summary line."),
+        click.option("--json", "as_json", is_flag=True,
+                     help="Print one JSON record per workbook (path, status, seconds, units, "
+                          "error…), nothing else."),
+    ]):
+        f = option(f)
+    return f
+
+
+def _is_batch(books: Sequence[str]) -> bool:
+    import glob
+
+    return len(books) != 1 or Path(books[0]).is_dir() or (
+        glob.has_magic(books[0]) and not Path(books[0]).exists())
+
+
+def _batch(command: str, books: Sequence[str], out_dir: Path | None, recursive: bool,
+           jobs: int | None, quiet: bool, as_json: bool, options: dict[str, Any]) -> int:
+    """Run ``command`` on many workbooks; print progress, a summary (or JSON); exit code."""
+    import json
+
+    from .batch import InputError, default_jobs, expand_inputs, output_paths, run_batch
+
+    try:
+        inputs = expand_inputs(books, recursive)
+        outputs = output_paths(inputs, out_dir)
+    except InputError as e:
+        click.echo(f"Error: {e}", err=True)
+        return EXIT_UNREADABLE
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    n = len(inputs)
+    workers = min(jobs or default_jobs(), n)
+    verb = "Recalculating" if command == "recalc" else "Validating"
+    show = not (quiet or as_json)
+    bar: Any = None
+    current: list[str] = [""]
+    if show and sys.stderr.isatty():
+        bar = click.progressbar(length=n, label=f"{verb} {n} workbooks ({workers} at a time)",
+                                file=sys.stderr, show_pos=True,
+                                item_show_func=lambda _: current[0] or None)
+        bar.__enter__()
+    elif show:
+        click.echo(f"{verb} {n} workbooks, {workers} at a time", err=True)
+
+    def started(path: Path) -> None:
+        current[0] = str(path)
+
+    def done(record: Any) -> None:
+        if bar is not None:
+            bar.update(1)
+        elif show:
+            tail = f"{record.seconds:.2f} s" if record.ok else record.error
+            click.echo(f"{'ok' if record.ok else 'FAILED':<6} {record.path}: {tail}", err=True)
+
+    try:
+        records = run_batch(command, inputs, outputs, workers, options, started, done)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    failed = [r for r in records if not r.ok]
+    if as_json:
+        for r in records:
+            click.echo(json.dumps(r.as_json(), ensure_ascii=False))
+        return EXIT_PROBLEMS if failed else 0
+    if command == "validate":
+        for r in failed:
+            click.echo(f"{r.path}: " + (f"{len(r.problems)} problem{'s' if len(r.problems) != 1 else ''}:"
+                                        if r.problems else r.error))
+            for line in r.problems:
+                click.echo(f"  {line}")
+    rows = [["status", "workbook", "seconds", "units", "reason"]]
+    for r in records if not quiet else failed:
+        rows.append(["ok" if r.ok else "FAILED", r.path, f"{r.seconds:.2f}",
+                     "" if r.units is None else str(r.units), one_line(r.error)])
+    if len(rows) > 1:
+        for line in _table(rows, right={2, 3}):
+            click.echo(line)
+    total = sum(r.seconds for r in records)
+    click.echo(f"{n - len(failed)} ok, {len(failed)} failed ({n} workbooks, {total:.1f} s of work)")
+    return EXIT_PROBLEMS if failed else 0
+
+
 @cli.command()
-@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
+@click.argument("books", nargs=-1, required=True, metavar="BOOK...")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the recalculated workbook here instead of in place.")
+              help="Write the recalculated workbook here instead of in place (one BOOK).")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write each recalculated workbook into this folder (several BOOKs).")
+@_batch_options
 @click.option("--top", default=10, show_default=True, help="How many ranked units to print.")
 @click.option("--formulas/--values", "formulas", default=None,
               help="Write the result sheets as live formulas with cached values, or as values "
@@ -115,8 +208,9 @@ def cli() -> None:
               metavar="SECONDS",
               help="How long to wait while another xl-aiindex is writing the same workbook.")
 @_debug_option
-def recalc(book: Path, output: Path | None, top: int, formulas: bool | None, force: bool,
-           wait: float, debug: bool) -> None:
+def recalc(books: tuple[str, ...], output: Path | None, out_dir: Path | None, recursive: bool,
+           jobs: int | None, quiet: bool, as_json: bool, top: int, formulas: bool | None,
+           force: bool, wait: float, debug: bool) -> None:
     """Recompute BOOK and rewrite its result sheets (Scores, Ranking, Tiers, WeightsUsed; Log
     gets one row). Input sheets are never written; nothing is written when the inputs have
     problems, or when result cells were edited by hand since the last recalc (they are listed;
@@ -129,13 +223,26 @@ def recalc(book: Path, output: Path | None, top: int, formulas: bool | None, for
         xl-aiindex recalc workbooks/city_ai_index_2020.xlsx -o out.xlsx
 
         xl-aiindex recalc my_index.xlsx --formulas
+
+    BOOK may be several files, folders (their .xlsx/.xlsm workbooks; --recursive for
+    subfolders) or glob patterns: they are recalculated --jobs at a time, each on its own (one
+    failure stops nothing else), with progress and a summary; the exit code is 1 if any failed.
+
+        xl-aiindex recalc scenarios/ --out-dir results/ --jobs 2
     """
+    mode = None if formulas is None else ("formulas" if formulas else "values")
+    if _is_batch(books) or out_dir is not None or as_json:
+        if output is not None:
+            raise click.UsageError("-o names one output file; with several workbooks use "
+                                   "--out-dir DIR")
+        sys.exit(_batch("recalc", books, out_dir, recursive, jobs, quiet, as_json,
+                        {"output": mode, "force": force, "wait": wait}))
+    book = Path(books[0])
 
     def action() -> int:
         from .workbook.io import recalc_file
         from .workbook.results import ranking_table
 
-        mode = None if formulas is None else ("formulas" if formulas else "values")
         result = recalc_file(book, output, output=mode, force=force, wait=wait)
         _notes(result.notes)
         target = output or book
@@ -167,15 +274,23 @@ def recalc(book: Path, output: Path | None, top: int, formulas: bool | None, for
 
 
 @cli.command()
-@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
+@click.argument("books", nargs=-1, required=True, metavar="BOOK...")
+@_batch_options
 @_debug_option
-def validate(book: Path, debug: bool) -> None:
+def validate(books: tuple[str, ...], recursive: bool, jobs: int | None, quiet: bool,
+             as_json: bool, debug: bool) -> None:
     """Check BOOK's inputs and computation without writing anything; list every problem.
 
     Example:
 
         xl-aiindex validate workbooks/city_ai_index_2020.xlsx
+
+    BOOK may be several files, folders or glob patterns (as for recalc): every problem of every
+    workbook is listed, and the exit code is 1 if any has problems.
     """
+    if _is_batch(books) or as_json:
+        sys.exit(_batch("validate", books, None, recursive, jobs, quiet, as_json, {}))
+    book = Path(books[0])
 
     def action() -> int:
         from .workbook.io import validate_file

@@ -1,0 +1,108 @@
+"""Batch recalculation: many workbooks, in parallel, each on its own."""
+
+import json
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from conftest import SMALL, write_book
+
+from xl_aiindex.cli import cli
+
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE = REPO / "workbooks" / "city_ai_index_2020.xlsx"
+RESULT_SHEETS = ("Scores", "Ranking", "Tiers", "WeightsUsed")
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def results(path: Path) -> dict[str, list[tuple]]:
+    book = openpyxl.load_workbook(path, read_only=True)
+    return {s: list(book[s].iter_rows(values_only=True)) for s in RESULT_SHEETS}
+
+
+@pytest.fixture
+def mixed(tmp_path, small) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(REFERENCE, folder / "a_good.xlsx")
+    write_book(folder / "b_small.xlsx", small)
+    small["Data"][2][2] = "abc"
+    write_book(folder / "c_bad.xlsx", small)
+    shutil.copy(REFERENCE, folder / "d_locked.xlsx")
+    (folder / "~$d_locked.xlsx").write_bytes(b"owner")
+    (folder / "e_corrupt.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
+    (folder / "notes.txt").write_text("not a workbook")
+    return folder
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_mixed_folder_in_place(mixed, tmp_path, jobs):
+    before = {p.name: p.read_bytes() for p in mixed.iterdir()}
+    # single-file runs of the good ones, for comparison
+    singles = tmp_path / "single"
+    singles.mkdir()
+    for name in ("a_good.xlsx", "b_small.xlsx"):
+        assert run("recalc", mixed / name, "-o", singles / name).exit_code == 0
+    r = run("recalc", mixed, "--jobs", jobs)
+    assert r.exit_code == 1
+    lines = r.stdout.splitlines()
+    assert lines[-1].startswith("2 ok, 3 failed (5 workbooks, ")
+    table = {line.split()[1]: line for line in lines[1:-1]}
+    assert table[str(mixed / "c_bad.xlsx")].split()[0] == "FAILED"
+    assert "1 problem: Sheet 'Data', cell C3: unit b, indicator x2: text 'abc' is not a number" \
+        in table[str(mixed / "c_bad.xlsx")]
+    assert "close it in Excel or write with -o OUT.xlsx" in table[str(mixed / "d_locked.xlsx")]
+    assert "e_corrupt.xlsx" in r.stdout and "damaged zip package" in table[str(mixed / "e_corrupt.xlsx")]
+    for name in ("a_good.xlsx", "b_small.xlsx"):
+        assert results(mixed / name) == results(singles / name)
+    for name in ("c_bad.xlsx", "d_locked.xlsx", "e_corrupt.xlsx", "notes.txt"):
+        assert (mixed / name).read_bytes() == before[name]
+
+
+def test_json_lists_every_input_once(mixed, tmp_path):
+    out = tmp_path / "out"
+    r = run("recalc", mixed / "*.xlsx", "--json", "--out-dir", out, "-j", "2")
+    assert r.exit_code == 1
+    records = [json.loads(line) for line in r.stdout.splitlines()]
+    assert sorted(Path(rec["path"]).name for rec in records) == [
+        "a_good.xlsx", "b_small.xlsx", "c_bad.xlsx", "d_locked.xlsx", "e_corrupt.xlsx"]
+    status = {Path(rec["path"]).name: rec["status"] for rec in records}
+    assert status == {"a_good.xlsx": "ok", "b_small.xlsx": "ok", "c_bad.xlsx": "problems",
+                      "d_locked.xlsx": "ok", "e_corrupt.xlsx": "unreadable"}
+    # with --out-dir the locked original is not overwritten, so it is fine
+    assert sorted(p.name for p in out.iterdir()) == ["a_good.xlsx", "b_small.xlsx", "d_locked.xlsx"]
+    assert {k for k in records[0]} >= {"path", "status", "seconds", "units", "error"}
+
+
+def test_validate_lists_every_problem_of_every_workbook(mixed):
+    r = run("validate", mixed / "b_small.xlsx", mixed / "c_bad.xlsx", mixed / "e_corrupt.xlsx")
+    assert r.exit_code == 1
+    assert f"{mixed / 'c_bad.xlsx'}: 1 problem:\n  Sheet 'Data', cell C3: unit b, indicator x2: " \
+           "text 'abc' is not a number\n" in r.stdout
+    assert r.stdout.splitlines()[-1].startswith("1 ok, 2 failed (3 workbooks, ")
+
+
+def test_command_line_errors_exit_2(mixed, tmp_path):
+    r = run("recalc", mixed / "a_good.xlsx", mixed / "b_small.xlsx", "-o", tmp_path / "x.xlsx")
+    assert r.exit_code == 2 and "with several workbooks use --out-dir DIR" in r.output
+    r = run("recalc", tmp_path / "nothing*.xlsx")
+    assert r.exit_code == 2
+    assert r.output == f"Error: {tmp_path / 'nothing*.xlsx'}: pattern matches no .xlsx or .xlsm workbook\n"
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(REFERENCE, other / "a_good.xlsx")
+    r = run("recalc", mixed / "a_good.xlsx", other / "a_good.xlsx", "--out-dir", tmp_path / "o")
+    assert r.exit_code == 2 and "would both be written to" in r.output
+
+
+def test_recursive_folders(tmp_path):
+    (tmp_path / "x" / "y").mkdir(parents=True)
+    write_book(tmp_path / "x" / "one.xlsx", SMALL)
+    write_book(tmp_path / "x" / "y" / "two.xlsx", SMALL)
+    assert run("validate", tmp_path / "x", "-q").stdout.splitlines()[-1].startswith("1 ok, 0 failed")
+    assert run("validate", tmp_path / "x", "-r", "-q").stdout.splitlines()[-1].startswith("2 ok, 0 failed")
