@@ -70,3 +70,38 @@ def test_uncomputable_combination_is_a_problem():
     assert any(t.startswith("the combination normalisation = zscore, aggregation = geometric "
                             "cannot be computed") for t in texts)
     assert np.isfinite(len(texts))
+
+
+def test_cli_writes_both_sheets_and_reports_bad_rows(tmp_path, small_book):
+    from pathlib import Path
+
+    import openpyxl
+    from click.testing import CliRunner
+
+    from xl_aiindex.cli import cli
+
+    book = Path(__file__).resolve().parents[1] / "workbooks" / "city_ai_index_2020_data.xlsx"
+    out = tmp_path / "u.xlsx"
+    r = CliRunner().invoke(cli, ["uncertainty", str(book), "-o", str(out), "--samples", "8"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[:2] == [
+        f"Uncertainty analysis of {book}: 3 assumptions, 40 runs",
+        f"Wrote UncertaintyResults and Sensitivity to {out}"]
+    wb = openpyxl.load_workbook(out, read_only=True)
+    units = list(wb["UncertaintyResults"].iter_rows(values_only=True))
+    assert units[0][:4] == ("unit", "name_zh", "name_en", "nominal_rank") and len(units) == 31
+    assert [r[0] for r in wb["Sensitivity"].iter_rows(values_only=True)] == [
+        "assumption", "weights", "normalisation", "indicators"]
+    # the small book has no Uncertainty sheet
+    r = CliRunner().invoke(cli, ["uncertainty", str(small_book)])
+    assert r.exit_code == 1
+    assert "the workbook has no sheet 'Uncertainty'" in r.output
+    wb = openpyxl.load_workbook(small_book)
+    ws = wb.create_sheet("Uncertainty")
+    for row in (("assumption", "how", "values"), ("weights", "uniform", 3)):
+        ws.append(row)
+    wb.save(small_book)
+    r = CliRunner().invoke(cli, ["uncertainty", str(small_book)])
+    assert r.exit_code == 1
+    assert r.output.splitlines()[1].startswith(
+        "Sheet 'Uncertainty', cell A2: weights / uniform needs a share between 0 and 1")

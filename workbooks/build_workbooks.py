@@ -331,9 +331,19 @@ def write_inputs(out_dir: Path, seed_dir: Path = SEED_DIR) -> tuple[Path, Path]:
         path = out_dir / name
         write_workbook(path, nodes=nodes, units=units, settings=settings_for(mode), data=data,
                        given=given, readme=readme_rows(mode, name), data_note=DATA_NOTE,
-                       created=CREATED, column_notes=notes)
+                       created=CREATED, column_notes=notes,
+                       uncertainty=UNCERTAINTY if mode == "data" else ())
         paths.append(path)
     return paths[0], paths[1]
+
+
+#: What `xl-aiindex uncertainty` varies in the data workbook (an example to edit).
+UNCERTAINTY = (
+    ("weights", "uniform", 0.25, "每个权重在 ±25% 内变动，组内重新归一 / each weight within ±25%, "
+                                 "rescaled per sibling group"),
+    ("normalisation", "choice", "efficacy;minmax;rank", "标准化方法三选一 / one of three methods"),
+    ("indicators", "leave_one_out", None, "每次去掉一个指标（或不去）/ no indicator or one left out"),
+)
 
 
 def build(out_dir: Path = OUT_DIR, seed_dir: Path = SEED_DIR) -> tuple[Path, Path]:

@@ -386,6 +386,69 @@ def new(framework: Path, units: Path, output: Path, force: bool, debug: bool) ->
     _run(debug, action)
 
 
+@cli.command()
+@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the results here instead of in place.")
+@click.option("--samples", default=64, show_default=True, type=click.IntRange(min=4),
+              help="Base sample size N (the index runs N × (assumptions + 2) times).")
+@click.option("--seed", default=1, show_default=True, help="Seed of the sample, for repeatable runs.")
+@click.option("--top", default=10, show_default=True, help="How many units to print.")
+@_debug_option
+def uncertainty(book: Path, output: Path | None, samples: int, seed: int, top: int,
+                debug: bool) -> None:
+    """Vary what the Uncertainty sheet lists (weights, methods, indicators), run the index
+    many times, and write how far each unit's rank moves (UncertaintyResults) and which
+    assumption moves the ranks most (Sensitivity: Sobol indices).
+
+    Example:
+
+        xl-aiindex uncertainty workbooks/city_ai_index_2020_data.xlsx -o out.xlsx
+    """
+
+    def action() -> int:
+        from .workbook.uncertainty_io import uncertainty_file
+
+        bar: Any = None
+
+        def progress(done: int, total: int) -> None:
+            nonlocal bar
+            if not sys.stderr.isatty():
+                return
+            if bar is None:
+                bar = click.progressbar(length=total, label="Running the index", file=sys.stderr)
+                bar.__enter__()
+            bar.update(1)
+
+        try:
+            result = uncertainty_file(book, output, samples, seed, progress)
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
+        for note in result.notes:
+            click.echo(f"note: {note}", err=True)
+        click.echo(f"Uncertainty analysis of {book}: {len(result.sensitivity)} assumptions, "
+                   f"{result.runs} runs")
+        click.echo(f"Wrote UncertaintyResults and Sensitivity to {output or book}")
+        click.echo("")
+        rows = [["assumption", "first-order", "total"]]
+        for rec in result.sensitivity.itertuples(index=False):
+            rows.append([str(rec.assumption), f"{rec.first_order:.2f}", f"{rec.total:.2f}"])
+        for line in _table(rows, right={1, 2}):
+            click.echo(line)
+        if top > 0:
+            click.echo("")
+            rows = [["rank", "unit", "median", "5%-95%", "mean shift"]]
+            for rec in result.summary.head(top).itertuples(index=False):
+                rows.append([f"{rec.nominal_rank:.0f}", str(rec.unit), f"{rec.median_rank:g}",
+                             f"{rec.rank_q05:g}-{rec.rank_q95:g}", f"{rec.mean_abs_shift:.2f}"])
+            for line in _table(rows, right={0, 2, 3, 4}):
+                click.echo(line)
+        return 0
+
+    _run(debug, action)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     try:

@@ -315,7 +315,8 @@ def write_workbook(path: str | os.PathLike[str], *, nodes: Sequence[Node], units
                    given: pd.DataFrame | None = None, readme: Sequence[tuple[str, str]] = (),
                    data_note: str = "", created: datetime | None = None,
                    column_notes: Mapping[str, Mapping[str, str]] | None = None,
-                   unit_lists: bool = False) -> None:
+                   unit_lists: bool = False,
+                   uncertainty: Sequence[tuple[str, str, object, str]] = ()) -> None:
     """Write a fresh workbook of the contract to ``path`` (overwritten if it exists).
 
     ``nodes``: the tree in Framework order, root included. ``units``: indexed by unit id, columns
@@ -328,7 +329,8 @@ def write_workbook(path: str | os.PathLike[str], *, nodes: Sequence[Node], units
     date (a fixed date when None, so the same inputs give the same bytes). ``column_notes``:
     extra header comments, sheet → column → text (e.g. ``{"Units": {"population": "..."}}``).
     ``unit_lists``: the ``unit`` column of Data and Given gets a drop-down of the Units ids (what
-    ``new`` writes).
+    ``new`` writes). ``uncertainty``: rows (assumption, how, values, note) of an Uncertainty
+    sheet (none when empty).
     """
     extra_notes = {k.lower(): v for k, v in (column_notes or {}).items()}
     wb = xlsxwriter.Workbook(os.fspath(path), {
@@ -348,6 +350,8 @@ def write_workbook(path: str | os.PathLike[str], *, nodes: Sequence[Node], units
         _data(w, nodes, units, data, data_note, extra_notes.get("data", {}), unit_lists)
         if given is not None:
             _given(w, nodes, given, extra_notes.get("given", {}), unit_lists, len(units))
+        if uncertainty:
+            _uncertainty(w, uncertainty)
         published = given is not None and "published" in given.columns
         for sheet, header in result_headers(nodes, published).items():
             ws = wb.add_worksheet(sheet)
@@ -400,6 +404,23 @@ def _settings(w: _Writer, settings: Mapping[str, object]) -> None:
         choices = CHOICES.get(key.lower())
         if choices:
             ws.data_validation(r, 1, r, 1, _list_validation(choices, key))
+
+
+def _uncertainty(w: _Writer, rows: Sequence[tuple[str, str, object, str]]) -> None:
+    from ..uncertainty import ASSUMPTIONS
+
+    ws = w.wb.add_worksheet("Uncertainty")
+    w.header(ws, ["assumption", "how", "values", "note"], {
+        "assumption": "要变动的假设 / what to vary: " + ", ".join(ASSUMPTIONS),
+        "how": "变动方式 / how: uniform, dirichlet (weights); choice (methods); leave_one_out",
+        "values": "参数 / its values: ±share (uniform), concentration (dirichlet), "
+                  "methods separated by ';' (choice)",
+        "note": "说明，程序不读取 / explanation, not read by xl-aiindex",
+    }, widths={"assumption": 16, "how": 16, "values": 28, "note": 80})
+    for r, row in enumerate(rows, start=1):
+        for c, v in enumerate(row):
+            w.value(ws, r, c, v)
+    ws.data_validation(1, 0, max(len(rows), 20), 0, _list_validation(tuple(ASSUMPTIONS), "assumption"))
 
 
 def _sibling_sums(nodes: Sequence[Node]) -> dict[str, float]:
