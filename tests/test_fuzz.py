@@ -373,5 +373,8 @@ def test_known_tricky_cases():
     for row in s["Data"][1:]:
         row[0] = {"a": "NA", "b": "None", "c": "null", "d": "N/A", "e": "nan"}[row[0]]
     cases.append(s)
+    s = copy.deepcopy(small)
+    s["Framework"][0][0] = "0\n0"     # a header typed with Alt+Enter
+    cases.append(s)
     for sheets in cases:
         check_run(sheets)

@@ -234,7 +234,10 @@ def test_fingerprint_of_what_is_written_matches_what_is_read_back(tmp_path_facto
     grid = canonical_grid(ws.iter_rows(values_only=True))
     wb.close()
     assert fingerprint_grid("Ranking", grid) == fingerprint_sheet(spec)
-    # and after a save by another program (openpyxl: shared strings, shorter numbers)
+    # and after a save by another program (openpyxl: shared strings, numbers with 16 digits,
+    # which turns the doubles nearest the largest one into infinity: left out)
+    if any(isinstance(c.value, float) and abs(c.value) > 1e307 for row in rows for c in row):
+        return
     openpyxl.load_workbook(out).save(out)
     wb = openpyxl.load_workbook(out, read_only=True)
     ws = wb["Ranking"]

@@ -8,7 +8,20 @@ The engine knows units and nodes but not cells: it fills ``sheet``, ``unit``, ``
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
+
+_LINE_BREAKS = re.compile("\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: each line break (as ``str.splitlines`` knows them; a cell typed
+    with Alt+Enter has them) shown as ``↵``, so a listing stays one problem per line.
+
+    >>> one_line("x1\\ny")
+    'x1↵y'
+    """
+    return _LINE_BREAKS.sub("\u21b5", text)
 
 
 @dataclass(frozen=True)
@@ -36,7 +49,7 @@ class Problem:
         where = f"Sheet '{self.sheet}'" if self.sheet else "Workbook"
         if self.cell:
             where += f", cell {self.cell}"
-        return f"{where}: {self.problem}"
+        return one_line(f"{where}: {self.problem}")
 
     def at(self, cell: str) -> Problem:
         """Return a copy located at ``cell``."""
