@@ -12,14 +12,16 @@ import os
 import posixpath
 import re
 import zipfile
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from defusedxml import ElementTree
 
 from ..errors import UnreadableWorkbook
+from . import source
 from .cells import address, column_index
-from .source import MAX_SHEET_CELLS, Grid, check_package
+from .source import _DTD_REFUSED, Grid, check_package, unreadable_reason
 
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -53,13 +55,26 @@ class CalamineSource:
 
     def grid(self, name: str) -> Grid:
         """Cached values, formula cells and merged ranges of sheet ``name``."""
+        try:
+            return self._grid(name)
+        except UnreadableWorkbook:
+            raise
+        except Exception as e:  # calamine's XML and zip errors of a damaged or hostile sheet
+            xml = self._sheet_xml(name) or b""
+            if b"<!DOCTYPE" in xml[:65536] or b"<!ENTITY" in xml[:65536]:
+                raise UnreadableWorkbook(str(self.path), f"the workbook {_DTD_REFUSED}") from e
+            raise UnreadableWorkbook(str(self.path), unreadable_reason(f"sheet '{name}'", e)) from e
+
+    def _grid(self, name: str) -> Grid:
         sheet = self._book.get_sheet_by_name(name)
-        height, width = sheet.total_height, sheet.total_width
-        if height * width > MAX_SHEET_CELLS:
-            raise UnreadableWorkbook(str(self.path), f"sheet '{name}' spans {height:,} rows × "
-                                                     f"{width:,} columns (limit "
-                                                     f"{MAX_SHEET_CELLS:,} cells)")
-        values: list[list[Any]] = [[None if v == "" else v for v in row]
+        end = sheet.end  # last used cell, 0-based; the grid starts at A1
+        height, width = (end[0] + 1, end[1] + 1) if end else (0, 0)
+        limit = source.MAX_SHEET_CELLS  # read at call time: tests lower it
+        if height * width > limit:
+            raise UnreadableWorkbook(str(self.path), f"sheet '{name}' is larger than the limit of "
+                                                     f"{limit:,} cells ({height:,} rows × "
+                                                     f"{width:,} columns)")
+        values: list[list[Any]] = [[_value(v) for v in row]
                                    for row in sheet.to_python(skip_empty_area=False)]
         formulas: set[tuple[int, int]] = set()
         xml = self._sheet_xml(name)
@@ -102,6 +117,15 @@ class CalamineSource:
     def close(self) -> None:
         """Release the file."""
         self._book.close()
+
+
+def _value(v: Any) -> Any:
+    """calamine's cell value as openpyxl gives it: blank → None, a date → a datetime."""
+    if v == "":
+        return None
+    if type(v) is date:
+        return datetime(v.year, v.month, v.day)
+    return v
 
 
 def _sheet_parts(path: Path) -> dict[str, str]:

@@ -70,7 +70,8 @@ from .ooxml import splice_sheets
 from .read import Locator, key, read_model
 from .results import LOG_COLUMNS, log_sheet
 from .sheetspec import SheetSpec
-from .source import OpenpyxlSource, unreadable_reason
+from .calamine_source import CalamineSource
+from .source import unreadable_reason
 
 #: Seconds a write waits for another xl-aiindex writing the same workbook (``--wait``).
 LOCK_WAIT = 30.0
@@ -101,7 +102,7 @@ def load_workbook(path: str | os.PathLike[str]) -> Loaded:
     Raises :class:`~xl_aiindex.errors.UnreadableWorkbook` (the file is not a workbook) or
     :class:`~xl_aiindex.errors.ProblemsFound` (every problem in the sheets, with cells).
     """
-    source = OpenpyxlSource(path)
+    source = CalamineSource(path)
     try:
         model, locator, notes = read_model(source)
         log_rows: tuple[tuple[Any, ...], ...] = ()
