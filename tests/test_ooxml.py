@@ -687,3 +687,22 @@ def test_empty_and_sparse_sheets(tmp_path):
     assert '<row r="2"' not in sparse and '<c r="B3"><v>3</v></c>' in sparse
     wb = openpyxl.load_workbook(dst)
     assert wb["Sparse"]["B3"].value == 3 and wb["Empty"].max_row == 1
+
+
+def test_overlapping_x_escapes_read_back_as_written(tmp_path):
+    """Text holding Excel's own escape syntax comes back unchanged (python-calamine decodes
+    ``_xHHHH_`` as Excel does), overlapping sequences included."""
+    import openpyxl
+    from python_calamine import CalamineWorkbook
+
+    from xl_aiindex.workbook.ooxml import splice_sheets
+    from xl_aiindex.workbook.sheetspec import Cell, SheetSpec
+
+    src = tmp_path / "a.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "Inputs"
+    book.save(src)
+    texts = ["_x005F_x0041_", "a_x0041_b", "_x0041__x0042_", "plain"]
+    splice_sheets(src, tmp_path / "b.xlsx", [SheetSpec("Out", [[Cell(t)] for t in texts])])
+    rows = CalamineWorkbook.from_path(str(tmp_path / "b.xlsx")).get_sheet_by_name("Out").to_python()
+    assert [r[0] for r in rows] == texts

@@ -51,6 +51,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from xml.sax.saxutils import unescape
 
+from .cells import column_letter
 from .ooxml import _text as _writer_text  # the writer's text encoding, whatever it does
 from .sheetspec import Cell, SheetSpec
 
@@ -92,6 +93,11 @@ def _text_as_written(s: str) -> str:
 
 def _scalar(v: Any) -> str:
     """Canonical form of a non-text, non-formula value ("" for nothing)."""
+    if type(v) is float:  # the common case first: result sheets are mostly floats
+        if v - v != 0.0:  # NaN or ±inf
+            return ""
+        text = format(v, ".12g")
+        return "n:0" if text == "-0" else "n:" + text
     if v is None:
         return ""
     if isinstance(v, bool) or getattr(getattr(v, "dtype", None), "kind", "") == "b":
@@ -116,6 +122,9 @@ def _scalar(v: Any) -> str:
 
 def canonical_spec_cell(cell: Cell) -> str:
     """A cell of a :class:`SheetSpec` as the canonical text compared (``""`` = no cell)."""
+    v = cell.value
+    if type(v) is float and cell.formula is None:
+        return _scalar(v)
     f = cell.formula
     if f is not None:
         f = _ILLEGAL_XML.sub("", f[1:] if f.startswith("=") else f)
@@ -310,14 +319,6 @@ def read_store(values: Sequence[Sequence[Any]]) -> Stored | None:
 # comparing
 
 
-def _letters(col: int) -> str:
-    s = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        s = chr(65 + rem) + s
-    return s
-
 
 def show(canonical: str) -> str:
     """A canonical cell as people read it: ``87.01``, ``'text'``, ``TRUE``, ``empty``."""
@@ -348,7 +349,7 @@ class HandEdit:
     @property
     def cell(self) -> str:
         """The cell's A1 address."""
-        return f"{_letters(self.col)}{self.row + 1}"
+        return f"{column_letter(self.col)}{self.row + 1}"
 
     @property
     def message(self) -> str:

@@ -29,7 +29,6 @@ import contextlib
 import errno
 import os
 import re
-import shutil
 import sys
 import tempfile
 import threading
@@ -39,7 +38,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from xml.etree.ElementTree import ParseError
 
 from .. import __version__
@@ -54,6 +53,7 @@ from ..errors import (
 )
 from ..model import IndexModel, IndexResult
 from ..pipeline import build_index
+from .calamine_source import CalamineSource
 from .fingerprint import (
     STORE_SHEET,
     HandEdit,
@@ -70,7 +70,6 @@ from .ooxml import splice_sheets
 from .read import Locator, key, read_model
 from .results import LOG_COLUMNS, log_sheet
 from .sheetspec import SheetSpec
-from .calamine_source import CalamineSource
 from .source import unreadable_reason
 
 #: Seconds a write waits for another xl-aiindex writing the same workbook (``--wait``).
@@ -216,60 +215,22 @@ def write_sheets(src: Path, dst: Path, sheets: Sequence[SheetSpec],
     byte for byte (:mod:`xl_aiindex.workbook.ooxml`). ``defined_names``: the ``xlai_`` names
     to leave in the workbook (None: names untouched); with any, Excel recalculates on open.
 
-    ``very_hidden``: names of sheets appended by this write to be made very hidden (the
-    splicer appends sheets visible; the package is then copied once more with the state set in
-    ``workbook.xml``). Raises :class:`WriteFailed` (the system refused the write),
+    ``very_hidden``: names of sheets appended by this write to be made very hidden. Raises :class:`WriteFailed` (the system refused the write),
     :class:`WorkbookBusy` (another writer holds the lock past ``wait`` seconds) or
     :class:`UnsafeWrite` (a package the surgical writer cannot rewrite); in each case ``dst``
     is left as it was.
     """
 
-    def splice(fh: IO[bytes]) -> None:
-        try:
-            splice_sheets(src, fh, sheets, defined_names=defined_names,
-                          full_calc_on_load=bool(defined_names))
-        except (ValueError, zipfile.BadZipFile, ParseError) as e:   # refused by the splicer
-            raise UnsafeWrite(f"{src}: {unreadable_reason('the workbook', e, 'cannot be rewritten')}"
-                              "; the workbook was not changed") from e
-
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as fh:
-            if not very_hidden:
-                splice(fh)
-                return
-            # an unnamed scratch file: nothing is left behind if the process is killed
-            with tempfile.TemporaryFile(dir=tmp.parent) as scratch:
-                splice(scratch)
-                scratch.seek(0)
-                _copy_hiding(scratch, fh, very_hidden)
+            try:
+                splice_sheets(src, fh, sheets, defined_names=defined_names,
+                              full_calc_on_load=bool(defined_names), very_hidden=very_hidden)
+            except (ValueError, zipfile.BadZipFile, ParseError) as e:   # refused by the splicer
+                raise UnsafeWrite(f"{src}: {unreadable_reason('the workbook', e, 'cannot be rewritten')}"
+                                  "; the workbook was not changed") from e
 
     atomic_write(dst, write, wait=wait)
-
-
-_SHEET_TAG = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?sheet\s[^>]*>")
-
-
-def _copy_hiding(src: IO[bytes], dst: IO[bytes], names: Sequence[str]) -> None:
-    """Copy the package ``src`` to ``dst`` with the sheets ``names`` made very hidden."""
-    wanted = {n.strip().casefold() for n in names}
-
-    def hide(tag: re.Match[str]) -> str:
-        text = tag.group(0)
-        m = re.search(r'\bname\s*=\s*"([^"]*)"', text)
-        if m is None or m.group(1).strip().casefold() not in wanted or " state=" in text:
-            return text
-        return text[:m.end()] + ' state="veryHidden"' + text[m.end():]
-
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", allowZip64=True) as zout:
-        for info in zin.infolist():
-            if info.filename == "xl/workbook.xml":
-                data = zin.read(info)
-                encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
-                zout.writestr(info, _SHEET_TAG.sub(hide, data.decode(encoding)).encode(encoding))
-            else:
-                with zin.open(info) as r, zout.open(info, "w") as w:
-                    shutil.copyfileobj(r, w, 1 << 20)
-        zout.comment = zin.comment
 
 
 def atomic_write(dst: Path, write: Callable[[Path], None], *, wait: float = LOCK_WAIT) -> None:

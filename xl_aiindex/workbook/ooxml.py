@@ -147,7 +147,8 @@ _KEPT_VIEW_ATTRS = ("tabSelected", "showGridLines", "showRowColHeaders", "showZe
 _KEPT_FORMAT_ATTRS = ("baseColWidth", "defaultColWidth", "defaultRowHeight")
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_X_ESCAPE = re.compile("_(x[0-9A-Fa-f]{4}_)")
+# every "_" that starts an "_xHHHH_" sequence (a lookahead, so overlapping ones are all found)
+_X_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
 _HEX_COLOR = re.compile(r"#?([0-9A-Fa-f]{6}|[0-9A-Fa-f]{8})")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -185,7 +186,7 @@ def sheet_names(path: str | os.PathLike[str] | IO[bytes]) -> list[str]:
 def splice_sheets(src: str | os.PathLike[str], dst: str | os.PathLike[str] | IO[bytes],
                   sheets: Sequence[SheetSpec], *, full_calc_on_load: bool = False,
                   defined_names: Mapping[str, str] | None = None,
-                  owned_prefix: str = OWNED_PREFIX) -> None:
+                  owned_prefix: str = OWNED_PREFIX, very_hidden: Sequence[str] = ()) -> None:
     """Copy the package at src to dst, replacing each sheet whose name matches a SheetSpec
     (case-insensitive, surrounding spaces ignored) and appending the others at the end.
 
@@ -197,12 +198,13 @@ def splice_sheets(src: str | os.PathLike[str], dst: str | os.PathLike[str] | IO[
     with it); other names are untouched; None leaves the names alone.
     Raises :class:`ValueError` for a package that is not a (transitional) SpreadsheetML
     workbook, an invalid or duplicate sheet name, a name matching a non-worksheet sheet, or
-    a defined name that is invalid or lacks the owned prefix.
+    a defined name that is invalid or lacks the owned prefix. ``very_hidden``: names of
+    appended sheets to add with ``state="veryHidden"`` (replaced sheets keep their state).
     """
     specs = list(sheets)
     names = None if defined_names is None else _check_names(defined_names, owned_prefix)
     with zipfile.ZipFile(src) as zin:
-        plan = _plan(zin, specs, full_calc_on_load, names, owned_prefix)
+        plan = _plan(zin, specs, full_calc_on_load, names, owned_prefix, very_hidden)
         if isinstance(dst, str | os.PathLike):
             target = Path(dst)
             fd, tmp = tempfile.mkstemp(prefix=".~splice-", suffix=target.suffix,
@@ -765,7 +767,7 @@ def _check_names(names: Mapping[str, str], prefix: str) -> dict[str, str]:
 
 
 def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
-          names: dict[str, str] | None = None, owned_prefix: str = OWNED_PREFIX) -> _Plan:
+          names: dict[str, str] | None = None, owned_prefix: str = OWNED_PREFIX, very_hidden: Sequence[str] = ()) -> _Plan:
     pkg = _Package(zin)
     ct_name = pkg.actual("[Content_Types].xml")
     if ct_name is None or "" not in pkg.rels:
@@ -903,7 +905,8 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
 
     # workbook.xml
     if wb_inserts or full_calc_on_load or names is not None:
-        new_wb = _edit_workbook(wb_xml, wb_inserts, full_calc_on_load, names, owned_prefix)
+        new_wb = _edit_workbook(wb_xml, wb_inserts, full_calc_on_load, names, owned_prefix,
+                                {n.strip().casefold() for n in very_hidden})
         if new_wb != wb_xml:
             rewritten[wb_part] = new_wb
     # workbook rels
@@ -968,7 +971,7 @@ def _survey(job: _SheetJob, book: _StyleBook, xf_attr: dict[Style, str]) -> None
 
 
 def _edit_workbook(data: bytes, inserts: list[tuple[str, int, str]], full_calc: bool,
-                   names: dict[str, str] | None = None, prefix: str = OWNED_PREFIX) -> bytes:
+                   names: dict[str, str] | None = None, prefix: str = OWNED_PREFIX, hidden: set[str] | None = None) -> bytes:
     text, codec = _decode(data)
     root = _scan(text)
     root_tag = text[root.start:root.tag_end]
@@ -983,8 +986,10 @@ def _edit_workbook(data: bytes, inserts: list[tuple[str, int, str]], full_calc: 
         decl = ""
         if not r:   # relationships namespace not bound on the root: declare it here
             r, decl = "r", f' xmlns:r="{NS_R}"'
-        body = "".join(f'<{p}sheet name="{_esc_attr(name)}" sheetId="{sid}"{decl} '
-                       f'{r}:id="{rid}"/>' for name, sid, rid in inserts)
+        body = "".join(f'<{p}sheet name="{_esc_attr(name)}" sheetId="{sid}"'
+                       + (' state="veryHidden"' if name.strip().casefold() in (hidden or set())
+                          else "")
+                       + f'{decl} {r}:id="{rid}"/>' for name, sid, rid in inserts)
         edits.append((sheets.close_start, sheets.close_start, body))
     if full_calc:
         calc = root.child("calcPr")
@@ -1124,7 +1129,7 @@ def _text(s: str) -> str:
     if len(s) > MAX_TEXT:
         s = s[:MAX_TEXT]
     if "_x" in s:
-        s = _X_ESCAPE.sub(r"_x005F_\1", s)
+        s = _X_ESCAPE.sub("_x005F_", s)
     if "\r" in s:
         s = s.replace("\r\n", "\n").replace("\r", "\n")
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
