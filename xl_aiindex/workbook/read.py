@@ -245,6 +245,13 @@ class _Reader:
         return v
 
     def number(self, t: _Table, r: int, col: str, what: str) -> float | None:
+        # fast path, the case of nearly every cell: a plain finite number
+        c = t.header.get(col)
+        row = t.grid.values[r]
+        if c is not None and c < len(row):
+            v = row[c]
+            if type(v) is float and v - v == 0.0:
+                return v
         v = self.cell(t, r, col, what)
         if v is _UNSET:
             return None
