@@ -11,6 +11,7 @@ from .impute import IMPUTERS, MISSING_METHODS
 from .model import Settings, TierRule
 from .normalise import NORMALISERS
 from .treat import TREATMENTS
+from .workbook.cells import text as cell_text
 
 #: Every key the Settings sheet may hold (others are kept for people and ignored, with a note).
 KNOWN_KEYS = (
@@ -35,14 +36,6 @@ def split_method(text: str) -> tuple[str, str]:
     return name.strip().lower(), arg.strip()
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], list[str]]:
     """Typed settings from ``key -> value`` (keys matched case-insensitively), with problems and notes.
 
@@ -62,7 +55,7 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
         problems.append(Problem("Settings", field=key, problem=f"setting '{key}': {text}"))
 
     def given(key: str) -> str:
-        return _text(values.get(key))
+        return cell_text(values.get(key))
 
     for key in sorted(set(values) - set(KNOWN_KEYS)):
         notes.append(f"Settings key '{key}' is not one xl-aiindex reads: ignored")

@@ -51,7 +51,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from xml.sax.saxutils import unescape
 
-from .cells import column_letter
+from .cells import column_letter, text
 from .ooxml import _text as _writer_text  # the writer's text encoding, whatever it does
 from .sheetspec import Cell, SheetSpec
 
@@ -271,13 +271,6 @@ def store_sheet(fingerprints: Sequence[SheetFingerprint], log_rows: int,
 def read_store(values: Sequence[Sequence[Any]]) -> Stored | None:
     """The store sheet's values (as read, header row first) as :class:`Stored`; None when it is
     not a store this version understands (then nothing can be compared)."""
-
-    def text(v: Any) -> str:
-        if v is None:
-            return ""
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        return str(v).strip()
 
     meta: dict[str, str] = {}
     parts: dict[tuple[str, str], dict[int, str]] = {}

@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import Problem, ProblemsFound
 from ..model import IndexModel, Node
 from ..settings import parse_settings
-from .cells import address, column_letter  # noqa: F401 (re-exported)
+from .cells import address, column_letter, text  # noqa: F401 (re-exported)
 from .source import ERROR_VALUES, BookSource, Grid
 
 SETTINGS, FRAMEWORK, UNITS, DATA, GIVEN = "Settings", "Framework", "Units", "Data", "Given"
@@ -38,15 +38,6 @@ _METHOD_FRAMEWORK = ("normalisation", "aggregation", "weighting", "transform")
 def key(value: Any) -> str:
     """How names are matched: text, surrounding spaces ignored, case-insensitive."""
     return text(value).lower()
-
-
-def text(value: Any) -> str:
-    """A cell as text: None → ``""``, 3.0 → ``"3"``, other values as written, stripped."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 _CELL_REF = re.compile(r"^([A-Za-z]{1,3})([0-9]{1,7})$")
