@@ -1089,12 +1089,21 @@ def _new_info(name: str) -> zipfile.ZipInfo:
     return zi
 
 
+def _sheet_info(name: str) -> zipfile.ZipInfo:
+    """A generated sheet's entry: deflate level 1, several times faster than the default level
+    on the large, repetitive XML of a result sheet, for files about a quarter larger."""
+    zi = _new_info(name)
+    # ZipInfo.compress_level is public from Python 3.13; the attribute exists since 3.7
+    zi._compresslevel = 1  # type: ignore[attr-defined]
+    return zi
+
+
 def _write_package(zin: zipfile.ZipFile, fh: IO[bytes], plan: _Plan) -> None:
     with zipfile.ZipFile(fh, "w", allowZip64=True) as zout:
 
         def write_new_sheets() -> None:
             for job in plan.new_jobs:
-                _write_sheet(zout, _new_info(job.part), job, plan.xf_attr)
+                _write_sheet(zout, _sheet_info(job.part), job, plan.xf_attr)
                 rels = _rels_name(job.part)
                 if rels in plan.added:
                     zout.writestr(_new_info(rels), plan.added.pop(rels))
