@@ -77,15 +77,17 @@ def log_rows(book: MacroBook) -> tuple[tuple[Any, ...], ...]:
 
 
 def _calc_values(book: MacroBook, outcome: Outcome) -> list[SheetSpec]:
-    """The Calc sheet rewritten with values when an earlier formula-mode recalc left one (as
-    ``recalc`` does in values mode, so nothing refers to names it no longer keeps)."""
-    from xl_aiindex.workbook.formulas import CALC, calc_values_sheet
+    """The helper sheets Calc and CalcStats rewritten with values when an earlier formula-mode
+    recalc left them (as ``recalc`` does in values mode, so nothing refers to names it no
+    longer keeps)."""
+    from xl_aiindex.workbook.formulas import CALC, CALC_STATS, helper_values_sheets
 
     if outcome.result is None or outcome.locator is None:
         return []
-    if not any(key(n) == key(CALC) for n in book.sheet_names()):
+    present = [n for n in book.sheet_names() if key(n) in (key(CALC), key(CALC_STATS))]
+    if not present:
         return []
-    return [calc_values_sheet(outcome.result, outcome.locator)]
+    return helper_values_sheets(outcome.result, outcome.locator, present)
 
 
 def _problems_of(outcome: Outcome) -> tuple[Problem, ...]:

@@ -776,12 +776,6 @@ def formula_output(result: IndexResult, locator: Locator, source: str | Path | N
                     None if source is None else Path(source)).build()
 
 
-def calc_values_sheet(result: IndexResult, locator: Locator) -> SheetSpec:
-    """The Calc sheet with values only (see :func:`helper_values_sheets`, which also gives
-    CalcStats)."""
-    return helper_values_sheets(result, locator, (CALC,))[0]
-
-
 def helper_values_sheets(result: IndexResult, locator: Locator,
                          sheets: Sequence[str] = (CALC, CALC_STATS)) -> list[SheetSpec]:
     """The helper sheets (Calc, CalcStats) named in ``sheets``, with values only: what values
