@@ -98,7 +98,11 @@ def _table(rows: list[list[str]], right: set[int]) -> list[str]:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xl-aiindex")
 def cli() -> None:
-    """Build, compute, check and explain composite indices kept in Excel workbooks."""
+    """Build, compute, check and explain composite indices kept in Excel workbooks.
+
+    Exit codes: 0 done; 1 the workbook has problems (each listed with its sheet and cell);
+    2 the file cannot be read at all, or the command line is wrong.
+    """
 
 
 def _batch_options(f: F) -> F:
