@@ -95,6 +95,23 @@ def test_recalc_after_a_macro_rebuild_sees_no_hand_edits(tmp_path: Path) -> None
     assert [r[1] for r in values(book, "Log")[-2:]] == ["rebuild_results", "recalc"]
 
 
+def test_hand_edits_after_a_macro_rebuild_are_caught_by_recalc(tmp_path: Path) -> None:
+    from xl_aiindex.errors import ProblemsFound
+
+    book = Path(shutil.copy(REFERENCE, tmp_path / "book.xlsx"))
+    run_rebuild(HeadlessBook(book))   # stores the fingerprints of what it wrote
+    hidden = openpyxl.load_workbook(book)["_xl_aiindex"]
+    assert hidden.sheet_state == "veryHidden"
+    wb = openpyxl.load_workbook(book)
+    wb["Ranking"]["E3"] = 90      # Shanghai's score, typed over by hand
+    wb.save(book)
+    with pytest.raises(ProblemsFound) as e:
+        recalc_file(book)
+    assert str(e.value.problems[0]) == (
+        "Sheet 'Ranking', cell E3: edited by hand since the last recalc (was 87.0105, now 90): "
+        "recalc would overwrite it; use --force to overwrite")
+
+
 def test_rebuild_with_problems_leaves_the_results_and_lists_the_problems(small: Sheets,
                                                                           tmp_path: Path) -> None:
     good = write_book(tmp_path / "book.xlsx", small)
@@ -481,8 +498,9 @@ def test_macros_through_xlwings_write_what_recalc_writes(tmp_path: Path) -> None
     assert without_time(fake.table("Log")) == without_time(values(by_cli, "Log"))
     # cleared in place, not deleted: formulas pointing at it keep working
     assert fake.sheets["Ranking"] is ranking_sheet and ranking_sheet.cleared == 1
-    # one block assignment of values per sheet; formats once per style union, not per cell
-    assert fake.app.value_writes == 5
+    # one block assignment of values per sheet (4 result sheets, Log, the fingerprint store);
+    # formats once per style union, not per cell
+    assert fake.app.value_writes == 6
     assert fake.app.format_calls < 50  # ~1,800 styled cells
     # number formats, tier fills, header style, widths
     scores = fake.sheets["Scores"]

@@ -75,8 +75,11 @@ class HeadlessBook:
         """Values and formula positions of sheet ``name``."""
         return self._open().grid(name)
 
-    def write_sheets(self, sheets: Sequence[SheetSpec], activate: str | None = None) -> None:
-        """Write ``sheets`` into ``out`` (a copy of ``path``, or of ``out`` once written)."""
+    def write_sheets(self, sheets: Sequence[SheetSpec], activate: str | None = None,
+                     very_hidden: Sequence[str] = ()) -> None:
+        """Write ``sheets`` into ``out`` (a copy of ``path``, or of ``out`` once written);
+        those named in ``very_hidden`` that the workbook does not have yet are added very
+        hidden."""
         src = self.out if self._written else self.path
         if self.out.resolve() == src.resolve():
             owner = excel_owner_file(src)
@@ -84,7 +87,9 @@ class HeadlessBook:
                 raise UnsafeWrite(f"{src}: the workbook seems open in Excel ({owner.name} exists): "
                                   "close it in Excel, or run the macro from Excel")
             self.close()  # release the file before it is replaced (Windows)
-        write_sheets(src, self.out, list(sheets))
+        present = {n.strip().casefold() for n in self.sheet_names()}
+        write_sheets(src, self.out, list(sheets),
+                     very_hidden=[n for n in very_hidden if n.strip().casefold() not in present])
         self._written = True
         self.activated = activate
 

@@ -44,6 +44,7 @@ import xlwings as xw
 from xl_aiindex import __version__
 from xl_aiindex.errors import Problem
 from xl_aiindex.model import IndexResult
+from xl_aiindex.workbook.fingerprint import STORE_SHEET, result_fingerprint, store_sheet
 from xl_aiindex.workbook.io import run_time
 from xl_aiindex.workbook.read import key
 from xl_aiindex.workbook.results import LOG_COLUMNS, log_sheet, problems_sheet, result_sheets
@@ -109,12 +110,17 @@ def run_rebuild(book: MacroBook, command: str = "rebuild_results") -> MacroRepor
     if result is not None:
         entry.update({"input": result.model.settings.input, "units": len(result.scores),
                       "status": "ok", "notes": "; ".join(outcome.notes)})
-        sheets = [*result_sheets(result), *_calc_values(book, outcome),
-                  log_sheet(log_rows(book), entry)]
+        results = [*result_sheets(result), *_calc_values(book, outcome)]
+        previous = log_rows(book)
+        # the hand-edit fingerprints of what is written, as recalc keeps them, so the next
+        # recalc can tell the cells this rebuild wrote from cells edited by hand afterwards
+        store = store_sheet(result_fingerprint(results), log_rows=len(previous) + 1,
+                            log_time=str(entry["time"]))
+        sheets = [*results, log_sheet(previous, entry)]
         names = [s.name for s in sheets]
         message = (f"rebuilt {', '.join(names[:-1])} and {names[-1]}: {len(result.scores)} "
                    f"units, input = {result.model.settings.input}")
-        book.write_sheets(sheets)
+        book.write_sheets([*sheets, store], very_hidden=(STORE_SHEET,))
         book.notify(message, "info")
         return MacroReport(result, (), tuple(s.name for s in sheets), message, outcome.notes)
     problems = _problems_of(outcome)

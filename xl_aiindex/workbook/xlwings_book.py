@@ -49,8 +49,10 @@ class MacroBook(BookSource, Protocol):
         """The file name, as the Log sheet records it."""
         ...
 
-    def write_sheets(self, sheets: Sequence[SheetSpec], activate: str | None = None) -> None:
-        """Write (create or replace) each sheet; then show sheet ``activate``, if given."""
+    def write_sheets(self, sheets: Sequence[SheetSpec], activate: str | None = None,
+                     very_hidden: Sequence[str] = ()) -> None:
+        """Write (create or replace) each sheet; then show sheet ``activate``, if given.
+        Sheets named in ``very_hidden`` are made very hidden (the hand-edit fingerprints)."""
         ...
 
     def notify(self, message: str, level: str = "info") -> None:
@@ -222,11 +224,22 @@ class XlwingsBook:
 
     # ---- writing ----
 
-    def write_sheets(self, sheets: Sequence[SheetSpec], activate: str | None = None) -> None:
-        """Write each sheet (cleared in place when it exists, else added at the end)."""
+    def write_sheets(self, sheets: Sequence[SheetSpec], activate: str | None = None,
+                     very_hidden: Sequence[str] = ()) -> None:
+        """Write each sheet (cleared in place when it exists, else added at the end); sheets
+        named in ``very_hidden`` end very hidden (not even listed by Unhide)."""
         with self._quiet():
             for spec in sheets:
                 self._write(spec)
+            for name in very_hidden:
+                sheet = self._find(name)
+                if sheet is None:
+                    continue
+                try:
+                    sheet.api.Visible = 2   # xlSheetVeryHidden (Windows COM)
+                except Exception:  # other platforms: plainly hidden is the best there is
+                    with contextlib.suppress(Exception):
+                        sheet.visible = False
         if activate is not None:
             sheet = self._find(activate)
             if sheet is not None:
