@@ -3,21 +3,20 @@
 Every failure is a :class:`UdfError` whose :attr:`~UdfError.text` is the short ``#AI! …`` text a
 cell shows (never a traceback): an unknown city or node (with a "did you mean"), a malformed
 argument, the workbook's first problem and the count, a node below the given level.
-Cities and nodes are matched by id, Chinese name or English name, ignoring case, spaces and
-full-width forms (``" BEI JING "`` finds ``beijing``; ``"ｒｎｄ"`` finds ``rnd``).
+Cities and nodes are matched as :mod:`xl_aiindex.lookup` does: by id, Chinese name or English
+name, ignoring case, spaces and full-width forms (``" BEI JING "`` finds ``beijing``).
 """
 
 from __future__ import annotations
 
 import math
-import unicodedata
-from difflib import SequenceMatcher
 from typing import Any
 
 import pandas as pd
 
 from xl_aiindex.errors import Problem
 from xl_aiindex.fit import fit_weights
+from xl_aiindex.lookup import NameIndex, match_key
 from xl_aiindex.model import IndexResult
 from xl_aiindex.normalise import MethodInputError
 from xl_aiindex.workbook.read import parse_number, text
@@ -27,8 +26,6 @@ from .cache import Outcome
 
 #: How much of the first problem a cell shows.
 PROBLEM_CHARS = 200
-#: How many close names an "unknown city/node" text suggests.
-SUGGESTIONS = 3
 GIVEN_ONLY = "not available with input = given"
 
 
@@ -38,15 +35,6 @@ class UdfError(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.text = "#AI! " + message
-
-
-def match_key(value: str) -> str:
-    """How names are compared: NFKC (full-width → ASCII), no whitespace at all, case-folded.
-
-    >>> match_key(" Bei  Jing "), match_key("ＢＥＩＪＩＮＧ")
-    ('beijing', 'beijing')
-    """
-    return "".join(unicodedata.normalize("NFKC", value).split()).casefold()
 
 
 def one_value(arg: Any, what: str) -> str:
@@ -96,86 +84,24 @@ def problems_text(problems: tuple[Problem, ...] | list[Problem]) -> str:
 
 # ---- lookups ----
 
-def _index(outcome: Outcome, kind: str) -> dict[str, str]:
-    """Match key → unit id (``kind`` = unit) or node id (node): ids first, then names."""
+def _names(outcome: Outcome, kind: str) -> NameIndex:
+    """The unit or node name index of the outcome's model, built once per input state."""
     memo_key = "index:" + kind
     if memo_key not in outcome.memo:
-        result = ok_result(outcome)
-        out: dict[str, str] = {}
-        if kind == "unit":
-            units = result.model.units
-            entries = [(str(u), [str(u), str(units.at[u, "name_zh"] or ""),
-                                 str(units.at[u, "name_en"] or "")]) for u in units.index]
-        else:
-            entries = [(n.id, [n.id, n.name_zh, n.name_en]) for n in result.model.nodes]
-        for pos in range(3):  # an id wins over a name that happens to spell it
-            for ident, names in entries:
-                k = match_key(names[pos])
-                if k:
-                    out.setdefault(k, ident)
-        outcome.memo[memo_key] = out
+        outcome.memo[memo_key] = NameIndex.of(ok_result(outcome).model, kind)
     return outcome.memo[memo_key]  # type: ignore[no-any-return]
 
 
-def _label(result: IndexResult, kind: str, ident: str, query: str) -> str:
-    """How to name a suggestion: in the script the user typed (Chinese, else English), else id."""
-    if kind == "unit":
-        units = result.model.units
-        zh, en = str(units.at[ident, "name_zh"] or ""), str(units.at[ident, "name_en"] or "")
-    else:
-        node = result.model.node(ident)
-        zh, en = node.name_zh, ident
-    wide = any(ord(ch) > 0x2E7F for ch in query)
-    return (zh if wide else en) or zh or en or ident
-
-
 def _find(outcome: Outcome, arg: Any, kind: str) -> str:
-    what = "city" if kind == "unit" else "node"
-    query = one_value(arg, what)
-    index = _index(outcome, kind)
-    k = match_key(query)
-    if k in index:
-        return index[k]
+    query = one_value(arg, "city" if kind == "unit" else "node")
+    names = _names(outcome, kind)
+    ident = names.keys.get(match_key(query))
+    if ident is not None:
+        return ident
     memo_key = f"unknown:{kind}:{query}"  # 200 cells with the same typo: one search
     if memo_key not in outcome.memo:
-        outcome.memo[memo_key] = _unknown_text(outcome, kind, query, k, index)
+        outcome.memo[memo_key] = names.unknown_text(query)
     raise UdfError(outcome.memo[memo_key])
-
-
-def _unknown_text(outcome: Outcome, kind: str, query: str, k: str, index: dict[str, str]) -> str:
-    what = "city" if kind == "unit" else "node"
-    result = ok_result(outcome)
-    close = _close(k, index)
-    if close:
-        labels = [_label(result, kind, ident, query) for ident in close[:SUGGESTIONS]]
-        said = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
-        hint = f" — did you mean {said}?"
-    elif kind == "unit":
-        first = str(result.model.units.index[0])
-        examples = ", ".join(dict.fromkeys(
-            [first, _label(result, kind, first, "中"), _label(result, kind, first, "a")]))
-        hint = f" — use a Units id, name_zh or name_en (e.g. {examples})"
-    else:
-        hint = f" — use a Framework id, name_zh or name_en (e.g. {result.root})"
-    return f'unknown {what} "{query}"{hint}'
-
-
-def _close(k: str, index: dict[str, str]) -> list[str]:
-    """Ids whose id or name is closest to ``k`` (ratio ≥ 0.5), ties with the best kept."""
-    scored: dict[str, float] = {}
-    matcher = SequenceMatcher()
-    matcher.set_seq2(k)  # SequenceMatcher caches what it learns about its second sequence
-    for name, ident in index.items():
-        matcher.set_seq1(name)
-        if matcher.real_quick_ratio() < 0.5 or matcher.quick_ratio() < 0.5:
-            continue
-        ratio = matcher.ratio()
-        if ratio >= 0.5 and ratio > scored.get(ident, 0.0):
-            scored[ident] = ratio
-    if not scored:
-        return []
-    best = max(scored.values())
-    return sorted((i for i, r in scored.items() if r >= best - 0.05), key=lambda i: -scored[i])
 
 
 def find_unit(outcome: Outcome, city: Any) -> str:

@@ -13,7 +13,14 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
-from .errors import ProblemsFound, UnreadableWorkbook, UnsafeWrite, XlAiIndexError, one_line
+from .errors import (
+    ProblemsFound,
+    UnknownName,
+    UnreadableWorkbook,
+    UnsafeWrite,
+    XlAiIndexError,
+    one_line,
+)
 
 EXIT_PROBLEMS = 1
 EXIT_UNREADABLE = 2
@@ -37,7 +44,7 @@ def _run(debug: bool, action: Callable[[], int | None]) -> None:
         for p in e.problems:
             click.echo(str(p), err=True)
         code = EXIT_PROBLEMS
-    except (UnreadableWorkbook, UnsafeWrite) as e:
+    except (UnreadableWorkbook, UnsafeWrite, UnknownName) as e:
         if debug:
             traceback.print_exc()
         click.echo(f"Error: {e}", err=True)
@@ -448,6 +455,68 @@ def uncertainty(book: Path, output: Path | None, samples: int, seed: int, top: i
                              f"{rec.rank_q05:g}-{rec.rank_q95:g}", f"{rec.mean_abs_shift:.2f}"])
             for line in _table(rows, right={0, 2, 3, 4}):
                 click.echo(line)
+        return 0
+
+    _run(debug, action)
+
+
+@cli.command()
+@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
+@click.argument("unit")
+@click.option("--node", default=None, help="Explain this node (id or name; default: the index).")
+@click.option("--depth", default=1, show_default=True, type=click.IntRange(min=1),
+              help="How many levels below the node to show.")
+@_debug_option
+def explain(book: Path, unit: str, node: str | None, depth: int, debug: bool) -> None:
+    """Explain UNIT's score (an id, Chinese or English name): each child's weight, the unit's
+    score and rank on it, its contribution (weight × score, under arithmetic aggregation) and
+    the gap to the best unit — and where the unit loses most.
+
+    Example:
+
+        xl-aiindex explain workbooks/city_ai_index_2020.xlsx 南京
+
+        xl-aiindex explain workbooks/city_ai_index_2020_data.xlsx Nanjing --node rnd --depth 2
+    """
+
+    def action() -> int:
+        from .explain import explain as explain_unit
+        from .lookup import NameIndex
+        from .workbook.io import compute, load_workbook
+
+        loaded = load_workbook(book)
+        result = compute(loaded)
+        unit_id = NameIndex.of(result.model, "unit").find(unit)
+        node_id = NameIndex.of(result.model, "node").find(node) if node else None
+        table = explain_unit(result, unit_id, node_id, depth)
+        head = table.iloc[0]
+        names = result.model.units.loc[unit_id]
+        label = names["name_zh"] or names["name_en"] or unit_id
+        rank = result.rank[unit_id]
+        tier = int(result.tier[unit_id])
+        where = (f"rank {int(rank)} of {int(result.rank.notna().sum())}" if rank == rank
+                 else "not ranked")
+        if tier:
+            where += f", {result.model.settings.tiers.label(tier)}"
+        click.echo(f"{label} ({unit_id}) in {book}: {result.root} "
+                   f"{_fmt(result.total[unit_id])}, {where}")
+        click.echo("")
+        rows = [["node", "name", "weight", "score", "to parent", "rank", "gap to best"]]
+        for rec in table.itertuples(index=False):
+            rows.append(["  " * int(rec.depth) + str(rec.node), str(rec.name),
+                         _fmt(rec.weight, 3), _fmt(rec.score), _fmt(rec.contribution),
+                         f"{rec.rank}/{rec.of}" if rec.rank is not None else "",
+                         _fmt(rec.gap_to_best)])
+        for line in _table(rows, right={2, 3, 4, 5, 6}):
+            click.echo(line)
+        children = table[table["depth"] == 1]
+        if len(children):
+            loss = (children["weight"] * children["gap_to_best"]).astype(float)
+            worst = children.loc[loss.idxmax()]
+            click.echo("")
+            click.echo(f"Largest loss: {worst['node']} ({worst['name']}): weight "
+                       f"{worst['weight']:.3f} × gap {worst['gap_to_best']:.2f} = "
+                       f"{loss.max():.2f} points of {head['node']}")
         return 0
 
     _run(debug, action)

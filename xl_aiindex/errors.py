@@ -99,6 +99,10 @@ class UnknownMethodError(XlAiIndexError):
         super().__init__(f"unknown {kind} method '{name}'; choose one of: {', '.join(self.valid)}")
 
 
+class UnknownName(XlAiIndexError):
+    """No unit (or node) has that id or name; the message suggests the closest ones."""
+
+
 class UnsafeWrite(XlAiIndexError):
     """Writing the workbook would lose or overwrite something the user has; nothing was written.
 
