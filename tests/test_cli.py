@@ -175,3 +175,12 @@ def test_main_returns_exit_code(small_book, capsys):
 
     assert main(["validate", str(small_book)]) == 0
     assert main(["validate", str(Path(small_book).with_name("none.xlsx"))]) == 2
+
+
+def test_recalc_empties_a_stale_problems_sheet(tmp_path, small):
+    small["Problems"] = [["sheet", "cell", "unit", "node", "problem"],
+                         ["Data", "C3", "b", "x2", "an old problem, since fixed"]]
+    book = write_book(tmp_path / "p.xlsx", small)
+    assert run("recalc", book).exit_code == 0
+    rows = list(openpyxl.load_workbook(book)["Problems"].iter_rows(values_only=True))
+    assert rows == [("sheet", "cell", "unit", "node", "problem")]

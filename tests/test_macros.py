@@ -68,7 +68,7 @@ def test_headless_rebuild_writes_what_recalc_writes(which: str, tmp_path: Path, 
     assert without_time(macro_log) == without_time(cli_log)
     assert macro_log[-1][1] == "rebuild_results" and cli_log[-1][1] == "recalc"
     assert book.messages[-1][0] == "info"
-    assert book.messages[-1][1].startswith("rebuilt Scores, Ranking, Tiers, WeightsUsed and Log")
+    assert book.messages[-1][1].startswith("rebuilt Scores, Ranking, Tiers, WeightsUsed")
     # the input sheets are copied untouched
     for sheet in ("Settings", "Framework", "Units", "Given"):
         if sheet in openpyxl.load_workbook(src, read_only=True).sheetnames:
@@ -498,9 +498,9 @@ def test_macros_through_xlwings_write_what_recalc_writes(tmp_path: Path) -> None
     assert without_time(fake.table("Log")) == without_time(values(by_cli, "Log"))
     # cleared in place, not deleted: formulas pointing at it keep working
     assert fake.sheets["Ranking"] is ranking_sheet and ranking_sheet.cleared == 1
-    # one block assignment of values per sheet (4 result sheets, Log, the fingerprint store);
-    # formats once per style union, not per cell
-    assert fake.app.value_writes == 6
+    # one block assignment of values per sheet (4 result sheets, the emptied Problems sheet,
+    # Log, the fingerprint store); formats once per style union, not per cell
+    assert fake.app.value_writes == 7
     assert fake.app.format_calls < 50  # ~1,800 styled cells
     # number formats, tier fills, header style, widths
     scores = fake.sheets["Scores"]

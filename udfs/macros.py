@@ -116,7 +116,10 @@ def run_rebuild(book: MacroBook, command: str = "rebuild_results") -> MacroRepor
         # recalc can tell the cells this rebuild wrote from cells edited by hand afterwards
         store = store_sheet(result_fingerprint(results), log_rows=len(previous) + 1,
                             log_time=str(entry["time"]))
-        sheets = [*results, log_sheet(previous, entry)]
+        # a Problems sheet left by an earlier validation would now be wrong: it is emptied
+        stale = [problems_sheet(())] if any(key(n) == "problems" for n in book.sheet_names()) \
+            else []
+        sheets = [*results, *stale, log_sheet(previous, entry)]
         names = [s.name for s in sheets]
         message = (f"rebuilt {', '.join(names[:-1])} and {names[-1]}: {len(result.scores)} "
                    f"units, input = {result.model.settings.input}")

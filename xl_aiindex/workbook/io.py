@@ -68,7 +68,7 @@ from .fingerprint import (
 from .formulas import output_mode, output_sheets
 from .ooxml import splice_sheets
 from .read import Locator, key, read_model
-from .results import LOG_COLUMNS, log_sheet
+from .results import LOG_COLUMNS, log_sheet, problems_sheet
 from .sheetspec import SheetSpec
 from .source import unreadable_reason
 
@@ -201,7 +201,9 @@ def _recalc_locked(src_path: Path, dst_path: Path, command: str, output: str | N
         check_hand_edits(loaded, results)
     store = store_sheet(result_fingerprint(results), log_rows=len(loaded.log_rows) + 1,
                         log_time=str(entry["time"]))
-    sheets = [*results, log_sheet(loaded.log_rows, entry), store]
+    # a Problems sheet left by an earlier validation would now be wrong: it is emptied
+    stale = [problems_sheet(())] if any(key(n) == "problems" for n in loaded.sheet_names) else []
+    sheets = [*results, *stale, log_sheet(loaded.log_rows, entry), store]
     hide = () if any(key(n) == STORE_SHEET.lower() for n in loaded.sheet_names) else (STORE_SHEET,)
     write_sheets(src_path, dst_path, sheets, names, very_hidden=hide)
     return result
