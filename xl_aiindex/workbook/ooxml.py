@@ -77,6 +77,7 @@ matches a chart sheet or dialog sheet is refused.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import numbers
 import os
 import posixpath
@@ -1156,6 +1157,11 @@ def _coerce(v: Any) -> str | float | int | bool | None:
         return str(v)
     if type(v).__name__ in ("NAType", "NaTType"):
         return None
+    if isinstance(v, datetime.date | datetime.time | datetime.timedelta):
+        # dates carried over from a sheet (e.g. the Log's) are kept as ISO text: unambiguous in
+        # every locale, and nothing computes with them
+        return v.isoformat(sep=" ") if isinstance(v, datetime.datetime) else (
+            str(v) if isinstance(v, datetime.timedelta) else v.isoformat())
     raise TypeError(f"unsupported cell value {v!r} ({type(v).__name__})")
 
 
