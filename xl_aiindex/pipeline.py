@@ -25,7 +25,7 @@ from .rank import assign_tiers, rank_units
 from .settings import split_method
 from .treat import TREATMENTS
 from .tree import IndicatorTree, build_tree
-from .weights import SUM_TOLERANCE, WEIGHTINGS, WeightInputs
+from .weights import SUM_TOLERANCE, WEIGHTINGS, WeightInputs, ahp_consistency_ratio
 
 #: How many units one problem of the same kind lists before it says "and N more".
 _LIST_LIMIT = 10
@@ -420,6 +420,11 @@ def _weights(model: IndexModel, tree: IndicatorTree, node: Node, child_scores: p
         sheet = {"ahp": f"AHP_{node.id}", "budget": f"Budget_{node.id}"}.get(method, "Framework")
         c.add(sheet, f"node {node.label} ({method} weighting) {e}", node=node.id, field="weighting")
         return None, method
+    if method == "ahp":
+        ratio = ahp_consistency_ratio(model.ahp[node.id].reindex(index=kids, columns=kids))
+        if ratio > 0.1:
+            c.notes.append(f"AHP_{node.id}: consistency ratio {ratio:.3f} is above Saaty's 0.1: "
+                           "the pairwise judgements contradict each other; revisit them")
     if method != "given":
         return w, method
     total = float(w.sum())
