@@ -135,7 +135,3 @@ NORMALISERS: dict[str, Normaliser] = {
     "percentile": n_percentile,
     "goalposts": n_goalposts,
 }
-
-#: Methods whose output is strictly positive only in some settings: geometric and harmonic
-#: aggregation of their results needs care (the pipeline checks the values themselves).
-RANGE_METHODS = frozenset({"minmax", "efficacy", "goalposts", "percentile"})

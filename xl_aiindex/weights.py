@@ -193,6 +193,3 @@ WEIGHTINGS: dict[str, Weighting] = {
     "ahp": w_ahp,
     "budget": w_budget,
 }
-
-#: Methods that need the children's scores (so the children must be computed first).
-DATA_DRIVEN = frozenset({"entropy", "critic", "sd", "pca"})

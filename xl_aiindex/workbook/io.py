@@ -511,8 +511,3 @@ def check_hand_edits(loaded: Loaded, sheets: Sequence[SheetSpec]) -> None:
                                             "recalc would overwrite them; use --force to "
                                             "overwrite"))
     raise HandEditsFound(problems, len(edits))
-
-
-def problems_listing(problems: Sequence[Problem]) -> str:
-    """Problems one per line, as the CLI prints them."""
-    return "\n".join(str(p) for p in problems)

@@ -25,8 +25,6 @@ from .cells import address, column_letter, text  # noqa: F401 (re-exported)
 from .source import ERROR_VALUES, BookSource, Grid
 
 SETTINGS, FRAMEWORK, UNITS, DATA, GIVEN = "Settings", "Framework", "Units", "Data", "Given"
-INPUT_SHEETS = (SETTINGS, FRAMEWORK, UNITS, DATA, GIVEN)
-RESULT_SHEETS = ("Scores", "Ranking", "Tiers", "WeightsUsed", "Problems", "Log")
 
 FRAMEWORK_COLUMNS = ("id", "parent", "name_zh", "name_en", "weight", "direction", "normalisation",
                      "goal_low", "goal_high", "denominator", "transform", "aggregation", "weighting",

@@ -48,8 +48,6 @@ SIBLING_SUM = "sibling_sum"
 #: Values of the Framework's ``transform`` column.
 TRANSFORMS = ("log",)
 #: Input sheets in workbook order, then the result sheets.
-INPUT_SHEETS = ("README", "Settings", "Framework", "Units", "Data", "Given")
-RESULT_SHEETS = ("Scores", "Ranking", "Tiers", "WeightsUsed", "Problems", "Log")
 #: Creation date written when none is given (keeps the bytes reproducible).
 FIXED_CREATED = datetime(2020, 7, 1)
 #: Rows below the last written row that still get the input sheets' drop-downs and checks.
