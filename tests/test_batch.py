@@ -56,7 +56,8 @@ def test_mixed_folder_in_place(mixed, tmp_path, jobs):
     assert table[str(mixed / "c_bad.xlsx")].split()[0] == "FAILED"
     assert "1 problem: Sheet 'Data', cell C3: unit b, indicator x2: text 'abc' is not a number" \
         in table[str(mixed / "c_bad.xlsx")]
-    assert "close it in Excel or write with -o OUT.xlsx" in table[str(mixed / "d_locked.xlsx")]
+    assert "close it in Excel or write with -o OUT.xlsx (several workbooks: --out-dir DIR)" \
+        in table[str(mixed / "d_locked.xlsx")]
     assert "e_corrupt.xlsx" in r.stdout and "damaged zip package" in table[str(mixed / "e_corrupt.xlsx")]
     for name in ("a_good.xlsx", "b_small.xlsx"):
         assert results(mixed / name) == results(singles / name)

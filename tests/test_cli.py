@@ -38,7 +38,7 @@ def test_recalc_prints_ranking_and_writes_result_sheets(small_book, tmp_path):
     ranking = [r for r in book["Ranking"].iter_rows(values_only=True)]
     assert ranking[0] == ("rank", "unit", "name_zh", "name_en", "score", "tier", "d1", "d2")
     # c: d1 = 50, d2 = .25*50 + .75*25 = 31.25, total .6*50 + .4*31.25 = 42.5 (by hand)
-    assert ranking[3] == (3, "c", "丙", "Gamma", 42.5, 2, 50, 31.25)
+    assert ranking[3] == (3, "c", "丙", "Gamma", 42.5, "middle", 50, 31.25)
     assert [r[0] for r in book["Log"].iter_rows(min_row=2, values_only=True)] != []
 
 

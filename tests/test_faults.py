@@ -176,7 +176,7 @@ def test_open_in_excel_in_place_is_refused(small_book, tmp_path):
     r = run("recalc", small_book)
     assert (r.exit_code, r.output) == (
         2, f"Error: {small_book}: the workbook seems open in Excel (~$small.xlsx exists): close "
-           "it in Excel or write with -o OUT.xlsx\n")
+           "it in Excel or write with -o OUT.xlsx (several workbooks: --out-dir DIR)\n")
     assert small_book.read_bytes() == before
     # writing elsewhere is fine
     assert run("recalc", small_book, "-o", tmp_path / "copy.xlsx", "--top", "0").exit_code == 0

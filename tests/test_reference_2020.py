@@ -45,7 +45,8 @@ def test_totals_ranks_and_tiers_match_the_report(recalculated):
         assert ours["rank"] == int(theirs["rank"])
         assert ours["score"] == pytest.approx(float(theirs["total"]), abs=0.01)
         # the report's tiers: ranks 1-10, 11-20, the rest
-        assert ours["tier"] == (1 if int(theirs["rank"]) <= 10 else 2 if int(theirs["rank"]) <= 20 else 3)
+        assert ours["tier"] == ("第一梯队" if int(theirs["rank"]) <= 10 else "第二梯队"
+                                if int(theirs["rank"]) <= 20 else "第三梯队")
         assert ours["published"] == pytest.approx(float(theirs["total"]))
         assert abs(ours["diff"]) <= 0.01
 

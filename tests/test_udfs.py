@@ -123,15 +123,16 @@ def test_tables_spill_with_headers() -> None:
     table = ranking_table(result)
     assert ranking[0] == list(table.columns)
     assert len(ranking) == len(table) + 1 == 31
-    assert ranking[1][:6] == [1, "beijing", "北京", "Beijing", pytest.approx(92.9285), 1]
-    assert all(isinstance(r[0], int) and isinstance(r[5], int) for r in ranking[1:])
+    # rank a whole number; tier the label the analyst reads (the number: AI_TIER)
+    assert ranking[1][:6] == [1, "beijing", "北京", "Beijing", pytest.approx(92.9285), "第一梯队"]
+    assert all(isinstance(r[0], int) and r[5] in ("第一梯队", "第二梯队", "第三梯队")
+               for r in ranking[1:])
     assert all(len(r) == len(ranking[0]) for r in ranking)
     full = scores_table(result)
     assert scores[0] == list(full.columns)
     assert len(scores) == len(full) + 1
-    # nodes below the given level are blank cells (None), never NaN
-    talent = scores[0].index("talent")
-    assert all(r[talent] is None for r in scores[1:])
+    # nodes below the given level have no score: no column (Scores has none either)
+    assert "talent" not in scores[0] and "rnd" in scores[0]
     got = pd.DataFrame(scores[1:], columns=scores[0])
     assert got["index"].tolist() == pytest.approx(full["index"].tolist())
 

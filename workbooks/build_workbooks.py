@@ -273,7 +273,12 @@ def readme_rows(mode: str, file_name: str) -> list[tuple[str, str]]:
          "'published'; Ranking shows both and their difference) within 0.01, the rounding of the "
          "published values.",
          "input = given 时计算的总指数与报告公布的总指数（Given 表 published 列；Ranking 表并列显示"
-         "及差值）一致，误差不超过 0.01（公布值的四舍五入）。"),
+         "及差值）一致，误差不超过 0.01（公布值的四舍五入）。") if mode == "given" else
+        ("Given holds the published first-level scores but not the printed totals: set beside "
+         "scores computed from synthetic data, a 'published' column and its difference would "
+         "mislead. city_ai_index_2020.xlsx compares computed and printed totals.",
+         "Given 表含公布的一级指数，但不含公布的总指数：与合成数据算出的得分并列比较会产生误导。"
+         "city_ai_index_2020.xlsx 对比计算值与公布的总指数。"),
         ("PUBLISHED (report appendix): the five first-level scores and the total of each city; the "
          "tiers (ranks 1-10 tier 1, 11-20 tier 2, the rest tier 3).",
          "已公布（报告附录）：各城市五个一级指数及总指数；梯队划分（第 1–10 名第一梯队，11–20 名"
@@ -329,8 +334,11 @@ def write_inputs(out_dir: Path, seed_dir: Path = SEED_DIR) -> tuple[Path, Path]:
     paths = []
     for mode, name in (("given", GIVEN_WORKBOOK), ("data", DATA_WORKBOOK)):
         path = out_dir / name
+        # the data workbook's scores come from synthetic data: set beside the printed totals,
+        # a `published`/`diff` column would read as an error of the method, so it has none
         write_workbook(path, nodes=nodes, units=units, settings=settings_for(mode), data=data,
-                       given=given, readme=readme_rows(mode, name), data_note=DATA_NOTE,
+                       given=given if mode == "given" else given.drop(columns="published"),
+                       readme=readme_rows(mode, name), data_note=DATA_NOTE,
                        created=CREATED, column_notes=notes,
                        uncertainty=UNCERTAINTY if mode == "data" else ())
         paths.append(path)

@@ -119,13 +119,19 @@ def _batch_options(f: F) -> F:
         click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
                      help="How many workbooks at once (default: the number of cores)."),
         click.option("--quiet", "-q", is_flag=True,
-                     help="No progress; only failures and the summary line."),
+                     help="No progress, ranking or OK line: only notes, failures and (with several "
+                          "workbooks) the summary line."),
         click.option("--json", "as_json", is_flag=True,
                      help="Print one JSON record per workbook (path, status, seconds, units, "
                           "error…), nothing else."),
     ]):
         f = option(f)
     return f
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 workbook``, ``3 workbooks``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _is_batch(books: Sequence[str]) -> bool:
@@ -136,15 +142,18 @@ def _is_batch(books: Sequence[str]) -> bool:
 
 
 def _batch(command: str, books: Sequence[str], out_dir: Path | None, recursive: bool,
-           jobs: int | None, quiet: bool, as_json: bool, options: dict[str, Any]) -> int:
-    """Run ``command`` on many workbooks; print progress, a summary (or JSON); exit code."""
+           jobs: int | None, quiet: bool, as_json: bool, options: dict[str, Any],
+           output: Path | None = None) -> int:
+    """Run ``command`` on many workbooks; print progress, a summary (or JSON); exit code.
+    ``output``: where the one workbook of ``books`` goes (``-o`` with ``--json``)."""
     import json
 
     from .batch import InputError, default_jobs, expand_inputs, output_paths, run_batch
 
     try:
         inputs = expand_inputs(books, recursive)
-        outputs = output_paths(inputs, out_dir)
+        outputs: list[Path | None] = [output] if output is not None else \
+            output_paths(inputs, out_dir)
     except InputError as e:
         click.echo(f"Error: {e}", err=True)
         return EXIT_UNREADABLE
@@ -157,12 +166,12 @@ def _batch(command: str, books: Sequence[str], out_dir: Path | None, recursive: 
     bar: Any = None
     current: list[str] = [""]
     if show and sys.stderr.isatty():
-        bar = click.progressbar(length=n, label=f"{verb} {n} workbooks ({workers} at a time)",
+        bar = click.progressbar(length=n, label=f"{verb} {_count(n, 'workbook')} ({workers} at a time)",
                                 file=sys.stderr, show_pos=True,
                                 item_show_func=lambda _: current[0] or None)
         bar.__enter__()
     elif show:
-        click.echo(f"{verb} {n} workbooks, {workers} at a time", err=True)
+        click.echo(f"{verb} {_count(n, 'workbook')}, {workers} at a time", err=True)
 
     def started(path: Path) -> None:
         current[0] = str(path)
@@ -180,6 +189,10 @@ def _batch(command: str, books: Sequence[str], out_dir: Path | None, recursive: 
         if bar is not None:
             bar.__exit__(None, None, None)
     failed = [r for r in records if not r.ok]
+    if not as_json:
+        for r in records:
+            for note in r.notes:
+                click.echo(f"note: {r.path}: {one_line(note)}", err=True)
     if as_json:
         for r in records:
             click.echo(json.dumps(r.as_json(), ensure_ascii=False))
@@ -198,7 +211,8 @@ def _batch(command: str, books: Sequence[str], out_dir: Path | None, recursive: 
         for line in _table(rows, right={2, 3}):
             click.echo(line)
     total = sum(r.seconds for r in records)
-    click.echo(f"{n - len(failed)} ok, {len(failed)} failed ({n} workbooks, {total:.1f} s of work)")
+    click.echo(f"{n - len(failed)} ok, {len(failed)} failed ({n} workbook{'s' if n != 1 else ''}, "
+               f"{total:.1f} s of work)")
     return EXIT_PROBLEMS if failed else 0
 
 
@@ -242,20 +256,26 @@ def recalc(books: tuple[str, ...], output: Path | None, out_dir: Path | None, re
         xl-aiindex recalc scenarios/ --out-dir results/ --jobs 2
     """
     mode = None if formulas is None else ("formulas" if formulas else "values")
-    if _is_batch(books) or out_dir is not None or as_json:
-        if output is not None:
-            raise click.UsageError("-o names one output file; with several workbooks use "
-                                   "--out-dir DIR")
+    batch = _is_batch(books)
+    if output is not None and (batch or out_dir is not None):
+        raise click.UsageError("-o names one output file; with several workbooks use "
+                               "--out-dir DIR" if batch else "give -o OUT or --out-dir DIR, "
+                               "not both")
+    if batch or out_dir is not None or as_json:
         sys.exit(_batch("recalc", books, out_dir, recursive, jobs, quiet, as_json,
-                        {"output": mode, "force": force, "wait": wait}))
+                        {"output": mode, "force": force, "wait": wait}, output))
     book = Path(books[0])
 
     def action() -> int:
+        import pandas as pd
+
         from .workbook.io import recalc_file
         from .workbook.results import ranking_table
 
         result = recalc_file(book, output, output=mode, force=force, wait=wait)
         _notes(result.notes)
+        if quiet:
+            return 0
         target = output or book
         tree_nodes = len(result.model.nodes)
         click.echo(f"Recalculated {book}: {len(result.scores)} units, {tree_nodes} nodes "
@@ -271,8 +291,9 @@ def recalc(books: tuple[str, ...], output: Path | None, out_dir: Path | None, re
             rule = result.model.settings.tiers
             for rec in ranking.head(top).itertuples(index=False):
                 name = str(rec.name_zh or rec.name_en or "")
-                tier = rule.label(int(rec.tier)) if rec.tier == rec.tier and rec.tier else ""
-                rank = "" if rec.rank != rec.rank else str(int(rec.rank))
+                t = result.tier.get(rec.unit, 0)
+                tier = rule.label(int(t)) if t == t and t else ""
+                rank = "" if pd.isna(rec.rank) else str(int(rec.rank))
                 rows.append([rank, str(rec.unit), name, _fmt(rec.score), tier])
             click.echo("")
             for line in _table(rows, right={0, 3}):
@@ -308,6 +329,8 @@ def validate(books: tuple[str, ...], recursive: bool, jobs: int | None, quiet: b
 
         result, notes = validate_file(book)
         _notes(notes)
+        if quiet:
+            return 0
         model = result.model
         leaves = sum(1 for n in model.nodes if n.id not in {m.parent for m in model.nodes})
         click.echo(f"OK: {book}: no problems ({len(result.scores)} units, {leaves} indicators, "
@@ -509,17 +532,42 @@ def explain(book: Path, unit: str, node: str | None, depth: int, debug: bool) ->
                          _fmt(rec.gap_to_best)])
         for line in _table(rows, right={2, 3, 4, 5, 6}):
             click.echo(line)
+        shown = int(table["depth"].max())
+        if shown < depth:
+            click.echo(f"note: --depth {depth} shows {shown} level{'s' if shown != 1 else ''}: "
+                       + _why_shallower(result, str(head["node"]), shown), err=True)
         children = table[table["depth"] == 1]
         if len(children):
             loss = (children["weight"] * children["gap_to_best"]).astype(float)
-            worst = children.loc[loss.idxmax()]
             click.echo("")
-            click.echo(f"Largest loss: {worst['node']} ({worst['name']}): weight "
-                       f"{worst['weight']:.3f} × gap {worst['gap_to_best']:.2f} = "
-                       f"{loss.max():.2f} points of {head['node']}")
+            if not (loss > 0).any():
+                click.echo(f"Leads on every child of {head['node']}: no gap to the best unit "
+                           "anywhere")
+            else:
+                worst = children.loc[loss.idxmax()]
+                click.echo(f"Largest loss: {worst['node']} ({worst['name']}): weight "
+                           f"{worst['weight']:.3f} × gap {worst['gap_to_best']:.2f} = "
+                           f"{loss.max():.2f} points of {head['node']}")
         return 0
 
     _run(debug, action)
+
+
+def _why_shallower(result: Any, node: str, shown: int) -> str:
+    """Why ``explain`` stopped above the depth asked for: the tree ends there, or (input =
+    given) the nodes below the given level have no score."""
+    kids: dict[str, list[str]] = {}
+    for n in result.model.nodes:
+        if n.parent is not None:
+            kids.setdefault(n.parent, []).append(n.id)
+    level = [node]
+    for _ in range(shown):
+        level = [c for p in level for c in kids.get(p, [])]
+    below = [c for p in level for c in kids.get(p, [])]
+    if not below:
+        return "the tree has no level below"
+    return ("the nodes below have no score with input = given (computation starts at the Given "
+            "sheet's nodes; set input = data to compute them from the Data sheet)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

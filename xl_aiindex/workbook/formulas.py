@@ -86,7 +86,7 @@ from ..model import IndexResult
 from ..tree import IndicatorTree, build_tree
 from .ooxml import OWNED_PREFIX
 from .read import Locator, address, column_letter
-from .results import ranking_table, result_sheets, tiers_table
+from .results import decimals_of, ranking_table, result_sheets, score_columns, tiers_table
 from .sheetspec import HEADER, INTEGER, NUMBER, PRECISE, Cell, SheetSpec
 
 #: The helper result sheets of the formula mode: per unit (x values, rank basis, rank, tier) and
@@ -96,7 +96,7 @@ CALC_STATS = "CalcStats"
 #: Excel's longest formula.
 MAX_FORMULA = 8192
 #: Functions a formula of this module may call (all evaluated by Excel 2010+ and LibreOffice 7.4).
-FUNCTIONS = ("AND", "COUNT", "COUNTIF", "EXP", "IF", "INDEX", "ISNUMBER", "LN", "MATCH", "MAX",
+FUNCTIONS = ("AND", "CHOOSE", "COUNT", "COUNTIF", "EXP", "IF", "INDEX", "ISNUMBER", "LN", "MATCH", "MAX",
              "MIN", "N", "NA", "RANK", "ROUND", "AVERAGE", "_xlfn.RANK.AVG", "_xlfn.STDEV.S")
 
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9_.]")
@@ -355,7 +355,7 @@ class _Builder:
         self.missing = '""' if self.reweight else "NA()"
         self.root = self.tree.root.id
         # Scores layout
-        self.score_cols = [n.id for n in self.model.nodes if n.id != self.root] + [self.root]
+        self.score_cols = score_columns(result)
         self.col_of = {node: 3 + i for i, node in enumerate(self.score_cols)}
         self.coverage_col = 3 + len(self.score_cols)
         self.data = _rows(locator, "data", self.units) if self.settings.input == "data" else None
@@ -686,6 +686,10 @@ class _Builder:
         published = None
         if "published" in cols and self.given is not None:
             published = self.given_name("published")
+        rule = self.settings.tiers
+        labels = ",".join('"' + rule.label(t).replace('"', '""') + '"'
+                          for t in range(1, rule.count + 1)) if rule.labels else ""
+        places = decimals_of(table["published"]) if "published" in cols else 0
         rows: list[list[Cell]] = [list(spec.rows[0])]
         ucol = column_letter(cols.index("unit"))
         for i, rec in enumerate(table.itertuples(index=False)):
@@ -694,7 +698,11 @@ class _Builder:
             old = list(spec.rows[i + 1])
             match = f"MATCH(${ucol}{r},{unit_name},0)"
             for j, c in enumerate(cols):
-                if c in sources:
+                if c == "tier" and labels:
+                    # the label the analyst reads; the tier number stays in Calc
+                    t = f"INDEX({sources[c]},{match})"
+                    formula = f'IF(ISNUMBER({t}),CHOOSE({t},{labels}),"")'
+                elif c in sources:
                     formula = f"INDEX({sources[c]},{match})"
                 elif c == "published" and published is not None and self.given is not None \
                         and values["unit"] in self.given.pos:
@@ -703,7 +711,8 @@ class _Builder:
                 elif c == "diff" and published is not None:
                     a = column_letter(cols.index("score"))
                     b = column_letter(cols.index("published"))
-                    formula = f'IF(AND(ISNUMBER({a}{r}),ISNUMBER({b}{r})),{a}{r}-{b}{r},"")'
+                    formula = (f'IF(AND(ISNUMBER({a}{r}),ISNUMBER({b}{r})),'
+                               f'ROUND({a}{r}-{b}{r},{places}),"")')
                 else:
                     continue
                 old[j] = _with(old[j], _cached(values[c]), formula=formula)

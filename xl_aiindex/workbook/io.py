@@ -26,6 +26,7 @@ What a write guarantees (:func:`recalc_file`, :func:`write_sheets`, :func:`atomi
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import os
 import re
@@ -177,7 +178,7 @@ def recalc_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None 
     in_place = dst_path.resolve() == src_path.resolve()
     owner = excel_owner_file(dst_path) if dst_path.exists() else None
     if owner is not None:
-        where = "close it in Excel or write with -o OUT.xlsx" if in_place else \
+        where = "close it in Excel or write with -o OUT.xlsx (several workbooks: --out-dir DIR)" if in_place else \
             "close it in Excel or write to another file"
         raise UnsafeWrite(f"{dst_path}: the workbook seems open in Excel ({owner.name} exists): "
                           + where)
@@ -206,7 +207,8 @@ def _recalc_locked(src_path: Path, dst_path: Path, command: str, output: str | N
     sheets = [*results, *stale, log_sheet(loaded.log_rows, entry), store]
     hide = () if any(key(n) == STORE_SHEET.lower() for n in loaded.sheet_names) else (STORE_SHEET,)
     write_sheets(src_path, dst_path, sheets, names, very_hidden=hide)
-    return result
+    # what reading did on the user's behalf (text read as numbers…) is news too, as in validate
+    return dataclasses.replace(result, notes=notes)
 
 
 def write_sheets(src: Path, dst: Path, sheets: Sequence[SheetSpec],
@@ -244,12 +246,8 @@ def atomic_write(dst: Path, write: Callable[[Path], None], *, wait: float = LOCK
     (disk full, permission denied…) becomes :class:`WriteFailed`.
     """
     dst = Path(dst)
-    folder = dst.parent if str(dst.parent) else Path(".")
+    folder = make_folder(dst)
     existed = dst.exists()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise WriteFailed(str(dst), _os_reason(e, dst), existed) from e
     with workbook_lock(dst, wait):
         remove_stale_temps(dst)
         try:
@@ -280,6 +278,26 @@ def atomic_write(dst: Path, write: Callable[[Path], None], *, wait: float = LOCK
                 raise WriteFailed(str(dst), _os_reason(e, dst, tmp), existed) from e
             raise
         _fsync_folder(folder)
+
+
+def make_folder(path: Path) -> Path:
+    """Create the folder ``path`` goes in (and its parents) when missing; return it.
+
+    Raises :class:`WriteFailed` naming the folder that could not be made (a file in the way,
+    no permission…).
+    """
+    folder = path.parent if str(path.parent) else Path(".")
+    if folder.is_dir():
+        return folder
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()),
+                       None)
+        why = (f"{blocker} is a file, not a folder" if blocker is not None
+               else (e.strerror or str(e)).lower())
+        raise WriteFailed(str(path), f"cannot create the folder {folder}: {why}", False) from e
+    return folder
 
 
 def _os_reason(e: OSError, *own: Path) -> str:
@@ -399,6 +417,7 @@ def workbook_lock(path: str | os.PathLike[str], wait: float = LOCK_WAIT) -> Iter
             held[ident] -= 1
         return
     existed = path.exists()
+    make_folder(path)
     deadline = time.monotonic() + max(0.0, wait)
     delay = 0.02
     while True:

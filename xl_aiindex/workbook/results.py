@@ -28,10 +28,20 @@ def display_name(result: IndexResult, unit: str) -> str:
     return unit
 
 
+def score_columns(result: IndexResult) -> list[str]:
+    """The node columns of Scores: every node, root last — with ``input = given`` only the
+    nodes that have a score (the given level and above), not the empty columns below it."""
+    columns = [str(c) for c in result.scores.columns]
+    if result.model.settings.input == "given":
+        columns = [c for c in columns if result.scores[c].notna().any()]
+    return columns
+
+
 def scores_table(result: IndexResult) -> pd.DataFrame:
-    """``unit, name_zh, name_en``, every node (root last), ``coverage``: one row per unit."""
+    """``unit, name_zh, name_en``, the nodes of :func:`score_columns`, ``coverage``: one row
+    per unit."""
     units = result.model.units
-    table = result.scores.copy()
+    table = result.scores[score_columns(result)].copy()
     table.insert(0, "name_en", units["name_en"].reindex(table.index))
     table.insert(0, "name_zh", units["name_zh"].reindex(table.index))
     table.insert(0, "unit", table.index.astype(str))
@@ -39,26 +49,53 @@ def scores_table(result: IndexResult) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
+def decimals_of(values: pd.Series, most: int = 6) -> int:
+    """The decimals the numbers in ``values`` are written with (the most any of them needs,
+    at most ``most``): 2 for a column of ``79.55, 92.93``."""
+    need = 0
+    for v in values.dropna().astype(float):
+        d = 0
+        while d < most and round(v, d) != v:
+            d += 1
+        need = max(need, d)
+    return need
+
+
+#: The Ranking header note of ``diff``: its sign, and why it is rounded.
+DIFF_NOTE = ("diff = score − published (computed minus printed), rounded to the decimals of "
+             "'published'. 差值 = 计算得分 − 公布值，按公布值的小数位数取整。")
+
+
 def ranking_table(result: IndexResult) -> pd.DataFrame:
     """``rank, unit, name_zh, name_en, score, tier``, the root's children, then ``published, diff``
-    when Given has ``published``; sorted by rank (unranked units last, by id)."""
+    when Given has ``published``; sorted by rank (unranked units last, by id).
+
+    ``tier`` is the tier's label when Settings ``tier_labels`` names them (as the analyst reads
+    it), else its number; the number is in ``Tiers`` and ``result.tier``. ``rank`` is a whole
+    number (an ``Int64`` column; blank when unranked). ``diff`` (score − published) is rounded to
+    the decimals of ``published``: a difference finer than the printed figures is noise."""
     model = result.model
     root = result.root
     children = [n.id for n in model.nodes if n.parent == root]
     units = model.units
+    rule = model.settings.tiers
+    tier = result.tier.where(result.tier > 0)
     table = pd.DataFrame({
-        "rank": result.rank,
+        "rank": result.rank.round().astype("Int64"),
         "unit": result.scores.index.astype(str),
         "name_zh": units["name_zh"].reindex(result.scores.index),
         "name_en": units["name_en"].reindex(result.scores.index),
         "score": result.total,
-        "tier": result.tier.where(result.tier > 0),
+        "tier": tier.map(lambda t: rule.label(int(t)), na_action="ignore") if rule.labels
+        else tier.astype("Int64"),
     }, index=result.scores.index)
     for child in children:
         table[child] = result.scores[child]
     if model.given is not None and "published" in model.given.columns:
-        table["published"] = model.given["published"].reindex(table.index)
-        table["diff"] = table["score"] - table["published"]
+        published = model.given["published"].reindex(table.index)
+        table["published"] = published
+        # + 0.0: a rounded −0.004 is 0, not −0
+        table["diff"] = (table["score"] - published).round(decimals_of(published)) + 0.0
     table.index.name = None
     table["_unranked"] = table["rank"].isna()
     table = table.sort_values(["_unranked", "rank", "unit"], kind="stable").drop(columns="_unranked")
@@ -69,9 +106,10 @@ def tiers_table(result: IndexResult) -> pd.DataFrame:
     """``tier, label, units, count``: one row per tier, units by display name in rank order."""
     rule = result.model.settings.tiers
     ranking = ranking_table(result)
+    tier_of = ranking["unit"].map(result.tier)
     rows = []
     for tier in range(1, rule.count + 1):
-        members = ranking[ranking["tier"] == tier]["unit"]
+        members = ranking[tier_of == tier]["unit"]
         names = [display_name(result, u) for u in members]
         rows.append({"tier": tier, "label": rule.label(tier), "units": ", ".join(names),
                      "count": len(names)})
@@ -136,17 +174,24 @@ def ranking_sheet(result: IndexResult) -> SheetSpec:
     table = ranking_table(result)
     cols = list(table.columns)
     rows: list[list[Cell]] = [_header(cols)]
-    for rec in table.itertuples(index=False):
+    tiers = table["unit"].map(result.tier).fillna(0).astype(int).tolist()
+    diff_format = None
+    if "diff" in cols:
+        places = decimals_of(table["published"])
+        diff_format = Style(num_format="0." + "0" * places if places else "0")
+    for rec, t in zip(table.itertuples(index=False), tiers, strict=True):
         values = dict(zip(cols, rec, strict=True))
-        t = int(values["tier"]) if pd.notna(values["tier"]) else 0
         row = []
         for col in cols:
-            base = INTEGER if col in ("rank", "tier") else TEXT if col in ("unit", "name_zh", "name_en") \
-                else NUMBER
+            base = INTEGER if col == "rank" or col == "tier" and not isinstance(values[col], str) \
+                else TEXT if col in ("unit", "name_zh", "name_en", "tier") \
+                else diff_format if col == "diff" and diff_format is not None else NUMBER
             row.append(_cell(values[col], tier_style(base, t)))
         rows.append(row)
-    return SheetSpec("Ranking", rows, _widths(cols, _TEXT_WIDTHS | {"rank": 7.0, "tier": 7.0}),
-                     freeze=(1, 4))
+    labelled = bool(result.model.settings.tiers.labels)
+    notes = {cols.index("diff"): DIFF_NOTE} if "diff" in cols else {}
+    return SheetSpec("Ranking", rows, _widths(cols, _TEXT_WIDTHS | {
+        "rank": 7.0, "tier": 12.0 if labelled else 7.0}), freeze=(1, 4), header_notes=notes)
 
 
 def tiers_sheet(result: IndexResult) -> SheetSpec:
