@@ -185,3 +185,29 @@ def test_ranking_as_an_analyst_reads_it() -> None:
         assert row[col["diff"]] == want and abs(want) <= 0.01
     # the data workbook (synthetic data) has no printed totals to compare with
     assert "published" not in _rows(DATA, "Ranking")[0]
+
+
+def test_direction_may_be_a_sign(small, tmp_path: Path) -> None:
+    """``+``/``-`` (also full-width) read as 1/-1: the same result as the numbers."""
+    signs = {1: "+", -1: "－"}
+    for row in small["Framework"][1:]:
+        if row[5] is not None:
+            row[5] = signs[row[5]]
+    book = write_book(tmp_path / "signs.xlsx", small)
+    r = run("recalc", book, "-o", tmp_path / "o.xlsx")
+    assert r.exit_code == 0, r.output
+    # the small index's ranking by hand (x2 lower is better): e, d, c, b, a
+    assert [row[1] for row in _rows(tmp_path / "o.xlsx", "Ranking")[1:]] == list("edcba")
+
+
+def test_fit_weights_aligns_cjk_names() -> None:
+    r = run("fit-weights", GIVEN)
+    assert r.exit_code == 0
+    from xl_aiindex.terminal import display_width
+
+    lines = [line for line in r.output.splitlines() if line.endswith(tuple("0123456789"))
+             and "(" in line and line.startswith("  ")]
+    assert len(lines) == 30
+    # every residual starts in the same terminal column, 石家庄 (three wide characters) included
+    starts = {display_width(line[: line.rstrip().rfind(" ") + 1]) for line in lines}
+    assert len(starts) == 1

@@ -86,20 +86,11 @@ def _fmt(v: Any, digits: int = 2) -> str:
 
 def _table(rows: list[list[str]], right: set[int]) -> list[str]:
     """Plain aligned columns (wide characters count double, as a terminal shows them)."""
-    import unicodedata
+    from .terminal import display_width, pad
 
-    def width(s: str) -> int:
-        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
-
-    widths = [max(width(r[i]) for r in rows) for i in range(len(rows[0]))]
-    out = []
-    for r in rows:
-        cells = []
-        for i, s in enumerate(r):
-            pad = " " * (widths[i] - width(s))
-            cells.append(pad + s if i in right else s + pad)
-        out.append("  ".join(cells).rstrip())
-    return out
+    widths = [max(display_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(pad(s, widths[i], i in right) for i, s in enumerate(r)).rstrip()
+            for r in rows]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -11,6 +11,7 @@ from scipy.optimize import minimize, nnls
 from .errors import XlAiIndexError
 from .model import IndexModel
 from .normalise import MethodInputError
+from .terminal import pad
 
 
 @dataclass(frozen=True)
@@ -88,11 +89,11 @@ class FitReport:
         for child, w in self.fit.weights.items():
             fw = self.framework_weights.get(child)
             fw_text = f"{fw:.4f}" if fw is not None and fw == fw else ""
-            out.append(f"  {child:<16} {w:>8.4f} {fw_text:>10}")
+            out.append(f"  {pad(str(child), 16)} {w:>8.4f} {fw_text:>10}")
         out.append(f"Residuals ({self.target} − fitted):")
         for unit, r in self.fit.residuals.items():
             text = "(left out: a value is blank)" if r != r else f"{r:+.4f}"
-            out.append(f"  {self.labels.get(unit, unit)!s:<28} {text}")
+            out.append(f"  {pad(str(self.labels.get(unit, unit)), 28)} {text}")
         worst = self.fit.residuals.abs().idxmax()
         out.append(f"RMSE {self.fit.rmse:.4f}; largest |residual| {self.fit.max_abs_residual:.4f} "
                    f"({self.labels.get(worst, worst)})")

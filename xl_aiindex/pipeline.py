@@ -106,8 +106,8 @@ def _check_leaf(model: IndexModel, n: Node, c: _Collector) -> None:
         c.problems.append(unknown_method_problem("normalisation", method, sorted(NORMALISERS),
                                                  "Framework", n.id, "normalisation"))
     if n.direction not in (1, -1):
-        c.add("Framework", f"indicator {n.label} has direction {n.direction}: use 1 (higher is better) "
-                           "or -1 (lower is better)", node=n.id, field="direction")
+        c.add("Framework", f"indicator {n.label} has direction {n.direction}: use 1 or + (higher is "
+                           "better), -1 or - (lower is better)", node=n.id, field="direction")
     if method == "goalposts" and (n.goal_low is None or n.goal_high is None):
         c.add("Framework", f"indicator {n.label} uses goalposts but goal_low or goal_high is blank",
               node=n.id, field="goal_low" if n.goal_low is None else "goal_high")

@@ -51,3 +51,12 @@ def text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+#: Signs accepted for a leaf's ``direction`` besides 1 and -1 (ASCII, full-width, minus sign).
+DIRECTION_SIGNS = {"+": 1, "-": -1, "＋": 1, "－": -1, "−": -1}
+
+
+def direction_sign(value: Any) -> int | None:
+    """``+``/``-`` typed as a leaf's direction: 1 or -1; None for anything else."""
+    return DIRECTION_SIGNS.get(value.strip()) if isinstance(value, str) else None

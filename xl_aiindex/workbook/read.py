@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import Problem, ProblemsFound
 from ..model import IndexModel, Node
 from ..settings import parse_settings
-from .cells import address, column_letter, text  # noqa: F401 (re-exported)
+from .cells import address, column_letter, direction_sign, text  # noqa: F401 (re-exported)
 from .source import ERROR_VALUES, BookSource, Grid
 
 SETTINGS, FRAMEWORK, UNITS, DATA, GIVEN = "Settings", "Framework", "Units", "Data", "Given"
@@ -288,7 +288,9 @@ class _Reader:
             values: dict[str, Any] = {}
             for col in _NUMERIC_FRAMEWORK:
                 if col in t.header:
-                    values[col] = self.number(t, r, col, f"node {node_id}: {col}")
+                    sign = direction_sign(self.cell(t, r, col)) if col == "direction" else None
+                    values[col] = sign if sign is not None else \
+                        self.number(t, r, col, f"node {node_id}: {col}")
             for col in ("name_zh", "name_en", "unit", "source", "note", "denominator"):
                 v = self.cell(t, r, col)
                 values[col] = "" if v is _UNSET else text(v)

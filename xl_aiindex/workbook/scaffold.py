@@ -36,7 +36,7 @@ from ..normalise import NORMALISERS
 from ..settings import CHOICES, KNOWN_KEYS
 from ..tree import build_tree
 from ..weights import WEIGHTINGS
-from .cells import column_letter
+from .cells import column_letter, direction_sign
 from .sheetspec import HEADER, NUMBER, Style
 
 #: Framework columns of the contract, in sheet order.
@@ -705,10 +705,11 @@ def read_framework_csv(path: str | os.PathLike[str], units: pd.DataFrame | None 
         raw = t.get(record, "direction")
         direction = 1
         if raw:
-            v = _csv_number(raw)
+            sign = direction_sign(raw)
+            v = float(sign) if sign is not None else _csv_number(raw)
             if v not in (1.0, -1.0):
                 t.bad(r, t.header["direction"], f"node {node_id}, column direction: '{raw}' must be "
-                                                "1 (higher is better) or -1 (lower is better)",
+                                                "1 or + (higher is better), -1 or - (lower is better)",
                       node=node_id, field="direction")
             else:
                 direction = int(v)  # type: ignore[arg-type]
