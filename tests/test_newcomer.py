@@ -211,3 +211,16 @@ def test_fit_weights_aligns_cjk_names() -> None:
     # every residual starts in the same terminal column, 石家庄 (three wide characters) included
     starts = {display_width(line[: line.rstrip().rfind(" ") + 1]) for line in lines}
     assert len(starts) == 1
+
+
+def test_readme_rows_are_as_high_as_their_text() -> None:
+    """LibreOffice and WPS keep a row at 15 pt unless the file says otherwise: every README row
+    whose text wraps must carry a height of at least one 15 pt line per wrapped line."""
+    for path in (GIVEN, DATA):
+        ws = openpyxl.load_workbook(path)["README"]
+        for r in range(2, ws.max_row + 1):
+            en = str(ws.cell(r, 1).value or "")
+            # an English line of 90-character column holds at most ~100 characters
+            lines = -(-len(en) // 100)
+            height = ws.row_dimensions[r].height
+            assert height is not None and height >= 15 * lines, (path.name, r, height, lines)

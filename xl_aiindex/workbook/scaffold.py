@@ -371,13 +371,31 @@ def _readme(w: _Writer, readme: Sequence[tuple[str, str]], name: str) -> None:
          "Given（给定得分）。结果表（Scores、Ranking、Tiers、WeightsUsed、Problems、Log）由 "
          "`xl-aiindex recalc 文件.xlsx` 重写。"),
     ]
+    widths = {"English": 90, "中文": 70}
     w.header(ws, ["English", "中文"], {"English": "说明（英文）/ notes in English",
                                         "中文": "说明（中文）/ notes in Chinese"},
-             widths={"English": 90, "中文": 70})
+             widths=widths)
     wrap = Style(wrap=True)
     for r, (en, zh) in enumerate(rows, start=1):
         w.value(ws, r, 0, en, wrap)
         w.value(ws, r, 1, zh, wrap)
+        # Excel grows a wrapped row by itself; LibreOffice and WPS keep the default 15 pt and
+        # print the lines over each other: give the row the height its text needs
+        lines = max(wrapped_lines(en, widths["English"]), wrapped_lines(zh, widths["中文"]))
+        ws.set_row(r, ROW_POINTS * lines + 3)
+
+
+#: Height of one line of 11 pt text, in points.
+ROW_POINTS = 15.0
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines ``text`` takes wrapped in a column ``width`` characters wide (wide CJK
+    characters count two; a little slack for proportional fonts and word breaks)."""
+    from ..terminal import display_width
+
+    usable = max(1.0, width * 0.9)
+    return sum(max(1, math.ceil(display_width(part) / usable)) for part in text.split("\n"))
 
 
 def _settings(w: _Writer, settings: Mapping[str, object]) -> None:
