@@ -4,9 +4,10 @@
 formulas with their cached values, cell formats, column widths, frozen panes, header comments,
 drop-down and number validations, simple conditional formats, links, merged cells) plus:
 
-* the VBA project that xlwings ships in its quickstart workbook (``xl/vbaProject.bin`` of
-  ``xlwings/quickstart.xlsm``: a reference to the xlwings add-in and a sample ``RunPython`` macro;
-  no VBA is written by hand);
+* a VBA project written here (:mod:`.vba_project`, source only: Excel compiles it on open)
+  holding xlwings' standalone modules and the wrapper of every worksheet function and macro of
+  ``udfs`` (:mod:`.excel_vba`), so the functions and buttons work without the xlwings add-in and
+  without *Import Functions*;
 * a sheet ``xlwings.conf`` whose first rows (xlwings reads column A from A1 down to the first
   blank cell) set ``UDF Modules`` = ``udfs``; the interpreter keys follow below that block with
   a note, inactive, unless interpreters are given (see :func:`conf_rows` for why);
@@ -14,8 +15,12 @@ drop-down and number validations, simple conditional formats, links, merged cell
   with a self-test column whose cells all read TRUE in Excel once the UDFs are imported (the
   expected values are computed here, by the engine, from the same inputs), the spilled
   ``=AI_RANKING()`` and ``=AI_SCORES()`` below, and two buttons bound to the macros
-  ``rebuild_results`` and ``validate_inputs`` (their VBA ``Sub`` wrappers exist once the user has
-  run *Import Functions* from the xlwings ribbon, on Windows).
+  ``rebuild_results`` and ``validate_inputs`` (``Sub``\ s of the VBA project).
+
+Every formula that calls one of the ``udfs`` functions is stored as a dynamic-array formula
+(``cm="1"`` and ``xl/metadata.xml``, as Excel 365 saves them), so Excel shows it as written,
+never with an implicit-intersection ``@``. The very hidden ``_xl_aiindex`` sheet stays very
+hidden.
 
 The file is written atomically (:func:`~xl_aiindex.workbook.io.atomic_write`) and is the same
 bytes for the same inputs (creation date taken from the source). Not copied: charts, pictures,
@@ -27,24 +32,27 @@ bars, row heights. Numbers are stored with 16 significant digits (xlsxwriter; Ex
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import math
 import os
+import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from ..errors import UnreadableWorkbook, XlAiIndexError
 from ..fit import fit_weights
 from ..model import IndexResult
+from .excel_vba import sheet_code_name, udf_wrappers, vba_modules
 from .io import atomic_write, compute, load_workbook
 from .read import address, column_letter, key
 from .sheetspec import HEADER
 from .source import check_package
+from .vba_project import project_bin
 
 EXAMPLES = "Examples"
 CONF = "xlwings.conf"
@@ -58,17 +66,18 @@ MAX_FORMULA = 8192
 MACROS = (("rebuild_results", "Rebuild results 重算结果"), ("validate_inputs", "Validate inputs 检查输入"))
 
 
-def vba_project_bin() -> bytes:
-    """The ``xl/vbaProject.bin`` inside xlwings' ``quickstart.xlsm`` (xlwings is not imported)."""
-    spec = importlib.util.find_spec("xlwings")
-    if spec is None or spec.origin is None:
-        raise XlAiIndexError("xlwings is not installed: pip install xlwings")
-    quickstart = Path(spec.origin).parent / "quickstart.xlsm"
-    try:
-        with zipfile.ZipFile(quickstart) as z:
-            return z.read("xl/vbaProject.bin")
-    except (OSError, KeyError, zipfile.BadZipFile) as e:
-        raise XlAiIndexError(f"cannot read the VBA project of {quickstart}: {e}") from e
+@cache
+def udf_names() -> frozenset[str]:
+    """The worksheet functions of ``udfs``, upper-case: the ``Function``\ s of its generated VBA
+    wrappers (on Linux xlwings' decorators leave no mark on the Python functions)."""
+    return frozenset(n.upper() for n in re.findall(r"^Function (\w+)\(", udf_wrappers(), re.M))
+
+
+def calls_udf(formula: str) -> bool:
+    """Whether ``formula`` calls one of the ``udfs`` worksheet functions (outside string
+    literals)."""
+    code = re.sub(r'"(?:[^"]|"")*"', '""', formula)
+    return any(name.upper() in udf_names() for name in re.findall(r"([A-Za-z_][\w.]*)\s*\(", code))
 
 
 def conf_rows(interpreter_win: str | None = None,
@@ -193,15 +202,23 @@ def examples(result: IndexResult, fit_ranges: tuple[str, str, float] | None) -> 
         rows.append(_Example(f"weight of {children[0]} fitted from the sub-scores",
                              f"=INDEX(AI_FIT_WEIGHTS({sub_range},{tot_range}),2,2)", w1,
                              f"=ABS({{c}}-{_num(w1)})<1E-6"))
-    rows.append(_Example("an unknown city is an #AI! text, with a suggestion", '=AI_INDEX("Pekin")',
-                         "#AI!", '=LEFT({c},4)="#AI!"'))
+    from ..lookup import NameIndex
+
+    why = NameIndex.of(model, "unit").unknown_text("Pekin")
+    rows += [
+        _Example("an unknown city is an error (#N/A), as a lookup's", '=AI_INDEX("Pekin")', "#N/A",
+                 "=ISNA({c})"),
+        _Example("AI_WHY(cell) tells why a cell shows an error", "=AI_WHY({prev})", why,
+                 '=LEFT({c},13)="unknown city "'),
+        _Example("IFERROR catches the error", '=IFERROR(AI_INDEX("Pekin"),"not found")',
+                 "not found", '={c}="not found"'),
+    ]
     below = [n.id for n in model.nodes if n.id not in result.stages["scores"].columns
              and (model.given is None or n.id not in model.given.columns)]
     if model.settings.input == "given" and below:
         rows.append(_Example("with input = given, nodes below Given's columns have no score",
-                             f"=AI_SUBINDEX({_q(zh1)},{_q(below[0])})",
-                             "#AI! not available with input = given",
-                             '=ISNUMBER(SEARCH("input = given",{c}))'))
+                             f"=AI_SUBINDEX({_q(zh1)},{_q(below[0])})", "#VALUE!",
+                             '=ISNUMBER(SEARCH("input = given",AI_WHY({c})))'))
     return rows
 
 
@@ -384,7 +401,7 @@ def _write_value(out: Any, r: int, c: int, value: Any, fmt: Any, cached: Any) ->
     if isinstance(value, ArrayFormula):
         out.write_array_formula(value.ref, value.text, fmt, "" if cached is None else cached)
     elif isinstance(value, str) and value.startswith("=") and len(value) > 1:
-        out.write_formula(r, c, value, fmt, "" if cached is None else cached)
+        write_formula(out, r, c, value, fmt, "" if cached is None else cached)
     elif isinstance(value, str):
         out.write_string(r, c, value, fmt)
     elif isinstance(value, bool):
@@ -399,6 +416,15 @@ def _write_value(out: Any, r: int, c: int, value: Any, fmt: Any, cached: Any) ->
             out.write_blank(r, c, None, fmt)
     else:
         out.write_string(r, c, str(value), fmt)
+
+
+def write_formula(out: Any, r: int, c: int, formula: str, fmt: Any = None, value: Any = 0) -> None:
+    """Write ``formula``; one that calls a ``udfs`` function as a (one-cell) dynamic-array
+    formula, as Excel 365 stores it, so that Excel never adds an implicit-intersection ``@``."""
+    if calls_udf(formula):
+        out.write_dynamic_array_formula(r, c, r, c, formula, fmt, value)
+    else:
+        out.write_formula(r, c, formula, fmt, value)
 
 
 def _copy_sheet(ws: Any, cached_ws: Any, out: Any, formats: _Formats, book: Any) -> None:
@@ -444,7 +470,9 @@ def _copy_sheet(ws: Any, cached_ws: Any, out: Any, formats: _Formats, book: Any)
     tab = _rgb(ws.sheet_properties.tabColor)
     if tab:
         out.set_tab_color(tab)
-    if ws.sheet_state != "visible":
+    if ws.sheet_state == "veryHidden":
+        out.very_hidden()
+    elif ws.sheet_state != "visible":
         out.hide()
     _copy_validations(ws, out)
     _copy_conditional_formats(ws, out, book)
@@ -468,10 +496,11 @@ def _write_examples(book: Any, result: IndexResult, fit: tuple[str, str, float] 
     rows = examples(result, fit)
     for i, ex in enumerate(rows, start=1):
         cell = address(i, 2)
+        formula = ex.formula.replace("{prev}", address(i - 1, 2))
         ws.write_string(i, 0, ex.shows)
-        ws.write_string(i, 1, ex.formula, mono)
-        ws.write_formula(i, 2, ex.formula, number if isinstance(ex.value, float) else None, ex.value)
-        ws.write_formula(i, 3, ex.test.replace("{c}", cell), ok, True)
+        ws.write_string(i, 1, formula, mono)
+        write_formula(ws, i, 2, formula, number if isinstance(ex.value, float) else None, ex.value)
+        write_formula(ws, i, 3, ex.test.replace("{c}", cell), ok, True)
     last = len(rows)
     ws.write_string(last + 1, 0, "all self-tests", head)
     ws.write_formula(last + 1, 3, f"=AND({address(1, 3)}:{address(last, 3)})", ok, True)
@@ -485,12 +514,12 @@ def _write_examples(book: Any, result: IndexResult, fit: tuple[str, str, float] 
         ws.insert_button(1 + 3 * n, 5, {"macro": macro, "caption": caption, "width": 200,
                                         "height": 36})
     ws.write_string(7, 5, "The buttons run the Python macros rebuild_results and validate_inputs "
-                          "(module udfs). On Windows they work once you have clicked Import "
-                          "Functions on the xlwings ribbon, which creates their VBA Subs; then "
-                          "they are also in the list of Alt+F8. Every cell of column D should "
-                          "read TRUE: FALSE, #NAME? or #AI! there means the functions are not "
-                          "imported or the interpreter is wrong (see docs/excel.md). 按钮在 "
-                          "xlwings 功能区点击 Import Functions 后可用。", note)
+                          "(module udfs); they are also in the list of Alt+F8. The workbook "
+                          "carries its VBA (xlwings standalone): enable macros, no add-in and no "
+                          "Import Functions needed. Every cell of column D should read TRUE: "
+                          "FALSE or #NAME? there means macros are disabled or the Python "
+                          "interpreter is wrong (see docs/excel.md). 启用宏后按钮和函数即可使用，"
+                          "无需 xlwings 加载项。", note)
     ws.set_row(7, 150)
     start = last + 4
     ws.write_string(start, 0, "=AI_RANKING() spills the Ranking table here:", head)
@@ -530,6 +559,34 @@ def _write_conf(book: Any, rows: Sequence[tuple[str, Any, str]]) -> None:
 
 # ---- the build ----
 
+_DYNAMIC_CELL = re.compile(rb'(<c r="[A-Z]+\d+"(?: s="\d+")? cm="1")(?: t="str")?'
+                           rb'(><f t="array" ref="[A-Z]+\d+">[^<]*</f><v>)([^<]*)(</v></c>)')
+_ERRORS = {b"#N/A", b"#VALUE!", b"#DIV/0!", b"#REF!", b"#NAME?", b"#NUM!", b"#NULL!"}
+
+
+def _cached_type(m: re.Match[bytes]) -> bytes:
+    head, mid, value, tail = m.groups()
+    if value in _ERRORS:
+        return head + b' t="e"' + mid + value + tail
+    if value in (b"True", b"False"):
+        return head + b' t="b"' + mid + (b"1" if value == b"True" else b"0") + tail
+    return m.group(0)
+
+
+def error_values_as_errors(package: bytes) -> bytes:
+    """The package with the cached error and TRUE/FALSE values of one-cell dynamic-array formulas
+    stored as Excel saves them (``t="e"``, ``t="b"``): xlsxwriter writes them as text there."""
+    src = zipfile.ZipFile(io.BytesIO(package))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data = _DYNAMIC_CELL.sub(_cached_type, data)
+            dst.writestr(info, data)
+    return out.getvalue()
+
+
 def build_xlsm(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[str], *,
                interpreter_win: str | None = None, interpreter_mac: str | None = None) -> Path:
     """Write the macro-enabled variant of the workbook ``src_xlsx`` to ``dst_xlsm``.
@@ -553,7 +610,14 @@ def build_xlsm(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[str
     except Exception as e:  # openpyxl raises many kinds for damaged packages
         raise UnreadableWorkbook(str(src), f"cannot be read as a workbook ({e})") from e
     fit = _fit_ranges(cached, result)
-    vba = vba_project_bin()
+    skip = {key(EXAMPLES), key(CONF)}
+    sheets = [ws for ws in formulas.worksheets if key(ws.title) not in skip]
+    modules = vba_modules(len(sheets) + 2)  # + Examples and xlwings.conf
+    wrappers = next(m.source for m in modules if m.name == "xlwings_udfs")
+    missing = [m for m, _ in MACROS if f"\r\nSub {m}()\r\n" not in wrappers]
+    if missing:
+        raise XlAiIndexError(f"the buttons' macros {', '.join(missing)} are not Subs of udfs")
+    vba = project_bin(modules)
     created = formulas.properties.created or datetime(2020, 1, 1)
 
     buffer = io.BytesIO()
@@ -564,14 +628,13 @@ def build_xlsm(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[str
     book.set_vba_name("ThisWorkbook")
     book.add_vba_project(io.BytesIO(vba), is_stream=True)
     fmts = _Formats(book)
-    skip = {key(EXAMPLES), key(CONF)}
-    for ws in formulas.worksheets:
-        if key(ws.title) in skip:
-            continue
+    for ws in sheets:
         out = book.add_worksheet(ws.title)
         _copy_sheet(ws, cached[ws.title], out, fmts, book)
     _write_examples(book, result, fit)
     _write_conf(book, conf_rows(interpreter_win, interpreter_mac))
+    for i, out in enumerate(book.worksheets()):  # the code names of the document modules
+        out.set_vba_name(sheet_code_name(i))
     for name, defined in formulas.defined_names.items():
         if defined.attr_text:
             book.define_name(name, "=" + defined.attr_text)
@@ -586,7 +649,7 @@ def build_xlsm(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[str
                           if ws.sheet_state == "visible" and key(ws.title) not in skip), 0)
     book.worksheets()[first_visible].activate()
     book.close()
-    data = buffer.getvalue()
+    data = error_values_as_errors(buffer.getvalue())
 
     def write(tmp: Path) -> None:
         tmp.write_bytes(data)
