@@ -120,6 +120,7 @@ def AI_SCORES(caller: Any = None) -> Any:
 @xw.arg("totals", ndim=2, err_to_str=True, doc="Totals to explain: one column, same units in the same order; a header is optional.")
 def AI_FIT_WEIGHTS(subscores: Any, totals: Any, caller: Any = None) -> Any:
     """Least-squares weights (each >= 0, summing to 1) that best turn the sub-scores into the totals, then the RMSE and each row's residual (total - fitted). Spills a 2-column table."""
+    answer: Any
     try:
         answer = answers.fit_table(subscores, totals)
     except UdfError as e:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import struct
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 # ---- MS-OVBA 2.4.1: compression ----
@@ -369,14 +369,14 @@ def _red_depth(n: int) -> int:
     return -1 if (n + 1) & n == 0 else deepest
 
 
-def compound_file(root: dict[str, object]) -> bytes:
+def compound_file(root: Mapping[str, object]) -> bytes:
     """A version-3 compound file of nested dicts: ``bytes`` values are streams, dicts storages."""
     entries: list[_Entry] = []
 
     def add(name: str, value: object, kind: int | None = None) -> _Entry:
         if len(name) > 31:
             raise ValueError(f"compound file entry name too long: {name}")
-        if isinstance(value, dict):
+        if isinstance(value, Mapping):
             e = _Entry(name, kind or 1, children=[])
             e.index = len(entries)
             entries.append(e)

@@ -15,7 +15,7 @@ drop-down and number validations, simple conditional formats, links, merged cell
   with a self-test column whose cells all read TRUE in Excel once the UDFs are imported (the
   expected values are computed here, by the engine, from the same inputs), the spilled
   ``=AI_RANKING()`` and ``=AI_SCORES()`` below, and two buttons bound to the macros
-  ``rebuild_results`` and ``validate_inputs`` (``Sub``\ s of the VBA project).
+  ``rebuild_results`` and ``validate_inputs`` (VBA ``Sub`` procedures).
 
 Every formula that calls one of the ``udfs`` functions is stored as a dynamic-array formula
 (``cm="1"`` and ``xl/metadata.xml``, as Excel 365 saves them), so Excel shows it as written,
@@ -44,9 +44,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ..errors import UnreadableWorkbook, XlAiIndexError
+from ..errors import Problem, ProblemsFound, UnreadableWorkbook, XlAiIndexError
 from ..fit import fit_weights
-from ..model import IndexResult
+from ..model import IndexModel, IndexResult
 from .excel_vba import sheet_code_name, udf_wrappers, vba_modules
 from .io import atomic_write, compute, load_workbook
 from .read import address, column_letter, key
@@ -68,7 +68,7 @@ MACROS = (("rebuild_results", "Rebuild results 重算结果"), ("validate_inputs
 
 @cache
 def udf_names() -> frozenset[str]:
-    """The worksheet functions of ``udfs``, upper-case: the ``Function``\ s of its generated VBA
+    """The worksheet functions of ``udfs``, upper-case: the ``Function`` procedures of its generated VBA
     wrappers (on Linux xlwings' decorators leave no mark on the Python functions)."""
     return frozenset(n.upper() for n in re.findall(r"^Function (\w+)\(", udf_wrappers(), re.M))
 
@@ -127,7 +127,7 @@ class _Example:
     formula: str        # the live formula, with its =
     value: Any          # the engine's answer, cached in the file
     test: str           # a formula of the result cell {c}, TRUE when right
-    dynamic: bool = False
+    ok: bool = True     # the test's value now (False while the inputs do not compute)
 
 
 def _q(s: str) -> str:
@@ -220,6 +220,44 @@ def examples(result: IndexResult, fit_ranges: tuple[str, str, float] | None) -> 
                              f"=AI_SUBINDEX({_q(zh1)},{_q(below[0])})", "#VALUE!",
                              '=ISNUMBER(SEARCH("input = given",AI_WHY({c})))'))
     return rows
+
+
+def pending_examples(model: IndexModel) -> list[_Example]:
+    """Example rows for a workbook whose inputs do not compute yet (e.g. just made by ``new``,
+    Data still blank): the same functions on its first unit and node; their self-tests read
+    TRUE once the inputs compute (until then the function cells show #VALUE!)."""
+    from ..lookup import NameIndex
+
+    root = next(n.id for n in model.nodes if n.parent is None)
+    children = [n.id for n in model.nodes if n.parent == root]
+    node = (children or [root])[0]
+    unit = str(model.units.index[0])
+    later = "#VALUE!"
+    rows = [
+        _Example("total index, by unit id", f"=AI_INDEX({_q(unit)})", later, "=ISNUMBER({c})",
+                 False),
+        _Example(f"score of node {node}", f"=AI_SUBINDEX({_q(unit)},{_q(node)})", later,
+                 "=ISNUMBER({c})", False),
+        _Example("rank (1 = best)", f"=AI_RANK({_q(unit)})", later, "=ISNUMBER({c})", False),
+        _Example("tier (1 = best)", f"=AI_TIER({_q(unit)})", later, "=ISNUMBER({c})", False),
+        _Example(f"weight of {node} in the total", f"=AI_WEIGHT({_q(node)})", later,
+                 "=ISNUMBER({c})", False),
+        _Example("rows of the spilled ranking (header + units)", "=ROWS(AI_RANKING())", later,
+                 "=ISNUMBER({c})", False),
+        _Example("columns of the spilled scores table", "=COLUMNS(AI_SCORES())", later,
+                 "=ISNUMBER({c})", False),
+        _Example("an error's reason, e.g. the inputs' first problem", "=AI_WHY({prev})",
+                 "(the reason)", "=ISTEXT({c})"),
+    ]
+    why = NameIndex.of(model, "unit").unknown_text("Pekin")
+    return rows + [
+        _Example("an unknown city is an error (#N/A), as a lookup's", '=AI_INDEX("Pekin")', "#N/A",
+                 "=ISERROR({c})"),
+        _Example("AI_WHY(cell) tells why a cell shows an error", "=AI_WHY({prev})", why,
+                 "=ISTEXT({c})"),
+        _Example("IFERROR catches the error", '=IFERROR(AI_INDEX("Pekin"),"not found")',
+                 "not found", '={c}="not found"'),
+    ]
 
 
 def _fit_ranges(src: Any, result: IndexResult) -> tuple[str, str, float] | None:
@@ -480,7 +518,7 @@ def _copy_sheet(ws: Any, cached_ws: Any, out: Any, formats: _Formats, book: Any)
 
 # ---- the two added sheets ----
 
-def _write_examples(book: Any, result: IndexResult, fit: tuple[str, str, float] | None) -> None:
+def _write_examples(book: Any, rows: list[_Example], result: IndexResult | None) -> None:
     ws = book.add_worksheet(EXAMPLES)
     head = book.add_format({"bold": True, "font_color": "#" + (HEADER.font_color or "FFFFFF"),
                             "bg_color": "#" + (HEADER.fill or "1F4E78"), "text_wrap": True,
@@ -493,17 +531,17 @@ def _write_examples(book: Any, result: IndexResult, fit: tuple[str, str, float] 
     header = ["what it shows", "formula", "result", "self-test"]
     for c, h in enumerate(header):
         ws.write_string(0, c, h, head)
-    rows = examples(result, fit)
     for i, ex in enumerate(rows, start=1):
         cell = address(i, 2)
         formula = ex.formula.replace("{prev}", address(i - 1, 2))
         ws.write_string(i, 0, ex.shows)
         ws.write_string(i, 1, formula, mono)
         write_formula(ws, i, 2, formula, number if isinstance(ex.value, float) else None, ex.value)
-        write_formula(ws, i, 3, ex.test.replace("{c}", cell), ok, True)
+        write_formula(ws, i, 3, ex.test.replace("{c}", cell), ok, ex.ok)
     last = len(rows)
     ws.write_string(last + 1, 0, "all self-tests", head)
-    ws.write_formula(last + 1, 3, f"=AND({address(1, 3)}:{address(last, 3)})", ok, True)
+    ws.write_formula(last + 1, 3, f"=AND({address(1, 3)}:{address(last, 3)})", ok,
+                     all(ex.ok for ex in rows))
     ws.set_column(0, 0, 46)
     ws.set_column(1, 1, 52)
     ws.set_column(2, 2, 40)
@@ -523,11 +561,11 @@ def _write_examples(book: Any, result: IndexResult, fit: tuple[str, str, float] 
     ws.set_row(7, 150)
     start = last + 4
     ws.write_string(start, 0, "=AI_RANKING() spills the Ranking table here:", head)
-    table = _rows_of(result, "ranking")
+    table = _rows_of(result, "ranking") if result is not None else [["#VALUE!"]]
     ws.write_dynamic_array_formula(start + 1, 0, start + 1, 0, "=AI_RANKING()", None, table[0][0])
-    start2 = start + len(table) + 3
+    start2 = start + max(len(table), 2) + 3
     ws.write_string(start2, 0, "=AI_SCORES() spills the Scores table here:", head)
-    scores = _rows_of(result, "scores")
+    scores = _rows_of(result, "scores") if result is not None else [["#VALUE!"]]
     ws.write_dynamic_array_formula(start2 + 1, 0, start2 + 1, 0, "=AI_SCORES()", None, scores[0][0])
 
 
@@ -587,6 +625,15 @@ def error_values_as_errors(package: bytes) -> bytes:
     return out.getvalue()
 
 
+@dataclass(frozen=True)
+class ExcelBuild:
+    """What :func:`build_excel` wrote: the path, and the inputs' problems when they do not
+    compute yet (then the Examples sheet shows results only once they are fixed)."""
+
+    path: Path
+    problems: tuple[Problem, ...] = ()
+
+
 def build_xlsm(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[str], *,
                interpreter_win: str | None = None, interpreter_mac: str | None = None) -> Path:
     """Write the macro-enabled variant of the workbook ``src_xlsx`` to ``dst_xlsm``.
@@ -596,20 +643,45 @@ def build_xlsm(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[str
     ``interpreter_mac``: put these interpreters into the active ``xlwings.conf`` block (default:
     none, so the xlwings add-in's own setting applies). Returns the path written.
     """
+    return build_excel(src_xlsx, dst_xlsm, interpreter_win=interpreter_win,
+                       interpreter_mac=interpreter_mac, pending_ok=False).path
+
+
+def build_excel(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[str], *,
+                interpreter_win: str | None = None, interpreter_mac: str | None = None,
+                pending_ok: bool = True) -> ExcelBuild:
+    """:func:`build_xlsm` for any workbook of the contract: with ``pending_ok``, inputs that can
+    be read but do not compute yet (blank Data of a new workbook, a weight to correct) still give
+    a workbook, whose examples read TRUE once the inputs are fixed; the problems are returned.
+    Raises :class:`~xl_aiindex.errors.ProblemsFound` when the inputs cannot even be read (no
+    Framework, a broken tree…) and :class:`~xl_aiindex.errors.UnreadableWorkbook` for a file
+    that is not a workbook.
+    """
     import openpyxl
     import xlsxwriter
 
     src, dst = Path(src_xlsx), Path(dst_xlsm)
     if dst.suffix.lower() != ".xlsm":
         raise XlAiIndexError(f"{dst}: a macro-enabled workbook must end in .xlsm")
+    if src.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise UnreadableWorkbook(str(src), "is not an .xlsx or .xlsm workbook")
     check_package(src)
-    result = compute(load_workbook(src))
+    loaded = load_workbook(src)
+    problems: tuple[Problem, ...] = ()
+    result: IndexResult | None
+    try:
+        result = compute(loaded)
+    except ProblemsFound as e:
+        if not pending_ok:
+            raise
+        result, problems = None, e.problems
     try:
         formulas = openpyxl.load_workbook(src)
         cached = openpyxl.load_workbook(src, data_only=True)
     except Exception as e:  # openpyxl raises many kinds for damaged packages
         raise UnreadableWorkbook(str(src), f"cannot be read as a workbook ({e})") from e
-    fit = _fit_ranges(cached, result)
+    rows = (examples(result, _fit_ranges(cached, result)) if result is not None
+            else pending_examples(loaded.model))
     skip = {key(EXAMPLES), key(CONF)}
     sheets = [ws for ws in formulas.worksheets if key(ws.title) not in skip]
     modules = vba_modules(len(sheets) + 2)  # + Examples and xlwings.conf
@@ -631,7 +703,7 @@ def build_xlsm(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[str
     for ws in sheets:
         out = book.add_worksheet(ws.title)
         _copy_sheet(ws, cached[ws.title], out, fmts, book)
-    _write_examples(book, result, fit)
+    _write_examples(book, rows, result)
     _write_conf(book, conf_rows(interpreter_win, interpreter_mac))
     for i, out in enumerate(book.worksheets()):  # the code names of the document modules
         out.set_vba_name(sheet_code_name(i))
@@ -655,4 +727,4 @@ def build_xlsm(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[str
         tmp.write_bytes(data)
 
     atomic_write(dst, write)
-    return dst
+    return ExcelBuild(dst, problems)
