@@ -161,4 +161,4 @@ def test_libreoffice_imports_the_modules(tmp_path: Path) -> None:
         # the 46 KB module whole: every procedure LibreOffice read is the source's
         lo_text = ElementTree.fromstring(xlwings_xml).text or ""
         for end in ("End Function", "End Sub"):
-            assert lo_text.count("\n" + end) == expected["xlwings"].count("\n" + end) > 10
+            assert lo_text.count("\n" + end) == expected["xlwings"].count("\n" + end) >= 10
