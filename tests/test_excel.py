@@ -161,7 +161,7 @@ def check_dynamic(path: Path) -> int:
                if type_names[int(bk[0].get("t")) - 1] == "XLDAPR"}
     future = meta.find(MAIN + "futureMetadata")
     assert future is not None and future.get("name") == "XLDAPR"
-    props = future.find(f".//{{http://schemas.microsoft.com/office/spreadsheetml/2017/dynamicarray}}"
+    props = future.find(".//{http://schemas.microsoft.com/office/spreadsheetml/2017/dynamicarray}"
                         "dynamicArrayProperties")
     assert props is not None and props.get("fDynamic") == "1"
     count = 0
@@ -213,7 +213,7 @@ def test_ai_why_tells_the_reason_of_an_error_cell() -> None:
     why = SimpleNamespace(sheet=cell.sheet, address="$C$5")
     assert AI_WHY(why) == 'unknown city "Pekin" — did you mean Beijing or Kunming?'
     assert AI_INDEX("北京", caller=cell) == pytest.approx(92.9285)  # fixed: the reason goes
-    assert AI_WHY(why) == f"no xl-aiindex error in Examples!$C$5 (recalculate with F9 if it shows one)"
+    assert AI_WHY(why) == "no xl-aiindex error in Examples!$C$5 (recalculate with F9 if it shows one)"
     assert AI_WHY("C5") == "give AI_WHY a reference to one cell, e.g. =AI_WHY(C5)"
 
 

@@ -102,7 +102,7 @@ def test_directory_is_a_valid_red_black_tree() -> None:
         storage = next(e for e in entries if e is not None and e.name == "VBA")
 
         def walk(sid: int, lo: tuple[int, str] | None, hi: tuple[int, str] | None,
-                 parent_red: bool) -> int:
+                 parent_red: bool, entries: list = entries) -> int:
             if sid == vp.NOSTREAM:
                 return 1
             e = entries[sid]

@@ -8,7 +8,6 @@ subprocess stubs the Windows-only modules, swaps in xlwings' real Windows decora
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
