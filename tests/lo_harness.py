@@ -141,6 +141,27 @@ def recalculate(books: Sequence[Path], out_dir: Path, timeout: float = TIMEOUT) 
     return results
 
 
+def convert_to_ods(books: Sequence[Path], out_dir: Path, timeout: float = TIMEOUT) -> list[Path]:
+    """Convert every workbook to ``out_dir/<stem>.ods`` in one soffice run (macros are kept as
+    Basic libraries, ``Basic/VBAProject/<module>.xml``; none runs)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="xl-aiindex-lo-") as tmp:
+        inputs = []
+        for i, book in enumerate(books):
+            p = Path(tmp) / f"b{i:03d}{book.suffix.lower()}"
+            shutil.copyfile(book, p)
+            inputs.append(p)
+        rc, log = _run(["--convert-to", "ods", "--outdir", str(out_dir), *map(str, inputs)],
+                       timeout)
+    results = []
+    for book, p in zip(books, inputs, strict=True):
+        produced = out_dir / (p.stem + ".ods")
+        if not produced.is_file():
+            raise LibreOfficeError(f"LibreOffice did not convert {book} (exit {rc}):\n{log}")
+        results.append(produced)
+    return results
+
+
 @dataclass
 class Book:
     """The values LibreOffice computed (``values[sheet][(row, col)]``, 1-based) and its error

@@ -8,7 +8,6 @@ subprocess stubs the Windows-only modules, swaps in xlwings' real Windows decora
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -23,6 +22,7 @@ import pytest
 from conftest import REPO
 
 import udfs
+from udfs.why import error_code
 from xl_aiindex.errors import XlAiIndexError
 from xl_aiindex.workbook.xlsm import build_xlsm
 
@@ -50,19 +50,21 @@ for name in dir(udfs):
     x = f.__xlfunc__
     meta[name] = {
         "sub": x["sub"], "volatile": x["volatile"], "category": x["category"],
+        "call_in_wizard": x["call_in_wizard"],
         "doc": x["ret"]["doc"],
         "ret_convert_known": x["ret"]["options"].get("convert") in accessors,
         "args": [{"name": a["name"], "vba": a["vba"], "doc": a["doc"],
                   "optional": "optional" in a,
                   "convert_known": a["options"].get("convert") in accessors,
+                  "err_to_str": a["options"].get("err_to_str", False),
                   "ndim": a["options"].get("ndim")} for a in x["args"]],
     }
 print(json.dumps({"vba": out.getvalue(), "meta": meta}))
 '''
 
 FUNCTIONS = ("AI_INDEX", "AI_SUBINDEX", "AI_RANK", "AI_TIER", "AI_WEIGHT", "AI_RANKING",
-             "AI_SCORES", "AI_FIT_WEIGHTS")
-READ_THE_WORKBOOK = FUNCTIONS[:-1]  # every one but AI_FIT_WEIGHTS
+             "AI_SCORES", "AI_FIT_WEIGHTS", "AI_WHY")
+READ_THE_WORKBOOK = FUNCTIONS[:-2]  # every one but AI_FIT_WEIGHTS and AI_WHY
 MACROS = ("rebuild_results", "validate_inputs")
 
 
@@ -87,7 +89,7 @@ def test_every_function_is_declared_with_its_visible_arguments(imported: dict[st
     signatures = {
         "AI_INDEX": "(city)", "AI_SUBINDEX": "(city, node)", "AI_RANK": "(city)",
         "AI_TIER": "(city, Optional as_label)", "AI_WEIGHT": "(node)", "AI_RANKING": "()",
-        "AI_SCORES": "()", "AI_FIT_WEIGHTS": "(subscores, totals)",
+        "AI_SCORES": "()", "AI_FIT_WEIGHTS": "(subscores, totals)", "AI_WHY": "(cell)",
     }
     for name in FUNCTIONS:
         assert f"Function {name}{signatures[name]}\n" in vba
@@ -110,11 +112,23 @@ def test_application_volatile_where_decided(imported: dict[str, Any]) -> None:
     vba = imported["vba"]
     for name in READ_THE_WORKBOOK:
         body = block(vba, "Function", name).splitlines()
-        assert body[1].strip() == "Application.Volatile", name
+        # not called while the Insert Function dialog is open (call_in_wizard=False)
+        assert body[1].strip() == ('If (Not Application.CommandBars("Standard").Controls(1)'
+                                   '.Enabled) Then Exit Function'), name
+        assert body[2].strip() == "Application.Volatile", name
         assert imported["meta"][name]["volatile"] is True
-    fit = block(vba, "Function", "AI_FIT_WEIGHTS")
-    assert "Application.Volatile" not in fit  # it depends on its arguments only
-    assert imported["meta"]["AI_FIT_WEIGHTS"]["volatile"] is False
+        assert imported["meta"][name]["call_in_wizard"] is False
+    for name in ("AI_FIT_WEIGHTS", "AI_WHY"):  # they depend on their arguments only
+        assert "Application.Volatile" not in block(vba, "Function", name)
+        assert imported["meta"][name]["volatile"] is False
+
+
+def test_error_cells_arrive_as_errors(imported: dict[str, Any]) -> None:
+    """Every argument a person fills in has err_to_str: an error cell arrives as its text."""
+    for name in FUNCTIONS:
+        for arg in imported["meta"][name]["args"]:
+            if arg["vba"] is None and arg["name"] != "cell":
+                assert arg["err_to_str"] is True, (name, arg["name"])
 
 
 def test_macros_are_subs_without_arguments(imported: dict[str, Any]) -> None:
@@ -147,7 +161,7 @@ def test_every_annotation_has_an_xlwings_converter(imported: dict[str, Any]) -> 
         assert meta["ret_convert_known"], name
         assert all(a["convert_known"] for a in meta["args"]), name
     ranges = {a["name"]: a["ndim"] for a in imported["meta"]["AI_FIT_WEIGHTS"]["args"]}
-    assert ranges == {"subscores": 2, "totals": 2}
+    assert ranges == {"subscores": 2, "totals": 2, "caller": None}
 
 
 # ---- the macro-enabled workbook ----
@@ -166,18 +180,26 @@ def rows_of(path: Path, sheet: str, data_only: bool = True) -> list[list[Any]]:
     return [[c.value for c in row] for row in ws.iter_rows()]
 
 
-def test_xlsm_carries_xlwings_vba_project(xlsm: Path) -> None:
-    quickstart = Path(importlib.util.find_spec("xlwings").origin).parent / "quickstart.xlsm"  # type: ignore[union-attr, arg-type]
-    with zipfile.ZipFile(quickstart) as z:
-        shipped = z.read("xl/vbaProject.bin")
+def test_xlsm_carries_its_own_vba_project(xlsm: Path, imported: dict[str, Any]) -> None:
+    from xl_aiindex.workbook.excel_vba import read_vba_modules, wrapper_module, xlwings_version
+
     with zipfile.ZipFile(xlsm) as z:
-        assert z.read("xl/vbaProject.bin") == shipped
+        modules = read_vba_modules(z.read("xl/vbaProject.bin"))
         types = z.read("[Content_Types].xml").decode()
         vml = "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist()
                       if n.endswith(".vml"))
+    # the wrappers are what xlwings' generator writes (run independently above), each Function
+    # passing its answer through XlAiIndexResult
+    expected = wrapper_module(imported["vba"], xlwings_version())
+    assert modules["xlwings_udfs"] == expected
+    plain = expected.replace("\r\n", "\n")
+    assert plain.count(" = XlAiIndexResult(") == 2 * len(FUNCTIONS)
+    assert re.sub(r"^\s*(\w+) = XlAiIndexResult\(\1\)\n", "", plain, flags=re.M).split(
+        "Private Function XlAiIndexResult")[0].endswith(imported["vba"].replace("\r\n", "\n"))
     assert "application/vnd.ms-excel.sheet.macroEnabled.main+xml" in types
-    for macro in MACROS:  # the two buttons
+    for macro in MACROS:  # the two buttons call Subs that are there
         assert f"<x:FmlaMacro>[0]!{macro}</x:FmlaMacro>" in vml
+        assert f"\r\nSub {macro}()\r\n" in modules["xlwings_udfs"]
 
 
 def close(rows: list[list[Any]]) -> list[list[Any]]:
@@ -288,8 +310,26 @@ def test_examples_self_tests_read_true_with_the_python_udfs(xlsm: Path) -> None:
         i = str(hay).lower().find(needle.lower())
         return i + 1 if i >= 0 else ValueError
 
+    class XlError:
+        """An Excel error value, as XlAiIndexResult makes one, carrying its reason."""
+
+        def __init__(self, code: str, reason: str):
+            self.code, self.reason = code, reason
+
+    def as_excel(f: Any) -> Any:
+        def call(*args: Any) -> Any:
+            answer = f(*args)
+            code = error_code(answer)
+            return XlError(code, answer[len("#AI! "):]) if code else answer
+        return call
+
     env: dict[str, Any] = {
-        **{name: getattr(udfs, name) for name in FUNCTIONS},
+        **{name: as_excel(getattr(udfs, name)) for name in FUNCTIONS},
+        "AI_WHY": lambda v: v.reason if isinstance(v, XlError) else "no error",
+        "ISNA": lambda v: isinstance(v, XlError) and v.code == "#N/A",
+        "ISERROR": lambda v: isinstance(v, XlError),
+        "IFERROR": lambda v, alt: alt if isinstance(v, XlError) else v,
+        "ISTEXT": lambda v: isinstance(v, str),
         "ROWS": len, "COLUMNS": lambda t: len(t[0]), "INDEX": lambda t, r, c: t[r - 1][c - 1],
         "ABS": abs, "LEFT": lambda s, n: str(s)[:n], "SEARCH": search,
         "ISNUMBER": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
@@ -299,11 +339,15 @@ def test_examples_self_tests_read_true_with_the_python_udfs(xlsm: Path) -> None:
     used = set()
     with udfs.use_book(xlsm):
         for r in range(2, formulas.max_row + 1):
-            live, test = formulas[f"C{r}"].value, formulas[f"D{r}"].value
+            live, test = (getattr(v, "text", v) for v in (formulas[f"C{r}"].value,
+                                                           formulas[f"D{r}"].value))
             if not (isinstance(live, str) and live.startswith("=")):
                 continue
             used.update(re.findall(r"\b(AI_[A-Z_]+)\(", live))
             computed[f"C{r}"] = eval(_translate(live, book), env)  # noqa: S307
             assert eval(_translate(test, book), env) is True, (live, test, computed[f"C{r}"])
             assert book["Examples"][f"D{r}"].value is True  # the cached self-test result
+            cached = book["Examples"][f"C{r}"].value  # the cached result, an error as an error
+            now = computed[f"C{r}"]
+            assert (cached == now.code) if isinstance(now, XlError) else (cached == pytest.approx(now))
     assert used == set(FUNCTIONS)  # every UDF is exercised

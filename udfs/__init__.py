@@ -29,6 +29,7 @@ from .functions import (
     AI_SUBINDEX,
     AI_TIER,
     AI_WEIGHT,
+    AI_WHY,
 )
 from .macros import rebuild_results, validate_inputs
 
@@ -40,6 +41,6 @@ def invalidate() -> None:
 
 __all__ = [
     "AI_FIT_WEIGHTS", "AI_INDEX", "AI_RANK", "AI_RANKING", "AI_SCORES", "AI_SUBINDEX", "AI_TIER",
-    "AI_WEIGHT", "CACHE", "HeadlessBook", "invalidate", "rebuild_results", "use_book",
+    "AI_WEIGHT", "AI_WHY", "CACHE", "HeadlessBook", "invalidate", "rebuild_results", "use_book",
     "validate_inputs",
 ]

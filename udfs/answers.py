@@ -16,7 +16,7 @@ import pandas as pd
 
 from xl_aiindex.errors import Problem
 from xl_aiindex.fit import fit_weights
-from xl_aiindex.lookup import NameIndex, match_key
+from xl_aiindex.lookup import NameIndex
 from xl_aiindex.model import IndexResult
 from xl_aiindex.normalise import MethodInputError
 from xl_aiindex.workbook.read import parse_number, text
@@ -95,7 +95,7 @@ def _names(outcome: Outcome, kind: str) -> NameIndex:
 def _find(outcome: Outcome, arg: Any, kind: str) -> str:
     query = one_value(arg, "city" if kind == "unit" else "node")
     names = _names(outcome, kind)
-    ident = names.keys.get(match_key(query))
+    ident = names.get(query)
     if ident is not None:
         return ident
     memo_key = f"unknown:{kind}:{query}"  # 200 cells with the same typo: one search
@@ -165,10 +165,27 @@ def tier_of(outcome: Outcome, city: Any, label: Any = False) -> int | str:
     t = result.tier.get(unit)
     if t is None or pd.isna(t) or int(t) <= 0:
         raise UdfError(f"{unit} has no tier (it is not ranked)")
-    if label not in (None, False, 0, "", "0") and not (isinstance(label, str)
-                                                       and label.strip().upper() == "FALSE"):
+    if flag(label, "as_label"):
         return result.model.settings.tiers.label(int(t))
     return int(t)
+
+
+def flag(arg: Any, what: str) -> bool:
+    """A TRUE/FALSE argument: TRUE, FALSE, 1 or 0 (a blank cell or a left-out argument is FALSE);
+    anything else, a text "TRUE" included, is a :class:`UdfError` naming the argument."""
+    if isinstance(arg, list | tuple):
+        flat = [v for row in arg for v in (row if isinstance(row, list | tuple) else [row])]
+        if len(flat) != 1:
+            raise UdfError(f"{what} must be one cell, not a range of {len(flat)} cells")
+        arg = flat[0]
+    if arg is None or isinstance(arg, bool):
+        return bool(arg)
+    if isinstance(arg, int | float) and arg in (0, 1):
+        return bool(arg)
+    if isinstance(arg, str) and arg in ERROR_VALUES:
+        raise UdfError(f"{what} is the error value {arg}")
+    shown = f'"{arg}"' if isinstance(arg, str) else repr(arg)
+    raise UdfError(f"{what} must be TRUE, FALSE, 1 or 0, not {shown}")
 
 
 def weight_of(outcome: Outcome, node: Any) -> float:

@@ -4,20 +4,25 @@ Excel calls a UDF once per cell: a recalculation of a sheet with 200 ``=AI_…``
 in a row (a *burst*). :class:`ResultCache` keeps, per workbook (:attr:`MacroBook.key`), the outcome
 of the last build and a fingerprint of the inputs it was built from:
 
-* **Within a burst** (calls less than :attr:`ResultCache.window` seconds after the inputs were last
-  read, 0.5 s by default, timed by an injectable clock) a call reads nothing: it answers from the
-  cached outcome. 200 calls cost one read of the inputs and at most one engine run.
-* **At the next burst** the input sheets are read again and fingerprinted (a hash of the sheet
+* **Within one calculation** a call reads nothing: it answers from the cached outcome. 200 calls
+  cost one read of the inputs and at most one engine run, however long the calculation takes.
+  A calculation is recognised by the calling cells (xlwings passes each call's cell): Excel calls
+  each cell once per calculation, so **a cell calling a second time starts a new calculation**;
+  so does a pause of more than :attr:`ResultCache.window` seconds (0.5 s, timed by an injectable
+  clock) since the previous call, which is also the only rule for calls from Python, which name
+  no cell. Wall time since the read plays no part: a 30-second recalculation of 10,000 cells
+  reads the inputs once.
+* **At the next calculation** the input sheets are read again and fingerprinted (a hash of the sheet
   names and of the values and formula positions of every sheet the reader used last time:
   Settings, Framework, Units, Data, Given, AHP_*, Budget_*). Same fingerprint → the cached outcome;
   any difference (a raw value, a weight, a method name, a new AHP_ sheet) → one fresh build.
 * Problems and unreadable workbooks are cached the same way, so 200 cells showing ``#AI! …`` do
   not re-validate 200 times.
 
-The price of the window: an input edited less than ``window`` seconds after the previous read
-(e.g. by a macro writing input cells one by one with automatic calculation on) is seen at the
-next recalculation (F9), not this one. :meth:`ResultCache.invalidate` drops a book's entry; the
-macros read with ``fresh=True`` (no window) and leave their result in the cache for the UDFs.
+An edit always starts a new calculation in Excel, whose cells call again, so it is seen even
+when a macro writes input cells one by one with automatic calculation on.
+:meth:`ResultCache.invalidate` drops a book's entry; the macros read with ``fresh=True`` and
+leave their result in the cache for the UDFs.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from xl_aiindex.workbook.results import ranking_table, scores_table
 from xl_aiindex.workbook.source import Grid
 from xl_aiindex.workbook.xlwings_book import MacroBook
 
-#: Seconds during which a burst of calls reuses the last read of the inputs.
+#: A pause between two calls longer than this (seconds) ends a calculation.
 WINDOW = 0.5
 
 
@@ -142,13 +147,15 @@ class _Entry:
     fingerprint: str
     sheets: tuple[str, ...]
     outcome: Outcome
-    read_at: float
+    last_call: float
+    cells: set[str]
 
 
 class ResultCache:
     """Outcomes per workbook, rebuilt only when the inputs' fingerprint changes (see module doc).
 
-    ``clock``: seconds, monotonic (injectable for tests); ``window``: burst length in seconds.
+    ``clock``: seconds, monotonic (injectable for tests); ``window``: the pause that ends a
+    calculation, in seconds.
     ``builds`` counts the engine runs, ``reads`` the times the inputs were read.
     """
 
@@ -160,13 +167,17 @@ class ResultCache:
         self._entries: dict[str, _Entry] = {}
         self._lock = threading.RLock()
 
-    def outcome(self, book: MacroBook, fresh: bool = False) -> Outcome:
-        """The outcome for ``book``'s current inputs; ``fresh``: read them now, whatever the window."""
+    def outcome(self, book: MacroBook, fresh: bool = False, cell: str | None = None) -> Outcome:
+        """The outcome for ``book``'s current inputs; ``cell`` identifies the calling cell (None
+        from Python); ``fresh``: read the inputs now, whatever the calculation."""
         key = book.key
         with self._lock:
             now = self.clock()
             entry = self._entries.get(key)
-            if entry is not None and not fresh and 0 <= now - entry.read_at < self.window:
+            if entry is not None and not fresh and self._same_calculation(entry, now, cell):
+                entry.last_call = now
+                if cell is not None:
+                    entry.cells.add(cell)
                 return entry.outcome
             snap = Snapshot(book)
             self.reads += 1
@@ -176,7 +187,8 @@ class ResultCache:
                 except Exception:  # a sheet it read is gone or unreadable: rebuild
                     same = False
                 if same:
-                    entry.read_at = now
+                    entry.last_call = now
+                    entry.cells = {cell} if cell is not None else set()
                     return entry.outcome
             try:
                 outcome = evaluate(snap)
@@ -187,8 +199,16 @@ class ResultCache:
                 fingerprint = snap.fingerprint(sheets)
             except Exception:  # unreadable now: never matches, so the next burst tries again
                 fingerprint = ""
-            self._entries[key] = _Entry(fingerprint, sheets, outcome, now)
+            self._entries[key] = _Entry(fingerprint, sheets, outcome, now,
+                                        {cell} if cell is not None else set())
             return outcome
+
+    def _same_calculation(self, entry: _Entry, now: float, cell: str | None) -> bool:
+        """Whether a call at ``now`` from ``cell`` belongs to the calculation ``entry`` was read
+        for: no long pause since the previous call, and not a cell that has already called."""
+        if not 0 <= now - entry.last_call < self.window:
+            return False
+        return cell is None or cell not in entry.cells
 
     def invalidate(self, book: MacroBook | None = None) -> None:
         """Forget ``book``'s outcome (every book's when None)."""

@@ -2,14 +2,18 @@
 
 Each function converts its arguments, asks the shared cache (:mod:`udfs.cache`) for the engine's
 outcome for the calling workbook, and returns one value or one table; any failure is a short
-``#AI! …`` text in the cell (:mod:`udfs.answers`), never a Python traceback.
+``#AI! …`` text (:mod:`udfs.answers`), never a Python traceback. In the workbook the VBA wrapper
+turns that text into a real Excel error (``#N/A`` for an unknown name, ``#VALUE!`` otherwise,
+an argument's own error passed on) and ``=AI_WHY(cell)`` shows the text (:mod:`udfs.why`).
+Error cells given as arguments arrive as their error text (``err_to_str``), never as blanks.
 
 When Excel calls them again
 ---------------------------
 Excel recalculates a UDF only when its arguments change, unless it is volatile. ``AI_INDEX``,
 ``AI_SUBINDEX``, ``AI_RANK``, ``AI_TIER``, ``AI_WEIGHT``, ``AI_RANKING`` and ``AI_SCORES`` read
 the input sheets, which are not their arguments, so they are **volatile**
-(``@xw.func(volatile=True)``: the generated VBA wrapper calls ``Application.Volatile``): every
+(``@xw.func(volatile=True)``: the generated VBA wrapper calls ``Application.Volatile``), and not
+called while the Insert Function dialog is open (``call_in_wizard=False``): every
 recalculation of the workbook (any edit, F9) calls them again. That is cheap by design: the first
 call of a burst reads and fingerprints the input sheets once, the engine runs only if the
 fingerprint changed, and every other call of the burst answers from the cache without reading
@@ -35,6 +39,7 @@ from . import answers
 from .answers import UdfError
 from .books import NoBook, book_of_caller
 from .cache import CACHE, Outcome
+from .why import ERRORS, cell_key
 
 CATEGORY = "xl-aiindex"
 _CITY = "A city: its Units id, Chinese name or English name, e.g. \"北京\", \"Beijing\" or \"beijing\"."
@@ -44,9 +49,14 @@ log = logging.getLogger(__name__)
 
 
 def _answer(compute: Callable[[Outcome], Any], caller: Any) -> Any:
-    """Run ``compute`` on the calling workbook's outcome; every failure becomes ``#AI! …``."""
+    """Run ``compute`` on the calling workbook's outcome; every failure becomes ``#AI! …``,
+    its reason kept for ``AI_WHY``."""
+    return ERRORS.note(caller, _compute(compute, caller))
+
+
+def _compute(compute: Callable[[Outcome], Any], caller: Any) -> Any:
     try:
-        return compute(CACHE.outcome(book_of_caller(caller)))
+        return compute(CACHE.outcome(book_of_caller(caller), cell=cell_key(caller)))
     except UdfError as e:
         return e.text
     except NoBook as e:
@@ -56,64 +66,73 @@ def _answer(compute: Callable[[Outcome], Any], caller: Any) -> Any:
         return f"#AI! internal error ({type(e).__name__}: {e})"[:250]
 
 
-@xw.func(volatile=True, category=CATEGORY)
-@xw.arg("city", doc=_CITY)
+@xw.func(volatile=True, call_in_wizard=False, category=CATEGORY)
+@xw.arg("city", err_to_str=True, doc=_CITY)
 def AI_INDEX(city: Any, caller: Any = None) -> Any:
     """Total index score of a city, computed by xl-aiindex from this workbook's input sheets (Settings, Framework, Units, Data/Given). Errors show as #AI! text."""
     return _answer(lambda o: answers.index_of(o, city), caller)
 
 
-@xw.func(volatile=True, category=CATEGORY)
-@xw.arg("city", doc=_CITY)
-@xw.arg("node", doc=_NODE)
+@xw.func(volatile=True, call_in_wizard=False, category=CATEGORY)
+@xw.arg("city", err_to_str=True, doc=_CITY)
+@xw.arg("node", err_to_str=True, doc=_NODE)
 def AI_SUBINDEX(city: Any, node: Any, caller: Any = None) -> Any:
     """Score of a city in any node of the Framework (a dimension, a sub-dimension or an indicator's normalised value). With input = given, nodes below Given's columns have none."""
     return _answer(lambda o: answers.subindex_of(o, city, node), caller)
 
 
-@xw.func(volatile=True, category=CATEGORY)
-@xw.arg("city", doc=_CITY)
+@xw.func(volatile=True, call_in_wizard=False, category=CATEGORY)
+@xw.arg("city", err_to_str=True, doc=_CITY)
 def AI_RANK(city: Any, caller: Any = None) -> Any:
     """Rank of a city by total index score: 1 = best; tied cities share the better rank."""
     return _answer(lambda o: answers.rank_of(o, city), caller)
 
 
-@xw.func(volatile=True, category=CATEGORY)
-@xw.arg("city", doc=_CITY)
-@xw.arg("as_label", doc="Optional: TRUE for the tier's label (e.g. 第一梯队) instead of its number.")
+@xw.func(volatile=True, call_in_wizard=False, category=CATEGORY)
+@xw.arg("city", err_to_str=True, doc=_CITY)
+@xw.arg("as_label", err_to_str=True, doc="Optional: TRUE (or 1) for the tier's label (e.g. 第一梯队), FALSE (or 0, or left out) for its number.")
 def AI_TIER(city: Any, as_label: Any = False, caller: Any = None) -> Any:
     """Tier of a city (1 = best), by the Settings 'tiers' rule; with as_label = TRUE, the tier's label from 'tier_labels'."""
     return _answer(lambda o: answers.tier_of(o, city, as_label), caller)
 
 
-@xw.func(volatile=True, category=CATEGORY)
-@xw.arg("node", doc=_NODE)
+@xw.func(volatile=True, call_in_wizard=False, category=CATEGORY)
+@xw.arg("node", err_to_str=True, doc=_NODE)
 def AI_WEIGHT(node: Any, caller: Any = None) -> Any:
     """Effective weight of a node in the total index (weight_in_total: the product of the weights on its path from the root; 1 for the root)."""
     return _answer(lambda o: answers.weight_of(o, node), caller)
 
 
-@xw.func(volatile=True, category=CATEGORY)
+@xw.func(volatile=True, call_in_wizard=False, category=CATEGORY)
 def AI_RANKING(caller: Any = None) -> Any:
     """The whole ranking as a spilled table with headers: rank, unit, name_zh, name_en, score, tier, the first-level scores (and published, diff)."""
     return _answer(answers.ranking_rows, caller)
 
 
-@xw.func(volatile=True, category=CATEGORY)
+@xw.func(volatile=True, call_in_wizard=False, category=CATEGORY)
 def AI_SCORES(caller: Any = None) -> Any:
     """Every node's score for every unit as a spilled table with headers, as in the Scores sheet (root last, then coverage)."""
     return _answer(answers.scores_rows, caller)
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("subscores", ndim=2, doc="Sub-scores: one column per child node, one row per unit; a header row of names is optional.")
-@xw.arg("totals", ndim=2, doc="Totals to explain: one column, same units in the same order; a header is optional.")
-def AI_FIT_WEIGHTS(subscores: Any, totals: Any) -> Any:
+@xw.arg("subscores", ndim=2, err_to_str=True, doc="Sub-scores: one column per child node, one row per unit; a header row of names is optional.")
+@xw.arg("totals", ndim=2, err_to_str=True, doc="Totals to explain: one column, same units in the same order; a header is optional.")
+def AI_FIT_WEIGHTS(subscores: Any, totals: Any, caller: Any = None) -> Any:
     """Least-squares weights (each >= 0, summing to 1) that best turn the sub-scores into the totals, then the RMSE and each row's residual (total - fitted). Spills a 2-column table."""
+    answer: Any
     try:
-        return answers.fit_table(subscores, totals)
+        answer = answers.fit_table(subscores, totals)
     except UdfError as e:
-        return e.text
+        answer = e.text
     except Exception as e:  # a cell shows a short text, never a traceback
         log.exception("xl-aiindex UDF failed")
-        return f"#AI! internal error ({type(e).__name__}: {e})"[:250]
+        answer = f"#AI! internal error ({type(e).__name__}: {e})"[:250]
+    return ERRORS.note(caller, answer)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("cell", xw.Range, doc="A cell holding an xl-aiindex function that shows an error, e.g. C5.")
+def AI_WHY(cell: Any) -> Any:
+    """Why the xl-aiindex function in a cell shows an error (#N/A, #VALUE!...): the reason as text, e.g. unknown city "Pekin" - did you mean Beijing?"""
+    return ERRORS.reason(cell)

@@ -413,6 +413,55 @@ def new(framework: Path, units: Path, output: Path, force: bool, debug: bool) ->
 
 @cli.command()
 @click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), metavar="OUT.xlsm",
+              help="The macro-enabled workbook to write (default: BOOK with the suffix .xlsm).")
+@click.option("--force", is_flag=True, help="Overwrite OUT.xlsm if it exists.")
+@click.option("--interpreter", "interpreter_win", default=None, metavar="PYTHON.EXE",
+              help="Pin this Python (Windows) in the xlwings.conf sheet (default: the one the "
+                   "xlwings add-in or its config file names).")
+@_debug_option
+def excel(book: Path, output: Path | None, force: bool, interpreter_win: str | None,
+          debug: bool) -> None:
+    """Turn a workbook of the contract into a macro-enabled workbook for Excel: the AI_*
+    functions and the Rebuild/Validate macros in its VBA project (xlwings standalone: no
+    add-in, no Import Functions), an xlwings.conf sheet, an Examples sheet for its units and
+    nodes, and buttons. Built for the installed xlwings; run it again after upgrading xlwings.
+
+    Example:
+
+        xl-aiindex excel my_index.xlsx -o my_index.xlsm
+    """
+
+    def action() -> int:
+        from .workbook.excel_vba import xlwings_version
+        from .workbook.xlsm import build_excel, udf_names
+
+        out = output if output is not None else book.with_suffix(".xlsm")
+        if out.suffix.lower() != ".xlsm":
+            raise UnsafeWrite(f"{out}: a macro-enabled workbook must end in .xlsm")
+        if not book.is_file():
+            raise UnreadableWorkbook(str(book), "no such file")
+        if out.exists() and not force:
+            raise UnsafeWrite(f"{out} exists: use --force to overwrite it, or write to "
+                              "another file")
+        built = build_excel(book, out, interpreter_win=interpreter_win)
+        from .workbook.xlsm import MACROS
+
+        click.echo(f"Wrote {out}: {len(udf_names())} functions and {len(MACROS)} macros in its "
+                   f"VBA project (xlwings {xlwings_version()}, standalone)")
+        if built.problems:
+            n = len(built.problems)
+            click.echo(f"Note: the inputs have {n} problem{'s' if n != 1 else ''} (first: "
+                       f"{built.problems[0]}); the functions show results once they are fixed: "
+                       f"xl-aiindex validate {out}")
+        click.echo("Next: open it in Excel on Windows and enable macros (docs/excel.md)")
+        return 0
+
+    _run(debug, action)
+
+
+@cli.command()
+@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the results here instead of in place.")
 @click.option("--samples", default=64, show_default=True, type=click.IntRange(min=4),

@@ -1,8 +1,16 @@
 """Finding a unit or a node by what a person types: its id, Chinese name or English name.
 
-Matching ignores case, spaces and full-width forms (``" BEI JING "`` finds ``beijing``,
-``"ｒｎｄ"`` finds ``rnd``); an id wins over a name that happens to spell it. An unknown name
-gets the closest ones as a suggestion, in the script the person typed.
+Matching ignores case, spaces, zero-width characters and full-width forms (``" BEI JING "``
+finds ``beijing``, ``"ｒｎｄ"`` finds ``rnd``), reads Traditional characters as Simplified
+(``廣州`` finds ``广州``, ``研發能力`` finds ``研发能力``) and lets a city be named with or
+without the 市 suffix (``北京市`` finds ``北京``, and ``北京`` finds a unit named ``北京市``); an
+id wins over a name that happens to spell it. An unknown name gets the closest ones as a
+suggestion, in the script the person typed.
+
+Traditional → Simplified is a table of single characters (``data/traditional_simplified.txt``,
+3,761 pairs taken once from OpenCC, Apache-2.0) rather than a dependency: names are compared,
+not converted for display, so character-by-character folding applied to both sides is all that
+is needed, and it keeps the engine free of a C++ extension or a large phrase dictionary.
 """
 
 from __future__ import annotations
@@ -10,6 +18,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import cache
+from importlib import resources
 
 from .errors import UnknownName
 from .model import IndexModel
@@ -18,13 +28,39 @@ from .model import IndexModel
 SUGGESTIONS = 3
 
 
-def match_key(value: str) -> str:
-    """How names are compared: NFKC (full-width → ASCII), no whitespace at all, case-folded.
+#: Characters that print as nothing (pasted from web pages and PDFs): never part of a name.
+ZERO_WIDTH = dict.fromkeys(map(ord, "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060"
+                                    "\u2061\u2062\u2063\u2064\ufeff"))
+#: The suffix "city" a Chinese city name may carry or not (北京市 = 北京).
+CITY_SUFFIX = "市"
 
-    >>> match_key(" Bei  Jing "), match_key("ＢＥＩＪＩＮＧ")
-    ('beijing', 'beijing')
+
+@cache
+def _simplified() -> dict[int, str]:
+    """Traditional → Simplified, character by character (see the module docstring)."""
+    text = resources.files("xl_aiindex").joinpath("data", "traditional_simplified.txt")
+    lines = [ln for ln in text.read_text(encoding="utf-8").splitlines() if not ln.startswith("#")]
+    traditional, simplified = lines[0], lines[1]
+    if len(traditional) != len(simplified):
+        raise RuntimeError("traditional_simplified.txt: the two lines differ in length")
+    return {ord(t): s for t, s in zip(traditional, simplified, strict=True)}
+
+
+def match_key(value: str) -> str:
+    """How names are compared: NFKC (full-width → ASCII), no whitespace or zero-width
+    characters, Traditional characters as Simplified, case-folded.
+
+    >>> match_key(" Bei  Jing "), match_key("ＢＥＩＪＩＮＧ"), match_key("廣\u200b州")
+    ('beijing', 'beijing', '广州')
     """
-    return "".join(unicodedata.normalize("NFKC", value).split()).casefold()
+    text = unicodedata.normalize("NFKC", value).translate(ZERO_WIDTH)
+    return "".join(text.split()).translate(_simplified()).casefold()
+
+
+def without_city_suffix(k: str) -> str:
+    """A match key without a trailing 市 (``北京市`` → ``北京``); unchanged when that would leave
+    nothing."""
+    return k[: -len(CITY_SUFFIX)] if k.endswith(CITY_SUFFIX) and len(k) > 1 else k
 
 
 @dataclass(frozen=True)
@@ -50,11 +86,25 @@ class NameIndex:
                 k = match_key(names[pos])
                 if k:
                     keys.setdefault(k, ident)
+        if kind == "unit":  # then the names without their 市, as a weaker match
+            for pos in (1, 2):
+                for ident, names in entries:
+                    k = without_city_suffix(match_key(names[pos]))
+                    if k:
+                        keys.setdefault(k, ident)
         return cls(model, kind, keys)
+
+    def get(self, query: str) -> str | None:
+        """The id ``query`` names, or None (for units a trailing 市 may be left out or added)."""
+        k = match_key(query)
+        ident = self.keys.get(k)
+        if ident is None and self.kind == "unit":
+            ident = self.keys.get(without_city_suffix(k))
+        return ident
 
     def find(self, query: str) -> str:
         """The id ``query`` names; :class:`UnknownName` (with suggestions) if none."""
-        ident = self.keys.get(match_key(query))
+        ident = self.get(query)
         if ident is None:
             raise UnknownName(self.unknown_text(query))
         return ident

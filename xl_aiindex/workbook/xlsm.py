@@ -4,9 +4,10 @@
 formulas with their cached values, cell formats, column widths, frozen panes, header comments,
 drop-down and number validations, simple conditional formats, links, merged cells) plus:
 
-* the VBA project that xlwings ships in its quickstart workbook (``xl/vbaProject.bin`` of
-  ``xlwings/quickstart.xlsm``: a reference to the xlwings add-in and a sample ``RunPython`` macro;
-  no VBA is written by hand);
+* a VBA project written here (:mod:`.vba_project`, source only: Excel compiles it on open)
+  holding xlwings' standalone modules and the wrapper of every worksheet function and macro of
+  ``udfs`` (:mod:`.excel_vba`), so the functions and buttons work without the xlwings add-in and
+  without *Import Functions*;
 * a sheet ``xlwings.conf`` whose first rows (xlwings reads column A from A1 down to the first
   blank cell) set ``UDF Modules`` = ``udfs``; the interpreter keys follow below that block with
   a note, inactive, unless interpreters are given (see :func:`conf_rows` for why);
@@ -14,8 +15,12 @@ drop-down and number validations, simple conditional formats, links, merged cell
   with a self-test column whose cells all read TRUE in Excel once the UDFs are imported (the
   expected values are computed here, by the engine, from the same inputs), the spilled
   ``=AI_RANKING()`` and ``=AI_SCORES()`` below, and two buttons bound to the macros
-  ``rebuild_results`` and ``validate_inputs`` (their VBA ``Sub`` wrappers exist once the user has
-  run *Import Functions* from the xlwings ribbon, on Windows).
+  ``rebuild_results`` and ``validate_inputs`` (VBA ``Sub`` procedures).
+
+Every formula that calls one of the ``udfs`` functions is stored as a dynamic-array formula
+(``cm="1"`` and ``xl/metadata.xml``, as Excel 365 saves them), so Excel shows it as written,
+never with an implicit-intersection ``@``. The very hidden ``_xl_aiindex`` sheet stays very
+hidden.
 
 The file is written atomically (:func:`~xl_aiindex.workbook.io.atomic_write`) and is the same
 bytes for the same inputs (creation date taken from the source). Not copied: charts, pictures,
@@ -27,24 +32,27 @@ bars, row heights. Numbers are stored with 16 significant digits (xlsxwriter; Ex
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import math
 import os
+import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ..errors import UnreadableWorkbook, XlAiIndexError
+from ..errors import Problem, ProblemsFound, UnreadableWorkbook, XlAiIndexError
 from ..fit import fit_weights
-from ..model import IndexResult
+from ..model import IndexModel, IndexResult
+from .excel_vba import sheet_code_name, udf_wrappers, vba_modules
 from .io import atomic_write, compute, load_workbook
 from .read import address, column_letter, key
 from .sheetspec import HEADER
 from .source import check_package
+from .vba_project import project_bin
 
 EXAMPLES = "Examples"
 CONF = "xlwings.conf"
@@ -58,17 +66,18 @@ MAX_FORMULA = 8192
 MACROS = (("rebuild_results", "Rebuild results 重算结果"), ("validate_inputs", "Validate inputs 检查输入"))
 
 
-def vba_project_bin() -> bytes:
-    """The ``xl/vbaProject.bin`` inside xlwings' ``quickstart.xlsm`` (xlwings is not imported)."""
-    spec = importlib.util.find_spec("xlwings")
-    if spec is None or spec.origin is None:
-        raise XlAiIndexError("xlwings is not installed: pip install xlwings")
-    quickstart = Path(spec.origin).parent / "quickstart.xlsm"
-    try:
-        with zipfile.ZipFile(quickstart) as z:
-            return z.read("xl/vbaProject.bin")
-    except (OSError, KeyError, zipfile.BadZipFile) as e:
-        raise XlAiIndexError(f"cannot read the VBA project of {quickstart}: {e}") from e
+@cache
+def udf_names() -> frozenset[str]:
+    """The worksheet functions of ``udfs``, upper-case: the ``Function`` procedures of its generated VBA
+    wrappers (on Linux xlwings' decorators leave no mark on the Python functions)."""
+    return frozenset(n.upper() for n in re.findall(r"^Function (\w+)\(", udf_wrappers(), re.M))
+
+
+def calls_udf(formula: str) -> bool:
+    """Whether ``formula`` calls one of the ``udfs`` worksheet functions (outside string
+    literals)."""
+    code = re.sub(r'"(?:[^"]|"")*"', '""', formula)
+    return any(name.upper() in udf_names() for name in re.findall(r"([A-Za-z_][\w.]*)\s*\(", code))
 
 
 def conf_rows(interpreter_win: str | None = None,
@@ -85,7 +94,8 @@ def conf_rows(interpreter_win: str | None = None,
              "python -c \"import sys; print(sys.executable)\"")
     active: list[tuple[str, Any, str]] = [
         ("UDF Modules", UDF_MODULE, "the Python module with the AI_* functions and the macros "
-                                    "(pip install xl-aiindex provides it)"),
+                                    "(installed with xl-aiindex: pip install -e . in a clone of its repository; it "
+                                    "is not on the package index)"),
     ]
     template: list[tuple[str, Any, str]] = []
     for name, value in (("Interpreter_Win", interpreter_win), ("Interpreter_Mac", interpreter_mac)):
@@ -118,7 +128,7 @@ class _Example:
     formula: str        # the live formula, with its =
     value: Any          # the engine's answer, cached in the file
     test: str           # a formula of the result cell {c}, TRUE when right
-    dynamic: bool = False
+    ok: bool = True     # the test's value now (False while the inputs do not compute)
 
 
 def _q(s: str) -> str:
@@ -193,16 +203,62 @@ def examples(result: IndexResult, fit_ranges: tuple[str, str, float] | None) -> 
         rows.append(_Example(f"weight of {children[0]} fitted from the sub-scores",
                              f"=INDEX(AI_FIT_WEIGHTS({sub_range},{tot_range}),2,2)", w1,
                              f"=ABS({{c}}-{_num(w1)})<1E-6"))
-    rows.append(_Example("an unknown city is an #AI! text, with a suggestion", '=AI_INDEX("Pekin")',
-                         "#AI!", '=LEFT({c},4)="#AI!"'))
+    from ..lookup import NameIndex
+
+    why = NameIndex.of(model, "unit").unknown_text("Pekin")
+    rows += [
+        _Example("an unknown city is an error (#N/A), as a lookup's", '=AI_INDEX("Pekin")', "#N/A",
+                 "=ISNA({c})"),
+        _Example("AI_WHY(cell) tells why a cell shows an error", "=AI_WHY({prev})", why,
+                 '=LEFT({c},13)="unknown city "'),
+        _Example("IFERROR catches the error", '=IFERROR(AI_INDEX("Pekin"),"not found")',
+                 "not found", '={c}="not found"'),
+    ]
     below = [n.id for n in model.nodes if n.id not in result.stages["scores"].columns
              and (model.given is None or n.id not in model.given.columns)]
     if model.settings.input == "given" and below:
         rows.append(_Example("with input = given, nodes below Given's columns have no score",
-                             f"=AI_SUBINDEX({_q(zh1)},{_q(below[0])})",
-                             "#AI! not available with input = given",
-                             '=ISNUMBER(SEARCH("input = given",{c}))'))
+                             f"=AI_SUBINDEX({_q(zh1)},{_q(below[0])})", "#VALUE!",
+                             '=ISNUMBER(SEARCH("input = given",AI_WHY({c})))'))
     return rows
+
+
+def pending_examples(model: IndexModel) -> list[_Example]:
+    """Example rows for a workbook whose inputs do not compute yet (e.g. just made by ``new``,
+    Data still blank): the same functions on its first unit and node; their self-tests read
+    TRUE once the inputs compute (until then the function cells show #VALUE!)."""
+    from ..lookup import NameIndex
+
+    root = next(n.id for n in model.nodes if n.parent is None)
+    children = [n.id for n in model.nodes if n.parent == root]
+    node = (children or [root])[0]
+    unit = str(model.units.index[0])
+    later = "#VALUE!"
+    rows = [
+        _Example("total index, by unit id", f"=AI_INDEX({_q(unit)})", later, "=ISNUMBER({c})",
+                 False),
+        _Example(f"score of node {node}", f"=AI_SUBINDEX({_q(unit)},{_q(node)})", later,
+                 "=ISNUMBER({c})", False),
+        _Example("rank (1 = best)", f"=AI_RANK({_q(unit)})", later, "=ISNUMBER({c})", False),
+        _Example("tier (1 = best)", f"=AI_TIER({_q(unit)})", later, "=ISNUMBER({c})", False),
+        _Example(f"weight of {node} in the total", f"=AI_WEIGHT({_q(node)})", later,
+                 "=ISNUMBER({c})", False),
+        _Example("rows of the spilled ranking (header + units)", "=ROWS(AI_RANKING())", later,
+                 "=ISNUMBER({c})", False),
+        _Example("columns of the spilled scores table", "=COLUMNS(AI_SCORES())", later,
+                 "=ISNUMBER({c})", False),
+        _Example("an error's reason, e.g. the inputs' first problem", "=AI_WHY({prev})",
+                 "(the reason)", "=ISTEXT({c})"),
+    ]
+    why = NameIndex.of(model, "unit").unknown_text("Pekin")
+    return rows + [
+        _Example("an unknown city is an error (#N/A), as a lookup's", '=AI_INDEX("Pekin")', "#N/A",
+                 "=ISERROR({c})"),
+        _Example("AI_WHY(cell) tells why a cell shows an error", "=AI_WHY({prev})", why,
+                 "=ISTEXT({c})"),
+        _Example("IFERROR catches the error", '=IFERROR(AI_INDEX("Pekin"),"not found")',
+                 "not found", '={c}="not found"'),
+    ]
 
 
 def _fit_ranges(src: Any, result: IndexResult) -> tuple[str, str, float] | None:
@@ -384,7 +440,7 @@ def _write_value(out: Any, r: int, c: int, value: Any, fmt: Any, cached: Any) ->
     if isinstance(value, ArrayFormula):
         out.write_array_formula(value.ref, value.text, fmt, "" if cached is None else cached)
     elif isinstance(value, str) and value.startswith("=") and len(value) > 1:
-        out.write_formula(r, c, value, fmt, "" if cached is None else cached)
+        write_formula(out, r, c, value, fmt, "" if cached is None else cached)
     elif isinstance(value, str):
         out.write_string(r, c, value, fmt)
     elif isinstance(value, bool):
@@ -399,6 +455,15 @@ def _write_value(out: Any, r: int, c: int, value: Any, fmt: Any, cached: Any) ->
             out.write_blank(r, c, None, fmt)
     else:
         out.write_string(r, c, str(value), fmt)
+
+
+def write_formula(out: Any, r: int, c: int, formula: str, fmt: Any = None, value: Any = 0) -> None:
+    """Write ``formula``; one that calls a ``udfs`` function as a (one-cell) dynamic-array
+    formula, as Excel 365 stores it, so that Excel never adds an implicit-intersection ``@``."""
+    if calls_udf(formula):
+        out.write_dynamic_array_formula(r, c, r, c, formula, fmt, value)
+    else:
+        out.write_formula(r, c, formula, fmt, value)
 
 
 def _copy_sheet(ws: Any, cached_ws: Any, out: Any, formats: _Formats, book: Any) -> None:
@@ -444,7 +509,9 @@ def _copy_sheet(ws: Any, cached_ws: Any, out: Any, formats: _Formats, book: Any)
     tab = _rgb(ws.sheet_properties.tabColor)
     if tab:
         out.set_tab_color(tab)
-    if ws.sheet_state != "visible":
+    if ws.sheet_state == "veryHidden":
+        out.very_hidden()
+    elif ws.sheet_state != "visible":
         out.hide()
     _copy_validations(ws, out)
     _copy_conditional_formats(ws, out, book)
@@ -452,7 +519,7 @@ def _copy_sheet(ws: Any, cached_ws: Any, out: Any, formats: _Formats, book: Any)
 
 # ---- the two added sheets ----
 
-def _write_examples(book: Any, result: IndexResult, fit: tuple[str, str, float] | None) -> None:
+def _write_examples(book: Any, rows: list[_Example], result: IndexResult | None) -> None:
     ws = book.add_worksheet(EXAMPLES)
     head = book.add_format({"bold": True, "font_color": "#" + (HEADER.font_color or "FFFFFF"),
                             "bg_color": "#" + (HEADER.fill or "1F4E78"), "text_wrap": True,
@@ -465,16 +532,17 @@ def _write_examples(book: Any, result: IndexResult, fit: tuple[str, str, float] 
     header = ["what it shows", "formula", "result", "self-test"]
     for c, h in enumerate(header):
         ws.write_string(0, c, h, head)
-    rows = examples(result, fit)
     for i, ex in enumerate(rows, start=1):
         cell = address(i, 2)
+        formula = ex.formula.replace("{prev}", address(i - 1, 2))
         ws.write_string(i, 0, ex.shows)
-        ws.write_string(i, 1, ex.formula, mono)
-        ws.write_formula(i, 2, ex.formula, number if isinstance(ex.value, float) else None, ex.value)
-        ws.write_formula(i, 3, ex.test.replace("{c}", cell), ok, True)
+        ws.write_string(i, 1, formula, mono)
+        write_formula(ws, i, 2, formula, number if isinstance(ex.value, float) else None, ex.value)
+        write_formula(ws, i, 3, ex.test.replace("{c}", cell), ok, ex.ok)
     last = len(rows)
     ws.write_string(last + 1, 0, "all self-tests", head)
-    ws.write_formula(last + 1, 3, f"=AND({address(1, 3)}:{address(last, 3)})", ok, True)
+    ws.write_formula(last + 1, 3, f"=AND({address(1, 3)}:{address(last, 3)})", ok,
+                     all(ex.ok for ex in rows))
     ws.set_column(0, 0, 46)
     ws.set_column(1, 1, 52)
     ws.set_column(2, 2, 40)
@@ -485,20 +553,20 @@ def _write_examples(book: Any, result: IndexResult, fit: tuple[str, str, float] 
         ws.insert_button(1 + 3 * n, 5, {"macro": macro, "caption": caption, "width": 200,
                                         "height": 36})
     ws.write_string(7, 5, "The buttons run the Python macros rebuild_results and validate_inputs "
-                          "(module udfs). On Windows they work once you have clicked Import "
-                          "Functions on the xlwings ribbon, which creates their VBA Subs; then "
-                          "they are also in the list of Alt+F8. Every cell of column D should "
-                          "read TRUE: FALSE, #NAME? or #AI! there means the functions are not "
-                          "imported or the interpreter is wrong (see docs/excel.md). 按钮在 "
-                          "xlwings 功能区点击 Import Functions 后可用。", note)
+                          "(module udfs); they are also in the list of Alt+F8. The workbook "
+                          "carries its VBA (xlwings standalone): enable macros, no add-in and no "
+                          "Import Functions needed. Every cell of column D should read TRUE: "
+                          "FALSE or #NAME? there means macros are disabled or the Python "
+                          "interpreter is wrong (see docs/excel.md). 启用宏后按钮和函数即可使用，"
+                          "无需 xlwings 加载项。", note)
     ws.set_row(7, 150)
     start = last + 4
     ws.write_string(start, 0, "=AI_RANKING() spills the Ranking table here:", head)
-    table = _rows_of(result, "ranking")
+    table = _rows_of(result, "ranking") if result is not None else [["#VALUE!"]]
     ws.write_dynamic_array_formula(start + 1, 0, start + 1, 0, "=AI_RANKING()", None, table[0][0])
-    start2 = start + len(table) + 3
+    start2 = start + max(len(table), 2) + 3
     ws.write_string(start2, 0, "=AI_SCORES() spills the Scores table here:", head)
-    scores = _rows_of(result, "scores")
+    scores = _rows_of(result, "scores") if result is not None else [["#VALUE!"]]
     ws.write_dynamic_array_formula(start2 + 1, 0, start2 + 1, 0, "=AI_SCORES()", None, scores[0][0])
 
 
@@ -530,6 +598,43 @@ def _write_conf(book: Any, rows: Sequence[tuple[str, Any, str]]) -> None:
 
 # ---- the build ----
 
+_DYNAMIC_CELL = re.compile(rb'(<c r="[A-Z]+\d+"(?: s="\d+")? cm="1")(?: t="str")?'
+                           rb'(><f t="array" ref="[A-Z]+\d+">[^<]*</f><v>)([^<]*)(</v></c>)')
+_ERRORS = {b"#N/A", b"#VALUE!", b"#DIV/0!", b"#REF!", b"#NAME?", b"#NUM!", b"#NULL!"}
+
+
+def _cached_type(m: re.Match[bytes]) -> bytes:
+    head, mid, value, tail = m.groups()
+    if value in _ERRORS:
+        return head + b' t="e"' + mid + value + tail
+    if value in (b"True", b"False"):
+        return head + b' t="b"' + mid + (b"1" if value == b"True" else b"0") + tail
+    return m.group(0)
+
+
+def error_values_as_errors(package: bytes) -> bytes:
+    """The package with the cached error and TRUE/FALSE values of one-cell dynamic-array formulas
+    stored as Excel saves them (``t="e"``, ``t="b"``): xlsxwriter writes them as text there."""
+    src = zipfile.ZipFile(io.BytesIO(package))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data = _DYNAMIC_CELL.sub(_cached_type, data)
+            dst.writestr(info, data)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class ExcelBuild:
+    """What :func:`build_excel` wrote: the path, and the inputs' problems when they do not
+    compute yet (then the Examples sheet shows results only once they are fixed)."""
+
+    path: Path
+    problems: tuple[Problem, ...] = ()
+
+
 def build_xlsm(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[str], *,
                interpreter_win: str | None = None, interpreter_mac: str | None = None) -> Path:
     """Write the macro-enabled variant of the workbook ``src_xlsx`` to ``dst_xlsm``.
@@ -539,21 +644,53 @@ def build_xlsm(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[str
     ``interpreter_mac``: put these interpreters into the active ``xlwings.conf`` block (default:
     none, so the xlwings add-in's own setting applies). Returns the path written.
     """
+    return build_excel(src_xlsx, dst_xlsm, interpreter_win=interpreter_win,
+                       interpreter_mac=interpreter_mac, pending_ok=False).path
+
+
+def build_excel(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[str], *,
+                interpreter_win: str | None = None, interpreter_mac: str | None = None,
+                pending_ok: bool = True) -> ExcelBuild:
+    """:func:`build_xlsm` for any workbook of the contract: with ``pending_ok``, inputs that can
+    be read but do not compute yet (blank Data of a new workbook, a weight to correct) still give
+    a workbook, whose examples read TRUE once the inputs are fixed; the problems are returned.
+    Raises :class:`~xl_aiindex.errors.ProblemsFound` when the inputs cannot even be read (no
+    Framework, a broken tree…) and :class:`~xl_aiindex.errors.UnreadableWorkbook` for a file
+    that is not a workbook.
+    """
     import openpyxl
     import xlsxwriter
 
     src, dst = Path(src_xlsx), Path(dst_xlsm)
     if dst.suffix.lower() != ".xlsm":
         raise XlAiIndexError(f"{dst}: a macro-enabled workbook must end in .xlsm")
+    if src.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise UnreadableWorkbook(str(src), "is not an .xlsx or .xlsm workbook")
     check_package(src)
-    result = compute(load_workbook(src))
+    loaded = load_workbook(src)
+    problems: tuple[Problem, ...] = ()
+    result: IndexResult | None
+    try:
+        result = compute(loaded)
+    except ProblemsFound as e:
+        if not pending_ok:
+            raise
+        result, problems = None, e.problems
     try:
         formulas = openpyxl.load_workbook(src)
         cached = openpyxl.load_workbook(src, data_only=True)
     except Exception as e:  # openpyxl raises many kinds for damaged packages
         raise UnreadableWorkbook(str(src), f"cannot be read as a workbook ({e})") from e
-    fit = _fit_ranges(cached, result)
-    vba = vba_project_bin()
+    rows = (examples(result, _fit_ranges(cached, result)) if result is not None
+            else pending_examples(loaded.model))
+    skip = {key(EXAMPLES), key(CONF)}
+    sheets = [ws for ws in formulas.worksheets if key(ws.title) not in skip]
+    modules = vba_modules(len(sheets) + 2)  # + Examples and xlwings.conf
+    wrappers = next(m.source for m in modules if m.name == "xlwings_udfs")
+    missing = [m for m, _ in MACROS if f"\r\nSub {m}()\r\n" not in wrappers]
+    if missing:
+        raise XlAiIndexError(f"the buttons' macros {', '.join(missing)} are not Subs of udfs")
+    vba = project_bin(modules)
     created = formulas.properties.created or datetime(2020, 1, 1)
 
     buffer = io.BytesIO()
@@ -564,14 +701,13 @@ def build_xlsm(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[str
     book.set_vba_name("ThisWorkbook")
     book.add_vba_project(io.BytesIO(vba), is_stream=True)
     fmts = _Formats(book)
-    skip = {key(EXAMPLES), key(CONF)}
-    for ws in formulas.worksheets:
-        if key(ws.title) in skip:
-            continue
+    for ws in sheets:
         out = book.add_worksheet(ws.title)
         _copy_sheet(ws, cached[ws.title], out, fmts, book)
-    _write_examples(book, result, fit)
+    _write_examples(book, rows, result)
     _write_conf(book, conf_rows(interpreter_win, interpreter_mac))
+    for i, out in enumerate(book.worksheets()):  # the code names of the document modules
+        out.set_vba_name(sheet_code_name(i))
     for name, defined in formulas.defined_names.items():
         if defined.attr_text:
             book.define_name(name, "=" + defined.attr_text)
@@ -586,10 +722,10 @@ def build_xlsm(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[str
                           if ws.sheet_state == "visible" and key(ws.title) not in skip), 0)
     book.worksheets()[first_visible].activate()
     book.close()
-    data = buffer.getvalue()
+    data = error_values_as_errors(buffer.getvalue())
 
     def write(tmp: Path) -> None:
         tmp.write_bytes(data)
 
     atomic_write(dst, write)
-    return dst
+    return ExcelBuild(dst, problems)
