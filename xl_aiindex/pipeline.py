@@ -276,7 +276,7 @@ def build_index(model: IndexModel) -> IndexResult:
         c.notes.append(f"{len(low)} unit(s) below coverage_min {s.coverage_min:g} are not ranked: "
                        + ", ".join(_unit_label(model, str(u)) for u in low[:_LIST_LIMIT]))
     rank = rank_units(total, s.rank_decimals, eligible)
-    tier = assign_tiers(rank, total, s.tiers)
+    tier = assign_tiers(rank, total, s.tiers, s.rank_decimals)
     log.append(Step("rank", {"rank_decimals": s.rank_decimals, "coverage_min": s.coverage_min}))
     log.append(Step("tier", {"kind": s.tiers.kind, "bounds": s.tiers.bounds}))
 
