@@ -218,10 +218,13 @@ def _batch(command: str, books: Sequence[str], out_dir: Path | None, recursive: 
 @click.option("--wait", "wait", type=click.FloatRange(min=0), default=30.0, show_default=True,
               metavar="SECONDS",
               help="How long to wait while another xl-aiindex is writing the same workbook.")
+@click.option("--check", is_flag=True,
+              help="Write nothing: exit 0 when the result sheets match the inputs, 1 when the "
+                   "inputs changed (or results were edited) since the last recalc.")
 @_debug_option
 def recalc(books: tuple[str, ...], output: Path | None, out_dir: Path | None, recursive: bool,
            jobs: int | None, quiet: bool, as_json: bool, top: int, formulas: bool | None,
-           force: bool, wait: float, debug: bool) -> None:
+           force: bool, wait: float, check: bool, debug: bool) -> None:
     """Recompute BOOK and rewrite its result sheets (Scores, Ranking, Tiers, WeightsUsed; Log
     gets one row). Input sheets are never written; nothing is written when the inputs have
     problems, or when result cells were edited by hand since the last recalc (they are listed;
@@ -240,8 +243,18 @@ def recalc(books: tuple[str, ...], output: Path | None, out_dir: Path | None, re
     failure stops nothing else), with progress and a summary; the exit code is 1 if any failed.
 
         xl-aiindex recalc scenarios/ --out-dir results/ --jobs 2
+
+    With --check nothing is computed or written: the Log row of the last recalc holds a hash
+    of the inputs, compared with the inputs now (exit 0: up to date; 1: stale).
+
+        xl-aiindex recalc --check my_index.xlsx
     """
     mode = None if formulas is None else ("formulas" if formulas else "values")
+    if check:
+        if len(books) != 1 or output is not None or out_dir is not None or as_json:
+            raise click.UsageError("--check takes one workbook, and no -o, --out-dir or --json")
+        _run(debug, lambda: _check(Path(books[0])))
+        return
     if _is_batch(books) or out_dir is not None or as_json:
         if output is not None:
             raise click.UsageError("-o names one output file; with several workbooks use "
@@ -282,6 +295,22 @@ def recalc(books: tuple[str, ...], output: Path | None, out_dir: Path | None, re
         return 0
 
     _run(debug, action)
+
+
+def _check(book: Path) -> int:
+    """``recalc --check``: say whether BOOK's results match its inputs; 0 fresh, 1 stale."""
+    from .workbook.check import check_file
+
+    state = check_file(book)
+    if state.fresh:
+        click.echo(f"Up to date: {book}: the result sheets match the inputs (last recalc "
+                   f"{state.last_run}, inputs hash {state.current})")
+        return 0
+    click.echo(f"Stale: {book}: the result sheets do not match the inputs; run "
+               f"xl-aiindex recalc {book}")
+    for reason in state.reasons:
+        click.echo(f"  {reason}")
+    return EXIT_PROBLEMS
 
 
 @cli.command()

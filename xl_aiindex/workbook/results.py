@@ -193,7 +193,9 @@ def problems_sheet(problems: Sequence[Problem]) -> SheetSpec:
                      else None)
 
 
-LOG_COLUMNS = ("time", "command", "version", "file", "input", "units", "status", "notes")
+#: ``inputs_hash`` (:func:`xl_aiindex.staleness.inputs_hash`): what ``recalc --check`` compares.
+LOG_COLUMNS = ("time", "command", "version", "file", "input", "units", "status", "notes",
+               "inputs_hash")
 
 
 def log_sheet(previous: Sequence[Sequence[Any]], entry: dict[str, Any]) -> SheetSpec:
