@@ -551,6 +551,68 @@ def explain(book: Path, unit: str, node: str | None, depth: int, debug: bool) ->
     _run(debug, action)
 
 
+@cli.command("audit")
+@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the Audit sheet here instead of in place.")
+@click.option("--no-sheet", is_flag=True, help="Only print: write no Audit sheet.")
+@_debug_option
+def audit_command(book: Path, output: Path | None, no_sheet: bool, debug: bool) -> None:
+    """Audit the index statistically, as the OECD-JRC Handbook and COINr do: per indicator
+    min, max, mean, sd, skewness, kurtosis, missing values and whether it needs outlier
+    treatment; each node's correlation with its parent and the total; Cronbach's alpha and the
+    first principal component's share per sibling group; negative and near-duplicate (r > 0.92)
+    sibling pairs; each indicator's effective importance (squared correlation with the total,
+    normalised) beside its weight in the total. Prints warnings first, then a table per sibling
+    group, and writes the Audit sheet (one row per node).
+
+    Example:
+
+        xl-aiindex audit workbooks/city_ai_index_2020_data.xlsx -o out.xlsx
+    """
+
+    def action() -> int:
+        from .workbook.audit_io import audit_file
+
+        result, report = audit_file(book, output, write=not no_sheet)
+        _notes(result.notes)
+        click.echo(f"Audit of {book}: {report.scope}, {len(result.scores)} units")
+        if not no_sheet:
+            click.echo(f"Wrote Audit to {output or book}")
+        click.echo("")
+        n = len(report.warnings)
+        click.echo(f"{n} warning{'s' if n != 1 else ''}{':' if n else ''}")
+        for w in report.warnings:
+            click.echo(f"  {w}")
+        table = report.table
+        labels = {m.id: m.label for m in result.model.nodes}
+        for g in report.groups.itertuples(index=False):
+            click.echo("")
+            head = f"{labels[g.node]}: {g.children} child{'ren' if g.children != 1 else ''}"
+            if g.alpha == g.alpha:
+                head += (f", Cronbach's alpha {g.alpha:.2f}, first component "
+                         f"{100 * g.pc1_share:.0f}% of the variance ({g.units} units)")
+            click.echo(head)
+            rows = [["node", "miss", "min", "max", "mean", "sd", "skew", "kurt", "treat",
+                     "r parent", "r total", "weight", "importance"]]
+            for rec in table[table["parent"] == g.node].itertuples(index=False):
+                ind = bool(rec.indicator)
+                stats = [str(int(rec.missing)), _fmt(rec.min), _fmt(rec.max), _fmt(rec.mean),
+                         _fmt(rec.sd), _fmt(rec.skewness), _fmt(rec.kurtosis),
+                         "yes" if rec.needs_treatment else ""] if ind else [""] * 8
+                rows.append([str(rec.node), *stats, _fmt(rec.r_parent), _fmt(rec.r_total),
+                             _fmt(rec.weight_in_total, 3), _fmt(rec.importance, 3)])
+            # columns blank in every row (statistics, for a group of inner nodes) are left out
+            keep = [j for j in range(len(rows[0])) if j == 0 or any(r[j] for r in rows[1:])]
+            rows = [[r[j] for j in keep] for r in rows]
+            right = {i for i, j in enumerate(keep) if j not in (0, 8)}
+            for line in _table(rows, right=right):
+                click.echo(f"  {line}")
+        return 0
+
+    _run(debug, action)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     try:
