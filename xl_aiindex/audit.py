@@ -19,8 +19,8 @@ Warnings (:attr:`Audit.warnings`) come from the flags: an indicator that needs t
 correlated negatively with its parent or the total, a negative or near-duplicate sibling pair.
 
 >>> import pandas as pd
->>> cronbach_alpha(pd.DataFrame({"a": [1.0, 2, 3, 4], "b": [1.0, 3, 2, 4]}))
-0.8
+>>> round(cronbach_alpha(pd.DataFrame({"a": [1.0, 2, 3, 4], "b": [1.0, 3, 2, 4]})), 6)
+0.888889
 """
 
 from __future__ import annotations
