@@ -613,6 +613,66 @@ def audit_command(book: Path, output: Path | None, no_sheet: bool, debug: bool) 
     _run(debug, action)
 
 
+@cli.command("weights")
+@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--node", default=None, help="Only this node's children (id or name; default: "
+                                           "every sibling group with two or more members).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (weights and rank moves per "
+                                                      "method), nothing else.")
+@_debug_option
+def weights_command(book: Path, node: str | None, as_json: bool, debug: bool) -> None:
+    """Compare weighting methods before choosing one: per sibling group, the weights each
+    method gives (given, equal, entropy, critic, sd, pca; ahp and budget where the workbook has
+    their sheets) side by side, and how many units would change rank, and by how much at most,
+    if that group alone were weighted that way (* marks the current choice). Writes nothing.
+
+    Example:
+
+        xl-aiindex weights workbooks/city_ai_index_2020_data.xlsx --node index
+    """
+
+    def action() -> int:
+        import json
+
+        from .compare_weights import as_json as to_json
+        from .compare_weights import compare_weights
+        from .lookup import NameIndex
+        from .workbook.io import compute, load_workbook
+
+        result = compute(load_workbook(book))
+        node_id = NameIndex.of(result.model, "node").find(node) if node else None
+        groups = compare_weights(result, node_id)
+        if as_json:
+            click.echo(json.dumps({"book": str(book), "groups": to_json(groups)},
+                                  ensure_ascii=False, indent=1))
+            return 0
+        _notes(result.notes)
+        labels = {m.id: m.label for m in result.model.nodes}
+        click.echo(f"Weights by method for {book} (* = the current choice; moves: units whose "
+                   "rank changes if this group alone is weighted so)")
+        for g in groups:
+            click.echo("")
+            click.echo(f"{labels[g.node]}: {len(g.children)} children")
+            header = ["child"] + [m.method + ("*" if m.method == g.current else "")
+                                  for m in g.methods]
+            rows = [header]
+            for child in g.children:
+                rows.append([child] + [_fmt(m.weights[child], 3) if m.weights is not None
+                                       else "-" for m in g.methods])
+            rows.append(["units moved"] + [str(m.units_moved) if m.moves is not None else "-"
+                                           for m in g.methods])
+            rows.append(["largest move"] + [str(m.largest_move) if m.moves is not None else "-"
+                                            for m in g.methods])
+            for line in _table(rows, right=set(range(1, len(header)))):
+                click.echo(f"  {line}")
+            for m in g.methods:
+                if m.error:
+                    click.echo(f"  {m.error}")
+        return 0
+
+    _run(debug, action)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     try:
