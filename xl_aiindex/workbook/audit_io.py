@@ -20,12 +20,14 @@ _WIDTHS = {"node": 16.0, "parent": 16.0, "name": 18.0, "flags": 90.0, "needs_tre
            "weight_in_total": 16.0, "group_pc1_share": 16.0}
 
 
-def _value(v: object) -> object:
+def _value(v: object) -> str | float | int | bool | None:
     if v is None or v is pd.NA or (isinstance(v, float) and v != v):
         return None
     if hasattr(v, "item"):
-        return v.item()  # type: ignore[attr-defined]
-    return v
+        v = v.item()
+    if isinstance(v, str | float | int | bool):
+        return v
+    return str(v)
 
 
 def audit_sheet(report: Audit) -> SheetSpec:
@@ -60,6 +62,7 @@ def audit_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None =
     if not write:
         result = compute(load_workbook(src_path))
         return result, audit(result)
+    dst_path.parent.mkdir(parents=True, exist_ok=True)   # the lock file goes beside it
     with workbook_lock(dst_path):
         result = compute(load_workbook(src_path))
         report = audit(result)

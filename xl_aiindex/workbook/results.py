@@ -17,7 +17,6 @@ from ..groups import group_ranking
 from ..model import IndexResult
 from .sheetspec import HEADER, INTEGER, NUMBER, PRECISE, TEXT, Cell, SheetSpec, Style, tier_style
 
-
 #: Result sheets added for issue #15 (statistical audit, group rankings), written by the tool:
 #: ``GroupRanking`` by every recalc when Units has a grouping column, ``Audit`` by ``audit``.
 GROUP_RANKING_SHEET = "GroupRanking"
