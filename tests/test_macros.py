@@ -26,7 +26,7 @@ from xl_aiindex.workbook.read import address, column_letter
 from xl_aiindex.workbook.xlwings_book import XlwingsBook, excel_value, union_addresses
 
 REFERENCE = REPO / "workbooks" / "city_ai_index_2020.xlsx"
-RESULT_SHEETS = ("Scores", "Ranking", "Tiers", "WeightsUsed")
+RESULT_SHEETS = ("Scores", "Ranking", "Tiers", "WeightsUsed", "GroupRanking")
 
 
 @pytest.fixture(autouse=True)
@@ -77,7 +77,8 @@ def test_headless_rebuild_writes_what_recalc_writes(which: str, tmp_path: Path, 
 
 def test_headless_rebuild_in_place_appends_to_log(small_book: Path) -> None:
     report = run_rebuild(HeadlessBook(small_book))
-    assert report.sheets == ("Scores", "Ranking", "Tiers", "WeightsUsed", "Log")
+    assert report.sheets == ("Scores", "Ranking", "Tiers", "WeightsUsed", "GroupRanking",
+                            "Log")
     report = run_rebuild(HeadlessBook(small_book))
     log = values(small_book, "Log")
     assert len(log) == 3 and [r[1] for r in log[1:]] == ["rebuild_results"] * 2
@@ -498,10 +499,10 @@ def test_macros_through_xlwings_write_what_recalc_writes(tmp_path: Path) -> None
     assert without_time(fake.table("Log")) == without_time(values(by_cli, "Log"))
     # cleared in place, not deleted: formulas pointing at it keep working
     assert fake.sheets["Ranking"] is ranking_sheet and ranking_sheet.cleared == 1
-    # one block assignment of values per sheet (4 result sheets, the emptied Problems sheet,
-    # Log, the fingerprint store); formats once per style union, not per cell
-    assert fake.app.value_writes == 7
-    assert fake.app.format_calls < 50  # ~1,800 styled cells
+    # one block assignment of values per sheet (5 result sheets with GroupRanking, the emptied
+    # Problems sheet, Log, the fingerprint store); formats once per style union, not per cell
+    assert fake.app.value_writes == 8
+    assert fake.app.format_calls < 60  # ~2,000 styled cells
     # number formats, tier fills, header style, widths
     scores = fake.sheets["Scores"]
     assert scores.formats[(1, 1)]["font.bold"] is True

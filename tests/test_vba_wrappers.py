@@ -87,7 +87,7 @@ def block(vba: str, kind: str, name: str) -> str:
 def test_every_function_is_declared_with_its_visible_arguments(imported: dict[str, Any]) -> None:
     vba = imported["vba"]
     signatures = {
-        "AI_INDEX": "(city)", "AI_SUBINDEX": "(city, node)", "AI_RANK": "(city)",
+        "AI_INDEX": "(city)", "AI_SUBINDEX": "(city, node)", "AI_RANK": "(city, Optional group)",
         "AI_TIER": "(city, Optional as_label)", "AI_WEIGHT": "(node)", "AI_RANKING": "()",
         "AI_SCORES": "()", "AI_FIT_WEIGHTS": "(subscores, totals)", "AI_WHY": "(cell)",
     }

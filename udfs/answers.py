@@ -16,6 +16,7 @@ import pandas as pd
 
 from xl_aiindex.errors import Problem
 from xl_aiindex.fit import fit_weights
+from xl_aiindex.groups import find_grouping, group_ranks, grouping_columns
 from xl_aiindex.lookup import NameIndex
 from xl_aiindex.model import IndexResult
 from xl_aiindex.normalise import MethodInputError
@@ -148,14 +149,35 @@ def _score(result: IndexResult, unit: str, node_id: str) -> float:
     return float(v)
 
 
-def rank_of(outcome: Outcome, city: Any) -> int:
-    """AI_RANK: 1 = best; ties share the better rank."""
+def rank_of(outcome: Outcome, city: Any, group: Any = None) -> int:
+    """AI_RANK: 1 = best; ties share the better rank. ``group``: a grouping column of Units
+    (e.g. ``region``): the rank among the units of the city's group in that column."""
     result = ok_result(outcome)
     unit = find_unit(outcome, city)
     r = result.rank.get(unit)
     if r is None or pd.isna(r):
         raise UdfError(f"{unit} is not ranked (no total score, or coverage below coverage_min)")
-    return int(r)
+    if group is None or (isinstance(group, str) and not group.strip()):
+        return int(r)
+    column = _grouping(outcome, one_value(group, "group"))
+    memo_key = "group_ranks:" + column
+    if memo_key not in outcome.memo:
+        outcome.memo[memo_key] = group_ranks(result, column)
+    g = outcome.memo[memo_key].get(unit)
+    if g is None or pd.isna(g):
+        raise UdfError(f"{unit} has no {column} in Units: it is in no group of that column")
+    return int(g)
+
+
+def _grouping(outcome: Outcome, name: str) -> str:
+    units = ok_result(outcome).model.units
+    column = find_grouping(units, name)
+    if column is None:
+        columns = grouping_columns(units)
+        listing = ", ".join(columns) if columns else "none (add a text column such as region)"
+        raise UdfError(f"group \"{name}\" is not a grouping column of Units; grouping "
+                       f"columns: {listing}")
+    return column
 
 
 def tier_of(outcome: Outcome, city: Any, label: Any = False) -> int | str:

@@ -83,9 +83,10 @@ def AI_SUBINDEX(city: Any, node: Any, caller: Any = None) -> Any:
 
 @xw.func(volatile=True, call_in_wizard=False, category=CATEGORY)
 @xw.arg("city", err_to_str=True, doc=_CITY)
-def AI_RANK(city: Any, caller: Any = None) -> Any:
-    """Rank of a city by total index score: 1 = best; tied cities share the better rank."""
-    return _answer(lambda o: answers.rank_of(o, city), caller)
+@xw.arg("group", err_to_str=True, doc="Optional: a grouping column of Units, e.g. \"region\": the rank among the cities of the same group.")
+def AI_RANK(city: Any, group: Any = None, caller: Any = None) -> Any:
+    """Rank of a city by total index score: 1 = best; tied cities share the better rank. With a grouping column of Units (e.g. "region"), its rank within its group."""
+    return _answer(lambda o: answers.rank_of(o, city, group), caller)
 
 
 @xw.func(volatile=True, call_in_wizard=False, category=CATEGORY)

@@ -44,6 +44,7 @@ import xlwings as xw
 from xl_aiindex import __version__
 from xl_aiindex.errors import Problem
 from xl_aiindex.model import IndexResult
+from xl_aiindex.staleness import inputs_hash
 from xl_aiindex.workbook.fingerprint import STORE_SHEET, result_fingerprint, store_sheet
 from xl_aiindex.workbook.io import run_time
 from xl_aiindex.workbook.read import key
@@ -109,7 +110,8 @@ def run_rebuild(book: MacroBook, command: str = "rebuild_results") -> MacroRepor
                              "command": command, "version": __version__, "file": book.name}
     if result is not None:
         entry.update({"input": result.model.settings.input, "units": len(result.scores),
-                      "status": "ok", "notes": "; ".join(outcome.notes)})
+                      "status": "ok", "notes": "; ".join(outcome.notes),
+                      "inputs_hash": inputs_hash(result.model)})
         results = [*result_sheets(result), *_calc_values(book, outcome)]
         previous = log_rows(book)
         # the hand-edit fingerprints of what is written, as recalc keeps them, so the next

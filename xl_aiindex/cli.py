@@ -223,10 +223,13 @@ def _batch(command: str, books: Sequence[str], out_dir: Path | None, recursive: 
 @click.option("--wait", "wait", type=click.FloatRange(min=0), default=30.0, show_default=True,
               metavar="SECONDS",
               help="How long to wait while another xl-aiindex is writing the same workbook.")
+@click.option("--check", is_flag=True,
+              help="Write nothing: exit 0 when the result sheets match the inputs, 1 when the "
+                   "inputs changed (or results were edited) since the last recalc.")
 @_debug_option
 def recalc(books: tuple[str, ...], output: Path | None, out_dir: Path | None, recursive: bool,
            jobs: int | None, quiet: bool, as_json: bool, top: int, formulas: bool | None,
-           force: bool, wait: float, debug: bool) -> None:
+           force: bool, wait: float, check: bool, debug: bool) -> None:
     """Recompute BOOK and rewrite its result sheets (Scores, Ranking, Tiers, WeightsUsed; Log
     gets one row). Input sheets are never written; nothing is written when the inputs have
     problems, or when result cells were edited by hand since the last recalc (they are listed;
@@ -245,8 +248,18 @@ def recalc(books: tuple[str, ...], output: Path | None, out_dir: Path | None, re
     failure stops nothing else), with progress and a summary; the exit code is 1 if any failed.
 
         xl-aiindex recalc scenarios/ --out-dir results/ --jobs 2
+
+    With --check nothing is computed or written: the Log row of the last recalc holds a hash
+    of the inputs, compared with the inputs now (exit 0: up to date; 1: stale).
+
+        xl-aiindex recalc --check my_index.xlsx
     """
     mode = None if formulas is None else ("formulas" if formulas else "values")
+    if check:
+        if len(books) != 1 or output is not None or out_dir is not None or as_json:
+            raise click.UsageError("--check takes one workbook, and no -o, --out-dir or --json")
+        _run(debug, lambda: _check(Path(books[0])))
+        return
     batch = _is_batch(books)
     if output is not None and (batch or out_dir is not None):
         raise click.UsageError("-o names one output file; with several workbooks use "
@@ -294,6 +307,22 @@ def recalc(books: tuple[str, ...], output: Path | None, out_dir: Path | None, re
         return 0
 
     _run(debug, action)
+
+
+def _check(book: Path) -> int:
+    """``recalc --check``: say whether BOOK's results match its inputs; 0 fresh, 1 stale."""
+    from .workbook.check import check_file
+
+    state = check_file(book)
+    if state.fresh:
+        click.echo(f"Up to date: {book}: the result sheets match the inputs (last recalc "
+                   f"{state.last_run}, inputs hash {state.current})")
+        return 0
+    click.echo(f"Stale: {book}: the result sheets do not match the inputs; run "
+               f"xl-aiindex recalc {book}")
+    for reason in state.reasons:
+        click.echo(f"  {reason}")
+    return EXIT_PROBLEMS
 
 
 @cli.command()
@@ -608,6 +637,128 @@ def _why_shallower(result: Any, node: str, shown: int) -> str:
         return "the tree has no level below"
     return ("the nodes below have no score with input = given (computation starts at the Given "
             "sheet's nodes; set input = data to compute them from the Data sheet)")
+
+
+@cli.command("audit")
+@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the Audit sheet here instead of in place.")
+@click.option("--no-sheet", is_flag=True, help="Only print: write no Audit sheet.")
+@_debug_option
+def audit_command(book: Path, output: Path | None, no_sheet: bool, debug: bool) -> None:
+    """Audit the index statistically, as the OECD-JRC Handbook and COINr do: per indicator
+    min, max, mean, sd, skewness, kurtosis, missing values and whether it needs outlier
+    treatment; each node's correlation with its parent and the total; Cronbach's alpha and the
+    first principal component's share per sibling group; negative and near-duplicate (r > 0.92)
+    sibling pairs; each indicator's effective importance (squared correlation with the total,
+    normalised) beside its weight in the total. Prints warnings first, then a table per sibling
+    group, and writes the Audit sheet (one row per node).
+
+    Example:
+
+        xl-aiindex audit workbooks/city_ai_index_2020_data.xlsx -o out.xlsx
+    """
+
+    def action() -> int:
+        from .workbook.audit_io import audit_file
+
+        result, report = audit_file(book, output, write=not no_sheet)
+        _notes(result.notes)
+        click.echo(f"Audit of {book}: {report.scope}, {len(result.scores)} units")
+        if not no_sheet:
+            click.echo(f"Wrote Audit to {output or book}")
+        click.echo("")
+        n = len(report.warnings)
+        click.echo(f"{n} warning{'s' if n != 1 else ''}{':' if n else ''}")
+        for w in report.warnings:
+            click.echo(f"  {w}")
+        table = report.table
+        labels = {m.id: m.label for m in result.model.nodes}
+        for g in report.groups.itertuples(index=False):
+            click.echo("")
+            head = f"{labels[g.node]}: {g.children} child{'ren' if g.children != 1 else ''}"
+            if g.alpha == g.alpha:
+                head += (f", Cronbach's alpha {g.alpha:.2f}, first component "
+                         f"{100 * g.pc1_share:.0f}% of the variance ({g.units} units)")
+            click.echo(head)
+            rows = [["node", "miss", "min", "max", "mean", "sd", "skew", "kurt", "treat",
+                     "r parent", "r total", "weight", "importance"]]
+            for rec in table[table["parent"] == g.node].itertuples(index=False):
+                ind = bool(rec.indicator)
+                stats = [str(int(rec.missing)), _fmt(rec.min), _fmt(rec.max), _fmt(rec.mean),
+                         _fmt(rec.sd), _fmt(rec.skewness), _fmt(rec.kurtosis),
+                         "yes" if rec.needs_treatment else ""] if ind else [""] * 8
+                rows.append([str(rec.node), *stats, _fmt(rec.r_parent), _fmt(rec.r_total),
+                             _fmt(rec.weight_in_total, 3), _fmt(rec.importance, 3)])
+            # columns blank in every row (statistics, for a group of inner nodes) are left out
+            keep = [j for j in range(len(rows[0])) if j == 0 or any(r[j] for r in rows[1:])]
+            rows = [[r[j] for j in keep] for r in rows]
+            right = {i for i, j in enumerate(keep) if j not in (0, 8)}
+            for line in _table(rows, right=right):
+                click.echo(f"  {line}")
+        return 0
+
+    _run(debug, action)
+
+
+@cli.command("weights")
+@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--node", default=None, help="Only this node's children (id or name; default: "
+                                           "every sibling group with two or more members).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (weights and rank moves per "
+                                                      "method), nothing else.")
+@_debug_option
+def weights_command(book: Path, node: str | None, as_json: bool, debug: bool) -> None:
+    """Compare weighting methods before choosing one: per sibling group, the weights each
+    method gives (given, equal, entropy, critic, sd, pca; ahp and budget where the workbook has
+    their sheets) side by side, and how many units would change rank, and by how much at most,
+    if that group alone were weighted that way (* marks the current choice). Writes nothing.
+
+    Example:
+
+        xl-aiindex weights workbooks/city_ai_index_2020_data.xlsx --node index
+    """
+
+    def action() -> int:
+        import json
+
+        from .compare_weights import as_json as to_json
+        from .compare_weights import compare_weights
+        from .lookup import NameIndex
+        from .workbook.io import compute, load_workbook
+
+        result = compute(load_workbook(book))
+        node_id = NameIndex.of(result.model, "node").find(node) if node else None
+        groups = compare_weights(result, node_id)
+        if as_json:
+            click.echo(json.dumps({"book": str(book), "groups": to_json(groups)},
+                                  ensure_ascii=False, indent=1))
+            return 0
+        _notes(result.notes)
+        labels = {m.id: m.label for m in result.model.nodes}
+        click.echo(f"Weights by method for {book} (* = the current choice; moves: units whose "
+                   "rank changes if this group alone is weighted so)")
+        for g in groups:
+            click.echo("")
+            click.echo(f"{labels[g.node]}: {len(g.children)} children")
+            header = ["child"] + [m.method + ("*" if m.method == g.current else "")
+                                  for m in g.methods]
+            rows = [header]
+            for child in g.children:
+                rows.append([child] + [_fmt(m.weights[child], 3) if m.weights is not None
+                                       else "-" for m in g.methods])
+            rows.append(["units moved"] + [str(m.units_moved) if m.moves is not None else "-"
+                                           for m in g.methods])
+            rows.append(["largest move"] + [str(m.largest_move) if m.moves is not None else "-"
+                                            for m in g.methods])
+            for line in _table(rows, right=set(range(1, len(header)))):
+                click.echo(f"  {line}")
+            for m in g.methods:
+                if m.error:
+                    click.echo(f"  {m.error}")
+        return 0
+
+    _run(debug, action)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -147,8 +147,9 @@ class IndexModel:
 class IndexResult:
     """What :func:`build_index` produces.
 
-    ``stages``: ``raw``, ``treated``, ``normalised`` (leaves) and ``scores`` (every node with a
-    score, root last), each indexed by unit id.
+    ``stages``: ``raw``, ``prepared`` (after denominators, transforms and imputation: what
+    outlier treatment sees), ``treated``, ``normalised`` (leaves) and ``scores`` (every node
+    with a score, root last), each indexed by unit id.
     ``scores``: the Scores table: one column per node (NaN where a node has no score).
     ``coverage``: share of a unit's inputs present (0–1).
     ``rank`` / ``tier``: per unit (NaN / 0 where not ranked).

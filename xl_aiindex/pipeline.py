@@ -276,11 +276,12 @@ def build_index(model: IndexModel) -> IndexResult:
         c.notes.append(f"{len(low)} unit(s) below coverage_min {s.coverage_min:g} are not ranked: "
                        + ", ".join(_unit_label(model, str(u)) for u in low[:_LIST_LIMIT]))
     rank = rank_units(total, s.rank_decimals, eligible)
-    tier = assign_tiers(rank, total, s.tiers)
+    tier = assign_tiers(rank, total, s.tiers, s.rank_decimals)
     log.append(Step("rank", {"rank_decimals": s.rank_decimals, "coverage_min": s.coverage_min}))
     log.append(Step("tier", {"kind": s.tiers.kind, "bounds": s.tiers.bounds}))
 
-    stages = {"raw": raw, "treated": treated, "normalised": normalised,
+    # "prepared": what treatment sees (denominated, transformed, imputed), which audit reads
+    stages = {"raw": raw, "prepared": x, "treated": treated, "normalised": normalised,
               "scores": pd.DataFrame({n: scores[n] for n in tree.post_order if n in scores})}
     return IndexResult(model=model, stages=stages, scores=score_table, coverage=coverage,
                        rank=rank, tier=tier, weights_used=weights_used, treatment=treatment,

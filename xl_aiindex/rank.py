@@ -44,11 +44,15 @@ def rank_units(total: pd.Series, decimals: int | None = None,
     return values.rank(method="min", ascending=False)
 
 
-def assign_tiers(rank: pd.Series, total: pd.Series, rule: TierRule) -> pd.Series:
+def assign_tiers(rank: pd.Series, total: pd.Series, rule: TierRule,
+                 decimals: int | None = None) -> pd.Series:
     """Tier 1 (best) … n+1 per unit; 0 for units without a rank.
 
     ``rank`` rules: tier k holds ranks above the (k-1)-th bound up to the k-th bound.
     ``score`` rules: tier k holds totals at or above the k-th lower bound (bounds descending).
+    ``decimals`` (``rank_decimals``): score rules compare the total rounded as the ranks are
+    (:func:`excel_round`), so units tied in rank always share a tier, and a total that is
+    published as the bound (0.549838 shown as 0.550, bound 0.550) lands in that bound's tier.
 
     >>> assign_tiers(pd.Series([1.0, 10, 11, 25]), pd.Series([9.0, 8, 7, 6]), TierRule()).tolist()
     [1, 1, 2, 3]
@@ -60,7 +64,10 @@ def assign_tiers(rank: pd.Series, total: pd.Series, rule: TierRule) -> pd.Series
         values = np.searchsorted(np.asarray(rule.bounds, dtype=float), rank[ranked].to_numpy(), side="left")
     else:
         ascending = np.asarray(sorted(rule.bounds), dtype=float)
-        above = np.searchsorted(ascending, total[ranked].to_numpy(dtype=float), side="right")
+        values_ranked = total[ranked].astype(float)
+        if decimals is not None:
+            values_ranked = values_ranked.map(lambda v: excel_round(v, decimals))
+        above = np.searchsorted(ascending, values_ranked.to_numpy(dtype=float), side="right")
         values = len(ascending) - above
     tiers[ranked] = values + 1
     return tiers

@@ -29,6 +29,16 @@ def _flagged(x: pd.Series, s: Settings) -> bool:
     return bool(abs(skew) >= s.outlier_skew and kurt >= s.outlier_kurtosis)
 
 
+def needs_treatment(x: pd.Series, s: Settings) -> bool:
+    """Whether ``skew_kurtosis`` would treat ``x`` under the thresholds of ``s``: at least 4
+    values present, |skew| ≥ ``outlier_skew`` and kurtosis ≥ ``outlier_kurtosis``.
+
+    >>> needs_treatment(pd.Series([1.0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 30, 100]), Settings())
+    True
+    """
+    return bool(x.notna().sum() >= 4 and _flagged(x, s))
+
+
 def t_none(x: pd.Series, s: Settings, arg: str = "") -> tuple[pd.Series, str]:
     """No treatment."""
     return x, ""
@@ -61,7 +71,7 @@ def t_skew_kurtosis(x: pd.Series, s: Settings, arg: str = "") -> tuple[pd.Series
     >>> t_skew_kurtosis(x, Settings())[0].tolist()[-2:], t_skew_kurtosis(x, Settings())[1]
     ([30.0, 30.0], 'winsorised 1 value(s) (skew/kurtosis rule)')
     """
-    if x.notna().sum() < 4 or not _flagged(x, s):
+    if not needs_treatment(x, s):
         return x, ""
     out = x.copy()
     changed = 0

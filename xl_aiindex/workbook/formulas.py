@@ -655,7 +655,8 @@ class _Builder:
             if s.tiers.kind == "rank":
                 steps = "".join(f"+({rk}>{num(b)})" for b in s.tiers.bounds)
             else:
-                steps = "".join(f"+({t}<{num(b)})" for b in s.tiers.bounds)
+                # the rank basis (rounded as the ranks are): tied units share a tier
+                steps = "".join(f"+({bl}{r}<{num(b)})" for b in s.tiers.bounds)
             t_val = int(tier.iloc[i]) if tier.iloc[i] > 0 else ""
             row = [Cell(u), Cell(str(units.at[u, "name_zh"] or "") or None),
                    Cell(str(units.at[u, "name_en"] or "") or None)]

@@ -54,6 +54,7 @@ from ..errors import (
 )
 from ..model import IndexModel, IndexResult
 from ..pipeline import build_index
+from ..staleness import inputs_hash
 from .calamine_source import CalamineSource
 from .fingerprint import (
     STORE_SHEET,
@@ -194,7 +195,8 @@ def _recalc_locked(src_path: Path, dst_path: Path, command: str, output: str | N
     entry = {"time": run_time().isoformat(timespec="seconds"), "command": command,
              "version": __version__, "file": src_path.name,
              "input": loaded.model.settings.input, "units": len(result.scores),
-             "status": "ok", "notes": "; ".join(notes)}
+             "status": "ok", "notes": "; ".join(notes),
+             "inputs_hash": inputs_hash(loaded.model)}
     mode = output_mode(loaded.model.settings.output, output)
     results, names = output_sheets(result, loaded.locator, src_path, mode)
     results = [r for r in results if key(r.name) != STORE_SHEET.lower()]

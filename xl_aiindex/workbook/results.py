@@ -13,8 +13,15 @@ from typing import Any
 import pandas as pd
 
 from ..errors import Problem
+from ..groups import group_ranking
 from ..model import IndexResult
 from .sheetspec import HEADER, INTEGER, NUMBER, PRECISE, TEXT, Cell, SheetSpec, Style, tier_style
+
+#: Result sheets added for issue #15 (statistical audit, group rankings), written by the tool:
+#: ``GroupRanking`` by every recalc when Units has a grouping column, ``Audit`` by ``audit``.
+GROUP_RANKING_SHEET = "GroupRanking"
+AUDIT_SHEET = "Audit"
+AUDIT_RESULT_SHEETS = (AUDIT_SHEET, GROUP_RANKING_SHEET)
 
 
 def display_name(result: IndexResult, unit: str) -> str:
@@ -230,7 +237,9 @@ def problems_sheet(problems: Sequence[Problem]) -> SheetSpec:
                      else None)
 
 
-LOG_COLUMNS = ("time", "command", "version", "file", "input", "units", "status", "notes")
+#: ``inputs_hash`` (:func:`xl_aiindex.staleness.inputs_hash`): what ``recalc --check`` compares.
+LOG_COLUMNS = ("time", "command", "version", "file", "input", "units", "status", "notes",
+               "inputs_hash")
 
 
 def log_sheet(previous: Sequence[Sequence[Any]], entry: dict[str, Any]) -> SheetSpec:
@@ -256,10 +265,28 @@ def treatment_sheet(result: IndexResult) -> SheetSpec:
                                                                      "treatment": 70.0}))
 
 
+def group_ranking_sheet(result: IndexResult, table: pd.DataFrame | None = None) -> SheetSpec:
+    """The GroupRanking sheet: per grouping column of Units and group, each unit's rank in it
+    (``table``: :func:`~xl_aiindex.groups.group_ranking` of ``result``, if already computed)."""
+    table = group_ranking(result) if table is None else table
+    cols = list(table.columns)
+    rows: list[list[Cell]] = [_header(cols)]
+    for rec in table.itertuples(index=False):
+        rows.append([_cell(v, INTEGER if c == "rank" else NUMBER if c == "score" else TEXT)
+                     for c, v in zip(cols, rec, strict=True)])
+    return SheetSpec(GROUP_RANKING_SHEET, rows,
+                     _widths(cols, _TEXT_WIDTHS | {"rank": 7.0, "grouping": 14.0, "group": 14.0}),
+                     freeze=(1, 2))
+
+
 def result_sheets(result: IndexResult) -> list[SheetSpec]:
-    """Scores, Ranking, Tiers and WeightsUsed, in that order; Treatment when outliers are treated."""
+    """Scores, Ranking, Tiers and WeightsUsed, in that order; Treatment when outliers are
+    treated; GroupRanking when Units has a grouping (text) column."""
     sheets = [scores_sheet(result), ranking_sheet(result), tiers_sheet(result),
               weights_sheet(result)]
     if result.model.settings.outliers != "none":
         sheets.append(treatment_sheet(result))
+    groups = group_ranking(result)
+    if not groups.empty:
+        sheets.append(group_ranking_sheet(result, groups))
     return sheets

@@ -1,0 +1,223 @@
+"""The statistical audit of a built index: the coherence checks of the OECD-JRC Handbook and
+COINr, from an :class:`~xl_aiindex.model.IndexResult`. Pure pandas/numpy: no files.
+
+* Per indicator (the leaves with ``input = data``; the Given columns the computation starts
+  from with ``input = given``), on the values outlier treatment sees (after denominators, log
+  transforms and imputation): count, missing count, min, max, mean, sample standard deviation,
+  skewness and excess kurtosis (Excel's SKEW and KURT), and whether the ``skew_kurtosis`` rule
+  would treat it under the Settings thresholds (``outlier_skew``, ``outlier_kurtosis``).
+* Per node with a score: Pearson correlation (units with both present) with its parent and
+  with the total, on the Scores (normalised indicators, aggregated nodes).
+* Per sibling group: Cronbach's alpha and the first principal component's share of the
+  variance (largest eigenvalue of the correlation matrix over the number of children), on
+  the units with every child present; pairs of siblings correlated negatively or above
+  :data:`NEAR_DUPLICATE`.
+* Effective importance of each indicator: its squared correlation with the total, normalised
+  to sum to 1 over the indicators, beside its nominal weight in the total.
+
+Warnings (:attr:`Audit.warnings`) come from the flags: an indicator that needs treatment, a node
+correlated negatively with its parent or the total, a negative or near-duplicate sibling pair.
+
+>>> import pandas as pd
+>>> round(cronbach_alpha(pd.DataFrame({"a": [1.0, 2, 3, 4], "b": [1.0, 3, 2, 4]})), 6)
+0.888889
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .model import IndexResult, Settings
+from .treat import needs_treatment
+from .tree import IndicatorTree
+
+#: Sibling pairs correlated above this are near-duplicates (one measures what the other does).
+NEAR_DUPLICATE = 0.92
+
+#: Columns of :attr:`Audit.table` (the Audit sheet), one row per node below the root.
+COLUMNS = ("node", "parent", "depth", "name", "indicator", "n", "missing", "min", "max", "mean",
+           "sd", "skewness", "kurtosis", "needs_treatment", "r_parent", "r_total", "weight",
+           "weight_in_total", "importance", "group_alpha", "group_pc1_share", "flags")
+
+STAT_COLUMNS = ("n", "missing", "min", "max", "mean", "sd", "skewness", "kurtosis",
+                "needs_treatment")
+
+
+@dataclass(frozen=True)
+class Audit:
+    """What :func:`audit` finds.
+
+    ``table``: one row per node below the root that has a score, parents before children
+    (:data:`COLUMNS`; statistics blank for nodes that are not indicators). ``groups``: one
+    row per sibling group (``node``, ``children``, ``units``, ``alpha``, ``pc1_share``).
+    ``pairs``: the flagged sibling pairs (``node``, ``a``, ``b``, ``r``, ``flag``).
+    ``warnings``: one line per flag, in tree order. ``scope``: what was audited, one line.
+    """
+
+    table: pd.DataFrame
+    groups: pd.DataFrame
+    pairs: pd.DataFrame
+    warnings: tuple[str, ...]
+    scope: str
+
+
+# ---- the statistics, each a small function ----
+
+def indicator_stats(x: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Per column of ``x`` (NaN = missing): ``n, missing, min, max, mean, sd, skewness,
+    kurtosis, needs_treatment`` (sd with n − 1; skewness and excess kurtosis as pandas'
+    ``skew``/``kurt`` and Excel's SKEW/KURT), indexed by column."""
+    rows = {}
+    for col in x.columns:
+        v = x[col].dropna().astype(float)
+        rows[col] = {"n": int(v.size), "missing": int(x[col].isna().sum()),
+                     "min": float(v.min()) if v.size else np.nan,
+                     "max": float(v.max()) if v.size else np.nan,
+                     "mean": float(v.mean()) if v.size else np.nan,
+                     "sd": float(v.std(ddof=1)) if v.size > 1 else np.nan,
+                     "skewness": float(v.skew()) if v.size > 2 else np.nan,
+                     "kurtosis": float(v.kurt()) if v.size > 3 else np.nan,
+                     "needs_treatment": needs_treatment(x[col], settings)}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=list(STAT_COLUMNS))
+
+
+def cronbach_alpha(scores: pd.DataFrame) -> float:
+    """Cronbach's alpha of the columns of ``scores`` (rows with a blank dropped):
+    ``k/(k−1) · (1 − Σ var(column) / var(row sums))``; NaN with fewer than 2 columns or rows,
+    or when the row sums do not vary."""
+    full = scores.dropna().astype(float)
+    k = full.shape[1]
+    if k < 2 or len(full) < 2:
+        return float("nan")
+    total_var = float(full.sum(axis=1).var(ddof=1))
+    if total_var == 0:
+        return float("nan")
+    return k / (k - 1) * (1.0 - float(full.var(ddof=1).sum()) / total_var)
+
+
+def pc1_share(scores: pd.DataFrame) -> float:
+    """The share of the total variance of the standardised columns (rows with a blank dropped)
+    that the first principal component explains: largest eigenvalue of the correlation matrix
+    over the number of columns. NaN with fewer than 2 columns or 3 rows, or a constant column."""
+    full = scores.dropna().astype(float)
+    k = full.shape[1]
+    if k < 2 or len(full) < 3 or (full.std(ddof=1) == 0).any():
+        return float("nan")
+    corr = np.corrcoef(full.to_numpy(), rowvar=False)
+    return float(np.linalg.eigvalsh(corr).max() / k)
+
+
+def correlation(a: pd.Series, b: pd.Series) -> float:
+    """Pearson correlation over the units where both are present (NaN when either is constant
+    or fewer than 3 units have both)."""
+    both = pd.concat([a, b], axis=1).dropna().astype(float)
+    if len(both) < 3 or (both.std(ddof=1) == 0).any():
+        return float("nan")
+    return float(np.corrcoef(both.iloc[:, 0], both.iloc[:, 1])[0, 1])
+
+
+def effective_importance(scores: pd.DataFrame, total: pd.Series) -> pd.Series:
+    """Squared correlation of each column of ``scores`` with ``total``, normalised to sum to 1."""
+    r2 = pd.Series({c: correlation(scores[c], total) ** 2 for c in scores.columns}, dtype=float)
+    s = float(r2.sum(skipna=True))
+    return r2 / s if s > 0 else r2 * np.nan
+
+
+# ---- the audit ----
+
+def _fmt(v: float) -> str:
+    return f"{v:.2f}"
+
+
+def audit(result: IndexResult) -> Audit:
+    """Audit ``result`` (see the module docstring); nodes without a score are left out."""
+    model = result.model
+    tree = IndicatorTree(model.nodes)
+    s = model.settings
+    root = tree.root.id
+    scores = result.scores
+    scored = [n for n in tree.pre_order if n != root and n in result.stages["scores"].columns]
+    indicators = [n for n in result.stages["normalised"].columns if n in scored]
+    stats = indicator_stats(result.stages["prepared"][indicators], s)
+    total = result.total
+    importance = effective_importance(scores[indicators], total)
+    used = result.weights_used
+    weight = dict(zip(used["child"], used["weight"], strict=True))
+    in_total = dict(zip(used["child"], used["weight_in_total"], strict=True))
+    label = {n.id: n.label for n in model.nodes}
+
+    warnings: list[str] = []
+    group_rows, pair_rows = [], []
+    flags: dict[str, list[str]] = {n: [] for n in scored}
+    for n in indicators:
+        if stats.at[n, "needs_treatment"]:
+            treated = "treated" if s.outliers == "skew_kurtosis" else f"not treated: outliers = {s.outliers}"
+            text = (f"skewed: |skewness| {_fmt(abs(stats.at[n, 'skewness']))} ≥ "
+                    f"{s.outlier_skew:g} and kurtosis {_fmt(stats.at[n, 'kurtosis'])} ≥ "
+                    f"{s.outlier_kurtosis:g} ({treated})")
+            flags[n].append(text)
+            warnings.append(f"{label[n]} is {text}")
+    r_parent = {n: correlation(scores[n], scores[tree.by_id[n].parent or root]) for n in scored}
+    r_total = {n: correlation(scores[n], total) for n in scored}
+    for n in scored:
+        parent = tree.by_id[n].parent or root
+        if r_parent[n] < 0:
+            flags[n].append(f"negative correlation with its parent {parent} ({_fmt(r_parent[n])})")
+            warnings.append(f"{label[n]} correlates negatively with its parent {parent}: "
+                            f"r = {_fmt(r_parent[n])}")
+        if parent != root and r_total[n] < 0:
+            flags[n].append(f"negative correlation with the total ({_fmt(r_total[n])})")
+            warnings.append(f"{label[n]} correlates negatively with the total: "
+                            f"r = {_fmt(r_total[n])}")
+    alpha: dict[str, float] = {}
+    share: dict[str, float] = {}
+    for parent in tree.pre_order:
+        kids = [k for k in tree.children[parent] if k in scored]
+        if not kids:
+            continue
+        block = scores[kids]
+        alpha[parent], share[parent] = cronbach_alpha(block), pc1_share(block)
+        group_rows.append({"node": parent, "children": len(kids),
+                           "units": int(block.dropna().shape[0]),
+                           "alpha": alpha[parent], "pc1_share": share[parent]})
+        for i, a in enumerate(kids):
+            for b in kids[i + 1:]:
+                r = correlation(scores[a], scores[b])
+                kind = "near-duplicate" if r > NEAR_DUPLICATE else "negative" if r < 0 else ""
+                if not kind:
+                    continue
+                pair_rows.append({"node": parent, "a": a, "b": b, "r": r, "flag": kind})
+                what = (f"near-duplicates (r = {_fmt(r)} > {NEAR_DUPLICATE:g})"
+                        if kind == "near-duplicate" else f"negatively correlated (r = {_fmt(r)})")
+                warnings.append(f"{label[a]} and {label[b]} (siblings under {parent}) are {what}")
+                flags[a].append(f"{kind} pair with {b} ({_fmt(r)})")
+                flags[b].append(f"{kind} pair with {a} ({_fmt(r)})")
+
+    rows = []
+    for n in scored:
+        node = tree.by_id[n]
+        parent = node.parent or root
+        is_ind = n in indicators
+        row = {"node": n, "parent": parent, "depth": tree.depth(n),
+               "name": node.name_zh or node.name_en, "indicator": is_ind}
+        row.update({c: (stats.at[n, c] if is_ind else None) for c in STAT_COLUMNS})
+        row.update({"r_parent": r_parent[n], "r_total": r_total[n],
+                    "weight": weight.get(n, np.nan), "weight_in_total": in_total.get(n, np.nan),
+                    "importance": float(importance[n]) if is_ind else np.nan,
+                    "group_alpha": alpha.get(parent, np.nan),
+                    "group_pc1_share": share.get(parent, np.nan),
+                    "flags": "; ".join(flags[n])})
+        rows.append(row)
+    if s.input == "data":
+        scope = f"{len(indicators)} indicators (Data, as prepared for treatment)"
+    else:
+        scope = (f"input = given: the Given scores of {', '.join(indicators)} are audited as the "
+                 "indicators (nothing below them has data)")
+    return Audit(table=pd.DataFrame(rows, columns=list(COLUMNS)),
+                 groups=pd.DataFrame(group_rows, columns=["node", "children", "units", "alpha",
+                                                          "pc1_share"]),
+                 pairs=pd.DataFrame(pair_rows, columns=["node", "a", "b", "r", "flag"]),
+                 warnings=tuple(warnings), scope=scope)
