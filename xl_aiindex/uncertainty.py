@@ -19,14 +19,17 @@ Design
 values (levels): a choice has one level per method, ``leave_one_out`` one per indicator plus
 "none", and the weights one per vector of a pre-drawn stream of noisy weight vectors
 (``weight_draws`` of them, drawn once from the seed, as COINr samples from a pre-drawn set).
-A factor's uniform value ``u`` picks level ``floor(u · levels)``. Few factors keep the design's
-dimension small, so a scrambled Sobol' sequence (:class:`scipy.stats.qmc.Sobol`, 2k dimensions
-for k factors) is balanced in every factor at any N that is a power of 2 — unlike one factor per
-weight, where a 2-level choice can go unswitched at small N.
+A factor's uniform value ``u`` picks level ``floor(u · levels)``. Few factors keep the design
+small and every factor switched in every block of runs (with one factor per weight, 120
+dimensions at N = 64, a 2-level choice can go unswitched and get index 0). The rows of A and B
+are independent uniform draws (Monte Carlo): a stream of weight vectors has no order in ``u``
+for a quasi-random sequence to exploit, and independent rows make the bootstrap intervals valid.
 
 **Estimators.** Saltelli's matrices A, B and AB_i (A with column i from B): N·(k + 2) runs.
-First order: Saltelli (2010) ``mean(f_B·(f_ABi − f_A)) / V``; total: Jansen
-``mean((f_A − f_ABi)²) / 2V``; V the variance of f_A and f_B together. 95 % confidence intervals
+First order: Janon et al. (2014) on the pairs (f_B, f_ABi), which share only factor i —
+``(mean(f_B·f_ABi) − m²) / (mean((f_B² + f_ABi²)/2) − m²)``, m the mean of both; it stays
+precise for a dominant factor, where Saltelli's (2010) estimator needs many times the runs;
+total: Jansen ``mean((f_A − f_ABi)²) / 2V``, V the variance of f_A and f_B together. 95 % confidence intervals
 by bootstrap over the N rows. The output studied is the mean absolute rank shift of the units
 against the nominal ranking (as COINr's sensitivity analysis does); the rank distribution of
 every unit over all runs is the uncertainty analysis. With every factor discrete, the indices
@@ -35,7 +38,7 @@ compare against.
 
 **Run size.** ``samples`` (N, rounded up to a power of 2) is where the run starts: while a
 confidence interval is wider than 0.1 or the first-order indices sum above 1 by more than their
-error, N doubles (the Sobol' sequence continues, so earlier runs are kept) as long as the time
+error, N doubles (the random stream continues, so earlier runs are kept) as long as the time
 ``budget`` allows; if it does not, a note names the N to use.
 
 **Vectorised runs.** Each normalisation / aggregation / missing choice is computed once with
@@ -529,7 +532,7 @@ def sobol_design(levels: Sequence[int], points: np.ndarray) -> np.ndarray:
 
 def sobol_indices(y: np.ndarray, n: int, k: int, seed: int = 1,
                   resamples: int = BOOTSTRAP) -> pd.DataFrame:
-    """First-order (Saltelli 2010) and total (Jansen) indices of ``y`` laid out as
+    """First-order (Janon) and total (Jansen) indices of ``y`` laid out as
     :func:`sobol_design` rows, with bootstrap 95 % intervals; one row per factor, plus the sum
     of the first-order indices and its interval in the ``attrs``."""
     f_a, f_b = y[:n], y[n:2 * n]
@@ -616,8 +619,6 @@ def run_uncertainty(model: IndexModel, assumptions: Sequence[Assumption],
     doubling short: the note then gives the N to pass). Raises :class:`ProblemsFound` when a
     combination of the choices cannot be computed (e.g. geometric aggregation of z-scores).
     """
-    from scipy.stats import qmc
-
     if not assumptions:
         raise ProblemsFound([Problem("Uncertainty", problem="the Uncertainty sheet lists no "
                                      "assumption to vary")])
@@ -632,7 +633,10 @@ def run_uncertainty(model: IndexModel, assumptions: Sequence[Assumption],
     if obstacles and method != "loop":
         notes.append("runs computed one by one (build_index per run), not vectorised: "
                      + "; ".join(obstacles) + " has no vectorised form")
-    engine = qmc.Sobol(2 * k, scramble=True, seed=np.random.default_rng([seed, 3]))
+    # A and B: independent uniform rows (Monte Carlo), so that the bootstrap over rows is a
+    # valid error estimate; a quasi-random sequence gains little here anyway, since a stream of
+    # noisy weight vectors (or a left-out indicator) has no order in u for it to exploit
+    draws = np.random.default_rng([seed, 3])
     units = nominal.rank.index
     nominal_rank = nominal.rank.to_numpy(dtype=float)
     blocks: list[Runs] = []
@@ -641,7 +645,7 @@ def run_uncertainty(model: IndexModel, assumptions: Sequence[Assumption],
     path = "vector"
     run_time = 0.0
     while True:
-        design = sobol_design(plan.levels, engine.random(n - total_n))
+        design = sobol_design(plan.levels, draws.random((n - total_n, 2 * k)))
         t0 = time.monotonic()
         runs, path = run_levels(plan, design, method, progress)
         run_time += time.monotonic() - t0
