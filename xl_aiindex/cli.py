@@ -403,8 +403,8 @@ def new(framework: Path, units: Path, output: Path, force: bool, debug: bool) ->
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the results here instead of in place.")
 @click.option("--samples", default=512, show_default=True, type=click.IntRange(min=4),
-              help="Base sample size N to start from, rounded up to a power of 2 (the index "
-                   "runs N × (assumptions + 2) times); doubled while the indices are not "
+              help="Base sample size N to start from (the index runs N × (assumptions + 2) "
+                   "times); doubled while the indices are not "
                    "precise enough and --budget allows.")
 @click.option("--budget", default=10.0, show_default=True, type=click.FloatRange(min=0),
               help="Seconds the automatic doubling of N may take (0: run N as given).")

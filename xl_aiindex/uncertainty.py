@@ -36,7 +36,7 @@ every unit over all runs is the uncertainty analysis. With every factor discrete
 have an exact value — a full enumeration of the levels, :func:`exact_indices` — that the tests
 compare against.
 
-**Run size.** ``samples`` (N, rounded up to a power of 2) is where the run starts: while a
+**Run size.** ``samples`` (N) is where the run starts: while a
 confidence interval is wider than 0.1 or the first-order indices sum above 1 by more than their
 error, N doubles (the random stream continues, so earlier runs are kept) as long as the time
 ``budget`` allows; if it does not, a note names the N to use.
@@ -612,7 +612,7 @@ def run_uncertainty(model: IndexModel, assumptions: Sequence[Assumption],
                     ) -> UncertaintyResult:
     """Run the index ``N · (factors + 2)`` times under the varied assumptions.
 
-    ``samples``: the base sample size N to start from (rounded up to a power of 2). N doubles
+    ``samples``: the base sample size N to start from. N doubles
     while a 95 % interval is wider than 0.1 or the first-order indices sum above 1 by more than
     their error, as long as the runs so far say the next doubling ends within ``budget``
     seconds (0: never). Same arguments and seed, same result (unless the budget cut the
@@ -627,7 +627,7 @@ def run_uncertainty(model: IndexModel, assumptions: Sequence[Assumption],
     plan = make_plan(model, assumptions, weight_draws, seed)
     _check_choice_combinations(plan)
     k = len(plan.factors)
-    n = _power_of_two(samples)
+    n = max(4, int(samples))
     notes: list[str] = []
     obstacles = vector_obstacles(plan)
     if obstacles and method != "loop":
