@@ -335,3 +335,27 @@ def test_cli_reports_bad_rows(small_book):
     assert r.exit_code == 1
     assert r.output.splitlines()[1].startswith(
         "Sheet 'Uncertainty', cell A2: weights / uniform needs a share between 0 and 1")
+
+
+def test_ai_rank_interval_spills_the_last_runs_interval(tmp_path):
+    from udfs import AI_RANK_INTERVAL, use_book
+    from xl_aiindex.workbook.uncertainty_io import uncertainty_file
+
+    # no run yet: a clear message, and no run is started
+    with use_book(DATA_BOOK):
+        assert AI_RANK_INTERVAL("北京") == ("#AI! no uncertainty run yet (no UncertaintyResults "
+                                            "sheet): run xl-aiindex uncertainty on this workbook "
+                                            "first")
+    out = tmp_path / "u.xlsx"
+    result = uncertainty_file(DATA_BOOK, out, samples=32, budget=0)
+    rows = {row[0]: row for row in _sheet(out, "UncertaintyResults")[1:]}
+    by_unit = result.summary.set_index("unit")
+    with use_book(out):
+        for city, unit in (("北京", "beijing"), ("Wuhan", "wuhan"), (" SU zhou ", "suzhou")):
+            interval = AI_RANK_INTERVAL(city)
+            assert interval == [list(rows[unit][4:7])]
+            assert interval == [[int(by_unit.loc[unit, c]) for c in ("rank_q05", "median_rank",
+                                                                      "rank_q95")]]
+        assert AI_RANK_INTERVAL("Pekin") == ('#AI! unknown city "Pekin" in sheet UncertaintyResults '
+                                             "(use a unit id, name_zh or name_en)")
+        assert AI_RANK_INTERVAL(None) == "#AI! city is blank"
