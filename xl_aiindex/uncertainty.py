@@ -89,6 +89,9 @@ _CHOICES = {"normalisation": tuple(sorted(NORMALISERS)),
             "aggregation": tuple(sorted(a for a in AGGREGATORS if a != "copeland")),
             "missing": MISSING_METHODS}
 
+#: The levels of one run, one per factor.
+Levels = Sequence[int] | np.ndarray
+
 #: Base sample size N a run starts from (runs: N · (factors + 2)).
 DEFAULT_SAMPLES = 512
 #: Seconds the automatic increase of N may take in all.
@@ -194,7 +197,7 @@ class Plan:
     weight_stream: np.ndarray
     leaves: tuple[str, ...]
 
-    def describe(self, levels: Sequence[int]) -> str:
+    def describe(self, levels: Levels) -> str:
         """What a run with these levels does, for messages."""
         parts = []
         for a, lv in zip(self.factors, levels, strict=True):
@@ -235,22 +238,22 @@ def make_plan(model: IndexModel, assumptions: Sequence[Assumption],
     return Plan(model, tree, tuple(assumptions), tuple(levels), weight_ids, stream, tree.leaves)
 
 
-def _settings_changes(plan: Plan, levels: Sequence[int]) -> dict[str, str]:
+def _settings_changes(plan: Plan, levels: Levels) -> dict[str, Any]:
     return {a.name: a.choices[lv] for a, lv in zip(plan.factors, levels, strict=True)
             if a.how == "choice"}
 
 
-def _weight_row(plan: Plan, levels: Sequence[int]) -> int:
+def _weight_row(plan: Plan, levels: Levels) -> int:
     return next((int(lv) for a, lv in zip(plan.factors, levels, strict=True) if a.name == "weights"), 0)
 
 
-def _dropped(plan: Plan, levels: Sequence[int]) -> str | None:
+def _dropped(plan: Plan, levels: Levels) -> str | None:
     lv = next((int(lv) for a, lv in zip(plan.factors, levels, strict=True)
                if a.name == "indicators"), 0)
     return plan.leaves[lv - 1] if lv else None
 
 
-def variant_model(plan: Plan, levels: Sequence[int]) -> IndexModel:
+def variant_model(plan: Plan, levels: Levels) -> IndexModel:
     """The model one run computes: the levels' weights, methods and left-out indicator
     (weights are rescaled per sibling group, whatever the ``weights`` setting)."""
     model = plan.model
@@ -364,7 +367,7 @@ def vector_obstacles(plan: Plan) -> list[str]:
 class _Scenario:
     """One combination of the choices: the scores the aggregation starts from, per unit."""
 
-    def __init__(self, plan: Plan, levels: Sequence[int]):
+    def __init__(self, plan: Plan, levels: Levels):
         model = replace(plan.model, settings=replace(plan.model.settings, weights="rescale",
                                                      **_settings_changes(plan, levels)))
         try:
@@ -434,6 +437,11 @@ def run_vectorised(plan: Plan, levels: np.ndarray,
     return Runs(totals, ranks, tiers)
 
 
+#: What a weighted mean averages: the scores (arithmetic), their logs, their reciprocals.
+_TRANSFORMS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "arithmetic": lambda x: x, "geometric": np.log, "harmonic": np.reciprocal}
+
+
 def _aggregate(plan: Plan, scen: _Scenario, index: dict[str, int], column: dict[str, int],
                stream: np.ndarray, drops: np.ndarray) -> np.ndarray:
     """Root scores (runs × units) of a chunk: each inner node is a weighted mean of its children,
@@ -460,7 +468,7 @@ def _aggregate(plan: Plan, scen: _Scenario, index: dict[str, int], column: dict[
             raw = np.ones((runs, len(kids)))
         w = np.where(act, raw, 0.0)
         method = node.aggregation or s.aggregation
-        f = {"arithmetic": lambda x: x, "geometric": np.log, "harmonic": np.reciprocal}[method]
+        f: Callable[[np.ndarray], np.ndarray] = _TRANSFORMS[method]
         with np.errstate(divide="ignore", invalid="ignore"):
             if all(scores[k].shape[0] == 1 for k in kids):
                 x = np.concatenate([scores[k] for k in kids], axis=0)  # kids × units
