@@ -359,3 +359,11 @@ def test_ai_rank_interval_spills_the_last_runs_interval(tmp_path):
         assert AI_RANK_INTERVAL("Pekin") == ('#AI! unknown city "Pekin" in sheet UncertaintyResults '
                                              "(use a unit id, name_zh or name_en)")
         assert AI_RANK_INTERVAL(None) == "#AI! city is blank"
+
+
+def test_progress_is_reported_per_chunk_up_to_the_total():
+    a = assumptions(("weights", "uniform", 0.4), ("normalisation", "choice", "minmax;rank"))
+    calls = []
+    run_uncertainty(SMALL, a, samples=32, budget=0, progress=lambda d, t: calls.append((d, t)))
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and done[-1] == calls[-1][1] <= 32 * 4
