@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         run_loop,
         run_uncertainty,
         run_vectorised,
-        sobol_design,
+        saltelli_design,
     )
     from xl_aiindex.workbook.io import load_workbook
     from xl_aiindex.workbook.uncertainty_io import read_assumptions
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     a, _ = parse_assumptions([("weights", "uniform", 0.25),
                               ("normalisation", "choice", "minmax;zscore")])
     plan = make_plan(model, a)
-    rows = sobol_design(plan.levels, np.random.default_rng(1).random((2500, 4)))  # 10,000 runs
+    rows = saltelli_design(plan.levels, np.random.default_rng(1).random((2500, 4)))  # 10,000 runs
     t = time.perf_counter()
     run_loop(plan, rows[:args.loop_runs])
     loop = (time.perf_counter() - t) / args.loop_runs

@@ -20,7 +20,7 @@ from xl_aiindex.uncertainty import (
     run_loop,
     run_uncertainty,
     run_vectorised,
-    sobol_design,
+    saltelli_design,
     vector_obstacles,
 )
 
@@ -73,7 +73,7 @@ def test_one_factor_per_assumption_switches_every_factor():
                                     ("indicators", "leave_one_out", None)))
     assert plan.levels == (1000, 2, 2, 2, 21)
     n, k = 64, 5
-    rows = sobol_design(plan.levels, np.random.default_rng(1).random((n, 2 * k)))
+    rows = saltelli_design(plan.levels, np.random.default_rng(1).random((n, 2 * k)))
     a, b = rows[:n], rows[n:2 * n]
     for i in range(1, 4):
         assert 0.3 < np.mean(a[:, i] != b[:, i]) < 0.7
@@ -108,7 +108,7 @@ def _equal_weighting(m):
 def test_vectorised_runs_equal_one_build_per_run(m, rows):
     plan = make_plan(m, assumptions(*rows), weight_draws=20, seed=2)
     assert vector_obstacles(plan) == []
-    levels = sobol_design(plan.levels, np.random.default_rng(3).random((8, 2 * len(rows))))
+    levels = saltelli_design(plan.levels, np.random.default_rng(3).random((8, 2 * len(rows))))
     fast, slow = run_vectorised(plan, levels, chunk=5), run_loop(plan, levels)
     assert np.array_equal(np.isnan(fast.totals), np.isnan(slow.totals))
     np.testing.assert_allclose(fast.totals, slow.totals, rtol=1e-12, atol=1e-12)
@@ -122,7 +122,7 @@ def test_vectorised_runs_equal_the_loop_with_given_scores():
     m = IndexModel(NODES, Settings(input="given"), UNITS, given=given)
     plan = make_plan(m, assumptions(("weights", "uniform", 0.9),
                                     ("aggregation", "choice", "arithmetic;harmonic")), 30)
-    levels = sobol_design(plan.levels, np.random.default_rng(1).random((16, 4)))
+    levels = saltelli_design(plan.levels, np.random.default_rng(1).random((16, 4)))
     fast, slow = run_vectorised(plan, levels), run_loop(plan, levels)
     assert np.array_equal(fast.ranks, slow.ranks, equal_nan=True)
 

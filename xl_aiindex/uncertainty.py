@@ -29,16 +29,15 @@ for a quasi-random sequence to exploit, and independent rows make the bootstrap 
 First order: Janon et al. (2014) on the pairs (f_B, f_ABi), which share only factor i —
 ``(mean(f_B·f_ABi) − m²) / (mean((f_B² + f_ABi²)/2) − m²)``, m the mean of both; it stays
 precise for a dominant factor, where Saltelli's (2010) estimator needs many times the runs;
-total: Jansen ``mean((f_A − f_ABi)²) / 2V``, V the variance of f_A and f_B together. 95 % confidence intervals
-by bootstrap over the N rows. The output studied is the mean absolute rank shift of the units
+total: Jansen ``mean((f_A − f_ABi)²) / 2V``, V the variance of f_A and f_B together; 95 %
+confidence intervals by bootstrap over the N rows. The output studied is the mean absolute rank shift of the units
 against the nominal ranking (as COINr's sensitivity analysis does); the rank distribution of
 every unit over all runs is the uncertainty analysis. With every factor discrete, the indices
 have an exact value — a full enumeration of the levels, :func:`exact_indices` — that the tests
 compare against.
 
-**Run size.** ``samples`` (N) is where the run starts: while a
-confidence interval is wider than 0.1 or the first-order indices sum above 1 by more than their
-error, N doubles (the random stream continues, so earlier runs are kept) as long as the time
+**Run size.** ``samples`` (N) is where the run starts: while a confidence interval is wider
+than 0.1 or the first-order indices sum above 1 by more than their error, N doubles (the random stream continues, so earlier runs are kept) as long as the time
 ``budget`` allows; if it does not, a note names the N to use.
 
 **Vectorised runs.** Each normalisation / aggregation / missing choice is computed once with
@@ -523,7 +522,7 @@ def run_levels(plan: Plan, levels: np.ndarray, method: str = "auto",
 
 # ---- SOBOL' INDICES ----
 
-def sobol_design(levels: Sequence[int], points: np.ndarray) -> np.ndarray:
+def saltelli_design(levels: Sequence[int], points: np.ndarray) -> np.ndarray:
     """Saltelli's rows [A; B; AB_1 … AB_k] (levels per factor) from points in [0, 1)^2k."""
     k = len(levels)
     scale = np.asarray(levels)
@@ -541,7 +540,7 @@ def sobol_design(levels: Sequence[int], points: np.ndarray) -> np.ndarray:
 def sobol_indices(y: np.ndarray, n: int, k: int, seed: int = 1,
                   resamples: int = BOOTSTRAP) -> pd.DataFrame:
     """First-order (Janon) and total (Jansen) indices of ``y`` laid out as
-    :func:`sobol_design` rows, with bootstrap 95 % intervals; one row per factor, plus the sum
+    :func:`saltelli_design` rows, with bootstrap 95 % intervals; one row per factor, plus the sum
     of the first-order indices and its interval in the ``attrs``."""
     f_a, f_b = y[:n], y[n:2 * n]
     f_ab = y[2 * n:].reshape(k, n)
@@ -620,8 +619,7 @@ def run_uncertainty(model: IndexModel, assumptions: Sequence[Assumption],
                     ) -> UncertaintyResult:
     """Run the index ``N · (factors + 2)`` times under the varied assumptions.
 
-    ``samples``: the base sample size N to start from. N doubles
-    while a 95 % interval is wider than 0.1 or the first-order indices sum above 1 by more than
+    ``samples``: the base sample size N to start from. N doubles while a 95 % interval is wider than 0.1 or the first-order indices sum above 1 by more than
     their error, as long as the runs so far say the next doubling ends within ``budget``
     seconds (0: never). Same arguments and seed, same result (unless the budget cut the
     doubling short: the note then gives the N to pass). Raises :class:`ProblemsFound` when a
@@ -653,7 +651,7 @@ def run_uncertainty(model: IndexModel, assumptions: Sequence[Assumption],
     path = "vector"
     run_time = 0.0
     while True:
-        design = sobol_design(plan.levels, draws.random((n - total_n, 2 * k)))
+        design = saltelli_design(plan.levels, draws.random((n - total_n, 2 * k)))
         t0 = time.monotonic()
         runs, path = run_levels(plan, design, method, progress)
         run_time += time.monotonic() - t0
@@ -661,7 +659,7 @@ def run_uncertainty(model: IndexModel, assumptions: Sequence[Assumption],
         with np.errstate(invalid="ignore"):
             ys.append(np.nanmean(np.abs(runs.ranks - nominal_rank), axis=1))
         total_n = n
-        y = _saltelli_order([b for b in ys], k)
+        y = _saltelli_order(ys, k)
         if np.nanvar(y) == 0:
             table = pd.DataFrame({c: np.zeros(k) for c in ("first_order", "first_order_low",
                                   "first_order_high", "total", "total_low", "total_high")})
