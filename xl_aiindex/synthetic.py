@@ -7,8 +7,8 @@ Values share a latent "development" factor, so the ranking has structure and ass
 without deciding everything.
 
 >>> m = synthetic_model()
->>> len(m.units), sum(1 for n in m.nodes if n.id.startswith("i")), m.settings.missing
-(51, 49, 'reweight')
+>>> m.data.shape, len(m.nodes), m.settings.missing
+((51, 49), 60, 'reweight')
 """
 
 from __future__ import annotations
