@@ -172,3 +172,13 @@ def test_raising_a_positive_indicator_never_lowers_the_score(unit, indicator, bu
     d.loc[unit, indicator] += bump
     after = build_index(IndexModel(NODES, Settings(), UNITS, d)).total[unit]
     assert after >= base - 1e-9
+
+
+def test_reweight_note_names_the_missing_cells():
+    data = DATA.copy()
+    data.loc["b", "x3"] = np.nan
+    data.loc["e", "x1"] = np.nan
+    model = IndexModel(NODES, Settings(missing="reweight"), UNITS, data)
+    notes = [n for n in build_index(model).notes if "skipped" in n]
+    assert notes == ["2 missing value(s) skipped: their siblings' weights were rescaled "
+                     "(missing = reweight); Data: e (戊) x1, b (乙) x3"]

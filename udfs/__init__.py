@@ -3,7 +3,7 @@
 xlwings imports this package and, on *Import Functions*, writes a VBA wrapper for every object
 here carrying ``__xlfunc__``: the worksheet functions of :mod:`udfs.functions` (``AI_INDEX``,
 ``AI_SUBINDEX``, ``AI_RANK``, ``AI_TIER``, ``AI_WEIGHT``, ``AI_RANKING``, ``AI_SCORES``,
-``AI_FIT_WEIGHTS``) and the macros of :mod:`udfs.macros` (``rebuild_results``,
+``AI_RANK_INTERVAL``, ``AI_FIT_WEIGHTS``) and the macros of :mod:`udfs.macros` (``rebuild_results``,
 ``validate_inputs``). Nothing else is exported with that attribute, so nothing else reaches Excel.
 
 Calculation model (details in :mod:`udfs.cache` and :mod:`udfs.functions`): the functions that
@@ -24,6 +24,7 @@ from .functions import (
     AI_FIT_WEIGHTS,
     AI_INDEX,
     AI_RANK,
+    AI_RANK_INTERVAL,
     AI_RANKING,
     AI_SCORES,
     AI_SUBINDEX,
@@ -40,7 +41,8 @@ def invalidate() -> None:
 
 
 __all__ = [
-    "AI_FIT_WEIGHTS", "AI_INDEX", "AI_RANK", "AI_RANKING", "AI_SCORES", "AI_SUBINDEX", "AI_TIER",
-    "AI_WEIGHT", "AI_WHY", "CACHE", "HeadlessBook", "invalidate", "rebuild_results", "use_book",
+    "AI_FIT_WEIGHTS", "AI_INDEX", "AI_RANK", "AI_RANK_INTERVAL", "AI_RANKING", "AI_SCORES",
+    "AI_SUBINDEX", "AI_TIER", "AI_WEIGHT", "AI_WHY", "CACHE", "HeadlessBook", "invalidate",
+    "rebuild_results", "use_book",
     "validate_inputs",
 ]

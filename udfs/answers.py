@@ -303,3 +303,46 @@ def fit_table(subscores: Any, totals: Any) -> list[list[Any]]:
     out += [["rmse", fit.rmse], ["max |residual|", fit.max_abs_residual], ["row", "residual"]]
     out += [[i + 1, None if pd.isna(r) else float(r)] for i, r in enumerate(fit.residuals)]
     return out
+
+
+# ---- AI_RANK_INTERVAL ----
+
+UNCERTAINTY_RESULTS = "UncertaintyResults"
+_INTERVAL = ("rank_q05", "median_rank", "rank_q95")
+
+
+def rank_interval(book: Any, city: Any) -> list[list[Any]]:
+    """AI_RANK_INTERVAL: ``[[5 %, median, 95 %]]`` ranks of ``city`` as the last uncertainty run
+    wrote them in the ``UncertaintyResults`` sheet of ``book`` (a :class:`MacroBook`). Reads that
+    sheet only: it never starts a run, and needs no valid inputs."""
+    query = one_value(city, "city")
+    sheet = next((n for n in book.sheet_names() if match_key(n) == match_key(UNCERTAINTY_RESULTS)),
+                 None)
+    if sheet is None:
+        raise UdfError("no uncertainty run yet (no UncertaintyResults sheet): run "
+                       "xl-aiindex uncertainty on this workbook first")
+    rows = book.grid(sheet).values
+    header = {match_key(text(v)): c for c, v in enumerate(rows[0] if rows else []) if text(v)}
+    lacking = [c for c in ("unit", *_INTERVAL) if c not in header]
+    if lacking or len(rows) < 2:
+        raise UdfError(f"sheet {sheet} has no " + (f"column {', '.join(lacking)}" if lacking
+                                                    else "units")
+                       + ": run xl-aiindex uncertainty on this workbook again")
+    wanted = match_key(query)
+    found = None
+    for col in ("unit", "name_zh", "name_en"):  # an id wins over a name that happens to spell it
+        c = header.get(col)
+        found = next((r for r in rows[1:] if c is not None and c < len(r)
+                      and match_key(text(r[c])) == wanted), None)
+        if found is not None:
+            break
+    if found is None:
+        raise UdfError(f'unknown city "{query}" in sheet {sheet} (use a unit id, name_zh or '
+                       "name_en)")
+    out: list[Any] = []
+    for col in _INTERVAL:
+        c = header[col]
+        v = found[c] if c < len(found) else None
+        number = parse_number(v)[0]
+        out.append(int(number) if number is not None and number.is_integer() else number)
+    return [out]

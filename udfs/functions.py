@@ -11,7 +11,8 @@ When Excel calls them again
 ---------------------------
 Excel recalculates a UDF only when its arguments change, unless it is volatile. ``AI_INDEX``,
 ``AI_SUBINDEX``, ``AI_RANK``, ``AI_TIER``, ``AI_WEIGHT``, ``AI_RANKING`` and ``AI_SCORES`` read
-the input sheets, which are not their arguments, so they are **volatile**
+the input sheets, and ``AI_RANK_INTERVAL`` the UncertaintyResults sheet (it never starts a run),
+none of which are their arguments, so they are **volatile**
 (``@xw.func(volatile=True)``: the generated VBA wrapper calls ``Application.Volatile``), and not
 called while the Insert Function dialog is open (``call_in_wizard=False``): every
 recalculation of the workbook (any edit, F9) calls them again. That is cheap by design: the first
@@ -114,6 +115,21 @@ def AI_RANKING(caller: Any = None) -> Any:
 def AI_SCORES(caller: Any = None) -> Any:
     """Every node's score for every unit as a spilled table with headers, as in the Scores sheet (root last, then coverage)."""
     return _answer(answers.scores_rows, caller)
+
+
+@xw.func(volatile=True, category=CATEGORY)
+@xw.arg("city", doc=_CITY)
+def AI_RANK_INTERVAL(city: Any, caller: Any = None) -> Any:
+    """Rank interval of a city from the last uncertainty run (sheet UncertaintyResults): spills 5% rank, median rank, 95% rank. Never starts a run: run xl-aiindex uncertainty first."""
+    try:
+        return answers.rank_interval(book_of_caller(caller), city)
+    except UdfError as e:
+        return e.text
+    except NoBook as e:
+        return f"#AI! {e}"
+    except Exception as e:  # a cell shows a short text, never a traceback
+        log.exception("xl-aiindex UDF failed")
+        return f"#AI! internal error ({type(e).__name__}: {e})"[:250]
 
 
 @xw.func(category=CATEGORY)

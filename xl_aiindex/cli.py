@@ -5,6 +5,7 @@ its sheet and cell); 2 the file cannot be read at all, or the command line is wr
 from __future__ import annotations
 
 import sys
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -493,16 +494,20 @@ def excel(book: Path, output: Path | None, force: bool, interpreter_win: str | N
 @click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the results here instead of in place.")
-@click.option("--samples", default=64, show_default=True, type=click.IntRange(min=4),
-              help="Base sample size N (the index runs N × (assumptions + 2) times).")
+@click.option("--samples", default=512, show_default=True, type=click.IntRange(min=4),
+              help="Base sample size N to start from (the index runs N × (assumptions + 2) "
+                   "times); doubled while the indices are not "
+                   "precise enough and --budget allows.")
+@click.option("--budget", default=10.0, show_default=True, type=click.FloatRange(min=0),
+              help="Seconds the automatic doubling of N may take (0: run N as given).")
 @click.option("--seed", default=1, show_default=True, help="Seed of the sample, for repeatable runs.")
 @click.option("--top", default=10, show_default=True, help="How many units to print.")
 @_debug_option
-def uncertainty(book: Path, output: Path | None, samples: int, seed: int, top: int,
+def uncertainty(book: Path, output: Path | None, samples: int, budget: float, seed: int, top: int,
                 debug: bool) -> None:
     """Vary what the Uncertainty sheet lists (weights, methods, indicators), run the index
     many times, and write how far each unit's rank moves (UncertaintyResults) and which
-    assumption moves the ranks most (Sensitivity: Sobol indices).
+    assumption moves the ranks most (Sensitivity: Sobol' indices with 95 % intervals).
 
     Example:
 
@@ -513,39 +518,53 @@ def uncertainty(book: Path, output: Path | None, samples: int, seed: int, top: i
         from .workbook.uncertainty_io import uncertainty_file
 
         bar: Any = None
+        started = time.monotonic()
 
         def progress(done: int, total: int) -> None:
+            # a bar only on a terminal, and only for runs that last over two seconds
             nonlocal bar
             if not sys.stderr.isatty():
                 return
-            if bar is None:
+            elapsed = time.monotonic() - started
+            if bar is None and (elapsed > 2 or elapsed / max(done, 1) * total > 2):
                 bar = click.progressbar(length=total, label="Running the index", file=sys.stderr)
                 bar.__enter__()
-            bar.update(1)
+            if bar is not None:
+                if bar.length != total or done < bar.pos:  # N doubled: a new round of runs
+                    bar.length, bar.pos = total, 0
+                bar.update(done - bar.pos)
 
         try:
-            result = uncertainty_file(book, output, samples, seed, progress)
+            result = uncertainty_file(book, output, samples, seed, budget, progress)
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)
         for note in result.notes:
             click.echo(f"note: {note}", err=True)
         click.echo(f"Uncertainty analysis of {book}: {len(result.sensitivity)} assumptions, "
-                   f"{result.runs} runs")
+                   f"N = {result.samples}, {result.runs} runs")
         click.echo(f"Wrote UncertaintyResults and Sensitivity to {output or book}")
         click.echo("")
-        rows = [["assumption", "first-order", "total"]]
+        rows = [["assumption", "first-order", "95% interval", "total", "95% interval"]]
         for rec in result.sensitivity.itertuples(index=False):
-            rows.append([str(rec.assumption), f"{rec.first_order:.2f}", f"{rec.total:.2f}"])
-        for line in _table(rows, right={1, 2}):
+            rows.append([str(rec.assumption), f"{rec.first_order:.2f}",
+                         f"{rec.first_order_low:.2f} to {rec.first_order_high:.2f}",
+                         f"{rec.total:.2f}", f"{rec.total_low:.2f} to {rec.total_high:.2f}"])
+        for line in _table(rows, right={1, 2, 3, 4}):
             click.echo(line)
         if top > 0:
             click.echo("")
-            rows = [["rank", "unit", "median", "5%-95%", "mean shift"]]
+            rows = [["rank", "unit", "5%", "median", "95%", "same tier", "mean shift"]]
+
+            def whole(v: float) -> str:
+                return "-" if v != v else f"{v:.0f}"
+
             for rec in result.summary.head(top).itertuples(index=False):
-                rows.append([f"{rec.nominal_rank:.0f}", str(rec.unit), f"{rec.median_rank:g}",
-                             f"{rec.rank_q05:g}-{rec.rank_q95:g}", f"{rec.mean_abs_shift:.2f}"])
-            for line in _table(rows, right={0, 2, 3, 4}):
+                same = "-" if rec.p_nominal_tier != rec.p_nominal_tier else f"{rec.p_nominal_tier:.0%}"
+                rows.append([whole(rec.nominal_rank), str(rec.unit), whole(rec.rank_q05),
+                             whole(rec.median_rank), whole(rec.rank_q95), same,
+                             f"{rec.mean_abs_shift:.2f}"])
+            for line in _table(rows, right={0, 2, 3, 4, 5, 6}):
                 click.echo(line)
         return 0
 

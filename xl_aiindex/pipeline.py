@@ -339,8 +339,11 @@ def _handle_missing(model: IndexModel, x: pd.DataFrame, sheet: str, c: _Collecto
         return x
     if name == "reweight":
         count = int(missing.to_numpy().sum())
+        cells = [f"{_unit_label(model, str(u))} {col}" for col in x.columns
+                 for u in x.index[missing[col]]]
+        more = f" and {len(cells) - _LIST_LIMIT} more" if len(cells) > _LIST_LIMIT else ""
         c.notes.append(f"{count} missing value(s) skipped: their siblings' weights were rescaled "
-                       "(missing = reweight)")
+                       f"(missing = reweight); {sheet}: {', '.join(cells[:_LIST_LIMIT])}{more}")
         log.append(Step("missing", {"method": "reweight", "count": count}))
         return x
     try:

@@ -2,28 +2,62 @@
 
 The ``Uncertainty`` sheet lists assumptions (``assumption``, ``how``, ``values``):
 
-========================  ======================================================================
-``weights / uniform / p``  every given weight varies within ±p (e.g. 0.25 = ±25 %), rescaled
-                           per sibling group
-``weights / dirichlet / c`` each sibling group's weights drawn from Dirichlet(c · w) (mean w;
-                           higher c = less variation)
-``normalisation / choice`` one of the listed methods (``minmax;zscore``) as the default
-``aggregation / choice``   one of the listed methods as the default
-``missing / choice``       one of the listed missing-value methods
+============================  ==================================================================
+``weights / uniform / p``     every given weight varies within ±p (e.g. 0.25 = ±25 %), rescaled
+                              per sibling group
+``weights / dirichlet / c``   each sibling group's weights drawn from Dirichlet(c · w) (mean w;
+                              higher c = less variation)
+``normalisation / choice``    one of the listed methods (``minmax;zscore``) as the default
+``aggregation / choice``      one of the listed methods as the default
+``missing / choice``          one of the listed missing-value methods
 ``indicators / leave_one_out`` no indicator, or one of them, left out
-========================  ======================================================================
+============================  ==================================================================
 
-Per-node method overrides in the Framework stay as they are. Each assumption is one factor (a
-group of inputs for the weights) of a variance-based (Sobol) design: Saltelli sampling and
-Jansen/Saltelli estimators from SALib. The output studied is the mean absolute rank shift of the
-units against the nominal ranking (as COINr's sensitivity analysis does); the rank distribution
-of every unit over all runs is the uncertainty analysis.
+Design
+------
+**One factor per row.** Each assumption is one factor taking finitely many equally likely
+values (levels): a choice has one level per method, ``leave_one_out`` one per indicator plus
+"none", and the weights one per vector of a pre-drawn stream of noisy weight vectors
+(``weight_draws`` of them, drawn once from the seed, as COINr samples from a pre-drawn set).
+A factor's uniform value ``u`` picks level ``floor(u · levels)``. Few factors keep the design
+small and every factor switched in every block of runs (with one factor per weight, 120
+dimensions at N = 64, a 2-level choice can go unswitched and get index 0). The rows of A and B
+are independent uniform draws (Monte Carlo): a stream of weight vectors has no order in ``u``
+for a quasi-random sequence to exploit, and independent rows make the bootstrap intervals valid.
 
-Formula form: none; results are written as values (``UncertaintyResults``).
+**Estimators.** Saltelli's matrices A, B and AB_i (A with column i from B): N·(k + 2) runs.
+First order: Janon et al. (2014) on the pairs (f_B, f_ABi), which share only factor i —
+``(mean(f_B·f_ABi) − m²) / (mean((f_B² + f_ABi²)/2) − m²)``, m the mean of both; it stays
+precise for a dominant factor, where Saltelli's (2010) estimator needs many times the runs;
+total: Jansen ``mean((f_A − f_ABi)²) / 2V``, V the variance of f_A and f_B together; 95 %
+confidence intervals by bootstrap over the N rows. The output studied is the mean absolute rank shift of the units
+against the nominal ranking (as COINr's sensitivity analysis does); the rank distribution of
+every unit over all runs is the uncertainty analysis. With every factor discrete, the indices
+have an exact value — a full enumeration of the levels, :func:`exact_indices` — that the tests
+compare against.
+
+**Run size.** ``samples`` (N) is where the run starts: while a confidence interval is wider
+than 0.1 or the first-order indices sum above 1 by more than their error, N doubles (the random stream continues, so earlier runs are kept) as long as the time
+``budget`` allows; if it does not, a note names the N to use.
+
+**Vectorised runs.** Each normalisation / aggregation / missing choice is computed once with
+:func:`~xl_aiindex.pipeline.build_index` (so treatment, imputation and normalisation are the
+engine's own); then a chunk of draws is aggregated with numpy: a draw's weights are a row of an
+array, a left-out indicator a zero in an activity mask, missing values (``reweight``) a
+presence mask, each level of the tree a matrix product (children with fixed scores) or a
+weighted sum of arrays; ranks come from ``argsort`` per row with the engine's tie rule (ties
+share the better rank). What has no vectorised form (data-driven or AHP/budget weighting,
+Copeland aggregation, ``rank_decimals``, leaving indicators out under ``input = given``) runs
+:func:`build_index` per run instead, and a note says so. Both paths give the same ranks for the
+same draws (tested).
+
+Formula form: none; results are written as values (``UncertaintyResults``, ``Sensitivity``).
 """
 
 from __future__ import annotations
 
+import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from itertools import product
@@ -35,10 +69,11 @@ import pandas as pd
 from .aggregate import AGGREGATORS
 from .errors import Problem, ProblemsFound
 from .impute import MISSING_METHODS
-from .model import IndexModel, Node
+from .model import IndexModel, TierRule
 from .normalise import NORMALISERS
 from .pipeline import build_index
 from .settings import split_method
+from .tree import IndicatorTree, build_tree
 
 #: Every (assumption, how) pair the Uncertainty sheet may use.
 ASSUMPTIONS: dict[str, tuple[str, ...]] = {
@@ -52,6 +87,22 @@ ASSUMPTIONS: dict[str, tuple[str, ...]] = {
 _CHOICES = {"normalisation": tuple(sorted(NORMALISERS)),
             "aggregation": tuple(sorted(a for a in AGGREGATORS if a != "copeland")),
             "missing": MISSING_METHODS}
+
+#: The levels of one run, one per factor.
+Levels = Sequence[int] | np.ndarray
+
+#: Base sample size N a run starts from (runs: N · (factors + 2)).
+DEFAULT_SAMPLES = 512
+#: Seconds the automatic increase of N may take in all.
+DEFAULT_BUDGET = 10.0
+#: How many noisy weight vectors the weights factor chooses from.
+DEFAULT_WEIGHT_DRAWS = 1000
+#: A confidence interval wider than this asks for more runs.
+CI_WIDTH = 0.1
+#: Bootstrap resamples for the confidence intervals.
+BOOTSTRAP = 500
+#: The largest N the automatic increase goes to.
+MAX_SAMPLES = 2**16
 
 
 @dataclass(frozen=True)
@@ -113,9 +164,10 @@ def parse_assumptions(rows: Sequence[tuple[Any, Any, Any]]) -> tuple[list[Assump
             choices = tuple(c.strip().lower() for c in str(raw_values or "").split(";") if c.strip())
             valid = _CHOICES[name]
             unknown = [c for c in choices if split_method(c)[0] not in valid]
-            if len(choices) < 2 or unknown:
-                bad(name, f"{name} / choice needs two or more of: {', '.join(valid)}, separated by "
-                          f"';'" + (f" (unknown: {', '.join(unknown)})" if unknown else ""))
+            if len(choices) < 2 or len(set(choices)) < len(choices) or unknown:
+                bad(name, f"{name} / choice needs two or more different methods of: "
+                          f"{', '.join(valid)}, separated by ';'"
+                          + (f" (unknown: {', '.join(unknown)})" if unknown else ""))
                 continue
             out.append(Assumption(name, how, choices=choices))
         else:
@@ -123,72 +175,94 @@ def parse_assumptions(rows: Sequence[tuple[Any, Any, Any]]) -> tuple[list[Assump
     return out, problems
 
 
-@dataclass(frozen=True)
-class _Factor:
-    name: str
-    group: str
-    apply: Callable[[dict[str, Any], float], None]
-
+# ---- THE FACTORS AND WHAT A LEVEL MEANS ----
 
 @dataclass(frozen=True)
-class UncertaintyResult:
-    """Ranks over all runs and the sensitivity of the rank shift to each assumption.
+class Plan:
+    """The factors of a run and what each of their levels does to the model.
 
-    ``summary``: per unit: nominal rank, median rank, 5th and 95th percentile ranks, mean
-    absolute rank shift. ``sensitivity``: per assumption: first-order and total Sobol indices
-    (with 95 % confidence half-widths). ``ranks``: one row per run.
+    ``factors``: the assumptions, one factor each, in sheet order. ``levels``: how many values
+    each factor takes. ``weight_ids``: nodes whose weight the weights factor varies (children of
+    nodes weighted by their ``weight`` cells); ``weight_stream``: one row of raw weights per
+    level of the weights factor (one row, the given weights, when weights do not vary).
+    ``leaves``: indicators, in the order ``leave_one_out`` levels 1… drop them.
     """
 
-    summary: pd.DataFrame
-    sensitivity: pd.DataFrame
-    ranks: pd.DataFrame
-    runs: int
-    notes: tuple[str, ...] = ()
+    model: IndexModel
+    tree: IndicatorTree
+    factors: tuple[Assumption, ...]
+    levels: tuple[int, ...]
+    weight_ids: tuple[str, ...]
+    weight_stream: np.ndarray
+    leaves: tuple[str, ...]
+
+    def describe(self, levels: Levels) -> str:
+        """What a run with these levels does, for messages."""
+        parts = []
+        for a, lv in zip(self.factors, levels, strict=True):
+            if a.how == "choice":
+                parts.append(f"{a.name} = {a.choices[lv]}")
+            elif a.name == "indicators" and lv:
+                parts.append(f"indicator {self.leaves[lv - 1]} left out")
+        return ", ".join(parts) or "varied weights"
 
 
-def _leaves(model: IndexModel) -> list[str]:
-    parents = {n.parent for n in model.nodes}
-    return [n.id for n in model.nodes if n.id not in parents]
+def make_plan(model: IndexModel, assumptions: Sequence[Assumption],
+              weight_draws: int = DEFAULT_WEIGHT_DRAWS, seed: int = 1) -> Plan:
+    """The :class:`Plan` of ``assumptions`` on ``model``; the weight stream is drawn from ``seed``.
 
-
-def _factors(model: IndexModel, assumptions: Sequence[Assumption]) -> list[_Factor]:
-    from scipy.stats import gamma
-
-    factors: list[_Factor] = []
-    weighted = [n for n in model.nodes if n.parent is not None and n.weight is not None]
+    Raises :class:`ProblemsFound` when the model itself has problems.
+    """
+    tree, problems = build_tree(model.nodes)
+    if tree is None:
+        raise ProblemsFound(problems)
+    weight_ids = tuple(n for n in tree.pre_order if n != tree.root.id
+                       and (tree.by_id[str(tree.by_id[n].parent)].weighting or "given") == "given")
+    given = np.array([float(tree.by_id[n].weight or 0.0) for n in weight_ids])
+    stream = given[None, :]
+    levels = []
+    rng = np.random.default_rng([seed, 20201])
     for a in assumptions:
         if a.name == "weights":
-            for n in weighted:
-                def perturb(state: dict[str, Any], u: float, node: Node = n, a: Assumption = a) -> None:
-                    w = float(node.weight or 0.0)
-                    if a.how == "uniform":
-                        state["weights"][node.id] = w * (1 + a.amount * (2 * u - 1))
-                    else:  # independent gammas rescaled per group are Dirichlet(c·w)
-                        state["weights"][node.id] = float(gamma.ppf(min(max(u, 1e-12), 1 - 1e-12),
-                                                                    a.amount * w)) if w > 0 else 0.0
-                factors.append(_Factor(f"weight {n.id}", "weights", perturb))
+            if a.how == "uniform":
+                stream = given * (1 + a.amount * (2 * rng.random((weight_draws, len(given))) - 1))
+            else:  # independent gammas rescaled per group are Dirichlet(c·w)
+                shape = np.where(given > 0, a.amount * given, 1.0)
+                stream = np.where(given > 0, rng.gamma(shape, size=(weight_draws, len(given))), 0.0)
+            levels.append(weight_draws)
         elif a.how == "choice":
-            def choose(state: dict[str, Any], u: float, a: Assumption = a) -> None:
-                state["settings"][a.name] = a.choices[min(int(u * len(a.choices)), len(a.choices) - 1)]
-            factors.append(_Factor(a.name, a.name, choose))
-        else:  # indicators / leave_one_out
-            leaves = _leaves(model)
-
-            def drop(state: dict[str, Any], u: float, leaves: list[str] = leaves) -> None:
-                k = min(int(u * (len(leaves) + 1)), len(leaves))
-                state["drop"] = leaves[k - 1] if k else None
-            factors.append(_Factor("indicators", "indicators", drop))
-    return factors
+            levels.append(len(a.choices))
+        else:
+            levels.append(len(tree.leaves) + 1)
+    return Plan(model, tree, tuple(assumptions), tuple(levels), weight_ids, stream, tree.leaves)
 
 
-def _variant(model: IndexModel, state: dict[str, Any]) -> IndexModel:
-    nodes = [replace(n, weight=state["weights"].get(n.id, n.weight)) for n in model.nodes]
+def _settings_changes(plan: Plan, levels: Levels) -> dict[str, Any]:
+    return {a.name: a.choices[lv] for a, lv in zip(plan.factors, levels, strict=True)
+            if a.how == "choice"}
+
+
+def _weight_row(plan: Plan, levels: Levels) -> int:
+    return next((int(lv) for a, lv in zip(plan.factors, levels, strict=True) if a.name == "weights"), 0)
+
+
+def _dropped(plan: Plan, levels: Levels) -> str | None:
+    lv = next((int(lv) for a, lv in zip(plan.factors, levels, strict=True)
+               if a.name == "indicators"), 0)
+    return plan.leaves[lv - 1] if lv else None
+
+
+def variant_model(plan: Plan, levels: Levels) -> IndexModel:
+    """The model one run computes: the levels' weights, methods and left-out indicator
+    (weights are rescaled per sibling group, whatever the ``weights`` setting)."""
+    model = plan.model
+    weights = dict(zip(plan.weight_ids, plan.weight_stream[_weight_row(plan, levels)], strict=True))
+    nodes = [replace(n, weight=float(weights[n.id])) if n.id in weights else n for n in model.nodes]
     data = model.data
-    dropped = state.get("drop")
+    dropped = _dropped(plan, levels)
     if dropped:
         removed = {dropped}
-        # a parent left without children goes too, up the tree
-        while True:
+        while True:  # a parent left without children goes too, up the tree
             parents = {n.parent for n in nodes if n.id not in removed}
             gone = {n.id for n in nodes if n.id not in removed and n.id not in parents
                     and any(m.parent == n.id for m in nodes)}
@@ -198,89 +272,476 @@ def _variant(model: IndexModel, state: dict[str, Any]) -> IndexModel:
         nodes = [n for n in nodes if n.id not in removed]
         if data is not None:
             data = data.drop(columns=[c for c in removed if c in data.columns])
-    settings = replace(model.settings, weights="rescale", **state["settings"])
+    settings = replace(model.settings, weights="rescale", **_settings_changes(plan, levels))
     return replace(model, nodes=tuple(nodes), settings=settings, data=data)
 
 
-def run_uncertainty(model: IndexModel, assumptions: Sequence[Assumption], samples: int = 64,
-                    seed: int = 1, progress: Callable[[int, int], None] | None = None
-                    ) -> UncertaintyResult:
-    """Run the index ``samples · (factors + 2)`` times under the varied assumptions.
+# ---- RUNS: ONE BUILD PER RUN (THE REFERENCE), OR VECTORISED ----
 
-    ``samples`` is Saltelli's base sample size (a power of 2 keeps the Sobol sequence balanced).
-    Raises :class:`ProblemsFound` when a combination of the choices cannot be computed (e.g.
-    geometric aggregation of z-scores), naming the combination.
+@dataclass(frozen=True)
+class Runs:
+    """Per run (row) and unit (column): the root's score, the rank (NaN: not ranked), the tier."""
+
+    totals: np.ndarray
+    ranks: np.ndarray
+    tiers: np.ndarray
+
+
+def rank_rows(totals: np.ndarray) -> np.ndarray:
+    """Rank every row of ``totals`` (runs × units): 1 = highest; ties share the better rank, as
+    :func:`xl_aiindex.rank.rank_units`; NaN totals get no rank.
+
+    >>> rank_rows(np.array([[5.0, 7.0, 5.0, 1.0], [np.nan, 1.0, 2.0, 2.0]])).tolist()
+    [[2.0, 1.0, 2.0, 4.0], [nan, 3.0, 1.0, 1.0]]
     """
-    from SALib.analyze import sobol as sobol_analyze
-    from SALib.sample import sobol as sobol_sample
+    missing = np.isnan(totals)
+    key = np.where(missing, np.inf, -totals)
+    order = np.argsort(key, axis=1, kind="stable")
+    ordered = np.take_along_axis(key, order, axis=1)
+    pos = np.broadcast_to(np.arange(totals.shape[1]), totals.shape)
+    new = np.ones(totals.shape, dtype=bool)
+    new[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    first = np.maximum.accumulate(np.where(new, pos, 0), axis=1)
+    ranks = np.empty(totals.shape)
+    np.put_along_axis(ranks, order, first + 1.0, axis=1)
+    ranks[missing] = np.nan
+    return ranks
 
+
+def tier_rows(ranks: np.ndarray, totals: np.ndarray, rule: TierRule) -> np.ndarray:
+    """Tiers (1 = best, 0 = not ranked) of every run, as :func:`xl_aiindex.rank.assign_tiers`."""
+    ranked = ~np.isnan(ranks)
+    if rule.kind == "rank":
+        values = np.searchsorted(np.asarray(rule.bounds, dtype=float), np.nan_to_num(ranks),
+                                 side="left")
+    else:
+        ascending = np.asarray(sorted(rule.bounds), dtype=float)
+        values = len(ascending) - np.searchsorted(ascending, np.nan_to_num(totals), side="right")
+    return np.where(ranked, values + 1, 0).astype(np.int16)
+
+
+def run_loop(plan: Plan, levels: np.ndarray,
+             progress: Callable[[int, int], None] | None = None) -> Runs:
+    """``build_index`` once per row of ``levels`` (runs × factors): the reference path."""
+    units = plan.model.units.index
+    totals = np.empty((len(levels), len(units)))
+    ranks = np.empty_like(totals)
+    tiers = np.empty(totals.shape, dtype=np.int16)
+    for i, row in enumerate(levels):
+        try:
+            r = build_index(variant_model(plan, row))
+        except ProblemsFound as e:
+            raise ProblemsFound([Problem("Uncertainty", problem=f"a run with "
+                                         f"{plan.describe(row)} cannot be computed: "
+                                         f"{e.problems[0].problem}")]) from None
+        totals[i] = r.total.reindex(units).to_numpy(dtype=float)
+        ranks[i] = r.rank.reindex(units).to_numpy(dtype=float)
+        tiers[i] = r.tier.reindex(units).to_numpy()
+        if progress is not None:
+            progress(i + 1, len(levels))
+    return Runs(totals, ranks, tiers)
+
+
+def vector_obstacles(plan: Plan) -> list[str]:
+    """Why the runs of ``plan`` cannot be vectorised (empty: they can)."""
+    model, tree = plan.model, plan.tree
+    why = []
+    odd = [n for n in tree.inner if (tree.by_id[n].weighting or "given") not in ("given", "equal")]
+    if odd:
+        why.append(f"node {odd[0]} uses {tree.by_id[odd[0]].weighting} weighting (weights "
+                   "computed from the data)")
+    methods = {tree.by_id[n].aggregation or model.settings.aggregation for n in tree.inner}
+    for a in plan.factors:
+        if a.name == "aggregation":
+            methods |= set(a.choices)
+    if "copeland" in methods:
+        why.append("copeland aggregation")
+    if model.settings.rank_decimals is not None:
+        why.append("rank_decimals (Excel's ROUND)")
+    if model.settings.input == "given" and any(a.name == "indicators" for a in plan.factors):
+        why.append("leaving indicators out with input = given")
+    return why
+
+
+class _Scenario:
+    """One combination of the choices: the scores the aggregation starts from, per unit."""
+
+    def __init__(self, plan: Plan, levels: Levels):
+        model = replace(plan.model, settings=replace(plan.model.settings, weights="rescale",
+                                                     **_settings_changes(plan, levels)))
+        try:
+            r = build_index(model)
+        except ProblemsFound as e:
+            raise ProblemsFound([Problem("Uncertainty", problem=f"the combination "
+                                         f"{plan.describe(levels)} cannot be computed: "
+                                         f"{e.problems[0].problem}")]) from None
+        units = plan.model.units.index
+        start = r.stages["normalised"].reindex(units)
+        self.start = {c: start[c].to_numpy(dtype=float) for c in start.columns}
+        self.settings = model.settings
+        present = r.stages["raw"].reindex(units).notna()
+        # coverage when leaf j is left out (row 0: none left out), as the pipeline counts it
+        counts = present.sum(axis=1).to_numpy(dtype=float)
+        n = present.shape[1]
+        cov = [counts / n if n else np.ones(len(units))]
+        for leaf in plan.leaves:
+            left = present[leaf].to_numpy(dtype=float) if leaf in present.columns else 0.0
+            cov.append((counts - left) / (n - 1) if n > 1 else np.ones(len(units)))
+        self.coverage = np.array(cov)
+
+
+def run_vectorised(plan: Plan, levels: np.ndarray,
+                   progress: Callable[[int, int], None] | None = None,
+                   chunk: int | None = None) -> Runs:
+    """The runs of ``levels`` (runs × factors) without a Python loop over runs or units.
+
+    Rows sharing a combination of choices are aggregated together, ``chunk`` rows at a time
+    (default: sized to keep each chunk's arrays near 256 MB).
+    """
+    tree = plan.tree
+    units = plan.model.units.index
+    n_units = len(units)
+    index = {n: i for i, n in enumerate(tree.pre_order)}
+    column = {n: i for i, n in enumerate(plan.weight_ids)}
+    choice_cols = [i for i, a in enumerate(plan.factors) if a.how == "choice"]
+    weight_col = next((i for i, a in enumerate(plan.factors) if a.name == "weights"), None)
+    drop_col = next((i for i, a in enumerate(plan.factors) if a.name == "indicators"), None)
+    if chunk is None:
+        chunk = int(np.clip(2**25 // max(1, n_units * (len(tree.inner) + 8)), 16, 4096))
+    totals = np.empty((len(levels), n_units))
+    ranks = np.empty_like(totals)
+    tiers = np.empty(totals.shape, dtype=np.int16)
+    keys = levels[:, choice_cols] if choice_cols else np.zeros((len(levels), 1), dtype=int)
+    combos, which = np.unique(keys, axis=0, return_inverse=True)
+    which = which.reshape(-1)
+    done = 0
+    for c, combo in enumerate(combos):
+        full = np.zeros(len(plan.factors), dtype=int)
+        full[choice_cols] = combo[: len(choice_cols)]
+        scen = _Scenario(plan, full)
+        rows = np.flatnonzero(which == c)
+        for lo in range(0, len(rows), chunk):
+            sel = rows[lo:lo + chunk]
+            w_rows = levels[sel, weight_col] if weight_col is not None else np.zeros(len(sel), int)
+            drops = levels[sel, drop_col] if drop_col is not None else np.zeros(len(sel), int)
+            total = _aggregate(plan, scen, index, column, plan.weight_stream[w_rows], drops)
+            eligible = scen.coverage[drops] >= scen.settings.coverage_min
+            total_ranked = np.where(eligible, total, np.nan)
+            r = rank_rows(total_ranked)
+            totals[sel], ranks[sel] = total, r
+            tiers[sel] = tier_rows(r, total, scen.settings.tiers)
+            done += len(sel)
+            if progress is not None:
+                progress(done, len(levels))
+    return Runs(totals, ranks, tiers)
+
+
+#: What a weighted mean averages: the scores (arithmetic), their logs, their reciprocals.
+_TRANSFORMS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "arithmetic": lambda x: x, "geometric": np.log, "harmonic": np.reciprocal}
+
+
+def _aggregate(plan: Plan, scen: _Scenario, index: dict[str, int], column: dict[str, int],
+               stream: np.ndarray, drops: np.ndarray) -> np.ndarray:
+    """Root scores (runs × units) of a chunk: each inner node is a weighted mean of its children,
+    with weights per run (rows of ``stream``) and the pipeline's rules for missing children."""
+    tree, s = plan.tree, scen.settings
+    runs = len(drops)
+    active = np.ones((runs, len(index)), dtype=bool)
+    leaf_at = np.array([index[leaf] for leaf in plan.leaves] or [0])
+    dropped = drops > 0
+    active[np.flatnonzero(dropped), leaf_at[drops[dropped] - 1]] = False
+    reweight = s.missing == "reweight"
+    scores: dict[str, np.ndarray] = {k: v[None, :] for k, v in scen.start.items()}
+    for node_id in tree.inner:
+        kids = tree.children[node_id]
+        if node_id in scores or not all(k in scores for k in kids):
+            continue  # a starting (given) node, or a node below one
+        node = tree.by_id[node_id]
+        kid_at = [index[k] for k in kids]
+        act = active[:, kid_at]
+        active[:, index[node_id]] = act.any(axis=1)
+        if (node.weighting or "given") == "given":
+            raw = stream[:, [column[k] for k in kids]]
+        else:  # equal
+            raw = np.ones((runs, len(kids)))
+        w = np.where(act, raw, 0.0)
+        method = node.aggregation or s.aggregation
+        f: Callable[[np.ndarray], np.ndarray] = _TRANSFORMS[method]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if all(scores[k].shape[0] == 1 for k in kids):
+                x = np.concatenate([scores[k] for k in kids], axis=0)  # kids × units
+                present = ~np.isnan(x)
+                fx = np.where(present, f(np.where(present, x, 1.0)), 0.0)
+                num = w @ fx
+                if reweight:
+                    den = w @ present
+                    missing = den <= 0
+                else:
+                    den = w.sum(axis=1, keepdims=True)
+                    missing = (act.astype(float) @ ~present) > 0
+            else:
+                num = np.zeros((runs, scores[kids[0]].shape[1]))
+                den = np.zeros_like(num) if reweight else w.sum(axis=1, keepdims=True)
+                missing = np.zeros(num.shape, dtype=bool)
+                for j, k in enumerate(kids):
+                    x = scores[k]
+                    present = ~np.isnan(x)
+                    wk = w[:, j:j + 1]
+                    num += np.where(present, wk * f(np.where(present, x, 1.0)), 0.0)
+                    if reweight:
+                        den += np.where(present, wk, 0.0)
+                    else:
+                        missing |= ~present & act[:, j:j + 1]
+                if reweight:
+                    missing = den <= 0
+            mean = num / den
+            out = mean if method == "arithmetic" else np.exp(mean) if method == "geometric" \
+                else 1.0 / mean
+        scores[node_id] = np.where(missing, np.nan, out)
+        for k in kids:  # free the children's arrays
+            if scores[k].shape[0] > 1:
+                scores[k] = scores[k][:0]
+    root = scores[tree.root.id]
+    return np.broadcast_to(root, (runs, root.shape[1])) if root.shape[0] == 1 else root
+
+
+def run_levels(plan: Plan, levels: np.ndarray, method: str = "auto",
+               progress: Callable[[int, int], None] | None = None) -> tuple[Runs, str]:
+    """Compute the distinct rows of ``levels`` once (vectorised when possible, ``method``
+    ``"auto"``, ``"vector"`` or ``"loop"``) and expand to every row; also the path taken."""
+    unique, inverse = np.unique(levels, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    obstacles = vector_obstacles(plan)
+    if method == "vector" and obstacles:
+        raise ValueError(f"cannot vectorise: {'; '.join(obstacles)}")
+    path = "loop" if method == "loop" or obstacles else "vector"
+    runs = (run_loop if path == "loop" else run_vectorised)(plan, unique, progress)
+    return Runs(runs.totals[inverse], runs.ranks[inverse], runs.tiers[inverse]), path
+
+
+# ---- SOBOL' INDICES ----
+
+def saltelli_design(levels: Sequence[int], points: np.ndarray) -> np.ndarray:
+    """Saltelli's rows [A; B; AB_1 … AB_k] (levels per factor) from points in [0, 1)^2k."""
+    k = len(levels)
+    scale = np.asarray(levels)
+    lv = np.minimum((points * np.concatenate([scale, scale])).astype(int),
+                    np.concatenate([scale, scale]) - 1)
+    a, b = lv[:, :k], lv[:, k:]
+    blocks = [a, b]
+    for i in range(k):
+        ab = a.copy()
+        ab[:, i] = b[:, i]
+        blocks.append(ab)
+    return np.concatenate(blocks)
+
+
+def sobol_indices(y: np.ndarray, n: int, k: int, seed: int = 1,
+                  resamples: int = BOOTSTRAP) -> pd.DataFrame:
+    """First-order (Janon) and total (Jansen) indices of ``y`` laid out as
+    :func:`saltelli_design` rows, with bootstrap 95 % intervals; one row per factor, plus the sum
+    of the first-order indices and its interval in the ``attrs``."""
+    f_a, f_b = y[:n], y[n:2 * n]
+    f_ab = y[2 * n:].reshape(k, n)
+    rng = np.random.default_rng([seed, 7])
+    boot = np.concatenate([np.arange(n)[None, :], rng.integers(0, n, size=(resamples, n))])
+
+    def estimate(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        a, b, ab = f_a[idx], f_b[idx], f_ab[:, idx]
+        v = np.var(np.concatenate([a, b], axis=-1), axis=-1)
+        mid = np.mean((b + ab) / 2, axis=-1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s1 = (np.mean(b * ab, axis=-1) - mid[..., 0] ** 2) \
+                / (np.mean((b**2 + ab**2) / 2, axis=-1) - mid[..., 0] ** 2)
+            st = 0.5 * np.mean((a - ab) ** 2, axis=-1) / v
+        return np.nan_to_num(s1), np.nan_to_num(st)
+
+    s1, st = estimate(boot)  # factors × (1 + resamples)
+    lo1, hi1 = np.percentile(s1[:, 1:], [2.5, 97.5], axis=1)
+    lot, hit = np.percentile(st[:, 1:], [2.5, 97.5], axis=1)
+    table = pd.DataFrame({"first_order": s1[:, 0], "first_order_low": lo1,
+                          "first_order_high": hi1, "total": st[:, 0], "total_low": lot,
+                          "total_high": hit})
+    sums = s1.sum(axis=0)
+    table.attrs["first_order_sum"] = (float(sums[0]), *map(float, np.percentile(sums[1:], [2.5, 97.5])))
+    return table
+
+
+def exact_indices(grid: np.ndarray) -> pd.DataFrame:
+    """Exact first-order and total indices of an output known at every combination of levels
+    (``grid[l1, l2, …]``, every level equally likely): the brute-force reference.
+
+    >>> g = np.array([[0.0, 1.0], [0.0, 1.0]])   # only the second factor matters
+    >>> exact_indices(g).round(6).to_dict("list")
+    {'first_order': [0.0, 1.0], 'total': [0.0, 1.0]}
+    """
+    v = grid.var()
+    k = grid.ndim
+    s1, st = [], []
+    for i in range(k):
+        others = tuple(j for j in range(k) if j != i)
+        s1.append(grid.mean(axis=others).var() / v)
+        st.append(grid.var(axis=i).mean() / v)
+    return pd.DataFrame({"first_order": s1, "total": st})
+
+
+# ---- THE ANALYSIS ----
+
+@dataclass(frozen=True)
+class UncertaintyResult:
+    """Ranks over all runs and the sensitivity of the rank shift to each assumption.
+
+    ``summary``: per unit, in nominal order: nominal rank, 5 %, median and 95 % ranks (whole
+    ranks: values some run gave), nominal tier, share of runs in that tier, mean absolute rank
+    shift. ``sensitivity``: per assumption: levels, first-order and total Sobol' indices with
+    95 % bootstrap intervals, and a note when an interval is too wide. ``ranks``: one row per
+    run. ``samples``: the base sample size N reached; ``path``: ``vector`` or ``loop``.
+    """
+
+    summary: pd.DataFrame
+    sensitivity: pd.DataFrame
+    ranks: pd.DataFrame
+    runs: int
+    notes: tuple[str, ...] = ()
+    samples: int = 0
+    path: str = "vector"
+
+
+def _power_of_two(n: int) -> int:
+    return 1 << max(2, int(n - 1).bit_length())
+
+
+def run_uncertainty(model: IndexModel, assumptions: Sequence[Assumption],
+                    samples: int = DEFAULT_SAMPLES, seed: int = 1, budget: float = DEFAULT_BUDGET,
+                    progress: Callable[[int, int], None] | None = None,
+                    weight_draws: int = DEFAULT_WEIGHT_DRAWS, method: str = "auto"
+                    ) -> UncertaintyResult:
+    """Run the index ``N · (factors + 2)`` times under the varied assumptions.
+
+    ``samples``: the base sample size N to start from. N doubles while a 95 % interval is wider than 0.1 or the first-order indices sum above 1 by more than
+    their error, as long as the runs so far say the next doubling ends within ``budget``
+    seconds (0: never). Same arguments and seed, same result (unless the budget cut the
+    doubling short: the note then gives the N to pass). Raises :class:`ProblemsFound` when a
+    combination of the choices cannot be computed (e.g. geometric aggregation of z-scores).
+    """
     if not assumptions:
         raise ProblemsFound([Problem("Uncertainty", problem="the Uncertainty sheet lists no "
                                      "assumption to vary")])
+    started = time.monotonic()
     nominal = build_index(model)
-    _check_choice_combinations(model, assumptions)
-    factors = _factors(model, assumptions)
-    groups = [f.group for f in factors]
-    problem = {"num_vars": len(factors), "names": [f.name for f in factors],
-               "bounds": [[0.0, 1.0]] * len(factors), "groups": groups}
-    x = sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed)
-    units = nominal.rank.index
-    ranks = np.empty((len(x), len(units)))
-    for i, row in enumerate(x):
-        state: dict[str, Any] = {"weights": {}, "settings": {}, "drop": None}
-        for f, u in zip(factors, row, strict=True):
-            f.apply(state, float(u))
-        try:
-            ranks[i] = build_index(_variant(model, state)).rank.reindex(units).to_numpy()
-        except ProblemsFound as e:
-            raise ProblemsFound([Problem("Uncertainty", problem=f"a run with {_describe(state)} "
-                                         f"cannot be computed: {e.problems[0].problem}")]) from None
-        if progress is not None:
-            progress(i + 1, len(x))
-    nominal_rank = nominal.rank.to_numpy()
-    shift = np.nanmean(np.abs(ranks - nominal_rank), axis=1)
+    plan = make_plan(model, assumptions, weight_draws, seed)
+    _check_choice_combinations(plan)
+    k = len(plan.factors)
+    n = max(4, int(samples))
     notes: list[str] = []
-    names = sorted(set(groups), key=groups.index)
-    if np.nanvar(shift) == 0:
-        notes.append("no assumption changed any rank: sensitivity indices are 0")
-        si = {"S1": np.zeros(len(names)), "S1_conf": np.zeros(len(names)),
-              "ST": np.zeros(len(names)), "ST_conf": np.zeros(len(names))}
-    else:
-        si = sobol_analyze.analyze(problem, shift, calc_second_order=False, seed=seed)
-    sensitivity = pd.DataFrame({"assumption": names, "first_order": si["S1"],
-                                "first_order_conf": si["S1_conf"], "total": si["ST"],
-                                "total_conf": si["ST_conf"]})
-    rank_table = pd.DataFrame(ranks, columns=units)
-    summary = pd.DataFrame({
-        "unit": units.astype(str),
-        "nominal_rank": nominal_rank,
-        "median_rank": rank_table.median().to_numpy(),
-        "rank_q05": rank_table.quantile(0.05).to_numpy(),
-        "rank_q95": rank_table.quantile(0.95).to_numpy(),
-        "mean_abs_shift": (rank_table - nominal_rank).abs().mean().to_numpy(),
-    }).sort_values("nominal_rank", kind="stable").reset_index(drop=True)
-    return UncertaintyResult(summary, sensitivity, rank_table, len(x), tuple(notes))
+    obstacles = vector_obstacles(plan)
+    if obstacles and method != "loop":
+        notes.append("runs computed one by one (build_index per run), not vectorised: "
+                     + "; ".join(obstacles) + " has no vectorised form")
+    # A and B: independent uniform rows (Monte Carlo), so that the bootstrap over rows is a
+    # valid error estimate; a quasi-random sequence gains little here anyway, since a stream of
+    # noisy weight vectors (or a left-out indicator) has no order in u for it to exploit
+    draws = np.random.default_rng([seed, 3])
+    units = nominal.rank.index
+    nominal_rank = nominal.rank.to_numpy(dtype=float)
+    blocks: list[Runs] = []
+    ys: list[np.ndarray] = []
+    total_n = 0
+    path = "vector"
+    run_time = 0.0
+    while True:
+        design = saltelli_design(plan.levels, draws.random((n - total_n, 2 * k)))
+        t0 = time.monotonic()
+        runs, path = run_levels(plan, design, method, progress)
+        run_time += time.monotonic() - t0
+        blocks.append(runs)
+        with np.errstate(invalid="ignore"):
+            ys.append(np.nanmean(np.abs(runs.ranks - nominal_rank), axis=1))
+        total_n = n
+        y = _saltelli_order(ys, k)
+        if np.nanvar(y) == 0:
+            table = pd.DataFrame({c: np.zeros(k) for c in ("first_order", "first_order_low",
+                                  "first_order_high", "total", "total_low", "total_high")})
+            table.attrs["first_order_sum"] = (0.0, 0.0, 0.0)
+            notes.append("no assumption changed any rank: sensitivity indices are 0")
+            break
+        table = sobol_indices(y, n, k, seed)
+        s1_sum, _, sum_high = table.attrs["first_order_sum"]
+        wide = (table["first_order_high"] - table["first_order_low"] > CI_WIDTH) | \
+               (table["total_high"] - table["total_low"] > CI_WIDTH)
+        over = s1_sum - 1 > sum_high - s1_sum
+        if not (wide.any() or over):
+            break
+        elapsed = time.monotonic() - started
+        # the next doubling computes as many runs again as all the runs so far
+        if n < MAX_SAMPLES and elapsed + 1.2 * run_time <= budget:
+            n *= 2
+            continue
+        widest = float(np.max(np.r_[table["first_order_high"] - table["first_order_low"],
+                                    table["total_high"] - table["total_low"]]))
+        need = min(MAX_SAMPLES, _power_of_two(int(np.ceil(n * (widest / CI_WIDTH) ** 2))))
+        why = []
+        if wide.any():
+            why.append(f"95 % intervals up to {widest:.2f} wide (above {CI_WIDTH:g})")
+        if over:
+            why.append(f"first-order indices sum to {s1_sum:.2f}, above 1 by more than their error")
+        notes.append(f"with N = {n}: {' and '.join(why)}; for reliable indices run with "
+                     f"--samples {max(need, 2 * n)}")
+        break
+    ranks = _saltelli_order_rows([b.ranks for b in blocks], k)
+    tiers = _saltelli_order_rows([b.tiers for b in blocks], k)
+    sensitivity = table.assign(assumption=[a.name for a in plan.factors], levels=list(plan.levels))
+    sensitivity["note"] = np.where(
+        (sensitivity["first_order_high"] - sensitivity["first_order_low"] > CI_WIDTH)
+        | (sensitivity["total_high"] - sensitivity["total_low"] > CI_WIDTH),
+        f"interval wider than {CI_WIDTH:g}: raise --samples", "")
+    sensitivity = sensitivity[["assumption", "levels", "first_order", "first_order_low",
+                               "first_order_high", "total", "total_low", "total_high", "note"]]
+    summary = _summary(units, nominal_rank, nominal.tier.to_numpy(), ranks, tiers)
+    return UncertaintyResult(summary, sensitivity, pd.DataFrame(ranks, columns=units),
+                             len(ranks), tuple(notes), n, path)
 
 
-def _describe(state: dict[str, Any]) -> str:
-    parts = [f"{k} = {v}" for k, v in state["settings"].items()]
-    if state.get("drop"):
-        parts.append(f"indicator {state['drop']} left out")
-    return ", ".join(parts) or "varied weights"
+def _saltelli_order(parts: list[np.ndarray], k: int) -> np.ndarray:
+    """Blocks of runs from successive doublings → one [A; B; AB_1 … AB_k] layout."""
+    return _saltelli_order_rows([p[:, None] for p in parts], k)[:, 0]
 
 
-def _check_choice_combinations(model: IndexModel, assumptions: Sequence[Assumption]) -> None:
-    """Every combination of the listed choices must be computable with the nominal weights."""
-    choices = [a for a in assumptions if a.how == "choice"]
+def _saltelli_order_rows(parts: list[np.ndarray], k: int) -> np.ndarray:
+    pieces = [p.reshape(k + 2, -1, *p.shape[1:]) for p in parts]
+    return np.concatenate(pieces, axis=1).reshape(-1, *parts[0].shape[1:])
+
+
+def _summary(units: pd.Index, nominal_rank: np.ndarray, nominal_tier: np.ndarray,
+             ranks: np.ndarray, tiers: np.ndarray) -> pd.DataFrame:
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # units no run ranks: NaN, as meant
+        # "inverted_cdf": each quantile is a rank some run gave, so ranks stay whole
+        q = np.nanquantile(ranks, [0.05, 0.5, 0.95], axis=0, method="inverted_cdf") \
+            if ranks.size else np.full((3, len(units)), np.nan)
+        shift = np.nanmean(np.abs(ranks - nominal_rank), axis=0)
+    same = (tiers == nominal_tier).mean(axis=0)
+    table = pd.DataFrame({
+        "unit": units.astype(str), "nominal_rank": nominal_rank, "rank_q05": q[0],
+        "median_rank": q[1], "rank_q95": q[2], "nominal_tier": nominal_tier.astype(int),
+        "p_nominal_tier": np.where(nominal_tier > 0, same, np.nan), "mean_abs_shift": shift})
+    return table.sort_values("nominal_rank", kind="stable").reset_index(drop=True)
+
+
+def _check_choice_combinations(plan: Plan) -> None:
+    """Every combination of the listed choices must be computable (with the first weight draw)."""
+    choices = [i for i, a in enumerate(plan.factors) if a.how == "choice"]
     problems = []
-    for combo in product(*(a.choices for a in choices)):
-        state = {"weights": {}, "settings": dict(zip((a.name for a in choices), combo, strict=True)),
-                 "drop": None}
+    for combo in product(*(range(plan.levels[i]) for i in choices)):
+        levels = [0] * len(plan.factors)
+        for i, lv in zip(choices, combo, strict=True):
+            levels[i] = lv
         try:
-            build_index(_variant(model, state))
+            build_index(variant_model(plan, levels))
         except ProblemsFound as e:
-            problems.append(Problem("Uncertainty", field=choices[0].name,
-                                    problem=f"the combination {_describe(state)} cannot be "
+            problems.append(Problem("Uncertainty", field=plan.factors[choices[0]].name,
+                                    problem=f"the combination {plan.describe(levels)} cannot be "
                                             f"computed: {e.problems[0].problem}"))
     if problems:
         raise ProblemsFound(problems)

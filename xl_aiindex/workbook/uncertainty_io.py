@@ -8,12 +8,18 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, ProblemsFound
-from ..uncertainty import UncertaintyResult, parse_assumptions, run_uncertainty
+from ..uncertainty import (
+    DEFAULT_BUDGET,
+    DEFAULT_SAMPLES,
+    UncertaintyResult,
+    parse_assumptions,
+    run_uncertainty,
+)
 from .calamine_source import CalamineSource
 from .cells import address
 from .io import load_workbook, workbook_lock, write_sheets
 from .read import key, text
-from .sheetspec import HEADER, INTEGER, NUMBER, PRECISE, TEXT, Cell, SheetSpec
+from .sheetspec import HEADER, INTEGER, NUMBER, PERCENT, PRECISE, TEXT, Cell, SheetSpec
 
 UNCERTAINTY = "Uncertainty"
 
@@ -50,10 +56,12 @@ def read_assumptions(path: str | os.PathLike[str]) -> list[tuple[Any, Any, Any, 
 
 
 def uncertainty_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None = None,
-                     samples: int = 64, seed: int = 1,
+                     samples: int = DEFAULT_SAMPLES, seed: int = 1, budget: float = DEFAULT_BUDGET,
                      progress: Callable[[int, int], None] | None = None) -> UncertaintyResult:
     """Run the Uncertainty sheet's analysis on the workbook at ``src``; write the sheets
     UncertaintyResults (per unit) and Sensitivity (per assumption) to ``dst`` (None: in place).
+
+    ``samples``, ``seed``, ``budget``: as :func:`~xl_aiindex.uncertainty.run_uncertainty`.
     """
     src_path = Path(src)
     dst_path = Path(dst) if dst is not None else src_path
@@ -64,37 +72,54 @@ def uncertainty_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | 
         raise ProblemsFound([p.at(cells.get(p.field, "")) for p in problems])
     with workbook_lock(dst_path):
         loaded = load_workbook(src_path)
-        result = run_uncertainty(loaded.model, assumptions, samples, seed, progress)
+        result = run_uncertainty(loaded.model, assumptions, samples, seed, budget, progress)
         write_sheets(src_path, dst_path, [units_sheet(result, loaded.model), sensitivity_sheet(result)])
     return result
 
 
+#: UncertaintyResults columns: units in nominal order; q05 / median / q95 side by side, ready for
+#: a rank-interval chart (median dot, 5–95 % bar).
+UNITS_COLUMNS = ("unit", "name_zh", "name_en", "nominal_rank", "rank_q05", "median_rank",
+                 "rank_q95", "nominal_tier", "p_nominal_tier", "mean_abs_shift")
+
+
+def _number(v: Any) -> float | None:
+    return None if v is None or v != v else float(v)
+
+
 def units_sheet(result: UncertaintyResult, model: Any) -> SheetSpec:
-    """UncertaintyResults: per unit, nominal rank and the spread of ranks over all runs."""
-    cols = ["unit", "name_zh", "name_en", "nominal_rank", "median_rank", "rank_q05", "rank_q95",
-            "mean_abs_shift"]
-    rows: list[list[Cell]] = [[Cell(c, style=HEADER) for c in cols]]
+    """UncertaintyResults: per unit (in nominal rank order), the nominal rank, the 5 %, median
+    and 95 % ranks over all runs (whole ranks), the nominal tier and the share of runs that keep
+    the unit in it, and the mean absolute rank shift."""
+    rows: list[list[Cell]] = [[Cell(c, style=HEADER) for c in UNITS_COLUMNS]]
+    units = model.units
     for rec in result.summary.itertuples(index=False):
-        units = model.units
         zh, en = ((str(units.at[rec.unit, "name_zh"] or ""), str(units.at[rec.unit, "name_en"] or ""))
                   if rec.unit in units.index else ("", ""))
         rows.append([Cell(rec.unit, style=TEXT), Cell(zh, style=TEXT), Cell(en, style=TEXT),
-                     Cell(float(rec.nominal_rank), style=INTEGER),
-                     Cell(float(rec.median_rank), style=NUMBER),
-                     Cell(float(rec.rank_q05), style=NUMBER), Cell(float(rec.rank_q95), style=NUMBER),
-                     Cell(float(rec.mean_abs_shift), style=NUMBER)])
-    widths = {0: 14.0, 1: 12.0, 2: 16.0, **{i: 14.0 for i in range(3, len(cols))}}
-    return SheetSpec("UncertaintyResults", rows, widths, freeze=(1, 3))
+                     *(Cell(_number(getattr(rec, c)), style=INTEGER)
+                       for c in ("nominal_rank", "rank_q05", "median_rank", "rank_q95")),
+                     Cell(int(rec.nominal_tier), style=INTEGER),
+                     Cell(_number(rec.p_nominal_tier), style=PERCENT),
+                     Cell(_number(rec.mean_abs_shift), style=NUMBER)])
+    widths = {0: 14.0, 1: 12.0, 2: 16.0, **{i: 13.0 for i in range(3, len(UNITS_COLUMNS))}}
+    notes = {UNITS_COLUMNS.index("rank_q05"): "5 % of the runs rank the unit better than this",
+             UNITS_COLUMNS.index("rank_q95"): "5 % of the runs rank the unit worse than this",
+             UNITS_COLUMNS.index("p_nominal_tier"): "share of the runs that keep the unit in "
+                                                     "its nominal tier"}
+    return SheetSpec("UncertaintyResults", rows, widths, freeze=(1, 3), header_notes=notes)
 
 
 def sensitivity_sheet(result: UncertaintyResult) -> SheetSpec:
-    """Sensitivity: first-order and total Sobol indices of the mean rank shift, per assumption."""
-    table = result.sensitivity.assign(runs=result.runs)
+    """Sensitivity: per assumption, first-order and total Sobol' indices of the mean rank
+    shift with their 95 % bootstrap intervals, the base sample N and the runs made."""
+    table = result.sensitivity.assign(samples=result.samples, runs=result.runs)
     cols = list(table.columns)
     rows: list[list[Cell]] = [[Cell(c, style=HEADER) for c in cols]]
     for rec in table.itertuples(index=False):
-        rows.append([Cell(v, style=TEXT) if c == "assumption" else
-                     Cell(int(v), style=INTEGER) if c == "runs" else Cell(float(v), style=PRECISE)
+        rows.append([Cell(str(v), style=TEXT) if c in ("assumption", "note") else
+                     Cell(int(v), style=INTEGER) if c in ("levels", "samples", "runs") else
+                     Cell(float(v), style=PRECISE)
                      for c, v in zip(cols, rec, strict=True)])
-    return SheetSpec("Sensitivity", rows, {0: 16.0, **{i: 18.0 for i in range(1, len(cols))}},
-                     autofilter=False)
+    widths = {0: 16.0, **{i: 14.0 for i in range(1, len(cols))}, cols.index("note"): 40.0}
+    return SheetSpec("Sensitivity", rows, widths, autofilter=False)
