@@ -32,7 +32,7 @@ REFERENCE = REPO / "workbooks" / "city_ai_index_2020.xlsx"
 EXCEL_SAVED = REPO / "tests" / "data" / "excel_saved_dynamic_array"
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 FUNCTIONS = ("AI_INDEX", "AI_SUBINDEX", "AI_RANK", "AI_TIER", "AI_WEIGHT", "AI_RANKING",
-             "AI_SCORES", "AI_FIT_WEIGHTS", "AI_WHY")
+             "AI_SCORES", "AI_RANK_INTERVAL", "AI_FIT_WEIGHTS", "AI_WHY")
 MACROS = ("rebuild_results", "validate_inputs")
 
 
@@ -47,7 +47,7 @@ def test_excel_command_writes_the_macro_workbook(tmp_path: Path) -> None:
     result = run("excel", book)
     assert result.exit_code == 0, result.output
     assert result.output == (
-        f"Wrote {tmp_path / 'ref.xlsm'}: 9 functions and 2 macros in its VBA project "
+        f"Wrote {tmp_path / 'ref.xlsm'}: 10 functions and 2 macros in its VBA project "
         f"(xlwings {excel_vba.xlwings_version()}, standalone)\n"
         "Next: open it in Excel on Windows and enable macros (docs/excel.md)\n")
     again = run("excel", book)

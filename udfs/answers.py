@@ -17,7 +17,7 @@ import pandas as pd
 from xl_aiindex.errors import Problem
 from xl_aiindex.fit import fit_weights
 from xl_aiindex.groups import find_grouping, group_ranks, grouping_columns
-from xl_aiindex.lookup import NameIndex
+from xl_aiindex.lookup import NameIndex, match_key
 from xl_aiindex.model import IndexResult
 from xl_aiindex.normalise import MethodInputError
 from xl_aiindex.workbook.read import parse_number, text

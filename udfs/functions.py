@@ -117,8 +117,8 @@ def AI_SCORES(caller: Any = None) -> Any:
     return _answer(answers.scores_rows, caller)
 
 
-@xw.func(volatile=True, category=CATEGORY)
-@xw.arg("city", doc=_CITY)
+@xw.func(volatile=True, call_in_wizard=False, category=CATEGORY)
+@xw.arg("city", err_to_str=True, doc=_CITY)
 def AI_RANK_INTERVAL(city: Any, caller: Any = None) -> Any:
     """Rank interval of a city from the last uncertainty run (sheet UncertaintyResults): spills 5% rank, median rank, 95% rank. Never starts a run: run xl-aiindex uncertainty first."""
     try:
