@@ -48,10 +48,23 @@ class CalamineSource:
         except Exception as e:  # calamine raises its own error kinds for damaged packages
             raise UnreadableWorkbook(str(self.path), f"cannot be read as a workbook ({e})") from e
         self._parts: dict[str, str] | None = None
+        self._kinds: dict[str, str] | None = None
 
     def sheet_names(self) -> list[str]:
         """Sheet names in workbook order."""
         return list(self._book.sheet_names)
+
+    def kind(self, name: str) -> str:
+        """The kind of sheet ``name``: ``worksheet``, ``chartsheet``, ``dialogsheet``,
+        ``xlMacrosheet``… (:func:`~xl_aiindex.workbook.ooxml.sheet_kinds`)."""
+        if self._kinds is None:
+            from .ooxml import sheet_kinds
+
+            try:
+                self._kinds = sheet_kinds(self.path)
+            except (ValueError, KeyError, zipfile.BadZipFile):
+                self._kinds = {}
+        return self._kinds.get(name, "worksheet")
 
     def grid(self, name: str) -> Grid:
         """Cached values, formula cells and merged ranges of sheet ``name``."""

@@ -95,9 +95,11 @@ from xml.sax.saxutils import unescape
 import defusedxml.ElementTree as DET
 
 from xl_aiindex.workbook.cells import column_letter
-from xl_aiindex.workbook.sheetspec import SheetSpec, Style
+from xl_aiindex.workbook.sheetspec import HEADER as _HEADER_STYLE
+from xl_aiindex.workbook.sheetspec import Cell, SheetSpec, Style
 
-__all__ = ["OWNED_PREFIX", "package_parts", "sheet_names", "splice_sheets"]
+__all__ = ["OWNED_PREFIX", "RowAppend", "package_parts", "sheet_kinds", "sheet_names",
+           "splice_sheets"]
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -184,10 +186,49 @@ def sheet_names(path: str | os.PathLike[str] | IO[bytes]) -> list[str]:
     return [] if sheets is None else [el.get("name", "") for el in sheets]
 
 
+@dataclass(frozen=True)
+class RowAppend:
+    """One row to append to an existing worksheet, editing its XML in place (every other
+    byte of the part, its relationships, comments, tables and user columns kept).
+
+    ``cells``: 0-based column -> value (text, number, bool; None or ``""`` writes no cell),
+    written in the row after the last row holding a value. ``header``: 0-based column ->
+    text to add to row 1 where the sheet has no header cell yet (or to write row 1 of an
+    empty sheet). When no sheet of that name exists, :func:`splice_sheets` appends a new
+    sheet holding the header and the row, with column widths ``widths``.
+    """
+
+    sheet: str
+    cells: Mapping[int, Any]
+    header: Mapping[int, str] = field(default_factory=dict)
+    widths: Mapping[int, float] = field(default_factory=dict)
+
+
+def sheet_kinds(path: str | os.PathLike[str] | IO[bytes]) -> dict[str, str]:
+    """Each sheet's kind by name, in workbook order: ``worksheet``, ``chartsheet``,
+    ``dialogsheet``, ``xlMacrosheet``, ``xlIntlMacrosheet`` (the relationship type's last
+    part; ``missing`` when the sheet has no part)."""
+    with zipfile.ZipFile(path) as zin:
+        pkg = _Package(zin)
+        wb_rel = next((r for r in pkg.rels.get("", []) if r.type == RT_OFFICE_DOCUMENT), None)
+        wb_part = None if wb_rel is None else pkg.resolve("", wb_rel)
+        if wb_part is None:
+            raise ValueError("package has no workbook part (officeDocument relationship)")
+        root = _parse(zin.read(wb_part))
+        rels = {r.id: r for r in pkg.rels.get(wb_part, [])}
+    sheets = root.find(f"{{{NS_MAIN}}}sheets")
+    out: dict[str, str] = {}
+    for el in [] if sheets is None else sheets:
+        rel = rels.get(el.get(f"{{{NS_R}}}id", ""))
+        out[el.get("name", "")] = "missing" if rel is None else rel.type.rpartition("/")[2]
+    return out
+
+
 def splice_sheets(src: str | os.PathLike[str], dst: str | os.PathLike[str] | IO[bytes],
                   sheets: Sequence[SheetSpec], *, full_calc_on_load: bool = False,
                   defined_names: Mapping[str, str] | None = None,
-                  owned_prefix: str = OWNED_PREFIX, very_hidden: Sequence[str] = ()) -> None:
+                  owned_prefix: str = OWNED_PREFIX, very_hidden: Sequence[str] = (),
+                  appends: Sequence[RowAppend] = ()) -> None:
     """Copy the package at src to dst, replacing each sheet whose name matches a SheetSpec
     (case-insensitive, surrounding spaces ignored) and appending the others at the end.
 
@@ -201,11 +242,14 @@ def splice_sheets(src: str | os.PathLike[str], dst: str | os.PathLike[str] | IO[
     workbook, an invalid or duplicate sheet name, a name matching a non-worksheet sheet, or
     a defined name that is invalid or lacks the owned prefix. ``very_hidden``: names of
     appended sheets to add with ``state="veryHidden"`` (replaced sheets keep their state).
+    ``appends``: rows appended to existing sheets (:class:`RowAppend`; the Log), or new
+    sheets holding them.
     """
     specs = list(sheets)
     names = None if defined_names is None else _check_names(defined_names, owned_prefix)
     with zipfile.ZipFile(src) as zin:
-        plan = _plan(zin, specs, full_calc_on_load, names, owned_prefix, very_hidden)
+        plan = _plan(zin, specs, full_calc_on_load, names, owned_prefix, very_hidden,
+                     list(appends))
         if isinstance(dst, str | os.PathLike):
             target = Path(dst)
             fd, tmp = tempfile.mkstemp(prefix=".~splice-", suffix=target.suffix,
@@ -768,7 +812,8 @@ def _check_names(names: Mapping[str, str], prefix: str) -> dict[str, str]:
 
 
 def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
-          names: dict[str, str] | None = None, owned_prefix: str = OWNED_PREFIX, very_hidden: Sequence[str] = ()) -> _Plan:
+          names: dict[str, str] | None = None, owned_prefix: str = OWNED_PREFIX,
+          very_hidden: Sequence[str] = (), appends: Sequence[RowAppend] = ()) -> _Plan:
     pkg = _Package(zin)
     ct_name = pkg.actual("[Content_Types].xml")
     if ct_name is None or "" not in pkg.rels:
@@ -827,6 +872,32 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
         job.code_name, job.view_attrs, job.format_attrs = _old_sheet_head(zin, part)
         jobs[part] = job
 
+    appended_rows: dict[str, bytes] = {}
+    for app in appends:
+        key = _sheet_key(app.sheet)
+        if key in seen:
+            raise ValueError(f"sheet {app.sheet.strip()!r} both replaced and appended to")
+        seen.add(key)
+        if key not in existing:
+            _check_new_name(app.sheet.strip())
+            width = max([*app.header, *app.cells], default=-1) + 1
+            head = [Cell(app.header.get(c), style=_HEADER_STYLE) for c in range(width)]
+            row = [Cell(None if app.cells.get(c) == "" else app.cells.get(c))
+                   for c in range(width)]
+            new_specs.append(SheetSpec(app.sheet.strip(), [head, row], dict(app.widths)))
+            continue
+        name, rid = existing[key]
+        rel = wb_rels.get(rid)
+        part = None if rel is None else pkg.resolve(wb_part, rel)
+        if rel is None or part is None:
+            raise ValueError(f"sheet {name!r} has no part in the package")
+        if rel.type != RT_WORKSHEET:
+            raise ValueError(f"sheet {name!r} is not a worksheet ({rel.type.rpartition('/')[2]})"
+                             "; no row can be appended to it")
+        appended_rows[part] = _append_row(zin.read(part), app)
+    hidden_keys = {_sheet_key(n) for n in very_hidden}
+    new_specs.sort(key=lambda sp: _sheet_key(sp.name) in hidden_keys)   # hidden ones last
+
     # appended sheets: part names, sheetIds and relationship ids that clash with nothing
     taken_ids = set(wb_rels)
     rid_gen = _next_id(taken_ids)
@@ -878,7 +949,7 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
         if rels_entry is not None:
             removed.add(rels_entry)
 
-    rewritten: dict[str, bytes | None] = {}
+    rewritten: dict[str, bytes | None] = dict(appended_rows)
     added: dict[str, bytes] = {}
     for part, job in jobs.items():
         rels_xml = job.rels_xml
@@ -934,6 +1005,137 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
     for entry in rewritten:
         removed.discard(entry)
     return _Plan(jobs, new_jobs, rewritten, removed, added, insert_after, xf_attr)
+
+
+_ROW_TAG = re.compile(r"<((?:[A-Za-z_][\w.-]*:)?)row\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>")
+_HAS_VALUE = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?(?:v|is|f)[\s>/]")
+_CELL_TAG = re.compile(r"<((?:[A-Za-z_][\w.-]*:)?)c\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>")
+_REF_PARTS = re.compile(r"([A-Z]{1,3})([0-9]+)")
+
+
+def _cell_xml(p: str, ref: str, v: Any) -> str:
+    """One written cell (``p``: the sheet's element prefix); ``""`` for no cell."""
+    if v is None or v == "":
+        return ""
+    v = _coerce(v)
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return f'<{p}c r="{ref}" t="b"><{p}v>{int(v)}</{p}v></{p}c>'
+    if isinstance(v, int):
+        return f"<{p}c r=\"{ref}\"><{p}v>{v}</{p}v></{p}c>"
+    if isinstance(v, float):
+        return "" if v - v != 0.0 else f"<{p}c r=\"{ref}\"><{p}v>{v!r}</{p}v></{p}c>"
+    return (f'<{p}c r="{ref}" t="inlineStr"><{p}is><{p}t xml:space="preserve">{_text(v)}'
+            f"</{p}t></{p}is></{p}c>")
+
+
+def _col_of(ref: str) -> int:
+    m = _REF_PARTS.match(ref)
+    if m is None:
+        return -1
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return col - 1
+
+
+def _append_row(data: bytes, app: RowAppend) -> bytes:
+    """The worksheet XML ``data`` with ``app``'s row inserted after the last row holding a value
+    (and its missing header cells added to row 1); every other byte kept."""
+    text, codec = _decode(data)
+    m_open = re.search(r"<((?:[A-Za-z_][\w.-]*:)?)sheetData\b[^>]*?(/?)>", text)
+    if m_open is None:
+        raise ValueError(f"sheet {app.sheet!r} has no <sheetData>")
+    p = m_open.group(1)
+    edits: list[tuple[int, int, str]] = []
+    rows: list[tuple[int, int, int, str, bool]] = []   # (r, start, end, start tag, has value)
+    if m_open.group(2):
+        body_start = body_end = m_open.end()
+        edits.append((m_open.start(), m_open.end(), f"<{p}sheetData>"))
+        tail = f"</{p}sheetData>"
+    else:
+        body_start = m_open.end()
+        m_close = re.compile(f"</{re.escape(p)}sheetData\\s*>").search(text, body_start)
+        if m_close is None:
+            raise ValueError(f"sheet {app.sheet!r}: malformed <sheetData>")
+        body_end = m_close.start()
+        tail = ""
+        pos, last_r = body_start, 0
+        while True:
+            m = _ROW_TAG.search(text, pos, body_end)
+            if m is None:
+                break
+            r_attr = _attr(m.group(0), "r")
+            r = int(r_attr) if r_attr and r_attr.isdigit() else last_r + 1
+            last_r = r
+            if m.group(3):
+                end = m.end()
+                has = False
+            else:
+                close = text.find(f"</{m.group(1)}row>", m.end(), body_end)
+                if close < 0:
+                    raise ValueError(f"sheet {app.sheet!r}: malformed <row>")
+                end = close + len(f"</{m.group(1)}row>")
+                has = _HAS_VALUE.search(text, m.end(), close) is not None
+            rows.append((r, m.start(), end, m.group(0), has))
+            pos = end
+    last = max((r for r, *_rest, has in rows if has), default=0)
+    header_row = next((row for row in rows if row[0] == 1), None)
+    added_cols: list[int] = []
+    if app.header:
+        used: set[int] = set()
+        if header_row is not None and header_row[1] != header_row[2] and last:
+            inner_end = header_row[2] - len(f"</{p}row>") if not header_row[3].endswith("/>") \
+                else header_row[2]
+            for cm in _CELL_TAG.finditer(text, header_row[1], inner_end):
+                ref = _attr(cm.group(0), "r") or ""
+                used.add(_col_of(ref))
+        missing = {c: h for c, h in app.header.items() if c not in used}
+        if missing:
+            cells = "".join(_cell_xml(p, f"{column_letter(c)}1", h)
+                            for c, h in sorted(missing.items()))
+            added_cols = list(missing)
+            if header_row is None:
+                at = rows[0][1] if rows else body_end
+                edits.append((at, at, f'<{p}row r="1">{cells}</{p}row>'))
+            elif header_row[3].endswith("/>"):
+                edits.append((header_row[1], header_row[2],
+                              f"{_open_tag(header_row[3])}{cells}</{p}row>"))
+            else:
+                # after the header row's last cell whose column is before the new ones
+                close = header_row[2] - len(f"</{p}row>")
+                at = close
+                first_new = min(missing)
+                for cm in _CELL_TAG.finditer(text, header_row[1], close):
+                    if _col_of(_attr(cm.group(0), "r") or "") > first_new:
+                        at = cm.start()
+                        break
+                edits.append((at, at, cells))
+            last = max(last, 1)
+    n = max(last, 1) + 1
+    cells_xml = "".join(_cell_xml(p, f"{column_letter(c)}{n}", v)
+                        for c, v in sorted(app.cells.items()))
+    new_row = f'<{p}row r="{n}">{cells_xml}</{p}row>'
+    same = next((row for row in rows if row[0] == n), None)
+    if same is not None:
+        edits.append((same[1], same[2], new_row))
+    else:
+        at = next((row[1] for row in rows if row[0] > n), body_end)
+        edits.append((at, at, new_row + tail))
+    # the dimension covers the new row
+    dim = re.search(r"<(?:[A-Za-z_][\w.-]*:)?dimension\b[^>]*>", text)
+    if dim is not None:
+        ref = _attr(dim.group(0), "ref") or "A1"
+        corners = [(_col_of(x), int(mm.group(2))) for x in ref.split(":")
+                   if (mm := _REF_PARTS.match(x.replace("$", ""))) is not None]
+        max_col = max([c for c, _ in corners] + [*app.cells, *added_cols, 0])
+        max_row = max([r for _, r in corners] + [n])
+        new_ref = f"A1:{column_letter(max_col)}{max_row}"
+        edits.append((dim.start(), dim.end(), _set_attr(dim.group(0), "ref", new_ref)))
+    out = _apply(text, edits).encode(codec)
+    _parse(out)
+    return out
 
 
 def _survey(job: _SheetJob, book: _StyleBook, xf_attr: dict[Style, str]) -> None:
