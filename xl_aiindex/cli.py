@@ -214,7 +214,8 @@ def _batch(command: str, books: Sequence[str], out_dir: Path | None, recursive: 
               help="Write the result sheets as live formulas with cached values, or as values "
                    "(default: the Settings key 'output').")
 @click.option("--force", is_flag=True,
-              help="Overwrite result cells edited by hand since the last recalc.")
+              help="Overwrite result cells edited by hand since the last recalc, and replace "
+                   "sheets with result-sheet names that the tool did not write.")
 @click.option("--wait", "wait", type=click.FloatRange(min=0), default=30.0, show_default=True,
               metavar="SECONDS",
               help="How long to wait while another xl-aiindex is writing the same workbook.")
@@ -405,9 +406,12 @@ def new(framework: Path, units: Path, output: Path, force: bool, debug: bool) ->
               help="Base sample size N (the index runs N × (assumptions + 2) times).")
 @click.option("--seed", default=1, show_default=True, help="Seed of the sample, for repeatable runs.")
 @click.option("--top", default=10, show_default=True, help="How many units to print.")
+@click.option("--force", is_flag=True,
+              help="Overwrite cells of UncertaintyResults and Sensitivity edited by hand (or "
+                   "sheets of those names the tool did not write).")
 @_debug_option
 def uncertainty(book: Path, output: Path | None, samples: int, seed: int, top: int,
-                debug: bool) -> None:
+                force: bool, debug: bool) -> None:
     """Vary what the Uncertainty sheet lists (weights, methods, indicators), run the index
     many times, and write how far each unit's rank moves (UncertaintyResults) and which
     assumption moves the ranks most (Sensitivity: Sobol indices).
@@ -432,7 +436,7 @@ def uncertainty(book: Path, output: Path | None, samples: int, seed: int, top: i
             bar.update(1)
 
         try:
-            result = uncertainty_file(book, output, samples, seed, progress)
+            result = uncertainty_file(book, output, samples, seed, progress, force=force)
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)

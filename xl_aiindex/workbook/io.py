@@ -269,18 +269,25 @@ def recalc_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None 
     """
     src_path = Path(src)
     dst_path = Path(dst) if dst is not None else src_path
-    in_place = dst_path.resolve() == src_path.resolve()
-    check_file(src_path)
-    check_output(src_path, dst_path)
-    owner = excel_owner_file(dst_path) if dst_path.exists() else None
+    guard_destination(src_path, dst_path)
+    with workbook_lock(dst_path, wait):
+        return _recalc_locked(src_path, dst_path, command, output, force, log)
+
+
+def guard_destination(src: Path, dst: Path) -> None:
+    """Refuse a write before anything is read: ``src`` not a regular file (:func:`check_file`),
+    a destination Excel would not open or that is read-only (:func:`check_output`), or a
+    destination open in Excel or LibreOffice (their owner files beside it)."""
+    check_file(src)
+    check_output(src, dst)
+    owner = excel_owner_file(dst) if dst.exists() else None
     if owner is not None:
+        in_place = dst.resolve() == src.resolve()
         app = "LibreOffice" if owner.name.startswith(".~lock.") else "Excel"
         where = "close it in {} or write with -o OUT.xlsx" if in_place else \
             "close it in {} or write to another file"
-        raise UnsafeWrite(f"{dst_path}: the workbook seems open in {app} ({owner.name} exists): "
+        raise UnsafeWrite(f"{dst}: the workbook seems open in {app} ({owner.name} exists): "
                           + where.format(app))
-    with workbook_lock(dst_path, wait):
-        return _recalc_locked(src_path, dst_path, command, output, force, log)
 
 
 def check_file(path: Path) -> None:

@@ -534,6 +534,14 @@ class _StyleBook:
 
         self.num_formats = {el.get("formatCode", ""): int(el.get("numFmtId", "0"))
                             for el in kids("numFmts")}
+        # identical entries are reused, not appended again: styles.xml does not grow with
+        # every recalc (compared by meaning: attribute order and prefixes do not matter)
+        self.known: dict[str, dict[Any, int]] = {}
+        for local in ("fonts", "fills", "borders", "cellXfs"):
+            seen: dict[Any, int] = {}
+            for i, el in enumerate(kids(local)):
+                seen.setdefault(_style_key(el), i)
+            self.known[local] = seen
         fonts = kids("fonts")
         self.font0 = fonts[0] if fonts else None
         self.n = {local: len(kids(local)) for local in
@@ -548,6 +556,12 @@ class _StyleBook:
         self._ensure_defaults()
 
     def _add(self, local: str, xml: str) -> int:
+        known = self.known.get(local)
+        if known is not None:
+            k = _style_key(DET.fromstring(xml))
+            if k in known:
+                return known[k]
+            known[k] = self.n[local] + len(self.added[local])
         idx = self.n[local] + len(self.added[local])
         self.added[local].append(xml)
         return idx
@@ -671,6 +685,27 @@ class _StyleBook:
         out = text.encode(self.codec)
         _parse(out)
         return out
+
+
+_FLAG_ELEMENTS = frozenset({"b", "i", "strike", "condense", "extend", "outline", "shadow"})
+
+
+def _style_key(el: Any) -> Any:
+    """What a styles.xml entry means: its local name, attributes and children, as Excel and
+    other writers vary them when they save (order, ``applyX`` flags, ``xfId``, default-valued
+    attributes, ``<b val="1"/>`` for ``<b/>``)."""
+    local = el.tag.rpartition("}")[2] if isinstance(el.tag, str) else ""
+    attrs = []
+    for k, v in el.attrib.items():
+        if k.startswith("{") or k.startswith("apply") or k == "xfId":
+            continue
+        if k in ("pivotButton", "quotePrefix") and v in ("0", "false"):
+            continue
+        if k == "val" and local in _FLAG_ELEMENTS and v in ("1", "true"):
+            continue
+        attrs.append((k, v))
+    return local, tuple(sorted(attrs)), tuple(sorted(_style_key(c) for c in el
+                                                     if isinstance(c.tag, str)))
 
 
 def _prefixed(xml: str, prefix: str) -> str:

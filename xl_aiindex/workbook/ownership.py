@@ -122,3 +122,18 @@ def ownership_problems(path: str | os.PathLike[str], specs: Sequence[SheetSpec],
     finally:
         source.close()
     return out
+
+
+def tool_sheets_readme() -> tuple[str, str]:
+    """The README sheet's row (English, Chinese) naming every sheet the tool may write."""
+    rewritten = [n for n in TOOL_SHEETS if n not in ("Log", STORE_SHEET)]
+    return (
+        f"Sheets xl-aiindex writes (rewritten by its commands; do not type into them): "
+        f"{', '.join(rewritten)}. Log gets one row per run (your own rows, columns and notes there "
+        f"are kept); the very hidden {STORE_SHEET} holds the fingerprints that detect hand edits. "
+        "A sheet of yours that carries one of these names is never replaced: the command stops "
+        "and names it.",
+        f"xl-aiindex 写入的表（由命令重写，请勿手工填写）：{'、'.join(rewritten)}。Log 每次运行追加一行"
+        f"（您在其中添加的行、列和备注保留）；深度隐藏的 {STORE_SHEET} 保存用于发现手工修改的指纹。"
+        "您自己的表若与上述表同名，不会被替换：命令会停止并指出该表。",
+    )

@@ -1,0 +1,250 @@
+"""Nothing lost, part 2 (issue #13): the Log appended in place, sheets the tool did not write
+refused, hand-edit detection that survives Log edits, no styles growth, tables on result
+sheets, files and the system, messages."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from conftest import REPO, write_book
+
+from xl_aiindex.cli import cli
+from xl_aiindex.workbook import io
+from xl_aiindex.workbook.fingerprint import STORE_SHEET
+from xl_aiindex.workbook.ooxml import package_parts
+from xl_aiindex.workbook.ownership import TOOL_SHEETS
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def recalc_ok(path: Path, *more) -> None:
+    r = run("recalc", path, "--top", "0", *more)
+    assert r.exit_code == 0, r.output
+
+
+def values(path: Path, sheet: str) -> list[list]:
+    book = openpyxl.load_workbook(path)
+    rows = [list(r) for r in book[sheet].iter_rows(values_only=True)]
+    while rows and all(v is None for v in rows[-1]):
+        rows.pop()
+    return rows
+
+
+# ---- 1. the Log is appended to, never rewritten ----
+
+def test_log_keeps_the_users_columns_notes_comments_and_formulas(small_book):
+    recalc_ok(small_book)
+    book = openpyxl.load_workbook(small_book)
+    log = book["Log"]
+    log["I1"] = "reviewed_by"
+    log["I2"] = "Ann"
+    log["K5"] = "spare note"
+    log["J2"] = "=F2*2"
+    log["A1"].comment = openpyxl.comments.Comment("when it ran", "Ann")
+    book.save(small_book)
+    before = package_parts(small_book)
+    recalc_ok(small_book)
+    after = values(small_book, "Log")
+    assert after[0][8] == "reviewed_by" and after[1][8] == "Ann" and after[1][9] == "=F2*2"
+    assert after[4][10] == "spare note"
+    # the new row goes below the last row holding anything (the note in row 5)
+    assert after[5][1] == "recalc" and after[5][8:] == [None, None, None]
+    book = openpyxl.load_workbook(small_book)
+    assert book["Log"]["A1"].comment.text == "when it ran"
+    parts = package_parts(small_book)
+    # the comment parts are byte-identical; the Log's XML only gained a row
+    for name, data in before.items():
+        if "comments" in name or "vmlDrawing" in name:
+            assert parts[name] == data, name
+
+
+def test_log_row_follows_the_users_column_order(small_book):
+    recalc_ok(small_book)
+    book = openpyxl.load_workbook(small_book)
+    book["Log"].insert_cols(2)            # a column of the user's between time and command
+    book["Log"]["B1"] = "who"
+    book.save(small_book)
+    recalc_ok(small_book)
+    rows = values(small_book, "Log")
+    assert rows[0][:3] == ["time", "who", "command"]
+    assert rows[2][1] is None and rows[2][2] == "recalc"
+
+
+def test_log_row_cosmetics(small_book, monkeypatch):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    recalc_ok(small_book)
+    recalc_ok(small_book)
+    rows = values(small_book, "Log")
+    for row in rows[1:]:
+        # ISO 8601 with the UTC offset; units an integer; no empty notes cell
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", row[0]), row[0]
+        assert type(row[5]) is int and row[5] == 5
+        assert row[7] is None
+    sheet_xml = package_parts(small_book)["xl/worksheets/sheet5.xml"].decode()
+    assert "<t xml:space=\"preserve\"></t>" not in sheet_xml
+    widths = openpyxl.load_workbook(small_book)["Log"].column_dimensions
+    assert widths["F"].width < 20
+
+
+def test_shipped_workbooks_start_with_an_empty_log():
+    for name in ("city_ai_index_2020.xlsx", "city_ai_index_2020_data.xlsx"):
+        rows = values(REPO / "workbooks" / name, "Log")
+        assert rows == [["time", "command", "version", "file", "input", "units", "status",
+                         "notes"]], name
+
+
+# ---- 2. only sheets the tool wrote are replaced ----
+
+@pytest.mark.parametrize("sheet", ["Ranking", "Scores", "Tiers"])
+def test_a_users_own_result_named_sheet_is_refused_on_the_first_recalc(tmp_path, small, sheet):
+    small[sheet] = [["my", "numbers"], [1, 2]]
+    book = write_book(tmp_path / "b.xlsx", small)
+    original = book.read_bytes()
+    r = run("recalc", book, "--top", "0")
+    assert r.exit_code == 1
+    assert r.output.splitlines() == [
+        "1 problem found:",
+        f"Sheet '{sheet}', cell A1: sheet '{sheet}' was not written by xl-aiindex (it holds 'my' "
+        f"in A1), but recalc writes its results to a sheet of this name and would replace it: "
+        "rename your sheet (or delete it), or use --force to replace it"]
+    assert book.read_bytes() == original
+    # validate says the same
+    r = run("validate", book)
+    assert r.exit_code == 1 and f"sheet '{sheet}' was not written by xl-aiindex" in r.output
+
+
+def test_empty_and_header_only_result_sheets_are_the_tools(tmp_path, small):
+    small["Ranking"] = [["rank", "unit", "name_zh", "name_en", "score", "tier"]]
+    small["Scores"] = []
+    book = write_book(tmp_path / "b.xlsx", small)
+    recalc_ok(book)
+    assert values(book, "Ranking")[1][:2] == [1, "e"]
+
+
+def test_formula_mode_refuses_a_users_calc_sheet(tmp_path, small):
+    small["Calc"] = [["my own"], [42]]
+    book = write_book(tmp_path / "b.xlsx", small)
+    r = run("recalc", book, "--top", "0", "--formulas")
+    assert r.exit_code == 1 and "sheet 'Calc' was not written by xl-aiindex" in r.output
+    assert values(book, "Calc") == [["my own"], [42]]
+
+
+def test_treatment_sheet_of_the_user_is_refused(tmp_path, small):
+    small["Settings"].append(["outliers", "winsorise:5"])
+    small["Treatment"] = [["my notes"], ["keep me"]]
+    book = write_book(tmp_path / "b.xlsx", small)
+    r = run("recalc", book, "--top", "0")
+    assert r.exit_code == 1 and "sheet 'Treatment' was not written" in r.output
+
+
+def test_every_tool_sheet_is_named_in_the_readme_and_the_readme_sheets(tmp_path):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for name in TOOL_SHEETS:
+        assert f"`{name}`" in readme, name
+    for wb in ("city_ai_index_2020.xlsx", "city_ai_index_2020_data.xlsx"):
+        text = " ".join(str(v) for row in values(REPO / "workbooks" / wb, "README")
+                        for v in row if v)
+        for name in TOOL_SHEETS:
+            assert re.search(rf"\b{re.escape(name)}\b", text), (wb, name)
+
+
+# ---- 3. hand-edit detection does not depend on the Log's shape ----
+
+@pytest.mark.parametrize("how", ["delete oldest", "sort", "delete all"])
+def test_log_edits_do_not_switch_off_hand_edit_detection(small_book, how):
+    recalc_ok(small_book)
+    recalc_ok(small_book)
+    book = openpyxl.load_workbook(small_book)
+    log = book["Log"]
+    if how == "delete oldest":
+        log.delete_rows(2)
+    elif how == "sort":
+        rows = [[c.value for c in r] for r in log.iter_rows(min_row=2)]
+        for i, row in enumerate(reversed(rows), start=2):
+            for j, v in enumerate(row, start=1):
+                log.cell(i, j, v)
+    else:
+        log.delete_rows(2, 10)
+    book["Ranking"]["E2"] = 99
+    book.save(small_book)
+    r = run("recalc", small_book, "--top", "0")
+    assert r.exit_code == 1
+    assert "Sheet 'Ranking', cell E2: edited by hand since the last recalc" in r.output
+
+
+def test_notes_typed_into_problems_are_not_emptied_silently(small_book):
+    book = openpyxl.load_workbook(small_book)
+    book.create_sheet("Problems").append(["sheet", "cell", "unit", "node", "problem"])
+    book.save(small_book)
+    recalc_ok(small_book)
+    book = openpyxl.load_workbook(small_book)
+    book["Problems"]["A2"] = "checked by Ann"
+    book.save(small_book)
+    r = run("recalc", small_book, "--top", "0")
+    assert r.exit_code == 1
+    assert ("Sheet 'Problems', cell A2: edited by hand since the last recalc (was empty, now "
+            "'checked by Ann')") in r.output
+
+
+# ---- 5. styles.xml does not grow ----
+
+def test_styles_do_not_grow_over_repeated_recalcs(small_book):
+    def counts() -> dict[str, str]:
+        st = package_parts(small_book)["xl/styles.xml"].decode()
+        return {k: re.search(rf'<{k} count="(\d+)"', st).group(1)
+                for k in ("fonts", "fills", "borders", "cellXfs")}
+
+    recalc_ok(small_book)
+    once = counts()
+    openpyxl.load_workbook(small_book).save(small_book)   # re-serialised, as Excel does
+    for _ in range(20):
+        recalc_ok(small_book)
+    assert counts() == once
+
+
+# ---- 2. uncertainty: the same ownership and hand-edit checks ----
+
+def _with_uncertainty(tmp_path, small, **extra):
+    small["Uncertainty"] = [["assumption", "how", "values"], ["weights", "uniform", 0.25]]
+    small.update(extra)
+    return write_book(tmp_path / "u.xlsx", small)
+
+
+def test_uncertainty_refuses_a_users_sensitivity_sheet(tmp_path, small):
+    book = _with_uncertainty(tmp_path, small, Sensitivity=[["what I think"], ["x"]])
+    original = book.read_bytes()
+    r = run("uncertainty", book, "--samples", "4", "--top", "0")
+    assert r.exit_code == 1
+    assert r.output.splitlines() == [
+        "1 problem found:",
+        "Sheet 'Sensitivity', cell A1: sheet 'Sensitivity' was not written by xl-aiindex (it "
+        "holds 'what I think' in A1), but uncertainty writes its results to a sheet of this "
+        "name and would replace it: rename your sheet (or delete it), or use --force to "
+        "replace it"]
+    assert book.read_bytes() == original
+
+
+def test_uncertainty_checks_hand_edits_and_recalc_keeps_its_fingerprints(tmp_path, small):
+    book = _with_uncertainty(tmp_path, small)
+    assert run("uncertainty", book, "--samples", "4", "--top", "0").exit_code == 0
+    recalc_ok(book)                       # keeps the fingerprints of the uncertainty sheets
+    assert run("uncertainty", book, "--samples", "4", "--top", "0").exit_code == 0
+    wb = openpyxl.load_workbook(book)
+    wb["UncertaintyResults"]["D2"] = 7
+    wb.save(book)
+    r = run("uncertainty", book, "--samples", "4", "--top", "0")
+    assert r.exit_code == 1
+    assert "Sheet 'UncertaintyResults', cell D2: edited by hand since the last recalc" in r.output
+    assert run("uncertainty", book, "--samples", "4", "--top", "0", "--force").exit_code == 0
+    assert [row[1] for row in values(book, "Log")[1:]] == ["uncertainty", "recalc",
+                                                           "uncertainty", "uncertainty"]
