@@ -248,3 +248,47 @@ def test_uncertainty_checks_hand_edits_and_recalc_keeps_its_fingerprints(tmp_pat
     assert run("uncertainty", book, "--samples", "4", "--top", "0", "--force").exit_code == 0
     assert [row[1] for row in values(book, "Log")[1:]] == ["uncertainty", "recalc",
                                                            "uncertainty", "uncertainty"]
+
+
+# ---- 6. a table on a result sheet ----
+
+def _add_table(path: Path, sheet: str, ref: str, formula: str | None) -> None:
+    from openpyxl.worksheet.table import Table
+
+    book = openpyxl.load_workbook(path)
+    book[sheet].add_table(Table(displayName="RankT", ref=ref))
+    if formula is not None:
+        book.create_sheet("Report")["A1"] = formula
+    book.save(path)
+
+
+def test_a_table_over_a_result_sheet_is_kept_and_repointed(small_book):
+    recalc_ok(small_book)
+    _add_table(small_book, "Ranking", "A1:F6", "=SUM(RankT[score])")
+    recalc_ok(small_book)
+    book = openpyxl.load_workbook(small_book)
+    table = book["Ranking"].tables["RankT"]
+    assert table.ref == "A1:H6"
+    assert [c.name for c in table.tableColumns] == ["rank", "unit", "name_zh", "name_en", "score",
+                                                     "tier", "d1", "d2"]
+    assert book["Ranking"].auto_filter.ref is None      # the table's filter, not the sheet's
+    assert book["Report"]["A1"].value == "=SUM(RankT[score])"
+
+
+def test_a_table_elsewhere_on_a_result_sheet_used_by_formulas_is_refused(small_book):
+    recalc_ok(small_book)
+    book = openpyxl.load_workbook(small_book)
+    for r, row in enumerate([["k", "v"], ["x", 1], ["y", 2]], start=10):
+        for c, v in enumerate(row, start=1):
+            book["Ranking"].cell(r, c, v)
+    book.save(small_book)
+    _add_table(small_book, "Ranking", "A10:B12", "=SUM(RankT[rank])")
+    original = small_book.read_bytes()
+    r = run("recalc", small_book, "--top", "0", "--force")
+    assert r.exit_code == 2
+    assert r.output == (
+        f"Error: {small_book}: cannot be rewritten (formula =SUM(RankT[rank]) in "
+        "'Report'!A1 uses table RankT on sheet 'Ranking': these formulas would break, as the "
+        "table is removed with the sheet's old content; move the table to a sheet of your own)"
+        "; the workbook was not changed\n")
+    assert small_book.read_bytes() == original

@@ -112,6 +112,7 @@ RT_WORKSHEET = NS_R + "/worksheet"
 RT_STYLES = NS_R + "/styles"
 RT_CALC_CHAIN = NS_R + "/calcChain"
 RT_DRAWING = NS_R + "/drawing"
+RT_TABLE = NS_R + "/table"
 RT_HYPERLINK = NS_R + "/hyperlink"
 
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
@@ -745,6 +746,8 @@ class _SheetJob:
     name: str                                    # sheet name as in workbook.xml
     replaced: bool
     drawing: _Rel | None = None                  # kept drawing relationship
+    table: _Rel | None = None                    # kept (re-pointed) table relationship
+    old_rel_ids: set[str] = field(default_factory=set)   # ids a new relationship must avoid
     external: dict[str, str] = field(default_factory=dict)   # URL -> rId
     code_name: str | None = None
     view_attrs: dict[str, str] = field(default_factory=dict)
@@ -758,6 +761,9 @@ class _SheetJob:
         if self.drawing is not None:
             rels.append(f'<Relationship Id="{_esc_attr(self.drawing.id)}" Type="{RT_DRAWING}" '
                         f'Target="{_esc_attr(self.drawing.target)}"/>')
+        if self.table is not None:
+            rels.append(f'<Relationship Id="{_esc_attr(self.table.id)}" Type="{RT_TABLE}" '
+                        f'Target="{_esc_attr(self.table.target)}"/>')
         for url, rid in self.external.items():
             rels.append(f'<Relationship Id="{rid}" Type="{RT_HYPERLINK}" '
                         f'Target="{_esc_attr(url)}" TargetMode="External"/>')
@@ -905,6 +911,7 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
         job.drawing = next((r for r in pkg.rels.get(part, [])
                             if r.type == RT_DRAWING and not r.external), None)
         job.code_name, job.view_attrs, job.format_attrs = _old_sheet_head(zin, part)
+        job.old_rel_ids = {r.id for r in pkg.rels.get(part, [])}
         jobs[part] = job
 
     appended_rows: dict[str, bytes] = {}
@@ -976,15 +983,37 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
     dropped_wb_rels = ({r.id for r in wb_rel_list if r.type == RT_CALC_CHAIN} if jobs
                        else set())
     new_rels[wb_part] = [r for r in wb_rel_list if r.id not in dropped_wb_rels]
+    repointed: dict[str, bytes] = {}
+    dropped_tables: list[tuple[str, str]] = []    # (table name, sheet name)
     for part, job in jobs.items():
-        new_rels[part] = [] if job.drawing is None else [job.drawing]
+        for rel in pkg.rels.get(part, []):
+            table_part = None if rel.type != RT_TABLE else pkg.resolve(part, rel)
+            if table_part is None:
+                continue
+            data = zin.read(table_part)
+            new = _repoint_table(data, job) if job.table is None else None
+            if new is not None:
+                job.table = rel
+                repointed[table_part] = new
+            else:
+                tag = _parse(data)
+                dropped_tables.append((tag.get("name") or tag.get("displayName") or "",
+                                       job.name))
+        kept = [r for r in (job.drawing, job.table) if r is not None]
+        new_rels[part] = kept
+    if dropped_tables:
+        users = _table_users(zin, pkg, wb_part, wb_rels, set(jobs), dropped_tables)
+        if users:
+            raise ValueError("; ".join(users) + ": these formulas would break, as the table is "
+                             "removed with the sheet's old content; move the table to a sheet "
+                             "of your own")
     removed = (pkg.reachable(pkg.rels) - pkg.reachable(new_rels)) - {ct_name}
     for part in list(removed):
         rels_entry = pkg.rels_entry.get(part)
         if rels_entry is not None:
             removed.add(rels_entry)
 
-    rewritten: dict[str, bytes | None] = dict(appended_rows)
+    rewritten: dict[str, bytes | None] = {**appended_rows, **repointed}
     added: dict[str, bytes] = {}
     for part, job in jobs.items():
         rels_xml = job.rels_xml
@@ -1173,6 +1202,79 @@ def _append_row(data: bytes, app: RowAppend) -> bytes:
     return out
 
 
+def _repoint_table(data: bytes, job: _SheetJob) -> bytes | None:
+    """The table part ``data`` re-pointed at the new rows of ``job``'s sheet (its columns
+    named by the new header row), when the table started at A1 (it was laid over the result
+    table); None otherwise (the table goes with the sheet's old content)."""
+    root = _parse(data)
+    ref = (root.get("ref") or "").replace("$", "").upper()
+    if not ref.startswith("A1:") or job.n_rows < 2 or job.n_cols < 1:
+        return None
+    header = [c.value for c in job.spec.rows[0]]
+    names = [str(v) if v is not None else "" for v in header]
+    if any(not n.strip() for n in names) or len({n.casefold() for n in names}) != len(names):
+        return None
+    text, codec = _decode(data)
+    node = _scan(text)
+    p = node.prefix
+    new_ref = f"A1:{column_letter(job.n_cols - 1)}{job.n_rows}"
+    tag = _set_attr(text[node.start:node.tag_end], "ref", new_ref)
+    for attr in ("totalsRowCount", "totalsRowShown"):
+        tag = re.sub(rf'\s{attr}="[^"]*"', "", tag)
+    edits: list[tuple[int, int, str]] = [(node.start, node.tag_end, tag)]
+    for child in node.children:
+        if child.local == "autoFilter":
+            edits.append((child.start, child.end, f'<{p}autoFilter ref="{new_ref}"/>'))
+        elif child.local == "sortState":
+            edits.append((child.start, child.end, ""))
+        elif child.local == "tableColumns":
+            cols = "".join(f'<{p}tableColumn id="{i}" name="{_esc_attr(n)}"/>'
+                           for i, n in enumerate(names, 1))
+            edits.append((child.start, child.end,
+                          f'<{p}tableColumns count="{len(names)}">{cols}</{p}tableColumns>'))
+    out = _apply(text, edits).encode(codec)
+    _parse(out)
+    return out
+
+
+_FORMULA_CELL = re.compile(r'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+[0-9]+)"[^>]*>(?:(?!</(?:\w+:)?c>).)*?'
+                           r"<(?:\w+:)?f\b[^>]*>([^<]+)</(?:\w+:)?f>", re.S)
+
+
+def _table_users(zin: zipfile.ZipFile, pkg: _Package, wb_part: str, wb_rels: dict[str, _Rel],
+                 replaced: set[str], tables: list[tuple[str, str]]) -> list[str]:
+    """Formulas (on sheets not replaced) and defined names that use one of ``tables``."""
+    pats = [(name, sheet, re.compile(rf"(?<![\w.]){re.escape(name)}(?![\w.(])", re.I))
+            for name, sheet in tables if name]
+    if not pats:
+        return []
+    names = {r.id: r for r in wb_rels.values()}
+    root = _parse(zin.read(wb_part))
+    users: list[str] = []
+    sheets_el = root.find(f"{{{NS_MAIN}}}sheets")
+    for el in [] if sheets_el is None else sheets_el:
+        rel = names.get(el.get(f"{{{NS_R}}}id", ""))
+        part = None if rel is None or rel.type != RT_WORKSHEET else pkg.resolve(wb_part, rel)
+        if part is None or part in replaced:
+            continue
+        text = zin.read(part).decode("utf-8", "replace")
+        if "<f" not in text and ":f" not in text:
+            continue
+        for m in _FORMULA_CELL.finditer(text):
+            formula = unescape(m.group(2))
+            for tname, sheet, pat in pats:
+                if pat.search(formula):
+                    users.append(f"formula ={formula} in '{el.get('name', '')}'!{m.group(1)} uses "
+                                 f"table {tname} on sheet '{sheet}'")
+    block = root.find(f"{{{NS_MAIN}}}definedNames")
+    for dn in [] if block is None else block:
+        for tname, sheet, pat in pats:
+            if pat.search(dn.text or ""):
+                users.append(f"defined name {dn.get('name', '')} (={dn.text}) uses table {tname} "
+                             f"on sheet '{sheet}'")
+    return users[:10]
+
+
 def _survey(job: _SheetJob, book: _StyleBook, xf_attr: dict[Style, str]) -> None:
     """Size, styles and external links of a sheet, before anything is written."""
     spec = job.spec
@@ -1187,7 +1289,7 @@ def _survey(job: _SheetJob, book: _StyleBook, xf_attr: dict[Style, str]) -> None
         _hex_argb(spec.tab_color, "SheetSpec.tab_color")
     n_cols = 0
     seen: dict[int, Style] = {}
-    ext_ids = _next_id({job.drawing.id} if job.drawing else set())
+    ext_ids = _next_id({*job.old_rel_ids, *([job.drawing.id] if job.drawing else [])})
     for row in spec.rows:
         if len(row) > n_cols:
             n_cols = len(row)
@@ -1498,7 +1600,7 @@ def _write_sheet(zout: zipfile.ZipFile, zinfo: zipfile.ZipInfo, job: _SheetJob,
                     out.write("".join(buf).encode())
                     buf.clear()
         w("</sheetData>")
-        if spec.autofilter and last:
+        if spec.autofilter and last and job.table is None:
             w(f'<autoFilter ref="A1:{last}"/>')
         if links:
             w("<hyperlinks>")
@@ -1508,6 +1610,8 @@ def _write_sheet(zout: zipfile.ZipFile, zinfo: zipfile.ZipInfo, job: _SheetJob,
           'footer="0.3"/>')
         if job.drawing is not None:
             w(f'<drawing r:id="{_esc_attr(job.drawing.id)}"/>')
+        if job.table is not None:
+            w(f'<tableParts count="1"><tablePart r:id="{_esc_attr(job.table.id)}"/></tableParts>')
         w("</worksheet>")
         out.write("".join(buf).encode())
 
