@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import stat
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -292,3 +293,64 @@ def test_a_table_elsewhere_on_a_result_sheet_used_by_formulas_is_refused(small_b
         "table is removed with the sheet's old content; move the table to a sheet of your own)"
         "; the workbook was not changed\n")
     assert small_book.read_bytes() == original
+
+
+# ---- 4. overflow is a problem naming the input cell, in recalc and validate ----
+
+def _den(s):
+    s["Framework"][0].append("denominator")
+    for row in s["Framework"][1:]:
+        row.append(None)
+    s["Framework"][4][-1] = "population"
+    s["Units"][1][4] = 1e-320
+
+
+def _heavy_weights(s):
+    s["Settings"][6] = ["weights", "rescale"]
+    s["Framework"][2][4] = 1e308
+    s["Framework"][3][4] = 1e308
+
+
+OVERFLOWS = {
+    "huge value": (lambda s: s["Data"][1].__setitem__(1, 1.7e308),
+                   "Sheet 'Data', cell B2: unit a (甲), indicator x1 (指标一): 1.7e+308 is too large "
+                   "to compute with: minmax normalisation of x1 (指标一) overflows (no finite result "
+                   "for 1 unit(s)); check the value"),
+    "infinite range": (lambda s: s["Settings"].__setitem__(4, ["minmax_range", "0,inf"]),
+                       "Sheet 'Settings', cell B5: setting 'minmax_range': '0,inf' is not "
+                       "'low,high' with low < high (e.g. 0,100), both finite and at most 1e+15 in "
+                       "magnitude"),
+    "huge scale": (lambda s: s["Settings"].append(["goalposts_scale", 1e308]),
+                   "Sheet 'Settings', cell B11: setting 'goalposts_scale': 1e+308 is out of range; "
+                   "expected a positive number (at most 1e+15 in magnitude)"),
+    "tiny denominator": (_den, "Sheet 'Data', cell B2: unit a (甲), indicator x1 (指标一): 10 "
+                               "divided by its population 9.99989e-321 is too large for a number "
+                               "(overflow): check both values"),
+    "huge weights": (_heavy_weights, "Sheet 'Framework', cell E3: the weights of the children of "
+                                     "index (总指数) are too large to add up (node d1 has 1e+308): "
+                                     "use weights of ordinary size"),
+}
+
+
+@pytest.mark.parametrize("case", list(OVERFLOWS))
+def test_overflow_is_a_problem_naming_the_cell(tmp_path, small, case):
+    mutate, line = OVERFLOWS[case]
+    mutate(small)
+    book = write_book(tmp_path / "b.xlsx", small)
+    for args in (["validate", book], ["recalc", book, "--top", "0"]):
+        r = run(*args)
+        assert (r.exit_code, r.output) == (1, f"1 problem found:\n{line}\n"), args
+
+
+def test_zscores_of_huge_values_are_computed_without_warnings(tmp_path, small):
+    small["Settings"][3] = ["normalisation", "zscore"]
+    for i, row in enumerate(small["Data"][1:], start=1):
+        row[1] = i * 1e200
+    book = write_book(tmp_path / "b.xlsx", small)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        recalc_ok(book)
+    scores = values(book, "Scores")
+    x1 = [row[scores[0].index("x1")] for row in scores[1:]]
+    assert x1 == pytest.approx([-1.2649110640673518, -0.6324555320336759, 0.0,
+                                0.6324555320336759, 1.2649110640673518])
