@@ -354,3 +354,81 @@ def test_zscores_of_huge_values_are_computed_without_warnings(tmp_path, small):
     x1 = [row[scores[0].index("x1")] for row in scores[1:]]
     assert x1 == pytest.approx([-1.2649110640673518, -0.6324555320336759, 0.0,
                                 0.6324555320336759, 1.2649110640673518])
+
+
+# ---- 9. the real extent is checked before any grid is built ----
+
+def test_a_far_cell_in_a_tiny_file_is_refused_at_once(small_book):
+    import time
+
+    book = openpyxl.load_workbook(small_book)
+    book["Data"]["XFD1048576"] = 1
+    book.save(small_book)
+    assert small_book.stat().st_size < 20_000
+    start = time.perf_counter()
+    r = run("validate", small_book)
+    assert time.perf_counter() - start < 1.0
+    assert (r.exit_code, r.output) == (2, (
+        f"Error: {small_book}: sheet 'Data' is larger than the limit of 20,000,000 cells "
+        "(1,048,576 rows × 16,384 columns)\n"))
+
+
+def test_many_blank_rows_are_one_problem(tmp_path, small):
+    small["Data"].extend([[None]] * 20 + [["zz", 1, 1, 1, 1]])
+    book = write_book(tmp_path / "b.xlsx", small)
+    r = run("validate", book)
+    assert r.output.splitlines()[:2] == [
+        "2 problems found:",
+        "Sheet 'Data', cell A7: rows 7–26 are blank inside the table: delete them (blank rows "
+        "end nothing; data continues below, in row 27)"]
+
+
+def patch_part(path: Path, part: str, edit) -> None:
+    """Rewrite one part of the package at ``path`` with ``edit(text) -> text``."""
+    parts = package_parts(path)
+    parts[part] = edit(parts[part].decode()).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+def sheet_part(path: Path, sheet: str) -> str:
+    from xl_aiindex.workbook.calamine_source import _sheet_parts
+
+    return _sheet_parts(path)[sheet]
+
+
+# ---- 11. a chart sheet where a result sheet should be ----
+
+def test_a_chartsheet_named_like_a_result_sheet_is_a_clear_problem(tmp_path, small):
+    import xlsxwriter
+
+    book = tmp_path / "c.xlsx"
+    wb = xlsxwriter.Workbook(book)
+    for name, rows in small.items():
+        ws = wb.add_worksheet(name)
+        for r, row in enumerate(rows):
+            ws.write_row(r, 0, row)
+    chart = wb.add_chart({"type": "column"})
+    chart.add_series({"values": "=Data!$B$2:$B$6"})
+    wb.add_chartsheet("Ranking").set_chart(chart)
+    wb.close()
+    line = ("Sheet 'Ranking': sheet 'Ranking' is a chart sheet, but recalc writes its results to "
+            "a worksheet of this name: rename or delete that sheet")
+    for args in (["validate", book], ["recalc", book, "--top", "0"]):
+        r = run(*args)
+        assert (r.exit_code, r.output) == (1, f"1 problem found:\n{line}\n"), args
+
+
+# ---- 12. a formula whose cached value is empty text is a blank ----
+
+def test_formula_with_cached_empty_text_is_a_blank(tmp_path, small):
+    small["Settings"].append(["missing", "reweight"])
+    small["Settings"] = [r for r in small["Settings"] if r != ["missing", "error"]]
+    book = write_book(tmp_path / "b.xlsx", small)
+    part = sheet_part(book, "Data")
+    patch_part(book, part, lambda t: re.sub(r'<c r="B3"[^>]*>.*?</c>',
+                                            '<c r="B3" t="str"><f>IF(1,"","")</f><v></v></c>', t))
+    r = run("validate", book)
+    assert r.exit_code == 0, r.output
+    assert "never calculated" not in r.output and "1 missing value(s) skipped" in r.output

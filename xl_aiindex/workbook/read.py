@@ -209,9 +209,15 @@ class _Reader:
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in grid.values[r]):
                 blank_run.append(r)
                 continue
-            for b in blank_run:
+            if len(blank_run) == 1:
+                b = blank_run[0]
                 self.bad(real, address(b, 0), f"row {b + 1} is blank inside the table: delete it "
                                               "(a blank row ends nothing; data continues below)")
+            elif blank_run:
+                self.bad(real, address(blank_run[0], 0),
+                         f"rows {blank_run[0] + 1}–{blank_run[-1] + 1} are blank inside the "
+                         f"table: delete them (blank rows end nothing; data continues below, "
+                         f"in row {r + 1})")
             blank_run = []
             rows.append(r)
         return _Table(grid, header, rows)
