@@ -432,3 +432,108 @@ def test_formula_with_cached_empty_text_is_a_blank(tmp_path, small):
     r = run("validate", book)
     assert r.exit_code == 0, r.output
     assert "never calculated" not in r.output and "1 missing value(s) skipped" in r.output
+
+
+# ---- 7. in-place writes update what the user has ----
+
+def test_a_symlinked_workbook_keeps_its_link(tmp_path, small_book):
+    target = tmp_path / "real" / "book.xlsx"
+    target.parent.mkdir()
+    shutil.move(small_book, target)
+    link = tmp_path / "link.xlsx"
+    link.symlink_to(target)
+    recalc_ok(link)
+    assert link.is_symlink() and link.resolve() == target
+    assert values(target, "Log")[1][1] == "recalc"
+    assert [p.name for p in target.parent.iterdir()] == ["book.xlsx"]
+
+
+def test_owner_group_and_mode_are_kept(small_book):
+    os.chmod(small_book, 0o640)
+    if os.geteuid() == 0:
+        os.chown(small_book, 1234, 5678)
+    recalc_ok(small_book)
+    st = small_book.stat()
+    assert stat.S_IMODE(st.st_mode) == 0o640
+    if os.geteuid() == 0:
+        assert (st.st_uid, st.st_gid) == (1234, 5678)
+
+
+def test_a_read_only_workbook_is_refused(small_book):
+    os.chmod(small_book, 0o444)
+    original = small_book.read_bytes()
+    r = run("recalc", small_book, "--top", "0")
+    assert (r.exit_code, r.output) == (2, (
+        f"Error: {small_book}: the workbook is read-only; make it writable or write with -o "
+        "OUT.xlsx; the workbook was not changed\n"))
+    assert small_book.read_bytes() == original
+
+
+def test_libreoffice_lock_file_is_honoured(small_book):
+    (small_book.parent / f".~lock.{small_book.name}#").write_text("user,host;", "utf-8")
+    r = run("recalc", small_book, "--top", "0")
+    assert (r.exit_code, r.output) == (2, (
+        f"Error: {small_book}: the workbook seems open in LibreOffice "
+        f"(.~lock.{small_book.name}# exists): close it in LibreOffice or write with -o "
+        "OUT.xlsx\n"))
+
+
+# ---- 8. the output's suffix fits what is written ----
+
+@pytest.mark.parametrize("name", ["out.csv", "out.ods", "out"])
+def test_outputs_that_are_not_excel_workbooks_are_refused(small_book, name):
+    out = small_book.parent / name
+    r = run("recalc", small_book, "--top", "0", "-o", out)
+    suffix = Path(name).suffix or "suffix-less"
+    assert (r.exit_code, r.output) == (2, (
+        f"Error: {out}: cannot write a {suffix} file: xl-aiindex writes Excel workbooks; name "
+        "the output .xlsx (or .xlsm when the workbook holds macros)\n"))
+    assert not out.exists()
+
+
+def test_macro_workbook_to_xlsx_is_refused():
+    src = REPO / "workbooks" / "city_ai_index_2020.xlsm"
+    out = Path(os.environ.get("TMPDIR", "/tmp")) / "never_written_x.xlsx"
+    r = run("recalc", src, "--top", "0", "-o", out)
+    assert (r.exit_code, r.output) == (2, (
+        f"Error: {out}: city_ai_index_2020.xlsm holds macros (a macro-enabled workbook), which "
+        "Excel opens only as .xlsm: write to a .xlsm file; the workbook was not changed\n"))
+    assert not out.exists()
+
+
+# ---- 10. only regular files; Excel 4 macro sheets kept ----
+
+def test_a_named_pipe_is_refused(tmp_path):
+    pipe = tmp_path / "book.xlsx"
+    os.mkfifo(pipe)
+    for args in (["validate", pipe], ["recalc", pipe, "--top", "0"]):
+        r = run(*args)
+        assert (r.exit_code, r.output) == (2, (
+            f"Error: {pipe}: is not a regular file (a named pipe, a device…): give the workbook "
+            "file itself\n")), args
+
+
+def test_a_workbook_with_an_excel4_macro_sheet_is_read_and_the_sheet_kept(small_book):
+    macro = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<xm:macrosheet '
+             'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+             'xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><sheetData>'
+             '<row r="1"><c r="A1"><f>RETURN()</f></c></row></sheetData></xm:macrosheet>')
+    parts = package_parts(small_book)
+    parts["xl/macrosheets/sheet1.xml"] = macro.encode()
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>", b'<Override PartName="/xl/macrosheets/sheet1.xml" '
+                     b'ContentType="application/vnd.ms-excel.macrosheet+xml"/></Types>')
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>", b'<Relationship Id="rId99" Type="http://schemas.microsoft.com/'
+                             b'office/2006/relationships/xlMacrosheet" '
+                             b'Target="macrosheets/sheet1.xml"/></Relationships>')
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(
+        b"</sheets>", b'<sheet name="Macro1" sheetId="99" r:id="rId99"/></sheets>')
+    with zipfile.ZipFile(small_book, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    assert run("validate", small_book).exit_code == 0
+    recalc_ok(small_book)
+    after = package_parts(small_book)
+    assert after["xl/macrosheets/sheet1.xml"] == macro.encode()
+    assert b'<sheet name="Macro1" sheetId="99" r:id="rId99"/>' in after["xl/workbook.xml"]

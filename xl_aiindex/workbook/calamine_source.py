@@ -8,6 +8,7 @@ error cells — a byte search first, the cell-by-cell scan only when the sheet h
 
 from __future__ import annotations
 
+import io
 import os
 import posixpath
 import re
@@ -48,7 +49,16 @@ class CalamineSource:
         try:
             self._book = CalamineWorkbook.from_path(str(self.path))
         except Exception as e:  # calamine raises its own error kinds for damaged packages
-            raise UnreadableWorkbook(str(self.path), f"cannot be read as a workbook ({e})") from e
+            if "Unrecognized sheet" not in str(e):
+                raise UnreadableWorkbook(str(self.path), f"cannot be read as a workbook ({e})") \
+                    from e
+            # an Excel 4 macro sheet or a dialog sheet, which calamine does not know: read the
+            # worksheets from a copy that leaves those sheets out (the file is not changed)
+            try:
+                self._book = CalamineWorkbook.from_filelike(_without_foreign_sheets(self.path))
+            except Exception as e2:
+                raise UnreadableWorkbook(str(self.path), f"cannot be read as a workbook ({e})") \
+                    from e2
         self._parts: dict[str, str] | None = None
         self._kinds: dict[str, str] | None = None
 
@@ -177,6 +187,32 @@ def sheet_extent(xml: bytes, limit: int) -> tuple[int, int]:
         if c > width:
             width = c
     return max(height, max(rows, default=0)), width
+
+
+_FOREIGN_SHEETS = ("/xlMacrosheet", "/xlIntlMacrosheet", "/dialogsheet")
+
+
+def _without_foreign_sheets(path: Path) -> io.BytesIO:
+    """A copy of the package at ``path``, in memory, whose workbook lists no macro or dialog
+    sheet (their parts stay, unreferenced): what calamine can read."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as z:
+        rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+        foreign = {r.get("Id") for r in rels.iter(f"{{{_NS_PKG}}}Relationship")
+                   if (r.get("Type") or "").endswith(_FOREIGN_SHEETS)}
+        book = z.read("xl/workbook.xml").decode("utf-8")
+
+        def keep(m: re.Match[str]) -> str:
+            rid = re.search(r'\br:id="([^"]*)"', m.group(0))
+            return "" if rid is not None and rid.group(1) in foreign else m.group(0)
+
+        book = re.sub(r"<(?:\w+:)?sheet\b[^>]*/>", keep, book)
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as w:
+            for info in z.infolist():
+                data = book.encode() if info.filename == "xl/workbook.xml" else z.read(info)
+                w.writestr(info.filename, data)
+    out.seek(0)
+    return out
 
 
 def _value(v: Any) -> Any:

@@ -270,6 +270,8 @@ def recalc_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None 
     src_path = Path(src)
     dst_path = Path(dst) if dst is not None else src_path
     guard_destination(src_path, dst_path)
+    if dst_path.is_symlink():   # the lock and the write belong to the file the link points at
+        dst_path = Path(os.path.realpath(dst_path))
     with workbook_lock(dst_path, wait):
         return _recalc_locked(src_path, dst_path, command, output, force, log)
 

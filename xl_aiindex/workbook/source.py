@@ -70,6 +70,9 @@ def check_package(path: str | os.PathLike[str]) -> None:
         raise UnreadableWorkbook(str(p), "no such file")
     if p.is_dir():
         raise UnreadableWorkbook(str(p), "is a folder, not a workbook")
+    if not p.is_file():   # a named pipe would block the reader forever; a device is no workbook
+        raise UnreadableWorkbook(str(p), "is not a regular file (a named pipe, a device…): give "
+                                         "the workbook file itself")
     try:
         with open(p, "rb") as f:
             head = f.read(8)
