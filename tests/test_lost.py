@@ -537,3 +537,82 @@ def test_a_workbook_with_an_excel4_macro_sheet_is_read_and_the_sheet_kept(small_
     after = package_parts(small_book)
     assert after["xl/macrosheets/sheet1.xml"] == macro.encode()
     assert b'<sheet name="Macro1" sheetId="99" r:id="rId99"/>' in after["xl/workbook.xml"]
+
+
+# ---- 13. terminal control sequences in names are printed escaped ----
+
+def test_control_sequences_in_names_are_escaped(tmp_path, small):
+    # as Excel stores them: _xHHHH_ escapes, which readers decode
+    small["Units"][5][1] = "_x001B_[2J戊"                        # unit e ranks first
+    small["Framework"][2][2] = "_x001B_]52;c;aGk=_x0007_维度一"   # an OSC 52 clipboard write
+    book = write_book(tmp_path / "b.xlsx", small)
+    r = run("recalc", book, "--top", "1")
+    assert r.exit_code == 0, r.output
+    assert "\x1b" not in r.output and "\x07" not in r.output
+    assert r.output.splitlines()[-2] == "   1  e     \\x1b[2J戊  100.00  top"
+    r = run("explain", book, "e")
+    assert r.exit_code == 0, r.output
+    assert "\x1b" not in r.output and "\\x1b]52;c;aGk=\\x07维度一" in r.output
+
+
+# ---- 14. no internals in messages ----
+
+def test_an_error_value_as_a_unit_id_is_reported_plainly(tmp_path, small):
+    book = write_book(tmp_path / "b.xlsx", small)
+    patch_part(book, sheet_part(book, "Units"),
+               lambda t: re.sub(r'<c r="A3"[^>]*>.*?</c>', '<c r="A3" t="e"><v>#N/A</v></c>', t))
+    r = run("validate", book)
+    assert "object at 0x" not in r.output
+    assert "Sheet 'Units', cell A3: holds the error value #N/A" in r.output
+
+
+def test_a_zero_denominator_is_shown_as_a_number(tmp_path, small):
+    _den(small)
+    small["Units"][1][4] = 0
+    book = write_book(tmp_path / "b.xlsx", small)
+    r = run("validate", book)
+    assert "np.float64" not in r.output
+    assert ("unit a (甲) has 0 there (a non-zero number is needed)") in r.output
+
+
+@pytest.mark.parametrize("typed", ["10²", "①0", "½"])
+def test_compatibility_characters_are_not_numbers(tmp_path, small, typed):
+    small["Data"][1][1] = typed
+    book = write_book(tmp_path / "b.xlsx", small)
+    r = run("validate", book)
+    assert r.exit_code == 1
+    assert (f"Sheet 'Data', cell B2: unit a, indicator x1: text '{typed}' is not a number"
+            in r.output.splitlines())
+
+
+def test_full_width_and_ascii_ids_are_the_same_id(tmp_path, small):
+    small["Units"].append(["ａ", "甲二", "Alpha two", "north", 11])
+    book = write_book(tmp_path / "b.xlsx", small)
+    r = run("validate", book)
+    assert r.exit_code == 1
+    assert ("Sheet 'Units', cell A7: unit id 'ａ' differs only in case, width or spaces from 'a' "
+            "in A2: ids must be unique") in r.output
+
+
+def test_two_sheets_that_read_as_the_same_name_are_a_problem(tmp_path, small):
+    small[" data "] = [["unit", "x1"], ["a", 1]]
+    book = write_book(tmp_path / "b.xlsx", small)
+    r = run("validate", book)
+    assert r.exit_code == 1
+    assert ("Sheet ' data ': the workbook has two sheets named 'Data' and ' data ', which read "
+            "as the same sheet (names match ignoring case and surrounding spaces): rename or "
+            "delete one") in r.output
+
+
+def test_duplicate_zip_entries_are_refused_without_a_python_warning(small_book):
+    parts = package_parts(small_book)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with zipfile.ZipFile(small_book, "a") as z:
+            z.writestr("xl/styles.xml", parts["xl/styles.xml"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = run("recalc", small_book, "--top", "0")
+    assert (r.exit_code, r.output) == (2, (
+        f"Error: {small_book}: holds two zip entries named 'xl/styles.xml': a damaged or "
+        "tampered package (refused, as Excel refuses it)\n"))

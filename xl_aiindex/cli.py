@@ -47,7 +47,7 @@ def _run(debug: bool, action: Callable[[], int | None]) -> None:
     except (UnreadableWorkbook, UnsafeWrite, UnknownName) as e:
         if debug:
             traceback.print_exc()
-        click.echo(f"Error: {e}", err=True)
+        click.echo(f"Error: {one_line(str(e))}", err=True)
         code = EXIT_UNREADABLE
     except XlAiIndexError as e:
         if debug:
@@ -91,6 +91,7 @@ def _table(rows: list[list[str]], right: set[int]) -> list[str]:
     def width(s: str) -> int:
         return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
 
+    rows = [[one_line(s) for s in r] for r in rows]   # names print as text, never as commands
     widths = [max(width(r[i]) for r in rows) for i in range(len(rows[0]))]
     out = []
     for r in rows:
@@ -502,8 +503,8 @@ def explain(book: Path, unit: str, node: str | None, depth: int, debug: bool) ->
                  else "not ranked")
         if tier:
             where += f", {result.model.settings.tiers.label(tier)}"
-        click.echo(f"{label} ({unit_id}) in {book}: {result.root} "
-                   f"{_fmt(result.total[unit_id])}, {where}")
+        click.echo(one_line(f"{label} ({unit_id}) in {book}: {result.root} "
+                            f"{_fmt(result.total[unit_id])}, {where}"))
         click.echo("")
         rows = [["node", "name", "weight", "score", "to parent", "rank", "gap to best"]]
         for rec in table.itertuples(index=False):
@@ -518,9 +519,9 @@ def explain(book: Path, unit: str, node: str | None, depth: int, debug: bool) ->
             loss = (children["weight"] * children["gap_to_best"]).astype(float)
             worst = children.loc[loss.idxmax()]
             click.echo("")
-            click.echo(f"Largest loss: {worst['node']} ({worst['name']}): weight "
-                       f"{worst['weight']:.3f} × gap {worst['gap_to_best']:.2f} = "
-                       f"{loss.max():.2f} points of {head['node']}")
+            click.echo(one_line(f"Largest loss: {worst['node']} ({worst['name']}): weight "
+                                f"{worst['weight']:.3f} × gap {worst['gap_to_best']:.2f} = "
+                                f"{loss.max():.2f} points of {head['node']}"))
         return 0
 
     _run(debug, action)
