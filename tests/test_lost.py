@@ -18,8 +18,6 @@ from click.testing import CliRunner
 from conftest import REPO, write_book
 
 from xl_aiindex.cli import cli
-from xl_aiindex.workbook import io
-from xl_aiindex.workbook.fingerprint import STORE_SHEET
 from xl_aiindex.workbook.ooxml import package_parts
 from xl_aiindex.workbook.ownership import TOOL_SHEETS
 
@@ -616,3 +614,14 @@ def test_duplicate_zip_entries_are_refused_without_a_python_warning(small_book):
     assert (r.exit_code, r.output) == (2, (
         f"Error: {small_book}: holds two zip entries named 'xl/styles.xml': a damaged or "
         "tampered package (refused, as Excel refuses it)\n"))
+
+
+def test_validate_reports_hand_edits_recalc_would_refuse(small_book):
+    recalc_ok(small_book)
+    book = openpyxl.load_workbook(small_book)
+    book["Ranking"]["E3"] = 90
+    book.save(small_book)
+    r = run("validate", small_book)
+    assert (r.exit_code, r.output) == (1, (
+        "1 problem found:\nSheet 'Ranking', cell E3: edited by hand since the last recalc (was "
+        "75, now 90): recalc would overwrite it; use --force to overwrite\n"))

@@ -17,6 +17,10 @@ What a write guarantees (:func:`recalc_file`, :func:`write_sheets`, :func:`atomi
   :class:`~xl_aiindex.errors.WriteFailed` ("cannot write: no space left on device; the
   workbook was not changed"); a package the surgical writer cannot rewrite safely raises
   :class:`~xl_aiindex.errors.UnsafeWrite`.
+* **Only the tool's own sheets are replaced.** A sheet with a result sheet's name that the
+  tool did not write (no fingerprint; not empty or header-only) is refused, naming it
+  (:mod:`xl_aiindex.workbook.ownership`), unless ``force``; the Log is appended to in place
+  (:class:`~xl_aiindex.workbook.ooxml.RowAppend`), never rewritten.
 * **Hand edits are not lost silently.** A recalc compares the result sheets with the
   fingerprint stored when they were written (:mod:`xl_aiindex.workbook.fingerprint`) and
   refuses, listing the edited cells (:class:`~xl_aiindex.errors.HandEditsFound`), unless
@@ -238,9 +242,7 @@ def _is_macro_enabled(path: Path) -> bool | None:
             ct = z.read("[Content_Types].xml")
     except (OSError, KeyError, zipfile.BadZipFile):
         return None
-    if b"macroEnabled.main+xml" in ct or b"addin.macroEnabled" in ct:
-        return True
-    return False
+    return b"macroEnabled.main+xml" in ct or b"addin.macroEnabled" in ct
 
 
 def recalc_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None = None,

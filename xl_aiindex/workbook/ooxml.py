@@ -14,16 +14,23 @@ may differ). Only these parts may change:
 * ``xl/_rels/workbook.xml.rels`` and ``[Content_Types].xml``: relationships / overrides for
   appended sheets, and removal of those of the parts removed (below);
 * ``xl/styles.xml``: fonts, fills, borders, number formats and cell formats (``cellXfs``)
-  are *appended*; existing entries are never reordered or changed, so every style index
-  already used in the workbook keeps its meaning. Custom number formats get ids >= 164 that
+  the workbook lacks are *appended* (an identical entry, compared by meaning, is reused, so
+  the part does not grow with every recalc); existing entries are never reordered or
+  changed, so every style index already used in the workbook keeps its meaning. Custom number formats get ids >= 164 that
   do not clash with the existing ones; ``count`` attributes are updated;
 * ``xl/calcChain.xml`` is removed (with its relationship and content-type override) when a
   sheet is replaced: its entries may name cells that no longer hold formulas, which Excel
   reports as corruption; Excel rebuilds the chain on load.
 
+* a sheet given a :class:`RowAppend` (the Log): one ``<row>`` inserted into its XML below its
+  last row holding a value; every other byte of the part and all its relationships kept.
+
 Relationships of a replaced sheet: a ``drawing`` relationship is kept and re-emitted as
 ``<drawing r:id=…/>`` (a user's chart or picture on a result sheet survives, and so does the
-data it points at by cell reference); every other one (comments, VML drawings and form
+data it points at by cell reference); a table starting in A1 (laid over the result table) is
+kept and re-pointed at the new rows and header (``<tableParts>``; the sheet then gets no
+``autoFilter`` of its own); a table elsewhere that a formula or defined name uses makes the
+splice fail with :class:`ValueError` naming them; every other one (comments, VML drawings and form
 controls, tables, printer settings, pivot tables, threaded comments, …) is dropped. Parts
 that were reachable from the package root before the splice and are not any more are then
 removed together with their ``.rels`` and content-type overrides; a part still referenced by

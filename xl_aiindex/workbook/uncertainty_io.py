@@ -7,12 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from ..errors import Problem, ProblemsFound
 from ..uncertainty import UncertaintyResult, parse_assumptions, run_uncertainty
 from .calamine_source import CalamineSource
 from .cells import address
 from .fingerprint import STORE_SHEET
-from .. import __version__
 from .io import (
     check_hand_edits,
     guard_destination,
