@@ -499,9 +499,9 @@ def test_outputs_that_are_not_excel_workbooks_are_refused(small_book, name):
     assert not out.exists()
 
 
-def test_macro_workbook_to_xlsx_is_refused():
+def test_macro_workbook_to_xlsx_is_refused(tmp_path):
     src = REPO / "workbooks" / "city_ai_index_2020.xlsm"
-    out = Path(os.environ.get("TMPDIR", "/tmp")) / "never_written_x.xlsx"
+    out = tmp_path / "x.xlsx"
     r = run("recalc", src, "--top", "0", "-o", out)
     assert (r.exit_code, r.output) == (2, (
         f"Error: {out}: city_ai_index_2020.xlsm holds macros (a macro-enabled workbook), which "
@@ -640,3 +640,28 @@ def test_validate_reports_hand_edits_recalc_would_refuse(small_book):
     assert (r.exit_code, r.output) == (1, (
         "1 problem found:\nSheet 'Ranking', cell E3: edited by hand since the last recalc (was "
         "75, now 90): recalc would overwrite it; use --force to overwrite\n"))
+
+
+def test_validate_reports_a_table_recalc_could_not_keep(small_book):
+    recalc_ok(small_book)
+    book = openpyxl.load_workbook(small_book)
+    for r, row in enumerate([["k", "v"], ["x", 1], ["y", 2]], start=10):
+        for c, v in enumerate(row, start=1):
+            book["Ranking"].cell(r, c, v)
+    book.save(small_book)
+    _add_table(small_book, "Ranking", "A10:B12", "=SUM(RankT[rank])")
+    r = run("validate", small_book)
+    assert r.exit_code == 1
+    assert r.output.splitlines()[-1] == (
+        "Workbook: recalc could not rewrite it (formula =SUM(RankT[rank]) in 'Report'!A1 uses "
+        "table RankT on sheet 'Ranking': these formulas would break, as the table is removed "
+        "with the sheet's old content; move the table to a sheet of your own)")
+
+
+def test_hand_edit_check_never_iterates_a_hostile_grid(small_book):
+    recalc_ok(small_book)
+    part = sheet_part(small_book, "Tiers")
+    patch_part(small_book, part, lambda t: t.replace(
+        "</sheetData>", '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'))
+    r = run("recalc", small_book, "--top", "0")
+    assert r.exit_code == 2 and "sheet 'Tiers' is larger than the limit" in r.output

@@ -172,9 +172,17 @@ def validate_file(path: str | os.PathLike[str]) -> tuple[IndexResult, tuple[str,
     results = [r for r in results if key(r.name) != STORE_SHEET.lower()]
     stale = [problems_sheet(())] if any(key(n) == "problems" for n in loaded.sheet_names) else []
     problems = write_problems(loaded, [*results, *stale], appended=("Log",))
-    if not problems:
-        problems = [Problem(e.sheet, e.cell, problem=e.message)
-                    for e in hand_edits(loaded, [*results, *stale])]
+    problems += [Problem(e.sheet, e.cell, problem=e.message)
+                 for e in hand_edits(loaded, [*results, *stale])]
+    if not any(p.problem.startswith(f"sheet '{p.sheet}' is ") for p in problems):
+        from .ooxml import check_splice
+
+        try:   # what the writer itself would refuse (a table other formulas use…)
+            check_splice(loaded.path, [*results, *stale],
+                         appends=[log_append(loaded, {"time": "", "command": "validate"})])
+        except (ValueError, zipfile.BadZipFile, ParseError) as e:
+            problems.append(Problem("", problem=unreadable_reason(
+                "the workbook", e, "recalc could not rewrite it")))
     if problems:
         raise ProblemsFound(problems)
     return result, loaded.notes + result.notes
@@ -648,11 +656,24 @@ def current_result_grids(path: Path, names: Sequence[str]) -> dict[str, list[lis
     except Exception as e:
         raise UnreadableWorkbook(str(path), unreadable_reason(
             "the workbook", e, failed="cannot be read as a workbook")) from e
+    from . import source
+    from .calamine_source import _sheet_parts, sheet_extent
+
     try:
+        parts = _sheet_parts(path)
         for name in book.sheetnames:
             k = name.strip().casefold()
             if k not in wanted or k in out:
                 continue
+            part = parts.get(name)
+            if part is not None:   # the real extent first: never iterate a hostile grid
+                with zipfile.ZipFile(path) as z:
+                    height, width = sheet_extent(z.read(part), source.MAX_SHEET_CELLS)
+                if height * width > source.MAX_SHEET_CELLS:
+                    raise UnreadableWorkbook(str(path), f"sheet '{name}' is larger than the "
+                                                        f"limit of {source.MAX_SHEET_CELLS:,} "
+                                                        f"cells ({height:,} rows × {width:,} "
+                                                        "columns)")
             ws = book[name]
             ws.reset_dimensions()
             try:

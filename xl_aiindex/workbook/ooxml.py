@@ -105,8 +105,8 @@ from xl_aiindex.workbook.cells import column_letter
 from xl_aiindex.workbook.sheetspec import HEADER as _HEADER_STYLE
 from xl_aiindex.workbook.sheetspec import Cell, SheetSpec, Style
 
-__all__ = ["OWNED_PREFIX", "RowAppend", "package_parts", "sheet_kinds", "sheet_names",
-           "splice_sheets"]
+__all__ = ["OWNED_PREFIX", "RowAppend", "check_splice", "package_parts", "sheet_kinds",
+           "sheet_names", "splice_sheets"]
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -273,6 +273,15 @@ def splice_sheets(src: str | os.PathLike[str], dst: str | os.PathLike[str] | IO[
                 raise
         else:
             _write_package(zin, dst, plan)
+
+
+def check_splice(src: str | os.PathLike[str], sheets: Sequence[SheetSpec], *,
+                 appends: Sequence[RowAppend] = ()) -> None:
+    """Plan :func:`splice_sheets` of ``sheets`` into ``src`` without writing anything: raises
+    the same :class:`ValueError` the splice would (a sheet that is not a worksheet, a table
+    that formulas use, a package this writer cannot rewrite)."""
+    with zipfile.ZipFile(src) as zin:
+        _plan(zin, list(sheets), False, None, OWNED_PREFIX, (), list(appends))
 
 
 # --------------------------------------------------------------------------------------------
