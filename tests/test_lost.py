@@ -665,3 +665,10 @@ def test_hand_edit_check_never_iterates_a_hostile_grid(small_book):
         "</sheetData>", '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'))
     r = run("recalc", small_book, "--top", "0")
     assert r.exit_code == 2 and "sheet 'Tiers' is larger than the limit" in r.output
+
+
+def test_a_header_only_sheet_of_an_earlier_tree_is_the_tools(tmp_path, small):
+    small["Scores"] = [["unit", "name_zh", "name_en", "old_node", "index", "coverage"]]
+    book = write_book(tmp_path / "b.xlsx", small)
+    recalc_ok(book)
+    assert values(book, "Scores")[0][3] == "d1"

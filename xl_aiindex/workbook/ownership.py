@@ -65,9 +65,16 @@ def kind_problems(kinds: dict[str, str], names: Sequence[str], verb: str = "reca
     return out
 
 
-def _first_content(values: list[list[Any]], header: set[str]) -> tuple[int, int, Any] | None:
+def _first_content(values: list[list[Any]], header: set[str], first: str = ""
+                   ) -> tuple[int, int, Any] | None:
     """The first cell that makes a sheet the user's: anything below row 1, or a header cell
-    that is not a column the tool writes there; None for an empty or header-only sheet."""
+    that is not a column the tool writes there; None for an empty or header-only sheet. A
+    header row that starts with the tool's first column (``first``) and holds only text is the
+    tool's, whatever node columns it names (those of an earlier tree)."""
+    row0 = values[0] if values else []
+    if first and row0 and text(row0[0]).casefold() == first and \
+            all(v is None or isinstance(v, str) for v in row0):
+        header = header | {text(v).casefold() for v in row0}
     for r, row in enumerate(values):
         for c, v in enumerate(row):
             if v is None or (isinstance(v, str) and not v.strip()):
@@ -108,7 +115,8 @@ def ownership_problems(path: str | os.PathLike[str], specs: Sequence[SheetSpec],
             if _key(real) == "problems" and values and \
                     tuple(text(v).casefold() for v in values[0][:5]) == PROBLEMS_HEADER:
                 continue
-            hit = _first_content(values, header)
+            first = text(spec.rows[0][0].value).casefold() if spec.rows and spec.rows[0] else ""
+            hit = _first_content(values, header, first)
             if hit is None:
                 continue
             r, c, v = hit
