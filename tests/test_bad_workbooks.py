@@ -283,7 +283,7 @@ def test_duplicate_and_variant_unit_ids(tmp_path, small):
     small["Units"].append([" B ", "乙3", "Beta3", "north", 1])
     check(write_book(tmp_path / "b.xlsx", small), 1, problems(
         "Sheet 'Units', cell A7: unit id 'a' repeats 'a' in A2: ids must be unique",
-        "Sheet 'Units', cell A8: unit id 'B' differs only in case or spaces from 'b' in A3: ids "
+        "Sheet 'Units', cell A8: unit id 'B' differs only in case, width or spaces from 'b' in A3: ids "
         "must be unique"))
 
 

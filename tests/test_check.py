@@ -1,4 +1,5 @@
-"""``recalc --check``: stale results are found from the inputs hash in Log, and nothing is written."""
+"""``recalc --check``: stale results are found from the inputs hash stored with the fingerprints
+(and logged in Log), and nothing is written."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def test_unedited_workbook_is_up_to_date(recalculated):
     code, out, _ = check(recalculated)
     assert code == 0
     assert out == (f"Up to date: {recalculated}: the result sheets match the inputs (last recalc "
-                   f"2020-07-01T00:00:00, inputs hash {digest})\n")
+                   f"2020-07-01T00:00:00+00:00, inputs hash {digest})\n")
     log = list(openpyxl.load_workbook(recalculated)["Log"].iter_rows(values_only=True))
     assert log[0][-1] == "inputs_hash" and log[1][-1] == digest
 
@@ -73,7 +74,7 @@ def test_edited_inputs_are_stale(recalculated, sheet, cell, value):
     assert code == 1
     assert out == (f"Stale: {recalculated}: the result sheets do not match the inputs; run "
                    f"xl-aiindex recalc {recalculated}\n"
-                   "  the inputs changed since the last recalc (2020-07-01T00:00:00)\n")
+                   "  the inputs changed since the last recalc (2020-07-01T00:00:00+00:00)\n")
 
 
 def test_an_edit_undone_is_up_to_date_again(recalculated):
@@ -110,27 +111,44 @@ def test_a_deleted_result_sheet_is_stale(recalculated):
 
 def test_never_recalculated_and_old_log_rows_are_stale(tmp_path, small):
     book = write_book(tmp_path / "n.xlsx", small)
+    never = ("  no fingerprint of the result sheets is stored (sheet _xl_aiindex): they were "
+             "never computed by this version of xl-aiindex; recalc once")
     code, out, _ = check(book)
     assert code == 1
-    assert out.splitlines()[1] == ("  no run is recorded in Log: the result sheets were never "
-                                   "computed by xl-aiindex")
+    assert out.splitlines()[1] == never
+    # a Log row of an older version proves nothing about the result sheets
     small["Log"] = [["time", "command", "version", "file", "input", "units", "status", "notes"],
                     ["2020-07-01T00:00:00", "recalc", "0.1.0", "n.xlsx", "data", 5, "ok", None]]
     code, out, _ = check(write_book(tmp_path / "o.xlsx", small))
     assert code == 1
-    assert out.splitlines()[1] == ("  the last run (2020-07-01T00:00:00) recorded no inputs hash "
-                                   "(it predates inputs_hash in Log): recalc once to record one")
+    assert out.splitlines()[1] == never
 
 
-def test_a_failed_last_run_is_stale(recalculated):
+def test_a_failed_later_run_changes_nothing_a_later_unrecorded_one_does(recalculated):
+    """A run that failed wrote no result sheet: they still match the inputs. A later successful
+    run logged without fingerprints (an older version) rewrote them: nothing is known."""
     wb = openpyxl.load_workbook(recalculated)
-    wb["Log"].append(["2020-07-02T00:00:00", "rebuild_results", "0.1.0", "s.xlsx", None, None,
-                      "1 problem", "…", None])
+    wb["Log"].append(["2020-07-02T00:00:00+00:00", "rebuild_results", "0.1.0", "s.xlsx", None,
+                      None, "1 problem", "…", None])
+    wb.save(recalculated)
+    assert check(recalculated)[0] == 0
+    wb = openpyxl.load_workbook(recalculated)
+    wb["Log"].append(["2020-07-03T00:00:00+00:00", "recalc", "0.1.0", "s.xlsx", "data", 5, "ok",
+                      None, None])
     wb.save(recalculated)
     code, out, _ = check(recalculated)
     assert code == 1
-    assert out.splitlines()[1] == ("  the last run (2020-07-02T00:00:00) did not recompute the "
-                                   "results: status '1 problem'")
+    assert out.splitlines()[1] == ("  a later run logged in Log rewrote the result sheets "
+                                   "without recording their inputs: recalc once")
+
+
+def test_deleting_or_sorting_log_rows_changes_nothing(recalculated):
+    wb = openpyxl.load_workbook(recalculated)
+    wb["Log"].delete_rows(2, wb["Log"].max_row)
+    wb.save(recalculated)
+    assert check(recalculated)[0] == 0
+    edit(recalculated, "Data", "C3", 4.5)
+    assert check(recalculated)[0] == 1
 
 
 def test_the_rebuild_macro_records_the_same_hash(tmp_path, small):

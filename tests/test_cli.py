@@ -86,7 +86,7 @@ def test_recalc_top_zero_prints_no_table(small_book, tmp_path):
     (lambda s: s.pop("Settings"),
      "Sheet 'Settings': the workbook has no sheet 'Settings'; its sheets: Framework, Units, Data"),
     (lambda s: s["Units"].append(["A ", "己", "Zeta", "north", 1]),
-     "Sheet 'Units', cell A7: unit id 'A' differs only in case or spaces from 'a' in A2: ids must "
+     "Sheet 'Units', cell A7: unit id 'A' differs only in case, width or spaces from 'a' in A2: ids must "
      "be unique"),
 ])
 def test_bad_input_is_named_and_the_file_left_untouched(tmp_path, small, mutate, expected):

@@ -151,13 +151,23 @@ def test_deleted_result_sheet_is_simply_written_again(recalculated):
     assert "Tiers" in openpyxl.load_workbook(recalculated).sheetnames
 
 
-def test_workbooks_without_fingerprints_are_overwritten_without_asking(recalculated):
-    # as written by an older version: no store sheet
+def test_result_sheets_without_fingerprints_are_refused_unless_forced(recalculated):
+    # as written by an older version (no store sheet): nothing says the tool wrote them
     book = openpyxl.load_workbook(recalculated)
     del book[STORE_SHEET]
     book["Ranking"]["E3"] = 90
     book.save(recalculated)
-    assert run("recalc", recalculated, "--top", "0").exit_code == 0
+    r = run("recalc", recalculated, "--top", "0")
+    assert r.exit_code == 1
+    lines = r.output.splitlines()
+    assert lines[0] == "5 problems found:"
+    assert lines[2] == ("Sheet 'Ranking', cell A2: sheet 'Ranking' was not written by xl-aiindex "
+                        "(it holds '1' in A2), but recalc writes its results to a sheet of this "
+                        "name and would replace it: rename your sheet (or delete it), or use "
+                        "--force to replace it")
+    assert [line.split("'")[1] for line in lines[1:]] == ["Scores", "Ranking", "Tiers",
+                                                          "WeightsUsed", "GroupRanking"]
+    assert run("recalc", recalculated, "--top", "0", "--force").exit_code == 0
     book = openpyxl.load_workbook(recalculated)
     assert book["Ranking"]["E3"].value == 75
     assert book[STORE_SHEET].sheet_state == "veryHidden"
@@ -172,12 +182,14 @@ def test_stale_fingerprints_are_ignored(recalculated):
     assert run("recalc", recalculated, "--top", "0").exit_code == 0
 
 
-def test_damaged_store_is_ignored(recalculated):
+def test_damaged_store_proves_nothing_and_only_force_replaces(recalculated):
     book = openpyxl.load_workbook(recalculated)
     book[STORE_SHEET]["D3"] = "not a format"
     book["Ranking"]["E3"] = 90
     book.save(recalculated)
-    assert run("recalc", recalculated, "--top", "0").exit_code == 0
+    r = run("recalc", recalculated, "--top", "0")
+    assert r.exit_code == 1 and "sheet 'Ranking' was not written by xl-aiindex" in r.output
+    assert run("recalc", recalculated, "--top", "0", "--force").exit_code == 0
 
 
 def test_library_raises_hand_edits_found(recalculated):

@@ -161,7 +161,11 @@ def test_recalc_changes_only_the_result_sheets(tmp_path, vba, in_place):
     original_bytes = book.read_bytes()
     out = book if in_place else tmp_path / ("out.xlsm" if vba else "out.xlsx")
     args = ["recalc", book, "--top", "0"] + ([] if in_place else ["-o", out])
+    # its old Scores and Ranking carry no fingerprint of the tool: refused, then forced
     r = run(*args)
+    assert r.exit_code == 1 and "sheet 'Scores' was not written by xl-aiindex" in r.output
+    assert package_parts(book) == original and not out.exists() or in_place
+    r = run(*args, "--force")
     assert r.exit_code == 0, r.output
     if not in_place:
         assert book.read_bytes() == original_bytes
@@ -211,7 +215,7 @@ def soffice_convert(src: Path, outdir: Path, target: str, timeout: float = 240) 
 @pytest.mark.parametrize("vba", [False, True], ids=["xlsx", "xlsm"])
 def test_libreoffice_opens_the_recalculated_workbook(tmp_path, vba):
     book = make_rich_workbook(tmp_path / ("rich.xlsm" if vba else "rich.xlsx"), vba=vba)
-    assert run("recalc", book, "--top", "0").exit_code == 0
+    assert run("recalc", book, "--top", "0", "--force").exit_code == 0
     out = tmp_path / "lo"
     # every sheet to its own CSV (the last filter option, -1); UTF-8, comma-separated
     soffice_convert(book, out, "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,"

@@ -117,7 +117,7 @@ def run_rebuild(book: MacroBook, command: str = "rebuild_results") -> MacroRepor
         # the hand-edit fingerprints of what is written, as recalc keeps them, so the next
         # recalc can tell the cells this rebuild wrote from cells edited by hand afterwards
         store = store_sheet(result_fingerprint(results), log_rows=len(previous) + 1,
-                            log_time=str(entry["time"]))
+                            log_time=str(entry["time"]), inputs_hash=str(entry["inputs_hash"]))
         # a Problems sheet left by an earlier validation would now be wrong: it is emptied
         stale = [problems_sheet(())] if any(key(n) == "problems" for n in book.sheet_names()) \
             else []

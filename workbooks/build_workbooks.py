@@ -30,6 +30,7 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout: make xl_aiinde
     sys.path.insert(0, str(ROOT))
 
 from xl_aiindex.model import Node  # noqa: E402
+from xl_aiindex.workbook.ownership import tool_sheets_readme  # noqa: E402
 from xl_aiindex.workbook.scaffold import write_workbook  # noqa: E402
 
 SEED_DIR = ROOT / "workbooks" / "seed"
@@ -299,6 +300,7 @@ def readme_rows(mode: str, file_name: str) -> list[tuple[str, str]]:
          f"使用方法：修改输入表（Settings、Framework、Units、Data、Given）后运行 "
          f"`xl-aiindex recalc workbooks/{file_name}`：重写 Scores、Ranking、Tiers、WeightsUsed、"
          "Problems 表并追加 Log。输入表不会被改写。"),
+        tool_sheets_readme(),
         ('In Excel (xlwings add-in): =AI_INDEX("北京") the total, =AI_RANK("Shanghai") the rank, '
          '=AI_TIER("郑州") the tier, =AI_SUBINDEX("北京","rnd") the score of a node. A city may be '
          "given by id, Chinese or English name.",
@@ -367,7 +369,8 @@ def build(out_dir: Path = OUT_DIR, seed_dir: Path = SEED_DIR) -> tuple[Path, Pat
     with tempfile.TemporaryDirectory(prefix="xl-aiindex-build-") as tmp:
         for src in write_inputs(Path(tmp), seed_dir):
             dst = out_dir / src.name
-            recalc_file(src, dst)
+            # no Log row: the shipped Log starts with the user's first run
+            recalc_file(src, dst, log=False)
             finals.append(dst)
     # the macro-enabled workbook, by the command a user runs on their own workbook
     xlsm = finals[0].with_suffix(".xlsm")

@@ -48,7 +48,7 @@ def _run(debug: bool, action: Callable[[], int | None]) -> None:
     except (UnreadableWorkbook, UnsafeWrite, UnknownName) as e:
         if debug:
             traceback.print_exc()
-        click.echo(f"Error: {e}", err=True)
+        click.echo(f"Error: {one_line(str(e))}", err=True)
         code = EXIT_UNREADABLE
     except XlAiIndexError as e:
         if debug:
@@ -89,6 +89,7 @@ def _table(rows: list[list[str]], right: set[int]) -> list[str]:
     """Plain aligned columns (wide characters count double, as a terminal shows them)."""
     from .terminal import display_width, pad
 
+    rows = [[one_line(s) for s in r] for r in rows]   # names print as text, never as commands
     widths = [max(display_width(r[i]) for r in rows) for i in range(len(rows[0]))]
     return ["  ".join(pad(s, widths[i], i in right) for i, s in enumerate(r)).rstrip()
             for r in rows]
@@ -220,7 +221,8 @@ def _batch(command: str, books: Sequence[str], out_dir: Path | None, recursive: 
               help="Write the result sheets as live formulas with cached values, or as values "
                    "(default: the Settings key 'output').")
 @click.option("--force", is_flag=True,
-              help="Overwrite result cells edited by hand since the last recalc.")
+              help="Overwrite result cells edited by hand since the last recalc, and replace "
+                   "sheets with result-sheet names that the tool did not write.")
 @click.option("--wait", "wait", type=click.FloatRange(min=0), default=30.0, show_default=True,
               metavar="SECONDS",
               help="How long to wait while another xl-aiindex is writing the same workbook.")
@@ -502,9 +504,12 @@ def excel(book: Path, output: Path | None, force: bool, interpreter_win: str | N
               help="Seconds the automatic doubling of N may take (0: run N as given).")
 @click.option("--seed", default=1, show_default=True, help="Seed of the sample, for repeatable runs.")
 @click.option("--top", default=10, show_default=True, help="How many units to print.")
+@click.option("--force", is_flag=True,
+              help="Overwrite cells of UncertaintyResults and Sensitivity edited by hand (or "
+                   "sheets of those names the tool did not write).")
 @_debug_option
 def uncertainty(book: Path, output: Path | None, samples: int, budget: float, seed: int, top: int,
-                debug: bool) -> None:
+                force: bool, debug: bool) -> None:
     """Vary what the Uncertainty sheet lists (weights, methods, indicators), run the index
     many times, and write how far each unit's rank moves (UncertaintyResults) and which
     assumption moves the ranks most (Sensitivity: Sobol' indices with 95 % intervals).
@@ -535,7 +540,7 @@ def uncertainty(book: Path, output: Path | None, samples: int, budget: float, se
                 bar.update(done - bar.pos)
 
         try:
-            result = uncertainty_file(book, output, samples, seed, budget, progress)
+            result = uncertainty_file(book, output, samples, seed, budget, progress, force=force)
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)
@@ -609,8 +614,8 @@ def explain(book: Path, unit: str, node: str | None, depth: int, debug: bool) ->
                  else "not ranked")
         if tier:
             where += f", {result.model.settings.tiers.label(tier)}"
-        click.echo(f"{label} ({unit_id}) in {book}: {result.root} "
-                   f"{_fmt(result.total[unit_id])}, {where}")
+        click.echo(one_line(f"{label} ({unit_id}) in {book}: {result.root} "
+                            f"{_fmt(result.total[unit_id])}, {where}"))
         click.echo("")
         rows = [["node", "name", "weight", "score", "to parent", "rank", "gap to best"]]
         for rec in table.itertuples(index=False):
@@ -633,9 +638,9 @@ def explain(book: Path, unit: str, node: str | None, depth: int, debug: bool) ->
                            "anywhere")
             else:
                 worst = children.loc[loss.idxmax()]
-                click.echo(f"Largest loss: {worst['node']} ({worst['name']}): weight "
-                           f"{worst['weight']:.3f} × gap {worst['gap_to_best']:.2f} = "
-                           f"{loss.max():.2f} points of {head['node']}")
+                click.echo(one_line(f"Largest loss: {worst['node']} ({worst['name']}): weight "
+                                    f"{worst['weight']:.3f} × gap {worst['gap_to_best']:.2f} = "
+                                    f"{loss.max():.2f} points of {head['node']}"))
         return 0
 
     _run(debug, action)

@@ -16,12 +16,22 @@ _LINE_BREAKS = re.compile("\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 def one_line(text: str) -> str:
     """``text`` on one line: each line break (as ``str.splitlines`` knows them; a cell typed
-    with Alt+Enter has them) shown as ``↵``, so a listing stays one problem per line.
+    with Alt+Enter has them) shown as ``↵``, so a listing stays one problem per line; other
+    control characters (a terminal's escape sequences) shown escaped, as ``\\x1b``.
 
     >>> one_line("x1\\ny")
     'x1↵y'
     """
-    return _LINE_BREAKS.sub("\u21b5", text)
+    text = _LINE_BREAKS.sub("\u21b5", text)
+    if _CONTROLS.search(text):
+        text = _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                             else f"\\u{ord(m.group()):04x}", text)
+    return text
+
+
+#: Characters a terminal acts on instead of showing (escape sequences, OSC clipboard writes,
+#: bidirectional overrides): printed as ``\x1b``, ``\u202e``.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,9 @@ def n_zscore(x: pd.Series, direction: int = 1, p: NormParams = NormParams()) -> 
     >>> n_zscore(pd.Series([1.0, 2.0, 3.0])).tolist()
     [-1.0, 0.0, 1.0]
     """
+    big = float(x.abs().max()) if x.notna().any() else 0.0
+    if np.isfinite(big) and big > 1e150:
+        x = x / big   # squares of values this large overflow: z-scores do not depend on scale
     sd = float(x.std(ddof=1))
     if not np.isfinite(sd) or sd == 0:
         raise MethodInputError("has zero spread (standard deviation 0), so z-scores are undefined")

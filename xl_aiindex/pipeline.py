@@ -35,6 +35,17 @@ def _fmt(v: float) -> str:
     return f"{v:.6g}"
 
 
+def _show(v: object) -> str:
+    """A cell value as people read it: ``0``, ``'abc'``, ``a blank`` (no numpy reprs)."""
+    if v is None or (isinstance(v, float) and v != v) or v is pd.NA:
+        return "a blank"
+    if isinstance(v, bool | np.bool_):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, int | float | np.integer | np.floating):
+        return _fmt(float(v))
+    return repr(str(v))
+
+
 def _unit_label(model: IndexModel, unit: str) -> str:
     row = model.units.loc[unit] if unit in model.units.index else None
     name = ""
@@ -251,7 +262,9 @@ def build_index(model: IndexModel) -> IndexResult:
         agg_name = node.aggregation or s.aggregation
         if agg_name in POSITIVE_ONLY and not _positive(model, node, child_scores, agg_name, c):
             continue
-        scores[node_id] = AGGREGATORS[agg_name](child_scores, w, reweight)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            scores[node_id] = AGGREGATORS[agg_name](child_scores, w, reweight)
+        _check_finite(model, tree, node, child_scores, scores[node_id], start_sheet, c)
         for k in kids:
             weights_rows.append({"node": node_id, "child": k, "method": method, "weight": float(w[k])})
     if c.problems:
@@ -301,9 +314,15 @@ def _denominate_transform(model: IndexModel, tree: IndicatorTree, raw: pd.DataFr
             bad = x[leaf].notna() & ~(den.notna() & (den != 0))
             for u in x.index[bad]:
                 c.add("Units", f"indicator {n.label} is divided by Units column '{col}', but unit "
-                               f"{_unit_label(model, str(u))} has {model.units.at[u, col]!r} there "
+                               f"{_unit_label(model, str(u))} has {_show(model.units.at[u, col])} there "
                                "(a non-zero number is needed)", unit=str(u), field=str(col))
-            x[leaf] = x[leaf] / den
+            with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+                x[leaf] = x[leaf] / den
+            for u in x.index[np.isinf(x[leaf]) & ~bad]:
+                c.add("Data", f"unit {_unit_label(model, str(u))}, indicator {n.label}: "
+                              f"{_fmt(float(raw.at[u, leaf]))} divided by its {col} "
+                              f"{_show(den[u])} is too large for a number (overflow): check "
+                              "both values", unit=str(u), node=leaf, field=leaf)
             done[leaf] = f"/ {col}"
         if n.transform == "log":
             bad = x[leaf].notna() & (x[leaf] <= 0)
@@ -403,10 +422,20 @@ def _normalise(model: IndexModel, tree: IndicatorTree, x: pd.DataFrame, c: _Coll
         n = tree.by_id[leaf]
         method = n.normalisation or s.normalisation
         try:
-            out[leaf] = NORMALISERS[method](x[leaf], n.direction, norm_params(s, n))
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                out[leaf] = NORMALISERS[method](x[leaf], n.direction, norm_params(s, n))
         except MethodInputError as e:
             c.add("Data", f"indicator {n.label} {e} under {method} normalisation", node=leaf, field=leaf)
             out[leaf] = pd.Series(np.nan, index=x.index)
+        else:
+            broken = x[leaf].notna() & ~np.isfinite(out[leaf].astype(float))
+            if broken.any():
+                biggest = x[leaf].abs().idxmax()
+                c.add("Data", f"unit {_unit_label(model, str(biggest))}, indicator {n.label}: "
+                              f"{_fmt(float(x.at[biggest, leaf]))} is too large to compute with: "
+                              f"{method} normalisation of {n.label} overflows (no finite result "
+                              f"for {int(broken.sum())} unit(s)); check the value",
+                      unit=str(biggest), node=leaf, field=leaf)
         used[leaf] = method
     log.append(Step("normalise", used))
     return pd.DataFrame(out, index=x.index)
@@ -431,7 +460,14 @@ def _weights(model: IndexModel, tree: IndicatorTree, node: Node, child_scores: p
                            "the pairwise judgements contradict each other; revisit them")
     if method != "given":
         return w, method
-    total = float(w.sum())
+    with np.errstate(over="ignore"):
+        total = float(w.sum())
+    if not np.isfinite(total):
+        big = str(w.abs().idxmax())
+        c.add("Framework", f"the weights of the children of {node.label} are too large to add up "
+                           f"(node {big} has {_fmt(float(w[big]))}): use weights of ordinary size",
+              node=big, field="weight")
+        return None, method
     if total <= 0:
         c.add("Framework", f"the weights of the children of {node.label} are all 0", node=kids[0],
               field="weight")
@@ -462,6 +498,20 @@ def _positive(model: IndexModel, node: Node, child_scores: pd.DataFrame, method:
                        "is above 0 (e.g. minmax_range 1,100 or efficacy)", node=node.id,
           field="aggregation")
     return False
+
+
+def _check_finite(model: IndexModel, tree: IndicatorTree, node: Node, child_scores: pd.DataFrame,
+                  result: pd.Series, sheet: str, c: _Collector) -> None:
+    """A problem for each unit whose aggregate is not finite while its children's scores are
+    (an overflow), naming the unit's largest input value under the node."""
+    fine = np.isfinite(child_scores.astype(float)).all(axis=1)
+    broken = fine & ~np.isfinite(result.astype(float))
+    for u in result.index[broken][:_LIST_LIMIT]:
+        kid = str(child_scores.loc[u].abs().idxmax())
+        c.add(sheet if kid not in tree.inner or sheet == "Given" else "Framework",
+              f"unit {_unit_label(model, str(u))}: the score of node {node.label} is not a finite "
+              f"number (overflow): {kid} is {_fmt(float(child_scores.at[u, kid]))}, too large to "
+              "compute with; check the values", unit=str(u), node=kid, field=kid)
 
 
 def _weights_table(tree: IndicatorTree, rows: list[dict[str, object]]) -> pd.DataFrame:

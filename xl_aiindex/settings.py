@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -12,6 +13,9 @@ from .model import Settings, TierRule
 from .normalise import NORMALISERS
 from .treat import TREATMENTS
 from .workbook.cells import text as cell_text
+
+#: Largest magnitude of a numeric setting (a range end, a scale): beyond it results overflow.
+MAX_MAGNITUDE = 1e15
 
 #: Every key the Settings sheet may hold (others are kept for people and ignored, with a note).
 KNOWN_KEYS = (
@@ -82,8 +86,11 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
         except ValueError:
             bad(key, f"'{text}' is not a number; expected {expect}")
             return None
-        if not check(v):
-            bad(key, f"{text} is out of range; expected {expect}")
+        if not check(v) or not math.isfinite(v) or abs(v) > MAX_MAGNITUDE:
+            shown = text if len(text) <= 20 else f"{v:g}"
+            bad(key, f"{shown} is out of range; expected {expect}"
+                     + (f" (at most {MAX_MAGNITUDE:g} in magnitude)" if math.isfinite(v) and
+                        abs(v) > MAX_MAGNITUDE else ""))
             return None
         return v
 
@@ -110,11 +117,13 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
         parts = [p.strip() for p in text.replace(";", ",").split(",")]
         try:
             low, high = (float(p) for p in parts)
-            if not low < high:
+            if not low < high or not all(math.isfinite(b) and abs(b) <= MAX_MAGNITUDE
+                                         for b in (low, high)):
                 raise ValueError
             out["minmax_range"] = (low, high)
         except ValueError:
-            bad("minmax_range", f"'{text}' is not 'low,high' with low < high (e.g. 0,100)")
+            bad("minmax_range", f"'{text}' is not 'low,high' with low < high (e.g. 0,100), "
+                                f"both finite and at most {MAX_MAGNITUDE:g} in magnitude")
 
     rule = _parse_tiers(given("tiers"), given("tier_labels"), bad)
     if rule is not None:

@@ -238,18 +238,23 @@ def result_fingerprint(sheets: Sequence[SheetSpec]) -> list[SheetFingerprint]:
 
 @dataclass(frozen=True)
 class Stored:
-    """A store sheet as read: the fingerprints by sheet (case-folded name), and the Log rows
-    and the time of the Log entry that were written with them."""
+    """A store sheet as read: the fingerprints by sheet (case-folded name), the Log rows and
+    the time of the Log entry that were written with them, and the hash of the inputs the
+    result sheets were computed from ("" when not recorded): what ``recalc --check`` compares,
+    whatever becomes of the Log."""
 
     sheets: Mapping[str, SheetFingerprint]
     log_rows: int
     log_time: str
+    inputs_hash: str = ""
 
 
 def store_sheet(fingerprints: Sequence[SheetFingerprint], log_rows: int,
-                log_time: str) -> SheetSpec:
+                log_time: str, inputs_hash: str = "") -> SheetSpec:
     """The :data:`STORE_SHEET` holding ``fingerprints``; ``log_rows`` is the number of Log rows
-    (below its header) after this write, ``log_time`` the ``time`` of the Log entry written."""
+    (below its header) after this write, ``log_time`` the ``time`` of the Log entry written,
+    ``inputs_hash`` the hash of the inputs the result sheets come from
+    (:func:`xl_aiindex.staleness.inputs_hash`)."""
     rows: list[list[Cell]] = [[Cell("sheet"), Cell("kind"), Cell("part"), Cell("value")]]
     rows.append([Cell(""), Cell("note"), Cell(0), Cell(
         "Written by xl-aiindex: fingerprints of the result sheets as last written, so the next "
@@ -257,6 +262,8 @@ def store_sheet(fingerprints: Sequence[SheetFingerprint], log_rows: int,
     rows.append([Cell(""), Cell("format"), Cell(0), Cell(FORMAT)])
     rows.append([Cell(""), Cell("log_rows"), Cell(0), Cell(int(log_rows))])
     rows.append([Cell(""), Cell("log_time"), Cell(0), Cell(str(log_time))])
+    if inputs_hash:
+        rows.append([Cell(""), Cell("inputs_hash"), Cell(0), Cell(inputs_hash)])
     for fp in fingerprints:
         rows.append([Cell(fp.sheet), Cell("digest"), Cell(0), Cell(fp.digest)])
         for kind, series in (("rows", fp.rows), ("cols", fp.cols), ("diags", fp.diags)):
@@ -305,7 +312,8 @@ def read_store(values: Sequence[Sequence[Any]]) -> Stored | None:
             return None
         sheets[key] = SheetFingerprint(name, digest, series["rows"], series["cols"],
                                        series["diags"])
-    return Stored(sheets, int(meta["log_rows"]), meta.get("log_time", ""))
+    return Stored(sheets, int(meta["log_rows"]), meta.get("log_time", ""),
+                  meta.get("inputs_hash", ""))
 
 
 # --------------------------------------------------------------------------------------------

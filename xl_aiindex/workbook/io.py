@@ -17,6 +17,10 @@ What a write guarantees (:func:`recalc_file`, :func:`write_sheets`, :func:`atomi
   :class:`~xl_aiindex.errors.WriteFailed` ("cannot write: no space left on device; the
   workbook was not changed"); a package the surgical writer cannot rewrite safely raises
   :class:`~xl_aiindex.errors.UnsafeWrite`.
+* **Only the tool's own sheets are replaced.** A sheet with a result sheet's name that the
+  tool did not write (no fingerprint; not empty or header-only) is refused, naming it
+  (:mod:`xl_aiindex.workbook.ownership`), unless ``force``; the Log is appended to in place
+  (:class:`~xl_aiindex.workbook.ooxml.RowAppend`), never rewritten.
 * **Hand edits are not lost silently.** A recalc compares the result sheets with the
   fingerprint stored when they were written (:mod:`xl_aiindex.workbook.fingerprint`) and
   refuses, listing the edited cells (:class:`~xl_aiindex.errors.HandEditsFound`), unless
@@ -36,7 +40,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -68,9 +72,9 @@ from .fingerprint import (
     store_sheet,
 )
 from .formulas import output_mode, output_sheets
-from .ooxml import splice_sheets
+from .ooxml import RowAppend, splice_sheets
 from .read import Locator, key, read_model
-from .results import LOG_COLUMNS, log_sheet, problems_sheet
+from .results import LOG_COLUMNS, LOG_WIDTHS, problems_sheet
 from .sheetspec import SheetSpec
 from .source import unreadable_reason
 
@@ -90,11 +94,37 @@ class Loaded:
     model: IndexModel
     locator: Locator
     notes: tuple[str, ...]
+    #: the Log's rows below its header, the contract's columns only (by header)
     log_rows: tuple[tuple[Any, ...], ...]
     #: every sheet name of the workbook, in order
     sheet_names: tuple[str, ...] = ()
     #: the result-sheet fingerprints stored by the last recalc (None: none, or unreadable)
     stored: Stored | None = None
+    #: the Log's header: column key -> 0-based column (empty: no Log, or no header)
+    log_header: Mapping[str, int] = field(default_factory=dict)
+    #: columns of the Log's header row, the user's own included
+    log_width: int = 0
+
+
+def _log_table(values: Sequence[Sequence[Any]]
+               ) -> tuple[dict[str, int], tuple[tuple[Any, ...], ...], int]:
+    """The Log's header (key -> column), its rows as the contract's columns (by header,
+    wherever the user moved them; a column it lacks reads as blank) and its header's width."""
+    header: dict[str, int] = {}
+    width = 0
+    for c, v in enumerate(values[0] if values else []):
+        k = key(v)
+        if k:
+            width = c + 1
+        if k in LOG_COLUMNS and k not in header:
+            header[k] = c
+    rows = []
+    for row in values[1:]:
+        if not any(v is not None for v in row):
+            continue
+        rows.append(tuple(row[header[k]] if k in header and header[k] < len(row) else None
+                          for k in LOG_COLUMNS))
+    return header, tuple(rows), width
 
 
 def load_workbook(path: str | os.PathLike[str]) -> Loaded:
@@ -107,17 +137,18 @@ def load_workbook(path: str | os.PathLike[str]) -> Loaded:
     try:
         model, locator, notes = read_model(source)
         log_rows: tuple[tuple[Any, ...], ...] = ()
+        log_header: dict[str, int] = {}
+        log_width = 0
         log_name = next((n for n in source.sheet_names() if key(n) == "log"), None)
-        if log_name is not None:
-            grid = source.grid(log_name)
-            log_rows = tuple(tuple(r[: len(LOG_COLUMNS)]) for r in grid.values[1:]
-                             if any(v is not None for v in r))
+        if log_name is not None and source.kind(log_name) == "worksheet":
+            log_header, log_rows, log_width = _log_table(source.grid(log_name).values)
         names = tuple(source.sheet_names())
         store_name = next((n for n in names if key(n) == STORE_SHEET.lower()), None)
         stored = None if store_name is None else read_store(source.grid(store_name).values)
     finally:
         source.close()
-    return Loaded(Path(path), model, locator, tuple(notes), log_rows, names, stored)
+    return Loaded(Path(path), model, locator, tuple(notes), log_rows, names, stored, log_header,
+                  log_width)
 
 
 def compute(loaded: Loaded) -> IndexResult:
@@ -131,42 +162,116 @@ def compute(loaded: Loaded) -> IndexResult:
 def validate_file(path: str | os.PathLike[str]) -> tuple[IndexResult, tuple[str, ...]]:
     """Check a workbook fully (reading and computing, writing nothing); returns result and notes.
 
-    Raises :class:`ProblemsFound` with every problem, each located in its sheet and cell.
+    Checks everything :func:`recalc_file` would refuse too: result sheets that are not the
+    tool's (a user's sheet, a chart sheet under a result sheet's name) and result cells edited
+    by hand since the last recalc. Raises :class:`ProblemsFound` with every problem, each
+    located in its sheet and cell.
     """
     loaded = load_workbook(path)
     result = compute(loaded)
+    mode = output_mode(loaded.model.settings.output, None)
+    results, _ = output_sheets(result, loaded.locator, loaded.path, mode)
+    results = [r for r in results if key(r.name) != STORE_SHEET.lower()]
+    stale = [problems_sheet(())] if any(key(n) == "problems" for n in loaded.sheet_names) else []
+    problems = write_problems(loaded, [*results, *stale], appended=("Log",))
+    problems += [Problem(e.sheet, e.cell, problem=e.message)
+                 for e in hand_edits(loaded, [*results, *stale])]
+    if not any(p.problem.startswith(f"sheet '{p.sheet}' is ") for p in problems):
+        from .ooxml import check_splice
+
+        try:   # what the writer itself would refuse (a table other formulas use…)
+            check_splice(loaded.path, [*results, *stale],
+                         appends=[log_append(loaded, {"time": "", "command": "validate"})])
+        except (ValueError, zipfile.BadZipFile, ParseError) as e:
+            problems.append(Problem("", problem=unreadable_reason(
+                "the workbook", e, "recalc could not rewrite it")))
+    if problems:
+        raise ProblemsFound(problems)
     return result, loaded.notes + result.notes
 
 
 def excel_owner_file(path: Path) -> Path | None:
-    """The ``~$name.xlsx`` file Excel keeps next to a workbook it has open, if present."""
-    for candidate in (path.with_name("~$" + path.name), path.with_name("~$" + path.name[2:])):
+    """The owner file an application keeps next to a workbook it has open, if present:
+    Excel's ``~$NAME`` (``~$`` over the first two characters too) or LibreOffice's
+    ``.~lock.NAME#``."""
+    candidates = [path.with_name("~$" + path.name), path.with_name("~$" + path.name[2:]),
+                  path.with_name(f".~lock.{path.name}#")]
+    for candidate in candidates:
         if candidate.exists() and candidate != path:
             return candidate
     return None
 
 
 def run_time() -> datetime:
-    """Now, or ``SOURCE_DATE_EPOCH`` when set (reproducible builds of the shipped workbooks)."""
+    """Now with the local UTC offset, or ``SOURCE_DATE_EPOCH`` (UTC) when set (reproducible
+    builds of the shipped workbooks)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), tz=UTC).replace(tzinfo=None)
-    return datetime.now()
+        return datetime.fromtimestamp(int(epoch), tz=UTC)
+    return datetime.now().astimezone()
+
+
+#: What each kind of output file must hold: suffix -> (macro-enabled?, what it is).
+OUTPUT_SUFFIXES = {".xlsx": False, ".xlsm": True}
+
+
+def check_output(src: Path, dst: Path) -> None:
+    """Refuse a destination Excel would not open as what it holds: a suffix other than
+    ``.xlsx``/``.xlsm`` (``.csv``, ``.ods``…), macros into ``.xlsx``, none into ``.xlsm``;
+    a read-only destination (as Excel refuses it: by its mode bits, even for root); anything
+    but a regular file."""
+    suffix = dst.suffix.lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        raise UnsafeWrite(f"{dst}: cannot write a {suffix or 'suffix-less'} file: xl-aiindex "
+                          "writes Excel workbooks; name the output .xlsx (or .xlsm when the "
+                          "workbook holds macros)")
+    macros = _is_macro_enabled(src)
+    if macros is not None and macros != OUTPUT_SUFFIXES[suffix]:
+        need = ".xlsm" if macros else ".xlsx"
+        what = "holds macros (a macro-enabled workbook)" if macros else "holds no macros"
+        raise UnsafeWrite(f"{dst}: {src.name} {what}, which Excel opens only as {need}: "
+                          f"write to a {need} file; the workbook was not changed")
+    if os.path.lexists(dst):
+        import stat
+
+        try:
+            st = os.stat(dst)
+        except OSError:
+            return
+        if not stat.S_ISREG(st.st_mode):
+            raise UnsafeWrite(f"{dst}: is not a regular file; nothing was written")
+        if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+            raise UnsafeWrite(f"{dst}: the workbook is read-only; make it writable or write "
+                              "with -o OUT.xlsx; the workbook was not changed")
+
+
+def _is_macro_enabled(path: Path) -> bool | None:
+    """Whether the workbook part's content type is a macro-enabled one (None: unknown)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            ct = z.read("[Content_Types].xml")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return None
+    return b"macroEnabled.main+xml" in ct or b"addin.macroEnabled" in ct
 
 
 def recalc_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None = None,
                 command: str = "recalc", output: str | None = None, *, force: bool = False,
-                wait: float = LOCK_WAIT) -> IndexResult:
+                wait: float = LOCK_WAIT, log: bool = True) -> IndexResult:
     """Recompute the workbook at ``src`` and write its result sheets to ``dst`` (None: in place).
 
     Only the result sheets (Scores, Ranking, Tiers, WeightsUsed) are rewritten and one row is
-    appended to Log; input sheets are never written. The output is written to a temporary file
-    in the destination folder and moved into place atomically: on any failure the destination
-    is left as it was. Raises :class:`ProblemsFound` (nothing written) when the inputs have
-    problems, :class:`UnsafeWrite` when the workbook is open in Excel and would be overwritten.
-    ``output``: ``values`` or ``formulas`` (live formulas with cached values, plus the helper
-    sheets Calc and CalcStats and the ``xlai_`` defined names:
-    :mod:`xl_aiindex.workbook.formulas`); None takes the Settings value.
+    appended to Log (its other rows, columns, comments and formulas kept: the sheet's XML is
+    edited, never rewritten); input sheets are never written. The output is written to a
+    temporary file in the destination folder and moved into place atomically: on any failure
+    the destination is left as it was. Raises :class:`ProblemsFound` (nothing written) when
+    the inputs have problems or a sheet to be replaced is not the tool's
+    (:mod:`xl_aiindex.workbook.ownership`; ``force`` replaces a user's sheet),
+    :class:`UnsafeWrite` when the workbook is open in Excel or LibreOffice, read-only, or the
+    destination's suffix does not fit the content. ``output``: ``values`` or ``formulas``
+    (live formulas with cached values, plus the helper sheets Calc and CalcStats and the
+    ``xlai_`` defined names: :mod:`xl_aiindex.workbook.formulas`); None takes the Settings
+    value. ``log=False`` writes no Log row (the build of the shipped workbooks).
 
     The destination's lock is held from the read to the write (a second recalc of the same file
     waits up to ``wait`` seconds, then raises :class:`WorkbookBusy`). Result cells edited by
@@ -176,52 +281,147 @@ def recalc_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None 
     """
     src_path = Path(src)
     dst_path = Path(dst) if dst is not None else src_path
-    in_place = dst_path.resolve() == src_path.resolve()
-    owner = excel_owner_file(dst_path) if dst_path.exists() else None
-    if owner is not None:
-        where = "close it in Excel or write with -o OUT.xlsx (several workbooks: --out-dir DIR)" if in_place else \
-            "close it in Excel or write to another file"
-        raise UnsafeWrite(f"{dst_path}: the workbook seems open in Excel ({owner.name} exists): "
-                          + where)
+    guard_destination(src_path, dst_path)
+    if dst_path.is_symlink():   # the lock and the write belong to the file the link points at
+        dst_path = Path(os.path.realpath(dst_path))
     with workbook_lock(dst_path, wait):
-        return _recalc_locked(src_path, dst_path, command, output, force)
+        return _recalc_locked(src_path, dst_path, command, output, force, log)
+
+
+def guard_destination(src: Path, dst: Path) -> None:
+    """Refuse a write before anything is read: ``src`` not a regular file (:func:`check_file`),
+    a destination Excel would not open or that is read-only (:func:`check_output`), or a
+    destination open in Excel or LibreOffice (their owner files beside it)."""
+    check_file(src)
+    check_output(src, dst)
+    owner = excel_owner_file(dst) if dst.exists() else None
+    if owner is not None:
+        in_place = dst.resolve() == src.resolve()
+        app = "LibreOffice" if owner.name.startswith(".~lock.") else "Excel"
+        where = "close it in {} or write with -o OUT.xlsx (several workbooks: --out-dir DIR)" \
+            if in_place else \
+            "close it in {} or write to another file"
+        raise UnsafeWrite(f"{dst}: the workbook seems open in {app} ({owner.name} exists): "
+                          + where.format(app))
+
+
+def check_file(path: Path) -> None:
+    """Refuse anything that is not a regular file (a named pipe would block a reader forever)."""
+    import stat
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        return   # the reader says "no such file"
+    if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+        raise UnreadableWorkbook(str(path), "is not a regular file (a named pipe, a device…): "
+                                            "give the workbook file itself")
+
+
+def log_append(loaded: Loaded, entry: Mapping[str, Any]) -> RowAppend:
+    """The Log row of ``entry``, placed by the Log's own header (columns the user moved or
+    added stay as they are; a contract column the Log lacks is added after its last one)."""
+    header = dict(loaded.log_header)
+    extra: dict[int, str] = {}
+    nxt = max(header.values(), default=-1) + 1
+    if loaded.log_header:
+        # after every column the user has in row 1, not over one of them
+        nxt = max(nxt, loaded.log_width)
+    for k in LOG_COLUMNS:
+        if k not in header:
+            header[k] = nxt
+            extra[nxt] = k
+            nxt += 1
+    cells = {header[k]: entry.get(k) for k in LOG_COLUMNS if entry.get(k) not in (None, "")}
+    widths = {i: LOG_WIDTHS.get(k, 12.0) for i, k in enumerate(LOG_COLUMNS)}
+    return RowAppend("Log", cells, extra, widths)
 
 
 def _recalc_locked(src_path: Path, dst_path: Path, command: str, output: str | None,
-                   force: bool) -> IndexResult:
+                   force: bool, log: bool = True) -> IndexResult:
     loaded = load_workbook(src_path)
     result = compute(loaded)
     notes = loaded.notes + result.notes
-    entry = {"time": run_time().isoformat(timespec="seconds"), "command": command,
+    now = run_time()
+    entry = {"time": now.isoformat(timespec="seconds"), "command": command,
              "version": __version__, "file": src_path.name,
-             "input": loaded.model.settings.input, "units": len(result.scores),
+             "input": loaded.model.settings.input, "units": int(len(result.scores)),
              "status": "ok", "notes": "; ".join(notes),
              "inputs_hash": inputs_hash(loaded.model)}
     mode = output_mode(loaded.model.settings.output, output)
     results, names = output_sheets(result, loaded.locator, src_path, mode)
     results = [r for r in results if key(r.name) != STORE_SHEET.lower()]
-    if not force:
-        check_hand_edits(loaded, results)
-    store = store_sheet(result_fingerprint(results), log_rows=len(loaded.log_rows) + 1,
-                        log_time=str(entry["time"]))
     # a Problems sheet left by an earlier validation would now be wrong: it is emptied
     stale = [problems_sheet(())] if any(key(n) == "problems" for n in loaded.sheet_names) else []
-    sheets = [*results, *stale, log_sheet(loaded.log_rows, entry), store]
+    written = [*results, *stale]
+    problems = write_problems(loaded, written, appended=("Log",), force=force)
+    if problems:
+        raise ProblemsFound(problems)
+    if not force:
+        check_hand_edits(loaded, written)
+    store = merged_store(loaded, written, str(entry["time"]),
+                         str(entry["inputs_hash"]))
     hide = () if any(key(n) == STORE_SHEET.lower() for n in loaded.sheet_names) else (STORE_SHEET,)
-    write_sheets(src_path, dst_path, sheets, names, very_hidden=hide)
+    appends = [log_append(loaded, entry)] if log else []
+    if not log and not any(key(n) == "log" for n in loaded.sheet_names):
+        appends = [RowAppend("Log", {}, dict(enumerate(LOG_COLUMNS)),
+                             {i: LOG_WIDTHS.get(k, 12.0) for i, k in enumerate(LOG_COLUMNS)})]
+    write_sheets(src_path, dst_path, [*written, store], names, very_hidden=hide,
+                 appends=appends)
     # what reading did on the user's behalf (text read as numbers…) is news too, as in validate
     return dataclasses.replace(result, notes=notes)
 
 
+def write_problems(loaded: Loaded, sheets: Sequence[SheetSpec], appended: Sequence[str] = (),
+                   *, force: bool = False, verb: str = "recalc") -> list[Problem]:
+    """What refuses writing ``sheets`` (and appending to ``appended``) into ``loaded``'s
+    workbook: a chart or other non-worksheet under one of their names (always), a sheet the
+    tool did not write (unless ``force``): :mod:`xl_aiindex.workbook.ownership`."""
+    from .ooxml import sheet_kinds
+    from .ownership import kind_problems, ownership_problems
+
+    try:
+        kinds = sheet_kinds(loaded.path)
+    except (ValueError, KeyError, zipfile.BadZipFile, ParseError):
+        kinds = {}
+    problems = kind_problems(kinds, [*(s.name for s in sheets), *appended], verb)
+    if problems or force:
+        return problems
+    return ownership_problems(loaded.path, sheets, loaded.sheet_names, loaded.stored, verb)
+
+
+def merged_store(loaded: Loaded, written: Sequence[SheetSpec], log_time: str | None,
+                 inputs_hash: str | None = None) -> SheetSpec:
+    """The store sheet after writing ``written``: their fingerprints, and the stored ones of
+    the other tool sheets still in the workbook (another command wrote them); ``log_time``:
+    the time of the Log row written with it (None: keep the stored one); ``inputs_hash``: of
+    the inputs the result sheets now come from (None: keep the stored one)."""
+    fps = result_fingerprint(written)
+    new = {fp.sheet.strip().casefold() for fp in fps}
+    present = {n.strip().casefold() for n in loaded.sheet_names}
+    stored = loaded.stored
+    if stored is not None:
+        fps = [*fps, *(fp for k, fp in stored.sheets.items() if k not in new and k in present)]
+    if log_time is None:
+        log_time = stored.log_time if stored is not None else ""
+    if inputs_hash is None:
+        inputs_hash = stored.inputs_hash if stored is not None else ""
+    return store_sheet(fps, log_rows=len(loaded.log_rows) + 1, log_time=log_time,
+                       inputs_hash=inputs_hash)
+
+
 def write_sheets(src: Path, dst: Path, sheets: Sequence[SheetSpec],
                  defined_names: Mapping[str, str] | None = None, *,
-                 very_hidden: Sequence[str] = (), wait: float = LOCK_WAIT) -> None:
+                 very_hidden: Sequence[str] = (), wait: float = LOCK_WAIT,
+                 appends: Sequence[RowAppend] = ()) -> None:
     """Write ``sheets`` into a copy of ``src`` at ``dst``, atomically and surgically: every part
     of the package but the result sheets (and the few shared parts that list them) is copied
     byte for byte (:mod:`xl_aiindex.workbook.ooxml`). ``defined_names``: the ``xlai_`` names
     to leave in the workbook (None: names untouched); with any, Excel recalculates on open.
 
-    ``very_hidden``: names of sheets appended by this write to be made very hidden. Raises :class:`WriteFailed` (the system refused the write),
+    ``very_hidden``: names of sheets appended by this write to be made very hidden;
+    ``appends``: rows appended to sheets in place (the Log). Raises :class:`WriteFailed` (the
+    system refused the write),
     :class:`WorkbookBusy` (another writer holds the lock past ``wait`` seconds) or
     :class:`UnsafeWrite` (a package the surgical writer cannot rewrite); in each case ``dst``
     is left as it was.
@@ -231,7 +431,8 @@ def write_sheets(src: Path, dst: Path, sheets: Sequence[SheetSpec],
         with open(tmp, "wb") as fh:
             try:
                 splice_sheets(src, fh, sheets, defined_names=defined_names,
-                              full_calc_on_load=bool(defined_names), very_hidden=very_hidden)
+                              full_calc_on_load=bool(defined_names), very_hidden=very_hidden,
+                              appends=appends)
             except (ValueError, zipfile.BadZipFile, ParseError) as e:   # refused by the splicer
                 raise UnsafeWrite(f"{src}: {unreadable_reason('the workbook', e, 'cannot be rewritten')}"
                                   "; the workbook was not changed") from e
@@ -248,6 +449,9 @@ def atomic_write(dst: Path, write: Callable[[Path], None], *, wait: float = LOCK
     (disk full, permission denied…) becomes :class:`WriteFailed`.
     """
     dst = Path(dst)
+    if dst.is_symlink():
+        # write through the link: the user's link stays a link, its target gets the content
+        dst = Path(os.path.realpath(dst))
     folder = make_folder(dst)
     existed = dst.exists()
     with workbook_lock(dst, wait):
@@ -265,7 +469,12 @@ def atomic_write(dst: Path, write: Callable[[Path], None], *, wait: float = LOCK
             # mkstemp makes the file private (0600): give it the old file's mode, or the mode a
             # new file would get under the user's umask
             if dst.exists():
-                mode = dst.stat().st_mode & 0o777
+                st = dst.stat()
+                mode = st.st_mode & 0o7777
+                # owner and group as they were (a user may only give a file to a group of
+                # theirs; root keeps everything)
+                with contextlib.suppress(OSError, AttributeError):
+                    os.chown(tmp, st.st_uid, st.st_gid)
             else:
                 umask = os.umask(0)
                 os.umask(umask)
@@ -475,11 +684,24 @@ def current_result_grids(path: Path, names: Sequence[str]) -> dict[str, list[lis
     except Exception as e:
         raise UnreadableWorkbook(str(path), unreadable_reason(
             "the workbook", e, failed="cannot be read as a workbook")) from e
+    from . import source
+    from .calamine_source import _sheet_parts, sheet_extent
+
     try:
+        parts = _sheet_parts(path)
         for name in book.sheetnames:
             k = name.strip().casefold()
             if k not in wanted or k in out:
                 continue
+            part = parts.get(name)
+            if part is not None:   # the real extent first: never iterate a hostile grid
+                with zipfile.ZipFile(path) as z:
+                    height, width = sheet_extent(z.read(part), source.MAX_SHEET_CELLS)
+                if height * width > source.MAX_SHEET_CELLS:
+                    raise UnreadableWorkbook(str(path), f"sheet '{name}' is larger than the "
+                                                        f"limit of {source.MAX_SHEET_CELLS:,} "
+                                                        f"cells ({height:,} rows × {width:,} "
+                                                        "columns)")
             ws = book[name]
             ws.reset_dimensions()
             try:
@@ -492,19 +714,51 @@ def current_result_grids(path: Path, names: Sequence[str]) -> dict[str, list[lis
     return out
 
 
-def hand_edits(loaded: Loaded, sheets: Sequence[SheetSpec]) -> list[HandEdit]:
-    """The cells of ``loaded``'s result sheets edited since the last recalc wrote them
-    (empty when no fingerprint is stored, or it is stale: the Log has moved on since), in the
-    order of ``sheets`` (what is about to be written), then by row and column."""
+def _when(value: Any) -> datetime | None:
+    """A Log time as an aware datetime (naive ones are local time); None if it is none."""
+    if isinstance(value, datetime):
+        t = value
+    else:
+        try:
+            t = datetime.fromisoformat(str(value if value is not None else "").strip())
+        except ValueError:
+            return None
+    try:
+        return t if t.tzinfo is not None else t.astimezone()
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def stale_store(loaded: Loaded) -> bool:
+    """Whether the stored fingerprints are out of date: a run logged after the one that stored
+    them rewrote the result sheets (a Log row with a later time and status ``ok``: an older
+    version or another program that keeps no fingerprints). The Log's shape does not matter:
+    rows deleted, sorted or edited by the user change nothing."""
     stored = loaded.stored
-    if stored is None or not loaded.log_rows or len(loaded.log_rows) != stored.log_rows:
+    if stored is None:
+        return True
+    since = _when(stored.log_time)
+    if since is None:
+        return False
+    status = LOG_COLUMNS.index("status")
+    for row in loaded.log_rows:
+        t = _when(row[0])
+        if t is not None and t > since and key(row[status]) == "ok":
+            return True
+    return False
+
+
+def hand_edits(loaded: Loaded, sheets: Sequence[SheetSpec] | None) -> list[HandEdit]:
+    """The cells of ``sheets`` (what is about to be written; None: every sheet the store has a
+    fingerprint of) edited in ``loaded``'s workbook since the tool last wrote them (empty when
+    no fingerprint is stored, or it is stale: :func:`stale_store`), in the order of ``sheets``,
+    then by row and column."""
+    stored = loaded.stored
+    if stored is None or stale_store(loaded):
         return []
-    last_time = loaded.log_rows[-1][0] if loaded.log_rows[-1] else None
-    if str(last_time if last_time is not None else "").strip() != stored.log_time:
-        return []
-    new = {s.name.strip().casefold(): s for s in sheets}
-    order = [k for k in new if k in stored.sheets] + \
-        [k for k in stored.sheets if k not in new]
+    new = {} if sheets is None else {s.name.strip().casefold(): s for s in sheets}
+    order = [k for k in stored.sheets if k != STORE_SHEET.casefold()] if sheets is None else \
+        [k for k in new if k in stored.sheets]
     current = current_result_grids(loaded.path, [stored.sheets[k].sheet for k in order])
     edits: list[HandEdit] = []
     for k in order:

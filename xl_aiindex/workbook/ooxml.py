@@ -14,16 +14,23 @@ may differ). Only these parts may change:
 * ``xl/_rels/workbook.xml.rels`` and ``[Content_Types].xml``: relationships / overrides for
   appended sheets, and removal of those of the parts removed (below);
 * ``xl/styles.xml``: fonts, fills, borders, number formats and cell formats (``cellXfs``)
-  are *appended*; existing entries are never reordered or changed, so every style index
-  already used in the workbook keeps its meaning. Custom number formats get ids >= 164 that
+  the workbook lacks are *appended* (an identical entry, compared by meaning, is reused, so
+  the part does not grow with every recalc); existing entries are never reordered or
+  changed, so every style index already used in the workbook keeps its meaning. Custom number formats get ids >= 164 that
   do not clash with the existing ones; ``count`` attributes are updated;
 * ``xl/calcChain.xml`` is removed (with its relationship and content-type override) when a
   sheet is replaced: its entries may name cells that no longer hold formulas, which Excel
   reports as corruption; Excel rebuilds the chain on load.
 
+* a sheet given a :class:`RowAppend` (the Log): one ``<row>`` inserted into its XML below its
+  last row holding a value; every other byte of the part and all its relationships kept.
+
 Relationships of a replaced sheet: a ``drawing`` relationship is kept and re-emitted as
 ``<drawing r:id=…/>`` (a user's chart or picture on a result sheet survives, and so does the
-data it points at by cell reference); every other one (comments, VML drawings and form
+data it points at by cell reference); a table starting in A1 (laid over the result table) is
+kept and re-pointed at the new rows and header (``<tableParts>``; the sheet then gets no
+``autoFilter`` of its own); a table elsewhere that a formula or defined name uses makes the
+splice fail with :class:`ValueError` naming them; every other one (comments, VML drawings and form
 controls, tables, printer settings, pivot tables, threaded comments, …) is dropped. Parts
 that were reachable from the package root before the splice and are not any more are then
 removed together with their ``.rels`` and content-type overrides; a part still referenced by
@@ -95,9 +102,11 @@ from xml.sax.saxutils import unescape
 import defusedxml.ElementTree as DET
 
 from xl_aiindex.workbook.cells import column_letter
-from xl_aiindex.workbook.sheetspec import SheetSpec, Style
+from xl_aiindex.workbook.sheetspec import HEADER as _HEADER_STYLE
+from xl_aiindex.workbook.sheetspec import Cell, SheetSpec, Style
 
-__all__ = ["OWNED_PREFIX", "package_parts", "sheet_names", "splice_sheets"]
+__all__ = ["OWNED_PREFIX", "RowAppend", "check_splice", "package_parts", "sheet_kinds",
+           "sheet_names", "splice_sheets"]
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -110,6 +119,7 @@ RT_WORKSHEET = NS_R + "/worksheet"
 RT_STYLES = NS_R + "/styles"
 RT_CALC_CHAIN = NS_R + "/calcChain"
 RT_DRAWING = NS_R + "/drawing"
+RT_TABLE = NS_R + "/table"
 RT_HYPERLINK = NS_R + "/hyperlink"
 
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
@@ -184,10 +194,49 @@ def sheet_names(path: str | os.PathLike[str] | IO[bytes]) -> list[str]:
     return [] if sheets is None else [el.get("name", "") for el in sheets]
 
 
+@dataclass(frozen=True)
+class RowAppend:
+    """One row to append to an existing worksheet, editing its XML in place (every other
+    byte of the part, its relationships, comments, tables and user columns kept).
+
+    ``cells``: 0-based column -> value (text, number, bool; None or ``""`` writes no cell),
+    written in the row after the last row holding a value. ``header``: 0-based column ->
+    text to add to row 1 where the sheet has no header cell yet (or to write row 1 of an
+    empty sheet). When no sheet of that name exists, :func:`splice_sheets` appends a new
+    sheet holding the header and the row, with column widths ``widths``.
+    """
+
+    sheet: str
+    cells: Mapping[int, Any]
+    header: Mapping[int, str] = field(default_factory=dict)
+    widths: Mapping[int, float] = field(default_factory=dict)
+
+
+def sheet_kinds(path: str | os.PathLike[str] | IO[bytes]) -> dict[str, str]:
+    """Each sheet's kind by name, in workbook order: ``worksheet``, ``chartsheet``,
+    ``dialogsheet``, ``xlMacrosheet``, ``xlIntlMacrosheet`` (the relationship type's last
+    part; ``missing`` when the sheet has no part)."""
+    with zipfile.ZipFile(path) as zin:
+        pkg = _Package(zin)
+        wb_rel = next((r for r in pkg.rels.get("", []) if r.type == RT_OFFICE_DOCUMENT), None)
+        wb_part = None if wb_rel is None else pkg.resolve("", wb_rel)
+        if wb_part is None:
+            raise ValueError("package has no workbook part (officeDocument relationship)")
+        root = _parse(zin.read(wb_part))
+        rels = {r.id: r for r in pkg.rels.get(wb_part, [])}
+    sheets = root.find(f"{{{NS_MAIN}}}sheets")
+    out: dict[str, str] = {}
+    for el in [] if sheets is None else sheets:
+        rel = rels.get(el.get(f"{{{NS_R}}}id", ""))
+        out[el.get("name", "")] = "missing" if rel is None else rel.type.rpartition("/")[2]
+    return out
+
+
 def splice_sheets(src: str | os.PathLike[str], dst: str | os.PathLike[str] | IO[bytes],
                   sheets: Sequence[SheetSpec], *, full_calc_on_load: bool = False,
                   defined_names: Mapping[str, str] | None = None,
-                  owned_prefix: str = OWNED_PREFIX, very_hidden: Sequence[str] = ()) -> None:
+                  owned_prefix: str = OWNED_PREFIX, very_hidden: Sequence[str] = (),
+                  appends: Sequence[RowAppend] = ()) -> None:
     """Copy the package at src to dst, replacing each sheet whose name matches a SheetSpec
     (case-insensitive, surrounding spaces ignored) and appending the others at the end.
 
@@ -201,11 +250,14 @@ def splice_sheets(src: str | os.PathLike[str], dst: str | os.PathLike[str] | IO[
     workbook, an invalid or duplicate sheet name, a name matching a non-worksheet sheet, or
     a defined name that is invalid or lacks the owned prefix. ``very_hidden``: names of
     appended sheets to add with ``state="veryHidden"`` (replaced sheets keep their state).
+    ``appends``: rows appended to existing sheets (:class:`RowAppend`; the Log), or new
+    sheets holding them.
     """
     specs = list(sheets)
     names = None if defined_names is None else _check_names(defined_names, owned_prefix)
     with zipfile.ZipFile(src) as zin:
-        plan = _plan(zin, specs, full_calc_on_load, names, owned_prefix, very_hidden)
+        plan = _plan(zin, specs, full_calc_on_load, names, owned_prefix, very_hidden,
+                     list(appends))
         if isinstance(dst, str | os.PathLike):
             target = Path(dst)
             fd, tmp = tempfile.mkstemp(prefix=".~splice-", suffix=target.suffix,
@@ -221,6 +273,15 @@ def splice_sheets(src: str | os.PathLike[str], dst: str | os.PathLike[str] | IO[
                 raise
         else:
             _write_package(zin, dst, plan)
+
+
+def check_splice(src: str | os.PathLike[str], sheets: Sequence[SheetSpec], *,
+                 appends: Sequence[RowAppend] = ()) -> None:
+    """Plan :func:`splice_sheets` of ``sheets`` into ``src`` without writing anything: raises
+    the same :class:`ValueError` the splice would (a sheet that is not a worksheet, a table
+    that formulas use, a package this writer cannot rewrite)."""
+    with zipfile.ZipFile(src) as zin:
+        _plan(zin, list(sheets), False, None, OWNED_PREFIX, (), list(appends))
 
 
 # --------------------------------------------------------------------------------------------
@@ -490,6 +551,14 @@ class _StyleBook:
 
         self.num_formats = {el.get("formatCode", ""): int(el.get("numFmtId", "0"))
                             for el in kids("numFmts")}
+        # identical entries are reused, not appended again: styles.xml does not grow with
+        # every recalc (compared by meaning: attribute order and prefixes do not matter)
+        self.known: dict[str, dict[Any, int]] = {}
+        for local in ("fonts", "fills", "borders", "cellXfs"):
+            seen: dict[Any, int] = {}
+            for i, el in enumerate(kids(local)):
+                seen.setdefault(_style_key(el), i)
+            self.known[local] = seen
         fonts = kids("fonts")
         self.font0 = fonts[0] if fonts else None
         self.n = {local: len(kids(local)) for local in
@@ -504,6 +573,12 @@ class _StyleBook:
         self._ensure_defaults()
 
     def _add(self, local: str, xml: str) -> int:
+        known = self.known.get(local)
+        if known is not None:
+            k = _style_key(DET.fromstring(xml))
+            if k in known:
+                return known[k]
+            known[k] = self.n[local] + len(self.added[local])
         idx = self.n[local] + len(self.added[local])
         self.added[local].append(xml)
         return idx
@@ -629,6 +704,27 @@ class _StyleBook:
         return out
 
 
+_FLAG_ELEMENTS = frozenset({"b", "i", "strike", "condense", "extend", "outline", "shadow"})
+
+
+def _style_key(el: Any) -> Any:
+    """What a styles.xml entry means: its local name, attributes and children, as Excel and
+    other writers vary them when they save (order, ``applyX`` flags, ``xfId``, default-valued
+    attributes, ``<b val="1"/>`` for ``<b/>``)."""
+    local = el.tag.rpartition("}")[2] if isinstance(el.tag, str) else ""
+    attrs = []
+    for k, v in el.attrib.items():
+        if k.startswith("{") or k.startswith("apply") or k == "xfId":
+            continue
+        if k in ("pivotButton", "quotePrefix") and v in ("0", "false"):
+            continue
+        if k == "val" and local in _FLAG_ELEMENTS and v in ("1", "true"):
+            continue
+        attrs.append((k, v))
+    return local, tuple(sorted(attrs)), tuple(sorted(_style_key(c) for c in el
+                                                     if isinstance(c.tag, str)))
+
+
 def _prefixed(xml: str, prefix: str) -> str:
     """Give every element of the (unprefixed, generated) snippet ``xml`` the prefix ``prefix``."""
     if not prefix:
@@ -666,6 +762,8 @@ class _SheetJob:
     name: str                                    # sheet name as in workbook.xml
     replaced: bool
     drawing: _Rel | None = None                  # kept drawing relationship
+    table: _Rel | None = None                    # kept (re-pointed) table relationship
+    old_rel_ids: set[str] = field(default_factory=set)   # ids a new relationship must avoid
     external: dict[str, str] = field(default_factory=dict)   # URL -> rId
     code_name: str | None = None
     view_attrs: dict[str, str] = field(default_factory=dict)
@@ -679,6 +777,9 @@ class _SheetJob:
         if self.drawing is not None:
             rels.append(f'<Relationship Id="{_esc_attr(self.drawing.id)}" Type="{RT_DRAWING}" '
                         f'Target="{_esc_attr(self.drawing.target)}"/>')
+        if self.table is not None:
+            rels.append(f'<Relationship Id="{_esc_attr(self.table.id)}" Type="{RT_TABLE}" '
+                        f'Target="{_esc_attr(self.table.target)}"/>')
         for url, rid in self.external.items():
             rels.append(f'<Relationship Id="{rid}" Type="{RT_HYPERLINK}" '
                         f'Target="{_esc_attr(url)}" TargetMode="External"/>')
@@ -768,7 +869,8 @@ def _check_names(names: Mapping[str, str], prefix: str) -> dict[str, str]:
 
 
 def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
-          names: dict[str, str] | None = None, owned_prefix: str = OWNED_PREFIX, very_hidden: Sequence[str] = ()) -> _Plan:
+          names: dict[str, str] | None = None, owned_prefix: str = OWNED_PREFIX,
+          very_hidden: Sequence[str] = (), appends: Sequence[RowAppend] = ()) -> _Plan:
     pkg = _Package(zin)
     ct_name = pkg.actual("[Content_Types].xml")
     if ct_name is None or "" not in pkg.rels:
@@ -825,7 +927,34 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
         job.drawing = next((r for r in pkg.rels.get(part, [])
                             if r.type == RT_DRAWING and not r.external), None)
         job.code_name, job.view_attrs, job.format_attrs = _old_sheet_head(zin, part)
+        job.old_rel_ids = {r.id for r in pkg.rels.get(part, [])}
         jobs[part] = job
+
+    appended_rows: dict[str, bytes] = {}
+    for app in appends:
+        key = _sheet_key(app.sheet)
+        if key in seen:
+            raise ValueError(f"sheet {app.sheet.strip()!r} both replaced and appended to")
+        seen.add(key)
+        if key not in existing:
+            _check_new_name(app.sheet.strip())
+            width = max([*app.header, *app.cells], default=-1) + 1
+            head = [Cell(app.header.get(c), style=_HEADER_STYLE) for c in range(width)]
+            row = [Cell(None if app.cells.get(c) == "" else app.cells.get(c))
+                   for c in range(width)]
+            new_specs.append(SheetSpec(app.sheet.strip(), [head, row], dict(app.widths)))
+            continue
+        name, rid = existing[key]
+        rel = wb_rels.get(rid)
+        part = None if rel is None else pkg.resolve(wb_part, rel)
+        if rel is None or part is None:
+            raise ValueError(f"sheet {name!r} has no part in the package")
+        if rel.type != RT_WORKSHEET:
+            raise ValueError(f"sheet {name!r} is not a worksheet ({rel.type.rpartition('/')[2]})"
+                             "; no row can be appended to it")
+        appended_rows[part] = _append_row(zin.read(part), app)
+    hidden_keys = {_sheet_key(n) for n in very_hidden}
+    new_specs.sort(key=lambda sp: _sheet_key(sp.name) in hidden_keys)   # hidden ones last
 
     # appended sheets: part names, sheetIds and relationship ids that clash with nothing
     taken_ids = set(wb_rels)
@@ -870,15 +999,37 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
     dropped_wb_rels = ({r.id for r in wb_rel_list if r.type == RT_CALC_CHAIN} if jobs
                        else set())
     new_rels[wb_part] = [r for r in wb_rel_list if r.id not in dropped_wb_rels]
+    repointed: dict[str, bytes] = {}
+    dropped_tables: list[tuple[str, str]] = []    # (table name, sheet name)
     for part, job in jobs.items():
-        new_rels[part] = [] if job.drawing is None else [job.drawing]
+        for rel in pkg.rels.get(part, []):
+            table_part = None if rel.type != RT_TABLE else pkg.resolve(part, rel)
+            if table_part is None:
+                continue
+            data = zin.read(table_part)
+            new = _repoint_table(data, job) if job.table is None else None
+            if new is not None:
+                job.table = rel
+                repointed[table_part] = new
+            else:
+                tag = _parse(data)
+                dropped_tables.append((tag.get("name") or tag.get("displayName") or "",
+                                       job.name))
+        kept = [r for r in (job.drawing, job.table) if r is not None]
+        new_rels[part] = kept
+    if dropped_tables:
+        users = _table_users(zin, pkg, wb_part, wb_rels, set(jobs), dropped_tables)
+        if users:
+            raise ValueError("; ".join(users) + ": these formulas would break, as the table is "
+                             "removed with the sheet's old content; move the table to a sheet "
+                             "of your own")
     removed = (pkg.reachable(pkg.rels) - pkg.reachable(new_rels)) - {ct_name}
     for part in list(removed):
         rels_entry = pkg.rels_entry.get(part)
         if rels_entry is not None:
             removed.add(rels_entry)
 
-    rewritten: dict[str, bytes | None] = {}
+    rewritten: dict[str, bytes | None] = {**appended_rows, **repointed}
     added: dict[str, bytes] = {}
     for part, job in jobs.items():
         rels_xml = job.rels_xml
@@ -936,6 +1087,210 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
     return _Plan(jobs, new_jobs, rewritten, removed, added, insert_after, xf_attr)
 
 
+_ROW_TAG = re.compile(r"<((?:[A-Za-z_][\w.-]*:)?)row\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>")
+_HAS_VALUE = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?(?:v|is|f)[\s>/]")
+_CELL_TAG = re.compile(r"<((?:[A-Za-z_][\w.-]*:)?)c\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>")
+_REF_PARTS = re.compile(r"([A-Z]{1,3})([0-9]+)")
+
+
+def _cell_xml(p: str, ref: str, v: Any) -> str:
+    """One written cell (``p``: the sheet's element prefix); ``""`` for no cell."""
+    if v is None or v == "":
+        return ""
+    v = _coerce(v)
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return f'<{p}c r="{ref}" t="b"><{p}v>{int(v)}</{p}v></{p}c>'
+    if isinstance(v, int):
+        return f"<{p}c r=\"{ref}\"><{p}v>{v}</{p}v></{p}c>"
+    if isinstance(v, float):
+        return "" if v - v != 0.0 else f"<{p}c r=\"{ref}\"><{p}v>{v!r}</{p}v></{p}c>"
+    return (f'<{p}c r="{ref}" t="inlineStr"><{p}is><{p}t xml:space="preserve">{_text(v)}'
+            f"</{p}t></{p}is></{p}c>")
+
+
+def _col_of(ref: str) -> int:
+    m = _REF_PARTS.match(ref)
+    if m is None:
+        return -1
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return col - 1
+
+
+def _append_row(data: bytes, app: RowAppend) -> bytes:
+    """The worksheet XML ``data`` with ``app``'s row inserted after the last row holding a value
+    (and its missing header cells added to row 1); every other byte kept."""
+    text, codec = _decode(data)
+    m_open = re.search(r"<((?:[A-Za-z_][\w.-]*:)?)sheetData\b[^>]*?(/?)>", text)
+    if m_open is None:
+        raise ValueError(f"sheet {app.sheet!r} has no <sheetData>")
+    p = m_open.group(1)
+    edits: list[tuple[int, int, str]] = []
+    rows: list[tuple[int, int, int, str, bool]] = []   # (r, start, end, start tag, has value)
+    if m_open.group(2):
+        body_start = body_end = m_open.end()
+        edits.append((m_open.start(), m_open.end(), f"<{p}sheetData>"))
+        tail = f"</{p}sheetData>"
+    else:
+        body_start = m_open.end()
+        m_close = re.compile(f"</{re.escape(p)}sheetData\\s*>").search(text, body_start)
+        if m_close is None:
+            raise ValueError(f"sheet {app.sheet!r}: malformed <sheetData>")
+        body_end = m_close.start()
+        tail = ""
+        pos, last_r = body_start, 0
+        while True:
+            m = _ROW_TAG.search(text, pos, body_end)
+            if m is None:
+                break
+            r_attr = _attr(m.group(0), "r")
+            r = int(r_attr) if r_attr and r_attr.isdigit() else last_r + 1
+            last_r = r
+            if m.group(3):
+                end = m.end()
+                has = False
+            else:
+                close = text.find(f"</{m.group(1)}row>", m.end(), body_end)
+                if close < 0:
+                    raise ValueError(f"sheet {app.sheet!r}: malformed <row>")
+                end = close + len(f"</{m.group(1)}row>")
+                has = _HAS_VALUE.search(text, m.end(), close) is not None
+            rows.append((r, m.start(), end, m.group(0), has))
+            pos = end
+    last = max((r for r, *_rest, has in rows if has), default=0)
+    header_row = next((row for row in rows if row[0] == 1), None)
+    added_cols: list[int] = []
+    if app.header:
+        used: set[int] = set()
+        if header_row is not None and header_row[1] != header_row[2] and last:
+            inner_end = header_row[2] - len(f"</{p}row>") if not header_row[3].endswith("/>") \
+                else header_row[2]
+            for cm in _CELL_TAG.finditer(text, header_row[1], inner_end):
+                ref = _attr(cm.group(0), "r") or ""
+                used.add(_col_of(ref))
+        missing = {c: h for c, h in app.header.items() if c not in used}
+        if missing:
+            cells = "".join(_cell_xml(p, f"{column_letter(c)}1", h)
+                            for c, h in sorted(missing.items()))
+            added_cols = list(missing)
+            if header_row is None:
+                at = rows[0][1] if rows else body_end
+                edits.append((at, at, f'<{p}row r="1">{cells}</{p}row>'))
+            elif header_row[3].endswith("/>"):
+                edits.append((header_row[1], header_row[2],
+                              f"{_open_tag(header_row[3])}{cells}</{p}row>"))
+            else:
+                # after the header row's last cell whose column is before the new ones
+                close = header_row[2] - len(f"</{p}row>")
+                at = close
+                first_new = min(missing)
+                for cm in _CELL_TAG.finditer(text, header_row[1], close):
+                    if _col_of(_attr(cm.group(0), "r") or "") > first_new:
+                        at = cm.start()
+                        break
+                edits.append((at, at, cells))
+            last = max(last, 1)
+    n = max(last, 1) + 1
+    cells_xml = "".join(_cell_xml(p, f"{column_letter(c)}{n}", v)
+                        for c, v in sorted(app.cells.items()))
+    new_row = f'<{p}row r="{n}">{cells_xml}</{p}row>'
+    same = next((row for row in rows if row[0] == n), None)
+    if same is not None:
+        edits.append((same[1], same[2], new_row))
+    else:
+        at = next((row[1] for row in rows if row[0] > n), body_end)
+        edits.append((at, at, new_row + tail))
+    # the dimension covers the new row
+    dim = re.search(r"<(?:[A-Za-z_][\w.-]*:)?dimension\b[^>]*>", text)
+    if dim is not None:
+        ref = _attr(dim.group(0), "ref") or "A1"
+        corners = [(_col_of(x), int(mm.group(2))) for x in ref.split(":")
+                   if (mm := _REF_PARTS.match(x.replace("$", ""))) is not None]
+        max_col = max([c for c, _ in corners] + [*app.cells, *added_cols, 0])
+        max_row = max([r for _, r in corners] + [n])
+        new_ref = f"A1:{column_letter(max_col)}{max_row}"
+        edits.append((dim.start(), dim.end(), _set_attr(dim.group(0), "ref", new_ref)))
+    out = _apply(text, edits).encode(codec)
+    _parse(out)
+    return out
+
+
+def _repoint_table(data: bytes, job: _SheetJob) -> bytes | None:
+    """The table part ``data`` re-pointed at the new rows of ``job``'s sheet (its columns
+    named by the new header row), when the table started at A1 (it was laid over the result
+    table); None otherwise (the table goes with the sheet's old content)."""
+    root = _parse(data)
+    ref = (root.get("ref") or "").replace("$", "").upper()
+    if not ref.startswith("A1:") or job.n_rows < 2 or job.n_cols < 1:
+        return None
+    header = [c.value for c in job.spec.rows[0]]
+    names = [str(v) if v is not None else "" for v in header]
+    if any(not n.strip() for n in names) or len({n.casefold() for n in names}) != len(names):
+        return None
+    text, codec = _decode(data)
+    node = _scan(text)
+    p = node.prefix
+    new_ref = f"A1:{column_letter(job.n_cols - 1)}{job.n_rows}"
+    tag = _set_attr(text[node.start:node.tag_end], "ref", new_ref)
+    for attr in ("totalsRowCount", "totalsRowShown"):
+        tag = re.sub(rf'\s{attr}="[^"]*"', "", tag)
+    edits: list[tuple[int, int, str]] = [(node.start, node.tag_end, tag)]
+    for child in node.children:
+        if child.local == "autoFilter":
+            edits.append((child.start, child.end, f'<{p}autoFilter ref="{new_ref}"/>'))
+        elif child.local == "sortState":
+            edits.append((child.start, child.end, ""))
+        elif child.local == "tableColumns":
+            cols = "".join(f'<{p}tableColumn id="{i}" name="{_esc_attr(n)}"/>'
+                           for i, n in enumerate(names, 1))
+            edits.append((child.start, child.end,
+                          f'<{p}tableColumns count="{len(names)}">{cols}</{p}tableColumns>'))
+    out = _apply(text, edits).encode(codec)
+    _parse(out)
+    return out
+
+
+_FORMULA_CELL = re.compile(r'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+[0-9]+)"[^>]*>(?:(?!</(?:\w+:)?c>).)*?'
+                           r"<(?:\w+:)?f\b[^>]*>([^<]+)</(?:\w+:)?f>", re.S)
+
+
+def _table_users(zin: zipfile.ZipFile, pkg: _Package, wb_part: str, wb_rels: dict[str, _Rel],
+                 replaced: set[str], tables: list[tuple[str, str]]) -> list[str]:
+    """Formulas (on sheets not replaced) and defined names that use one of ``tables``."""
+    pats = [(name, sheet, re.compile(rf"(?<![\w.]){re.escape(name)}(?![\w.(])", re.I))
+            for name, sheet in tables if name]
+    if not pats:
+        return []
+    names = {r.id: r for r in wb_rels.values()}
+    root = _parse(zin.read(wb_part))
+    users: list[str] = []
+    sheets_el = root.find(f"{{{NS_MAIN}}}sheets")
+    for el in [] if sheets_el is None else sheets_el:
+        rel = names.get(el.get(f"{{{NS_R}}}id", ""))
+        part = None if rel is None or rel.type != RT_WORKSHEET else pkg.resolve(wb_part, rel)
+        if part is None or part in replaced:
+            continue
+        text = zin.read(part).decode("utf-8", "replace")
+        if "<f" not in text and ":f" not in text:
+            continue
+        for m in _FORMULA_CELL.finditer(text):
+            formula = unescape(m.group(2))
+            for tname, sheet, pat in pats:
+                if pat.search(formula):
+                    users.append(f"formula ={formula} in '{el.get('name', '')}'!{m.group(1)} uses "
+                                 f"table {tname} on sheet '{sheet}'")
+    block = root.find(f"{{{NS_MAIN}}}definedNames")
+    for dn in [] if block is None else block:
+        for tname, sheet, pat in pats:
+            if pat.search(dn.text or ""):
+                users.append(f"defined name {dn.get('name', '')} (={dn.text}) uses table {tname} "
+                             f"on sheet '{sheet}'")
+    return users[:10]
+
+
 def _survey(job: _SheetJob, book: _StyleBook, xf_attr: dict[Style, str]) -> None:
     """Size, styles and external links of a sheet, before anything is written."""
     spec = job.spec
@@ -950,7 +1305,7 @@ def _survey(job: _SheetJob, book: _StyleBook, xf_attr: dict[Style, str]) -> None
         _hex_argb(spec.tab_color, "SheetSpec.tab_color")
     n_cols = 0
     seen: dict[int, Style] = {}
-    ext_ids = _next_id({job.drawing.id} if job.drawing else set())
+    ext_ids = _next_id({*job.old_rel_ids, *([job.drawing.id] if job.drawing else [])})
     for row in spec.rows:
         if len(row) > n_cols:
             n_cols = len(row)
@@ -1261,7 +1616,7 @@ def _write_sheet(zout: zipfile.ZipFile, zinfo: zipfile.ZipInfo, job: _SheetJob,
                     out.write("".join(buf).encode())
                     buf.clear()
         w("</sheetData>")
-        if spec.autofilter and last:
+        if spec.autofilter and last and job.table is None:
             w(f'<autoFilter ref="A1:{last}"/>')
         if links:
             w("<hyperlinks>")
@@ -1271,6 +1626,8 @@ def _write_sheet(zout: zipfile.ZipFile, zinfo: zipfile.ZipInfo, job: _SheetJob,
           'footer="0.3"/>')
         if job.drawing is not None:
             w(f'<drawing r:id="{_esc_attr(job.drawing.id)}"/>')
+        if job.table is not None:
+            w(f'<tableParts count="1"><tablePart r:id="{_esc_attr(job.table.id)}"/></tableParts>')
         w("</worksheet>")
         out.write("".join(buf).encode())
 

@@ -88,6 +88,11 @@ def parse_number(value: Any) -> tuple[float | None, str]:
     raw = value.strip()
     if raw in ERROR_VALUES:
         return None, f"holds the error value {raw}"
+    for ch in raw:
+        tag = unicodedata.decomposition(ch)
+        if tag.startswith("<") and not tag.startswith(("<wide>", "<narrow>", "<noBreak>")):
+            # superscripts, circled digits, fractions…: not a number typed in another width
+            return None, f"text '{raw}' is not a number"
     s = unicodedata.normalize("NFKC", raw).replace("\u2212", "-").replace(" ", "")
     percent = s.endswith("%")
     if percent:
@@ -156,7 +161,13 @@ class _Reader:
         self.problems: list[Problem] = []
         self.notes: list[str] = []
         self.locator = Locator()
-        self.names = {key(n): n for n in source.sheet_names()}
+        self.names: dict[str, str] = {}
+        for n in source.sheet_names():
+            first = self.names.setdefault(key(n), n)
+            if first != n:
+                self.bad(n, "", f"the workbook has two sheets named '{first}' and '{n}', which "
+                                "read as the same sheet (names match ignoring case and "
+                                "surrounding spaces): rename or delete one")
         self.missing: set[str] = set()   # required sheets the workbook lacks (lower case)
 
     # ---- generic ----
@@ -209,9 +220,15 @@ class _Reader:
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in grid.values[r]):
                 blank_run.append(r)
                 continue
-            for b in blank_run:
+            if len(blank_run) == 1:
+                b = blank_run[0]
                 self.bad(real, address(b, 0), f"row {b + 1} is blank inside the table: delete it "
                                               "(a blank row ends nothing; data continues below)")
+            elif blank_run:
+                self.bad(real, address(blank_run[0], 0),
+                         f"rows {blank_run[0] + 1}–{blank_run[-1] + 1} are blank inside the "
+                         f"table: delete them (blank rows end nothing; data continues below, "
+                         f"in row {r + 1})")
             blank_run = []
             rows.append(r)
         return _Table(grid, header, rows)
@@ -260,7 +277,7 @@ class _Reader:
             return raw
         loc = self.locator.sheets["settings"]
         for r in t.rows:
-            k = key(self.cell(t, r, "key"))
+            k = key(_known(self.cell(t, r, "key")))
             if not k:
                 continue
             if k in raw:
@@ -279,7 +296,10 @@ class _Reader:
         loc = self.locator.sheets["framework"]
         nodes = []
         for r in t.rows:
-            node_id = text(self.cell(t, r, "id"))
+            raw_id = self.cell(t, r, "id")
+            if raw_id is _UNSET:
+                continue   # its error value is reported
+            node_id = text(raw_id)
             if not node_id:
                 self.bad(t.grid.name, address(r, t.header["id"]), "a Framework row has no id")
                 continue
@@ -298,7 +318,7 @@ class _Reader:
                 v = self.cell(t, r, col)
                 values[col] = (key(v) or None) if v is not _UNSET else None
             direction = values.get("direction")
-            parent = text(self.cell(t, r, "parent")) or None
+            parent = text(_known(self.cell(t, r, "parent"))) or None
             nodes.append(Node(
                 id=node_id, parent=parent, name_zh=values["name_zh"], name_en=values["name_en"],
                 weight=values.get("weight"),
@@ -325,17 +345,20 @@ class _Reader:
         seen: dict[str, int] = {}
         extra = [k for k in t.header if k not in ("id",)]
         for r in t.rows:
-            unit_id = text(self.cell(t, r, "id"))
+            raw_id = self.cell(t, r, "id")
+            if raw_id is _UNSET:
+                continue   # its error value is reported
+            unit_id = text(raw_id)
             c = t.header["id"]
             if not unit_id:
                 self.bad(t.grid.name, address(r, c), "a Units row has no id")
                 continue
-            norm = " ".join(unit_id.split()).lower()
+            norm = id_key(unit_id)
             if norm in seen:
                 first = seen[norm]
                 same = text(t.grid.values[first][c]) == unit_id
                 self.bad(t.grid.name, address(r, c),
-                         f"unit id '{unit_id}' {'repeats' if same else 'differs only in case or spaces from'}"
+                         f"unit id '{unit_id}' {'repeats' if same else 'differs only in case, width or spaces from'}"
                          f" '{text(t.grid.values[first][c])}' in {address(first, c)}: ids must be unique",
                          unit=unit_id)
                 continue
@@ -396,7 +419,7 @@ class _Reader:
             if ignored:
                 self.notes.append(f"Sheet '{t.grid.name}': column(s) {', '.join(ignored)} are not "
                                   "indicator ids of the Framework: ignored")
-        unit_ids = {str(u).lower(): str(u) for u in units.index}
+        unit_ids = {id_key(u): str(u) for u in units.index}
         names: dict[str, str] = {}
         for col in ("name_zh", "name_en"):
             for u, n in units[col].items():
@@ -412,7 +435,7 @@ class _Reader:
             if not given_id:
                 self.bad(t.grid.name, address(r, c), f"row {r + 1} of '{t.grid.name}' has no unit id")
                 continue
-            unit_id = unit_ids.get(given_id.lower())
+            unit_id = unit_ids.get(id_key(given_id))
             if unit_id is None and UNITS.lower() in self.missing:
                 continue   # no Units sheet (already reported): no id can be checked
             if unit_id is None:
@@ -479,6 +502,17 @@ class _Reader:
 
 
 _UNSET: Any = object()
+
+
+def _known(v: Any) -> Any:
+    """A cell value, or None for one whose error value or missing cached value is reported."""
+    return None if v is _UNSET else v
+
+
+def id_key(value: Any) -> str:
+    """How ids are told apart: text, Unicode-compatibility normalised (full-width ``ａ`` is
+    ``a``), spaces collapsed, case-insensitive."""
+    return " ".join(unicodedata.normalize("NFKC", text(value)).split()).casefold()
 
 
 def read_model(source: BookSource) -> tuple[IndexModel, Locator, list[str]]:

@@ -240,6 +240,9 @@ def problems_sheet(problems: Sequence[Problem]) -> SheetSpec:
 #: ``inputs_hash`` (:func:`xl_aiindex.staleness.inputs_hash`): what ``recalc --check`` compares.
 LOG_COLUMNS = ("time", "command", "version", "file", "input", "units", "status", "notes",
                "inputs_hash")
+#: Column widths of a new Log sheet.
+LOG_WIDTHS = {"time": 26.0, "command": 12.0, "version": 10.0, "file": 30.0, "input": 8.0,
+              "units": 8.0, "status": 12.0, "notes": 60.0, "inputs_hash": 18.0}
 
 
 def log_sheet(previous: Sequence[Sequence[Any]], entry: dict[str, Any]) -> SheetSpec:
@@ -248,8 +251,9 @@ def log_sheet(previous: Sequence[Sequence[Any]], entry: dict[str, Any]) -> Sheet
     rows: list[list[Cell]] = [_header(cols)]
     for old in previous:
         rows.append([_cell(v) for v in list(old)[: len(cols)]])
-    rows.append([_cell(entry.get(c, ""), Style(wrap=True) if c == "notes" else None) for c in cols])
-    return SheetSpec("Log", rows, _widths(cols, _TEXT_WIDTHS))
+    rows.append([_cell(None if entry.get(c) == "" else entry.get(c),
+                       Style(wrap=True) if c == "notes" else None) for c in cols])
+    return SheetSpec("Log", rows, {i: LOG_WIDTHS[c] for i, c in enumerate(cols)})
 
 
 def treatment_sheet(result: IndexResult) -> SheetSpec:

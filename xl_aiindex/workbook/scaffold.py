@@ -37,6 +37,7 @@ from ..settings import CHOICES, KNOWN_KEYS
 from ..tree import build_tree
 from ..weights import WEIGHTINGS
 from .cells import column_letter, direction_sign
+from .ownership import tool_sheets_readme
 from .sheetspec import HEADER, NUMBER, Style
 
 #: Framework columns of the contract, in sheet order.
@@ -370,6 +371,7 @@ def _readme(w: _Writer, readme: Sequence[tuple[str, str]], name: str) -> None:
          "输入表：Settings（设置）、Framework（指标体系）、Units（评价单位）、Data（原始数据）、"
          "Given（给定得分）。结果表（Scores、Ranking、Tiers、WeightsUsed、Problems、Log）由 "
          "`xl-aiindex recalc 文件.xlsx` 重写。"),
+        tool_sheets_readme(),
     ]
     widths = {"English": 90, "中文": 70}
     w.header(ws, ["English", "中文"], {"English": "说明（英文）/ notes in English",
@@ -843,6 +845,7 @@ def new_readme(name: str, file_name: str) -> list[tuple[str, str]]:
          "由 `xl-aiindex new` 根据指标体系和评价单位生成的综合指数工作簿。输入表：Settings（方法设置）、"
          "Framework（指标体系，层级不限）、Units（评价单位）、Data（原始数据）。结果表（Scores、Ranking、"
          "Tiers、WeightsUsed、Problems、Log）每次计算时重写：请勿手工填写。"),
+        tool_sheets_readme(),
         ("1. Fill the Data sheet: one row per unit (ids already there), one column per indicator; "
          "numbers only, a blank cell is a missing value (see the setting 'missing').",
          "1. 填写 Data 表：每个单位一行（已列出编号），每个指标一列；只填数字，空白表示缺失（见设置 "

@@ -70,6 +70,9 @@ def check_package(path: str | os.PathLike[str]) -> None:
         raise UnreadableWorkbook(str(p), "no such file")
     if p.is_dir():
         raise UnreadableWorkbook(str(p), "is a folder, not a workbook")
+    if not p.is_file():   # a named pipe would block the reader forever; a device is no workbook
+        raise UnreadableWorkbook(str(p), "is not a regular file (a named pipe, a device…): give "
+                                         "the workbook file itself")
     try:
         with open(p, "rb") as f:
             head = f.read(8)
@@ -85,7 +88,15 @@ def check_package(path: str | os.PathLike[str]) -> None:
         raise UnreadableWorkbook(str(p), f"is {kind}, not an .xlsx/.xlsm workbook")
     try:
         with zipfile.ZipFile(p) as z:
-            names = set(z.namelist())
+            listed = z.namelist()
+            names = set(listed)
+            if len(names) != len(listed):
+                from collections import Counter
+
+                twice = sorted(n for n, k in Counter(listed).items() if k > 1)
+                raise UnreadableWorkbook(str(p), f"holds two zip entries named "
+                                                 f"'{twice[0]}': a damaged or tampered package "
+                                                 "(refused, as Excel refuses it)")
             total = sum(i.file_size for i in z.infolist())
             packed = sum(i.compress_size for i in z.infolist()) or 1
     except (zipfile.BadZipFile, OSError) as e:

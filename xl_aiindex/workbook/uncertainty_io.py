@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from ..errors import Problem, ProblemsFound
 from ..uncertainty import (
     DEFAULT_BUDGET,
@@ -17,7 +18,18 @@ from ..uncertainty import (
 )
 from .calamine_source import CalamineSource
 from .cells import address
-from .io import load_workbook, workbook_lock, write_sheets
+from .fingerprint import STORE_SHEET
+from .io import (
+    check_hand_edits,
+    guard_destination,
+    load_workbook,
+    log_append,
+    merged_store,
+    run_time,
+    workbook_lock,
+    write_problems,
+    write_sheets,
+)
 from .read import key, text
 from .sheetspec import HEADER, INTEGER, NUMBER, PERCENT, PRECISE, TEXT, Cell, SheetSpec
 
@@ -57,14 +69,20 @@ def read_assumptions(path: str | os.PathLike[str]) -> list[tuple[Any, Any, Any, 
 
 def uncertainty_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None = None,
                      samples: int = DEFAULT_SAMPLES, seed: int = 1, budget: float = DEFAULT_BUDGET,
-                     progress: Callable[[int, int], None] | None = None) -> UncertaintyResult:
+                     progress: Callable[[int, int], None] | None = None, *,
+                     force: bool = False) -> UncertaintyResult:
     """Run the Uncertainty sheet's analysis on the workbook at ``src``; write the sheets
-    UncertaintyResults (per unit) and Sensitivity (per assumption) to ``dst`` (None: in place).
+    UncertaintyResults (per unit) and Sensitivity (per assumption) to ``dst`` (None: in place)
+    and a Log row.
 
     ``samples``, ``seed``, ``budget``: as :func:`~xl_aiindex.uncertainty.run_uncertainty`.
+    As :func:`~xl_aiindex.workbook.io.recalc_file`: a sheet of those names the tool did not
+    write, or cells of them edited by hand since it did, raise :class:`ProblemsFound` (nothing
+    written) unless ``force``; their fingerprints join the store.
     """
     src_path = Path(src)
     dst_path = Path(dst) if dst is not None else src_path
+    guard_destination(src_path, dst_path)
     rows = read_assumptions(src_path)
     assumptions, problems = parse_assumptions([r[:3] for r in rows])
     if problems:
@@ -73,7 +91,21 @@ def uncertainty_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | 
     with workbook_lock(dst_path):
         loaded = load_workbook(src_path)
         result = run_uncertainty(loaded.model, assumptions, samples, seed, budget, progress)
-        write_sheets(src_path, dst_path, [units_sheet(result, loaded.model), sensitivity_sheet(result)])
+        specs = [units_sheet(result, loaded.model), sensitivity_sheet(result)]
+        problems = write_problems(loaded, specs, ("Log",), force=force, verb="uncertainty")
+        if problems:
+            raise ProblemsFound(problems)
+        if not force:
+            check_hand_edits(loaded, specs)
+        entry = {"time": run_time().isoformat(timespec="seconds"), "command": "uncertainty",
+                 "version": __version__, "file": src_path.name,
+                 "input": loaded.model.settings.input, "units": int(len(loaded.model.units)),
+                 "status": "ok", "notes": "; ".join(result.notes)}
+        store = merged_store(loaded, specs, str(entry["time"]))
+        hide = () if any(key(n) == key(STORE_SHEET) for n in loaded.sheet_names) \
+            else (STORE_SHEET,)
+        write_sheets(src_path, dst_path, [*specs, store], very_hidden=hide,
+                     appends=[log_append(loaded, entry)])
     return result
 
 

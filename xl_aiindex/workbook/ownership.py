@@ -1,0 +1,147 @@
+"""Which sheets xl-aiindex may write, and whether a sheet of such a name is the tool's own.
+
+Every sheet any command writes is named in :data:`TOOL_SHEETS` (a new result sheet is added
+here by name; the README and the workbooks' README sheet name them all). A writer replaces an
+existing sheet only when the tool wrote it (:func:`check_owned`):
+
+* its fingerprint is in the store sheet (:mod:`xl_aiindex.workbook.fingerprint`), or
+* it holds nothing, or only a header row whose every cell is a column the tool writes there
+  (the empty result sheets of ``xl-aiindex new``), or
+* it is ``Problems`` with the contract's header (the Validate macro writes it).
+
+Anything else is the user's own sheet that happens to carry the name: it is refused (one
+problem naming the sheet and a cell it holds), unless ``force``. A chart sheet, dialog sheet or
+macro sheet under such a name is always refused (nothing can be written into it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import Problem
+from .cells import address, text
+from .fingerprint import STORE_SHEET, Stored
+from .sheetspec import SheetSpec
+
+#: Every sheet xl-aiindex may write, in the order the README lists them.
+TOOL_SHEETS: tuple[str, ...] = (
+    "Scores", "Ranking", "Tiers", "WeightsUsed", "Problems", "Log", "Treatment", "Calc",
+    "CalcStats", "UncertaintyResults", "Sensitivity", "Audit", "GroupRanking", "Compare",
+    "Changes", "Charts", STORE_SHEET,
+)
+
+#: Sheet kinds (relationship types) by the words people know them by.
+_KIND_WORDS = {"chartsheet": "a chart sheet", "dialogsheet": "a dialog sheet",
+               "xlMacrosheet": "an Excel 4 macro sheet", "xlIntlMacrosheet":
+               "an Excel 4 macro sheet", "missing": "a sheet without content part"}
+
+PROBLEMS_HEADER = ("sheet", "cell", "unit", "node", "problem")
+
+
+def _key(name: str) -> str:
+    return name.strip().casefold()
+
+
+def is_tool_sheet(name: str) -> bool:
+    """Whether ``name`` is one of :data:`TOOL_SHEETS` (case-insensitive, spaces ignored)."""
+    return _key(name) in {_key(n) for n in TOOL_SHEETS}
+
+
+def kind_problems(kinds: dict[str, str], names: Sequence[str], verb: str = "recalc"
+                  ) -> list[Problem]:
+    """A problem for each of ``names`` that exists in the workbook but is not a worksheet
+    (``kinds``: :func:`~xl_aiindex.workbook.ooxml.sheet_kinds`)."""
+    wanted = {_key(n): n for n in names}
+    out = []
+    for real, kind in kinds.items():
+        if _key(real) in wanted and kind != "worksheet":
+            what = _KIND_WORDS.get(kind, f"not a worksheet ({kind})")
+            out.append(Problem(real, problem=f"sheet '{real}' is {what}, but {verb} writes its "
+                                             f"results to a worksheet of this name: rename or "
+                                             "delete that sheet"))
+    return out
+
+
+def _first_content(values: list[list[Any]], header: set[str], first: str = ""
+                   ) -> tuple[int, int, Any] | None:
+    """The first cell that makes a sheet the user's: anything below row 1, or a header cell
+    that is not a column the tool writes there; None for an empty or header-only sheet. A
+    header row that starts with the tool's first column (``first``) and holds only text is the
+    tool's, whatever node columns it names (those of an earlier tree)."""
+    row0 = values[0] if values else []
+    if first and row0 and text(row0[0]).casefold() == first and \
+            all(v is None or isinstance(v, str) for v in row0):
+        header = header | {text(v).casefold() for v in row0}
+    for r, row in enumerate(values):
+        for c, v in enumerate(row):
+            if v is None or (isinstance(v, str) and not v.strip()):
+                continue
+            if r == 0 and text(v).casefold() in header:
+                continue
+            return r, c, v
+    return None
+
+
+def ownership_problems(path: str | os.PathLike[str], specs: Sequence[SheetSpec],
+                       sheet_names: Sequence[str], stored: Stored | None,
+                       verb: str = "recalc") -> list[Problem]:
+    """A problem for each sheet of ``specs`` that exists in the workbook at ``path`` but was
+    not written by the tool (module docstring); ``sheet_names``: the workbook's sheets."""
+    from .calamine_source import CalamineSource
+
+    existing = {_key(n): n for n in sheet_names}
+    todo: list[tuple[str, SheetSpec]] = []
+    for spec in specs:
+        k = _key(spec.name)
+        if k not in existing or k == _key(STORE_SHEET):
+            continue
+        if stored is not None and k in stored.sheets:
+            continue
+        todo.append((existing[k], spec))
+    if not todo:
+        return []
+    out: list[Problem] = []
+    source = CalamineSource(Path(path))
+    try:
+        for real, spec in todo:
+            header = {text(c.value).casefold() for c in (spec.rows[0] if spec.rows else [])
+                      if c.value is not None}
+            if _key(real) == "problems":
+                header |= set(PROBLEMS_HEADER)
+            values = source.grid(real).values
+            if _key(real) == "problems" and values and \
+                    tuple(text(v).casefold() for v in values[0][:5]) == PROBLEMS_HEADER:
+                continue
+            first = text(spec.rows[0][0].value).casefold() if spec.rows and spec.rows[0] else ""
+            hit = _first_content(values, header, first)
+            if hit is None:
+                continue
+            r, c, v = hit
+            shown = " ".join(text(v).split())
+            shown = shown if len(shown) <= 30 else shown[:29] + "…"
+            out.append(Problem(real, address(r, c), problem=(
+                f"sheet '{real}' was not written by xl-aiindex (it holds '{shown}' in "
+                f"{address(r, c)}), but {verb} writes its results to a sheet of this name and "
+                "would replace it: rename your sheet (or delete it), or use --force to "
+                "replace it")))
+    finally:
+        source.close()
+    return out
+
+
+def tool_sheets_readme() -> tuple[str, str]:
+    """The README sheet's row (English, Chinese) naming every sheet the tool may write."""
+    rewritten = [n for n in TOOL_SHEETS if n not in ("Log", STORE_SHEET)]
+    return (
+        f"Sheets xl-aiindex writes (rewritten by its commands; do not type into them): "
+        f"{', '.join(rewritten)}. Log gets one row per run (your own rows, columns and notes there "
+        f"are kept); the very hidden {STORE_SHEET} holds the fingerprints that detect hand edits. "
+        "A sheet of yours that carries one of these names is never replaced: the command stops "
+        "and names it.",
+        f"xl-aiindex 写入的表（由命令重写，请勿手工填写）：{'、'.join(rewritten)}。Log 每次运行追加一行"
+        f"（您在其中添加的行、列和备注保留）；深度隐藏的 {STORE_SHEET} 保存用于发现手工修改的指纹。"
+        "您自己的表若与上述表同名，不会被替换：命令会停止并指出该表。",
+    )
