@@ -856,6 +856,10 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
         ct_inserts.append(f'<Override PartName="/{_esc_attr(part)}" '
                           f'ContentType="{CT_WORKSHEET}"/>')
 
+    # native charts of the tool's own sheets (Charts, Compare): drawing and chart parts
+    chart_parts = _plan_drawings(zin, pkg, [*jobs.values(), *new_jobs])
+    ct_inserts.extend(chart_parts.ct_inserts)
+
     # one pass over the cells: table size, distinct styles, external links
     styles_rel = next((r for r in wb_rels.values() if r.type == RT_STYLES), None)
     styles_part = None if styles_rel is None else pkg.resolve(wb_part, styles_rel)
@@ -879,7 +883,7 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
             removed.add(rels_entry)
 
     rewritten: dict[str, bytes | None] = {}
-    added: dict[str, bytes] = {}
+    added: dict[str, bytes] = dict(chart_parts.added)
     for part, job in jobs.items():
         rels_xml = job.rels_xml
         entry = pkg.rels_entry.get(part)
@@ -934,6 +938,90 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
     for entry in rewritten:
         removed.discard(entry)
     return _Plan(jobs, new_jobs, rewritten, removed, added, insert_after, xf_attr)
+
+
+# --------------------------------------------------------------------------------------------
+# drawings and charts (a SheetSpec with a ``drawing``: the tool's own charts)
+
+
+@dataclass
+class _ChartParts:
+    added: dict[str, bytes] = field(default_factory=dict)   # new drawing, chart and rels parts
+    ct_inserts: list[str] = field(default_factory=list)     # their content-type overrides
+
+
+def _plan_drawings(zin: zipfile.ZipFile, pkg: _Package, jobs: Sequence[_SheetJob]
+                   ) -> _ChartParts:
+    """Decide the drawing of every sheet whose spec carries one (``SheetSpec.drawing``).
+
+    Unchanged parts (the sheet's current drawing and its charts hold exactly the bytes that
+    would be written) are kept as they are, so a recalc that only changes cell values leaves
+    the chart parts byte-identical; otherwise new drawing and chart parts are added under
+    unused names and the old ones, no longer reachable, are removed with the rest. An empty
+    drawing removes the sheet's drawing. Specs without a drawing keep today's rule: the sheet's
+    drawing relationship is kept."""
+    from .charts import CT_CHART, CT_DRAWING, RT_CHART, drawing_xml
+
+    out = _ChartParts()
+    taken = {n.lower() for n in pkg.names}
+    for job in jobs:
+        spec_drawing = job.spec.drawing
+        if spec_drawing is None:
+            continue
+        if not spec_drawing.charts:
+            job.drawing = None
+            continue
+        charts = [xml for _, xml in spec_drawing.charts]
+        rel_ids = [f"rId{i + 1}" for i in range(len(charts))]
+        dxml = drawing_xml([a for a, _ in spec_drawing.charts], rel_ids)
+        if job.drawing is not None and _same_drawing(zin, pkg, job, dxml, rel_ids, charts):
+            continue
+        d_part = _free_name(taken, "xl/drawings/drawing{}.xml")
+        c_parts = [_free_name(taken, "xl/charts/chart{}.xml") for _ in charts]
+        rels = "".join(
+            f'<Relationship Id="{rid}" Type="{RT_CHART}" '
+            f'Target="{posixpath.relpath(c, posixpath.dirname(d_part))}"/>'
+            for rid, c in zip(rel_ids, c_parts, strict=True))
+        out.added[d_part] = dxml
+        out.added[_rels_name(d_part)] = (f'{_XML_DECL}<Relationships xmlns="{NS_PKG_REL}">'
+                                         f"{rels}</Relationships>").encode()
+        out.ct_inserts.append(f'<Override PartName="/{d_part}" ContentType="{CT_DRAWING}"/>')
+        for c, xml in zip(c_parts, charts, strict=True):
+            out.added[c] = xml
+            out.ct_inserts.append(f'<Override PartName="/{c}" ContentType="{CT_CHART}"/>')
+        rid = job.drawing.id if job.drawing is not None else "rId1"
+        job.drawing = _Rel(rid, RT_DRAWING, posixpath.relpath(d_part, posixpath.dirname(job.part)),
+                           False)
+    return out
+
+
+def _same_drawing(zin: zipfile.ZipFile, pkg: _Package, job: _SheetJob, dxml: bytes,
+                  rel_ids: Sequence[str], charts: Sequence[bytes]) -> bool:
+    """Whether the sheet's current drawing is exactly ``dxml`` with ``charts`` behind
+    ``rel_ids`` (and nothing else)."""
+    assert job.drawing is not None
+    d_part = pkg.resolve(job.part, job.drawing)
+    if d_part is None or zin.read(d_part) != dxml:
+        return False
+    rels = {r.id: r for r in pkg.rels.get(d_part, [])}
+    if set(rels) != set(rel_ids):
+        return False
+    for rid, xml in zip(rel_ids, charts, strict=True):
+        target = pkg.resolve(d_part, rels[rid])
+        if target is None or zin.read(target) != xml or pkg.rels.get(target):
+            return False
+    return True
+
+
+def _free_name(taken: set[str], pattern: str) -> str:
+    """The first ``pattern.format(n)`` (n = 1, 2, …) not taken (nor its .rels); marks it taken."""
+    n = 1
+    while True:
+        name = pattern.format(n)
+        if name.lower() not in taken and _rels_name(name).lower() not in taken:
+            taken.add(name.lower())
+            return name
+        n += 1
 
 
 def _survey(job: _SheetJob, book: _StyleBook, xf_attr: dict[Style, str]) -> None:

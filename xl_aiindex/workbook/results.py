@@ -212,9 +212,14 @@ def treatment_sheet(result: IndexResult) -> SheetSpec:
 
 
 def result_sheets(result: IndexResult) -> list[SheetSpec]:
-    """Scores, Ranking, Tiers and WeightsUsed, in that order; Treatment when outliers are treated."""
+    """Scores, Ranking, Tiers and WeightsUsed, in that order; Treatment when outliers are treated;
+    then Charts, and Compare when Settings ``compare`` lists pairs
+    (:mod:`~xl_aiindex.workbook.visuals`)."""
+    from .visuals import visual_sheets
+
     sheets = [scores_sheet(result), ranking_sheet(result), tiers_sheet(result),
               weights_sheet(result)]
     if result.model.settings.outliers != "none":
         sheets.append(treatment_sheet(result))
+    sheets.extend(visual_sheets(result))
     return sheets
