@@ -238,6 +238,8 @@ def settings_for(mode: str) -> dict[str, object]:
         "goalposts_scale": 100,
         "missing": "error",
         "output": "values",
+        "chart_top": 15,
+        "compare": "北京/上海;深圳/广州;杭州/南京;成都/西安",
     }
 
 

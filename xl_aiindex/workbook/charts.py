@@ -66,6 +66,8 @@ class Series:
     name_ref: str | None = None
     name: str | None = None
     color: str | None = None
+    #: outline colour of the bars (e.g. to edge the pale tier fills); None: no outline
+    outline: str | None = None
     #: one fill per data point (``"RRGGBB"``), e.g. by tier; empty = the series colour
     point_fills: Sequence[str] = ()
 
@@ -185,7 +187,8 @@ def _bar_ser(i: int, s: Series, categories: str, labels: str | None) -> str:
         f"{_sppr(fill, OUTLINE)}</c:dPt>" for j, fill in enumerate(s.point_fills))
     dl = _dlbls(labels) if labels else ""
     return (f'<c:ser><c:idx val="{i}"/><c:order val="{i}"/>{_tx(s)}'
-            f'{_sppr(color, OUTLINE if s.point_fills else None)}<c:invertIfNegative val="0"/>'
+            f'{_sppr(color, s.outline or (OUTLINE if s.point_fills else None))}'
+            '<c:invertIfNegative val="0"/>'
             f"{points}{dl}{_cat(categories)}{_val(s.values)}</c:ser>")
 
 
@@ -203,18 +206,22 @@ def bar_chart(title: str, categories: str, series: Series, *, horizontal: bool =
 def clustered_bar_chart(title: str, categories: str, series: Sequence[Series], *,
                         horizontal: bool = False, num_format: str = "0.00",
                         labels: bool = True, legend: bool = True,
-                        axis_min: float | None = None, axis_max: float | None = None) -> bytes:
+                        axis_min: float | None = None, axis_max: float | None = None,
+                        overlap: int | None = None) -> bytes:
     """Several series side by side over the same categories (e.g. two cities' dimension
-    scores); a legend names the series."""
+    scores); a legend names the series. ``overlap`` 100 draws the series on top of each other:
+    with one non-blank value per category (a column per tier, say) each bar takes the colour
+    of the series holding its value, so colours follow the cells."""
     if not series:
         raise ValueError("a bar chart needs at least one series")
     sers = "".join(_bar_ser(i, s, categories, num_format if labels else None)
                    for i, s in enumerate(series))
     plot = (f'<c:barChart><c:barDir val="{"bar" if horizontal else "col"}"/>'
             '<c:grouping val="clustered"/><c:varyColors val="0"/>'
-            f'{sers}<c:gapWidth val="{60 if len(series) == 1 else 80}"/>'
-            f'{"" if len(series) == 1 else _OVERLAP}'
-            '<c:axId val="500000001"/><c:axId val="500000002"/></c:barChart>'
+            f'{sers}<c:gapWidth val="{60 if len(series) == 1 or overlap == 100 else 80}"/>'
+            + ("" if len(series) == 1 else _OVERLAP if overlap is None
+               else f'<c:overlap val="{int(overlap)}"/>')
+            + '<c:axId val="500000001"/><c:axId val="500000002"/></c:barChart>'
             + _cat_ax(500000001, 500000002, "l" if horizontal else "b", horizontal)
             + _val_ax(500000002, 500000001, "t" if horizontal else "l", "0",
                       minimum=axis_min, maximum=axis_max))

@@ -20,7 +20,7 @@ import pandas as pd
 from ..lookup import NameIndex
 from ..model import IndexResult
 from .cells import column_letter
-from .charts import Drawing, Series, bar_chart, clustered_bar_chart, grid_anchors, sheet_ref
+from .charts import OUTLINE, Drawing, Series, clustered_bar_chart, grid_anchors, sheet_ref
 from .results import _TEXT_WIDTHS, _cell, _header, _widths, ranking_table
 from .sheetspec import INTEGER, NUMBER, TEXT, TIER_FILLS, Cell, SheetSpec, tier_style
 
@@ -68,17 +68,23 @@ def top_table(result: IndexResult, node: str, n: int) -> pd.DataFrame:
 
 def charts_table(result: IndexResult) -> pd.DataFrame:
     """The Charts sheet's table: for the total and each child of the root, its TOP-N units
-    (N = Settings ``chart_top``), a block of rows per chart, ``position`` 1…N within it."""
+    (N = Settings ``chart_top``), a block of rows per chart, ``position`` 1…N within it; then
+    ``tier_1`` … ``tier_k``: the score again in the column of the unit's tier (blank in the
+    others), the series the charts colour by tier."""
     n = result.model.settings.chart_top
+    k = result.model.settings.tiers.count
+    tier_cols = [f"tier_{t}" for t in range(1, k + 1)]
     frames = []
-    for node in [result.root, *root_children(result)]:
+    for node in [result.root, *root_children(result)] if n > 0 else []:
         top = top_table(result, node, n)
         top.insert(0, "position", range(1, len(top) + 1))
         top.insert(0, "chart", node)
+        for t, col in enumerate(tier_cols, 1):
+            top[col] = top["score"].where(top["tier"] == t)
         frames.append(top)
-    if not frames or n <= 0:
-        return pd.DataFrame(columns=list(CHARTS_COLUMNS))
-    return pd.concat(frames, ignore_index=True)[list(CHARTS_COLUMNS)]
+    if not frames:
+        return pd.DataFrame(columns=[*CHARTS_COLUMNS, *tier_cols])
+    return pd.concat(frames, ignore_index=True)[[*CHARTS_COLUMNS, *tier_cols]]
 
 
 def _node_title(result: IndexResult, node: str) -> str:
@@ -86,35 +92,47 @@ def _node_title(result: IndexResult, node: str) -> str:
     return nd.name_zh or nd.name_en or nd.id
 
 
+def _axis_min(values: pd.Series) -> float | None:
+    """0 when every value is ≥ 0 (bars start at zero), else the application's choice."""
+    v = pd.to_numeric(values, errors="coerce").dropna()
+    return 0.0 if len(v) and float(v.min()) >= 0 else None
+
+
 def charts_sheet(result: IndexResult) -> SheetSpec:
     """The Charts sheet: :func:`charts_table` and a bar chart per block (Chinese names against
-    scores, bars filled by tier), laid out two to a row right of the table."""
+    scores), laid out two to a row right of the table. Each chart has a series per tier
+    (columns ``tier_1``…, overlapping bars, one value per row), so a bar's colour follows its
+    cells: a recalc that changes numbers, ranks or tiers leaves the chart parts as they were."""
     table = charts_table(result)
     rule = result.model.settings.tiers
-    cols = list(CHARTS_COLUMNS)
+    cols = list(table.columns)
+    tier_cols = [c for c in cols if c.startswith("tier_")]
     rows: list[list[Cell]] = [_header(cols)]
     for rec in table.itertuples(index=False):
         t = int(rec.tier) if pd.notna(rec.tier) else 0
-        values = rec._asdict()
+        values = dict(zip(cols, rec, strict=True))
         values["tier"] = rule.label(t) if t > 0 else None
         rows.append([_cell(values[c], tier_style(
-            INTEGER if c in ("position", "rank") else NUMBER if c == "score" else TEXT, t))
-            for c in cols])
+            INTEGER if c in ("position", "rank") else NUMBER if c == "score" or c in tier_cols
+            else TEXT, t)) for c in cols])
     charts: list[bytes] = []
-    col_name, col_score = (column_letter(cols.index(c)) for c in ("name_zh", "score"))
+    col_name = column_letter(cols.index("name_zh"))
     first = 2
+    n = result.model.settings.chart_top
     for node, block in table.groupby("chart", sort=False):
         last = first + len(block) - 1
-        fills = [tier_fill(int(t) if pd.notna(t) else 0) for t in block["tier"]]
+        series = []
+        for t, col in enumerate(tier_cols, 1):
+            letter = column_letter(cols.index(col))
+            series.append(Series(sheet_ref(CHARTS, letter, first, letter, last),
+                                 name=rule.label(t), color=tier_fill(t), outline=OUTLINE))
         title = f"{_node_title(result, str(node))} TOP {len(block)}"
-        charts.append(bar_chart(
-            title, sheet_ref(CHARTS, col_name, first, col_name, last),
-            Series(sheet_ref(CHARTS, col_score, first, col_score, last),
-                   name_ref=sheet_ref(CHARTS, col_score, 1), point_fills=fills),
-            axis_min=0.0))
-        first = last + 1
+        charts.append(clustered_bar_chart(
+            title, sheet_ref(CHARTS, col_name, first, col_name, last), series, horizontal=True,
+            overlap=100, axis_min=_axis_min(block["score"])))
+        first += len(block)
     anchors = grid_anchors(len(charts), first_col=len(cols) + 1,
-                           height=max(12, 6 + int(result.model.settings.chart_top * 1.1)))
+                           height=max(12, 8 + int(n * 1.1)))
     return SheetSpec(CHARTS, rows, _widths(cols, _TEXT_WIDTHS | {"chart": 14.0, "tier": 10.0}),
                      drawing=Drawing(tuple(zip(anchors, charts, strict=True))))
 
@@ -196,7 +214,7 @@ def compare_sheet(result: IndexResult) -> SheetSpec | None:
                   for s in ("a", "b")]
         charts.append(clustered_bar_chart(
             title, sheet_ref(COMPARE, letter["name_zh"], first, letter["name_zh"], last), series,
-            axis_min=0.0))
+            axis_min=_axis_min(block[["score_a", "score_b"]].stack())))
         first += len(block)
     anchors = grid_anchors(len(charts), first_col=len(cols) + 1, height=16)
     return SheetSpec(COMPARE, rows, _widths(cols, _TEXT_WIDTHS | {"pair": 12.0}),
