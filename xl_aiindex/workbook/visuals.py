@@ -22,7 +22,7 @@ from ..model import IndexResult
 from .cells import column_letter
 from .charts import OUTLINE, Drawing, Series, clustered_bar_chart, grid_anchors, sheet_ref
 from .results import _TEXT_WIDTHS, _cell, _header, _widths, ranking_table
-from .sheetspec import INTEGER, NUMBER, TEXT, TIER_FILLS, Cell, SheetSpec, tier_style
+from .sheetspec import INTEGER, NUMBER, TEXT, TIER_FILLS, Cell, SheetSpec, Style, tier_style
 
 #: The result sheets this module writes, and the one ``compare-editions`` writes.
 CHARTS, COMPARE, CHANGES = "Charts", "Compare", "Changes"
@@ -234,3 +234,34 @@ def visual_sheets(result: IndexResult) -> list[SheetSpec]:
 __all__ = ["CHARTS", "COMPARE", "CHANGES", "VISUAL_SHEETS", "charts_sheet", "charts_table",
            "compare_sheet", "compare_table", "compare_units", "node_rank", "ranking_table",
            "top_table", "visual_sheets"]
+
+
+def changes_sheet(table: pd.DataFrame) -> SheetSpec:
+    """The Changes sheet of ``compare-editions`` (:func:`xl_aiindex.editions.compare_editions`):
+    one row per unit, rises in green and falls in red on the change columns."""
+    cols = [str(c) for c in table.columns]
+    rows: list[list[Cell]] = [_header(cols)]
+    up, down = Style(num_format="+0.00;-0.00;0.00", font_color="006100"), \
+        Style(num_format="+0.00;-0.00;0.00", font_color="9C0006")
+    up_i, down_i = Style(num_format="+0;-0;0", font_color="006100"), \
+        Style(num_format="+0;-0;0", font_color="9C0006")
+    for rec in table.itertuples(index=False, name=None):
+        row = []
+        for c, v in zip(cols, rec, strict=True):
+            if c.endswith("_change"):
+                whole = c in ("rank_change", "tier_change") or c.endswith("_rank_change")
+                good = isinstance(v, int | float) and v == v and v > 0
+                bad = isinstance(v, int | float) and v == v and v < 0
+                style = (up_i if good else down_i if bad else INTEGER) if whole else \
+                    (up if good else down if bad else NUMBER)
+            elif c.startswith(("rank", "tier_")) and c not in ("tier_old", "tier_new",
+                                                                "tier_move"):
+                style = INTEGER
+            elif c.endswith(("_old", "_new")) and c not in ("tier_old", "tier_new"):
+                style = INTEGER if c.startswith("rank") else NUMBER
+            else:
+                style = TEXT
+            row.append(_cell(v, style))
+        rows.append(row)
+    return SheetSpec(CHANGES, rows, _widths(cols, _TEXT_WIDTHS | {"tier_move": 20.0}),
+                     freeze=(1, 3))
