@@ -536,14 +536,14 @@ def compare(book: Path, units: tuple[str, ...], debug: bool) -> None:
 
         xl-aiindex compare workbooks/city_ai_index_2020.xlsx 北京 上海
     """
+    if len(units) < 2:
+        raise click.UsageError("name at least two units to compare")
 
     def action() -> int:
         from .lookup import NameIndex
         from .workbook.io import compute, load_workbook
         from .workbook.visuals import compare_units
 
-        if len(units) < 2:
-            raise click.UsageError("name at least two units to compare")
         result = compute(load_workbook(book))
         index = NameIndex.of(result.model, "unit")
         ids = [index.find(u) for u in units]
@@ -646,6 +646,35 @@ def compare_editions_command(old: Path, new: Path, output: Path | None, no_write
             click.echo("Left: " + ", ".join(
                 f"{r['name_zh'] or r['unit']} ({r['unit']}, was rank {_rank_text(r['rank_old'])})"
                 for r in left.to_dict("records")))
+        return 0
+
+    _run(debug, action)
+
+
+@cli.command()
+@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The HTML file to write.")
+@_debug_option
+def report(book: Path, output: Path, debug: bool) -> None:
+    """Write a self-contained bilingual HTML report of BOOK: ranking with tiers, the TOP-N and
+    comparison charts (inline SVG), the weights in use, the uncertainty and audit results when
+    the workbook has them, and a methodology annex (tree, weights, methods and formulas).
+    No external file or address: it opens offline and prints to PDF.
+
+    Example:
+
+        xl-aiindex report workbooks/city_ai_index_2020.xlsx -o report.html
+    """
+
+    def action() -> int:
+        from .workbook.io import compute, load_workbook
+        from .workbook.report import write_report
+
+        result = compute(load_workbook(book))
+        counts = write_report(result, book, output)
+        click.echo(f"Wrote {output}: {counts['sections']} sections, {counts['charts']} charts, "
+                   f"{len(result.scores)} units")
         return 0
 
     _run(debug, action)

@@ -62,6 +62,7 @@ def top_table(result: IndexResult, node: str, n: int) -> pd.DataFrame:
                           "name_en": units["name_en"].reindex(score.index),
                           "score": score, "tier": result.tier.reindex(score.index)},
                          index=score.index)
+    table.index.name = None
     table = table[table["rank"].notna()].sort_values(["rank", "unit"], kind="stable")
     return table.head(max(n, 0)).reset_index(drop=True)
 
