@@ -271,3 +271,17 @@ def test_report_prints_to_pdf_in_a_headless_browser(tmp_path):
                           check=True).stdout
     for expected in ("排名与梯队", "中国城市人工智能发展指数 TOP 15", "北京", "Methodology annex"):
         assert expected in text
+
+
+def test_readme_examples_are_real_output(tmp_path, monkeypatch):
+    (tmp_path / "workbooks").mkdir()
+    for name in ("city_ai_index_2020.xlsx", "city_ai_index_2020_data.xlsx"):
+        shutil.copyfile(REPO / "workbooks" / name, tmp_path / "workbooks" / name)
+    monkeypatch.chdir(tmp_path)
+    for command in ("compare-editions", "report", "export"):
+        m = re.search(r"```text\n\$ xl-aiindex (" + re.escape(command) + r" [^\n]*)\n(.*?)```",
+                      README, re.S)
+        assert m, command
+        r = run(*m.group(1).split())
+        assert r.exit_code == 0, r.output
+        assert r.output == m.group(2), command

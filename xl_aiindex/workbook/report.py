@@ -67,13 +67,15 @@ h2 { color: var(--head); border-bottom: 2px solid var(--head); padding-bottom: .
      margin-top: 1.8em; }
 p.meta { color: var(--muted); margin-top: 0; }
 table { border-collapse: collapse; margin: .6em 0 1em; font-size: .9em; }
-th, td { padding: .2em .55em; border-bottom: 1px solid var(--rule); text-align: left; }
+th, td { padding: .2em .5em; border-bottom: 1px solid var(--rule); text-align: left;
+         white-space: nowrap; }
+td.wrap { white-space: normal; }
 th { background: var(--head); color: #fff; font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: .8em 0 1.2em; }
 figcaption { color: var(--muted); font-size: .85em; }
-.charts { display: flex; flex-wrap: wrap; gap: 1em; }
-.charts figure { flex: 1 1 26em; }
+.charts { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: .5em 1.2em; }
+.charts figure { margin: .4em 0; }
 ul.tree { list-style: none; padding-left: 1.2em; margin: .2em 0; }
 ul.tree li { margin: .1em 0; }
 .w { color: var(--muted); }
@@ -110,7 +112,7 @@ def _h2(zh: str, en: str) -> str:
 
 
 def _table(table: pd.DataFrame, digits: dict[str, int] | None = None,
-           row_fills: Sequence[str] | None = None) -> str:
+           row_fills: Sequence[str] | None = None, wrap: Sequence[str] = ()) -> str:
     """An HTML table of ``table``; numeric cells right-aligned with ``digits`` decimals
     (default 2; whole-number columns such as ranks as integers)."""
     digits = digits or {}
@@ -127,7 +129,8 @@ def _table(table: pd.DataFrame, digits: dict[str, int] | None = None,
                     d = digits.get(c, 0 if float(v).is_integer() and c in _WHOLE else 2)
                     out.append(f'<td class="num">{_num(v, d)}</td>')
             else:
-                out.append(f"<td>{_e(v if v is not None and v == v else '')}</td>")
+                cls = ' class="wrap"' if c in wrap else ""
+                out.append(f"<td{cls}>{_e(v if v is not None and v == v else '')}</td>")
         out.append("</tr>")
     out.append("</tbody></table>")
     return "".join(out)
@@ -418,7 +421,7 @@ def _methodology(result: IndexResult) -> str:
             rows.append(("标准化 normalisation", m, NORMALISATION_FORMULAS.get(m, "").format(
                 **params), _who(result, lambda n, m=m: n.id not in inner and
                                 (n.normalisation or s.normalisation) == m)))
-    scored = set(result.scores.columns)
+    scored = {c for c in result.scores.columns if result.scores[c].notna().any()}
     agg_nodes = [n for n in model.nodes if n.id in inner and
                  all(k in scored for k in children.get(n.id, []))]
     for m in sorted({n.aggregation or s.aggregation for n in agg_nodes}):
@@ -440,11 +443,13 @@ def _methodology(result: IndexResult) -> str:
         ("缺失值 missing", s.missing), ("异常值 outliers", s.outliers),
         ("权重规则 weights", s.weights),
     ]
-    facts = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in other)
+    facts = "".join(f'<tr><td>{_e(k)}</td><td class="wrap">{_e(v)}</td></tr>'
+                    for k, v in other)
     return (f'<section id="methodology">{_h2("方法附录", "Methodology annex")}'
             f"<h3>指标体系 <span class=\"en\">Indicator tree and weights</span></h3>{tree}"
             f"<h3>方法与公式 <span class=\"en\">Methods used and their formulas</span></h3>"
-            f"{_table(methods)}<table><tbody>{facts}</tbody></table></section>")
+            f"{_table(methods, wrap=('formula', 'nodes'))}"
+            f"<table><tbody>{facts}</tbody></table></section>")
 
 
 def _who(result: IndexResult, pred: Any) -> str:
