@@ -8,7 +8,6 @@ from __future__ import annotations
 import posixpath
 import shutil
 import subprocess
-import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 

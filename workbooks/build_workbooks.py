@@ -351,7 +351,9 @@ UNCERTAINTY = (
 def build(out_dir: Path = OUT_DIR, seed_dir: Path = SEED_DIR) -> tuple[Path, Path]:
     """Write the inputs to a temporary folder, then recalc each into ``out_dir``; also write
     the macro-enabled variant of the given-mode workbook (``.xlsm``) for the Excel add-in."""
-    from xl_aiindex.workbook.io import recalc_file
+    from xl_aiindex.workbook.io import compute, load_workbook, recalc_file
+    from xl_aiindex.workbook.ooxml import splice_sheets
+    from xl_aiindex.workbook.visuals import visual_sheets
     from xl_aiindex.workbook.xlsm import build_xlsm
 
     # the Log row's time: the report's month, so that rebuilding gives identical files
@@ -363,7 +365,9 @@ def build(out_dir: Path = OUT_DIR, seed_dir: Path = SEED_DIR) -> tuple[Path, Pat
             dst = out_dir / src.name
             recalc_file(src, dst)
             finals.append(dst)
-    build_xlsm(finals[0], finals[0].with_suffix(".xlsm"))
+    xlsm = build_xlsm(finals[0], finals[0].with_suffix(".xlsm"))
+    # build_xlsm copies cells (xlsxwriter): put the native charts back on Charts and Compare
+    splice_sheets(xlsm, xlsm, visual_sheets(compute(load_workbook(finals[0]))))
     return finals[0], finals[1]
 
 

@@ -319,7 +319,7 @@ def drawing_xml(anchors: Sequence[Anchor], rel_ids: Sequence[str]) -> bytes:
             f'<c:chart xmlns:c="{NS_C}" r:id="{rid}"/></a:graphicData></a:graphic>'
             "</xdr:graphicFrame><xdr:clientData/></xdr:twoCellAnchor>")
     return (f'{_DECL}<xdr:wsDr xmlns:xdr="{NS_XDR}" xmlns:a="{NS_A}" xmlns:r="{NS_REL}">'
-            f'{"".join(frames)}</xdr:wsDr>').encode("utf-8")
+            f'{"".join(frames)}</xdr:wsDr>').encode()
 
 
 def grid_anchors(n: int, *, first_col: int, per_row: int = 2, width: int = 9, height: int = 22,
