@@ -8,6 +8,7 @@ from __future__ import annotations
 import posixpath
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -16,13 +17,14 @@ import pytest
 from conftest import SMALL, write_book
 from lo_harness import find_soffice, render_pngs
 
-from xl_aiindex.errors import ProblemsFound
+from xl_aiindex.errors import ProblemsFound, UnsafeWrite
 from xl_aiindex.workbook.calamine_source import CalamineSource
 from xl_aiindex.workbook.charts import (
     Series,
     bar_chart,
     clustered_bar_chart,
     interval_chart,
+    is_own_drawing,
     radar_chart,
     sheet_ref,
 )
@@ -85,7 +87,7 @@ def test_clustered_and_radar_charts_have_one_series_per_unit():
 def test_interval_chart_has_custom_error_bars_around_the_median():
     xml = interval_chart("Rank intervals", "'UncertaintyResults'!$A$2:$A$31",
                          "'UncertaintyResults'!$F$2:$F$31", "'UncertaintyResults'!$K$2:$K$31",
-                         "'UncertaintyResults'!$L$2:$L$31", axis_title_max=30)
+                         "'UncertaintyResults'!$L$2:$L$31", axis_max=30)
     root = ET.fromstring(xml)
     ser = root.find(".//c:scatterChart/c:ser", NS)
     assert ser.find("c:xVal/c:numRef/c:f", NS).text == "'UncertaintyResults'!$F$2:$F$31"
@@ -285,3 +287,20 @@ def test_libreoffice_renders_the_charts(tmp_path):
     assert "92.93" in charts                      # a data label: read from the cells
     compare = page_text("Compare")
     assert "北京 / 上海" in compare and "成都 / 西安" in compare
+
+
+def test_a_drawing_the_tool_did_not_write_on_its_sheet_is_never_dropped(tmp_path):
+    book = tmp_path / "b.xlsx"
+    with zipfile.ZipFile(GIVEN) as zin, zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/drawings/drawing1.xml":   # the Charts sheet's
+                data = data.replace(b'name="xl-aiindex chart 2"', b'name="My chart"')
+            zout.writestr(info, data)
+    assert not is_own_drawing(package_parts(book)["xl/drawings/drawing1.xml"])
+    assert is_own_drawing(package_parts(GIVEN)["xl/drawings/drawing1.xml"])
+    before = book.read_bytes()
+    with pytest.raises(UnsafeWrite, match="sheet 'Charts' has charts, pictures or shapes "
+                                          "xl-aiindex did not draw; move them to another sheet"):
+        recalc_file(book)
+    assert book.read_bytes() == before

@@ -252,7 +252,7 @@ def radar_chart(title: str, categories: str, series: Sequence[Series], *,
 
 def interval_chart(title: str, positions: str, center: str, minus: str, plus: str, *,
                    name: str = "median", color: str = SERIES_COLORS[0],
-                   axis_title_max: float | None = None, num_format: str = "0") -> bytes:
+                   axis_max: float | None = None, num_format: str = "0") -> bytes:
     """A dot per row at x = ``center`` and y = ``positions`` (1…n, a cell range), with a
     horizontal error bar reaching ``minus`` below and ``plus`` above it (cell ranges of
     *lengths*, as Excel's custom error bars take them: for a rank interval, median − p5 and
@@ -272,7 +272,7 @@ def interval_chart(title: str, positions: str, center: str, minus: str, plus: st
     plot = ('<c:scatterChart><c:scatterStyle val="lineMarker"/><c:varyColors val="0"/>'
             f'{ser}<c:axId val="500000021"/><c:axId val="500000022"/></c:scatterChart>'
             + _val_ax(500000021, 500000022, "t", num_format, minimum=1.0,
-                      maximum=axis_title_max, crosses="autoZero", between="midCat")
+                      maximum=axis_max, crosses="autoZero", between="midCat")
             + _val_ax(500000022, 500000021, "l", "0", gridlines=False, reverse=True,
                       minimum=0.0, delete=True, between="midCat"))
     return _space(title, plot, False)
@@ -300,6 +300,27 @@ class Drawing:
     charts: Sequence[tuple[Anchor, bytes]] = field(default_factory=tuple)
 
 
+#: Every chart frame this module writes is named so (``xl-aiindex chart 1``…): how the writer
+#: tells its own drawing from a user's.
+FRAME_NAME = "xl-aiindex chart"
+
+
+def is_own_drawing(xml: bytes) -> bool:
+    """Whether the drawing part ``xml`` holds only chart frames written by :func:`drawing_xml`
+    (anything else — a user's chart, picture or shape — makes it someone else's)."""
+    import defusedxml.ElementTree as DET
+
+    root = DET.fromstring(xml, forbid_dtd=True)
+    anchors = [el for el in root if isinstance(el.tag, str)]
+    if not anchors:
+        return True
+    for anchor in anchors:
+        names = [el.get("name", "") for el in anchor.iter(f"{{{NS_XDR}}}cNvPr")]
+        if len(names) != 1 or not names[0].startswith(FRAME_NAME):
+            return False
+    return True
+
+
 def drawing_xml(anchors: Sequence[Anchor], rel_ids: Sequence[str]) -> bytes:
     """The drawing part placing one chart per anchor (chart ``i`` via relationship
     ``rel_ids[i]``)."""
@@ -312,7 +333,7 @@ def drawing_xml(anchors: Sequence[Anchor], rel_ids: Sequence[str]) -> bytes:
             f"<xdr:to><xdr:col>{a.col_to}</xdr:col><xdr:colOff>0</xdr:colOff>"
             f"<xdr:row>{a.row_to}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to>"
             '<xdr:graphicFrame macro=""><xdr:nvGraphicFramePr>'
-            f'<xdr:cNvPr id="{i + 2}" name="xl-aiindex chart {i + 1}"/>'
+            f'<xdr:cNvPr id="{i + 2}" name="{FRAME_NAME} {i + 1}"/>'
             "<xdr:cNvGraphicFramePr/></xdr:nvGraphicFramePr>"
             '<xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm>'
             f'<a:graphic><a:graphicData uri="{NS_C}">'

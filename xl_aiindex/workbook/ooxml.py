@@ -960,7 +960,7 @@ def _plan_drawings(zin: zipfile.ZipFile, pkg: _Package, jobs: Sequence[_SheetJob
     unused names and the old ones, no longer reachable, are removed with the rest. An empty
     drawing removes the sheet's drawing. Specs without a drawing keep today's rule: the sheet's
     drawing relationship is kept."""
-    from .charts import CT_CHART, CT_DRAWING, RT_CHART, drawing_xml
+    from .charts import CT_CHART, CT_DRAWING, RT_CHART, drawing_xml, is_own_drawing
 
     out = _ChartParts()
     taken = {n.lower() for n in pkg.names}
@@ -968,6 +968,12 @@ def _plan_drawings(zin: zipfile.ZipFile, pkg: _Package, jobs: Sequence[_SheetJob
         spec_drawing = job.spec.drawing
         if spec_drawing is None:
             continue
+        if job.drawing is not None:
+            old_part = pkg.resolve(job.part, job.drawing)
+            if old_part is not None and not is_own_drawing(zin.read(old_part)):
+                raise ValueError(f"sheet {job.name!r} has charts, pictures or shapes xl-aiindex "
+                                 "did not draw; move them to another sheet (xl-aiindex redraws "
+                                 "this sheet's charts)")
         if not spec_drawing.charts:
             job.drawing = None
             continue
