@@ -29,6 +29,14 @@ that were reachable from the package root before the splice and are not any more
 removed together with their ``.rels`` and content-type overrides; a part still referenced by
 anything else stays. Parts that were already unreachable are left alone.
 
+Native charts (a :class:`SheetSpec` with a ``drawing``, see :mod:`~xl_aiindex.workbook.charts`;
+the Charts and Compare sheets): the sheet's drawing and chart parts are kept byte for byte when
+they already hold exactly what would be written (a recalc that only changes numbers); otherwise
+new ``xl/drawings/drawingN.xml`` and ``xl/charts/chartN.xml`` parts (with their ``.rels`` and
+content-type overrides) are added under unused names and the old ones, no longer reachable,
+removed as above. A drawing on such a sheet that the writer did not make is refused
+(``ValueError``), never dropped. Specs without a drawing keep the rule above.
+
 ``sharedStrings.xml`` is never touched: text is written as inline strings
 (``t="inlineStr"``), the text result of a formula as ``t="str"``. ``docProps/app.xml`` is
 left as it was (its list of sheet titles is informational; Excel does not check it).
