@@ -22,9 +22,9 @@ from xl_aiindex.workbook.calamine_source import CalamineSource
 from xl_aiindex.workbook.charts import (
     Series,
     bar_chart,
+    charts_only,
     clustered_bar_chart,
     interval_chart,
-    is_own_drawing,
     radar_chart,
     sheet_ref,
 )
@@ -289,18 +289,22 @@ def test_libreoffice_renders_the_charts(tmp_path):
     assert "北京 / 上海" in compare and "成都 / 西安" in compare
 
 
-def test_a_drawing_the_tool_did_not_write_on_its_sheet_is_never_dropped(tmp_path):
+def test_a_picture_or_shape_on_the_charts_sheet_is_never_dropped(tmp_path):
+    shape = (b'<xdr:absoluteAnchor><xdr:pos x="0" y="0"/><xdr:ext cx="9525" cy="9525"/>'
+             b'<xdr:sp macro="" textlink=""><xdr:nvSpPr><xdr:cNvPr id="99" name="My note"/>'
+             b"<xdr:cNvSpPr/></xdr:nvSpPr><xdr:spPr/></xdr:sp><xdr:clientData/>"
+             b"</xdr:absoluteAnchor></xdr:wsDr>")
     book = tmp_path / "b.xlsx"
     with zipfile.ZipFile(GIVEN) as zin, zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             data = zin.read(info)
             if info.filename == "xl/drawings/drawing1.xml":   # the Charts sheet's
-                data = data.replace(b'name="xl-aiindex chart 2"', b'name="My chart"')
+                data = data.replace(b"</xdr:wsDr>", shape)
             zout.writestr(info, data)
-    assert not is_own_drawing(package_parts(book)["xl/drawings/drawing1.xml"])
-    assert is_own_drawing(package_parts(GIVEN)["xl/drawings/drawing1.xml"])
+    assert not charts_only(package_parts(book)["xl/drawings/drawing1.xml"])
+    assert charts_only(package_parts(GIVEN)["xl/drawings/drawing1.xml"])
     before = book.read_bytes()
-    with pytest.raises(UnsafeWrite, match="sheet 'Charts' has charts, pictures or shapes "
-                                          "xl-aiindex did not draw; move them to another sheet"):
+    with pytest.raises(UnsafeWrite, match="sheet 'Charts' has pictures or shapes xl-aiindex "
+                                          "did not draw; move them to another sheet"):
         recalc_file(book)
     assert book.read_bytes() == before

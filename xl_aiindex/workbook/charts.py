@@ -300,23 +300,24 @@ class Drawing:
     charts: Sequence[tuple[Anchor, bytes]] = field(default_factory=tuple)
 
 
-#: Every chart frame this module writes is named so (``xl-aiindex chart 1``…): how the writer
-#: tells its own drawing from a user's.
+#: Every chart frame this module writes is named so (``xl-aiindex chart 1``…).
 FRAME_NAME = "xl-aiindex chart"
 
 
-def is_own_drawing(xml: bytes) -> bool:
-    """Whether the drawing part ``xml`` holds only chart frames written by :func:`drawing_xml`
-    (anything else — a user's chart, picture or shape — makes it someone else's)."""
+def charts_only(xml: bytes) -> bool:
+    """Whether the drawing part ``xml`` holds nothing but chart frames (no picture, shape, text
+    box or control): such a drawing on a sheet the tool draws may be redrawn. Frame names are
+    not relied on: LibreOffice renames them when it saves."""
     import defusedxml.ElementTree as DET
 
     root = DET.fromstring(xml, forbid_dtd=True)
-    anchors = [el for el in root if isinstance(el.tag, str)]
-    if not anchors:
-        return True
-    for anchor in anchors:
-        names = [el.get("name", "") for el in anchor.iter(f"{{{NS_XDR}}}cNvPr")]
-        if len(names) != 1 or not names[0].startswith(FRAME_NAME):
+    for anchor in (el for el in root if isinstance(el.tag, str)):
+        content = [el for el in anchor if isinstance(el.tag, str) and el.tag.rpartition("}")[2]
+                   not in ("from", "to", "pos", "ext", "clientData")]
+        if len(content) != 1 or content[0].tag != f"{{{NS_XDR}}}graphicFrame":
+            return False
+        data = content[0].find(f".//{{{NS_A}}}graphicData")
+        if data is None or data.get("uri") != NS_C:
             return False
     return True
 

@@ -34,8 +34,9 @@ the Charts and Compare sheets): the sheet's drawing and chart parts are kept byt
 they already hold exactly what would be written (a recalc that only changes numbers); otherwise
 new ``xl/drawings/drawingN.xml`` and ``xl/charts/chartN.xml`` parts (with their ``.rels`` and
 content-type overrides) are added under unused names and the old ones, no longer reachable,
-removed as above. A drawing on such a sheet that the writer did not make is refused
-(``ValueError``), never dropped. Specs without a drawing keep the rule above.
+removed as above (such a sheet is the tool's: a chart added there by hand is redrawn too). A
+drawing holding anything but charts (pictures, shapes, text boxes) is refused (``ValueError``),
+never dropped. Specs without a drawing keep the rule above.
 
 ``sharedStrings.xml`` is never touched: text is written as inline strings
 (``t="inlineStr"``), the text result of a formula as ``t="str"``. ``docProps/app.xml`` is
@@ -968,7 +969,7 @@ def _plan_drawings(zin: zipfile.ZipFile, pkg: _Package, jobs: Sequence[_SheetJob
     unused names and the old ones, no longer reachable, are removed with the rest. An empty
     drawing removes the sheet's drawing. Specs without a drawing keep today's rule: the sheet's
     drawing relationship is kept."""
-    from .charts import CT_CHART, CT_DRAWING, RT_CHART, drawing_xml, is_own_drawing
+    from .charts import CT_CHART, CT_DRAWING, RT_CHART, charts_only, drawing_xml
 
     out = _ChartParts()
     taken = {n.lower() for n in pkg.names}
@@ -978,9 +979,9 @@ def _plan_drawings(zin: zipfile.ZipFile, pkg: _Package, jobs: Sequence[_SheetJob
             continue
         if job.drawing is not None:
             old_part = pkg.resolve(job.part, job.drawing)
-            if old_part is not None and not is_own_drawing(zin.read(old_part)):
-                raise ValueError(f"sheet {job.name!r} has charts, pictures or shapes xl-aiindex "
-                                 "did not draw; move them to another sheet (xl-aiindex redraws "
+            if old_part is not None and not charts_only(zin.read(old_part)):
+                raise ValueError(f"sheet {job.name!r} has pictures or shapes xl-aiindex did "
+                                 "not draw; move them to another sheet (xl-aiindex redraws "
                                  "this sheet's charts)")
         if not spec_drawing.charts:
             job.drawing = None
