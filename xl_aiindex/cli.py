@@ -683,7 +683,8 @@ def report(book: Path, output: Path, debug: bool) -> None:
 def _signed(v: Any, digits: int) -> str:
     if v is None or v != v:
         return ""
-    return f"{float(v):+.{digits}f}" if float(v) != 0 else f"{0:.{digits}f}"
+    text = f"{float(v):+.{digits}f}"
+    return text if text.strip("+-0.") else f"{0:.{digits}f}"   # "0.00", never "+0.00"/"-0.00"
 
 
 def _rank_text(v: Any) -> str:

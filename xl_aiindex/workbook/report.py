@@ -104,7 +104,8 @@ def _num(v: Any, digits: int = 2) -> str:
         return _e(v)
     if not math.isfinite(f):
         return ""
-    return f"{f:.{digits}f}"
+    text = f"{f:.{digits}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text   # no "-0.00"
 
 
 def _h2(zh: str, en: str) -> str:
