@@ -258,9 +258,10 @@ def mismatches(book: Book, expected: Sequence[Any], limit: int = 20) -> list[str
 
 
 def render_pngs(book: Path, sheets: Iterable[str], out_dir: Path, dpi: int = 100,
-                timeout: float = TIMEOUT) -> dict[str, Path]:
+                timeout: float = TIMEOUT, keep_pdf: bool = False) -> dict[str, Path]:
     """Render the named sheets of ``book`` (each sheet on one page: PDF export with
-    ``SinglePageSheets``, then pdftoppm) to ``out_dir/<sheet>.png``."""
+    ``SinglePageSheets``, then pdftoppm) to ``out_dir/<sheet>.png``; ``keep_pdf`` also leaves
+    the PDF (a page per sheet) as ``out_dir/book.pdf``."""
     pdftoppm = shutil.which("pdftoppm")
     if pdftoppm is None:
         raise LibreOfficeError("pdftoppm not found (apt-get install poppler-utils)")
@@ -282,6 +283,8 @@ def render_pngs(book: Path, sheets: Iterable[str], out_dir: Path, dpi: int = 100
                             "-singlefile", str(pdf), str(target.with_suffix(""))],
                            check=True, capture_output=True, timeout=timeout)
             out[sheet] = target
+        if keep_pdf:
+            shutil.copyfile(pdf, out_dir / "book.pdf")
     return out
 
 

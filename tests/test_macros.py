@@ -78,7 +78,7 @@ def test_headless_rebuild_writes_what_recalc_writes(which: str, tmp_path: Path, 
 def test_headless_rebuild_in_place_appends_to_log(small_book: Path) -> None:
     report = run_rebuild(HeadlessBook(small_book))
     assert report.sheets == ("Scores", "Ranking", "Tiers", "WeightsUsed", "GroupRanking",
-                            "Log")
+                            "Charts", "Log")
     report = run_rebuild(HeadlessBook(small_book))
     log = values(small_book, "Log")
     assert len(log) == 3 and [r[1] for r in log[1:]] == ["rebuild_results"] * 2
@@ -171,7 +171,11 @@ def test_headless_rebuild_in_place_keeps_the_macros(tmp_path: Path) -> None:
     with zipfile.ZipFile(xlsm) as z:
         assert z.read("xl/vbaProject.bin") == vba
         kept = sorted(n for n in z.namelist() if n.startswith("xl/drawings/"))
-    assert set(kept) <= set(drawings) and any("vmlDrawing" in n for n in kept)  # the buttons
+    # the buttons' VML drawings are kept; the rebuild adds only the Charts and Compare charts
+    # (build_xlsm's xlsxwriter copy has none)
+    added = set(kept) - set(drawings)
+    assert all(re.fullmatch(r"xl/drawings/(_rels/)?drawing\d+\.xml(\.rels)?", n) for n in added)
+    assert any("vmlDrawing" in n for n in kept) and {n for n in drawings if "vml" in n} <= set(kept)
     assert values(xlsm, "Ranking") == values(REFERENCE, "Ranking")
     assert values(xlsm, "Log")[-1][1] == "rebuild_results"
 
@@ -499,10 +503,11 @@ def test_macros_through_xlwings_write_what_recalc_writes(tmp_path: Path) -> None
     assert without_time(fake.table("Log")) == without_time(values(by_cli, "Log"))
     # cleared in place, not deleted: formulas pointing at it keep working
     assert fake.sheets["Ranking"] is ranking_sheet and ranking_sheet.cleared == 1
-    # one block assignment of values per sheet (5 result sheets with GroupRanking, the emptied
-    # Problems sheet, Log, the fingerprint store); formats once per style union, not per cell
-    assert fake.app.value_writes == 8
-    assert fake.app.format_calls < 60  # ~2,000 styled cells
+    # one block assignment of values per sheet (4 result sheets, GroupRanking, Charts, Compare,
+    # the emptied Problems sheet, Log, the fingerprint store); formats once per style union,
+    # not per cell
+    assert fake.app.value_writes == 10
+    assert fake.app.format_calls < 100  # ~3,500 styled cells
     # number formats, tier fills, header style, widths
     scores = fake.sheets["Scores"]
     assert scores.formats[(1, 1)]["font.bold"] is True

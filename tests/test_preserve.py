@@ -30,7 +30,8 @@ from xl_aiindex.workbook.fingerprint import STORE_SHEET
 from xl_aiindex.workbook.ooxml import package_parts
 
 #: Sheets recalc rewrites or adds (values mode).
-RESULT_SHEETS = {"Scores", "Ranking", "Tiers", "WeightsUsed", "GroupRanking", "Log", STORE_SHEET}
+RESULT_SHEETS = {"Scores", "Ranking", "Tiers", "WeightsUsed", "GroupRanking", "Charts", "Compare",
+                 "Log", STORE_SHEET}
 #: Shared parts that list the sheets (and may change with them).
 SHARED = {"[Content_Types].xml", "xl/_rels/workbook.xml.rels", "xl/workbook.xml", "xl/styles.xml",
           "xl/calcChain.xml"}

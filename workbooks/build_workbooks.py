@@ -239,6 +239,8 @@ def settings_for(mode: str) -> dict[str, object]:
         "goalposts_scale": 100,
         "missing": "error",
         "output": "values",
+        "chart_top": 15,
+        "compare": "北京/上海;深圳/广州;杭州/南京;成都/西安",
     }
 
 
@@ -296,10 +298,12 @@ def readme_rows(mode: str, file_name: str) -> list[tuple[str, str]]:
          "一级指数松散相关）。报告均未公布，切勿作为报告数据引用。"),
         (f"How to use: edit the input sheets (Settings, Framework, Units, Data, Given), then run "
          f"`xl-aiindex recalc workbooks/{file_name}`: it rewrites Scores, Ranking, Tiers, "
-         "WeightsUsed and Problems and appends to Log. Input sheets are never rewritten.",
+         "WeightsUsed, Charts (TOP-15 charts), Compare (the Settings compare pairs) and Problems "
+         "and appends to Log. Input sheets are never rewritten.",
          f"使用方法：修改输入表（Settings、Framework、Units、Data、Given）后运行 "
          f"`xl-aiindex recalc workbooks/{file_name}`：重写 Scores、Ranking、Tiers、WeightsUsed、"
-         "Problems 表并追加 Log。输入表不会被改写。"),
+         "Charts（TOP 15 图表）、Compare（Settings compare 所列城市对比）、Problems 表并追加 Log。"
+         "输入表不会被改写。"),
         tool_sheets_readme(),
         ('In Excel (xlwings add-in): =AI_INDEX("北京") the total, =AI_RANK("Shanghai") the rank, '
          '=AI_TIER("郑州") the tier, =AI_SUBINDEX("北京","rnd") the score of a node. A city may be '

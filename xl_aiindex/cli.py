@@ -287,11 +287,13 @@ def recalc(books: tuple[str, ...], output: Path | None, out_dir: Path | None, re
         tree_nodes = len(result.model.nodes)
         click.echo(f"Recalculated {book}: {len(result.scores)} units, {tree_nodes} nodes "
                    f"(input = {result.model.settings.input})")
+        pictures = "Charts, Compare" if result.model.settings.compare else "Charts"
         if (mode or result.model.settings.output) == "formulas":
-            click.echo(f"Wrote Scores, Ranking, Tiers, WeightsUsed, Calc, CalcStats and Log to "
-                       f"{target} (live formulas with cached values)")
+            click.echo(f"Wrote Scores, Ranking, Tiers, WeightsUsed, {pictures}, Calc, CalcStats "
+                       f"and Log to {target} (live formulas with cached values)")
         else:
-            click.echo(f"Wrote Scores, Ranking, Tiers, WeightsUsed and Log to {target}")
+            click.echo(f"Wrote Scores, Ranking, Tiers, WeightsUsed, {pictures} and Log to "
+                       f"{target}")
         if top > 0:
             ranking = ranking_table(result)
             rows = [["rank", "unit", "name", "score", "tier"]]
@@ -780,6 +782,205 @@ def weights_command(book: Path, node: str | None, as_json: bool, debug: bool) ->
             for m in g.methods:
                 if m.error:
                     click.echo(f"  {m.error}")
+        return 0
+
+    _run(debug, action)
+
+
+@cli.command()
+@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
+@click.argument("units", nargs=-1, required=True, metavar="UNIT UNIT...")
+@_debug_option
+def compare(book: Path, units: tuple[str, ...], debug: bool) -> None:
+    """Compare two or more units (ids, Chinese or English names) side by side: their score on
+    each child of the root and on the index, and the difference of each to the first.
+
+    Example:
+
+        xl-aiindex compare workbooks/city_ai_index_2020.xlsx 北京 上海
+    """
+    if len(units) < 2:
+        raise click.UsageError("name at least two units to compare")
+
+    def action() -> int:
+        from .lookup import NameIndex
+        from .workbook.io import compute, load_workbook
+        from .workbook.visuals import compare_units
+
+        result = compute(load_workbook(book))
+        index = NameIndex.of(result.model, "unit")
+        ids = [index.find(u) for u in units]
+        labels = [index.label(i, q) for i, q in zip(ids, units, strict=True)]
+        rule = result.model.settings.tiers
+        n_ranked = int(result.rank.notna().sum())
+        heads = []
+        for i, label in zip(ids, labels, strict=True):
+            rank = result.rank[i]
+            where = f"rank {int(rank)} of {n_ranked}" if rank == rank else "not ranked"
+            if int(result.tier[i]):
+                where += f", {rule.label(int(result.tier[i]))}"
+            heads.append(f"{label} ({i}): {where}")
+        click.echo(f"{book}")
+        for h in heads:
+            click.echo(h)
+        click.echo("")
+        table = compare_units(result, ids)
+        zh = any(ord(ch) > 0x2E7F for ch in "".join(units))
+        rows = [["node", "name", *labels, *[f"{labels[0]}−{other}" for other in labels[1:]]]]
+        for rec in table.to_dict("records"):
+            scores = [rec[f"score:{i}"] for i in ids]
+            name = (rec["name_zh"] if zh else rec["name_en"]) or rec["name_zh"] or rec["name_en"]
+            rows.append([str(rec["node"]), str(name), *[_fmt(v) for v in scores],
+                         *[_fmt(scores[0] - v) for v in scores[1:]]])
+        for line in _table(rows, right=set(range(2, len(rows[0])))):
+            click.echo(line)
+        return 0
+
+    _run(debug, action)
+
+
+@cli.command("compare-editions")
+@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write NEW with the Changes sheet here instead of into NEW.")
+@click.option("--no-write", is_flag=True, help="Print only; write no Changes sheet.")
+@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
+@click.option("--top", default=10, show_default=True, help="How many units to print.")
+@_debug_option
+def compare_editions_command(old: Path, new: Path, output: Path | None, no_write: bool,
+                             as_json: bool, top: int, debug: bool) -> None:
+    """Compare two editions of the same index (OLD and NEW workbooks, units matched by id):
+    per unit the change of rank, score and tier overall and on each child of the root, and
+    the units that entered or left. Writes the table as the Changes sheet into NEW (or -o OUT).
+
+    Example:
+
+        xl-aiindex compare-editions index_2020.xlsx index_2021.xlsx
+    """
+
+    def action() -> int:
+        import json
+
+        from .editions import compare_editions, shared_children
+        from .workbook.export import records
+        from .workbook.io import compute, load_workbook, write_sheets
+        from .workbook.visuals import CHANGES, changes_sheet
+
+        r_old, r_new = compute(load_workbook(old)), compute(load_workbook(new))
+        table = compare_editions(r_old, r_new)
+        if not no_write:
+            write_sheets(new, output or new, [changes_sheet(table)])
+        if as_json:
+            doc = {"old": str(old), "new": str(new), "children": shared_children(r_old, r_new),
+                   "units": records(table)}
+            click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
+            return 0
+        counts = table["status"].value_counts()
+        click.echo(f"{old} → {new}: {int(counts.get('both', 0))} units in both, "
+                   f"{int(counts.get('entered', 0))} entered, {int(counts.get('left', 0))} left")
+        if not no_write:
+            click.echo(f"Wrote {CHANGES} to {output or new}")
+        children = shared_children(r_old, r_new)
+        rows = [["rank", "change", "unit", "name", "score", "change", "tier move",
+                 *[f"Δ{c}" for c in children]]]
+        shown = table[table["status"] != "left"]
+        for rec in shown.head(max(top, 0)).to_dict("records"):
+            rank = "" if rec["rank_new"] is None or rec["rank_new"] != rec["rank_new"] \
+                else str(int(rec["rank_new"]))
+            change = "new" if rec["status"] == "entered" else _signed(rec["rank_change"], 0)
+            rows.append([rank, change, str(rec["unit"]),
+                         str(rec["name_zh"] or rec["name_en"] or ""),
+                         _fmt(rec["score_new"]), _signed(rec["score_change"], 2),
+                         str(rec["tier_move"] or ""),
+                         *[_signed(rec[f"{c}_score_change"], 2) for c in children]])
+        click.echo("")
+        for line in _table(rows, right={0, 1, 4, 5, *range(7, len(rows[0]))}):
+            click.echo(line)
+        if len(shown) > top:
+            click.echo(f"… {len(shown) - top} more in sheet {CHANGES}")
+        entered = table[table["status"] == "entered"]
+        left = table[table["status"] == "left"]
+        if len(entered):
+            click.echo("Entered: " + ", ".join(
+                f"{r['name_zh'] or r['unit']} ({r['unit']}, rank {_rank_text(r['rank_new'])})"
+                for r in entered.to_dict("records")))
+        if len(left):
+            click.echo("Left: " + ", ".join(
+                f"{r['name_zh'] or r['unit']} ({r['unit']}, was rank {_rank_text(r['rank_old'])})"
+                for r in left.to_dict("records")))
+        return 0
+
+    _run(debug, action)
+
+
+@cli.command()
+@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The HTML file to write.")
+@_debug_option
+def report(book: Path, output: Path, debug: bool) -> None:
+    """Write a self-contained bilingual HTML report of BOOK: ranking with tiers, the TOP-N and
+    comparison charts (inline SVG), the weights in use, the uncertainty and audit results when
+    the workbook has them, and a methodology annex (tree, weights, methods and formulas).
+    No external file or address: it opens offline and prints to PDF.
+
+    Example:
+
+        xl-aiindex report workbooks/city_ai_index_2020.xlsx -o report.html
+    """
+
+    def action() -> int:
+        from .workbook.io import compute, load_workbook
+        from .workbook.report import write_report
+
+        result = compute(load_workbook(book))
+        counts = write_report(result, book, output)
+        click.echo(f"Wrote {output}: {counts['sections']} sections, {counts['charts']} charts, "
+                   f"{len(result.scores)} units")
+        return 0
+
+    _run(debug, action)
+
+
+def _signed(v: Any, digits: int) -> str:
+    if v is None or v != v:
+        return ""
+    text = f"{float(v):+.{digits}f}"
+    return text if text.strip("+-0.") else f"{0:.{digits}f}"   # "0.00", never "+0.00"/"-0.00"
+
+
+def _rank_text(v: Any) -> str:
+    return "-" if v is None or v != v else str(int(v))
+
+
+@cli.command()
+@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), required=True,
+              help="csv: one file per table; json: one file with every table.")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to write to (default: BOOKSTEM-export beside the workbook).")
+@_debug_option
+def export(book: Path, fmt: str, out_dir: Path | None, debug: bool) -> None:
+    """Export the result tables (ranking, scores, tiers, weights, framework, compare and the
+    uncertainty and audit sheets when present) for other tools: UTF-8, numbers as numbers,
+    names in Chinese and English.
+
+    Example:
+
+        xl-aiindex export workbooks/city_ai_index_2020.xlsx --format csv --out-dir out/
+    """
+
+    def action() -> int:
+        from .workbook.export import export_book
+        from .workbook.io import compute, load_workbook
+
+        result = compute(load_workbook(book))
+        folder = out_dir if out_dir is not None else book.with_name(f"{book.stem}-export")
+        written = export_book(result, book, fmt, folder)
+        click.echo(f"Exported {len(result.scores)} units of {book} to {folder}:")
+        for path in written:
+            click.echo(f"  {path.name}")
         return 0
 
     _run(debug, action)

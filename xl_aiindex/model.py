@@ -98,6 +98,10 @@ class Settings:
     goalposts_scale: float = 100.0
     missing: str = "error"
     output: str = "values"
+    #: how many units the TOP-N charts show (0 = no charts)
+    chart_top: int = 15
+    #: unit pairs compared side by side (ids or names, as typed; checked against Units)
+    compare: tuple[tuple[str, str], ...] = ()
 
     def _replace(self, **changes: Any) -> Settings:
         return _checked_replace(self, changes)

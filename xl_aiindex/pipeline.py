@@ -108,7 +108,24 @@ def check_model(model: IndexModel) -> tuple[IndicatorTree | None, list[Problem],
         c.add("Settings", f"setting 'missing': '{s.missing}' names Units column '{arg}', which Units "
                           f"does not have; Units columns: {', '.join(map(str, units.columns))}",
               field="missing")
+    _check_compare(model, c)
     return tree, c.problems, c.notes
+
+
+def _check_compare(model: IndexModel, c: _Collector) -> None:
+    """Every name in Settings ``compare`` must name a unit (with "did you mean" otherwise)."""
+    if not model.settings.compare or len(model.units) == 0:
+        return
+    from .errors import UnknownName
+    from .lookup import NameIndex
+
+    index = NameIndex.of(model, "unit")
+    for pair in model.settings.compare:
+        for name in pair:
+            try:
+                index.find(name)
+            except UnknownName as e:
+                c.add("Settings", f"setting 'compare': {e}", field="compare")
 
 
 def _check_leaf(model: IndexModel, n: Node, c: _Collector) -> None:

@@ -22,6 +22,7 @@ KNOWN_KEYS = (
     "name_zh", "name_en", "input", "normalisation", "minmax_range", "efficacy_a", "efficacy_b",
     "aggregation", "weights", "tiers", "tier_labels", "rank_decimals", "outliers", "outlier_skew",
     "outlier_kurtosis", "outlier_max_points", "coverage_min", "goalposts_scale", "missing", "output",
+    "chart_top", "compare",
 )
 
 #: Settings keys whose value must be one of a fixed list.
@@ -111,6 +112,24 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
     v = number("rank_decimals", lambda v: 0 <= v <= 12 and v.is_integer(), "blank or a whole number 0–12")
     if v is not None:
         out["rank_decimals"] = int(v)
+
+    v = number("chart_top", lambda v: 0 <= v <= 1000 and v.is_integer(),
+               "a whole number 0–1000 (0 = no charts)")
+    if v is not None:
+        out["chart_top"] = int(v)
+    text = given("compare")
+    if text:
+        pairs = []
+        for part in (p.strip() for p in text.split(";")):
+            if not part:
+                continue
+            names = [n.strip() for n in part.split("/")]
+            if len(names) != 2 or not all(names):
+                bad("compare", f"'{part}' is not a pair 'a/b' (ids or names); separate pairs "
+                               "with ';', e.g. 北京/上海;深圳/广州")
+                continue
+            pairs.append((names[0], names[1]))
+        out["compare"] = tuple(pairs)
 
     text = given("minmax_range")
     if text:

@@ -36,6 +36,15 @@ that were reachable from the package root before the splice and are not any more
 removed together with their ``.rels`` and content-type overrides; a part still referenced by
 anything else stays. Parts that were already unreachable are left alone.
 
+Native charts (a :class:`SheetSpec` with a ``drawing``, see :mod:`~xl_aiindex.workbook.charts`;
+the Charts and Compare sheets): the sheet's drawing and chart parts are kept byte for byte when
+they already hold exactly what would be written (a recalc that only changes numbers); otherwise
+new ``xl/drawings/drawingN.xml`` and ``xl/charts/chartN.xml`` parts (with their ``.rels`` and
+content-type overrides) are added under unused names and the old ones, no longer reachable,
+removed as above (such a sheet is the tool's: a chart added there by hand is redrawn too). A
+drawing holding anything but charts (pictures, shapes, text boxes) is refused (``ValueError``),
+never dropped. Specs without a drawing keep the rule above.
+
 ``sharedStrings.xml`` is never touched: text is written as inline strings
 (``t="inlineStr"``), the text result of a formula as ``t="str"``. ``docProps/app.xml`` is
 left as it was (its list of sheet titles is informational; Excel does not check it).
@@ -232,7 +241,7 @@ def sheet_kinds(path: str | os.PathLike[str] | IO[bytes]) -> dict[str, str]:
     return out
 
 
-def splice_sheets(src: str | os.PathLike[str], dst: str | os.PathLike[str] | IO[bytes],
+def splice_sheets(src: str | os.PathLike[str] | IO[bytes], dst: str | os.PathLike[str] | IO[bytes],
                   sheets: Sequence[SheetSpec], *, full_calc_on_load: bool = False,
                   defined_names: Mapping[str, str] | None = None,
                   owned_prefix: str = OWNED_PREFIX, very_hidden: Sequence[str] = (),
@@ -265,7 +274,8 @@ def splice_sheets(src: str | os.PathLike[str], dst: str | os.PathLike[str] | IO[
             try:
                 with os.fdopen(fd, "wb") as fh:
                     _write_package(zin, fh, plan)
-                shutil.copymode(target if target.exists() else src, tmp)
+                if target.exists() or isinstance(src, str | os.PathLike):
+                    shutil.copymode(target if target.exists() else src, tmp)  # type: ignore[arg-type]
                 os.replace(tmp, target)
             except BaseException:
                 with contextlib.suppress(OSError):
@@ -985,6 +995,10 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
         ct_inserts.append(f'<Override PartName="/{_esc_attr(part)}" '
                           f'ContentType="{CT_WORKSHEET}"/>')
 
+    # native charts of the tool's own sheets (Charts, Compare): drawing and chart parts
+    chart_parts = _plan_drawings(zin, pkg, [*jobs.values(), *new_jobs])
+    ct_inserts.extend(chart_parts.ct_inserts)
+
     # one pass over the cells: table size, distinct styles, external links
     styles_rel = next((r for r in wb_rels.values() if r.type == RT_STYLES), None)
     styles_part = None if styles_rel is None else pkg.resolve(wb_part, styles_rel)
@@ -1030,7 +1044,7 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
             removed.add(rels_entry)
 
     rewritten: dict[str, bytes | None] = {**appended_rows, **repointed}
-    added: dict[str, bytes] = {}
+    added: dict[str, bytes] = dict(chart_parts.added)
     for part, job in jobs.items():
         rels_xml = job.rels_xml
         entry = pkg.rels_entry.get(part)
@@ -1289,6 +1303,96 @@ def _table_users(zin: zipfile.ZipFile, pkg: _Package, wb_part: str, wb_rels: dic
                 users.append(f"defined name {dn.get('name', '')} (={dn.text}) uses table {tname} "
                              f"on sheet '{sheet}'")
     return users[:10]
+
+
+# --------------------------------------------------------------------------------------------
+# drawings and charts (a SheetSpec with a ``drawing``: the tool's own charts)
+
+
+@dataclass
+class _ChartParts:
+    added: dict[str, bytes] = field(default_factory=dict)   # new drawing, chart and rels parts
+    ct_inserts: list[str] = field(default_factory=list)     # their content-type overrides
+
+
+def _plan_drawings(zin: zipfile.ZipFile, pkg: _Package, jobs: Sequence[_SheetJob]
+                   ) -> _ChartParts:
+    """Decide the drawing of every sheet whose spec carries one (``SheetSpec.drawing``).
+
+    Unchanged parts (the sheet's current drawing and its charts hold exactly the bytes that
+    would be written) are kept as they are, so a recalc that only changes cell values leaves
+    the chart parts byte-identical; otherwise new drawing and chart parts are added under
+    unused names and the old ones, no longer reachable, are removed with the rest. An empty
+    drawing removes the sheet's drawing. Specs without a drawing keep today's rule: the sheet's
+    drawing relationship is kept."""
+    from .charts import CT_CHART, CT_DRAWING, RT_CHART, charts_only, drawing_xml
+
+    out = _ChartParts()
+    taken = {n.lower() for n in pkg.names}
+    for job in jobs:
+        spec_drawing = job.spec.drawing
+        if spec_drawing is None:
+            continue
+        if job.drawing is not None:
+            old_part = pkg.resolve(job.part, job.drawing)
+            if old_part is not None and not charts_only(zin.read(old_part)):
+                raise ValueError(f"sheet {job.name!r} has pictures or shapes xl-aiindex did "
+                                 "not draw; move them to another sheet (xl-aiindex redraws "
+                                 "this sheet's charts)")
+        if not spec_drawing.charts:
+            job.drawing = None
+            continue
+        charts = [xml for _, xml in spec_drawing.charts]
+        rel_ids = [f"rId{i + 1}" for i in range(len(charts))]
+        dxml = drawing_xml([a for a, _ in spec_drawing.charts], rel_ids)
+        if job.drawing is not None and _same_drawing(zin, pkg, job, dxml, rel_ids, charts):
+            continue
+        d_part = _free_name(taken, "xl/drawings/drawing{}.xml")
+        c_parts = [_free_name(taken, "xl/charts/chart{}.xml") for _ in charts]
+        rels = "".join(
+            f'<Relationship Id="{rid}" Type="{RT_CHART}" '
+            f'Target="{posixpath.relpath(c, posixpath.dirname(d_part))}"/>'
+            for rid, c in zip(rel_ids, c_parts, strict=True))
+        out.added[d_part] = dxml
+        out.added[_rels_name(d_part)] = (f'{_XML_DECL}<Relationships xmlns="{NS_PKG_REL}">'
+                                         f"{rels}</Relationships>").encode()
+        out.ct_inserts.append(f'<Override PartName="/{d_part}" ContentType="{CT_DRAWING}"/>')
+        for c, xml in zip(c_parts, charts, strict=True):
+            out.added[c] = xml
+            out.ct_inserts.append(f'<Override PartName="/{c}" ContentType="{CT_CHART}"/>')
+        rid = job.drawing.id if job.drawing is not None else "rId1"
+        job.drawing = _Rel(rid, RT_DRAWING, posixpath.relpath(d_part, posixpath.dirname(job.part)),
+                           False)
+    return out
+
+
+def _same_drawing(zin: zipfile.ZipFile, pkg: _Package, job: _SheetJob, dxml: bytes,
+                  rel_ids: Sequence[str], charts: Sequence[bytes]) -> bool:
+    """Whether the sheet's current drawing is exactly ``dxml`` with ``charts`` behind
+    ``rel_ids`` (and nothing else)."""
+    assert job.drawing is not None
+    d_part = pkg.resolve(job.part, job.drawing)
+    if d_part is None or zin.read(d_part) != dxml:
+        return False
+    rels = {r.id: r for r in pkg.rels.get(d_part, [])}
+    if set(rels) != set(rel_ids):
+        return False
+    for rid, xml in zip(rel_ids, charts, strict=True):
+        target = pkg.resolve(d_part, rels[rid])
+        if target is None or zin.read(target) != xml or pkg.rels.get(target):
+            return False
+    return True
+
+
+def _free_name(taken: set[str], pattern: str) -> str:
+    """The first ``pattern.format(n)`` (n = 1, 2, …) not taken (nor its .rels); marks it taken."""
+    n = 1
+    while True:
+        name = pattern.format(n)
+        if name.lower() not in taken and _rels_name(name).lower() not in taken:
+            taken.add(name.lower())
+            return name
+        n += 1
 
 
 def _survey(job: _SheetJob, book: _StyleBook, xf_attr: dict[Style, str]) -> None:

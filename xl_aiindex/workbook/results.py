@@ -285,7 +285,10 @@ def group_ranking_sheet(result: IndexResult, table: pd.DataFrame | None = None) 
 
 def result_sheets(result: IndexResult) -> list[SheetSpec]:
     """Scores, Ranking, Tiers and WeightsUsed, in that order; Treatment when outliers are
-    treated; GroupRanking when Units has a grouping (text) column."""
+    treated; GroupRanking when Units has a grouping (text) column; then Charts, and Compare
+    when Settings ``compare`` lists pairs (:mod:`~xl_aiindex.workbook.visuals`)."""
+    from .visuals import visual_sheets
+
     sheets = [scores_sheet(result), ranking_sheet(result), tiers_sheet(result),
               weights_sheet(result)]
     if result.model.settings.outliers != "none":
@@ -293,4 +296,5 @@ def result_sheets(result: IndexResult) -> list[SheetSpec]:
     groups = group_ranking(result)
     if not groups.empty:
         sheets.append(group_ranking_sheet(result, groups))
+    sheets.extend(visual_sheets(result))
     return sheets

@@ -83,6 +83,7 @@ def _defaults() -> dict[str, object]:
     out["tier_labels"] = ";".join(s.tiers.labels) or None
     for k in ("name_zh", "name_en"):
         out[k] = out[k] or None
+    out["compare"] = None
     return {k: out.get(k) for k in KNOWN_KEYS}
 
 
@@ -91,6 +92,10 @@ SETTING_DEFAULTS: dict[str, object] = _defaults()
 
 #: The Settings sheet's ``note`` column: what each key means, in Chinese and English.
 SETTING_NOTES: dict[str, str] = {
+    "chart_top": "TOP-N 条形图显示的单位个数（0 = 不画图）/ how many units the TOP-N charts of the "
+                 "Charts sheet show (0 = no charts)",
+    "compare": "并列比较的单位对，如 北京/上海;深圳/广州（编号或名称）/ unit pairs compared side by "
+               "side on the Compare sheet, a/b;c/d (ids or names)",
     "name_zh": "指数的中文名称 / name of the index in Chinese",
     "name_en": "指数的英文名称 / name of the index in English",
     "input": "data = 由 Data 表原始数据计算；given = 从 Given 表给定得分开始 / "

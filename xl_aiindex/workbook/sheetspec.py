@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from .charts import Drawing
+
 CellValue = str | float | int | bool | None
 
 
@@ -53,6 +55,10 @@ class SheetSpec:
     autofilter: bool = True
     tab_color: str | None = None
     header_notes: Mapping[int, str] = field(default_factory=dict)  # 0-based column -> comment text
+    #: native charts on the sheet (:mod:`~xl_aiindex.workbook.charts`): None keeps whatever
+    #: drawing the sheet has (a user's chart on a result sheet survives); a Drawing replaces
+    #: it, or is kept byte for byte when the parts are unchanged; an empty Drawing removes it
+    drawing: Drawing | None = None
 
     @property
     def n_cols(self) -> int:

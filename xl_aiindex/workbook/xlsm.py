@@ -723,6 +723,15 @@ def build_excel(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[st
     book.worksheets()[first_visible].activate()
     book.close()
     data = error_values_as_errors(buffer.getvalue())
+    if result is not None:
+        # the cells were copied, the charts were not: put the native charts of Charts and
+        # Compare back, as recalc writes them
+        from .ooxml import splice_sheets
+        from .visuals import visual_sheets
+
+        spliced = io.BytesIO()
+        splice_sheets(io.BytesIO(data), spliced, visual_sheets(result))
+        data = spliced.getvalue()
 
     def write(tmp: Path) -> None:
         tmp.write_bytes(data)

@@ -1,0 +1,157 @@
+"""Result tables for other tools: ``xl-aiindex export BOOK --format csv|json``.
+
+The tables are computed from the workbook's inputs (as ``recalc`` would write them), plus the
+result sheets other commands wrote that cannot be recomputed cheaply (``UncertaintyResults``,
+``Sensitivity``, ``Audit``, ``GroupRanking``), read as they are. Numbers are numbers (whole
+numbers such as ranks as integers), blanks are empty (CSV) or ``null`` (JSON), text is UTF-8
+(no byte-order mark), units and nodes carry both their Chinese and English names.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..model import IndexResult
+from .calamine_source import CalamineSource
+from .read import key
+from .results import ranking_table, scores_table, tiers_table
+from .visuals import compare_table
+
+#: Result sheets read from the workbook as they are, when present.
+SHEETS_AS_WRITTEN = ("UncertaintyResults", "Sensitivity", "Audit", "GroupRanking")
+FORMATS = ("csv", "json")
+
+
+def weights_table(result: IndexResult) -> pd.DataFrame:
+    """WeightsUsed with the names of the parent node and the child in both languages."""
+    table = result.weights_used.copy()
+    names = {n.id: n for n in result.model.nodes}
+    pos = list(table.columns).index("child") + 1
+    table.insert(pos, "child_name_en", [names[c].name_en for c in table["child"]])
+    table.insert(pos, "child_name_zh", [names[c].name_zh for c in table["child"]])
+    return table
+
+
+def framework_table(result: IndexResult) -> pd.DataFrame:
+    """The tree: ``id, parent, name_zh, name_en, level`` (root 0), one row per node."""
+    by_id = {n.id: n for n in result.model.nodes}
+
+    def level(n: str) -> int:
+        d = 0
+        while by_id[n].parent is not None:
+            n = str(by_id[n].parent)
+            d += 1
+        return d
+
+    return pd.DataFrame([{"id": n.id, "parent": n.parent, "name_zh": n.name_zh,
+                          "name_en": n.name_en, "level": level(n.id)}
+                         for n in result.model.nodes])
+
+
+def export_tables(result: IndexResult, book: str | os.PathLike[str] | None = None
+                  ) -> dict[str, pd.DataFrame]:
+    """The tables to export, by name: ranking, scores, tiers, weights, framework, compare
+    (when Settings ``compare`` has pairs) and the sheets of :data:`SHEETS_AS_WRITTEN` found in
+    ``book``."""
+    tables = {"ranking": ranking_table(result), "scores": scores_table(result),
+              "tiers": tiers_table(result), "weights": weights_table(result),
+              "framework": framework_table(result)}
+    if result.model.settings.compare:
+        tables["compare"] = compare_table(result)
+    if book is not None:
+        tables.update(read_written_sheets(book))
+    return tables
+
+
+def read_written_sheets(book: str | os.PathLike[str],
+                        names: Sequence[str] = SHEETS_AS_WRITTEN) -> dict[str, pd.DataFrame]:
+    """The sheets ``names`` of ``book`` that exist, as tables (header row 1); keys are the
+    sheet names in lower case (``uncertaintyresults``)."""
+    out: dict[str, pd.DataFrame] = {}
+    source = CalamineSource(book)
+    try:
+        present = {key(n): n for n in source.sheet_names()}
+        for name in names:
+            real = present.get(key(name))
+            if real is None:
+                continue
+            rows = source.grid(real).values
+            if not rows:
+                continue
+            header = [str(h) if h is not None else f"column_{i + 1}"
+                      for i, h in enumerate(rows[0])]
+            body = [list(r) + [None] * (len(header) - len(r)) for r in rows[1:]
+                    if any(v is not None and v != "" for v in r)]
+            out[name.lower()] = pd.DataFrame(body, columns=header)
+    finally:
+        source.close()
+    return out
+
+
+def plain(v: Any) -> Any:
+    """A cell as JSON/CSV wants it: None for blanks and non-finite numbers, whole floats as
+    ints, numpy scalars as Python ones."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if hasattr(v, "item") and not isinstance(v, str):
+        v = v.item()
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return None
+        return int(v) if v.is_integer() and abs(v) < 2**53 else v
+    return v
+
+
+def records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of ``table`` as dicts of plain values (:func:`plain`)."""
+    cols = [str(c) for c in table.columns]
+    return [{c: plain(v) for c, v in zip(cols, row, strict=True)}
+            for row in table.itertuples(index=False, name=None)]
+
+
+def export_book(result: IndexResult, book: str | os.PathLike[str], fmt: str,
+                out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Write the tables of :func:`export_tables` to ``out_dir``: one ``NAME.csv`` each, or one
+    ``BOOKSTEM.json`` holding the index's names and every table as a list of records.
+    Returns the files written."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    tables = export_tables(result, book)
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    if fmt == "csv":
+        for name, table in tables.items():
+            path = folder / f"{name}.csv"
+            with open(path, "w", encoding="utf-8", newline="") as fh:
+                w = csv.writer(fh, lineterminator="\n")
+                w.writerow([str(c) for c in table.columns])
+                for rec in records(table):
+                    w.writerow(["" if v is None else _csv_text(v) for v in rec.values()])
+            written.append(path)
+        return written
+    s = result.model.settings
+    doc = {"index": {"name_zh": s.name_zh, "name_en": s.name_en, "root": result.root,
+                     "units": len(result.scores), "source": Path(book).name},
+           "tables": {name: records(table) for name, table in tables.items()}}
+    path = folder / f"{Path(book).stem}.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return [path]
+
+
+def _csv_text(v: Any) -> str:
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
