@@ -165,7 +165,7 @@ def test_export_csv(small_book, tmp_path):
     assert not raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8").splitlines()))
     assert rows[0] == ["rank", "unit", "name_zh", "name_en", "score", "tier", "d1", "d2"]
-    assert rows[3] == ["3", "c", "丙", "Gamma", "42.5", "2", "50", "31.25"]
+    assert rows[3] == ["3", "c", "丙", "Gamma", "42.5", "middle", "50", "31.25"]
     weights = list(csv.reader((out / "weights.csv").read_text(encoding="utf-8").splitlines()))
     assert weights[1] == ["index", "d1", "维度一", "Dimension 1", "given", "0.6", "0.6"]
 
@@ -178,7 +178,7 @@ def test_export_json_has_numbers_and_both_names(tmp_path):
     assert doc["index"]["name_en"] == "Small test index"
     ranking = doc["tables"]["ranking"]
     assert ranking[2] == {"rank": 3, "unit": "c", "name_zh": "丙", "name_en": "Gamma",
-                          "score": 42.5, "tier": 2, "d1": 50, "d2": 31.25}
+                          "score": 42.5, "tier": "middle", "d1": 50, "d2": 31.25}
     compare = doc["tables"]["compare"]
     assert [(c["node"], c["score_a"], c["score_b"], c["diff"]) for c in compare] == [
         ("d1", 0, 100, -100), ("d2", 0, 100, -100), ("index", 0, 100, -100)]

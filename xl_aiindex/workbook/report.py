@@ -299,7 +299,8 @@ def _depth(result: IndexResult) -> int:
 def _ranking(result: IndexResult) -> str:
     table = ranking_table(result)
     rule = result.model.settings.tiers
-    tiers = [int(t) if t == t else 0 for t in table["tier"]]
+    # the table shows the tier's label; its number (for the colours) is the result's
+    tiers = [int(t) if t == t else 0 for t in table["unit"].map(result.tier)]
     shown = table.copy()
     shown["tier"] = [rule.label(t) if t else "" for t in tiers]
     counts = ", ".join(f"{rule.label(t)} {tiers.count(t)}" for t in range(1, rule.count + 1))
