@@ -26,7 +26,7 @@ def test_recalc_prints_ranking_and_writes_result_sheets(small_book, tmp_path):
     assert r.exit_code == 0, r.output
     assert r.output == (
         f"Recalculated {small_book}: 5 units, 7 nodes (input = data)\n"
-        f"Wrote Scores, Ranking, Tiers, WeightsUsed, Charts and Log to {out}\n"
+        f"Wrote Scores, Ranking, Tiers, WeightsUsed, GroupRanking, Charts and Log to {out}\n"
         "\n"
         "rank  unit  name   score  tier\n"
         "   1  e     戊    100.00  top\n"

@@ -432,13 +432,13 @@ def test_output_setting_and_flags(small: dict[str, list[list[Any]]], tmp_path: P
     r = runner.invoke(cli, ["recalc", str(book), "-o", str(tmp_path / "a.xlsx"), "--top", "0"])
     assert r.exit_code == 0, r.output
     assert r.output == (f"Recalculated {book}: 5 units, 7 nodes (input = data)\n"
-                        "Wrote Scores, Ranking, Tiers, WeightsUsed, Charts, Calc, CalcStats and Log to "
+                        "Wrote Scores, Ranking, Tiers, WeightsUsed, GroupRanking, Charts, Calc, CalcStats and Log to "
                         f"{tmp_path / 'a.xlsx'} (live formulas with cached values)\n")
     assert has_formulas(tmp_path / "a.xlsx")
     r = runner.invoke(cli, ["recalc", str(book), "-o", str(tmp_path / "b.xlsx"), "--values",
                             "--top", "0"])
     assert r.exit_code == 0, r.output
-    assert r.output.splitlines()[-1] == f"Wrote Scores, Ranking, Tiers, WeightsUsed, Charts and Log to {tmp_path / 'b.xlsx'}"
+    assert r.output.splitlines()[-1] == f"Wrote Scores, Ranking, Tiers, WeightsUsed, GroupRanking, Charts and Log to {tmp_path / 'b.xlsx'}"
     assert not has_formulas(tmp_path / "b.xlsx")
 
 
@@ -448,7 +448,7 @@ def test_formulas_flag_on_a_values_workbook(small_book: Path, tmp_path: Path) ->
     assert r.exit_code == 0, r.output
     assert r.output == (
         f"Recalculated {small_book}: 5 units, 7 nodes (input = data)\n"
-        f"Wrote Scores, Ranking, Tiers, WeightsUsed, Charts, Calc, CalcStats and Log to {out} (live "
+        f"Wrote Scores, Ranking, Tiers, WeightsUsed, GroupRanking, Charts, Calc, CalcStats and Log to {out} (live "
         "formulas with cached values)\n"
         "\n"
         "rank  unit  name   score  tier\n"

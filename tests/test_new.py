@@ -112,9 +112,9 @@ def test_new_fill_recalc(csvs: tuple[Path, Path], tmp_path: Path, flag: list[str
     _fill(book)
     r = run("recalc", book, *flag)
     assert r.exit_code == 0, r.output
-    wrote = ("Wrote Scores, Ranking, Tiers, WeightsUsed, Charts, Calc, CalcStats and Log to "
+    wrote = ("Wrote Scores, Ranking, Tiers, WeightsUsed, GroupRanking, Charts, Calc, CalcStats and Log to "
              f"{book} (live formulas with cached values)" if flag else
-             f"Wrote Scores, Ranking, Tiers, WeightsUsed, Charts and Log to {book}")
+             f"Wrote Scores, Ranking, Tiers, WeightsUsed, GroupRanking, Charts and Log to {book}")
     assert r.output == (
         f"Recalculated {book}: 3 units, 10 nodes (input = data)\n"
         f"{wrote}\n"

@@ -279,7 +279,8 @@ def recalc(books: tuple[str, ...], output: Path | None, out_dir: Path | None, re
         from .workbook.io import recalc_file
         from .workbook.results import ranking_table
 
-        result = recalc_file(book, output, output=mode, force=force, wait=wait)
+        written: list[str] = []
+        result = recalc_file(book, output, output=mode, force=force, wait=wait, written=written)
         _notes(result.notes)
         if quiet:
             return 0
@@ -287,13 +288,12 @@ def recalc(books: tuple[str, ...], output: Path | None, out_dir: Path | None, re
         tree_nodes = len(result.model.nodes)
         click.echo(f"Recalculated {book}: {len(result.scores)} units, {tree_nodes} nodes "
                    f"(input = {result.model.settings.input})")
-        pictures = "Charts, Compare" if result.model.settings.compare else "Charts"
-        if (mode or result.model.settings.output) == "formulas":
-            click.echo(f"Wrote Scores, Ranking, Tiers, WeightsUsed, {pictures}, Calc, CalcStats "
-                       f"and Log to {target} (live formulas with cached values)")
-        else:
-            click.echo(f"Wrote Scores, Ranking, Tiers, WeightsUsed, {pictures} and Log to "
-                       f"{target}")
+        live = " (live formulas with cached values)" \
+            if (mode or result.model.settings.output) == "formulas" else ""
+        # the Problems sheet a validation may have filled is emptied on success: not news
+        names = [n for n in dict.fromkeys(written) if n.lower() != "problems"]
+        listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+        click.echo(f"Wrote {listed} to {target}{live}")
         if top > 0:
             ranking = ranking_table(result)
             rows = [["rank", "unit", "name", "score", "tier"]]

@@ -257,8 +257,10 @@ def _is_macro_enabled(path: Path) -> bool | None:
 
 def recalc_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None = None,
                 command: str = "recalc", output: str | None = None, *, force: bool = False,
-                wait: float = LOCK_WAIT, log: bool = True) -> IndexResult:
+                wait: float = LOCK_WAIT, log: bool = True,
+                written: list[str] | None = None) -> IndexResult:
     """Recompute the workbook at ``src`` and write its result sheets to ``dst`` (None: in place).
+    ``written``: a list that gets the names of the sheets written, in order (for messages).
 
     Only the result sheets (Scores, Ranking, Tiers, WeightsUsed) are rewritten and one row is
     appended to Log (its other rows, columns, comments and formulas kept: the sheet's XML is
@@ -285,7 +287,7 @@ def recalc_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None 
     if dst_path.is_symlink():   # the lock and the write belong to the file the link points at
         dst_path = Path(os.path.realpath(dst_path))
     with workbook_lock(dst_path, wait):
-        return _recalc_locked(src_path, dst_path, command, output, force, log)
+        return _recalc_locked(src_path, dst_path, command, output, force, log, written)
 
 
 def guard_destination(src: Path, dst: Path) -> None:
@@ -338,7 +340,8 @@ def log_append(loaded: Loaded, entry: Mapping[str, Any]) -> RowAppend:
 
 
 def _recalc_locked(src_path: Path, dst_path: Path, command: str, output: str | None,
-                   force: bool, log: bool = True) -> IndexResult:
+                   force: bool, log: bool = True,
+                   written_names: list[str] | None = None) -> IndexResult:
     loaded = load_workbook(src_path)
     result = compute(loaded)
     notes = loaded.notes + result.notes
@@ -368,6 +371,8 @@ def _recalc_locked(src_path: Path, dst_path: Path, command: str, output: str | N
                              {i: LOG_WIDTHS.get(k, 12.0) for i, k in enumerate(LOG_COLUMNS)})]
     write_sheets(src_path, dst_path, [*written, store], names, very_hidden=hide,
                  appends=appends)
+    if written_names is not None:
+        written_names.extend([*(s.name for s in written), *(a.sheet for a in appends)])
     # what reading did on the user's behalf (text read as numbers…) is news too, as in validate
     return dataclasses.replace(result, notes=notes)
 
