@@ -26,6 +26,7 @@ from xl_aiindex.workbook.charts import (
     clustered_bar_chart,
     interval_chart,
     radar_chart,
+    rank_interval_chart,
     sheet_ref,
 )
 from xl_aiindex.workbook.io import recalc_file, validate_file
@@ -97,6 +98,33 @@ def test_interval_chart_has_custom_error_bars_around_the_median():
     assert err.find("c:errValType", NS).get("val") == "cust"
     assert err.find("c:plus/c:numRef/c:f", NS).text == "'UncertaintyResults'!$L$2:$L$31"
     assert err.find("c:minus/c:numRef/c:f", NS).text == "'UncertaintyResults'!$K$2:$K$31"
+
+
+def test_rank_interval_chart_names_units_on_a_category_axis_rank_1_at_the_top():
+    ref = "'UncertaintyResults'!${0}$2:${0}$31".format
+    xml = rank_interval_chart("排名区间", ref("B"), ref("F"), ref("K"), ref("L"), 30)
+    root = ET.fromstring(xml)
+    ser = root.find(".//c:lineChart/c:ser", NS)
+    assert ser.find("c:cat/c:strRef/c:f", NS).text == ref("B")
+    assert ser.find("c:val/c:numRef/c:f", NS).text == ref("F")
+    assert ser.find("c:spPr/a:ln/a:noFill", NS) is not None           # dots, no line
+    err = ser.find("c:errBars", NS)
+    assert [err.find(f"c:{t}", NS).get("val") for t in ("errDir", "errBarType", "errValType")] \
+        == ["y", "both", "cust"]
+    assert err.find("c:minus/c:numRef/c:f", NS).text == ref("K")
+    assert err.find("c:plus/c:numRef/c:f", NS).text == ref("L")
+    assert ser.find(".//c:numCache", NS) is None and ser.find(".//c:strCache", NS) is None
+    # rank 1 at the top: the rank axis runs max to min, 0 … 31 (room around ranks 1 and 30),
+    # a label every 5 ranks; the category axis crosses it at its maximum, the bottom
+    val_ax = root.find(".//c:valAx", NS)
+    assert val_ax.find("c:scaling/c:orientation", NS).get("val") == "maxMin"
+    assert (val_ax.find("c:scaling/c:min", NS).get("val"),
+            val_ax.find("c:scaling/c:max", NS).get("val")) == ("0.0", "31.0")
+    assert val_ax.find("c:majorUnit", NS).get("val") == "5.0"
+    assert root.find(".//c:catAx/c:crosses", NS).get("val") == "max"
+    assert root.find(".//c:catAx/c:axPos", NS).get("val") == "b"
+    # the XML depends on the arguments only
+    assert rank_interval_chart("排名区间", ref("B"), ref("F"), ref("K"), ref("L"), 30) == xml
 
 
 def test_sheet_ref_quotes_the_sheet_name():

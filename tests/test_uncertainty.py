@@ -306,7 +306,8 @@ def test_cli_prints_whole_ranks_and_writes_the_same_sheets_for_the_same_seed(tmp
         assert _sheet(outs[0], name) == _sheet(outs[1], name)
     units = _sheet(outs[0], "UncertaintyResults")
     assert units[0] == ("unit", "name_zh", "name_en", "nominal_rank", "rank_q05", "median_rank",
-                        "rank_q95", "nominal_tier", "p_nominal_tier", "mean_abs_shift")
+                        "rank_q95", "nominal_tier", "p_nominal_tier", "mean_abs_shift",
+                        "below_median", "above_median")
     assert len(units) == 31 and units[1][:7] == ("beijing", "北京", "Beijing", 1, 1, 1, 1)
     assert [row[3] for row in units[1:]] == sorted(row[3] for row in units[1:])
     sens = _sheet(outs[0], "Sensitivity")
@@ -367,3 +368,85 @@ def test_progress_is_reported_per_chunk_up_to_the_total():
     run_uncertainty(SMALL, a, samples=32, budget=0, progress=lambda d, t: calls.append((d, t)))
     done = [d for d, _ in calls]
     assert done == sorted(done) and done[-1] == calls[-1][1] <= 32 * 4
+
+
+# ---- the rank-interval chart on UncertaintyResults ----------------------------------------
+
+def test_rank_interval_chart_references_the_sheet_and_survives_a_rerun(tmp_path):
+    from test_charts import NS, _charts_of, package_parts
+
+    from xl_aiindex.workbook.uncertainty_io import UNITS_COLUMNS, uncertainty_file
+
+    out = tmp_path / "u.xlsx"
+    result = uncertainty_file(DATA_BOOK, out, samples=32, budget=0)
+    rows = _sheet(out, "UncertaintyResults")
+    n = len(rows) - 1
+    assert n == 30 and rows[0] == UNITS_COLUMNS
+    col = {c: i for i, c in enumerate(rows[0])}
+    for row in rows[1:]:
+        q05, median, q95 = (row[col[c]] for c in ("rank_q05", "median_rank", "rank_q95"))
+        assert (row[col["below_median"]], row[col["above_median"]]) == (median - q05,
+                                                                         q95 - median)
+        assert all(float(row[col[c]]).is_integer() and row[col[c]] >= 0
+                   for c in ("below_median", "above_median"))
+    assert any(row[col["above_median"]] > 0 for row in rows[1:])
+    assert [r[0] for r in rows[1:]] == list(result.summary["unit"])     # nominal order
+    [chart] = _charts_of(out, "UncertaintyResults")
+    assert chart.find(".//c:title//a:t", NS).text == "排名区间 Rank intervals (5–95 %)"
+    ser = chart.find(".//c:lineChart/c:ser", NS)
+    ref = "'UncertaintyResults'!${0}$2:${0}${1}".format
+    # B = name_zh, F = median_rank, M = below_median, N = above_median; rows 2..n+1
+    assert ser.find("c:cat/c:strRef/c:f", NS).text == ref("B", n + 1)
+    assert ser.find("c:val/c:numRef/c:f", NS).text == ref("F", n + 1)
+    assert ser.find("c:errBars/c:minus/c:numRef/c:f", NS).text == ref("K", n + 1)
+    assert ser.find("c:errBars/c:plus/c:numRef/c:f", NS).text == ref("L", n + 1)
+    assert [rows[0][i] for i in (1, 5, 10, 11)] == ["name_zh", "median_rank", "below_median",
+                                                    "above_median"]
+    assert chart.find(".//c:valAx/c:scaling/c:orientation", NS).get("val") == "maxMin"
+    # a rerun over the same units with other draws: new cells, the same chart parts
+    before = package_parts(out)
+    uncertainty_file(out, samples=16, seed=5, budget=0)
+    after = package_parts(out)
+    assert _sheet(out, "UncertaintyResults") != rows
+    parts = [p for p in before if p.startswith(("xl/charts/", "xl/drawings/drawing",
+                                                "xl/drawings/_rels/drawing"))]
+    assert sum(p.startswith("xl/charts/chart") for p in parts) == 11      # 10 + the interval
+    assert {p: after[p] for p in parts} == {p: before[p] for p in parts}
+    assert [p for p in after if p not in before] == []
+
+
+def test_units_without_chinese_names_are_named_in_english_on_the_chart():
+    from xl_aiindex.workbook.uncertainty_io import label_column
+
+    assert label_column(["北京", "上海"], ["Beijing", "Shanghai"]) == "name_zh"
+    assert label_column(["北京", " "], ["Beijing", "Shanghai"]) == "name_en"
+    assert label_column(["北京", ""], ["", "Shanghai"]) == "unit"
+
+
+@pytest.mark.skipif(__import__("lo_harness").find_soffice() is None
+                    or __import__("shutil").which("pdftotext") is None,
+                    reason="LibreOffice (soffice) or poppler-utils is not installed; .ci/run "
+                           "installs them")
+def test_libreoffice_draws_the_rank_interval_chart(tmp_path):
+    import subprocess
+
+    import openpyxl
+    from click.testing import CliRunner
+    from lo_harness import render_pngs
+
+    from xl_aiindex.cli import cli
+
+    out = tmp_path / "u.xlsx"
+    r = CliRunner().invoke(cli, ["uncertainty", str(DATA_BOOK), "-o", str(out), "--samples",
+                                 "32", "--budget", "0"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    png = render_pngs(out, ["UncertaintyResults"], tmp_path / "png", dpi=60,
+                      keep_pdf=True)["UncertaintyResults"]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = str(openpyxl.load_workbook(out, read_only=True).sheetnames
+               .index("UncertaintyResults") + 1)
+    text = subprocess.run(["pdftotext", "-f", page, "-l", page, str(tmp_path / "png" /
+                                                                   "book.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    # the title exists only in the chart part: LibreOffice drew the chart, in Chinese
+    assert "排名区间" in text and "Rank intervals" in text

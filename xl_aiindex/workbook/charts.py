@@ -14,7 +14,10 @@ The functions return the chart part's XML (``bytes``) and are writer-independent
 * :func:`radar_chart` — several series on a radar (spider) chart;
 * :func:`interval_chart` — a dot per category with a custom error bar on each side (e.g. a
   unit's median rank and its 5–95 % rank interval), as a scatter chart whose y values are the
-  positions 1…n; the category labels are in a cell range the caller also writes.
+  positions 1…n; the category labels are in a cell range the caller also writes;
+* :func:`rank_interval_chart` — the same picture with the labels on a category axis: a dot per
+  unit at its median rank and a bar from its 5 % to its 95 % rank, units left to right, rank 1
+  at the top (the UncertaintyResults sheet's chart).
 
 Text uses Calibri for Latin and Microsoft YaHei for East Asian script (Excel on Windows);
 LibreOffice and Excel on macOS substitute an installed CJK font (Noto Sans CJK, PingFang).
@@ -129,14 +132,15 @@ def _no_dlbls() -> str:
             "</c:dLbls>")
 
 
-def _cat_ax(ax: int, cross: int, pos: str, reverse: bool, delete: bool = False) -> str:
+def _cat_ax(ax: int, cross: int, pos: str, reverse: bool, delete: bool = False,
+            crosses: str = "autoZero") -> str:
     orient = "maxMin" if reverse else "minMax"
     return (f'<c:catAx><c:axId val="{ax}"/><c:scaling><c:orientation val="{orient}"/></c:scaling>'
             f'<c:delete val="{1 if delete else 0}"/><c:axPos val="{pos}"/>'
             '<c:numFmt formatCode="General" sourceLinked="1"/>'
             '<c:majorTickMark val="none"/><c:minorTickMark val="none"/>'
             f'<c:tickLblPos val="nextTo"/>{_sppr(None, "BFBFBF")}{_txpr(900)}'
-            f'<c:crossAx val="{cross}"/><c:crosses val="autoZero"/><c:auto val="1"/>'
+            f'<c:crossAx val="{cross}"/><c:crosses val="{crosses}"/><c:auto val="1"/>'
             '<c:lblAlgn val="ctr"/><c:lblOffset val="100"/><c:tickLblSkip val="1"/>'
             '<c:noMultiLvlLbl val="0"/></c:catAx>')
 
@@ -144,7 +148,7 @@ def _cat_ax(ax: int, cross: int, pos: str, reverse: bool, delete: bool = False) 
 def _val_ax(ax: int, cross: int, pos: str, num_format: str, *, gridlines: bool = True,
             crosses: str = "autoZero", minimum: float | None = None,
             maximum: float | None = None, reverse: bool = False, delete: bool = False,
-            between: str = "between") -> str:
+            between: str = "between", major: float | None = None) -> str:
     scaling = f'<c:orientation val="{"maxMin" if reverse else "minMax"}"/>'
     if maximum is not None:
         scaling += f'<c:max val="{maximum!r}"/>'
@@ -158,7 +162,9 @@ def _val_ax(ax: int, cross: int, pos: str, num_format: str, *, gridlines: bool =
             '<c:majorTickMark val="out"/><c:minorTickMark val="none"/>'
             f'<c:tickLblPos val="nextTo"/>{_sppr(None, "BFBFBF")}{_txpr(800)}'
             f'<c:crossAx val="{cross}"/><c:crosses val="{crosses}"/>'
-            f'<c:crossBetween val="{between}"/></c:valAx>')
+            f'<c:crossBetween val="{between}"/>'
+            + (f'<c:majorUnit val="{major!r}"/>' if major is not None else "")
+            + "</c:valAx>")
 
 
 _NO_TITLE = '<c:autoTitleDeleted val="1"/>'
@@ -276,6 +282,54 @@ def interval_chart(title: str, positions: str, center: str, minus: str, plus: st
             + _val_ax(500000022, 500000021, "l", "0", gridlines=False, reverse=True,
                       minimum=0.0, delete=True, between="midCat"))
     return _space(title, plot, False)
+
+
+def rank_interval_chart(title: str, categories: str, center: str, minus: str, plus: str,
+                        count: int, *, name: str = "median", color: str = SERIES_COLORS[0]
+                        ) -> bytes:
+    """A dot per category (``categories``: a cell range of labels, left to right) at its rank
+    ``center`` with a vertical bar reaching ``minus`` above and ``plus`` below it (cell ranges of
+    *lengths*, as Excel's custom error bars take them: median − p5 and p95 − median). The rank
+    axis runs down from 0 (unlabelled, room above rank 1) at the top to ``count`` + 1 (room
+    below the last rank) at the bottom; the category axis sits at the bottom. The XML depends on the arguments only, not on the cells' values:
+    rewriting the cells moves the dots and bars and leaves the part as it was.
+
+    Drawn as a line chart without lines (markers only) so that the labels are a category axis;
+    its error bars are the y error bars Excel offers on a line series."""
+    err = ('<c:errBars><c:errDir val="y"/><c:errBarType val="both"/>'
+           '<c:errValType val="cust"/><c:noEndCap val="0"/>'
+           f'{_val(plus, "plus")}{_val(minus, "minus")}'
+           f'<c:spPr><a:ln w="15875"><a:solidFill><a:srgbClr val="{color}"/></a:solidFill>'
+           "</a:ln></c:spPr></c:errBars>")
+    ser = (f'<c:ser><c:idx val="0"/><c:order val="0"/><c:tx><c:v>{_esc(name)}</c:v></c:tx>'
+           '<c:spPr><a:ln w="19050"><a:noFill/></a:ln></c:spPr>'
+           '<c:marker><c:symbol val="circle"/><c:size val="6"/>'
+           f"{_sppr(color, color)}</c:marker>{err}"
+           f'{_cat(categories)}{_val(center)}<c:smooth val="0"/></c:ser>')
+    plot = ('<c:lineChart><c:grouping val="standard"/><c:varyColors val="0"/>'
+            f'{ser}<c:marker val="1"/>'
+            '<c:axId val="500000031"/><c:axId val="500000032"/></c:lineChart>'
+            # the category axis crosses the reversed rank axis at its maximum: at the bottom
+            + _cat_ax(500000031, 500000032, "b", False, crosses="max")
+            + _val_ax(500000032, 500000031, "l", "0;-0;;@", minimum=0.0,
+                      maximum=float(max(count, 1) + 1), reverse=True,
+                      major=float(rank_step(count))))
+    return _space(title, plot, False)
+
+
+def rank_step(count: int, ticks: int = 8) -> int:
+    """The rank axis' step for ``count`` units: the smallest of 1, 2, 5, 10, 20, 50, … giving
+    at most ``ticks`` labels.
+
+    >>> rank_step(8), rank_step(30), rank_step(51), rank_step(3000)
+    (1, 5, 10, 500)
+    """
+    step = 1
+    while True:
+        for m in (1, 2, 5):
+            if count <= ticks * step * m:
+                return step * m
+        step *= 10
 
 
 # --------------------------------------------------------------------------------------------

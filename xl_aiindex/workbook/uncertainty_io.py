@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +18,8 @@ from ..uncertainty import (
     run_uncertainty,
 )
 from .calamine_source import CalamineSource
-from .cells import address
+from .cells import address, column_letter
+from .charts import Anchor, Drawing, rank_interval_chart, sheet_ref
 from .fingerprint import STORE_SHEET
 from .io import (
     check_hand_edits,
@@ -109,37 +111,91 @@ def uncertainty_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | 
     return result
 
 
-#: UncertaintyResults columns: units in nominal order; q05 / median / q95 side by side, ready for
-#: a rank-interval chart (median dot, 5–95 % bar).
+#: UncertaintyResults columns: units in nominal order; q05 / median / q95 side by side, then the
+#: lengths of the rank-interval chart's error bars (median − q05 and q95 − median).
 UNITS_COLUMNS = ("unit", "name_zh", "name_en", "nominal_rank", "rank_q05", "median_rank",
-                 "rank_q95", "nominal_tier", "p_nominal_tier", "mean_abs_shift")
+                 "rank_q95", "nominal_tier", "p_nominal_tier", "mean_abs_shift", "below_median",
+                 "above_median")
+#: The UncertaintyResults sheet and its chart's title.
+UNITS_SHEET = "UncertaintyResults"
+INTERVAL_TITLE = "排名区间 Rank intervals (5–95 %)"
 
 
 def _number(v: Any) -> float | None:
     return None if v is None or v != v else float(v)
 
 
+def _gap(a: Any, b: Any) -> float | None:
+    """``a − b`` as a whole number, None when either is missing."""
+    x, y = _number(a), _number(b)
+    return None if x is None or y is None else float(round(x - y))
+
+
+def label_column(zh: list[str], en: list[str]) -> str:
+    """The column naming the units on the chart: ``name_zh`` when every unit has a Chinese
+    name, else ``name_en`` when every unit has an English one, else ``unit`` (the id)."""
+    if all(s.strip() for s in zh):
+        return "name_zh"
+    if all(s.strip() for s in en):
+        return "name_en"
+    return "unit"
+
+
+def interval_drawing(count: int, labels: str) -> Drawing:
+    """The UncertaintyResults sheet's rank-interval chart for ``count`` units (rows 2…count+1),
+    named by the column ``labels``: right of the table, wider with more units. It depends on
+    ``count`` and ``labels`` only, so a rerun over the same units keeps its parts unchanged."""
+    if count == 0:
+        return Drawing()
+    letter = {c: column_letter(i) for i, c in enumerate(UNITS_COLUMNS)}
+    last = count + 1
+
+    def ref(col: str) -> str:
+        return sheet_ref(UNITS_SHEET, letter[col], 2, letter[col], last)
+
+    chart = rank_interval_chart(INTERVAL_TITLE, ref(labels), ref("median_rank"),
+                                ref("below_median"), ref("above_median"), count,
+                                name="median_rank")
+    col = len(UNITS_COLUMNS) + 1
+    width = min(60, max(10, 4 + math.ceil(count * 0.4)))
+    return Drawing(((Anchor(col, 1, col + width, 1 + 24), chart),))
+
+
 def units_sheet(result: UncertaintyResult, model: Any) -> SheetSpec:
     """UncertaintyResults: per unit (in nominal rank order), the nominal rank, the 5 %, median
     and 95 % ranks over all runs (whole ranks), the nominal tier and the share of runs that keep
-    the unit in it, and the mean absolute rank shift."""
+    the unit in it, the mean absolute rank shift, and ``below_median`` = median − 5 % and
+    ``above_median`` = 95 % − median, the error bars of the rank-interval chart drawn right of
+    the table (:func:`interval_drawing`)."""
     rows: list[list[Cell]] = [[Cell(c, style=HEADER) for c in UNITS_COLUMNS]]
     units = model.units
+    names_zh, names_en = [], []
     for rec in result.summary.itertuples(index=False):
         zh, en = ((str(units.at[rec.unit, "name_zh"] or ""), str(units.at[rec.unit, "name_en"] or ""))
                   if rec.unit in units.index else ("", ""))
+        names_zh.append(zh)
+        names_en.append(en)
         rows.append([Cell(rec.unit, style=TEXT), Cell(zh, style=TEXT), Cell(en, style=TEXT),
                      *(Cell(_number(getattr(rec, c)), style=INTEGER)
                        for c in ("nominal_rank", "rank_q05", "median_rank", "rank_q95")),
                      Cell(int(rec.nominal_tier), style=INTEGER),
                      Cell(_number(rec.p_nominal_tier), style=PERCENT),
-                     Cell(_number(rec.mean_abs_shift), style=NUMBER)])
-    widths = {0: 14.0, 1: 12.0, 2: 16.0, **{i: 13.0 for i in range(3, len(UNITS_COLUMNS))}}
+                     Cell(_number(rec.mean_abs_shift), style=NUMBER),
+                     Cell(_gap(rec.median_rank, rec.rank_q05), style=INTEGER),
+                     Cell(_gap(rec.rank_q95, rec.median_rank), style=INTEGER)])
+    widths = {0: 14.0, 1: 12.0, 2: 16.0, **{i: 13.0 for i in range(3, 8)},
+              **{i: 15.0 for i in range(8, len(UNITS_COLUMNS))}}
     notes = {UNITS_COLUMNS.index("rank_q05"): "5 % of the runs rank the unit better than this",
              UNITS_COLUMNS.index("rank_q95"): "5 % of the runs rank the unit worse than this",
              UNITS_COLUMNS.index("p_nominal_tier"): "share of the runs that keep the unit in "
-                                                     "its nominal tier"}
-    return SheetSpec("UncertaintyResults", rows, widths, freeze=(1, 3), header_notes=notes)
+                                                     "its nominal tier",
+             UNITS_COLUMNS.index("below_median"): "median_rank − rank_q05: the chart's bar "
+                                                   "above the dot",
+             UNITS_COLUMNS.index("above_median"): "rank_q95 − median_rank: the chart's bar "
+                                                   "below the dot"}
+    drawing = interval_drawing(len(rows) - 1, label_column(names_zh, names_en))
+    return SheetSpec(UNITS_SHEET, rows, widths, freeze=(1, 3), header_notes=notes,
+                     drawing=drawing)
 
 
 def sensitivity_sheet(result: UncertaintyResult) -> SheetSpec:
