@@ -184,6 +184,7 @@ class OpenpyxlSource:
         """Values (cached values for formula cells), formula positions and merged ranges of
         sheet ``name``."""
         ws = self._book[name]
+        self._check_extent(ws, name)
         values = self._rows(ws, name)
         formulas: set[tuple[int, int]] = set()
         for r, row in enumerate(values):
@@ -199,6 +200,24 @@ class OpenpyxlSource:
         while values and all(v is None for v in values[-1]):
             values.pop()
         return Grid(name, values, formulas, self._merged(ws, name))
+
+    def _check_extent(self, ws: Any, name: str) -> None:
+        """The check the CLI's reader makes before building a grid
+        (:func:`~xl_aiindex.workbook.calamine_source.check_extent`): the sheet's XML says how
+        far its cells reach, so a lone cell at XFD1048576 is refused before openpyxl yields a
+        million rows."""
+        from .calamine_source import check_extent
+
+        part = getattr(ws, "_worksheet_path", None)
+        if not part:
+            return
+        try:
+            if self._zip is None:
+                self._zip = zipfile.ZipFile(self.path)
+            xml = self._zip.read(part.lstrip("/"))
+        except (KeyError, OSError, zipfile.BadZipFile, EOFError, ValueError) as e:
+            raise UnreadableWorkbook(str(self.path), unreadable_reason(f"sheet '{name}'", e)) from e
+        check_extent(self.path, name, xml)
 
     def _rows(self, ws: Any, name: str) -> list[list[Any]]:
         """Every row of ``ws`` to its last cell, padded to the widest row."""
