@@ -158,7 +158,9 @@ class OpenpyxlSource:
     The file is read once for formulas; only when an input sheet holds formulas is it read a
     second time for the cached values (openpyxl gives one or the other per load). A sheet's
     ``<dimension>`` is not trusted (some programs write ``A1`` for any size, which would hide
-    every other cell): each sheet is read to its last cell, within :data:`MAX_SHEET_CELLS`.
+    every other cell): each sheet is read to its last cell, within :data:`MAX_SHEET_CELLS`,
+    checked first on the sheet's XML (as the command line's reader checks it), so a far cell
+    is refused before any row is built.
     Anything openpyxl or the XML parser raises while reading becomes
     :class:`~xl_aiindex.errors.UnreadableWorkbook`, so a damaged or hostile file gives one line.
     """
