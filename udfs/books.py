@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 from xl_aiindex.errors import UnsafeWrite, XlAiIndexError
 from xl_aiindex.workbook.io import excel_owner_file, write_sheets
+from xl_aiindex.workbook.ooxml import RowAppend
 from xl_aiindex.workbook.sheetspec import SheetSpec
 from xl_aiindex.workbook.source import Grid, OpenpyxlSource
 from xl_aiindex.workbook.xlwings_book import MacroBook, XlwingsBook
@@ -75,11 +78,23 @@ class HeadlessBook:
         """Values and formula positions of sheet ``name``."""
         return self._open().grid(name)
 
+    def sheet_kinds(self) -> dict[str, str]:
+        """Each sheet's kind by name (:func:`~xl_aiindex.workbook.ooxml.sheet_kinds`): a chart
+        sheet under a result sheet's name is refused before anything is written."""
+        from xl_aiindex.workbook.ooxml import sheet_kinds
+
+        try:
+            return sheet_kinds(self.path)
+        except (ValueError, KeyError, OSError, zipfile.BadZipFile, ParseError):
+            return {}
+
     def write_sheets(self, sheets: Sequence[SheetSpec], activate: str | None = None,
-                     very_hidden: Sequence[str] = ()) -> None:
-        """Write ``sheets`` into ``out`` (a copy of ``path``, or of ``out`` once written);
-        those named in ``very_hidden`` that the workbook does not have yet are added very
-        hidden."""
+                     very_hidden: Sequence[str] = (), appends: Sequence[RowAppend] = ()
+                     ) -> None:
+        """Write ``sheets`` into ``out`` (a copy of ``path``, or of ``out`` once written) and
+        append the rows of ``appends`` in place (the Log: its other rows, columns, comments
+        and formulas kept byte for byte); those named in ``very_hidden`` that the workbook
+        does not have yet are added very hidden."""
         src = self.out if self._written else self.path
         if self.out.resolve() == src.resolve():
             owner = excel_owner_file(src)
@@ -89,7 +104,8 @@ class HeadlessBook:
             self.close()  # release the file before it is replaced (Windows)
         present = {n.strip().casefold() for n in self.sheet_names()}
         write_sheets(src, self.out, list(sheets),
-                     very_hidden=[n for n in very_hidden if n.strip().casefold() not in present])
+                     very_hidden=[n for n in very_hidden if n.strip().casefold() not in present],
+                     appends=list(appends))
         self._written = True
         self.activated = activate
 

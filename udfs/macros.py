@@ -1,18 +1,38 @@
 """The macros (``@xw.script``): rebuild the result sheets, list the input problems.
 
 ``rebuild_results`` writes the same cells as ``xl-aiindex recalc`` (Scores, Ranking, Tiers,
-WeightsUsed from :func:`~xl_aiindex.workbook.results.result_sheets`, one row appended to Log by
-:func:`~xl_aiindex.workbook.results.log_sheet`); ``validate_inputs`` writes every problem to the
-Problems sheet with a link to its cell (:func:`~xl_aiindex.workbook.results.problems_sheet`).
-Both work on a :class:`~xl_aiindex.workbook.xlwings_book.MacroBook`, so the code that runs in Excel
-is the code the tests run on a file (``udfs.books.HeadlessBook``).
+WeightsUsed… from :func:`~xl_aiindex.workbook.results.result_sheets`) and appends one row to
+Log; ``validate_inputs`` writes every problem to the Problems sheet with a link to its cell
+(:func:`~xl_aiindex.workbook.results.problems_sheet`). Both work on a
+:class:`~xl_aiindex.workbook.xlwings_book.MacroBook`, so the code that runs in Excel is the code
+the tests run on a file (``udfs.books.HeadlessBook``).
+
+What they guarantee, as ``recalc`` does (the same functions of :mod:`xl_aiindex.workbook.io`
+and :mod:`xl_aiindex.workbook.ownership`, applied to the book):
+
+* **Log is appended to, never rewritten**: one row below its last used row, each value in the
+  column its header names (:func:`~xl_aiindex.workbook.io.log_row`); only that row's cells and
+  the header cells Log lacks are written, so the user's columns, rows, notes, comments and
+  formulas there stay.
+* **Only the tool's own sheets are replaced**: a sheet with a result sheet's name that holds
+  content the tool did not write (no stored fingerprint; not empty or header-only), or a chart
+  sheet under such a name, stops the macro before anything is written
+  (:func:`~xl_aiindex.workbook.ownership.foreign_sheet_problems`); the refusals go to the
+  Problems sheet (unless that is the refused sheet) and a message box.
+* **Every sheet written is fingerprinted** (the result sheets; Problems, by either macro) in the
+  very hidden store, merged with the fingerprints other commands stored
+  (:func:`~xl_aiindex.workbook.io.store_after`), with the inputs hash of a rebuild: the next
+  ``recalc`` tells cells typed over by hand from cells a macro wrote, and ``recalc --check``
+  knows what the results come from.
 
 Scope, compared with ``recalc``: the macro writes values (Settings ``output`` = ``formulas`` is
 ``recalc``'s job: its live formulas and defined names are not written from Excel), rewrites a
-``Calc`` sheet left by a formula-mode run with values as ``recalc`` does, and neither checks nor
-refreshes the hand-edit fingerprints ``recalc`` keeps (its Log row makes them stale, so the next
-``recalc`` does not mistake the rebuilt cells for hand edits).
+``Calc`` sheet left by a formula-mode run with values as ``recalc`` does, and does not itself
+refuse result cells edited by hand (Excel has no ``--force``: the button rewrites them, as a
+rebuild is asked to; it stores the fingerprints by which ``recalc`` refuses later edits).
 
+How Excel runs them
+-------------------
 How Excel runs them
 -------------------
 * **Windows**: after *Import Functions* (xlwings ribbon), each macro has a VBA ``Sub`` of the same
@@ -36,19 +56,21 @@ there after the work is done.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import xlwings as xw
 
 from xl_aiindex import __version__
-from xl_aiindex.errors import Problem
+from xl_aiindex.errors import Problem, XlAiIndexError
 from xl_aiindex.model import IndexResult
 from xl_aiindex.staleness import inputs_hash
-from xl_aiindex.workbook.fingerprint import STORE_SHEET, result_fingerprint, store_sheet
-from xl_aiindex.workbook.io import run_time
+from xl_aiindex.workbook.fingerprint import STORE_SHEET, Stored, read_store
+from xl_aiindex.workbook.io import log_row, log_table, run_time, store_after
+from xl_aiindex.workbook.ownership import foreign_sheet_problems, kind_problems
 from xl_aiindex.workbook.read import key
-from xl_aiindex.workbook.results import LOG_COLUMNS, log_sheet, problems_sheet, result_sheets
+from xl_aiindex.workbook.results import problems_sheet, result_sheets
 from xl_aiindex.workbook.sheetspec import SheetSpec
 from xl_aiindex.workbook.xlwings_book import MacroBook
 
@@ -69,13 +91,91 @@ class MacroReport:
 
 
 def log_rows(book: MacroBook) -> tuple[tuple[Any, ...], ...]:
-    """The rows the Log sheet already has (below its header), as ``load_workbook`` reads them."""
+    """The rows the Log sheet already has (below its header), the contract's columns found by
+    the Log's header, as ``load_workbook`` reads them."""
     name = next((n for n in book.sheet_names() if key(n) == "log"), None)
     if name is None:
         return ()
-    grid = book.grid(name)
-    return tuple(tuple(r[: len(LOG_COLUMNS)]) for r in grid.values[1:]
-                 if any(v is not None for v in r))
+    return log_table(book.grid(name).values)[1]
+
+
+@dataclass(frozen=True)
+class BookState:
+    """What a macro reads of the sheets it writes before writing them: the sheet names and
+    kinds, the stored fingerprints, and Log's header and rows (what
+    :class:`~xl_aiindex.workbook.io.Loaded` holds for ``recalc``)."""
+
+    names: tuple[str, ...]
+    kinds: dict[str, str]
+    stored: Stored | None
+    log_header: dict[str, int]
+    log_rows: tuple[tuple[Any, ...], ...]
+    log_width: int
+
+
+def book_state(book: MacroBook) -> BookState:
+    """Read :class:`BookState` from ``book`` (Log only when it is a worksheet)."""
+    names = tuple(book.sheet_names())
+    kinds = book.sheet_kinds()
+    log_header: dict[str, int] = {}
+    rows: tuple[tuple[Any, ...], ...] = ()
+    width = 0
+    log_name = next((n for n in names if key(n) == "log"), None)
+    if log_name is not None and kinds.get(log_name, "worksheet") == "worksheet":
+        log_header, rows, width = log_table(book.grid(log_name).values)
+    store_name = next((n for n in names if key(n) == key(STORE_SHEET)), None)
+    stored = None if store_name is None else read_store(book.grid(store_name).values)
+    return BookState(names, kinds, stored, log_header, rows, width)
+
+
+#: What a refused macro tells the user to do (Excel has no ``--force``).
+MACRO_REMEDY = "rename your sheet (or delete it); only xl-aiindex recalc --force replaces it"
+
+
+def refusals(book: MacroBook, state: BookState, sheets: Sequence[SheetSpec],
+             appended: Sequence[str], verb: str) -> list[Problem]:
+    """What refuses writing ``sheets`` (and appending to ``appended``) into ``book``: a sheet
+    of one of their names that is not a worksheet, or that the tool did not write
+    (:mod:`xl_aiindex.workbook.ownership`, the check ``recalc`` makes); a sheet that cannot be
+    read is one problem saying why."""
+    problems = kind_problems(state.kinds, [*(s.name for s in sheets), *appended], verb)
+    if problems:
+        return problems
+    try:
+        return foreign_sheet_problems(lambda name: book.grid(name).values, sheets, state.names,
+                                      state.stored, verb, remedy=MACRO_REMEDY)
+    except XlAiIndexError as e:
+        return [Problem("", problem=f"the workbook cannot be read: {e}")]
+
+
+def _state(book: MacroBook) -> tuple[BookState | None, list[Problem]]:
+    """:func:`book_state`, or the problem saying why the book cannot be read."""
+    try:
+        return book_state(book), []
+    except XlAiIndexError as e:
+        return None, [Problem("", problem=f"the workbook cannot be read: {e}")]
+
+
+def _refuse(book: MacroBook, state: BookState | None, problems: Sequence[Problem],
+            outcome: Outcome) -> MacroReport:
+    """Write nothing but the Problems sheet listing ``problems`` (and its fingerprint) — not
+    even that when Problems is a refused sheet or the book cannot be read: then the message
+    alone — and tell the user."""
+    n = len(problems)
+    what = f"{n} problem{'s' if n != 1 else ''} with the sheets it writes"
+    kinds = {} if state is None else {key(k): v for k, v in state.kinds.items()}
+    if state is not None and kinds.get("problems", "worksheet") == "worksheet" and \
+            not any(key(p.sheet) == "problems" for p in problems):
+        sheet = problems_sheet(problems)
+        store = store_after(state.stored, state.names, len(state.log_rows), [sheet], None)
+        book.write_sheets([sheet, store], activate="Problems", very_hidden=(STORE_SHEET,))
+        message = f"nothing was written: {what}; see the Problems sheet. First: {problems[0]}"
+        written: tuple[str, ...] = (sheet.name,)
+    else:
+        message = f"nothing was written: {what}. First: {problems[0]}"
+        written = ()
+    book.notify(message, "error")
+    return MacroReport(outcome.result, tuple(problems), written, message, outcome.notes)
 
 
 def _calc_values(book: MacroBook, outcome: Outcome) -> list[SheetSpec]:
@@ -99,61 +199,81 @@ def _problems_of(outcome: Outcome) -> tuple[Problem, ...]:
 
 
 def run_rebuild(book: MacroBook, command: str = "rebuild_results") -> MacroReport:
-    """Recompute ``book`` from its inputs (read now) and write its result sheets and a Log row.
+    """Recompute ``book`` from its inputs (read now), write its result sheets and append a row
+    to Log.
 
     With problems in the inputs the result sheets are left as they were; the problems go to the
-    Problems sheet (and the Log row says how many).
+    Problems sheet (and the Log row says how many). A sheet the tool may not replace (module
+    docstring) stops it before anything is written but the Problems sheet listing why.
     """
     outcome = CACHE.outcome(book, fresh=True)
     result = outcome.result
     entry: dict[str, Any] = {"time": run_time().isoformat(timespec="seconds"),
                              "command": command, "version": __version__, "file": book.name}
+    state, unreadable = _state(book)
+    if state is None:
+        return _refuse(book, None, unreadable, outcome)
     if result is not None:
         entry.update({"input": result.model.settings.input, "units": len(result.scores),
                       "status": "ok", "notes": "; ".join(outcome.notes),
                       "inputs_hash": inputs_hash(result.model)})
-        results = [*result_sheets(result), *_calc_values(book, outcome)]
-        previous = log_rows(book)
+        # a Problems sheet left by an earlier validation would now be wrong: it is emptied
+        stale = [problems_sheet(())] if any(key(n) == "problems" for n in state.names) else []
+        written = [*result_sheets(result), *_calc_values(book, outcome), *stale]
+        refused = refusals(book, state, written, ("Log",), command)
+        if refused:
+            return _refuse(book, state, refused, outcome)
         # the hand-edit fingerprints of what is written, as recalc keeps them, so the next
         # recalc can tell the cells this rebuild wrote from cells edited by hand afterwards
-        store = store_sheet(result_fingerprint(results), log_rows=len(previous) + 1,
-                            log_time=str(entry["time"]), inputs_hash=str(entry["inputs_hash"]))
-        # a Problems sheet left by an earlier validation would now be wrong: it is emptied
-        stale = [problems_sheet(())] if any(key(n) == "problems" for n in book.sheet_names()) \
-            else []
-        sheets = [*results, *stale, log_sheet(previous, entry)]
-        names = [s.name for s in sheets]
+        store = store_after(state.stored, state.names, len(state.log_rows) + 1, written,
+                            str(entry["time"]), str(entry["inputs_hash"]))
+        names = [*(s.name for s in written), "Log"]
         message = (f"rebuilt {', '.join(names[:-1])} and {names[-1]}: {len(result.scores)} "
                    f"units, input = {result.model.settings.input}")
-        book.write_sheets([*sheets, store], very_hidden=(STORE_SHEET,))
+        appends = [log_row(state.log_header, state.log_width, entry)]
+        book.write_sheets([*written, store], very_hidden=(STORE_SHEET,), appends=appends)
         book.notify(message, "info")
-        return MacroReport(result, (), tuple(s.name for s in sheets), message, outcome.notes)
+        return MacroReport(result, (), tuple(names), message, outcome.notes)
     problems = _problems_of(outcome)
     n = len(problems)
     entry.update({"status": f"{n} problem{'s' if n != 1 else ''}",
                   "notes": "; ".join(str(p) for p in problems[:3])})
-    sheets = [problems_sheet(problems), log_sheet(log_rows(book), entry)]
+    sheet = problems_sheet(problems)
+    refused = refusals(book, state, [sheet], ("Log",), command)
+    if refused:
+        return _refuse(book, state, refused, outcome)
+    store = store_after(state.stored, state.names, len(state.log_rows) + 1, [sheet], None)
     message = (f"{n} problem{'s' if n != 1 else ''} in the inputs: nothing was recomputed; see the "
                f"Problems sheet. First: {problems[0]}" if problems else "nothing to do")
-    book.write_sheets(sheets, activate="Problems")
+    appends = [log_row(state.log_header, state.log_width, entry)]
+    book.write_sheets([sheet, store], activate="Problems", very_hidden=(STORE_SHEET,),
+                      appends=appends)
     book.notify(message, "error")
-    return MacroReport(None, problems, tuple(s.name for s in sheets), message)
+    return MacroReport(None, problems, (sheet.name, "Log"), message)
 
 
 def run_validate(book: MacroBook) -> MacroReport:
     """Check ``book``'s inputs (reading and computing, writing nothing else) and write every
-    problem to the Problems sheet, each linked to its cell; an empty table when there are none."""
+    problem to the Problems sheet, each linked to its cell; an empty table when there are none.
+    The Problems sheet is fingerprinted (so ``recalc`` tells a Problems sheet typed over by
+    hand) and, like a result sheet, not written over a user's own sheet of that name."""
     outcome = CACHE.outcome(book, fresh=True)
     problems = _problems_of(outcome)
     sheet = problems_sheet(problems)
+    state, refused = _state(book)
+    if state is not None:
+        refused = refusals(book, state, [sheet], (), "validate_inputs")
+    if state is None or refused:
+        return _refuse(book, state, refused, outcome)
+    store = store_after(state.stored, state.names, len(state.log_rows), [sheet], None)
     n = len(problems)
     if n:
         message = f"{n} problem{'s' if n != 1 else ''} found: see the Problems sheet"
-        book.write_sheets([sheet], activate="Problems")
+        book.write_sheets([sheet, store], activate="Problems", very_hidden=(STORE_SHEET,))
         book.notify(message, "error")
     else:
         message = "no problems found"
-        book.write_sheets([sheet])
+        book.write_sheets([sheet, store], very_hidden=(STORE_SHEET,))
         book.notify(message, "info")
     return MacroReport(outcome.result, problems, (sheet.name,), message, outcome.notes)
 

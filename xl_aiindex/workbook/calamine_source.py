@@ -94,11 +94,7 @@ class CalamineSource:
         limit = source.MAX_SHEET_CELLS  # read at call time: tests lower it
         xml = self._sheet_xml(name)
         if xml is not None:
-            height, width = sheet_extent(xml, limit)
-            if height * width > limit:
-                raise UnreadableWorkbook(str(self.path), f"sheet '{name}' is larger than the "
-                                                         f"limit of {limit:,} cells ({height:,} "
-                                                         f"rows × {width:,} columns)")
+            check_extent(self.path, name, xml)
         sheet = self._book.get_sheet_by_name(name)
         end = sheet.end  # last used cell, 0-based; the grid starts at A1
         height, width = (end[0] + 1, end[1] + 1) if end else (0, 0)
@@ -150,6 +146,18 @@ class CalamineSource:
     def close(self) -> None:
         """Release the file."""
         self._book.close()
+
+
+def check_extent(path: str | os.PathLike[str], name: str, xml: bytes) -> None:
+    """Refuse sheet ``name`` of the workbook at ``path`` (its XML ``xml``) when the grid its
+    cells span from A1 (:func:`sheet_extent`) exceeds :data:`~xl_aiindex.workbook.source.
+    MAX_SHEET_CELLS`: what every reader checks before it builds a grid."""
+    limit = source.MAX_SHEET_CELLS  # read at call time: tests lower it
+    height, width = sheet_extent(xml, limit)
+    if height * width > limit:
+        raise UnreadableWorkbook(str(path), f"sheet '{name}' is larger than the limit of "
+                                            f"{limit:,} cells ({height:,} rows × {width:,} "
+                                            "columns)")
 
 
 _ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]+)"')

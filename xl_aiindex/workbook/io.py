@@ -106,7 +106,7 @@ class Loaded:
     log_width: int = 0
 
 
-def _log_table(values: Sequence[Sequence[Any]]
+def log_table(values: Sequence[Sequence[Any]]
                ) -> tuple[dict[str, int], tuple[tuple[Any, ...], ...], int]:
     """The Log's header (key -> column), its rows as the contract's columns (by header,
     wherever the user moved them; a column it lacks reads as blank) and its header's width."""
@@ -141,7 +141,7 @@ def load_workbook(path: str | os.PathLike[str]) -> Loaded:
         log_width = 0
         log_name = next((n for n in source.sheet_names() if key(n) == "log"), None)
         if log_name is not None and source.kind(log_name) == "worksheet":
-            log_header, log_rows, log_width = _log_table(source.grid(log_name).values)
+            log_header, log_rows, log_width = log_table(source.grid(log_name).values)
         names = tuple(source.sheet_names())
         store_name = next((n for n in names if key(n) == STORE_SHEET.lower()), None)
         stored = None if store_name is None else read_store(source.grid(store_name).values)
@@ -323,12 +323,20 @@ def check_file(path: Path) -> None:
 def log_append(loaded: Loaded, entry: Mapping[str, Any]) -> RowAppend:
     """The Log row of ``entry``, placed by the Log's own header (columns the user moved or
     added stay as they are; a contract column the Log lacks is added after its last one)."""
-    header = dict(loaded.log_header)
+    return log_row(loaded.log_header, loaded.log_width, entry)
+
+
+def log_row(log_header: Mapping[str, int], log_width: int, entry: Mapping[str, Any]
+            ) -> RowAppend:
+    """:func:`log_append` over the Log's header as :func:`log_table` reads it (``log_header``:
+    contract column -> 0-based column; ``log_width``: columns of its header row), whatever
+    read it (a file, or the macros' Excel book)."""
+    header = dict(log_header)
     extra: dict[int, str] = {}
     nxt = max(header.values(), default=-1) + 1
-    if loaded.log_header:
+    if log_header:
         # after every column the user has in row 1, not over one of them
-        nxt = max(nxt, loaded.log_width)
+        nxt = max(nxt, log_width)
     for k in LOG_COLUMNS:
         if k not in header:
             header[k] = nxt
@@ -401,18 +409,25 @@ def merged_store(loaded: Loaded, written: Sequence[SheetSpec], log_time: str | N
     the other tool sheets still in the workbook (another command wrote them); ``log_time``:
     the time of the Log row written with it (None: keep the stored one); ``inputs_hash``: of
     the inputs the result sheets now come from (None: keep the stored one)."""
+    return store_after(loaded.stored, loaded.sheet_names, len(loaded.log_rows) + 1, written,
+                       log_time, inputs_hash)
+
+
+def store_after(stored: Stored | None, sheet_names: Sequence[str], log_rows: int,
+                written: Sequence[SheetSpec], log_time: str | None,
+                inputs_hash: str | None = None) -> SheetSpec:
+    """:func:`merged_store` over what any reader found: ``stored`` (the store as read, None:
+    none), the workbook's ``sheet_names``, and ``log_rows``, the Log's rows after this write."""
     fps = result_fingerprint(written)
     new = {fp.sheet.strip().casefold() for fp in fps}
-    present = {n.strip().casefold() for n in loaded.sheet_names}
-    stored = loaded.stored
+    present = {n.strip().casefold() for n in sheet_names}
     if stored is not None:
         fps = [*fps, *(fp for k, fp in stored.sheets.items() if k not in new and k in present)]
     if log_time is None:
         log_time = stored.log_time if stored is not None else ""
     if inputs_hash is None:
         inputs_hash = stored.inputs_hash if stored is not None else ""
-    return store_sheet(fps, log_rows=len(loaded.log_rows) + 1, log_time=log_time,
-                       inputs_hash=inputs_hash)
+    return store_sheet(fps, log_rows=log_rows, log_time=log_time, inputs_hash=inputs_hash)
 
 
 def write_sheets(src: Path, dst: Path, sheets: Sequence[SheetSpec],
@@ -689,8 +704,7 @@ def current_result_grids(path: Path, names: Sequence[str]) -> dict[str, list[lis
     except Exception as e:
         raise UnreadableWorkbook(str(path), unreadable_reason(
             "the workbook", e, failed="cannot be read as a workbook")) from e
-    from . import source
-    from .calamine_source import _sheet_parts, sheet_extent
+    from .calamine_source import _sheet_parts, check_extent
 
     try:
         parts = _sheet_parts(path)
@@ -701,12 +715,7 @@ def current_result_grids(path: Path, names: Sequence[str]) -> dict[str, list[lis
             part = parts.get(name)
             if part is not None:   # the real extent first: never iterate a hostile grid
                 with zipfile.ZipFile(path) as z:
-                    height, width = sheet_extent(z.read(part), source.MAX_SHEET_CELLS)
-                if height * width > source.MAX_SHEET_CELLS:
-                    raise UnreadableWorkbook(str(path), f"sheet '{name}' is larger than the "
-                                                        f"limit of {source.MAX_SHEET_CELLS:,} "
-                                                        f"cells ({height:,} rows × {width:,} "
-                                                        "columns)")
+                    check_extent(path, name, z.read(part))
             ws = book[name]
             ws.reset_dimensions()
             try:

@@ -17,7 +17,7 @@ macro sheet under such a name is always refused (nothing can be written into it)
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,10 @@ def _first_content(values: list[list[Any]], header: set[str], first: str = ""
     return None
 
 
+#: How a refusal ends on the command line (``--force`` replaces the user's sheet).
+CLI_REMEDY = "rename your sheet (or delete it), or use --force to replace it"
+
+
 def ownership_problems(path: str | os.PathLike[str], specs: Sequence[SheetSpec],
                        sheet_names: Sequence[str], stored: Stored | None,
                        verb: str = "recalc") -> list[Problem]:
@@ -92,6 +96,30 @@ def ownership_problems(path: str | os.PathLike[str], specs: Sequence[SheetSpec],
     not written by the tool (module docstring); ``sheet_names``: the workbook's sheets."""
     from .calamine_source import CalamineSource
 
+    source: CalamineSource | None = None
+
+    def values(name: str) -> list[list[Any]]:
+        nonlocal source
+        if source is None:
+            source = CalamineSource(Path(path))
+        return source.grid(name).values
+
+    try:
+        return foreign_sheet_problems(values, specs, sheet_names, stored, verb)
+    finally:
+        if source is not None:
+            source.close()
+
+
+def foreign_sheet_problems(values: Callable[[str], list[list[Any]]],
+                           specs: Sequence[SheetSpec], sheet_names: Sequence[str],
+                           stored: Stored | None, verb: str = "recalc",
+                           remedy: str = CLI_REMEDY) -> list[Problem]:
+    """What :func:`ownership_problems` finds, over any reader: ``values(name)`` gives the cell
+    values of the workbook's sheet ``name`` (an exact name of ``sheet_names``), as a file
+    reader or an Excel book (the macros: ``udfs.macros``) reads them; it is called only for
+    the sheets that have no stored fingerprint. ``remedy``: what the problem tells the user
+    to do."""
     existing = {_key(n): n for n in sheet_names}
     todo: list[tuple[str, SheetSpec]] = []
     for spec in specs:
@@ -101,34 +129,27 @@ def ownership_problems(path: str | os.PathLike[str], specs: Sequence[SheetSpec],
         if stored is not None and k in stored.sheets:
             continue
         todo.append((existing[k], spec))
-    if not todo:
-        return []
     out: list[Problem] = []
-    source = CalamineSource(Path(path))
-    try:
-        for real, spec in todo:
-            header = {text(c.value).casefold() for c in (spec.rows[0] if spec.rows else [])
-                      if c.value is not None}
-            if _key(real) == "problems":
-                header |= set(PROBLEMS_HEADER)
-            values = source.grid(real).values
-            if _key(real) == "problems" and values and \
-                    tuple(text(v).casefold() for v in values[0][:5]) == PROBLEMS_HEADER:
-                continue
-            first = text(spec.rows[0][0].value).casefold() if spec.rows and spec.rows[0] else ""
-            hit = _first_content(values, header, first)
-            if hit is None:
-                continue
-            r, c, v = hit
-            shown = " ".join(text(v).split())
-            shown = shown if len(shown) <= 30 else shown[:29] + "…"
-            out.append(Problem(real, address(r, c), problem=(
-                f"sheet '{real}' was not written by xl-aiindex (it holds '{shown}' in "
-                f"{address(r, c)}), but {verb} writes its results to a sheet of this name and "
-                "would replace it: rename your sheet (or delete it), or use --force to "
-                "replace it")))
-    finally:
-        source.close()
+    for real, spec in todo:
+        header = {text(c.value).casefold() for c in (spec.rows[0] if spec.rows else [])
+                  if c.value is not None}
+        if _key(real) == "problems":
+            header |= set(PROBLEMS_HEADER)
+        grid = values(real)
+        if _key(real) == "problems" and grid and \
+                tuple(text(v).casefold() for v in grid[0][:5]) == PROBLEMS_HEADER:
+            continue
+        first = text(spec.rows[0][0].value).casefold() if spec.rows and spec.rows[0] else ""
+        hit = _first_content(grid, header, first)
+        if hit is None:
+            continue
+        r, c, v = hit
+        shown = " ".join(text(v).split())
+        shown = shown if len(shown) <= 30 else shown[:29] + "…"
+        out.append(Problem(real, address(r, c), problem=(
+            f"sheet '{real}' was not written by xl-aiindex (it holds '{shown}' in "
+            f"{address(r, c)}), but {verb} writes its results to a sheet of this name and "
+            f"would replace it: {remedy}")))
     return out
 
 

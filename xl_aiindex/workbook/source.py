@@ -158,7 +158,9 @@ class OpenpyxlSource:
     The file is read once for formulas; only when an input sheet holds formulas is it read a
     second time for the cached values (openpyxl gives one or the other per load). A sheet's
     ``<dimension>`` is not trusted (some programs write ``A1`` for any size, which would hide
-    every other cell): each sheet is read to its last cell, within :data:`MAX_SHEET_CELLS`.
+    every other cell): each sheet is read to its last cell, within :data:`MAX_SHEET_CELLS`,
+    checked first on the sheet's XML (as the command line's reader checks it), so a far cell
+    is refused before any row is built.
     Anything openpyxl or the XML parser raises while reading becomes
     :class:`~xl_aiindex.errors.UnreadableWorkbook`, so a damaged or hostile file gives one line.
     """
@@ -184,6 +186,7 @@ class OpenpyxlSource:
         """Values (cached values for formula cells), formula positions and merged ranges of
         sheet ``name``."""
         ws = self._book[name]
+        self._check_extent(ws, name)
         values = self._rows(ws, name)
         formulas: set[tuple[int, int]] = set()
         for r, row in enumerate(values):
@@ -199,6 +202,24 @@ class OpenpyxlSource:
         while values and all(v is None for v in values[-1]):
             values.pop()
         return Grid(name, values, formulas, self._merged(ws, name))
+
+    def _check_extent(self, ws: Any, name: str) -> None:
+        """The check the CLI's reader makes before building a grid
+        (:func:`~xl_aiindex.workbook.calamine_source.check_extent`): the sheet's XML says how
+        far its cells reach, so a lone cell at XFD1048576 is refused before openpyxl yields a
+        million rows."""
+        from .calamine_source import check_extent
+
+        part = getattr(ws, "_worksheet_path", None)
+        if not part:
+            return
+        try:
+            if self._zip is None:
+                self._zip = zipfile.ZipFile(self.path)
+            xml = self._zip.read(part.lstrip("/"))
+        except (KeyError, OSError, zipfile.BadZipFile, EOFError, ValueError) as e:
+            raise UnreadableWorkbook(str(self.path), unreadable_reason(f"sheet '{name}'", e)) from e
+        check_extent(self.path, name, xml)
 
     def _rows(self, ws: Any, name: str) -> list[list[Any]]:
         """Every row of ``ws`` to its last cell, padded to the widest row."""

@@ -31,8 +31,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 from ..errors import UnreadableWorkbook
+from .ooxml import RowAppend
 from .read import address, column_letter
-from .sheetspec import Cell, SheetSpec, Style
+from .sheetspec import HEADER, Cell, SheetSpec, Style
 from .source import MAX_SHEET_CELLS, BookSource, Grid
 
 
@@ -50,9 +51,18 @@ class MacroBook(BookSource, Protocol):
         ...
 
     def write_sheets(self, sheets: Sequence[SheetSpec], activate: str | None = None,
-                     very_hidden: Sequence[str] = ()) -> None:
-        """Write (create or replace) each sheet; then show sheet ``activate``, if given.
-        Sheets named in ``very_hidden`` are made very hidden (the hand-edit fingerprints)."""
+                     very_hidden: Sequence[str] = (), appends: Sequence[RowAppend] = ()
+                     ) -> None:
+        """Write (create or replace) each sheet and append each row of ``appends`` (the Log:
+        only that row's cells and the header cells it lacks are written, every other cell
+        of the sheet kept); then show sheet ``activate``, if given. Sheets named in
+        ``very_hidden`` are made very hidden (the hand-edit fingerprints)."""
+        ...
+
+    def sheet_kinds(self) -> dict[str, str]:
+        """Each sheet's kind by name (``worksheet``, ``chartsheet``…), as
+        :func:`~xl_aiindex.workbook.ooxml.sheet_kinds` names them; what cannot be told is
+        left out (taken for a worksheet)."""
         ...
 
     def notify(self, message: str, level: str = "info") -> None:
@@ -224,13 +234,27 @@ class XlwingsBook:
 
     # ---- writing ----
 
+    def sheet_kinds(self) -> dict[str, str]:
+        """The worksheets, and the chart sheets Excel's Windows object model lists (xlwings'
+        ``sheets`` holds worksheets only); elsewhere the worksheets alone."""
+        kinds = {str(s.name): "worksheet" for s in self.book.sheets}
+        with contextlib.suppress(Exception):
+            charts = self.book.api.Charts   # chart sheets (Windows COM)
+            for i in range(1, int(charts.Count) + 1):
+                kinds.setdefault(str(charts.Item(i).Name), "chartsheet")
+        return kinds
+
     def write_sheets(self, sheets: Sequence[SheetSpec], activate: str | None = None,
-                     very_hidden: Sequence[str] = ()) -> None:
-        """Write each sheet (cleared in place when it exists, else added at the end); sheets
-        named in ``very_hidden`` end very hidden (not even listed by Unhide)."""
+                     very_hidden: Sequence[str] = (), appends: Sequence[RowAppend] = ()
+                     ) -> None:
+        """Write each sheet (cleared in place when it exists, else added at the end), then
+        append each row of ``appends`` (:meth:`_append`); sheets named in ``very_hidden`` end
+        very hidden (not even listed by Unhide)."""
         with self._quiet():
             for spec in sheets:
                 self._write(spec)
+            for app in appends:
+                self._append(app)
             for name in very_hidden:
                 sheet = self._find(name)
                 if sheet is None:
@@ -320,6 +344,31 @@ class XlwingsBook:
                     target.add_note(note)
         self._windows_extras(sheet, spec)
 
+    def _append(self, app: RowAppend) -> None:
+        """Write ``app``'s row below the last row holding a value or formula, and its header
+        cells where row 1 has none; nothing else of the sheet is touched (the user's columns,
+        rows, notes and formulas stay). A missing sheet is added holding the header and the
+        row. Each run of adjacent cells is one assignment."""
+        sheet = self._find(app.sheet)
+        if sheet is None:
+            width = max([*app.header, *app.cells], default=-1) + 1
+            head = [Cell(app.header.get(c), style=HEADER) for c in range(width)]
+            row = [Cell(None if app.cells.get(c) == "" else app.cells.get(c))
+                   for c in range(width)]
+            self._write(SheetSpec(app.sheet.strip(), [head, row], dict(app.widths)))
+            return
+        grid = self.grid(str(sheet.name))
+        used = [r for r, row in enumerate(grid.values) if any(v is not None for v in row)]
+        last = max([*used, *(r for r, _ in grid.formulas)], default=-1)
+        top = grid.values[0] if grid.values else []
+        missing = {c: h for c, h in app.header.items()
+                   if not (c < len(top) and top[c] is not None or (0, c) in grid.formulas)}
+        if missing:
+            _put_row(sheet, 0, missing)
+            last = max(last, 0)
+        _put_row(sheet, max(last + 1, 1), {c: v for c, v in app.cells.items()
+                                           if v is not None and v != ""})
+
     def _windows_extras(self, sheet: Any, spec: SheetSpec) -> None:
         """Freeze panes, autofilter and tab colour: Excel's Windows object model only."""
         with contextlib.suppress(Exception):
@@ -345,6 +394,21 @@ class XlwingsBook:
                     window.FreezePanes = True
             finally:
                 active.activate()
+
+def _put_row(sheet: Any, r: int, cells: dict[int, Any]) -> None:
+    """Assign ``cells`` (0-based column -> value) to 0-based row ``r``: one assignment per
+    run of adjacent columns, so no cell between them is written."""
+    start: int | None = None
+    run: list[Any] = []
+    for c in [*sorted(cells), -2]:   # -2 closes the last run
+        if start is not None and c == start + len(run):
+            run.append(excel_value(Cell(cells[c])))
+            continue
+        if start is not None and run:
+            sheet.range((r + 1, start + 1)).value = [run]
+        if c >= 0:
+            start, run = c, [excel_value(Cell(cells[c]))]
+
 
 def style_settings(style: Style) -> list[tuple[str, Any]]:
     """The attributes of ``style`` that differ from a fresh cell's, as ``(attribute, value)``.
