@@ -30,8 +30,9 @@ Relationships of a replaced sheet: a ``drawing`` relationship is kept and re-emi
 data it points at by cell reference); a table starting in A1 (laid over the result table) is
 kept and re-pointed at the new rows and header (``<tableParts>``; the sheet then gets no
 ``autoFilter`` of its own); a table elsewhere that a formula or defined name uses makes the
-splice fail with :class:`ValueError` naming them; every other one (comments, VML drawings and form
-controls, tables, printer settings, pivot tables, threaded comments, …) is dropped. Parts
+splice fail with :class:`ValueError` naming them; every other one (comments and VML drawings,
+in whose place the spec's header notes are written, below; form controls, tables, printer
+settings, pivot tables, threaded comments, …) is dropped. Parts
 that were reachable from the package root before the splice and are not any more are then
 removed together with their ``.rels`` and content-type overrides; a part still referenced by
 anything else stays. Parts that were already unreachable are left alone.
@@ -44,6 +45,19 @@ content-type overrides) are added under unused names and the old ones, no longer
 removed as above (such a sheet is the tool's: a chart added there by hand is redrawn too). A
 drawing holding anything but charts (pictures, shapes, text boxes) is refused (``ValueError``),
 never dropped. Specs without a drawing keep the rule above.
+
+Header notes (``SheetSpec.header_notes``, 0-based column -> text): cell comments on row 1,
+written as xlsxwriter and Excel write them: an ``xl/commentsN.xml`` part (author
+``xl-aiindex``) and the legacy VML drawing Excel needs to show them
+(``xl/drawings/vmlDrawingN.vml``, hidden note boxes anchored beside their cells; ``<o:idmap>``
+blocks, and so shape ids, unique in the workbook, so they never clash with a button's), with
+``<legacyDrawing r:id=…/>`` in the sheet, an override for the comments part and a ``Default``
+content type for ``vml`` when the package has none. As with charts, the sheet's current parts
+are kept byte for byte when they hold exactly what would be written (a recalc that changes no
+note); otherwise new parts are added under unused names and the old ones, no longer reachable,
+removed. A sheet whose old VML drawing holds anything but comment boxes (form controls such as
+buttons, pictures) gets no notes: its relationships are dropped as above rather than notes
+written over its controls. No notes: no comments part, no VML.
 
 ``sharedStrings.xml`` is never touched: text is written as inline strings
 (``t="inlineStr"``), the text result of a formula as ``t="str"``. ``docProps/app.xml`` is
@@ -64,7 +78,8 @@ Sheet XML is generated (never parsed back), in the order CT_Worksheet requires:
 ``sheetPr`` (tab colour; the old ``codeName`` is kept so VBA document modules still bind),
 ``dimension``, ``sheetViews`` (frozen pane from ``freeze``; the old sheet's ``tabSelected``,
 zoom and grid-line settings are kept), ``sheetFormatPr``, ``cols``, ``sheetData``,
-``autoFilter``, ``hyperlinks``, ``pageMargins``, ``drawing``. It is streamed into the output
+``autoFilter``, ``hyperlinks``, ``pageMargins``, ``drawing``, ``legacyDrawing``,
+``tableParts``. It is streamed into the output
 zip in chunks (memory independent of the sheet size). Values: numbers as ``repr(float)``,
 booleans ``t="b"``, ``None``/NaN/±inf give no cell, text is always text (also when it starts
 with ``=``, ``+``, ``-`` or ``@``) with XML-illegal control characters removed, ``_xHHHH_``
@@ -82,8 +97,8 @@ byte. ``defined_names={}`` removes the writer's names; ``None`` (the default) le
 ``<definedNames>`` alone. An emptied ``<definedNames>`` element is removed; a missing one is
 created where CT_Workbook puts it (before ``<calcPr>``).
 
-Limits: ``SheetSpec.header_notes`` is ignored (cell comments need VML and comment parts);
-formulas are written as ordinary cell formulas (no array / dynamic-array formulas, and
+Limits: header notes are plain text in one run (no rich text), on row 1 only, their boxes
+sized and placed for 15 pt rows; formulas are written as ordinary cell formulas (no array / dynamic-array formulas, and
 functions newer than Excel 2010 must carry their ``_xlfn.`` prefix); a stale
 ``_xlnm._FilterDatabase`` defined name of a replaced sheet is left as is (Excel fixes it when
 the filter is next used); Strict Open XML packages and ``.xlsb`` are refused; a name that
