@@ -23,6 +23,7 @@ from udfs.macros import run_rebuild, run_validate
 from xl_aiindex.errors import UnsafeWrite, XlAiIndexError
 from xl_aiindex.workbook.io import recalc_file
 from xl_aiindex.workbook.read import address, column_letter
+from xl_aiindex.workbook.results import DIFF_NOTE
 from xl_aiindex.workbook.xlwings_book import XlwingsBook, excel_value, union_addresses
 
 REFERENCE = REPO / "workbooks" / "city_ai_index_2020.xlsx"
@@ -167,15 +168,22 @@ def test_headless_rebuild_in_place_keeps_the_macros(tmp_path: Path) -> None:
     with zipfile.ZipFile(xlsm) as z:
         vba = z.read("xl/vbaProject.bin")
         drawings = sorted(n for n in z.namelist() if n.startswith("xl/drawings/"))
+        buttons = {n: z.read(n) for n in drawings
+                   if n.endswith(".vml") and b'ObjectType="Button"' in z.read(n)}
     run_rebuild(HeadlessBook(xlsm))
     with zipfile.ZipFile(xlsm) as z:
         assert z.read("xl/vbaProject.bin") == vba
         kept = sorted(n for n in z.namelist() if n.startswith("xl/drawings/"))
-    # the buttons' VML drawings are kept; the rebuild adds only the Charts and Compare charts
-    # (build_xlsm's xlsxwriter copy has none)
+        assert buttons and all(z.read(n) == b for n, b in buttons.items())
+    # the buttons' VML drawing is kept byte for byte; the rebuild adds only the Charts and
+    # Compare charts (build_xlsm's xlsxwriter copy has none) and the result sheets' header
+    # notes (Ranking's, in place of the xlsxwriter copy's note)
     added = set(kept) - set(drawings)
-    assert all(re.fullmatch(r"xl/drawings/(_rels/)?drawing\d+\.xml(\.rels)?", n) for n in added)
-    assert any("vmlDrawing" in n for n in kept) and {n for n in drawings if "vml" in n} <= set(kept)
+    assert all(re.fullmatch(r"xl/drawings/(_rels/)?(drawing\d+\.xml(\.rels)?|vmlDrawing\d+\.vml)",
+                            n) for n in added)
+    assert len({n for n in drawings if n.endswith(".vml")} - set(kept)) == 1   # Ranking's
+    ranking = openpyxl.load_workbook(xlsm)["Ranking"]
+    assert [c.comment.text for c in ranking[1] if c.comment is not None] == [DIFF_NOTE]
     assert values(xlsm, "Ranking") == values(REFERENCE, "Ranking")
     assert values(xlsm, "Log")[-1][1] == "rebuild_results"
 
