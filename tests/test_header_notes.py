@@ -236,7 +236,10 @@ def test_uncertainty_results_carry_their_column_notes(tmp_path):
     assert _notes(out, "UncertaintyResults") == {
         "rank_q05": "5 % of the runs rank the unit better than this",
         "rank_q95": "5 % of the runs rank the unit worse than this",
-        "p_nominal_tier": "share of the runs that keep the unit in its nominal tier"}
+        "p_nominal_tier": "share of the runs that keep the unit in its nominal tier",
+        # the error bars of the rank-interval chart (rank 1 at the top: "below" is drawn above)
+        "below_median": "median_rank − rank_q05: the chart's bar above the dot",
+        "above_median": "rank_q95 − median_rank: the chart's bar below the dot"}
 
 
 @pytest.mark.skipif(find_soffice() is None,

@@ -362,7 +362,6 @@ def test_zscores_of_huge_values_are_computed_without_warnings(tmp_path, small):
 def test_a_far_cell_in_a_tiny_file_is_refused_at_once(small_book):
     import subprocess
     import sys
-    import threading
     import time
 
     book = openpyxl.load_workbook(small_book)
