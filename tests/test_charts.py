@@ -24,7 +24,6 @@ from xl_aiindex.workbook.charts import (
     bar_chart,
     charts_only,
     clustered_bar_chart,
-    interval_chart,
     radar_chart,
     rank_interval_chart,
     sheet_ref,
@@ -83,21 +82,6 @@ def test_clustered_and_radar_charts_have_one_series_per_unit():
         assert root.find(".//c:legend", NS) is not None
     with pytest.raises(ValueError, match="at least one series"):
         clustered_bar_chart("x", "'S'!$A$1:$A$2", [])
-
-
-def test_interval_chart_has_custom_error_bars_around_the_median():
-    xml = interval_chart("Rank intervals", "'UncertaintyResults'!$A$2:$A$31",
-                         "'UncertaintyResults'!$F$2:$F$31", "'UncertaintyResults'!$K$2:$K$31",
-                         "'UncertaintyResults'!$L$2:$L$31", axis_max=30)
-    root = ET.fromstring(xml)
-    ser = root.find(".//c:scatterChart/c:ser", NS)
-    assert ser.find("c:xVal/c:numRef/c:f", NS).text == "'UncertaintyResults'!$F$2:$F$31"
-    assert ser.find("c:yVal/c:numRef/c:f", NS).text == "'UncertaintyResults'!$A$2:$A$31"
-    err = ser.find("c:errBars", NS)
-    assert err.find("c:errDir", NS).get("val") == "x"
-    assert err.find("c:errValType", NS).get("val") == "cust"
-    assert err.find("c:plus/c:numRef/c:f", NS).text == "'UncertaintyResults'!$L$2:$L$31"
-    assert err.find("c:minus/c:numRef/c:f", NS).text == "'UncertaintyResults'!$K$2:$K$31"
 
 
 def test_rank_interval_chart_names_units_on_a_category_axis_rank_1_at_the_top():

@@ -12,12 +12,9 @@ The functions return the chart part's XML (``bytes``) and are writer-independent
   (``fills``: e.g. by tier), rank 1 at the top;
 * :func:`clustered_bar_chart` — several series side by side over the same categories;
 * :func:`radar_chart` — several series on a radar (spider) chart;
-* :func:`interval_chart` — a dot per category with a custom error bar on each side (e.g. a
-  unit's median rank and its 5–95 % rank interval), as a scatter chart whose y values are the
-  positions 1…n; the category labels are in a cell range the caller also writes;
-* :func:`rank_interval_chart` — the same picture with the labels on a category axis: a dot per
-  unit at its median rank and a bar from its 5 % to its 95 % rank, units left to right, rank 1
-  at the top (the UncertaintyResults sheet's chart).
+* :func:`rank_interval_chart` — a dot per unit at its median rank and a bar from its 5 % to its
+  95 % rank (custom error bars), units left to right on a category axis, rank 1 at the top (the
+  UncertaintyResults sheet's chart).
 
 Text uses Calibri for Latin and Microsoft YaHei for East Asian script (Excel on Windows);
 LibreOffice and Excel on macOS substitute an installed CJK font (Noto Sans CJK, PingFang).
@@ -254,34 +251,6 @@ def radar_chart(title: str, categories: str, series: Sequence[Series], *,
             + _val_ax(500000012, 500000011, "l", "0", minimum=axis_min, maximum=axis_max,
                       between="between"))
     return _space(title, plot, True)
-
-
-def interval_chart(title: str, positions: str, center: str, minus: str, plus: str, *,
-                   name: str = "median", color: str = SERIES_COLORS[0],
-                   axis_max: float | None = None, num_format: str = "0") -> bytes:
-    """A dot per row at x = ``center`` and y = ``positions`` (1…n, a cell range), with a
-    horizontal error bar reaching ``minus`` below and ``plus`` above it (cell ranges of
-    *lengths*, as Excel's custom error bars take them: for a rank interval, median − p5 and
-    p95 − median). The y axis runs top-down (position 1 at the top) and shows no labels: put
-    the unit names in the cells beside the chart, or read them from the sheet. Made for the
-    UncertaintyResults sheet's rank intervals."""
-    err = ('<c:errBars><c:errDir val="x"/><c:errBarType val="both"/>'
-           '<c:errValType val="cust"/><c:noEndCap val="0"/>'
-           f'{_val(plus, "plus")}{_val(minus, "minus")}'
-           f'<c:spPr><a:ln w="15875"><a:solidFill><a:srgbClr val="{color}"/></a:solidFill>'
-           "</a:ln></c:spPr></c:errBars>")
-    ser = (f'<c:ser><c:idx val="0"/><c:order val="0"/><c:tx><c:v>{_esc(name)}</c:v></c:tx>'
-           '<c:spPr><a:ln w="19050"><a:noFill/></a:ln></c:spPr>'
-           '<c:marker><c:symbol val="circle"/><c:size val="6"/>'
-           f"{_sppr(color, color)}</c:marker>{err}"
-           f'{_val(center, "xVal")}{_val(positions, "yVal")}<c:smooth val="0"/></c:ser>')
-    plot = ('<c:scatterChart><c:scatterStyle val="lineMarker"/><c:varyColors val="0"/>'
-            f'{ser}<c:axId val="500000021"/><c:axId val="500000022"/></c:scatterChart>'
-            + _val_ax(500000021, 500000022, "t", num_format, minimum=1.0,
-                      maximum=axis_max, crosses="autoZero", between="midCat")
-            + _val_ax(500000022, 500000021, "l", "0", gridlines=False, reverse=True,
-                      minimum=0.0, delete=True, between="midCat"))
-    return _space(title, plot, False)
 
 
 def rank_interval_chart(title: str, categories: str, center: str, minus: str, plus: str,

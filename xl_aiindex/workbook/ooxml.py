@@ -945,6 +945,19 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
     seen: set[str] = set()
     jobs: dict[str, _SheetJob] = {}
     new_specs: list[SheetSpec] = []
+
+    def worksheet_part(name_rid: tuple[str, str], refusal: str) -> tuple[str, str]:
+        """The part of an existing sheet (name, relationship id), which must be a worksheet."""
+        name, rid = name_rid
+        rel = wb_rels.get(rid)
+        part = None if rel is None else pkg.resolve(wb_part, rel)
+        if rel is None or part is None:
+            raise ValueError(f"sheet {name!r} has no part in the package")
+        if rel.type != RT_WORKSHEET:
+            raise ValueError(f"sheet {name!r} is not a worksheet ({rel.type.rpartition('/')[2]})"
+                             f"; {refusal}")
+        return name, part
+
     for spec in specs:
         key = _sheet_key(spec.name)
         if key in seen:
@@ -954,14 +967,7 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
             _check_new_name(spec.name.strip())
             new_specs.append(spec)
             continue
-        name, rid = existing[key]
-        rel = wb_rels.get(rid)
-        part = None if rel is None else pkg.resolve(wb_part, rel)
-        if rel is None or part is None:
-            raise ValueError(f"sheet {name!r} has no part in the package")
-        if rel.type != RT_WORKSHEET:
-            raise ValueError(f"sheet {name!r} is not a worksheet ({rel.type.rpartition('/')[2]})"
-                             "; it cannot be replaced")
+        name, part = worksheet_part(existing[key], "it cannot be replaced")
         job = _SheetJob(spec, part, name, replaced=True)
         job.drawing = next((r for r in pkg.rels.get(part, [])
                             if r.type == RT_DRAWING and not r.external), None)
@@ -984,14 +990,7 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
                    for c in range(width)]
             new_specs.append(SheetSpec(app.sheet.strip(), [head, row], dict(app.widths)))
             continue
-        name, rid = existing[key]
-        rel = wb_rels.get(rid)
-        part = None if rel is None else pkg.resolve(wb_part, rel)
-        if rel is None or part is None:
-            raise ValueError(f"sheet {name!r} has no part in the package")
-        if rel.type != RT_WORKSHEET:
-            raise ValueError(f"sheet {name!r} is not a worksheet ({rel.type.rpartition('/')[2]})"
-                             "; no row can be appended to it")
+        name, part = worksheet_part(existing[key], "no row can be appended to it")
         appended_rows[part] = _append_row(zin.read(part), app)
     hidden_keys = {_sheet_key(n) for n in very_hidden}
     new_specs.sort(key=lambda sp: _sheet_key(sp.name) in hidden_keys)   # hidden ones last
