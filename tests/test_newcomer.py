@@ -37,8 +37,9 @@ def readme_first_command() -> list[str]:
 
 
 def _xl_aiindex() -> list[str]:
-    exe = shutil.which("xl-aiindex")
-    return [exe] if exe else [sys.executable, "-m", "xl_aiindex"]
+    """``xl-aiindex`` run from the clone's own code: ``python -m`` puts the working folder (the
+    clone) first on the import path, whatever checkout the installed entry point points at."""
+    return [sys.executable, "-m", "xl_aiindex"]
 
 
 def test_readme_first_command_on_a_fresh_clone_then_the_test_still_passes(tmp_path: Path) -> None:
