@@ -233,10 +233,12 @@ def _batch(command: str, books: Sequence[str], out_dir: Path | None, recursive: 
 def recalc(books: tuple[str, ...], output: Path | None, out_dir: Path | None, recursive: bool,
            jobs: int | None, quiet: bool, as_json: bool, top: int, formulas: bool | None,
            force: bool, wait: float, check: bool, debug: bool) -> None:
-    """Recompute BOOK and rewrite its result sheets (Scores, Ranking, Tiers, WeightsUsed; Log
-    gets one row). Input sheets are never written; nothing is written when the inputs have
-    problems, or when result cells were edited by hand since the last recalc (they are listed;
-    --force overwrites them). The file is replaced atomically, one writer at a time.
+    """Recompute BOOK and rewrite its result sheets (Scores, Ranking, Tiers, WeightsUsed,
+    GroupRanking, Charts, Compare, Treatment as they apply; Log gets one row appended). Input
+    sheets are never written; nothing is written when the inputs have problems, when a sheet
+    to replace is not one the tool wrote, or when result cells were edited by hand since the
+    last recalc (they are listed; --force overwrites them). The file is replaced atomically,
+    one writer at a time.
     With --formulas (or Settings output = formulas) the result sheets are live formulas on the
     input sheets, with the computed values cached, plus the helper sheets Calc and CalcStats.
 
