@@ -277,7 +277,9 @@ def test_a_table_over_a_result_sheet_is_kept_and_repointed(small_book):
     assert book["Report"]["A1"].value == "=SUM(RankT[score])"
 
 
-def test_a_table_elsewhere_on_a_result_sheet_used_by_formulas_is_refused(small_book):
+def _table_below_the_ranking(small_book):
+    """After a recalc: a table RankT in Ranking!A10:B12 (not over the result table) that a
+    formula on another sheet uses."""
     recalc_ok(small_book)
     book = openpyxl.load_workbook(small_book)
     for r, row in enumerate([["k", "v"], ["x", 1], ["y", 2]], start=10):
@@ -285,6 +287,10 @@ def test_a_table_elsewhere_on_a_result_sheet_used_by_formulas_is_refused(small_b
             book["Ranking"].cell(r, c, v)
     book.save(small_book)
     _add_table(small_book, "Ranking", "A10:B12", "=SUM(RankT[rank])")
+
+
+def test_a_table_elsewhere_on_a_result_sheet_used_by_formulas_is_refused(small_book):
+    _table_below_the_ranking(small_book)
     original = small_book.read_bytes()
     r = run("recalc", small_book, "--top", "0", "--force")
     assert r.exit_code == 2
@@ -659,13 +665,7 @@ def test_validate_reports_hand_edits_recalc_would_refuse(small_book):
 
 
 def test_validate_reports_a_table_recalc_could_not_keep(small_book):
-    recalc_ok(small_book)
-    book = openpyxl.load_workbook(small_book)
-    for r, row in enumerate([["k", "v"], ["x", 1], ["y", 2]], start=10):
-        for c, v in enumerate(row, start=1):
-            book["Ranking"].cell(r, c, v)
-    book.save(small_book)
-    _add_table(small_book, "Ranking", "A10:B12", "=SUM(RankT[rank])")
+    _table_below_the_ranking(small_book)
     r = run("validate", small_book)
     assert r.exit_code == 1
     assert r.output.splitlines()[-1] == (

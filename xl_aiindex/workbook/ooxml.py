@@ -206,6 +206,15 @@ _MAX_NAME = 255
 # public API
 
 
+def _workbook_part(pkg: _Package) -> str:
+    """The workbook part of the package (the target of its officeDocument relationship)."""
+    wb_rel = next((r for r in pkg.rels.get("", []) if r.type == RT_OFFICE_DOCUMENT), None)
+    wb_part = None if wb_rel is None else pkg.resolve("", wb_rel)
+    if wb_part is None:
+        raise ValueError("package has no workbook part (officeDocument relationship)")
+    return wb_part
+
+
 def package_parts(path: str | os.PathLike[str] | IO[bytes]) -> dict[str, bytes]:
     """Every zip entry of the package at ``path``: name -> uncompressed bytes (in entry order)."""
     with zipfile.ZipFile(path) as zf:
@@ -216,10 +225,7 @@ def sheet_names(path: str | os.PathLike[str] | IO[bytes]) -> list[str]:
     """Names of the sheets of the workbook at ``path``, in workbook order (any sheet type)."""
     with zipfile.ZipFile(path) as zin:
         pkg = _Package(zin)
-        wb_rel = next((r for r in pkg.rels.get("", []) if r.type == RT_OFFICE_DOCUMENT), None)
-        wb_part = None if wb_rel is None else pkg.resolve("", wb_rel)
-        if wb_part is None:
-            raise ValueError("package has no workbook part (officeDocument relationship)")
+        wb_part = _workbook_part(pkg)
         root = _parse(zin.read(wb_part))
     sheets = root.find(f"{{{NS_MAIN}}}sheets")
     return [] if sheets is None else [el.get("name", "") for el in sheets]
@@ -249,10 +255,7 @@ def sheet_kinds(path: str | os.PathLike[str] | IO[bytes]) -> dict[str, str]:
     part; ``missing`` when the sheet has no part)."""
     with zipfile.ZipFile(path) as zin:
         pkg = _Package(zin)
-        wb_rel = next((r for r in pkg.rels.get("", []) if r.type == RT_OFFICE_DOCUMENT), None)
-        wb_part = None if wb_rel is None else pkg.resolve("", wb_rel)
-        if wb_part is None:
-            raise ValueError("package has no workbook part (officeDocument relationship)")
+        wb_part = _workbook_part(pkg)
         root = _parse(zin.read(wb_part))
         rels = {r.id: r for r in pkg.rels.get(wb_part, [])}
     sheets = root.find(f"{{{NS_MAIN}}}sheets")
@@ -914,10 +917,7 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
     ct_name = pkg.actual("[Content_Types].xml")
     if ct_name is None or "" not in pkg.rels:
         raise ValueError("not an Open XML package (no [Content_Types].xml or _rels/.rels)")
-    wb_rel = next((r for r in pkg.rels[""] if r.type == RT_OFFICE_DOCUMENT), None)
-    wb_part = None if wb_rel is None else pkg.resolve("", wb_rel)
-    if wb_part is None:
-        raise ValueError("package has no workbook part (officeDocument relationship)")
+    wb_part = _workbook_part(pkg)
     ct_root = _parse(zin.read(ct_name))
     overrides = {el.get("PartName", "").lower(): el.get("ContentType", "")
                  for el in ct_root if el.tag == f"{{{NS_CT}}}Override"}
