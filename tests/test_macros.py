@@ -197,9 +197,15 @@ def test_headless_refuses_while_excel_has_the_file(small_book: Path) -> None:
 def test_macros_share_the_udf_cache(small_book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from xl_aiindex import pipeline
 
+    from udfs.cache import CACHE
+
     calls: list[int] = []
     real = pipeline.build_index
     monkeypatch.setattr(pipeline, "build_index", lambda m: calls.append(1) or real(m))
+    # a clock that moves 10 s at every look: each call is a new calculation (as on a loaded
+    # machine), so the UDF re-reads the inputs and must find them unchanged by the macro
+    now = iter(range(0, 10_000, 10))
+    monkeypatch.setattr(CACHE, "clock", lambda: float(next(now)))
     book = HeadlessBook(small_book)
     run_validate(book)
     assert AI_RANK("e", caller=book) == 1

@@ -38,6 +38,7 @@ from typing import Any
 import pandas as pd
 
 from xl_aiindex import pipeline
+from xl_aiindex.workbook.ownership import is_tool_sheet
 from xl_aiindex.errors import Problem, ProblemsFound, UnreadableWorkbook, XlAiIndexError
 from xl_aiindex.model import IndexResult
 from xl_aiindex.workbook.read import Locator, read_model
@@ -116,8 +117,11 @@ class Snapshot:
         return self.grids[name]
 
     def fingerprint(self, sheets: Sequence[str]) -> str:
-        """Hash of the sheet names and of the contents of ``sheets``."""
-        h = hashlib.sha256(repr(self.sheet_names()).encode())
+        """Hash of the input sheets' names and of the contents of ``sheets``. The sheets the
+        tool writes (Problems, Log, the result sheets) are left out: a macro that writes them
+        has not changed the inputs."""
+        names = [n for n in self.sheet_names() if not is_tool_sheet(n)]
+        h = hashlib.sha256(repr(names).encode())
         for name in sheets:
             g = self.grid(name)
             h.update(repr((name, g.values, sorted(g.formulas), g.merged)).encode())
