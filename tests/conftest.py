@@ -11,6 +11,13 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
+#: The README and every page of docs/, README first: where the user documentation lives.
+DOC_PAGES = (REPO / "README.md", *sorted((REPO / "docs").glob("*.md")))
+
+
+def docs_text() -> str:
+    """The README and docs/*.md as one text (examples and names may be on any page)."""
+    return "\n".join(p.read_text(encoding="utf-8") for p in DOC_PAGES)
 
 Sheets = dict[str, list[list[Any]]]
 

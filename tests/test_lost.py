@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import REPO, write_book
+from conftest import REPO, docs_text, write_book
 
 from xl_aiindex.cli import cli
 from xl_aiindex.workbook.ooxml import package_parts
@@ -149,7 +149,7 @@ def test_treatment_sheet_of_the_user_is_refused(tmp_path, small):
 
 
 def test_every_tool_sheet_is_named_in_the_readme_and_the_readme_sheets(tmp_path):
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    readme = docs_text()
     for name in TOOL_SHEETS:
         assert f"`{name}`" in readme, name
     for wb in ("city_ai_index_2020.xlsx", "city_ai_index_2020_data.xlsx"):

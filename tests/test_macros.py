@@ -195,9 +195,8 @@ def test_headless_refuses_while_excel_has_the_file(small_book: Path) -> None:
 
 
 def test_macros_share_the_udf_cache(small_book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from xl_aiindex import pipeline
-
     from udfs.cache import CACHE
+    from xl_aiindex import pipeline
 
     calls: list[int] = []
     real = pipeline.build_index

@@ -14,7 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import SMALL, write_book
+from conftest import SMALL, docs_text, write_book
 
 from xl_aiindex.cli import cli
 from xl_aiindex.workbook.ooxml import splice_sheets
@@ -22,7 +22,7 @@ from xl_aiindex.workbook.sheetspec import Cell, SheetSpec
 
 REPO = Path(__file__).resolve().parents[1]
 GIVEN = REPO / "workbooks" / "city_ai_index_2020.xlsx"
-README = (REPO / "README.md").read_text(encoding="utf-8")
+README = docs_text()   # the README and docs/*.md
 
 
 def run(*args):

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import docs_text
 
 from xl_aiindex.cli import cli
 
 REPO = Path(__file__).resolve().parents[1]
-README = (REPO / "README.md").read_text(encoding="utf-8")
+README = docs_text()   # the README and docs/*.md: examples live on every page
 
 #: Examples whose inputs the reader makes first; each is covered elsewhere.
 SKIPPED = {

@@ -38,9 +38,9 @@ from typing import Any
 import pandas as pd
 
 from xl_aiindex import pipeline
-from xl_aiindex.workbook.ownership import is_tool_sheet
 from xl_aiindex.errors import Problem, ProblemsFound, UnreadableWorkbook, XlAiIndexError
 from xl_aiindex.model import IndexResult
+from xl_aiindex.workbook.ownership import is_tool_sheet
 from xl_aiindex.workbook.read import Locator, read_model
 from xl_aiindex.workbook.results import ranking_table, scores_table
 from xl_aiindex.workbook.source import Grid
