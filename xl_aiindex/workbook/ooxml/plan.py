@@ -8,7 +8,9 @@ import contextlib
 import posixpath
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import defusedxml.ElementTree as DET
 
@@ -17,7 +19,7 @@ from ..sheetspec import Cell, SheetSpec, Style
 from .drawings import _plan_drawings
 from .jobs import _Plan, _SheetJob
 from .notes import _plan_notes
-from .opc import _next_id, _Package, _rels_name, _workbook_part
+from .opc import _next_id, _Package, _Rel, _rels_name, _workbook_part
 from .rows import RowAppend, _append_row
 from .styles import _hex_argb, _StyleBook
 from .tables import _repoint_table, _table_users
@@ -127,9 +129,25 @@ def _survey(job: _SheetJob, book: _StyleBook, xf_attr: dict[Style, str]) -> None
                          f"{MAX_ROWS} x {MAX_COLS}")
 
 
-def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
-          names: dict[str, str] | None = None, owned_prefix: str = OWNED_PREFIX,
-          very_hidden: Sequence[str] = (), appends: Sequence[RowAppend] = ()) -> _Plan:
+@dataclass
+class _Book:
+    """The source package as the planner reads it: its parts and relationships, content
+    types, the workbook part and the sheets it lists (read once, before anything is decided)."""
+
+    zin: zipfile.ZipFile
+    pkg: _Package
+    ct_name: str                                # the [Content_Types].xml entry
+    ct_root: Any                                # ... parsed
+    overrides: dict[str, str]                   # lower-case part name -> content type
+    wb_part: str
+    wb_xml: bytes
+    wb_rels: dict[str, _Rel]                    # the workbook's relationships by id
+    existing: dict[str, tuple[str, str]]        # sheet key -> (name, r:id), workbook order
+    sheet_ids: list[int]
+
+
+def _open_book(zin: zipfile.ZipFile) -> _Book:
+    """The package in ``zin``, refused unless it is a (transitional) SpreadsheetML workbook."""
     pkg = _Package(zin)
     ct_name = pkg.actual("[Content_Types].xml")
     if ct_name is None or "" not in pkg.rels:
@@ -145,10 +163,7 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
         raise ValueError("Strict Open XML workbooks are not supported; save as Excel Workbook")
     if wb_root.tag != f"{{{NS_MAIN}}}workbook" or (wb_ct and wb_ct not in CT_WORKBOOKS):
         raise ValueError(f"unsupported workbook part {wb_part!r} ({wb_ct or wb_root.tag})")
-
-    # existing sheets and the specs that match them
-    wb_rels = {r.id: r for r in pkg.rels.get(wb_part, [])}
-    existing: dict[str, tuple[str, str]] = {}   # key -> (name, r:id)
+    existing: dict[str, tuple[str, str]] = {}
     sheet_ids: list[int] = []
     sheets_el = wb_root.find(f"{{{NS_MAIN}}}sheets")
     for el in [] if sheets_el is None else sheets_el:
@@ -158,71 +173,112 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
             sheet_ids.append(int(el.get("sheetId", "0")))
     if sheets_el is None:
         raise ValueError("workbook.xml has no <sheets>")
+    return _Book(zin, pkg, ct_name, ct_root, overrides, wb_part, wb_xml,
+                 {r.id: r for r in pkg.rels.get(wb_part, [])}, existing, sheet_ids)
 
+
+def _worksheet_part(book: _Book, name_rid: tuple[str, str], refusal: str) -> tuple[str, str]:
+    """The part of an existing sheet (name, relationship id), which must be a worksheet."""
+    name, rid = name_rid
+    rel = book.wb_rels.get(rid)
+    part = None if rel is None else book.pkg.resolve(book.wb_part, rel)
+    if rel is None or part is None:
+        raise ValueError(f"sheet {name!r} has no part in the package")
+    if rel.type != RT_WORKSHEET:
+        raise ValueError(f"sheet {name!r} is not a worksheet ({rel.type.rpartition('/')[2]})"
+                         f"; {refusal}")
+    return name, part
+
+
+def _replaced_job(book: _Book, spec: SheetSpec, part: str, name: str) -> _SheetJob:
+    """The job replacing the existing sheet ``name`` (part ``part``) by ``spec``: what of the
+    old sheet is carried over (its drawing, code name, view and format settings)."""
+    pkg = book.pkg
+    job = _SheetJob(spec, part, name, replaced=True)
+    job.drawing = next((r for r in pkg.rels.get(part, [])
+                        if r.type == RT_DRAWING and not r.external), None)
+    job.code_name, job.view_attrs, job.format_attrs = _old_sheet_head(book.zin, part)
+    job.old_rel_ids = {r.id for r in pkg.rels.get(part, [])}
+    job.old_vml = [r for r in pkg.rels.get(part, []) if r.type == RT_VML and not r.external]
+    return job
+
+
+def _new_sheet_spec(app: RowAppend) -> SheetSpec:
+    """A new sheet holding the header and the row of ``app`` (no sheet of its name exists)."""
+    width = max([*app.header, *app.cells], default=-1) + 1
+    head = [Cell(app.header.get(c), style=_HEADER_STYLE) for c in range(width)]
+    row = [Cell(None if app.cells.get(c) == "" else app.cells.get(c)) for c in range(width)]
+    return SheetSpec(app.sheet.strip(), [head, row], dict(app.widths))
+
+
+@dataclass
+class _Matched:
+    """The specs and appends matched with the workbook's sheets."""
+
+    jobs: dict[str, _SheetJob]          # replaced sheet entry -> job
+    new_specs: list[SheetSpec]          # sheets to append (very hidden ones last)
+    appended_rows: dict[str, bytes]     # sheet entry -> its XML with the appended row
+
+
+def _match_sheets(book: _Book, specs: Sequence[SheetSpec], appends: Sequence[RowAppend],
+                  very_hidden: Sequence[str]) -> _Matched:
+    """Which specs replace a sheet and which are new; the rows appended to existing sheets."""
     seen: set[str] = set()
-    jobs: dict[str, _SheetJob] = {}
-    new_specs: list[SheetSpec] = []
-
-    def worksheet_part(name_rid: tuple[str, str], refusal: str) -> tuple[str, str]:
-        """The part of an existing sheet (name, relationship id), which must be a worksheet."""
-        name, rid = name_rid
-        rel = wb_rels.get(rid)
-        part = None if rel is None else pkg.resolve(wb_part, rel)
-        if rel is None or part is None:
-            raise ValueError(f"sheet {name!r} has no part in the package")
-        if rel.type != RT_WORKSHEET:
-            raise ValueError(f"sheet {name!r} is not a worksheet ({rel.type.rpartition('/')[2]})"
-                             f"; {refusal}")
-        return name, part
-
+    out = _Matched({}, [], {})
     for spec in specs:
         key = _sheet_key(spec.name)
         if key in seen:
             raise ValueError(f"two sheet specs named {spec.name.strip()!r}")
         seen.add(key)
-        if key not in existing:
+        if key not in book.existing:
             _check_new_name(spec.name.strip())
-            new_specs.append(spec)
+            out.new_specs.append(spec)
             continue
-        name, part = worksheet_part(existing[key], "it cannot be replaced")
-        job = _SheetJob(spec, part, name, replaced=True)
-        job.drawing = next((r for r in pkg.rels.get(part, [])
-                            if r.type == RT_DRAWING and not r.external), None)
-        job.code_name, job.view_attrs, job.format_attrs = _old_sheet_head(zin, part)
-        job.old_rel_ids = {r.id for r in pkg.rels.get(part, [])}
-        job.old_vml = [r for r in pkg.rels.get(part, []) if r.type == RT_VML and not r.external]
-        jobs[part] = job
-
-    appended_rows: dict[str, bytes] = {}
+        name, part = _worksheet_part(book, book.existing[key], "it cannot be replaced")
+        out.jobs[part] = _replaced_job(book, spec, part, name)
     for app in appends:
         key = _sheet_key(app.sheet)
         if key in seen:
             raise ValueError(f"sheet {app.sheet.strip()!r} both replaced and appended to")
         seen.add(key)
-        if key not in existing:
+        if key not in book.existing:
             _check_new_name(app.sheet.strip())
-            width = max([*app.header, *app.cells], default=-1) + 1
-            head = [Cell(app.header.get(c), style=_HEADER_STYLE) for c in range(width)]
-            row = [Cell(None if app.cells.get(c) == "" else app.cells.get(c))
-                   for c in range(width)]
-            new_specs.append(SheetSpec(app.sheet.strip(), [head, row], dict(app.widths)))
+            out.new_specs.append(_new_sheet_spec(app))
             continue
-        name, part = worksheet_part(existing[key], "no row can be appended to it")
-        appended_rows[part] = _append_row(zin.read(part), app)
+        name, part = _worksheet_part(book, book.existing[key], "no row can be appended to it")
+        out.appended_rows[part] = _append_row(book.zin.read(part), app)
     hidden_keys = {_sheet_key(n) for n in very_hidden}
-    new_specs.sort(key=lambda sp: _sheet_key(sp.name) in hidden_keys)   # hidden ones last
+    out.new_specs.sort(key=lambda sp: _sheet_key(sp.name) in hidden_keys)   # hidden ones last
+    return out
 
-    # appended sheets: part names, sheetIds and relationship ids that clash with nothing
-    taken_ids = set(wb_rels)
-    rid_gen = _next_id(taken_ids)
-    sheet_parts = [pkg.resolve(wb_part, r) for r in wb_rels.values() if r.type == RT_WORKSHEET]
-    sheet_dir = next((posixpath.dirname(p) for p in sheet_parts if p),
-                     posixpath.join(posixpath.dirname(wb_part), "worksheets"))
-    next_sheet_id = max(sheet_ids, default=0) + 1
+
+@dataclass
+class _Shared:
+    """What the plan adds to the workbook's shared parts: ``<sheet>`` elements, workbook
+    relationships and content-type entries, and the generator of free relationship ids."""
+
+    rid_gen: Iterator[str]
+    wb_inserts: list[tuple[str, int, str]] = field(default_factory=list)   # name, sheetId, r:id
+    rel_inserts: list[str] = field(default_factory=list)
+    ct_inserts: list[str] = field(default_factory=list)
+
+
+def _sheet_dir(book: _Book) -> str:
+    """The folder of the workbook's worksheet parts (where appended sheets go)."""
+    sheet_parts = [book.pkg.resolve(book.wb_part, r) for r in book.wb_rels.values()
+                   if r.type == RT_WORKSHEET]
+    return next((posixpath.dirname(p) for p in sheet_parts if p),
+                posixpath.join(posixpath.dirname(book.wb_part), "worksheets"))
+
+
+def _place_new_sheets(book: _Book, new_specs: Sequence[SheetSpec], shared: _Shared
+                      ) -> list[_SheetJob]:
+    """Jobs of the appended sheets: part names, sheetIds and relationship ids that clash with
+    nothing (their ``<sheet>``, relationship and content type added to ``shared``)."""
+    pkg = book.pkg
+    sheet_dir = _sheet_dir(book)
+    next_sheet_id = max(book.sheet_ids, default=0) + 1
     new_jobs: list[_SheetJob] = []
-    wb_inserts: list[tuple[str, int, str]] = []
-    rel_inserts: list[str] = []
-    ct_inserts: list[str] = []
     n = 1
     for spec in new_specs:
         while (pkg.actual(f"{sheet_dir}/sheet{n}.xml") is not None
@@ -230,40 +286,57 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
             n += 1
         part = f"{sheet_dir}/sheet{n}.xml"
         n += 1
-        rid = next(rid_gen)
+        rid = next(shared.rid_gen)
         name = spec.name.strip()
         new_jobs.append(_SheetJob(spec, part, name, replaced=False))
-        wb_inserts.append((name, next_sheet_id, rid))
+        shared.wb_inserts.append((name, next_sheet_id, rid))
         next_sheet_id += 1
-        target = posixpath.relpath(part, posixpath.dirname(wb_part) or ".")
-        rel_inserts.append(f'<Relationship Id="{rid}" Type="{RT_WORKSHEET}" '
-                           f'Target="{_esc_attr(target)}"/>')
-        ct_inserts.append(f'<Override PartName="/{_esc_attr(part)}" '
-                          f'ContentType="{CT_WORKSHEET}"/>')
+        target = posixpath.relpath(part, posixpath.dirname(book.wb_part) or ".")
+        shared.rel_inserts.append(f'<Relationship Id="{rid}" Type="{RT_WORKSHEET}" '
+                                  f'Target="{_esc_attr(target)}"/>')
+        shared.ct_inserts.append(f'<Override PartName="/{_esc_attr(part)}" '
+                                 f'ContentType="{CT_WORKSHEET}"/>')
+    return new_jobs
 
-    # native charts of the tool's own sheets (Charts, Compare): drawing and chart parts
-    chart_parts = _plan_drawings(zin, pkg, [*jobs.values(), *new_jobs])
-    ct_inserts.extend(chart_parts.ct_inserts)
-    # header notes: comments and legacy VML parts
+
+def _plan_parts(book: _Book, all_jobs: Sequence[_SheetJob], shared: _Shared
+                ) -> dict[str, bytes]:
+    """The drawing, chart, comments and VML parts of the written sheets (native charts of the
+    Charts and Compare sheets; header notes): the new parts, content types added to
+    ``shared``."""
+    chart_parts = _plan_drawings(book.zin, book.pkg, all_jobs)
+    shared.ct_inserts.extend(chart_parts.ct_inserts)
     has_vml_default = any(el.tag == f"{{{NS_CT}}}Default"
-                          and el.get("Extension", "").lower() == "vml" for el in ct_root)
-    note_parts = _plan_notes(zin, pkg, [*jobs.values(), *new_jobs], has_vml_default)
-    ct_inserts.extend(note_parts.ct_inserts)
+                          and el.get("Extension", "").lower() == "vml" for el in book.ct_root)
+    note_parts = _plan_notes(book.zin, book.pkg, all_jobs, has_vml_default)
+    shared.ct_inserts.extend(note_parts.ct_inserts)
+    return {**chart_parts.added, **note_parts.added}
 
-    # one pass over the cells: table size, distinct styles, external links
-    styles_rel = next((r for r in wb_rels.values() if r.type == RT_STYLES), None)
-    styles_part = None if styles_rel is None else pkg.resolve(wb_part, styles_rel)
-    book = _StyleBook(None if styles_part is None else zin.read(styles_part))
+
+def _survey_styles(book: _Book, all_jobs: Sequence[_SheetJob]
+                   ) -> tuple[_StyleBook, str | None, dict[Style, str]]:
+    """One pass over the cells (table size, distinct styles, external links): the styles
+    book, the workbook's styles part (None: it has none) and each style's ``s`` attribute."""
+    styles_rel = next((r for r in book.wb_rels.values() if r.type == RT_STYLES), None)
+    styles_part = None if styles_rel is None else book.pkg.resolve(book.wb_part, styles_rel)
+    styles = _StyleBook(None if styles_part is None else book.zin.read(styles_part))
     xf_attr: dict[Style, str] = {}
-    for job in [*jobs.values(), *new_jobs]:
-        _survey(job, book, xf_attr)
+    for job in all_jobs:
+        _survey(job, styles, xf_attr)
+    return styles, styles_part, xf_attr
 
-    # relationships after the splice -> parts that are no longer reachable
+
+def _relationships_after(book: _Book, jobs: dict[str, _SheetJob]
+                         ) -> tuple[dict[str, list[_Rel]], set[str], dict[str, bytes]]:
+    """The package's relationships after the splice, the workbook relationships dropped (the
+    calculation chain, when a sheet is replaced) and the re-pointed table parts. Refuses
+    (``ValueError``) when a table that goes away is used by a formula or a defined name."""
+    pkg = book.pkg
     new_rels = dict(pkg.rels)
-    wb_rel_list = list(pkg.rels.get(wb_part, []))
+    wb_rel_list = list(pkg.rels.get(book.wb_part, []))
     dropped_wb_rels = ({r.id for r in wb_rel_list if r.type == RT_CALC_CHAIN} if jobs
                        else set())
-    new_rels[wb_part] = [r for r in wb_rel_list if r.id not in dropped_wb_rels]
+    new_rels[book.wb_part] = [r for r in wb_rel_list if r.id not in dropped_wb_rels]
     repointed: dict[str, bytes] = {}
     dropped_tables: list[tuple[str, str]] = []    # (table name, sheet name)
     for part, job in jobs.items():
@@ -271,7 +344,7 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
             table_part = None if rel.type != RT_TABLE else pkg.resolve(part, rel)
             if table_part is None:
                 continue
-            data = zin.read(table_part)
+            data = book.zin.read(table_part)
             new = _repoint_table(data, job) if job.table is None else None
             if new is not None:
                 job.table = rel
@@ -283,22 +356,33 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
         kept = [r for r in (job.drawing, job.vml, job.comments, job.table) if r is not None]
         new_rels[part] = kept
     if dropped_tables:
-        users = _table_users(zin, pkg, wb_part, wb_rels, set(jobs), dropped_tables)
+        users = _table_users(book.zin, pkg, book.wb_part, book.wb_rels, set(jobs),
+                             dropped_tables)
         if users:
             raise ValueError("; ".join(users) + ": these formulas would break, as the table is "
                              "removed with the sheet's old content; move the table to a sheet "
                              "of your own")
-    removed = (pkg.reachable(pkg.rels) - pkg.reachable(new_rels)) - {ct_name}
+    return new_rels, dropped_wb_rels, repointed
+
+
+def _unreachable(book: _Book, new_rels: dict[str, list[_Rel]]) -> set[str]:
+    """Parts reachable before the splice and not after it, with their ``.rels`` entries."""
+    pkg = book.pkg
+    removed = (pkg.reachable(pkg.rels) - pkg.reachable(new_rels)) - {book.ct_name}
     for part in list(removed):
         rels_entry = pkg.rels_entry.get(part)
         if rels_entry is not None:
             removed.add(rels_entry)
+    return removed
 
-    rewritten: dict[str, bytes | None] = {**appended_rows, **repointed}
-    added: dict[str, bytes] = {**chart_parts.added, **note_parts.added}
+
+def _sheet_rels(book: _Book, jobs: dict[str, _SheetJob], new_jobs: Sequence[_SheetJob],
+                rewritten: dict[str, bytes | None], added: dict[str, bytes]) -> None:
+    """The ``.rels`` part of every written sheet: rewritten (or dropped) for replaced sheets,
+    added for appended ones."""
     for part, job in jobs.items():
         rels_xml = job.rels_xml
-        entry = pkg.rels_entry.get(part)
+        entry = book.pkg.rels_entry.get(part)
         if entry is not None:
             rewritten[entry] = rels_xml
         elif rels_xml is not None:
@@ -308,45 +392,74 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
         if rels_xml is not None:
             added[_rels_name(job.part)] = rels_xml
 
-    if book.changed and styles_part is None:
-        styles_part = posixpath.join(posixpath.dirname(wb_part), "styles.xml")
-        if pkg.actual(styles_part) is not None:
-            raise ValueError(f"{styles_part} exists but is not the workbook's styles part")
-        added[styles_part] = book.render()
-        rid = next(rid_gen)
-        rel_inserts.append(f'<Relationship Id="{rid}" Type="{RT_STYLES}" Target="styles.xml"/>')
-        ct_inserts.append(f'<Override PartName="/{_esc_attr(styles_part)}" '
-                          f'ContentType="{CT_STYLES}"/>')
-    elif book.changed and styles_part is not None:
-        rewritten[styles_part] = book.render()
 
-    # workbook.xml
-    if wb_inserts or full_calc_on_load or names is not None:
-        new_wb = _edit_workbook(wb_xml, wb_inserts, full_calc_on_load, names, owned_prefix,
-                                {n.strip().casefold() for n in very_hidden})
-        if new_wb != wb_xml:
-            rewritten[wb_part] = new_wb
-    # workbook rels
-    wb_rels_entry = pkg.rels_entry.get(wb_part)
-    if rel_inserts or dropped_wb_rels:
+def _styles_edit(book: _Book, styles: _StyleBook, styles_part: str | None, shared: _Shared,
+                 rewritten: dict[str, bytes | None], added: dict[str, bytes]) -> None:
+    """``styles.xml`` with the formats the written cells need (created when the workbook has
+    no styles part)."""
+    if not styles.changed:
+        return
+    if styles_part is not None:
+        rewritten[styles_part] = styles.render()
+        return
+    styles_part = posixpath.join(posixpath.dirname(book.wb_part), "styles.xml")
+    if book.pkg.actual(styles_part) is not None:
+        raise ValueError(f"{styles_part} exists but is not the workbook's styles part")
+    added[styles_part] = styles.render()
+    rid = next(shared.rid_gen)
+    shared.rel_inserts.append(f'<Relationship Id="{rid}" Type="{RT_STYLES}" Target="styles.xml"/>')
+    shared.ct_inserts.append(f'<Override PartName="/{_esc_attr(styles_part)}" '
+                             f'ContentType="{CT_STYLES}"/>')
+
+
+def _shared_edits(book: _Book, shared: _Shared, dropped_wb_rels: set[str], removed: set[str],
+                  full_calc_on_load: bool, names: dict[str, str] | None, owned_prefix: str,
+                  very_hidden: Sequence[str], rewritten: dict[str, bytes | None],
+                  added: dict[str, bytes]) -> None:
+    """``workbook.xml``, the workbook's ``.rels`` and ``[Content_Types].xml`` after the splice
+    (each only rewritten when something in it changes)."""
+    if shared.wb_inserts or full_calc_on_load or names is not None:
+        new_wb = _edit_workbook(book.wb_xml, shared.wb_inserts, full_calc_on_load, names,
+                                owned_prefix, {n.strip().casefold() for n in very_hidden})
+        if new_wb != book.wb_xml:
+            rewritten[book.wb_part] = new_wb
+    wb_rels_entry = book.pkg.rels_entry.get(book.wb_part)
+    if shared.rel_inserts or dropped_wb_rels:
         if wb_rels_entry is None:
-            wb_rels_entry = _rels_name(wb_part)
+            wb_rels_entry = _rels_name(book.wb_part)
             added[wb_rels_entry] = (f'{_XML_DECL}<Relationships xmlns="{NS_PKG_REL}">'
-                                    f'{"".join(rel_inserts)}</Relationships>').encode()
+                                    f'{"".join(shared.rel_inserts)}</Relationships>').encode()
         else:
             rewritten[wb_rels_entry] = _edit_list(
-                zin.read(wb_rels_entry), "Id", dropped_wb_rels, rel_inserts)
-    # content types
+                book.zin.read(wb_rels_entry), "Id", dropped_wb_rels, shared.rel_inserts)
     drop_ct = {"/" + p.lower() for p in removed}
-    if ct_inserts or drop_ct & set(overrides):
-        rewritten[ct_name] = _edit_list(zin.read(ct_name), "PartName", drop_ct, ct_inserts,
-                                        casefold=True)
+    if shared.ct_inserts or drop_ct & set(book.overrides):
+        rewritten[book.ct_name] = _edit_list(book.zin.read(book.ct_name), "PartName", drop_ct,
+                                             shared.ct_inserts, casefold=True)
 
-    insert_after = None
-    prefix = sheet_dir.lower() + "/"
-    for name in pkg.names:
-        if name.lower().startswith(prefix):
-            insert_after = name
-    for entry in rewritten:
-        removed.discard(entry)
+
+def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
+          names: dict[str, str] | None = None, owned_prefix: str = OWNED_PREFIX,
+          very_hidden: Sequence[str] = (), appends: Sequence[RowAppend] = ()) -> _Plan:
+    """Everything the splice of ``specs`` and ``appends`` into the package ``zin`` will write,
+    decided (and every refusal raised) before a byte is written."""
+    book = _open_book(zin)
+    matched = _match_sheets(book, specs, appends, very_hidden)
+    jobs = matched.jobs
+    shared = _Shared(_next_id(set(book.wb_rels)))
+    new_jobs = _place_new_sheets(book, matched.new_specs, shared)
+    all_jobs = [*jobs.values(), *new_jobs]
+    added: dict[str, bytes] = _plan_parts(book, all_jobs, shared)
+    styles, styles_part, xf_attr = _survey_styles(book, all_jobs)
+    new_rels, dropped_wb_rels, repointed = _relationships_after(book, jobs)
+    removed = _unreachable(book, new_rels)
+    rewritten: dict[str, bytes | None] = {**matched.appended_rows, **repointed}
+    _sheet_rels(book, jobs, new_jobs, rewritten, added)
+    _styles_edit(book, styles, styles_part, shared, rewritten, added)
+    _shared_edits(book, shared, dropped_wb_rels, removed, full_calc_on_load, names,
+                  owned_prefix, very_hidden, rewritten, added)
+    prefix = _sheet_dir(book).lower() + "/"
+    insert_after = next((n for n in reversed(book.pkg.names) if n.lower().startswith(prefix)),
+                        None)
+    removed -= set(rewritten)
     return _Plan(jobs, new_jobs, rewritten, removed, added, insert_after, xf_attr)
