@@ -23,7 +23,9 @@ may differ). Only these parts may change:
   reports as corruption; Excel rebuilds the chain on load.
 
 * a sheet given a :class:`RowAppend` (the Log): one ``<row>`` inserted into its XML below its
-  last row holding a value; every other byte of the part and all its relationships kept.
+  last row holding a value; every other byte of the part and all its relationships kept. A
+  sheet whose row 1,048,576 holds a value, or whose new column would fall after XFD, is full:
+  the splice fails with :class:`ValueError` (Excel reports a cell beyond them as corruption).
 
 Relationships of a replaced sheet: a ``drawing`` relationship is kept and re-emitted as
 ``<drawing r:id=…/>`` (a user's chart or picture on a result sheet survives, and so does the
@@ -78,7 +80,8 @@ Sheet XML is generated (never parsed back), in the order CT_Worksheet requires:
 ``sheetPr`` (tab colour; the old ``codeName`` is kept so VBA document modules still bind),
 ``dimension``, ``sheetViews`` (frozen pane from ``freeze``; the old sheet's ``tabSelected``,
 zoom and grid-line settings are kept), ``sheetFormatPr``, ``cols``, ``sheetData``,
-``autoFilter``, ``hyperlinks``, ``pageMargins``, ``drawing``, ``legacyDrawing``,
+``sheetProtection`` (the replaced sheet's, kept with its password hash and
+permissions), ``autoFilter``, ``hyperlinks``, ``pageMargins``, ``drawing``, ``legacyDrawing``,
 ``tableParts``. It is streamed into the output
 zip in chunks (memory independent of the sheet size). Values: numbers as ``repr(float)``,
 booleans ``t="b"``, ``None``/NaN/±inf give no cell, text is always text (also when it starts

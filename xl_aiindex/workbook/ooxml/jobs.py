@@ -27,6 +27,8 @@ class _SheetJob:
     code_name: str | None = None
     view_attrs: dict[str, str] = field(default_factory=dict)
     format_attrs: dict[str, str] = field(default_factory=dict)
+    #: the old sheet's ``<sheetProtection>`` attributes (None: it was not protected)
+    protection: dict[str, str] | None = None
     n_rows: int = 0
     n_cols: int = 0
 

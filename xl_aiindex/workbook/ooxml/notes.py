@@ -21,11 +21,8 @@ from .xmltext import _XML_DECL, CT_COMMENTS, CT_VML, MAX_COLS, NS_MAIN, RT_COMME
 NOTE_AUTHOR = "xl-aiindex"
 
 _VML_IDMAP = re.compile(r"<(?:\w+:)?idmap\b[^>]*?\bdata\s*=\s*[\"']([^\"']*)[\"']")
-
 _VML_OBJECT_TYPE = re.compile(r"\bObjectType\s*=\s*[\"']([^\"']*)[\"']")
-
 _VML_SHAPE = re.compile(r"<(?:\w+:)?shape[\s>/]")
-
 #: VML elements that draw something other than a comment box (pictures, shapes, groups).
 _VML_OTHER = re.compile(r"<(?:\w+:)?(?:rect|roundrect|oval|line|polyline|curve|arc|image|group)"
                         r"[\s>/]")
@@ -40,9 +37,7 @@ _VML_SHAPETYPE = ('<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="
 
 #: Note box size in pixels: xlsxwriter's default (128 x 74) scaled as the input sheets' notes.
 _NOTE_WIDTH = 307
-
 _ROW_PX = 20            # a 15 pt row
-
 _DEFAULT_COL_PX = 64    # Excel's default column (8.43 characters of Calibri 11)
 
 

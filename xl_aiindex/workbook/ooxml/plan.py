@@ -42,6 +42,7 @@ from .xmltext import (
     RT_TABLE,
     RT_VML,
     RT_WORKSHEET,
+    _attrs,
     _esc_attr,
     _parse,
 )
@@ -91,6 +92,37 @@ def _old_sheet_head(zin: zipfile.ZipFile, part: str) -> tuple[str | None, dict[s
             elif local in ("sheetData", "cols"):
                 break
     return code_name, view, fmt
+
+
+_SHEET_DATA_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?sheetData\s*>"
+                             rb"|<(?:[A-Za-z_][\w.-]*:)?sheetData\b[^<>]*/>")
+_PROTECTION = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?sheetProtection\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
+
+
+def _old_protection(zin: zipfile.ZipFile, part: str) -> dict[str, str] | None:
+    """The attributes of an existing sheet's ``<sheetProtection>`` (its password hash, what the
+    user may still do), None when the sheet is not protected. The element follows
+    ``<sheetData>``: the part is streamed and only what comes after its rows is kept."""
+    after: bytes | None = None
+    carry = b""
+    with zin.open(part) as fh:
+        while chunk := fh.read(1 << 20):
+            if after is not None:
+                after += chunk
+                continue
+            buf = carry + chunk
+            m = _SHEET_DATA_END.search(buf)
+            if m is not None:
+                after = buf[m.end():]
+            else:
+                carry = buf[-256:]
+    if after is None:
+        return None
+    m2 = _PROTECTION.search(after.decode("utf-8", "replace"))
+    if m2 is None:
+        return None
+    # the element's own attributes only (CT_SheetProtection has no namespaced ones)
+    return {k: v for k, v in _attrs(m2.group(0)).items() if ":" not in k}
 
 
 def _survey(job: _SheetJob, book: _StyleBook, xf_attr: dict[Style, str]) -> None:
@@ -192,12 +224,13 @@ def _worksheet_part(book: _Book, name_rid: tuple[str, str], refusal: str) -> tup
 
 def _replaced_job(book: _Book, spec: SheetSpec, part: str, name: str) -> _SheetJob:
     """The job replacing the existing sheet ``name`` (part ``part``) by ``spec``: what of the
-    old sheet is carried over (its drawing, code name, view and format settings)."""
+    old sheet is carried over (its drawing, code name, view and format settings, protection)."""
     pkg = book.pkg
     job = _SheetJob(spec, part, name, replaced=True)
     job.drawing = next((r for r in pkg.rels.get(part, [])
                         if r.type == RT_DRAWING and not r.external), None)
     job.code_name, job.view_attrs, job.format_attrs = _old_sheet_head(book.zin, part)
+    job.protection = _old_protection(book.zin, part)
     job.old_rel_ids = {r.id for r in pkg.rels.get(part, [])}
     job.old_vml = [r for r in pkg.rels.get(part, []) if r.type == RT_VML and not r.external]
     return job

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..cells import column_letter
 from .sheetxml import _cell_xml
-from .xmltext import _apply, _attr, _decode, _open_tag, _parse, _set_attr
+from .xmltext import MAX_COLS, MAX_ROWS, _apply, _attr, _decode, _open_tag, _parse, _set_attr
 
 
 @dataclass(frozen=True)
@@ -31,11 +31,8 @@ class RowAppend:
     widths: Mapping[int, float] = field(default_factory=dict)
 
 _ROW_TAG = re.compile(r"<((?:[A-Za-z_][\w.-]*:)?)row\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>")
-
 _HAS_VALUE = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?(?:v|is|f)[\s>/]")
-
 _CELL_TAG = re.compile(r"<((?:[A-Za-z_][\w.-]*:)?)c\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>")
-
 _REF_PARTS = re.compile(r"([A-Z]{1,3})([0-9]+)")
 
 
@@ -52,6 +49,12 @@ def _col_of(ref: str) -> int:
 def _append_row(data: bytes, app: RowAppend) -> bytes:
     """The worksheet XML ``data`` with ``app``'s row inserted after the last row holding a value
     (and its missing header cells added to row 1); every other byte kept."""
+    beyond = [c for c in (*app.header, *app.cells) if c >= MAX_COLS]
+    if beyond:
+        col = min(beyond)
+        what = repr(app.header[col]) if col in app.header else "the new row"
+        raise ValueError(f"sheet {app.sheet!r} is full: no column after XFD for {what}; delete or "
+                         f"move the cells of row 1 after the {app.sheet.strip()}'s own columns")
     text, codec = _decode(data)
     m_open = re.search(r"<((?:[A-Za-z_][\w.-]*:)?)sheetData\b[^>]*?(/?)>", text)
     if m_open is None:
@@ -123,6 +126,9 @@ def _append_row(data: bytes, app: RowAppend) -> bytes:
                 edits.append((at, at, cells))
             last = max(last, 1)
     n = max(last, 1) + 1
+    if n > MAX_ROWS:   # Excel's last row is taken: a row below it would make the file corrupt
+        raise ValueError(f"sheet {app.sheet!r} is full: row {last:,} holds a value; delete or "
+                         f"move old {app.sheet.strip()} rows")
     cells_xml = "".join(_cell_xml(p, f"{column_letter(c)}{n}", v)
                         for c, v in sorted(app.cells.items()))
     new_row = f'<{p}row r="{n}">{cells_xml}</{p}row>'

@@ -151,6 +151,9 @@ def _write_sheet(zout: zipfile.ZipFile, zinfo: zipfile.ZipInfo, job: _SheetJob,
                     out.write("".join(buf).encode())
                     buf.clear()
         w("</sheetData>")
+        if job.protection is not None:   # CT_Worksheet: right after sheetData (sheetCalcPr)
+            w("<sheetProtection" + "".join(f' {k}="{_esc_attr(v)}"'
+                                           for k, v in job.protection.items()) + "/>")
         if spec.autofilter and last and job.table is None:
             w(f'<autoFilter ref="A1:{last}"/>')
         if links:

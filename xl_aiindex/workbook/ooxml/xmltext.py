@@ -13,39 +13,22 @@ from xml.sax.saxutils import unescape
 import defusedxml.ElementTree as DET
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-
 NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-
 NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-
 NS_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
-
 NS_STRICT_MAIN = "http://purl.oclc.org/ooxml/spreadsheetml/main"
-
 RT_OFFICE_DOCUMENT = NS_R + "/officeDocument"
-
 RT_WORKSHEET = NS_R + "/worksheet"
-
 RT_STYLES = NS_R + "/styles"
-
 RT_CALC_CHAIN = NS_R + "/calcChain"
-
 RT_DRAWING = NS_R + "/drawing"
-
 RT_TABLE = NS_R + "/table"
-
 RT_HYPERLINK = NS_R + "/hyperlink"
-
 RT_VML = NS_R + "/vmlDrawing"
-
 RT_COMMENTS = NS_R + "/comments"
-
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
-
 CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
-
 CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
-
 CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
 
 #: Content types of a workbook part this writer understands (xlsx, xlsm, xltx, xltm, xlam).
@@ -60,9 +43,7 @@ CT_WORKBOOKS = frozenset({
 _XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 MAX_ROWS = 1_048_576
-
 MAX_COLS = 16_384
-
 MAX_TEXT = 32_767
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -137,6 +118,12 @@ def _attr(tag: str, name: str) -> str | None:
         if m.group(1) == name:
             return unescape(m.group(2)[1:-1], {"&quot;": '"', "&apos;": "'"})
     return None
+
+
+def _attrs(tag: str) -> dict[str, str]:
+    """Every attribute of the start tag text ``tag`` (entities decoded), in document order."""
+    return {m.group(1): unescape(m.group(2)[1:-1], {"&quot;": '"', "&apos;": "'"})
+            for m in _ATTR.finditer(tag) if not m.group(1).startswith("xmlns")}
 
 
 def _set_attr(tag: str, name: str, value: str) -> str:
