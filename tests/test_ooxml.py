@@ -706,3 +706,40 @@ def test_overlapping_x_escapes_read_back_as_written(tmp_path):
     splice_sheets(src, tmp_path / "b.xlsx", [SheetSpec("Out", [[Cell(t)] for t in texts])])
     rows = CalamineWorkbook.from_path(str(tmp_path / "b.xlsx")).get_sheet_by_name("Out").to_python()
     assert [r[0] for r in rows] == texts
+
+
+def test_protection_of_a_large_prefixed_sheet_is_kept(tmp_path):
+    """The old sheet's ``<x:sheetProtection>`` comes after more than a megabyte of rows (the part
+    is read in chunks) and uses a prefix: the new sheet carries it, unprefixed, right after
+    ``sheetData``; a sheet that was not protected gets none."""
+    src = tmp_path / "src.xlsx"
+    wb = xlsxwriter.Workbook(str(src))
+    for name in ("Ranking", "Scores"):
+        wb.add_worksheet(name).write(0, 0, "x")
+    wb.close()
+    rows = "".join(f'<x:row r="{r}"><x:c r="A{r}" t="inlineStr"><x:is><x:t>{"z" * 40}</x:t>'
+                   f"</x:is></x:c></x:row>" for r in range(1, 20_001))
+    protection = ('<x:sheetProtection algorithmName="SHA-512" hashValue="aGFz+aA=" '
+                  'saltValue="c2FsdA==" spinCount="100000" sheet="1" formatColumns="0"/>')
+
+    def edit(parts: dict[str, bytes]) -> None:
+        part = sheet_parts(parts)["Ranking"]
+        parts[part] = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                       f'<x:worksheet xmlns:x="{MAIN}"><x:sheetData>{rows}</x:sheetData>'
+                       f"{protection}<x:pageMargins left=\"0.7\" right=\"0.7\" top=\"0.75\" "
+                       f'bottom="0.75" header="0.3" footer="0.3"/></x:worksheet>').encode()
+
+    rewrite_package(src, edit)
+    assert len(package_parts(src)[sheet_parts(package_parts(src))["Ranking"]]) > 1 << 20
+    out = tmp_path / "out.xlsx"
+    splice_sheets(src, out, [SheetSpec("Ranking", [hdr("a", "b"), [Cell(1), Cell(2)]]),
+                             SheetSpec("Scores", [hdr("a")])])
+    parts = package_parts(out)
+    xml = sheet_xml(parts, "Ranking")
+    assert re.search(r"</sheetData><sheetProtection [^>]*/><autoFilter", xml)
+    tag = ET.fromstring(xml).find(f"{{{MAIN}}}sheetProtection")
+    assert tag is not None and tag.attrib == {
+        "algorithmName": "SHA-512", "hashValue": "aGFz+aA=", "saltValue": "c2FsdA==",
+        "spinCount": "100000", "sheet": "1", "formatColumns": "0"}
+    assert "sheetProtection" not in sheet_xml(parts, "Scores")
+    assert openpyxl.load_workbook(out)["Ranking"].protection.sheet is True

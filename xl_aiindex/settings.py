@@ -11,8 +11,8 @@ from .errors import Problem
 from .impute import IMPUTERS, MISSING_METHODS
 from .model import Settings, TierRule
 from .normalise import NORMALISERS
+from .text import text as cell_text
 from .treat import TREATMENTS
-from .workbook.cells import text as cell_text
 
 #: Largest magnitude of a numeric setting (a range end, a scale): beyond it results overflow.
 MAX_MAGNITUDE = 1e15

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..text import text  # noqa: F401 (re-exported: the readers' cell text)
+
 
 def column_letter(index: int) -> str:
     """0-based column index → Excel letters.
@@ -38,19 +40,6 @@ def address(row: int, col: int) -> str:
     ('A1', 'AB5')
     """
     return f"{column_letter(col)}{row + 1}"
-
-
-def text(value: Any) -> str:
-    """A cell as text: None → ``""``, 3.0 → ``"3"``, other values as written, stripped.
-
-    >>> text(None), text(3.0), text(" a "), text(2.5)
-    ('', '3', 'a', '2.5')
-    """
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 #: Signs accepted for a leaf's ``direction`` besides 1 and -1 (ASCII, full-width, minus sign).

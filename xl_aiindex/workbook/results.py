@@ -1,7 +1,9 @@
-"""The result tables (pure DataFrames) and the result sheets (:class:`SheetSpec`) built from them.
+"""The result sheets (:class:`SheetSpec`) built from the result tables.
 
-The tables are what the CLI prints and the UDFs return; the sheets add the look (number
-formats, widths, tier colours, links). Both are built from an :class:`IndexResult` only.
+The tables (pure DataFrames, :mod:`~xl_aiindex.workbook.result_tables`, re-exported here) are
+what the CLI prints and the UDFs return; the sheets add the look (number formats, widths, tier
+colours, links). Both are built from an :class:`IndexResult` only. Imports go one way:
+this module uses :mod:`~xl_aiindex.workbook.visuals` (Charts, Compare), never the reverse.
 """
 
 from __future__ import annotations
@@ -15,7 +17,17 @@ import pandas as pd
 from ..errors import Problem
 from ..groups import group_ranking
 from ..model import IndexResult
-from .sheetspec import HEADER, INTEGER, NUMBER, PRECISE, TEXT, Cell, SheetSpec, Style, tier_style
+from .result_cells import _TEXT_WIDTHS, _cell, _header, _widths
+from .result_tables import (  # noqa: F401 (re-exported: the tables' historical home)
+    decimals_of,
+    display_name,
+    ranking_table,
+    score_columns,
+    scores_table,
+    tiers_table,
+)
+from .sheetspec import INTEGER, NUMBER, PRECISE, TEXT, Cell, SheetSpec, Style, tier_style
+from .visuals import visual_sheets
 
 #: Result sheets added for issue #15 (statistical audit, group rankings), written by the tool:
 #: ``GroupRanking`` by every recalc when Units has a grouping column, ``Audit`` by ``audit``.
@@ -24,127 +36,12 @@ AUDIT_SHEET = "Audit"
 AUDIT_RESULT_SHEETS = (AUDIT_SHEET, GROUP_RANKING_SHEET)
 
 
-def display_name(result: IndexResult, unit: str) -> str:
-    """How people see a unit: its Chinese name, else its English name, else its id."""
-    units = result.model.units
-    if unit in units.index:
-        for col in ("name_zh", "name_en"):
-            v = str(units.at[unit, col] or "").strip()
-            if v:
-                return v
-    return unit
-
-
-def score_columns(result: IndexResult) -> list[str]:
-    """The node columns of Scores: every node, root last — with ``input = given`` only the
-    nodes that have a score (the given level and above), not the empty columns below it."""
-    columns = [str(c) for c in result.scores.columns]
-    if result.model.settings.input == "given":
-        columns = [c for c in columns if result.scores[c].notna().any()]
-    return columns
-
-
-def scores_table(result: IndexResult) -> pd.DataFrame:
-    """``unit, name_zh, name_en``, the nodes of :func:`score_columns`, ``coverage``: one row
-    per unit."""
-    units = result.model.units
-    table = result.scores[score_columns(result)].copy()
-    table.insert(0, "name_en", units["name_en"].reindex(table.index))
-    table.insert(0, "name_zh", units["name_zh"].reindex(table.index))
-    table.insert(0, "unit", table.index.astype(str))
-    table["coverage"] = result.coverage
-    return table.reset_index(drop=True)
-
-
-def decimals_of(values: pd.Series, most: int = 6) -> int:
-    """The decimals the numbers in ``values`` are written with (the most any of them needs,
-    at most ``most``): 2 for a column of ``79.55, 92.93``."""
-    need = 0
-    for v in values.dropna().astype(float):
-        d = 0
-        while d < most and round(v, d) != v:
-            d += 1
-        need = max(need, d)
-    return need
-
-
 #: The Ranking header note of ``diff``: its sign, and why it is rounded.
 DIFF_NOTE = ("diff = score − published (computed minus printed), rounded to the decimals of "
              "'published'. 差值 = 计算得分 − 公布值，按公布值的小数位数取整。")
 
 
-def ranking_table(result: IndexResult) -> pd.DataFrame:
-    """``rank, unit, name_zh, name_en, score, tier``, the root's children, then ``published, diff``
-    when Given has ``published``; sorted by rank (unranked units last, by id).
-
-    ``tier`` is the tier's label when Settings ``tier_labels`` names them (as the analyst reads
-    it), else its number; the number is in ``Tiers`` and ``result.tier``. ``rank`` is a whole
-    number (an ``Int64`` column; blank when unranked). ``diff`` (score − published) is rounded to
-    the decimals of ``published``: a difference finer than the printed figures is noise."""
-    model = result.model
-    root = result.root
-    children = [n.id for n in model.nodes if n.parent == root]
-    units = model.units
-    rule = model.settings.tiers
-    tier = result.tier.where(result.tier > 0)
-    table = pd.DataFrame({
-        "rank": result.rank.round().astype("Int64"),
-        "unit": result.scores.index.astype(str),
-        "name_zh": units["name_zh"].reindex(result.scores.index),
-        "name_en": units["name_en"].reindex(result.scores.index),
-        "score": result.total,
-        "tier": tier.map(lambda t: rule.label(int(t)), na_action="ignore") if rule.labels
-        else tier.astype("Int64"),
-    }, index=result.scores.index)
-    for child in children:
-        table[child] = result.scores[child]
-    if model.given is not None and "published" in model.given.columns:
-        published = model.given["published"].reindex(table.index)
-        table["published"] = published
-        # + 0.0: a rounded −0.004 is 0, not −0
-        table["diff"] = (table["score"] - published).round(decimals_of(published)) + 0.0
-    table.index.name = None
-    table["_unranked"] = table["rank"].isna()
-    table = table.sort_values(["_unranked", "rank", "unit"], kind="stable").drop(columns="_unranked")
-    return table.reset_index(drop=True)
-
-
-def tiers_table(result: IndexResult) -> pd.DataFrame:
-    """``tier, label, units, count``: one row per tier, units by display name in rank order."""
-    rule = result.model.settings.tiers
-    ranking = ranking_table(result)
-    tier_of = ranking["unit"].map(result.tier)
-    rows = []
-    for tier in range(1, rule.count + 1):
-        members = ranking[tier_of == tier]["unit"]
-        names = [display_name(result, u) for u in members]
-        rows.append({"tier": tier, "label": rule.label(tier), "units": ", ".join(names),
-                     "count": len(names)})
-    return pd.DataFrame(rows, columns=["tier", "label", "units", "count"])
-
-
 # ---- sheets ----
-
-def _cell(value: Any, style: Style | None = None) -> Cell:
-    if isinstance(value, float) and not math.isfinite(value) or value is pd.NA or value is pd.NaT:
-        value = None
-    elif hasattr(value, "item"):  # numpy scalar
-        value = value.item()
-    return Cell(value, style=style)
-
-
-def _header(columns: Sequence[str]) -> list[Cell]:
-    return [Cell(c, style=HEADER) for c in columns]
-
-
-def _widths(columns: Sequence[str], wide: dict[str, float]) -> dict[int, float]:
-    return {i: wide.get(c, max(10.0, len(c) + 2.0)) for i, c in enumerate(columns)}
-
-
-_TEXT_WIDTHS = {"unit": 14.0, "name_zh": 12.0, "name_en": 16.0, "label": 14.0, "units": 80.0,
-                "problem": 90.0, "notes": 80.0, "node": 16.0, "child": 16.0, "method": 12.0,
-                "time": 20.0, "file": 40.0, "command": 12.0}
-
 
 def scores_sheet(result: IndexResult) -> SheetSpec:
     """The Scores sheet: every node's score for every unit (normalised values for indicators)."""
@@ -287,8 +184,6 @@ def result_sheets(result: IndexResult) -> list[SheetSpec]:
     """Scores, Ranking, Tiers and WeightsUsed, in that order; Treatment when outliers are
     treated; GroupRanking when Units has a grouping (text) column; then Charts, and Compare
     when Settings ``compare`` lists pairs (:mod:`~xl_aiindex.workbook.visuals`)."""
-    from .visuals import visual_sheets
-
     sheets = [scores_sheet(result), ranking_sheet(result), tiers_sheet(result),
               weights_sheet(result)]
     if result.model.settings.outliers != "none":

@@ -21,7 +21,8 @@ from ..lookup import NameIndex
 from ..model import IndexResult
 from .cells import column_letter
 from .charts import OUTLINE, Drawing, Series, clustered_bar_chart, grid_anchors, sheet_ref
-from .results import _TEXT_WIDTHS, _cell, _header, _widths, ranking_table
+from .result_cells import _TEXT_WIDTHS, _cell, _header, _widths
+from .result_tables import ranking_table
 from .sheetspec import INTEGER, NUMBER, TEXT, TIER_FILLS, Cell, SheetSpec, Style, tier_style
 
 #: The result sheets this module writes, and the one ``compare-editions`` writes.
