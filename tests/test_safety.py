@@ -80,3 +80,34 @@ def test_csv_field(value, field):
     from xl_aiindex.workbook.export import csv_field
 
     assert csv_field(value) == field
+
+
+# ---- excel: a text cell copied into the .xlsm stays text ---------------------------------
+
+def test_excel_copies_formula_like_text_as_text(small, tmp_path):
+    import re
+    import zipfile
+
+    small["Units"][1][1] = INJECTION
+    small["Notes"] = [["sum"], [None]]   # a sheet of the user's own, with a real formula
+    book = write_book(tmp_path / "s.xlsx", small)
+    saved = openpyxl.load_workbook(book)
+    saved["Notes"]["A2"] = "=SUM(1,2)"
+    saved.save(book)
+    r = run("excel", book)
+    assert r.exit_code == 0, r.output
+    xlsm = tmp_path / "s.xlsm"
+    cell = openpyxl.load_workbook(xlsm)["Units"]["B2"]
+    assert (cell.value, cell.data_type) == (INJECTION, "s")
+    assert openpyxl.load_workbook(xlsm)["Notes"]["A2"].value == "=SUM(1,2)"
+    with zipfile.ZipFile(xlsm) as z:
+        names = z.read("xl/workbook.xml").decode()
+        sheets = re.findall(r'<sheet name="([^"]+)"', names)
+
+        def part(sheet):
+            return z.read(f"xl/worksheets/sheet{sheets.index(sheet) + 1}.xml").decode()
+
+        b2 = re.search(r'<c r="B2".*?</c>', part("Units")).group(0)
+        a2 = re.search(r'<c r="A2".*?</c>', part("Notes")).group(0)
+    assert "<f>" not in b2 and 't="s"' in b2
+    assert "<f>SUM(1,2)</f>" in a2
