@@ -107,3 +107,22 @@ def test_recursive_folders(tmp_path):
     write_book(tmp_path / "x" / "y" / "two.xlsx", SMALL)
     assert run("validate", tmp_path / "x", "-q").stdout.splitlines()[-1].startswith("1 ok, 0 failed")
     assert run("validate", tmp_path / "x", "-r", "-q").stdout.splitlines()[-1].startswith("2 ok, 0 failed")
+
+
+def test_progress_prints_file_names_as_text(tmp_path, small):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_book(folder / "a\n FAILED forged.xlsx", small)      # fine, but named to forge a line
+    small["Data"][2][2] = "abc"
+    write_book(folder / "b\x1b[31mred.xlsx", small)           # has a problem
+    r = run("validate", folder, "--jobs", "1")
+    assert r.exit_code == 1
+    assert "\x1b" not in r.output and "\n FAILED" not in r.output
+    failed = [line for line in r.output.splitlines() if line.lstrip().startswith("FAILED")]
+    assert len(failed) == 2 and all("b\\x1b[31mred.xlsx" in line for line in failed)
+    progress = [line for line in r.stderr.splitlines() if line.startswith(("ok ", "FAILED "))]
+    assert progress == [f"ok     {folder}/a↵ FAILED forged.xlsx: " + progress[0].split(": ")[-1],
+                        f"FAILED {folder}/b\\x1b[31mred.xlsx: 1 problem: Sheet 'Data', cell C3: "
+                        "unit b, indicator x2: text 'abc' is not a number"]
+    assert f"{folder}/b\\x1b[31mred.xlsx: 1 problem:\n" in r.stdout
+    assert r.stdout.splitlines()[-1].startswith("1 ok, 1 failed (2 workbooks, ")

@@ -148,7 +148,7 @@ def _batch(command: str, books: Sequence[str], out_dir: Path | None, recursive: 
         outputs: list[Path | None] = [output] if output is not None else \
             output_paths(inputs, out_dir)
     except InputError as e:
-        click.echo(f"Error: {e}", err=True)
+        click.echo(f"Error: {one_line(str(e))}", err=True)
         return EXIT_UNREADABLE
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -166,15 +166,18 @@ def _batch(command: str, books: Sequence[str], out_dir: Path | None, recursive: 
     elif show:
         click.echo(f"{verb} {_count(n, 'workbook')}, {workers} at a time", err=True)
 
+    # file names print as text, never as commands: a newline in a name would forge a line
+    # (``FAILED``), an escape sequence would drive the terminal
     def started(path: Path) -> None:
-        current[0] = str(path)
+        current[0] = one_line(str(path))
 
     def done(record: Any) -> None:
         if bar is not None:
             bar.update(1)
         elif show:
             tail = f"{record.seconds:.2f} s" if record.ok else record.error
-            click.echo(f"{'ok' if record.ok else 'FAILED':<6} {record.path}: {tail}", err=True)
+            click.echo(f"{'ok' if record.ok else 'FAILED':<6} {one_line(record.path)}: "
+                       f"{one_line(tail)}", err=True)
 
     try:
         records = run_batch(command, inputs, outputs, workers, options, started, done)
@@ -185,17 +188,18 @@ def _batch(command: str, books: Sequence[str], out_dir: Path | None, recursive: 
     if not as_json:
         for r in records:
             for note in r.notes:
-                click.echo(f"note: {r.path}: {one_line(note)}", err=True)
+                click.echo(f"note: {one_line(r.path)}: {one_line(note)}", err=True)
     if as_json:
         for r in records:
             click.echo(json.dumps(r.as_json(), ensure_ascii=False))
         return EXIT_PROBLEMS if failed else 0
     if command == "validate":
         for r in failed:
-            click.echo(f"{r.path}: " + (f"{len(r.problems)} problem{'s' if len(r.problems) != 1 else ''}:"
-                                        if r.problems else r.error))
+            click.echo(f"{one_line(r.path)}: " + (
+                f"{len(r.problems)} problem{'s' if len(r.problems) != 1 else ''}:"
+                if r.problems else one_line(r.error)))
             for line in r.problems:
-                click.echo(f"  {line}")
+                click.echo(f"  {one_line(line)}")
     rows = [["status", "workbook", "seconds", "units", "reason"]]
     for r in records if not quiet else failed:
         rows.append(["ok" if r.ok else "FAILED", r.path, f"{r.seconds:.2f}",
