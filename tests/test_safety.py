@@ -111,3 +111,51 @@ def test_excel_copies_formula_like_text_as_text(small, tmp_path):
         a2 = re.search(r'<c r="A2".*?</c>', part("Notes")).group(0)
     assert "<f>" not in b2 and 't="s"' in b2
     assert "<f>SUM(1,2)</f>" in a2
+
+
+# ---- an empty path (an unset shell variable) never means the current folder --------------
+
+EMPTY = "an empty path was given (an unset shell variable?)"
+
+
+@pytest.mark.parametrize("args", [
+    ["recalc", ""], ["recalc", "book.xlsx", ""], ["recalc", "--check", ""], ["validate", ""],
+    ["validate", "book.xlsx", ""], ["recalc", "book.xlsx", "-o", ""],
+    ["recalc", "book.xlsx", "--out-dir", ""], ["fit-weights", ""], ["excel", ""],
+    ["excel", "book.xlsx", "-o", ""], ["uncertainty", ""], ["uncertainty", "book.xlsx", "-o", ""],
+    ["explain", "", "a"], ["audit", ""], ["audit", "book.xlsx", "-o", ""], ["weights", ""],
+    ["compare", "", "a", "b"], ["compare-editions", "", "book.xlsx"],
+    ["compare-editions", "book.xlsx", ""], ["compare-editions", "book.xlsx", "book.xlsx", "-o", ""],
+    ["report", "", "-o", "r.html"], ["report", "book.xlsx", "-o", ""],
+    ["export", "", "--format", "csv"], ["export", "book.xlsx", "--format", "csv", "--out-dir", ""],
+    ["new", "--framework", "", "--units", "units.csv", "-o", "n.xlsx"],
+    ["new", "--framework", "tree.csv", "--units", "units.csv", "-o", ""]])
+def test_an_empty_path_is_refused(small, tmp_path, monkeypatch, args):
+    monkeypatch.chdir(tmp_path)
+    write_book(tmp_path / "book.xlsx", small)
+    (tmp_path / "tree.csv").write_text("id,parent\nindex,\n", encoding="utf-8")
+    (tmp_path / "units.csv").write_text("id,name_zh,name_en\na,甲,A\n", encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    r = run(*args)
+    assert r.exit_code == 2, r.output
+    assert EMPTY in r.output
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_every_path_parameter_refuses_an_empty_path():
+    """A command added later gets the same guard: every path parameter is a NonEmptyPath."""
+    import click
+
+    from xl_aiindex.cli import NonEmptyPath
+
+    paths = [(name, p) for name, command in cli.commands.items() for p in command.params
+             if isinstance(p.type, click.Path) or p.name in ("book", "books", "old", "new")]
+    assert len(paths) >= 20
+    assert [f"{name} {p.name}" for name, p in paths if not isinstance(p.type, NonEmptyPath)] == []
+
+
+def test_batch_refuses_an_empty_item():
+    from xl_aiindex.batch import InputError, expand_inputs
+
+    with pytest.raises(InputError, match=r"an empty path was given"):
+        expand_inputs(["workbooks", ""])

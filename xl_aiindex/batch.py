@@ -53,7 +53,7 @@ def expand_inputs(items: Sequence[str], recursive: bool = False) -> list[Path]:
     """Files, folders (their .xlsx/.xlsm files) and glob patterns → workbook paths, each once,
     in the order given (a folder's files sorted by name). Excel's ``~$`` owner files are skipped.
 
-    Raises :class:`InputError` naming an item that matches nothing.
+    Raises :class:`InputError` naming an item that matches nothing, or for an empty item.
     """
     out: list[Path] = []
     seen: set[Path] = set()
@@ -65,6 +65,9 @@ def expand_inputs(items: Sequence[str], recursive: bool = False) -> list[Path]:
             out.append(p)
 
     for item in items:
+        if item == "":  # Path("") is the current folder: never what an unset variable meant
+            raise InputError("an empty path was given (an unset shell variable?): name the "
+                             "file or folder")
         p = Path(item)
         if p.is_dir():
             pattern = "**/*" if recursive else "*"
