@@ -159,3 +159,46 @@ def test_batch_refuses_an_empty_item():
 
     with pytest.raises(InputError, match=r"an empty path was given"):
         expand_inputs(["workbooks", ""])
+
+
+# ---- ambiguous separators in numbers typed as text -----------------------------------------
+
+@pytest.mark.parametrize(("typed", "number"), [
+    ("1,234", 1234), ("12 345", 12345), ("1 234 567", 1234567), ("1,234,567.25", 1234567.25),
+    ("-1,234", -1234), ("1\u00a0234", 1234), ("1\u202f234", 1234), ("９,８７６", 9876),
+    ("45 %", 0.45), ("- 5", -5), ("0.250", 0.25)])
+def test_thousands_groups_are_numbers(typed, number):
+    from xl_aiindex.workbook.read import parse_number
+
+    value, note = parse_number(typed)
+    assert value == pytest.approx(number, rel=1e-15)
+    assert note == f"text '{typed}' read as the number {number:.15g}"
+
+
+@pytest.mark.parametrize("typed", ["0,250", "0,001", "12 34", "1 5", "1,23", "1,5", "01,234",
+                                   "0 250", "1,234 567", "1234,567", "1,2345", "1 234,5"])
+def test_ambiguous_separators_are_not_numbers(typed):
+    from xl_aiindex.workbook.read import parse_number
+
+    value, why = parse_number(typed)
+    assert value is None and why.startswith(f"text '{typed}' is not a number")
+
+
+def test_ambiguous_separators_are_problems_naming_the_cell(small, tmp_path):
+    for row, typed in zip(range(1, 6), ["0,250", "0,001", "12 34", "1 5", "12 345"], strict=True):
+        small["Data"][row][1] = typed
+    book = write_book(tmp_path / "b.xlsx", small)
+    r = run("validate", book)
+    assert r.exit_code == 1
+    zero = ("may be a decimal separator (as in many locales) or a thousands separator: type the "
+            "number without it, with a decimal point if one is meant")
+    space = ("a space separates thousands only between groups of three digits (1 234 567): type "
+             "the number without it")
+    assert r.output.splitlines() == [   # (notes are not shown when there are problems)
+        "4 problems found:",
+        f"Sheet 'Data', cell B2: unit a, indicator x1: text '0,250' is not a number: a comma "
+        f"after a leading 0 {zero}",
+        f"Sheet 'Data', cell B3: unit b, indicator x1: text '0,001' is not a number: a comma "
+        f"after a leading 0 {zero}",
+        f"Sheet 'Data', cell B4: unit c, indicator x1: text '12 34' is not a number: {space}",
+        f"Sheet 'Data', cell B5: unit d, indicator x1: text '1 5' is not a number: {space}"]
