@@ -120,7 +120,7 @@ def test_progress_prints_file_names_as_text(tmp_path, small):
     write_book(folder / "a\n FAILED forged.xlsx", small)      # fine, but named to forge a line
     small["Data"][2][2] = "abc"
     write_book(folder / "b\x1b[31mred.xlsx", small)           # has a problem
-    r = run("validate", folder, "--jobs", "1")
+    r = CliRunner().invoke(cli, ["validate", str(folder), "--jobs", "1"], color=True)
     assert r.exit_code == 1
     assert "\x1b" not in r.output and "\n FAILED" not in r.output
     failed = [line for line in r.output.splitlines() if line.lstrip().startswith("FAILED")]
@@ -131,6 +131,22 @@ def test_progress_prints_file_names_as_text(tmp_path, small):
                         "unit b, indicator x2: text 'abc' is not a number"]
     assert f"{folder}/b\\x1b[31mred.xlsx: 1 problem:\n" in r.stdout
     assert r.stdout.splitlines()[-1].startswith("1 ok, 1 failed (2 workbooks, ")
+
+
+
+def test_progress_bar_shows_file_names_as_text(tmp_path, small, monkeypatch):
+    import click.testing
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_book(folder / "a\n FAILED forged.xlsx", small)
+    write_book(folder / "b\x1b[31mred.xlsx", small)
+    # the bar shows on a terminal only: make the runner's stderr one
+    monkeypatch.setattr(click.testing._NamedTextIOWrapper, "isatty", lambda self: True)
+    r = CliRunner().invoke(cli, ["validate", str(folder), "--jobs", "1"], color=True)
+    assert r.exit_code == 0
+    assert "[31m" in r.stderr and "\x1b[31m" not in r.stderr and "\n FAILED" not in r.stderr
+    assert f"{folder}/a↵ FAILED forged.xlsx" in r.stderr
 
 
 _REAL_ONE = batch._one
