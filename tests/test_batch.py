@@ -1,7 +1,11 @@
 """Batch recalculation: many workbooks, in parallel, each on its own."""
 
 import json
+import multiprocessing
+import os
 import shutil
+import signal
+import sys
 from pathlib import Path
 
 import openpyxl
@@ -9,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import SMALL, write_book
 
+from xl_aiindex import batch
 from xl_aiindex.cli import cli
 
 REPO = Path(__file__).resolve().parents[1]
@@ -107,3 +112,83 @@ def test_recursive_folders(tmp_path):
     write_book(tmp_path / "x" / "y" / "two.xlsx", SMALL)
     assert run("validate", tmp_path / "x", "-q").stdout.splitlines()[-1].startswith("1 ok, 0 failed")
     assert run("validate", tmp_path / "x", "-r", "-q").stdout.splitlines()[-1].startswith("2 ok, 0 failed")
+
+
+def test_progress_prints_file_names_as_text(tmp_path, small):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_book(folder / "a\n FAILED forged.xlsx", small)      # fine, but named to forge a line
+    small["Data"][2][2] = "abc"
+    write_book(folder / "b\x1b[31mred.xlsx", small)           # has a problem
+    r = CliRunner().invoke(cli, ["validate", str(folder), "--jobs", "1"], color=True)
+    assert r.exit_code == 1
+    assert "\x1b" not in r.output and "\n FAILED" not in r.output
+    failed = [line for line in r.output.splitlines() if line.lstrip().startswith("FAILED")]
+    assert len(failed) == 2 and all("b\\x1b[31mred.xlsx" in line for line in failed)
+    progress = [line for line in r.stderr.splitlines() if line.startswith(("ok ", "FAILED "))]
+    assert progress == [f"ok     {folder}/a↵ FAILED forged.xlsx: " + progress[0].split(": ")[-1],
+                        f"FAILED {folder}/b\\x1b[31mred.xlsx: 1 problem: Sheet 'Data', cell C3: "
+                        "unit b, indicator x2: text 'abc' is not a number"]
+    assert f"{folder}/b\\x1b[31mred.xlsx: 1 problem:\n" in r.stdout
+    assert r.stdout.splitlines()[-1].startswith("1 ok, 1 failed (2 workbooks, ")
+
+
+
+def test_progress_bar_shows_file_names_as_text(tmp_path, small, monkeypatch):
+    import click.testing
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_book(folder / "a\n FAILED forged.xlsx", small)
+    write_book(folder / "b\x1b[31mred.xlsx", small)
+    # the bar shows on a terminal only: make the runner's stderr one
+    monkeypatch.setattr(click.testing._NamedTextIOWrapper, "isatty", lambda self: True)
+    r = CliRunner().invoke(cli, ["validate", str(folder), "--jobs", "1"], color=True)
+    assert r.exit_code == 0
+    assert "[31m" in r.stderr and "\x1b[31m" not in r.stderr and "\n FAILED" not in r.stderr
+    assert f"{folder}/a↵ FAILED forged.xlsx" in r.stderr
+
+
+_REAL_ONE = batch._one
+
+
+def _killed_on_c(command, path, output, options):
+    """The worker's job, except that the worker of c_dies.xlsx is killed as the out-of-memory
+    killer kills: SIGKILL, no clean-up, no result."""
+    if Path(path).name == "c_dies.xlsx":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _REAL_ONE(command, path, output, options)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and fork are POSIX")
+@pytest.mark.parametrize("command", ["validate", "recalc"])
+def test_a_killed_worker_fails_its_workbook_only(tmp_path, small, monkeypatch, command):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.xlsx", "b.xlsx", "c_dies.xlsx", "d.xlsx", "e.xlsx"):
+        write_book(folder / name, small)
+    # the workers are forked, so they run the patched job
+    monkeypatch.setattr(batch, "_mp_context", lambda: multiprocessing.get_context("fork"),
+                        raising=False)   # (raising: the code before this seam, for comparison)
+    monkeypatch.setattr(batch, "_one", _killed_on_c)
+    r = run(command, folder, "--jobs", "2")
+    assert r.exit_code == 1, r.output
+    reason = "the worker process died (killed by signal 9: out of memory?)"
+    assert f"FAILED {folder / 'c_dies.xlsx'}: {reason}" in r.stderr.splitlines()
+    table = {line.split()[1]: line.split(None, 2) for line in r.stdout.splitlines()[1:-1]
+             if line.startswith(("ok ", "FAILED "))}
+    assert table[str(folder / "c_dies.xlsx")][0] == "FAILED"
+    assert table[str(folder / "c_dies.xlsx")][2].endswith(reason)
+    for name in ("a.xlsx", "b.xlsx", "d.xlsx", "e.xlsx"):
+        assert table[str(folder / name)][0] == "ok"
+        assert table[str(folder / name)][2].split()[1] == "5"   # seconds, then 5 units
+    assert r.stdout.splitlines()[-1].startswith("4 ok, 1 failed (5 workbooks, ")
+    if command == "recalc":   # the others were written, the killed one left as it was
+        assert "Ranking" in openpyxl.load_workbook(folder / "e.xlsx").sheetnames
+        assert "Ranking" not in openpyxl.load_workbook(folder / "c_dies.xlsx").sheetnames
+
+
+def test_process_death_reasons():
+    assert batch.process_death(-9) == "the worker process died (killed by signal 9: out of memory?)"
+    assert batch.process_death(-11) == "the worker process died (killed by signal 11, SIGSEGV)"
+    assert batch.process_death(3) == "the worker process died (exit code 3)"

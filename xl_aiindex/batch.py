@@ -1,19 +1,25 @@
 """Many workbooks in one command: expand the inputs, run each in isolation, in parallel.
 
 Each workbook is recalculated (or validated) in its own worker process; whatever happens to one
-— bad inputs, a locked or corrupt file, an internal error — becomes that workbook's record and
-never stops, slows or touches the others. Each keeps the single-file guarantees (atomic write,
+— bad inputs, a locked or corrupt file, an internal error, a worker process killed — becomes
+that workbook's record and never stops, slows or touches the others. Each keeps the single-file guarantees (atomic write,
 lock, nothing written on problems).
 """
 
 from __future__ import annotations
 
 import glob
+import multiprocessing
 import os
+import signal
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +59,7 @@ def expand_inputs(items: Sequence[str], recursive: bool = False) -> list[Path]:
     """Files, folders (their .xlsx/.xlsm files) and glob patterns → workbook paths, each once,
     in the order given (a folder's files sorted by name). Excel's ``~$`` owner files are skipped.
 
-    Raises :class:`InputError` naming an item that matches nothing.
+    Raises :class:`InputError` naming an item that matches nothing, or for an empty item.
     """
     out: list[Path] = []
     seen: set[Path] = set()
@@ -65,6 +71,9 @@ def expand_inputs(items: Sequence[str], recursive: bool = False) -> list[Path]:
             out.append(p)
 
     for item in items:
+        if item == "":  # Path("") is the current folder: never what an unset variable meant
+            raise InputError("an empty path was given (an unset shell variable?): name the "
+                             "file or folder")
         p = Path(item)
         if p.is_dir():
             pattern = "**/*" if recursive else "*"
@@ -145,6 +154,9 @@ def _without(path: str, error: Exception) -> str:
     return text[len(path) + 2:] if text.startswith(f"{path}: ") else text
 
 
+Task = tuple[int, str, str | None]   # (index in the input order, path, output path or None)
+
+
 def run_batch(command: str, inputs: Sequence[Path], outputs: Sequence[Path | None], jobs: int,
               options: dict[str, Any] | None = None,
               on_start: Callable[[Path], None] | None = None,
@@ -153,50 +165,139 @@ def run_batch(command: str, inputs: Sequence[Path], outputs: Sequence[Path | Non
 
     Returns the records in input order; ``on_start``/``on_done`` report progress as it happens.
     With ``jobs`` 1 everything runs in this process (no start-up cost of worker processes).
+
+    A worker process that dies (killed by the out-of-memory killer, a crash in a C library)
+    breaks the pool and loses the results of every workbook in flight: each of those is run
+    again alone, in a process of its own, so the one that kills its process again is FAILED
+    with the reason and the others get their own results; the rest go on in a fresh pool.
     """
     options = options or {}
     records: dict[int, Record] = {}
-    tasks = [(i, str(p), str(o) if o is not None else None) for i, (p, o) in
-             enumerate(zip(inputs, outputs, strict=True))]
-    if jobs <= 1 or len(tasks) == 1:
-        for i, p, o in tasks:
-            if on_start:
-                on_start(Path(p))
-            records[i] = _one(command, p, o, options)
-            if on_done:
-                on_done(records[i])
-        return [records[i] for i in range(len(tasks))]
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
-        pending: dict[Future[Record], int] = {}
-        queue: Iterator[tuple[int, str, str | None]] = iter(tasks)
+    tasks: list[Task] = [(i, str(p), str(o) if o is not None else None) for i, (p, o) in
+                         enumerate(zip(inputs, outputs, strict=True))]
 
-        def submit_next() -> bool:
-            task = next(queue, None)
-            if task is None:
-                return False
-            i, p, o = task
+    def finish(task: Task, record: Record) -> None:
+        records[task[0]] = record
+        if on_done:
+            on_done(record)
+
+    if jobs <= 1 or len(tasks) == 1:
+        for task in tasks:
             if on_start:
-                on_start(Path(p))
-            pending[pool.submit(_one, command, p, o, options)] = i
-            return True
+                on_start(Path(task[1]))
+            finish(task, _one(command, task[1], task[2], options))
+        return [records[i] for i in range(len(tasks))]
+    queue = deque(tasks)
+    while queue:
+        lost = _pool_round(command, queue, jobs, options, on_start, finish)
+        for task in lost:
+            if on_start:
+                on_start(Path(task[1]))
+            finish(task, _run_alone(command, task[1], task[2], options))
+    return [records[i] for i in range(len(tasks))]
+
+
+def _pool_round(command: str, queue: deque[Task], jobs: int, options: dict[str, Any],
+                on_start: Callable[[Path], None] | None,
+                finish: Callable[[Task, Record], None]) -> list[Task]:
+    """Run the tasks of ``queue`` (taken from it as they start) in one pool of ``jobs`` worker
+    processes until the queue is empty or the pool breaks; return the tasks whose results the
+    broken pool lost."""
+    lost: list[Task] = []
+    broken = False
+    with ProcessPoolExecutor(max_workers=min(jobs, len(queue)), mp_context=_mp_context()) as pool:
+        pending: dict[Future[Record], Task] = {}
+
+        def submit_next() -> None:
+            nonlocal broken
+            if broken or not queue:
+                return
+            task = queue.popleft()
+            try:
+                future = pool.submit(_one, command, task[1], task[2], options)
+            except BrokenProcessPool:   # broke before this one started: the next pool runs it
+                queue.appendleft(task)
+                broken = True
+                return
+            if on_start:
+                on_start(Path(task[1]))
+            pending[future] = task
 
         # keep just `jobs` tasks in flight so progress reports the file really being worked on
         for _ in range(jobs):
-            if not submit_next():
-                break
+            submit_next()
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                i = pending.pop(future)
+                task = pending.pop(future)
                 try:
-                    records[i] = future.result()
-                except Exception as e:  # the worker process itself died
-                    records[i] = Record(tasks[i][1], "failed", 0.0,
-                                        error=f"worker process failed ({type(e).__name__}: {e})")
-                if on_done:
-                    on_done(records[i])
+                    record = future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    lost.append(task)
+                    continue
+                except (Exception, SystemExit) as e:   # e.g. a record that cannot be pickled
+                    record = Record(task[1], "failed", 0.0,
+                                    error=f"worker process failed ({type(e).__name__}: {e})")
+                finish(task, record)
                 submit_next()
-    return [records[i] for i in range(len(tasks))]
+    return sorted(lost)
+
+
+def _run_alone(command: str, path: str, output: str | None, options: dict[str, Any]) -> Record:
+    """Run one workbook in a process of its own: its record, or FAILED saying how the process
+    died."""
+    context: Any = _mp_context()   # typeshed's BaseContext lacks Process; every real one has it
+    receive, send = context.Pipe(duplex=False)
+    start = time.perf_counter()
+    process = context.Process(target=_send_one, args=(send, command, path, output, options),
+                              daemon=True)
+    process.start()
+    send.close()   # so that the child's death ends recv() below
+    record: Record | None
+    try:
+        record = receive.recv()
+    except EOFError:
+        record = None
+    finally:
+        receive.close()
+    process.join()
+    if record is not None:
+        return record
+    return Record(path, "failed", time.perf_counter() - start,
+                  error=process_death(process.exitcode))
+
+
+def _send_one(conn: Connection, command: str, path: str, output: str | None,
+              options: dict[str, Any]) -> None:
+    """The body of :func:`_run_alone`'s process: run the workbook, send its record back."""
+    try:
+        conn.send(_one(command, path, output, options))
+    finally:
+        conn.close()
+
+
+def process_death(exitcode: int | None) -> str:
+    """Why a worker process ended without a result, from its exit code (``-N``: signal N).
+
+    >>> process_death(-9)
+    'the worker process died (killed by signal 9: out of memory?)'
+    """
+    if exitcode is not None and exitcode < 0:
+        number = -exitcode
+        if number == getattr(signal, "SIGKILL", None):   # what the out-of-memory killer sends
+            return f"the worker process died (killed by signal {number}: out of memory?)"
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            return f"the worker process died (killed by signal {number})"
+        return f"the worker process died (killed by signal {number}, {name})"
+    return f"the worker process died (exit code {exitcode})"
+
+
+def _mp_context() -> BaseContext:
+    """How worker processes start: the platform's default (a seam for the tests)."""
+    return multiprocessing.get_context()
 
 
 def default_jobs() -> int:

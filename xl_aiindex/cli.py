@@ -29,6 +29,19 @@ EXIT_UNREADABLE = 2
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class NonEmptyPath(click.Path):
+    """A path argument that refuses the empty string: ``Path("")`` is the current folder, and
+    an unset shell variable (``xl-aiindex recalc "$BOOK"``) must never mean every workbook in
+    it (exit 2, as any bad command line)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """``value`` as click.Path converts it, after refusing an empty one."""
+        if isinstance(value, str) and value == "":
+            self.fail("an empty path was given (an unset shell variable?): name the file or "
+                      "folder", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def _debug_option(f: F) -> F:
     return click.option("--debug", is_flag=True, help="Show a traceback on errors.")(f)
 
@@ -148,7 +161,7 @@ def _batch(command: str, books: Sequence[str], out_dir: Path | None, recursive: 
         outputs: list[Path | None] = [output] if output is not None else \
             output_paths(inputs, out_dir)
     except InputError as e:
-        click.echo(f"Error: {e}", err=True)
+        click.echo(f"Error: {one_line(str(e))}", err=True)
         return EXIT_UNREADABLE
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -166,15 +179,18 @@ def _batch(command: str, books: Sequence[str], out_dir: Path | None, recursive: 
     elif show:
         click.echo(f"{verb} {_count(n, 'workbook')}, {workers} at a time", err=True)
 
+    # file names print as text, never as commands: a newline in a name would forge a line
+    # (``FAILED``), an escape sequence would drive the terminal
     def started(path: Path) -> None:
-        current[0] = str(path)
+        current[0] = one_line(str(path))
 
     def done(record: Any) -> None:
         if bar is not None:
             bar.update(1)
         elif show:
             tail = f"{record.seconds:.2f} s" if record.ok else record.error
-            click.echo(f"{'ok' if record.ok else 'FAILED':<6} {record.path}: {tail}", err=True)
+            click.echo(f"{'ok' if record.ok else 'FAILED':<6} {one_line(record.path)}: "
+                       f"{one_line(tail)}", err=True)
 
     try:
         records = run_batch(command, inputs, outputs, workers, options, started, done)
@@ -185,17 +201,18 @@ def _batch(command: str, books: Sequence[str], out_dir: Path | None, recursive: 
     if not as_json:
         for r in records:
             for note in r.notes:
-                click.echo(f"note: {r.path}: {one_line(note)}", err=True)
+                click.echo(f"note: {one_line(r.path)}: {one_line(note)}", err=True)
     if as_json:
         for r in records:
             click.echo(json.dumps(r.as_json(), ensure_ascii=False))
         return EXIT_PROBLEMS if failed else 0
     if command == "validate":
         for r in failed:
-            click.echo(f"{r.path}: " + (f"{len(r.problems)} problem{'s' if len(r.problems) != 1 else ''}:"
-                                        if r.problems else r.error))
+            click.echo(f"{one_line(r.path)}: " + (
+                f"{len(r.problems)} problem{'s' if len(r.problems) != 1 else ''}:"
+                if r.problems else one_line(r.error)))
             for line in r.problems:
-                click.echo(f"  {line}")
+                click.echo(f"  {one_line(line)}")
     rows = [["status", "workbook", "seconds", "units", "reason"]]
     for r in records if not quiet else failed:
         rows.append(["ok" if r.ok else "FAILED", r.path, f"{r.seconds:.2f}",
@@ -210,10 +227,10 @@ def _batch(command: str, books: Sequence[str], out_dir: Path | None, recursive: 
 
 
 @cli.command()
-@click.argument("books", nargs=-1, required=True, metavar="BOOK...")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.argument("books", nargs=-1, required=True, metavar="BOOK...", type=NonEmptyPath())
+@click.option("-o", "--output", type=NonEmptyPath(dir_okay=False, path_type=Path),
               help="Write the recalculated workbook here instead of in place (one BOOK).")
-@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out-dir", type=NonEmptyPath(file_okay=False, path_type=Path),
               help="Write each recalculated workbook into this folder (several BOOKs).")
 @_batch_options
 @click.option("--top", default=10, show_default=True, help="How many ranked units to print.")
@@ -333,7 +350,7 @@ def _check(book: Path) -> int:
 
 
 @cli.command()
-@click.argument("books", nargs=-1, required=True, metavar="BOOK...")
+@click.argument("books", nargs=-1, required=True, metavar="BOOK...", type=NonEmptyPath())
 @_batch_options
 @_debug_option
 def validate(books: tuple[str, ...], recursive: bool, jobs: int | None, quiet: bool,
@@ -368,7 +385,7 @@ def validate(books: tuple[str, ...], recursive: bool, jobs: int | None, quiet: b
 
 
 @cli.command("fit-weights")
-@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
+@click.argument("book", type=NonEmptyPath(dir_okay=True, path_type=Path))
 @click.option("--node", default=None, help="Fit the weights of this node's children "
                                            "(default: the root's).")
 @_debug_option
@@ -397,14 +414,14 @@ def fit_weights_command(book: Path, node: str | None, debug: bool) -> None:
 
 @cli.command()
 @click.option("--framework", "framework", required=True, metavar="TREE.csv",
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              type=NonEmptyPath(exists=True, dir_okay=False, path_type=Path),
               help="The indicator tree: the Framework's columns (id, parent, name_zh, name_en, "
                    "weight, direction, normalisation…), one row per node, any depth.")
 @click.option("--units", "units", required=True, metavar="UNITS.csv",
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              type=NonEmptyPath(exists=True, dir_okay=False, path_type=Path),
               help="The units: id, name_zh, name_en, then grouping or numeric columns.")
 @click.option("-o", "--output", required=True, metavar="BOOK.xlsx",
-              type=click.Path(dir_okay=False, path_type=Path), help="The workbook to write.")
+              type=NonEmptyPath(dir_okay=False, path_type=Path), help="The workbook to write.")
 @click.option("--force", is_flag=True, help="Overwrite BOOK.xlsx if it exists.")
 @_debug_option
 def new(framework: Path, units: Path, output: Path, force: bool, debug: bool) -> None:
@@ -448,8 +465,8 @@ def new(framework: Path, units: Path, output: Path, force: bool, debug: bool) ->
 
 
 @cli.command()
-@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), metavar="OUT.xlsm",
+@click.argument("book", type=NonEmptyPath(dir_okay=True, path_type=Path))
+@click.option("-o", "--output", type=NonEmptyPath(dir_okay=False, path_type=Path), metavar="OUT.xlsm",
               help="The macro-enabled workbook to write (default: BOOK with the suffix .xlsm).")
 @click.option("--force", is_flag=True, help="Overwrite OUT.xlsm if it exists.")
 @click.option("--interpreter", "interpreter_win", default=None, metavar="PYTHON.EXE",
@@ -497,8 +514,8 @@ def excel(book: Path, output: Path | None, force: bool, interpreter_win: str | N
 
 
 @cli.command()
-@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.argument("book", type=NonEmptyPath(dir_okay=True, path_type=Path))
+@click.option("-o", "--output", type=NonEmptyPath(dir_okay=False, path_type=Path),
               help="Write the results here instead of in place.")
 @click.option("--samples", default=512, show_default=True, type=click.IntRange(min=4),
               help="Base sample size N to start from (the index runs N × (assumptions + 2) "
@@ -581,7 +598,7 @@ def uncertainty(book: Path, output: Path | None, samples: int, budget: float, se
 
 
 @cli.command()
-@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
+@click.argument("book", type=NonEmptyPath(dir_okay=True, path_type=Path))
 @click.argument("unit")
 @click.option("--node", default=None, help="Explain this node (id or name; default: the index).")
 @click.option("--depth", default=1, show_default=True, type=click.IntRange(min=1),
@@ -668,8 +685,8 @@ def _why_shallower(result: Any, node: str, shown: int) -> str:
 
 
 @cli.command("audit")
-@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.argument("book", type=NonEmptyPath(dir_okay=True, path_type=Path))
+@click.option("-o", "--output", type=NonEmptyPath(dir_okay=False, path_type=Path),
               help="Write the Audit sheet here instead of in place.")
 @click.option("--no-sheet", is_flag=True, help="Only print: write no Audit sheet.")
 @_debug_option
@@ -730,7 +747,7 @@ def audit_command(book: Path, output: Path | None, no_sheet: bool, debug: bool) 
 
 
 @cli.command("weights")
-@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
+@click.argument("book", type=NonEmptyPath(dir_okay=True, path_type=Path))
 @click.option("--node", default=None, help="Only this node's children (id or name; default: "
                                            "every sibling group with two or more members).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (weights and rank moves per "
@@ -790,7 +807,7 @@ def weights_command(book: Path, node: str | None, as_json: bool, debug: bool) ->
 
 
 @cli.command()
-@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
+@click.argument("book", type=NonEmptyPath(dir_okay=True, path_type=Path))
 @click.argument("units", nargs=-1, required=True, metavar="UNIT UNIT...")
 @_debug_option
 def compare(book: Path, units: tuple[str, ...], debug: bool) -> None:
@@ -842,9 +859,9 @@ def compare(book: Path, units: tuple[str, ...], debug: bool) -> None:
 
 
 @cli.command("compare-editions")
-@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.argument("old", type=NonEmptyPath(dir_okay=False, path_type=Path))
+@click.argument("new", type=NonEmptyPath(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=NonEmptyPath(dir_okay=False, path_type=Path),
               help="Write NEW with the Changes sheet here instead of into NEW.")
 @click.option("--no-write", is_flag=True, help="Print only; write no Changes sheet.")
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
@@ -917,8 +934,8 @@ def compare_editions_command(old: Path, new: Path, output: Path | None, no_write
 
 
 @cli.command()
-@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.argument("book", type=NonEmptyPath(dir_okay=True, path_type=Path))
+@click.option("-o", "--output", type=NonEmptyPath(dir_okay=False, path_type=Path), required=True,
               help="The HTML file to write.")
 @_debug_option
 def report(book: Path, output: Path, debug: bool) -> None:
@@ -957,10 +974,10 @@ def _rank_text(v: Any) -> str:
 
 
 @cli.command()
-@click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
+@click.argument("book", type=NonEmptyPath(dir_okay=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), required=True,
               help="csv: one file per table; json: one file with every table.")
-@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out-dir", type=NonEmptyPath(file_okay=False, path_type=Path), default=None,
               help="Folder to write to (default: BOOKSTEM-export beside the workbook).")
 @_debug_option
 def export(book: Path, fmt: str, out_dir: Path | None, debug: bool) -> None:

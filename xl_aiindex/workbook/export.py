@@ -5,6 +5,11 @@ result sheets other commands wrote that cannot be recomputed cheaply (``Uncertai
 ``Sensitivity``, ``Audit``, ``GroupRanking``), read as they are. Numbers are numbers (whole
 numbers such as ranks as integers), blanks are empty (CSV) or ``null`` (JSON), text is UTF-8
 (no byte-order mark), units and nodes carry both their Chinese and English names.
+
+A CSV text field that a spreadsheet would run as a formula (one starting with ``=``, ``+``,
+``-``, ``@``, a tab or a carriage return: the OWASP CSV-injection rule) is written with a
+leading ``'``, so it opens as the text it is; numbers, negative ones included, stay numbers.
+JSON is data, never run, and holds every text as it is.
 """
 
 from __future__ import annotations
@@ -135,9 +140,9 @@ def export_book(result: IndexResult, book: str | os.PathLike[str], fmt: str,
             path = folder / f"{name}.csv"
             with open(path, "w", encoding="utf-8", newline="") as fh:
                 w = csv.writer(fh, lineterminator="\n")
-                w.writerow([str(c) for c in table.columns])
+                w.writerow([csv_field(str(c)) for c in table.columns])
                 for rec in records(table):
-                    w.writerow(["" if v is None else _csv_text(v) for v in rec.values()])
+                    w.writerow(["" if v is None else csv_field(v) for v in rec.values()])
             written.append(path)
         return written
     s = result.model.settings
@@ -149,9 +154,21 @@ def export_book(result: IndexResult, book: str | os.PathLike[str], fmt: str,
     return [path]
 
 
-def _csv_text(v: Any) -> str:
+#: First characters that make a spreadsheet read a CSV field as a formula (OWASP).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_field(v: Any) -> str:
+    """A plain value (:func:`plain`) as CSV text: booleans TRUE/FALSE, floats in full, and text
+    that would open as a formula (:data:`FORMULA_STARTS`) behind a ``'``, so it stays text.
+
+    >>> csv_field(-1.5), csv_field("=cmd|' /C calc'!A0"), csv_field("北京")
+    ('-1.5', "'=cmd|' /C calc'!A0", '北京')
+    """
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
     if isinstance(v, float):
         return repr(v)
+    if isinstance(v, str):
+        return "'" + v if v.startswith(FORMULA_STARTS) else v
     return str(v)

@@ -437,12 +437,15 @@ def _copy_conditional_formats(ws: Any, out: Any, book: Any) -> None:
                 out.conditional_format(rng.coord, dict(opts))
 
 
-def _write_value(out: Any, r: int, c: int, value: Any, fmt: Any, cached: Any) -> None:
+def _write_value(out: Any, r: int, c: int, value: Any, fmt: Any, cached: Any,
+                 formula: bool) -> None:
+    """Write one copied cell; ``formula``: the source cell holds a formula (openpyxl's data
+    type ``f``). A text cell that starts with ``=`` (a name typed after a ``'``) stays text."""
     from openpyxl.worksheet.formula import ArrayFormula
 
     if isinstance(value, ArrayFormula):
         out.write_array_formula(value.ref, value.text, fmt, "" if cached is None else cached)
-    elif isinstance(value, str) and value.startswith("=") and len(value) > 1:
+    elif formula and isinstance(value, str) and value.startswith("=") and len(value) > 1:
         write_formula(out, r, c, value, fmt, "" if cached is None else cached)
     elif isinstance(value, str):
         out.write_string(r, c, value, fmt)
@@ -488,7 +491,8 @@ def _copy_sheet(ws: Any, cached_ws: Any, out: Any, formats: _Formats, book: Any)
                                 "", fmt)
             elif (cell.row, cell.column) in inside_merge:
                 continue
-            _write_value(out, r, c, cell.value, fmt, cached_rows.get((cell.row, cell.column)))
+            _write_value(out, r, c, cell.value, fmt, cached_rows.get((cell.row, cell.column)),
+                         cell.data_type == "f")
             if cell.hyperlink is not None:
                 link = cell.hyperlink
                 text = None if cell.value is None else str(cell.value)
