@@ -344,11 +344,12 @@ def check_replaced(loaded: Loaded, names: Sequence[str], *, command: str,
 
 def finish_package(loaded: Loaded, package: bytes, built: Sequence[str],
                    sheets: Sequence[SheetSpec] = (), *, command: str,
-                   log_entry: Mapping[str, Any]) -> bytes:
+                   log_entry: Mapping[str, Any] | None) -> bytes:
     """A package built whole from ``loaded``'s workbook (``excel``), finished as
     :func:`write_results` finishes a write: ``sheets`` spliced in, the fingerprints of the
     sheets ``built`` (as read back from ``package``) and of ``sheets`` stored with those of
-    the tool sheets it kept, and one Log row. Returns the finished package's bytes."""
+    the tool sheets it kept, and one Log row (``log_entry`` None: none). Returns the finished
+    package's bytes."""
     from .io import current_result_grids
 
     with tempfile.TemporaryDirectory(prefix="xl-aiindex-") as folder:
@@ -357,15 +358,16 @@ def finish_package(loaded: Loaded, package: bytes, built: Sequence[str],
         grids = current_result_grids(probe, built)
     fps = [fingerprint_grid(n, grids[n.casefold()]) for n in built if n.casefold() in grids]
     now = run_time().isoformat(timespec="seconds")
-    entry = {"time": now, "command": command, "version": __version__, "file": loaded.path.name,
-             **log_entry}
+    appends = [] if log_entry is None else [log_append(loaded, {
+        "time": now, "command": command, "version": __version__, "file": loaded.path.name,
+        **log_entry})]
     names = sheet_names(_bytes_io.BytesIO(package))
-    store = store_after(loaded.stored, names, len(loaded.log_rows) + 1, sheets, now,
-                        None, fps)
+    store = store_after(loaded.stored, names, len(loaded.log_rows) + len(appends), sheets,
+                        now if appends else None, None, fps)
     out = _bytes_io.BytesIO()
     try:
         splice_sheets(_bytes_io.BytesIO(package), out, [*sheets, store],
-                      very_hidden=_store_hidden(names), appends=[log_append(loaded, entry)])
+                      very_hidden=_store_hidden(names), appends=appends)
     except (ValueError, zipfile.BadZipFile, ParseError) as e:
         raise UnsafeWrite(f"{loaded.path}: {unreadable_reason('the workbook', e, 'cannot be rewritten')}"
                           "; nothing was written") from e
