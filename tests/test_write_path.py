@@ -23,10 +23,9 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import SMALL, write_book
 
 from xl_aiindex.cli import cli
-
-from conftest import SMALL, write_book
 
 
 def run(*args: Any) -> Any:
