@@ -76,7 +76,7 @@ def check_output(src: Path, dst: Path, *, macros: bool | None = None) -> None:
     if suffix not in OUTPUT_SUFFIXES:
         raise UnsafeWrite(f"{dst}: cannot write a {suffix or 'suffix-less'} file: xl-aiindex "
                           "writes Excel workbooks; name the output .xlsx (or .xlsm when the "
-                          "workbook holds macros); nothing was written")
+                          "workbook holds macros)")
     if macros is None:
         macros = _is_macro_enabled(src)
     if macros is not None and macros != OUTPUT_SUFFIXES[suffix]:
@@ -97,8 +97,7 @@ def _check_existing(dst: Path, what: str, remedy: str) -> None:
     except OSError:
         return   # a dangling link: the write creates its target
     if not stat.S_ISREG(st.st_mode):
-        raise UnsafeWrite(f"{dst}: is not a regular file (a named pipe, a device, a folder…); "
-                          "nothing was written")
+        raise UnsafeWrite(f"{dst}: is not a regular file; nothing was written")
     if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
         raise UnsafeWrite(f"{dst}: {what} is read-only; make it writable or {remedy}")
 
