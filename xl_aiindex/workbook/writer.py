@@ -115,7 +115,7 @@ def update_workbook(src: str | os.PathLike[str], dst: str | os.PathLike[str] | N
         loaded = load_workbook(src_path)
         update = build(loaded)
         names = write_results(loaded, dst_path, update.sheets, command=command, force=force,
-                              log_entry=update.log if log else None,
+                              log_entry=update.log, log=log,
                               defined_names=update.defined_names, wait=wait)
     if written is not None:
         written.extend(names)
@@ -123,14 +123,15 @@ def update_workbook(src: str | os.PathLike[str], dst: str | os.PathLike[str] | N
 
 
 def write_results(loaded: Loaded, dst: Path, sheets: Sequence[SheetSpec], *, command: str,
-                  force: bool = False, log_entry: Mapping[str, Any] | None = None,
+                  log_entry: Mapping[str, Any], force: bool = False, log: bool = True,
                   defined_names: Mapping[str, str] | None = None,
                   wait: float = LOCK_WAIT) -> list[str]:
     """Write ``sheets`` into a copy of ``loaded``'s workbook at ``dst`` (the caller holds
     ``dst``'s lock and has guarded it: :func:`update_workbook`): ownership and hand edits
-    checked (unless ``force``), fingerprints stored, spliced, replaced atomically, and one Log
-    row appended from ``log_entry`` (None: no row; a Log with only a header is made when the
-    workbook has none). Returns the names of the sheets written, the Log last."""
+    checked (unless ``force``), fingerprints stored (with the run's time and the
+    ``inputs_hash`` of ``log_entry``, if any), spliced, replaced atomically, and one Log row
+    appended from ``log_entry`` (``log=False``: none; a Log with only a header is made when
+    the workbook has none). Returns the names of the sheets written, the Log last."""
     problems = write_problems(loaded, sheets, appended=("Log",), force=force, verb=command)
     if problems:
         raise ProblemsFound(problems)
@@ -139,17 +140,16 @@ def write_results(loaded: Loaded, dst: Path, sheets: Sequence[SheetSpec], *, com
 
         check_hand_edits(loaded, sheets)
     now = run_time().isoformat(timespec="seconds")
+    entry = {"time": now, "command": command, "version": __version__, "file": loaded.path.name,
+             **log_entry}
     appends: list[RowAppend] = []
-    hash_ = None
-    if log_entry is not None:
-        entry = {"time": now, "command": command, "version": __version__,
-                 "file": loaded.path.name, **log_entry}
-        hash_ = str(entry["inputs_hash"]) if entry.get("inputs_hash") else None
+    if log:
         appends.append(log_append(loaded, entry))
     elif not any(key(n) == "log" for n in loaded.sheet_names):
         appends.append(RowAppend("Log", {}, dict(enumerate(LOG_COLUMNS)),
                                  {i: LOG_WIDTHS.get(k, 12.0) for i, k in enumerate(LOG_COLUMNS)}))
-    store = merged_store(loaded, sheets, now if log_entry is not None else None, hash_)
+    hash_ = str(entry["inputs_hash"]) if entry.get("inputs_hash") else None
+    store = merged_store(loaded, sheets, now, hash_)
     write_sheets(loaded.path, dst, [*sheets, store], defined_names,
                  very_hidden=_store_hidden(loaded.sheet_names), wait=wait, appends=appends)
     return [*(s.name for s in sheets), *(a.sheet for a in appends)]
@@ -344,12 +344,12 @@ def check_replaced(loaded: Loaded, names: Sequence[str], *, command: str,
 
 def finish_package(loaded: Loaded, package: bytes, built: Sequence[str],
                    sheets: Sequence[SheetSpec] = (), *, command: str,
-                   log_entry: Mapping[str, Any] | None) -> bytes:
+                   log_entry: Mapping[str, Any], log: bool = True) -> bytes:
     """A package built whole from ``loaded``'s workbook (``excel``), finished as
     :func:`write_results` finishes a write: ``sheets`` spliced in, the fingerprints of the
     sheets ``built`` (as read back from ``package``) and of ``sheets`` stored with those of
-    the tool sheets it kept, and one Log row (``log_entry`` None: none). Returns the finished
-    package's bytes."""
+    the tool sheets it kept, and one Log row from ``log_entry`` (``log=False``: none).
+    Returns the finished package's bytes."""
     from .io import current_result_grids
 
     with tempfile.TemporaryDirectory(prefix="xl-aiindex-") as folder:
@@ -358,12 +358,11 @@ def finish_package(loaded: Loaded, package: bytes, built: Sequence[str],
         grids = current_result_grids(probe, built)
     fps = [fingerprint_grid(n, grids[n.casefold()]) for n in built if n.casefold() in grids]
     now = run_time().isoformat(timespec="seconds")
-    appends = [] if log_entry is None else [log_append(loaded, {
+    appends = [] if not log else [log_append(loaded, {
         "time": now, "command": command, "version": __version__, "file": loaded.path.name,
         **log_entry})]
     names = sheet_names(_bytes_io.BytesIO(package))
-    store = store_after(loaded.stored, names, len(loaded.log_rows) + len(appends), sheets,
-                        now if appends else None, None, fps)
+    store = store_after(loaded.stored, names, len(loaded.log_rows) + 1, sheets, now, None, fps)
     out = _bytes_io.BytesIO()
     try:
         splice_sheets(_bytes_io.BytesIO(package), out, [*sheets, store],

@@ -688,7 +688,7 @@ def build_excel(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[st
                  "status": "ok", "notes": f"{len(problems)} problem(s) in the inputs: the "
                  "functions compute once they are fixed" if problems else ""}
         data = finish_package(loaded, data, (EXAMPLES, CONF), command="excel",
-                              log_entry=entry if log else None)
+                              log_entry=entry, log=log)
         atomic_write(dst, data)
     return ExcelBuild(Path(dst_xlsm), problems)
 
