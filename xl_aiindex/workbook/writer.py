@@ -280,11 +280,12 @@ def store_after(stored: Stored | None, sheet_names: Sequence[str], log_rows: int
     """:func:`merged_store` over what any reader found: ``stored`` (the store as read, None:
     none), the workbook's ``sheet_names``, and ``log_rows``, the Log's rows after this write;
     ``extra``: fingerprints of sheets written other than as a :class:`SheetSpec`."""
-    fps = [*result_fingerprint(written), *extra]
-    new = {fp.sheet.strip().casefold() for fp in fps}
+    fps = result_fingerprint(written)
+    new = {fp.sheet.strip().casefold() for fp in [*fps, *extra]}
     present = {n.strip().casefold() for n in sheet_names}
     if stored is not None:
         fps = [*fps, *(fp for k, fp in stored.sheets.items() if k not in new and k in present)]
+    fps = [*fps, *extra]   # after the kept ones: a store copied whole stays its first rows
     if log_time is None:
         log_time = stored.log_time if stored is not None else ""
     if inputs_hash is None:
@@ -362,7 +363,11 @@ def finish_package(loaded: Loaded, package: bytes, built: Sequence[str],
         "time": now, "command": command, "version": __version__, "file": loaded.path.name,
         **log_entry})]
     names = sheet_names(_bytes_io.BytesIO(package))
-    store = store_after(loaded.stored, names, len(loaded.log_rows) + 1, sheets, now, None, fps)
+    # without a Log row the store keeps its time: the same inputs give the same bytes
+    log_rows = len(loaded.log_rows) + 1 if appends or loaded.stored is None \
+        else loaded.stored.log_rows
+    store = store_after(loaded.stored, names, log_rows, sheets, now if appends else None, None,
+                        fps)
     out = _bytes_io.BytesIO()
     try:
         splice_sheets(_bytes_io.BytesIO(package), out, [*sheets, store],

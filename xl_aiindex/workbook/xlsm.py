@@ -642,16 +642,19 @@ class ExcelBuild:
 
 
 def build_xlsm(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[str], *,
-               interpreter_win: str | None = None, interpreter_mac: str | None = None) -> Path:
+               interpreter_win: str | None = None, interpreter_mac: str | None = None,
+               log: bool = False) -> Path:
     """Write the macro-enabled variant of the workbook ``src_xlsx`` to ``dst_xlsm``.
 
     ``src_xlsx`` must compute without problems (its results give the examples' expected values);
     raises :class:`~xl_aiindex.errors.ProblemsFound` otherwise. ``interpreter_win`` /
     ``interpreter_mac``: put these interpreters into the active ``xlwings.conf`` block (default:
-    none, so the xlwings add-in's own setting applies). Returns the path written.
+    none, so the xlwings add-in's own setting applies). ``log``: append a Log row (as the
+    ``excel`` command does); without, the same inputs give the same bytes. Returns the path
+    written.
     """
     return build_excel(src_xlsx, dst_xlsm, interpreter_win=interpreter_win,
-                       interpreter_mac=interpreter_mac, pending_ok=False).path
+                       interpreter_mac=interpreter_mac, pending_ok=False, log=log).path
 
 
 def build_excel(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[str], *,
