@@ -926,7 +926,7 @@ def compare_editions_command(old: Path, new: Path, output: Path | None, no_write
 @cli.command()
 @click.argument("book", type=click.Path(dir_okay=True, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="The HTML file to write.")
+              help="The HTML file to write (named .html or .htm; never the workbook).")
 @_debug_option
 def report(book: Path, output: Path, debug: bool) -> None:
     """Write a self-contained bilingual HTML report of BOOK: ranking with tiers, the TOP-N and
