@@ -209,6 +209,21 @@ def test_each_run_adds_exactly_one_log_row(book, command):
         assert rows[-1][1] == command.name
 
 
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c.name != "excel"],
+                         ids=[c.name for c in COMMANDS if c.name != "excel"])
+def test_a_result_cell_edited_by_hand_is_refused(book, command):
+    assert run(*command.args(book, None)).exit_code == 0
+    wb = openpyxl.load_workbook(book)
+    wb[command.sheet]["B2"] = "typed over"
+    wb.save(book)
+    before = book.read_bytes()
+    r = run(*command.args(book, None))
+    assert r.exit_code == 1, r.output
+    assert f"Sheet '{command.sheet}', cell B2: " in r.output and "edited by hand" in r.output
+    assert book.read_bytes() == before
+    assert run(*command.args(book, None), "--force").exit_code == 0
+
+
 def test_a_rebuilt_excel_workbook_keeps_its_own_examples_without_force(book):
     # the Examples sheet excel wrote is the tool's (its fingerprint is stored): building again
     # from the built workbook needs no --force

@@ -940,9 +940,12 @@ def report(book: Path, output: Path, debug: bool) -> None:
     """
 
     def action() -> int:
+        from .workbook.files import check_destination
         from .workbook.io import compute, load_workbook
-        from .workbook.report import write_report
+        from .workbook.report import REPORT_SUFFIXES, write_report
 
+        # a name that cannot hold the report is refused before minutes of computing
+        check_destination(output, REPORT_SUFFIXES, "HTML report", [book])
         result = compute(load_workbook(book))
         counts = write_report(result, book, output)
         click.echo(f"Wrote {output}: {counts['sections']} sections, {counts['charts']} charts, "
