@@ -23,7 +23,7 @@ import xlsxwriter
 from click.testing import CliRunner
 
 from xl_aiindex.cli import cli
-from xl_aiindex.workbook import io
+from xl_aiindex.workbook import files, io, writer
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -94,7 +94,7 @@ def test_disk_full_leaves_the_workbook_and_says_so(small_book, tmp_path, monkeyp
     if target == "existing file":
         shutil.copy(small_book, out)
     before = small_book.read_bytes()
-    monkeypatch.setattr(io, "splice_sheets", _fail_after_some_bytes(
+    monkeypatch.setattr(writer, "splice_sheets", _fail_after_some_bytes(
         OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))))
     args = ["recalc", small_book] + ([] if out == small_book else ["-o", out])
     r = run(*args)
@@ -116,7 +116,7 @@ def test_permission_denied_creating_the_temporary_file(small_book, tmp_path, mon
                               os.path.join(dir, f"{prefix}abcdefgh{suffix}"))
 
     before = small_book.read_bytes()
-    monkeypatch.setattr(io.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(files.tempfile, "mkstemp", refuse)
     r = run("recalc", small_book)
     assert (r.exit_code, r.output) == (
         2, f"Error: {small_book}: cannot write: permission denied; the workbook was not changed\n")
@@ -159,7 +159,7 @@ def test_package_the_writer_refuses_is_exit_2(small_book, monkeypatch):
     def refuse(src, dst, sheets, **kwargs):
         raise ValueError("Strict Open XML workbooks are not supported; save as Excel Workbook")
 
-    monkeypatch.setattr(io, "splice_sheets", refuse)
+    monkeypatch.setattr(writer, "splice_sheets", refuse)
     r = run("recalc", small_book)
     assert (r.exit_code, r.output) == (
         2, f"Error: {small_book}: cannot be rewritten (Strict Open XML workbooks are not "

@@ -225,8 +225,13 @@ def test_xlsm_copies_every_sheet_of_the_xlsx(xlsm: Path) -> None:
     assert out.sheetnames == [*src.sheetnames, "Examples", "xlwings.conf"]
     for name in src.sheetnames:
         # numbers: xlsxwriter writes 16 significant digits (Excel shows 15)
-        assert rows_of(xlsm, name) == close(rows_of(REFERENCE, name)), name
-        assert rows_of(xlsm, name, False) == close(rows_of(REFERENCE, name, False)), name
+        for data_only in (True, False):
+            want = rows_of(REFERENCE, name, data_only)
+            got = rows_of(xlsm, name, data_only)
+            if name == "_xl_aiindex":   # the store adds the fingerprints of the sheets built
+                assert {r[0] for r in got[len(want):]} == {"Examples", "xlwings.conf"}
+                got = got[:len(want)]
+            assert got == close(want), name
         a, b = src[name], out[name]
         assert b.freeze_panes == a.freeze_panes
         assert len(b.data_validations.dataValidation) == len(a.data_validations.dataValidation)

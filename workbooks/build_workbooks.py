@@ -363,8 +363,8 @@ UNCERTAINTY = (
 def build(out_dir: Path = OUT_DIR, seed_dir: Path = SEED_DIR) -> tuple[Path, Path]:
     """Write the inputs to a temporary folder, then recalc each into ``out_dir``; also write
     the macro-enabled variant of the given-mode workbook (``.xlsm``) for the Excel add-in."""
-    from xl_aiindex.cli import main as cli_main
     from xl_aiindex.workbook.io import recalc_file
+    from xl_aiindex.workbook.xlsm import build_excel
 
     # the Log row's time: the report's month, so that rebuilding gives identical files
     os.environ.setdefault("SOURCE_DATE_EPOCH", str(int(CREATED.replace(tzinfo=UTC).timestamp())))
@@ -376,11 +376,9 @@ def build(out_dir: Path = OUT_DIR, seed_dir: Path = SEED_DIR) -> tuple[Path, Pat
             # no Log row: the shipped Log starts with the user's first run
             recalc_file(src, dst, log=False)
             finals.append(dst)
-    # the macro-enabled workbook, by the command a user runs on their own workbook
+    # the macro-enabled workbook, by the function `xl-aiindex excel` calls; no Log row, as above
     xlsm = finals[0].with_suffix(".xlsm")
-    code = cli_main(["excel", str(finals[0]), "-o", str(xlsm), "--force"])
-    if code != 0:
-        raise RuntimeError(f"xl-aiindex excel failed with exit code {code}")
+    build_excel(finals[0], xlsm, force=True, log=False)
     return finals[0], finals[1]
 
 

@@ -468,7 +468,9 @@ def new(framework: Path, units: Path, output: Path, force: bool, debug: bool) ->
 @click.argument("book", type=NonEmptyPath(dir_okay=True, path_type=Path))
 @click.option("-o", "--output", type=NonEmptyPath(dir_okay=False, path_type=Path), metavar="OUT.xlsm",
               help="The macro-enabled workbook to write (default: BOOK with the suffix .xlsm).")
-@click.option("--force", is_flag=True, help="Overwrite OUT.xlsm if it exists.")
+@click.option("--force", is_flag=True, help="Overwrite OUT.xlsm if it exists, and replace "
+                                           "an Examples or xlwings.conf sheet of BOOK that the "
+                                           "tool did not write.")
 @click.option("--interpreter", "interpreter_win", default=None, metavar="PYTHON.EXE",
               help="Pin this Python (Windows) in the xlwings.conf sheet (default: the one the "
                    "xlwings add-in or its config file names).")
@@ -497,7 +499,7 @@ def excel(book: Path, output: Path | None, force: bool, interpreter_win: str | N
         if out.exists() and not force:
             raise UnsafeWrite(f"{out} exists: use --force to overwrite it, or write to "
                               "another file")
-        built = build_excel(book, out, interpreter_win=interpreter_win)
+        built = build_excel(book, out, interpreter_win=interpreter_win, force=force)
         from .workbook.xlsm import MACROS
 
         click.echo(f"Wrote {out}: {len(udf_names())} functions and {len(MACROS)} macros in its "
@@ -689,8 +691,12 @@ def _why_shallower(result: Any, node: str, shown: int) -> str:
 @click.option("-o", "--output", type=NonEmptyPath(dir_okay=False, path_type=Path),
               help="Write the Audit sheet here instead of in place.")
 @click.option("--no-sheet", is_flag=True, help="Only print: write no Audit sheet.")
+@click.option("--force", is_flag=True,
+              help="Replace an Audit sheet the tool did not write, or cells of it edited by "
+                   "hand.")
 @_debug_option
-def audit_command(book: Path, output: Path | None, no_sheet: bool, debug: bool) -> None:
+def audit_command(book: Path, output: Path | None, no_sheet: bool, force: bool,
+                  debug: bool) -> None:
     """Audit the index statistically, as the OECD-JRC Handbook and COINr do: per indicator
     min, max, mean, sd, skewness, kurtosis, missing values and whether it needs outlier
     treatment; each node's correlation with its parent and the total; Cronbach's alpha and the
@@ -707,7 +713,7 @@ def audit_command(book: Path, output: Path | None, no_sheet: bool, debug: bool) 
     def action() -> int:
         from .workbook.audit_io import audit_file
 
-        result, report = audit_file(book, output, write=not no_sheet)
+        result, report = audit_file(book, output, write=not no_sheet, force=force)
         _notes(result.notes)
         click.echo(f"Audit of {book}: {report.scope}, {len(result.scores)} units")
         if not no_sheet:
@@ -866,9 +872,12 @@ def compare(book: Path, units: tuple[str, ...], debug: bool) -> None:
 @click.option("--no-write", is_flag=True, help="Print only; write no Changes sheet.")
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
 @click.option("--top", default=10, show_default=True, help="How many units to print.")
+@click.option("--force", is_flag=True,
+              help="Replace a Changes sheet the tool did not write, or cells of it edited by "
+                   "hand.")
 @_debug_option
 def compare_editions_command(old: Path, new: Path, output: Path | None, no_write: bool,
-                             as_json: bool, top: int, debug: bool) -> None:
+                             as_json: bool, top: int, force: bool, debug: bool) -> None:
     """Compare two editions of the same index (OLD and NEW workbooks, units matched by id):
     per unit the change of rank, score and tier overall and on each child of the root, and
     the units that entered or left. Writes the table as the Changes sheet into NEW (or -o OUT).
@@ -881,15 +890,13 @@ def compare_editions_command(old: Path, new: Path, output: Path | None, no_write
     def action() -> int:
         import json
 
-        from .editions import compare_editions, shared_children
+        from .editions import shared_children
+        from .workbook.editions_io import compare_editions_file
         from .workbook.export import records
-        from .workbook.io import compute, load_workbook, write_sheets
-        from .workbook.visuals import CHANGES, changes_sheet
+        from .workbook.visuals import CHANGES
 
-        r_old, r_new = compute(load_workbook(old)), compute(load_workbook(new))
-        table = compare_editions(r_old, r_new)
-        if not no_write:
-            write_sheets(new, output or new, [changes_sheet(table)])
+        r_old, r_new, table = compare_editions_file(old, new, output, write=not no_write,
+                                                    force=force)
         if as_json:
             doc = {"old": str(old), "new": str(new), "children": shared_children(r_old, r_new),
                    "units": records(table)}
@@ -936,7 +943,7 @@ def compare_editions_command(old: Path, new: Path, output: Path | None, no_write
 @cli.command()
 @click.argument("book", type=NonEmptyPath(dir_okay=True, path_type=Path))
 @click.option("-o", "--output", type=NonEmptyPath(dir_okay=False, path_type=Path), required=True,
-              help="The HTML file to write.")
+              help="The HTML file to write (named .html or .htm; never the workbook).")
 @_debug_option
 def report(book: Path, output: Path, debug: bool) -> None:
     """Write a self-contained bilingual HTML report of BOOK: ranking with tiers, the TOP-N and
@@ -950,9 +957,12 @@ def report(book: Path, output: Path, debug: bool) -> None:
     """
 
     def action() -> int:
+        from .workbook.files import check_destination
         from .workbook.io import compute, load_workbook
-        from .workbook.report import write_report
+        from .workbook.report import REPORT_SUFFIXES, write_report
 
+        # a name that cannot hold the report is refused before minutes of computing
+        check_destination(output, REPORT_SUFFIXES, "HTML report", [book])
         result = compute(load_workbook(book))
         counts = write_report(result, book, output)
         click.echo(f"Wrote {output}: {counts['sections']} sections, {counts['charts']} charts, "

@@ -133,10 +133,10 @@ class WorkbookBusy(UnsafeWrite):
 class WriteFailed(UnsafeWrite):
     """The operating system refused the write (disk full, no permission…); nothing was changed."""
 
-    def __init__(self, path: str, reason: str, existed: bool = True):
+    def __init__(self, path: str, reason: str, existed: bool = True, what: str = "the workbook"):
         self.path = path
         self.reason = reason
-        outcome = "the workbook was not changed" if existed else "nothing was written"
+        outcome = f"{what} was not changed" if existed else "nothing was written"
         super().__init__(f"{path}: cannot write: {reason}; {outcome}")
 
 

@@ -10,9 +10,10 @@ import pandas as pd
 
 from ..audit import Audit, audit
 from ..model import IndexResult
-from .io import compute, load_workbook, workbook_lock, write_sheets
+from .io import Loaded, compute, load_workbook
 from .results import AUDIT_SHEET
 from .sheetspec import HEADER, INTEGER, PRECISE, TEXT, Cell, SheetSpec, Style
+from .writer import Update, update_workbook
 
 _TEXT = {"node", "parent", "name"}
 _INTEGER = {"depth", "n", "missing"}
@@ -54,17 +55,23 @@ def audit_sheet(report: Audit) -> SheetSpec:
 
 
 def audit_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None = None,
-               write: bool = True) -> tuple[IndexResult, Audit]:
+               write: bool = True, *, force: bool = False) -> tuple[IndexResult, Audit]:
     """Audit the workbook at ``src``; with ``write``, write the Audit sheet to ``dst`` (None: in
-    place), atomically, every other sheet kept. Raises what ``recalc`` raises on bad inputs."""
+    place) through the one write path (:func:`~xl_aiindex.workbook.writer.update_workbook`):
+    atomically, every other sheet kept, one Log row; a sheet ``Audit`` the tool did not write
+    (or cells of it edited by hand) is refused unless ``force``. Raises what ``recalc`` raises
+    on bad inputs and refused destinations."""
     src_path = Path(src)
-    dst_path = Path(dst) if dst is not None else src_path
     if not write:
         result = compute(load_workbook(src_path))
         return result, audit(result)
-    dst_path.parent.mkdir(parents=True, exist_ok=True)   # the lock file goes beside it
-    with workbook_lock(dst_path):
-        result = compute(load_workbook(src_path))
+
+    def build(loaded: Loaded) -> Update[tuple[IndexResult, Audit]]:
+        result = compute(loaded)
         report = audit(result)
-        write_sheets(src_path, dst_path, [audit_sheet(report)])
-    return result, report
+        notes = loaded.notes + result.notes
+        entry = {"input": loaded.model.settings.input, "units": int(len(result.scores)),
+                 "status": "ok", "notes": "; ".join(notes)}
+        return Update((result, report), [audit_sheet(report)], entry)
+
+    return update_workbook(src_path, dst, build, command="audit", force=force)

@@ -15,6 +15,7 @@ JSON is data, never run, and holds every text as it is.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -131,26 +132,33 @@ def export_book(result: IndexResult, book: str | os.PathLike[str], fmt: str,
     Returns the files written."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    from .files import check_destination, write_file
+
     tables = export_tables(result, book)
     folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    inputs = [Path(book)]
     written: list[Path] = []
     if fmt == "csv":
+        paths = {name: folder / f"{name}.csv" for name in tables}
+        for path in paths.values():   # every file checked before the first is written
+            check_destination(path, (".csv",), "CSV file", inputs)
         for name, table in tables.items():
-            path = folder / f"{name}.csv"
-            with open(path, "w", encoding="utf-8", newline="") as fh:
-                w = csv.writer(fh, lineterminator="\n")
-                w.writerow([csv_field(str(c)) for c in table.columns])
-                for rec in records(table):
-                    w.writerow(["" if v is None else csv_field(v) for v in rec.values()])
-            written.append(path)
+            fh = io.StringIO(newline="")
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow([csv_field(str(c)) for c in table.columns])
+            for rec in records(table):
+                w.writerow(["" if v is None else csv_field(v) for v in rec.values()])
+            write_file(paths[name], fh.getvalue(), suffixes=(".csv",), kind="CSV file",
+                       inputs=inputs)
+            written.append(paths[name])
         return written
     s = result.model.settings
     doc = {"index": {"name_zh": s.name_zh, "name_en": s.name_en, "root": result.root,
                      "units": len(result.scores), "source": Path(book).name},
            "tables": {name: records(table) for name, table in tables.items()}}
     path = folder / f"{Path(book).stem}.json"
-    path.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    write_file(path, json.dumps(doc, ensure_ascii=False, indent=1) + "\n",
+               suffixes=(".json",), kind="JSON file", inputs=inputs)
     return [path]
 
 

@@ -481,7 +481,19 @@ def report_html(result: IndexResult, book: str | os.PathLike[str]) -> tuple[str,
 
 def write_report(result: IndexResult, book: str | os.PathLike[str],
                  output: str | os.PathLike[str]) -> dict[str, int]:
-    """Write :func:`report_html` to ``output`` (UTF-8); returns its counts."""
+    """Write :func:`report_html` to ``output`` (UTF-8) atomically
+    (:func:`~xl_aiindex.workbook.files.write_file`); returns its counts. Refuses
+    (:class:`~xl_aiindex.errors.UnsafeWrite`, nothing written) an output not named ``.html``
+    or ``.htm`` (``report.pdf``, the workbook itself), or one that is read-only, open in
+    Excel or LibreOffice, or not a regular file."""
+    from .files import check_destination, write_file
+
+    target = Path(output)
+    check_destination(target, REPORT_SUFFIXES, "HTML report", [Path(book)])
     page, counts = report_html(result, book)
-    Path(output).write_text(page, encoding="utf-8")
+    write_file(target, page, suffixes=REPORT_SUFFIXES, kind="HTML report", inputs=[Path(book)])
     return counts
+
+
+#: What a report may be named: it is HTML (print it to PDF from a browser).
+REPORT_SUFFIXES = (".html", ".htm")

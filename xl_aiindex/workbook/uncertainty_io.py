@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from ..errors import Problem, ProblemsFound
 from ..uncertainty import (
     DEFAULT_BUDGET,
@@ -20,20 +19,11 @@ from ..uncertainty import (
 from .calamine_source import CalamineSource
 from .cells import address, column_letter
 from .charts import Anchor, Drawing, rank_interval_chart, sheet_ref
-from .fingerprint import STORE_SHEET
-from .io import (
-    check_hand_edits,
-    guard_destination,
-    load_workbook,
-    log_append,
-    merged_store,
-    run_time,
-    workbook_lock,
-    write_problems,
-    write_sheets,
-)
+from .files import guard_destination
+from .io import Loaded
 from .read import key, text
 from .sheetspec import HEADER, INTEGER, NUMBER, PERCENT, PRECISE, TEXT, Cell, SheetSpec
+from .writer import Update, update_workbook
 
 UNCERTAINTY = "Uncertainty"
 
@@ -83,32 +73,21 @@ def uncertainty_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | 
     written) unless ``force``; their fingerprints join the store.
     """
     src_path = Path(src)
-    dst_path = Path(dst) if dst is not None else src_path
-    guard_destination(src_path, dst_path)
+    guard_destination(src_path, Path(dst) if dst is not None else src_path)
     rows = read_assumptions(src_path)
     assumptions, problems = parse_assumptions([r[:3] for r in rows])
     if problems:
         cells = {text(r[0]).lower(): r[3] for r in rows}
         raise ProblemsFound([p.at(cells.get(p.field, "")) for p in problems])
-    with workbook_lock(dst_path):
-        loaded = load_workbook(src_path)
+
+    def build(loaded: Loaded) -> Update[UncertaintyResult]:
         result = run_uncertainty(loaded.model, assumptions, samples, seed, budget, progress)
         specs = [units_sheet(result, loaded.model), sensitivity_sheet(result)]
-        problems = write_problems(loaded, specs, ("Log",), force=force, verb="uncertainty")
-        if problems:
-            raise ProblemsFound(problems)
-        if not force:
-            check_hand_edits(loaded, specs)
-        entry = {"time": run_time().isoformat(timespec="seconds"), "command": "uncertainty",
-                 "version": __version__, "file": src_path.name,
-                 "input": loaded.model.settings.input, "units": int(len(loaded.model.units)),
+        entry = {"input": loaded.model.settings.input, "units": int(len(loaded.model.units)),
                  "status": "ok", "notes": "; ".join(result.notes)}
-        store = merged_store(loaded, specs, str(entry["time"]))
-        hide = () if any(key(n) == key(STORE_SHEET) for n in loaded.sheet_names) \
-            else (STORE_SHEET,)
-        write_sheets(src_path, dst_path, [*specs, store], very_hidden=hide,
-                     appends=[log_append(loaded, entry)])
-    return result
+        return Update(result, specs, entry)
+
+    return update_workbook(src_path, dst, build, command="uncertainty", force=force)
 
 
 #: UncertaintyResults columns: units in nominal order; q05 / median / q95 side by side, then the

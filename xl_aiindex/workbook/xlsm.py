@@ -22,7 +22,8 @@ Every formula that calls one of the ``udfs`` functions is stored as a dynamic-ar
 never with an implicit-intersection ``@``. The very hidden ``_xl_aiindex`` sheet stays very
 hidden.
 
-The file is written atomically (:func:`~xl_aiindex.workbook.io.atomic_write`) and is the same
+The file is written as every workbook is (:mod:`~xl_aiindex.workbook.writer`: guarded,
+locked, atomic, one Log row; a user's own ``Examples`` sheet is never replaced) and is the same
 bytes for the same inputs (creation date taken from the source). Not copied: charts, pictures,
 text boxes and other drawings, Excel tables (their cells are copied), colour scales and data
 bars, row heights. Numbers are stored with 16 significant digits (xlsxwriter; Excel shows 15).
@@ -48,11 +49,13 @@ from ..errors import Problem, ProblemsFound, UnreadableWorkbook, XlAiIndexError
 from ..fit import fit_weights
 from ..model import IndexModel, IndexResult
 from .excel_vba import sheet_code_name, udf_wrappers, vba_modules
-from .io import atomic_write, compute, load_workbook
+from .files import atomic_write, guard_destination, workbook_lock
+from .io import Loaded, compute, load_workbook
 from .read import address, column_letter, key
 from .sheetspec import HEADER
 from .source import check_package
 from .vba_project import project_bin
+from .writer import check_replaced, finish_package
 
 EXAMPLES = "Examples"
 CONF = "xlwings.conf"
@@ -643,38 +646,68 @@ class ExcelBuild:
 
 
 def build_xlsm(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[str], *,
-               interpreter_win: str | None = None, interpreter_mac: str | None = None) -> Path:
+               interpreter_win: str | None = None, interpreter_mac: str | None = None,
+               log: bool = False) -> Path:
     """Write the macro-enabled variant of the workbook ``src_xlsx`` to ``dst_xlsm``.
 
     ``src_xlsx`` must compute without problems (its results give the examples' expected values);
     raises :class:`~xl_aiindex.errors.ProblemsFound` otherwise. ``interpreter_win`` /
     ``interpreter_mac``: put these interpreters into the active ``xlwings.conf`` block (default:
-    none, so the xlwings add-in's own setting applies). Returns the path written.
+    none, so the xlwings add-in's own setting applies). ``log``: append a Log row (as the
+    ``excel`` command does); without, the same inputs give the same bytes. Returns the path
+    written.
     """
     return build_excel(src_xlsx, dst_xlsm, interpreter_win=interpreter_win,
-                       interpreter_mac=interpreter_mac, pending_ok=False).path
+                       interpreter_mac=interpreter_mac, pending_ok=False, log=log).path
 
 
 def build_excel(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[str], *,
                 interpreter_win: str | None = None, interpreter_mac: str | None = None,
-                pending_ok: bool = True) -> ExcelBuild:
+                pending_ok: bool = True, force: bool = False, log: bool = True) -> ExcelBuild:
     """:func:`build_xlsm` for any workbook of the contract: with ``pending_ok``, inputs that can
     be read but do not compute yet (blank Data of a new workbook, a weight to correct) still give
     a workbook, whose examples read TRUE once the inputs are fixed; the problems are returned.
     Raises :class:`~xl_aiindex.errors.ProblemsFound` when the inputs cannot even be read (no
     Framework, a broken tree…) and :class:`~xl_aiindex.errors.UnreadableWorkbook` for a file
     that is not a workbook.
-    """
-    import openpyxl
-    import xlsxwriter
 
+    Written as every workbook is (:mod:`xl_aiindex.workbook.writer`): the destination guarded
+    (read-only, open in Excel or LibreOffice, not a regular file: :class:`UnsafeWrite`) and
+    locked; sheets ``Examples`` and ``xlwings.conf`` of ``src`` that the tool did not write
+    refused (:class:`ProblemsFound`, nothing written) unless ``force``; the fingerprints of
+    those it writes stored; one Log row appended (``log=False``: none, the build of the shipped
+    workbook); the file replaced atomically.
+    """
     src, dst = Path(src_xlsx), Path(dst_xlsm)
     if dst.suffix.lower() != ".xlsm":
         raise XlAiIndexError(f"{dst}: a macro-enabled workbook must end in .xlsm")
     if src.suffix.lower() not in (".xlsx", ".xlsm"):
         raise UnreadableWorkbook(str(src), "is not an .xlsx or .xlsm workbook")
+    guard_destination(src, dst, macros=True)
     check_package(src)
-    loaded = load_workbook(src)
+    if dst.is_symlink():   # the lock and the write belong to the file the link points at
+        dst = Path(os.path.realpath(dst))
+    with workbook_lock(dst):
+        loaded = load_workbook(src)
+        check_replaced(loaded, (EXAMPLES, CONF), command="excel", force=force)
+        data, problems = _build_package(loaded, interpreter_win, interpreter_mac, pending_ok)
+        entry = {"input": loaded.model.settings.input, "units": int(len(loaded.model.units)),
+                 "status": "ok", "notes": f"{len(problems)} problem(s) in the inputs: the "
+                 "functions compute once they are fixed" if problems else ""}
+        data = finish_package(loaded, data, (EXAMPLES, CONF), command="excel",
+                              log_entry=entry, log=log)
+        atomic_write(dst, data)
+    return ExcelBuild(Path(dst_xlsm), problems)
+
+
+def _build_package(loaded: Loaded, interpreter_win: str | None, interpreter_mac: str | None,
+                   pending_ok: bool) -> tuple[bytes, tuple[Problem, ...]]:
+    """The macro-enabled package of ``loaded``'s workbook (module docstring), and the inputs'
+    problems when they do not compute yet (``pending_ok``; else they are raised)."""
+    import openpyxl
+    import xlsxwriter
+
+    src = loaded.path
     problems: tuple[Problem, ...] = ()
     result: IndexResult | None
     try:
@@ -739,9 +772,4 @@ def build_excel(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[st
         spliced = io.BytesIO()
         splice_sheets(io.BytesIO(data), spliced, visual_sheets(result))
         data = spliced.getvalue()
-
-    def write(tmp: Path) -> None:
-        tmp.write_bytes(data)
-
-    atomic_write(dst, write)
-    return ExcelBuild(dst, problems)
+    return data, problems
