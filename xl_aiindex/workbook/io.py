@@ -72,7 +72,16 @@ from .fingerprint import (
     store_sheet,
 )
 from .formulas import output_mode, output_sheets
+from .hand_edits import (  # re-exported: they lived here
+    MAX_LISTED_EDITS,
+    _when,
+    check_hand_edits,
+    current_result_grids,
+    hand_edits,
+    stale_store,
+)
 from .ooxml import RowAppend, splice_sheets
+from .package import Package
 from .read import Locator, key, read_model
 from .results import LOG_COLUMNS, LOG_WIDTHS, problems_sheet
 from .sheetspec import SheetSpec
@@ -82,8 +91,6 @@ from .source import unreadable_reason
 LOCK_WAIT = 30.0
 #: Suffix of the temporary files :func:`atomic_write` writes beside the destination.
 TMP_SUFFIX = ".xl-aiindex.tmp"
-#: Edited cells listed by name before the rest are only counted.
-MAX_LISTED_EDITS = 20
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,21 @@ class Loaded:
     log_header: Mapping[str, int] = field(default_factory=dict)
     #: columns of the Log's header row, the user's own included
     log_width: int = 0
+    #: the reader the inputs were read with, over the package opened once: the ownership and
+    #: hand-edit checks read the result sheets from it (None: reopen ``path``)
+    source: CalamineSource | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def package(self) -> Package:
+        """The workbook's package, opened and checked once by :func:`load_workbook`."""
+        return self.reader().package
+
+    def reader(self) -> CalamineSource:
+        """The reader of this workbook (the one :func:`load_workbook` read the inputs with)."""
+        if self.source is None:
+            object.__setattr__(self, "source", CalamineSource(Package(self.path)))
+        assert self.source is not None
+        return self.source
 
 
 def log_table(values: Sequence[Sequence[Any]]
@@ -130,10 +152,19 @@ def log_table(values: Sequence[Sequence[Any]]
 def load_workbook(path: str | os.PathLike[str]) -> Loaded:
     """Read the input sheets of the workbook at ``path``.
 
+    The file is opened once (:class:`~xl_aiindex.workbook.package.Package`); the returned
+    :class:`Loaded` keeps the package and its reader, so the checks before a write (ownership,
+    hand edits) read from them instead of opening the file again.
+
     Raises :class:`~xl_aiindex.errors.UnreadableWorkbook` (the file is not a workbook) or
     :class:`~xl_aiindex.errors.ProblemsFound` (every problem in the sheets, with cells).
     """
-    source = CalamineSource(path)
+    package = Package(path)
+    try:
+        source = CalamineSource(package)
+    except BaseException:
+        package.close()
+        raise
     try:
         model, locator, notes = read_model(source)
         log_rows: tuple[tuple[Any, ...], ...] = ()
@@ -142,13 +173,16 @@ def load_workbook(path: str | os.PathLike[str]) -> Loaded:
         log_name = next((n for n in source.sheet_names() if key(n) == "log"), None)
         if log_name is not None and source.kind(log_name) == "worksheet":
             log_header, log_rows, log_width = log_table(source.grid(log_name).values)
-        names = tuple(source.sheet_names())
+        names = tuple(package.sheet_names())
         store_name = next((n for n in names if key(n) == STORE_SHEET.lower()), None)
-        stored = None if store_name is None else read_store(source.grid(store_name).values)
-    finally:
+        stored = None if store_name is None or source.kind(store_name) != "worksheet" \
+            else read_store(source.grid(store_name).values)
+    except BaseException:
         source.close()
+        package.close()
+        raise
     return Loaded(Path(path), model, locator, tuple(notes), log_rows, names, stored, log_header,
-                  log_width)
+                  log_width, source)
 
 
 def compute(loaded: Loaded) -> IndexResult:
@@ -390,17 +424,13 @@ def write_problems(loaded: Loaded, sheets: Sequence[SheetSpec], appended: Sequen
     """What refuses writing ``sheets`` (and appending to ``appended``) into ``loaded``'s
     workbook: a chart or other non-worksheet under one of their names (always), a sheet the
     tool did not write (unless ``force``): :mod:`xl_aiindex.workbook.ownership`."""
-    from .ooxml import sheet_kinds
     from .ownership import kind_problems, ownership_problems
 
-    try:
-        kinds = sheet_kinds(loaded.path)
-    except (ValueError, KeyError, zipfile.BadZipFile, ParseError):
-        kinds = {}
+    kinds = loaded.package.kinds()
     problems = kind_problems(kinds, [*(s.name for s in sheets), *appended], verb)
     if problems or force:
         return problems
-    return ownership_problems(loaded.path, sheets, loaded.sheet_names, loaded.stored, verb)
+    return ownership_problems(loaded.reader(), sheets, loaded.sheet_names, loaded.stored, verb)
 
 
 def merged_store(loaded: Loaded, written: Sequence[SheetSpec], log_time: str | None,
@@ -685,118 +715,3 @@ def workbook_lock(path: str | os.PathLike[str], wait: float = LOCK_WAIT) -> Iter
             os.unlink(lock)   # while still holding it: a waiter then retries on a new file
         _unlock(fd)
         os.close(fd)
-
-
-# --------------------------------------------------------------------------------------------
-# hand edits
-
-
-def current_result_grids(path: Path, names: Sequence[str]) -> dict[str, list[list[str]]]:
-    """The canonical cells (:func:`~xl_aiindex.workbook.fingerprint.canonical_grid`) of the
-    sheets ``names`` of the workbook at ``path`` as they are now (formulas as ``=…`` text);
-    keys are case-folded names; a missing sheet is left out."""
-    import openpyxl
-
-    wanted = {n.casefold() for n in names}
-    out: dict[str, list[list[str]]] = {}
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except Exception as e:
-        raise UnreadableWorkbook(str(path), unreadable_reason(
-            "the workbook", e, failed="cannot be read as a workbook")) from e
-    from .calamine_source import _sheet_parts, check_extent
-
-    try:
-        parts = _sheet_parts(path)
-        for name in book.sheetnames:
-            k = name.strip().casefold()
-            if k not in wanted or k in out:
-                continue
-            part = parts.get(name)
-            if part is not None:   # the real extent first: never iterate a hostile grid
-                with zipfile.ZipFile(path) as z:
-                    check_extent(path, name, z.read(part))
-            ws = book[name]
-            ws.reset_dimensions()
-            try:
-                out[k] = canonical_grid(ws.iter_rows(values_only=True))
-            except Exception as e:
-                raise UnreadableWorkbook(str(path), unreadable_reason(f"sheet '{name}'", e)) \
-                    from e
-    finally:
-        book.close()
-    return out
-
-
-def _when(value: Any) -> datetime | None:
-    """A Log time as an aware datetime (naive ones are local time); None if it is none."""
-    if isinstance(value, datetime):
-        t = value
-    else:
-        try:
-            t = datetime.fromisoformat(str(value if value is not None else "").strip())
-        except ValueError:
-            return None
-    try:
-        return t if t.tzinfo is not None else t.astimezone()
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-def stale_store(loaded: Loaded) -> bool:
-    """Whether the stored fingerprints are out of date: a run logged after the one that stored
-    them rewrote the result sheets (a Log row with a later time and status ``ok``: an older
-    version or another program that keeps no fingerprints). The Log's shape does not matter:
-    rows deleted, sorted or edited by the user change nothing."""
-    stored = loaded.stored
-    if stored is None:
-        return True
-    since = _when(stored.log_time)
-    if since is None:
-        return False
-    status = LOG_COLUMNS.index("status")
-    for row in loaded.log_rows:
-        t = _when(row[0])
-        if t is not None and t > since and key(row[status]) == "ok":
-            return True
-    return False
-
-
-def hand_edits(loaded: Loaded, sheets: Sequence[SheetSpec] | None) -> list[HandEdit]:
-    """The cells of ``sheets`` (what is about to be written; None: every sheet the store has a
-    fingerprint of) edited in ``loaded``'s workbook since the tool last wrote them (empty when
-    no fingerprint is stored, or it is stale: :func:`stale_store`), in the order of ``sheets``,
-    then by row and column."""
-    stored = loaded.stored
-    if stored is None or stale_store(loaded):
-        return []
-    new = {} if sheets is None else {s.name.strip().casefold(): s for s in sheets}
-    order = [k for k in stored.sheets if k != STORE_SHEET.casefold()] if sheets is None else \
-        [k for k in new if k in stored.sheets]
-    current = current_result_grids(loaded.path, [stored.sheets[k].sheet for k in order])
-    edits: list[HandEdit] = []
-    for k in order:
-        if k not in current:      # the sheet was deleted: nothing of it to lose
-            continue
-        spec = new.get(k)
-        grid = None if spec is None else [[canonical_spec_cell(c) for c in row]
-                                          for row in spec.rows]
-        edits.extend(find_edits(stored.sheets[k], current[k], grid))
-    return edits
-
-
-def check_hand_edits(loaded: Loaded, sheets: Sequence[SheetSpec]) -> None:
-    """Raise :class:`HandEditsFound` listing the edited result cells (at most
-    :data:`MAX_LISTED_EDITS`, then one line counting the rest), if any."""
-    edits = hand_edits(loaded, sheets)
-    if not edits:
-        return
-    problems = [Problem(e.sheet, e.cell, problem=e.message) for e in edits[:MAX_LISTED_EDITS]]
-    rest = edits[MAX_LISTED_EDITS:]
-    if rest:
-        where = ", ".join(dict.fromkeys(e.sheet for e in rest))
-        problems.append(Problem("", problem=f"{len(rest)} more cell{'s' if len(rest) != 1 else ''}"
-                                            f" edited by hand since the last recalc ({where}): "
-                                            "recalc would overwrite them; use --force to "
-                                            "overwrite"))
-    raise HandEditsFound(problems, len(edits))
