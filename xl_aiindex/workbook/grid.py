@@ -65,9 +65,11 @@ _ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]+)"')
 # an ``r`` attribute spelled as this module's fast path does not expect: single quotes, spaces
 # around "=", anything but upper-case letters and digits in the value (lower case, "$",
 # character references, spaces), four letters or more
-_ODD_REF = re.compile(rb"""\br(?:\s+=|=\s+|\s*=\s*')|\br="[^"]*?[^A-Z0-9"]|\br="[A-Z]{4}""")
-# every ``r`` attribute as an XML parser reads it (either quote, spaces around "=")
-_ANY_R = re.compile(rb"""\br\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_ODD_REF = re.compile(rb"""(?<![\w:.-])r(?:\s+=|=\s+|\s*=\s*')|(?<![\w:.-])r="[^"]*?[^A-Z0-9"]"""
+                      rb"""|(?<![\w:.-])r="[A-Z]{4}""")
+# every ``r`` attribute as an XML parser reads it (either quote, spaces around "="; not the
+# ``xmlns:r`` declaration nor another prefix's ``r``)
+_ANY_R = re.compile(rb"""(?<![\w:.-])r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _REF_PARTS = re.compile(r"\s*\$?([A-Za-z]*)\$?([0-9]*)")
 _CHAR_REF = re.compile(r"&#(x[0-9A-Fa-f]+|[0-9]+);")
 
