@@ -28,12 +28,12 @@ if TYPE_CHECKING:
 MAX_LISTED_EDITS = 20
 
 
-def current_result_grids(reader: CalamineSource, names: Sequence[str]
+def current_result_grids(reader: CalamineSource, names: Sequence[str], legacy: bool = False
                          ) -> dict[str, list[list[str]]]:
     """The canonical cells (:func:`~xl_aiindex.workbook.fingerprint.canonical_grid`) of the
     sheets ``names`` of the workbook ``reader`` reads, as they are now (formulas as ``=…``
     text); keys are case-folded names; a missing sheet, or one that is not a worksheet, is
-    left out."""
+    left out. ``legacy``: numbers rounded as stores of format 1 rounded them."""
     wanted = {n.strip().casefold() for n in names}
     out: dict[str, list[list[str]]] = {}
     for name in reader.sheet_names():
@@ -47,7 +47,7 @@ def current_result_grids(reader: CalamineSource, names: Sequence[str]
             for (r, c), formula in reader.formula_texts(name).items():
                 if r < len(rows) and c < len(rows[r]):
                     rows[r][c] = formula
-        out[k] = canonical_grid(rows)
+        out[k] = canonical_grid(rows, legacy)
     return out
 
 
@@ -96,13 +96,14 @@ def hand_edits(loaded: Loaded, sheets: Sequence[SheetSpec] | None) -> list[HandE
     new = {} if sheets is None else {s.name.strip().casefold(): s for s in sheets}
     order = [k for k in stored.sheets if k != STORE_SHEET.casefold()] if sheets is None else \
         [k for k in new if k in stored.sheets]
-    current = current_result_grids(loaded.reader(), [stored.sheets[k].sheet for k in order])
+    current = current_result_grids(loaded.reader(), [stored.sheets[k].sheet for k in order],
+                                   stored.legacy)
     edits: list[HandEdit] = []
     for k in order:
         if k not in current:      # the sheet was deleted: nothing of it to lose
             continue
         spec = new.get(k)
-        grid = None if spec is None else [[canonical_spec_cell(c) for c in row]
+        grid = None if spec is None else [[canonical_spec_cell(c, stored.legacy) for c in row]
                                           for row in spec.rows]
         edits.extend(find_edits(stored.sheets[k], current[k], grid))
     return edits
