@@ -166,8 +166,8 @@ class CalamineSource:
         if children:
             from openpyxl.formula.translate import Translator
 
-            for r, c, si, cell in children:
-                master = shared.get(si)
+            for r, c, index, cell in children:
+                master = shared.get(index)
                 if master is not None:
                     out[(r, c)] = Translator("=" + master[0], master[1]).translate_formula(cell)
         return out

@@ -48,7 +48,6 @@ from xml.etree.ElementTree import ParseError
 
 from .. import __version__
 from ..errors import (
-    HandEditsFound,
     Problem,
     ProblemsFound,
     UnreadableWorkbook,
@@ -62,24 +61,17 @@ from ..staleness import inputs_hash
 from .calamine_source import CalamineSource
 from .fingerprint import (
     STORE_SHEET,
-    HandEdit,
     Stored,
-    canonical_grid,
-    canonical_spec_cell,
-    find_edits,
     read_store,
     result_fingerprint,
     store_sheet,
 )
 from .formulas import output_mode, output_sheets
-from .hand_edits import (  # re-exported: they lived here
-    MAX_LISTED_EDITS,
-    _when,
-    check_hand_edits,
-    current_result_grids,
-    hand_edits,
-    stale_store,
-)
+from .hand_edits import MAX_LISTED_EDITS as MAX_LISTED_EDITS  # the check lived here
+from .hand_edits import _when as _when
+from .hand_edits import check_hand_edits, hand_edits
+from .hand_edits import current_result_grids as current_result_grids
+from .hand_edits import stale_store as stale_store
 from .ooxml import RowAppend, splice_sheets
 from .package import Package
 from .read import Locator, key, read_model

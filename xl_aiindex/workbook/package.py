@@ -214,7 +214,7 @@ class Package:
             for r in self._xml(rels_name).iter(f"{{{NS_PKG}}}Relationship"):
                 targets[r.get("Id", "")] = (r.get("Type", ""), r.get("Target", ""))
         sheets = root.find(f"{{{NS_MAIN}}}sheets")
-        out = []
+        out: list[tuple[str, str, str | None]] = []
         for el in [] if sheets is None else sheets:
             rel = targets.get(el.get(f"{{{NS_REL}}}id", ""))
             name = el.get("name", "")
@@ -226,9 +226,7 @@ class Package:
             part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
                 posixpath.join("xl", target))
             actual = self.actual(part)
-            out.append((name, kind, part) if actual is None else (name, kind, actual))
-            if actual is None:
-                out[-1] = (name, "missing", part)
+            out.append((name, "missing", part) if actual is None else (name, kind, actual))
         return out
 
     # ---------------------------------------------------------------------------------------
