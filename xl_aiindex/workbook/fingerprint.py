@@ -109,9 +109,11 @@ def _digits12(x: float, legacy: bool = False) -> str:
     digits sit at a rounding boundary: ``62.11533941154995`` against ``62.11533941155``).
     ``legacy``: straight to 12 digits, as stores of format 1 were computed."""
     if not legacy:
-        shortest = repr(x)
-        if len(shortest) > 16 or "e" in shortest:   # else: 15 digits or fewer already
-            x = float(_DIGITS15.create_decimal(shortest))
+        # only a value whose 13th-15th digits are 499 or 500 can round differently from its
+        # 15-digit form (the 12-digit boundary lies between them): the others go straight
+        seventeen = format(x if x >= 0 else -x, ".16e")
+        if seventeen[13:16] in ("499", "500"):
+            x = float(_DIGITS15.create_decimal(repr(x)))
     text = format(x, ".12g")
     return "n:0" if text == "-0" else "n:" + text
 

@@ -64,9 +64,20 @@ def check_extent(path: str | os.PathLike[str], name: str, xml: bytes) -> None:
 _ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]+)"')
 # an ``r`` attribute spelled as this module's fast path does not expect: single quotes, spaces
 # around "=", anything but upper-case letters and digits in the value (lower case, "$",
-# character references, spaces), four letters or more
-_ODD_REF = re.compile(rb"""(?<![\w:.-])r(?:\s+=|=\s+|\s*=\s*')|(?<![\w:.-])r="[^"]*?[^A-Z0-9"]"""
-                      rb"""|(?<![\w:.-])r="[A-Z]{4}""")
+# character references, spaces), four letters or more (one literal first: a fast scan)
+_ODD_REF = re.compile(rb"""r(?:\s+=|=\s+|\s*=\s*'|="[^"]*?[^A-Z0-9"]|="[A-Z]{4})""")
+_NAME_CHAR = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:.-")
+
+
+def _odd_refs(xml: bytes) -> bool:
+    """Whether an ``r`` attribute of the sheet is spelled unusually (:data:`_ODD_REF`; the
+    ``xmlns:r`` declaration and prefixed attributes such as ``x:r`` are not ``r``)."""
+    for m in _ODD_REF.finditer(xml):
+        if m.start() == 0 or xml[m.start() - 1] not in _NAME_CHAR:
+            return True
+    return False
+
+
 # every ``r`` attribute as an XML parser reads it (either quote, spaces around "="; not the
 # ``xmlns:r`` declaration nor another prefix's ``r``)
 _ANY_R = re.compile(rb"""(?<![\w:.-])r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
@@ -115,7 +126,7 @@ def sheet_extent(xml: bytes, limit: int) -> tuple[int, int]:
     below ``limit`` anyway), read from its XML before any reader builds the grid: a single
     cell at XFD1048576 in a tiny file must not make anyone allocate 17 billion cells, however
     its reference is spelled (``r='XFD1048576'``, ``r = "xfd1048576"``)."""
-    if _ODD_REF.search(xml) is not None:
+    if _odd_refs(xml):
         return _exact_extent(xml)
     rows = [int(r) for r in _ROW_NUMBER.findall(xml)]
     height = max(rows, default=0)
