@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Protocol
 
 from ..errors import UnreadableWorkbook
@@ -94,30 +95,31 @@ def _xml_unescape(value: str) -> str:
             .replace("&apos;", "'").replace("&amp;", "&"))
 
 
+# the letters and digits of every ``r`` attribute (the literal first, then the check that it
+# is not ``xmlns:r`` or ``x:r``: a fast scan)
+_R_PARTS = re.compile(rb"""r(?<![\w:.-]r)\s*=\s*["']\s*\$?([A-Za-z]*)\$?([0-9]*)""")
+_R_ENTITY = re.compile(rb"""r(?<![\w:.-]r)\s*=\s*(?:"[^"&]*&|'[^'&]*&)""")
+
+
 def _exact_extent(xml: bytes) -> tuple[int, int]:
     """Rows and columns spanned by every ``r`` attribute of the sheet, read as an XML parser
     and python-calamine read them (either quote, spaces around ``=``, letters of either case,
     character references)."""
-    height = width = 0
-    letters_seen: set[str] = set()
-    for m in _ANY_R.finditer(xml):
-        raw = m.group(1) if m.group(1) is not None else m.group(2)
-        value = raw.decode("utf-8", "replace")
-        if "&" in value:
-            value = _xml_unescape(value)
-        parts = _REF_PARTS.match(value)
-        if parts is None:
-            continue
-        letters, digits = parts.group(1), parts.group(2)
-        if digits:
-            r = int(digits[:12])   # a longer number is past any limit anyway
-            if r > height:
-                height = r
-        if letters and letters not in letters_seen:
-            letters_seen.add(letters)
-            c = column_index(letters.upper()[:12]) + 1
-            if c > width:
-                width = c
+    letters: set[str] = set()
+    digits: set[str] = set()
+    if _R_ENTITY.search(xml) is not None:
+        for m in _ANY_R.finditer(xml):
+            raw = m.group(1) if m.group(1) is not None else m.group(2)
+            parts = _REF_PARTS.match(_xml_unescape(raw.decode("utf-8", "replace")))
+            if parts is not None:
+                letters.add(parts.group(1))
+                digits.add(parts.group(2))
+    else:
+        pairs = _R_PARTS.findall(xml)
+        letters = {a.decode() for a in set(map(itemgetter(0), pairs))}
+        digits = {d.decode() for d in set(map(itemgetter(1), pairs))}
+    height = max((int(d[:12]) for d in digits if d), default=0)
+    width = max((column_index(a.upper()[:12]) + 1 for a in letters if a), default=0)
     return height, width
 
 
@@ -136,13 +138,12 @@ def sheet_extent(xml: bytes, limit: int) -> tuple[int, int]:
         height_bound = 10 ** 7
     else:
         height_bound = 10 ** digits - 1
-    three = re.findall(rb'\br="([A-Z]{3})[0-9]', xml)
-    if three:
-        width_bound = max(column_index(c.decode()) for c in set(three)) + 1
-    elif re.search(rb'\br="[A-Z]{2}[0-9]', xml) is not None:
-        width_bound = 702
-    else:
-        width_bound = 26
+    width_bound = 26
+    for letters in (3, 2):   # the widest column named with three letters, else with two
+        named = set(re.findall(rb'\br="([A-Z]{%d})[0-9]' % letters, xml))
+        if named:
+            width_bound = max(column_index(c) for c in named) + 1
+            break
     if height_bound * width_bound <= limit:
         return height, width_bound
     # the cheap bound is too coarse: the exact extent, one pass over the cell references

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import HandEditsFound, Problem
 from .calamine_source import CalamineSource
-from .fingerprint import STORE_SHEET, HandEdit, canonical_grid, canonical_spec_cell, find_edits
+from .fingerprint import (
+    STORE_SHEET,
+    HandEdit,
+    canonical_grid,
+    canonical_spec_cell,
+    find_edits,
+    fingerprint_grid,
+)
 from .read import key
 from .results import LOG_COLUMNS
 from .sheetspec import SheetSpec
@@ -102,10 +109,13 @@ def hand_edits(loaded: Loaded, sheets: Sequence[SheetSpec] | None) -> list[HandE
     for k in order:
         if k not in current:      # the sheet was deleted: nothing of it to lose
             continue
+        written = stored.sheets[k]
+        if fingerprint_grid(written.sheet, current[k]).digest == written.digest:
+            continue              # unchanged: the usual case, no need to know what is new
         spec = new.get(k)
         grid = None if spec is None else [[canonical_spec_cell(c, stored.legacy) for c in row]
                                           for row in spec.rows]
-        edits.extend(find_edits(stored.sheets[k], current[k], grid))
+        edits.extend(find_edits(written, current[k], grid))
     return edits
 
 
