@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import zipfile
-from pathlib import Path
 from typing import Any
 
 from ..errors import UnreadableWorkbook
@@ -22,6 +20,7 @@ from .package import (
     DTD_REFUSED,
     MAX_COMPRESSION_RATIO,
     MAX_UNCOMPRESSED_BYTES,
+    Package,
     check_package,
     unreadable_reason,
 )
@@ -36,9 +35,11 @@ _MERGE_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?\bref\s*=\s*
 
 
 class OpenpyxlSource:
-    """Read a workbook file with openpyxl (read-only, no calculation).
+    """Read a workbook with openpyxl (read-only, no calculation), from an opened
+    :class:`~xl_aiindex.workbook.package.Package` (a path opens its own, closed by
+    :meth:`close`).
 
-    The file is read once for formulas; only when an input sheet holds formulas is it read a
+    The package is read once for formulas; only when an input sheet holds formulas is it read a
     second time for the cached values (openpyxl gives one or the other per load). A sheet's
     ``<dimension>`` is not trusted (some programs write ``A1`` for any size, which would hide
     every other cell): each sheet is read to its last cell, within :data:`MAX_SHEET_CELLS`,
@@ -48,18 +49,21 @@ class OpenpyxlSource:
     :class:`~xl_aiindex.errors.UnreadableWorkbook`, so a damaged or hostile file gives one line.
     """
 
-    def __init__(self, path: str | os.PathLike[str]):
-        check_package(path)
+    def __init__(self, package: Package | str | os.PathLike[str]):
         import openpyxl  # lazy: keeps `xl-aiindex --help` fast
 
-        self.path = Path(path)
+        self._own = not isinstance(package, Package)
+        self.package = package if isinstance(package, Package) else Package(package)
+        self.path = self.package.path
         try:
-            self._book = openpyxl.load_workbook(self.path, read_only=True, data_only=False)
+            self._book = openpyxl.load_workbook(self.package.filelike(), read_only=True,
+                                                data_only=False)
         except Exception as e:  # openpyxl raises many kinds for damaged packages
+            if self._own:
+                self.package.close()
             raise UnreadableWorkbook(str(self.path), unreadable_reason(
                 "the workbook", e, failed="cannot be read as a workbook")) from e
         self._cached: Any = None
-        self._zip: zipfile.ZipFile | None = None
 
     def sheet_names(self) -> list[str]:
         """Sheet names in workbook order."""
@@ -94,13 +98,7 @@ class OpenpyxlSource:
         part = getattr(ws, "_worksheet_path", None)
         if not part:
             return
-        try:
-            if self._zip is None:
-                self._zip = zipfile.ZipFile(self.path)
-            xml = self._zip.read(part.lstrip("/"))
-        except (KeyError, OSError, zipfile.BadZipFile, EOFError, ValueError) as e:
-            raise UnreadableWorkbook(str(self.path), unreadable_reason(f"sheet '{name}'", e)) from e
-        check_extent(self.path, name, xml)
+        check_extent(self.path, name, self.package.read(part))
 
     def _rows(self, ws: Any, name: str) -> list[list[Any]]:
         """Every row of ``ws`` to its last cell, padded to the widest row."""
@@ -131,37 +129,25 @@ class OpenpyxlSource:
         part = getattr(ws, "_worksheet_path", None)
         if not part:
             return []
-        found: list[str] = []
-        try:
-            if self._zip is None:
-                self._zip = zipfile.ZipFile(self.path)
-            with self._zip.open(part.lstrip("/")) as fh:
-                tail = b""
-                while chunk := fh.read(1 << 20):
-                    buf = tail + chunk
-                    # a match ending inside ``tail`` was found in the previous buffer already
-                    found.extend(m.group(1).decode("utf-8", "replace").replace("$", "")
-                                 for m in _MERGE_CELL.finditer(buf) if m.end() > len(tail))
-                    tail = buf[-1024:]  # a <mergeCell> tag may straddle two chunks
-        except (KeyError, OSError, zipfile.BadZipFile, EOFError, ValueError) as e:
-            raise UnreadableWorkbook(str(self.path), unreadable_reason(f"sheet '{name}'", e)) from e
-        return found
+        return [m.group(1).decode("utf-8", "replace").replace("$", "")
+                for m in _MERGE_CELL.finditer(self.package.read(part))]
 
     def _cached_book(self) -> Any:
         if self._cached is None:
             import openpyxl
 
             try:
-                self._cached = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+                self._cached = openpyxl.load_workbook(self.package.filelike(), read_only=True,
+                                                      data_only=True)
             except Exception as e:
                 raise UnreadableWorkbook(str(self.path), unreadable_reason("the workbook", e)) \
                     from e
         return self._cached
 
     def close(self) -> None:
-        """Release the file handles."""
+        """Release openpyxl's books (and the Package, when this reader opened it)."""
         self._book.close()
         if self._cached is not None:
             self._cached.close()
-        if self._zip is not None:
-            self._zip.close()
+        if self._own:
+            self.package.close()
