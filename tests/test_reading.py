@@ -150,3 +150,18 @@ def test_a_libreoffice_save_is_no_hand_edit(recalculated, tmp_path):
     wb.save(again)
     edits = wio.hand_edits(wio.load_workbook(again), None)
     assert [(e.sheet, e.cell) for e in edits] == [("Scores", cell)]
+
+
+def test_text_with_excel_escapes_is_no_hand_edit(tmp_path, small):
+    # the fast reader decodes _xHHHH_ escapes itself: decoding them again would turn the
+    # literal text "_x0042_" (written escaped as "_x005F_x0042_") into "B", a false edit
+    from conftest import write_book
+
+    small["Units"][1][2] = "Al_x0041_pha\r\nz"
+    small["Units"][2][2] = "Tab\there _x005F_x0042_"
+    book = write_book(tmp_path / "escapes.xlsx", small)
+    assert run("recalc", book, "--top", "0").exit_code == 0
+    loaded = wio.load_workbook(book)
+    assert loaded.stored is not None
+    assert wio.hand_edits(loaded, None) == []
+    assert run("recalc", book, "--top", "0").exit_code == 0

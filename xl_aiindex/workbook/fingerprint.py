@@ -162,11 +162,13 @@ def canonical_spec_cell(cell: Cell, legacy: bool = False) -> str:
     return _scalar(v, legacy)
 
 
-def canonical_read_value(v: Any, legacy: bool = False) -> str:
+def canonical_read_value(v: Any, legacy: bool = False, decoded: bool = False) -> str:
     """A value as openpyxl reads it (``data_only=False``: a formula is its ``=…`` text);
-    ``legacy``: numbers as stores of format 1 compared them."""
+    ``legacy``: numbers as stores of format 1 compared them; ``decoded``: text whose
+    ``_xHHHH_`` escapes the reader has decoded already (python-calamine does, openpyxl not)."""
     if isinstance(v, str):
-        v = _decode_escapes(v)
+        if not decoded:
+            v = _decode_escapes(v)
         return "s:" + v if v else ""
     if v is not None and type(v).__name__ == "ArrayFormula":
         text = str(getattr(v, "text", "") or "")
@@ -174,10 +176,11 @@ def canonical_read_value(v: Any, legacy: bool = False) -> str:
     return _scalar(v, legacy)
 
 
-def canonical_grid(rows: Iterable[Sequence[Any]], legacy: bool = False) -> list[list[str]]:
+def canonical_grid(rows: Iterable[Sequence[Any]], legacy: bool = False,
+                   decoded: bool = False) -> list[list[str]]:
     """Rows of values as read (formulas as ``=…`` text) as rows of canonical cells;
-    ``legacy``: numbers as stores of format 1 compared them."""
-    return [[canonical_read_value(v, legacy) for v in row] for row in rows]
+    ``legacy`` and ``decoded``: as :func:`canonical_read_value`."""
+    return [[canonical_read_value(v, legacy, decoded) for v in row] for row in rows]
 
 
 def _spec_grid(spec: SheetSpec) -> list[list[str]]:

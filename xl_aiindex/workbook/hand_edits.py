@@ -54,7 +54,8 @@ def current_result_grids(reader: CalamineSource, names: Sequence[str], legacy: b
             for (r, c), formula in reader.formula_texts(name).items():
                 if r < len(rows) and c < len(rows[r]):
                     rows[r][c] = formula
-        out[k] = canonical_grid(rows, legacy)
+        # calamine decodes Excel's _xHHHH_ escapes itself (formula text is left as written)
+        out[k] = canonical_grid(rows, legacy, decoded=True)
     return out
 
 
