@@ -85,6 +85,10 @@ def _read_file(p: Path) -> bytes:
     if not stat.S_ISREG(st.st_mode):   # a named pipe would block the reader forever
         raise UnreadableWorkbook(str(p), "is not a regular file (a named pipe, a device…): give "
                                          "the workbook file itself")
+    if st.st_size > MAX_UNCOMPRESSED_BYTES:   # it would unpack to more: never read it whole
+        raise UnreadableWorkbook(str(p), f"is {st.st_size:,} bytes (limit "
+                                         f"{MAX_UNCOMPRESSED_BYTES:,} unpacked): refused as too "
+                                         "large a workbook")
     try:
         with open(p, "rb") as f:
             return f.read()
