@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from conftest import write_book
 
 from xl_aiindex.cli import cli
-from xl_aiindex.workbook import source
+from xl_aiindex.workbook import grid, package
 
 DTD_REFUSED = ("holds an XML document type declaration (DTD), which workbook parts never have: "
                "refused as a possible entity-expansion attack")
@@ -126,14 +126,14 @@ def test_zip_bomb_by_size(tmp_path, small, monkeypatch):
     with zipfile.ZipFile(book) as z:
         total = sum(i.file_size for i in z.infolist())
         packed = sum(i.compress_size for i in z.infolist())
-    monkeypatch.setattr(source, "MAX_UNCOMPRESSED_BYTES", total - 1)
+    monkeypatch.setattr(package, "MAX_UNCOMPRESSED_BYTES", total - 1)
     check(book, 2, f"Error: {book}: unpacks to {total:,} bytes (limit {total - 1:,}; compression "
                    f"ratio {total / packed:.0f}): refused as a possible zip bomb\n")
 
 
 def test_sheet_over_the_cell_limit(tmp_path, small, monkeypatch):
     book = write_book(tmp_path / "big.xlsx", small)
-    monkeypatch.setattr(source, "MAX_SHEET_CELLS", 30)   # Settings 10 x 2 fits; Framework 8 x 7 not
+    monkeypatch.setattr(grid, "MAX_SHEET_CELLS", 30)   # Settings 10 x 2 fits; Framework 8 x 7 not
     check(book, 2, f"Error: {book}: sheet 'Framework' is larger than the limit of 30 cells (8 "
                    "rows × 7 columns)\n")
 
@@ -175,7 +175,7 @@ def test_entity_expansion_in_the_workbook_part(tmp_path, small):
 
 def test_entity_expansion_past_the_prolog_check(tmp_path, small, monkeypatch):
     # the prolog check is the first guard; the XML parsers (defusedxml) are the second
-    monkeypatch.setattr(source, "_part_with_dtd", lambda path: None)
+    monkeypatch.setattr(package, "part_with_dtd", lambda z: None)
     book = write_book(tmp_path / "laughs.xlsx", small)
     rewrite_part(book, "xl/worksheets/sheet4.xml", lambda d: _DTD + d.replace(
         b"<t>a</t>", b"<t>&i;</t>", 1))

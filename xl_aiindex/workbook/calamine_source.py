@@ -4,82 +4,83 @@ calamine gives each cell's cached value but not which cells hold formulas, and i
 cells (``#N/A``) as blanks. Both matter to the reader (a formula with no stored value and an
 error value are problems, never a silent blank), so the sheet's XML is scanned for formula and
 error cells — a byte search first, the cell-by-cell scan only when the sheet has any.
+
+The reader works on an opened :class:`~xl_aiindex.workbook.package.Package`: calamine reads
+the package's bytes from memory, the sheet parts and kinds come from the Package, and nothing
+opens the file again.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import posixpath
 import re
 import zipfile
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
-
-from defusedxml import ElementTree
+from xml.sax.saxutils import unescape
 
 from ..errors import UnreadableWorkbook
-from . import source
+from . import grid as _grid
 from .cells import address, column_index
-from .source import _DTD_REFUSED, Grid, check_package, unreadable_reason
+from .grid import Grid, check_extent, sheet_extent
+from .package import DTD_REFUSED, Package, unreadable_reason
 
-_NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_NS_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+__all__ = ["CalamineSource", "check_extent", "sheet_extent"]
 
 # one <c …>…</c> cell (optionally prefixed), its reference, attributes and content
 _CELL = re.compile(rb"<(?:\w+:)?c\s+([^>]*?)(/>|>(.*?)</(?:\w+:)?c>)", re.S)
-_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
+_REF = re.compile(rb"""\br\s*=\s*["']\$?([A-Za-z]+)\$?([0-9]+)["']""")
 _TYPE_ERROR = re.compile(rb'\bt="e"')
 _TYPE_STR = re.compile(rb'\bt="(?:str|inlineStr|s)"')
 _EMPTY_VALUE = re.compile(rb"<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>|<(?:\w+:)?is>")
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_FORMULA_TEXT = re.compile(rb"<(?:\w+:)?f(\s[^>]*?)?(?:/>|>([^<]*)</(?:\w+:)?f>)")
+_SHARED_INDEX = re.compile(rb"""\bsi\s*=\s*["']([0-9]+)["']""")
 
 
 class CalamineSource:
-    """A :class:`~xl_aiindex.workbook.source.BookSource` reading with python-calamine."""
+    """A :class:`~xl_aiindex.workbook.grid.BookSource` reading with python-calamine from an
+    opened :class:`~xl_aiindex.workbook.package.Package` (a path opens its own Package, closed
+    by :meth:`close`)."""
 
-    def __init__(self, path: str | os.PathLike[str]):
-        check_package(path)
+    def __init__(self, package: Package | str | os.PathLike[str]):
         from python_calamine import CalamineWorkbook
 
-        self.path = Path(path)
+        self._own = not isinstance(package, Package)
+        self.package = package if isinstance(package, Package) else Package(package)
+        self.path = self.package.path
+        skip = {n for n, k in self.package.kinds().items()
+                if k == "missing" or k in _FOREIGN_SHEETS}
+        utf16 = _utf16_parts(self.package)
         try:
-            self._book = CalamineWorkbook.from_path(str(self.path))
+            data = _calamine_copy(self.package, skip, utf16) if skip or utf16 \
+                else self.package.filelike()
+            self._book = CalamineWorkbook.from_filelike(data)
         except Exception as e:  # calamine raises its own error kinds for damaged packages
-            if "Unrecognized sheet" not in str(e):
-                raise UnreadableWorkbook(str(self.path), f"cannot be read as a workbook ({e})") \
-                    from e
-            # an Excel 4 macro sheet or a dialog sheet, which calamine does not know: read the
-            # worksheets from a copy that leaves those sheets out (the file is not changed)
-            try:
-                self._book = CalamineWorkbook.from_filelike(_without_foreign_sheets(self.path))
-            except Exception as e2:
-                raise UnreadableWorkbook(str(self.path), f"cannot be read as a workbook ({e})") \
-                    from e2
-        self._parts: dict[str, str] | None = None
-        self._kinds: dict[str, str] | None = None
+            if self._own:
+                self.package.close()
+            raise UnreadableWorkbook(str(self.path), f"cannot be read as a workbook ({e})") \
+                from e
+        self._readable = list(self._book.sheet_names)
 
     def sheet_names(self) -> list[str]:
-        """Sheet names in workbook order."""
-        return list(self._book.sheet_names)
+        """Sheet names in workbook order (every sheet but the Excel 4 macro and dialog sheets,
+        which calamine does not read)."""
+        readable = set(self._readable)
+        return [n for n in self.package.sheet_names()
+                if n in readable or self.package.kind(n) == "missing"]
 
     def kind(self, name: str) -> str:
         """The kind of sheet ``name``: ``worksheet``, ``chartsheet``, ``dialogsheet``,
-        ``xlMacrosheet``… (:func:`~xl_aiindex.workbook.ooxml.sheet_kinds`)."""
-        if self._kinds is None:
-            from .ooxml import sheet_kinds
-
-            try:
-                self._kinds = sheet_kinds(self.path)
-            except (ValueError, KeyError, zipfile.BadZipFile):
-                self._kinds = {}
-        return self._kinds.get(name, "worksheet")
+        ``xlMacrosheet``…, ``missing`` (:meth:`~xl_aiindex.workbook.package.Package.kinds`)."""
+        return self.package.kind(name)
 
     def grid(self, name: str) -> Grid:
         """Cached values, formula cells and merged ranges of sheet ``name``."""
+        if self.package.kind(name) == "missing":
+            raise UnreadableWorkbook(str(self.path), self.package.missing_part(name))
         try:
             return self._grid(name)
         except UnreadableWorkbook:
@@ -87,11 +88,11 @@ class CalamineSource:
         except Exception as e:  # calamine's XML and zip errors of a damaged or hostile sheet
             xml = self._sheet_xml(name) or b""
             if b"<!DOCTYPE" in xml[:65536] or b"<!ENTITY" in xml[:65536]:
-                raise UnreadableWorkbook(str(self.path), f"the workbook {_DTD_REFUSED}") from e
+                raise UnreadableWorkbook(str(self.path), f"the workbook {DTD_REFUSED}") from e
             raise UnreadableWorkbook(str(self.path), unreadable_reason(f"sheet '{name}'", e)) from e
 
     def _grid(self, name: str) -> Grid:
-        limit = source.MAX_SHEET_CELLS  # read at call time: tests lower it
+        limit = _grid.MAX_SHEET_CELLS  # read at call time: tests lower it
         xml = self._sheet_xml(name)
         if xml is not None:
             check_extent(self.path, name, xml)
@@ -111,7 +112,7 @@ class CalamineSource:
                 ref = _REF.search(attrs)
                 if ref is None:
                     continue
-                r, c = int(ref.group(2)) - 1, column_index(ref.group(1))
+                r, c = int(ref.group(2)) - 1, column_index(ref.group(1).upper())
                 is_formula = _FORMULA.search(body) is not None
                 is_error = _TYPE_ERROR.search(attrs) is not None
                 if not (is_formula or is_error):
@@ -134,91 +135,117 @@ class CalamineSource:
                   for a, b in (sheet.merged_cell_ranges or [])]
         return Grid(name, values, formulas, merged)
 
+    def formula_texts(self, name: str) -> dict[tuple[int, int], str]:
+        """Each formula cell of sheet ``name`` -> its formula as openpyxl reads it (``=…``;
+        a shared formula translated to the cell, as Excel shows it)."""
+        xml = self._sheet_xml(name)
+        if xml is None or not (b"<f" in xml or b":f>" in xml):
+            return {}
+        out: dict[tuple[int, int], str] = {}
+        shared: dict[str, tuple[str, str]] = {}   # si -> (formula, its cell)
+        children: list[tuple[int, int, str, str]] = []
+        for m in _CELL.finditer(xml):
+            attrs, body = m.group(1), m.group(3) or b""
+            f = _FORMULA_TEXT.search(body)
+            if f is None:
+                continue
+            ref = _REF.search(attrs)
+            if ref is None:
+                continue
+            letters, row = ref.group(1).decode().upper(), ref.group(2).decode()
+            r, c = int(row) - 1, column_index(letters)
+            f_attrs, text = f.group(1) or b"", unescape(f.group(2).decode("utf-8", "replace")
+                                                         if f.group(2) else "")
+            si = _SHARED_INDEX.search(f_attrs) if b"shared" in f_attrs else None
+            if si is not None and not text:
+                children.append((r, c, si.group(1).decode(), letters + row))
+                continue
+            if si is not None:
+                shared[si.group(1).decode()] = (text, letters + row)
+            out[(r, c)] = "=" + text
+        if children:
+            from openpyxl.formula.translate import Translator
+
+            for r, c, index, cell in children:
+                master = shared.get(index)
+                if master is not None:
+                    out[(r, c)] = Translator("=" + master[0], master[1]).translate_formula(cell)
+        return out
+
     def _sheet_xml(self, name: str) -> bytes | None:
-        if self._parts is None:
-            self._parts = _sheet_parts(self.path)
-        part = self._parts.get(name)
+        """The sheet's XML as UTF-8 (a UTF-16 part transcoded), None when it has no part."""
+        part = self.package.part(name)
         if part is None:
             return None
-        with zipfile.ZipFile(self.path) as z:
-            return z.read(part)
+        return _utf8(self.package.read(part))
 
     def close(self) -> None:
-        """Release the file."""
+        """Release calamine's book (and the Package, when this reader opened it)."""
         self._book.close()
+        if self._own:
+            self.package.close()
 
 
-def check_extent(path: str | os.PathLike[str], name: str, xml: bytes) -> None:
-    """Refuse sheet ``name`` of the workbook at ``path`` (its XML ``xml``) when the grid its
-    cells span from A1 (:func:`sheet_extent`) exceeds :data:`~xl_aiindex.workbook.source.
-    MAX_SHEET_CELLS`: what every reader checks before it builds a grid."""
-    limit = source.MAX_SHEET_CELLS  # read at call time: tests lower it
-    height, width = sheet_extent(xml, limit)
-    if height * width > limit:
-        raise UnreadableWorkbook(str(path), f"sheet '{name}' is larger than the limit of "
-                                            f"{limit:,} cells ({height:,} rows × {width:,} "
-                                            "columns)")
+#: Sheet kinds calamine cannot read (it refuses the whole book): left out of its copy.
+_FOREIGN_SHEETS = ("xlMacrosheet", "xlIntlMacrosheet", "dialogsheet")
+_SHEET_EL = re.compile(r"<(?:\w+:)?sheet\b[^>]*/>")
+_SHEET_NAME = re.compile(r"""\bname\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_ENCODING_DECL = re.compile(r"""(<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
 
 
-_ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]+)"')
-_ANY_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
+def _utf16_parts(package: Package) -> list[str]:
+    """The XML parts of the package written in UTF-16 (calamine reads UTF-8 only)."""
+    out = []
+    for name in package.names:
+        if name.lower().endswith((".xml", ".rels")):
+            head = package.head(name)
+            if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:2] in (b"<\0", b"\0<"):
+                out.append(name)
+    return out
 
 
-def sheet_extent(xml: bytes, limit: int) -> tuple[int, int]:
-    """Rows and columns of the grid a sheet's cells span from A1 (an upper bound when that is
-    below ``limit`` anyway), read from its XML before any reader builds the grid: a single
-    cell at XFD1048576 in a tiny file must not make anyone allocate 17 billion cells."""
-    rows = [int(r) for r in _ROW_NUMBER.findall(xml)]
-    height = max(rows, default=0)
-    # a cell may claim a row beyond its <row>: bound it by the number of digits
-    digits = len(str(height)) if height else 1
-    if re.search(rb'\br="[A-Z]{1,3}[0-9]{%d,}"' % (digits + 1), xml) is not None:
-        height_bound = 10 ** 7
+def _utf8(data: bytes) -> bytes:
+    """An XML part as UTF-8: a UTF-16 one (with its byte order mark, or starting ``<\\0``)
+    decoded, its declaration saying UTF-8."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = data.decode("utf-16")
+    elif data[:2] == b"<\0":
+        text = data.decode("utf-16-le")
+    elif data[:2] == b"\0<":
+        text = data.decode("utf-16-be")
     else:
-        height_bound = 10 ** digits - 1
-    three = re.findall(rb'\br="([A-Z]{3})[0-9]', xml)
-    if three:
-        width_bound = max(column_index(c) for c in three) + 1
-    elif re.search(rb'\br="[A-Z]{2}[0-9]', xml) is not None:
-        width_bound = 702
-    else:
-        width_bound = 26
-    if height_bound * width_bound <= limit:
-        return height, width_bound
-    # the cheap bound is too coarse: the exact extent, one pass over the cell references
-    height = width = 0
-    for m in _ANY_REF.finditer(xml):
-        r = int(m.group(2))
-        if r > height:
-            height = r
-        c = column_index(m.group(1)) + 1
-        if c > width:
-            width = c
-    return max(height, max(rows, default=0)), width
+        return data
+    return _ENCODING_DECL.sub(r"\1\2UTF-8\2", text, count=1).encode("utf-8")
 
 
-_FOREIGN_SHEETS = ("/xlMacrosheet", "/xlIntlMacrosheet", "/dialogsheet")
-
-
-def _without_foreign_sheets(path: Path) -> io.BytesIO:
-    """A copy of the package at ``path``, in memory, whose workbook lists no macro or dialog
-    sheet (their parts stay, unreferenced): what calamine can read."""
+def _calamine_copy(package: Package, skip: set[str], utf16: list[str]) -> io.BytesIO:
+    """A copy of the package, in memory, that calamine can read: the workbook lists none of the
+    sheets ``skip`` (macro and dialog sheets, sheets whose part is missing; their parts stay,
+    unreferenced), and the UTF-16 parts ``utf16`` are UTF-8. The file is not changed."""
     out = io.BytesIO()
-    with zipfile.ZipFile(path) as z:
-        rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-        foreign = {r.get("Id") for r in rels.iter(f"{{{_NS_PKG}}}Relationship")
-                   if (r.get("Type") or "").endswith(_FOREIGN_SHEETS)}
-        book = z.read("xl/workbook.xml").decode("utf-8")
+    book_part = package.actual("xl/workbook.xml") or "xl/workbook.xml"
+    book = _utf8(package.read(book_part)).decode("utf-8")
 
-        def keep(m: re.Match[str]) -> str:
-            rid = re.search(r'\br:id="([^"]*)"', m.group(0))
-            return "" if rid is not None and rid.group(1) in foreign else m.group(0)
+    def keep(m: re.Match[str]) -> str:
+        name = _SHEET_NAME.search(m.group(0))
+        if name is None:
+            return m.group(0)
+        real = unescape(name.group(1) if name.group(1) is not None else name.group(2),
+                        {"&quot;": '"', "&apos;": "'"})
+        return "" if real in skip else m.group(0)
 
-        book = re.sub(r"<(?:\w+:)?sheet\b[^>]*/>", keep, book)
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as w:
-            for info in z.infolist():
-                data = book.encode() if info.filename == "xl/workbook.xml" else z.read(info)
-                w.writestr(info.filename, data)
+    if skip:
+        book = _SHEET_EL.sub(keep, book)
+    transcode = set(utf16)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as w:
+        for name in package.names:
+            if name == book_part:
+                data = book.encode("utf-8")
+            elif name in transcode:
+                data = _utf8(package.read(name))
+            else:
+                data = package.read(name)
+            w.writestr(name, data)
     out.seek(0)
     return out
 
@@ -232,16 +259,8 @@ def _value(v: Any) -> Any:
     return v
 
 
-def _sheet_parts(path: Path) -> dict[str, str]:
-    """Sheet name → part name inside the package (from workbook.xml and its relationships)."""
-    with zipfile.ZipFile(path) as z:
-        book = ElementTree.fromstring(z.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{{{_NS_PKG}}}Relationship")}
-    out = {}
-    for sheet in book.iter(f"{{{_NS_MAIN}}}sheet"):
-        target = targets.get(sheet.get(f"{{{_NS_REL}}}id"), "")
-        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-            posixpath.join("xl", target))
-        out[sheet.get("name", "")] = part
-    return out
+def _sheet_parts(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Sheet name → part name inside the package at ``path`` (tests; readers ask their
+    :class:`~xl_aiindex.workbook.package.Package`)."""
+    with Package(path) as package:
+        return package.sheet_parts()

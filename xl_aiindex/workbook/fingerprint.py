@@ -14,8 +14,9 @@ from the two "ghost" crossings by the diagonals); the old value of an edited cel
 when its row would be rewritten unchanged (the usual case: the inputs did not change).
 
 Cells are compared as Excel shows them (:func:`canonical_spec_cell`,
-:func:`canonical_read_value`): numbers to 12 significant digits (``90`` and ``90.0`` are the
-same; so are ``0.30000000000000004`` and ``0.3``, which some writers save instead), text
+:func:`canonical_read_value`): numbers to 12 significant digits taken from their 15-digit form
+(``90`` and ``90.0`` are the same; so are ``0.30000000000000004`` and ``0.3``, which some
+writers save instead, and a value LibreOffice or WPS saved with 15 significant digits), text
 after the writer's cleaning (control characters removed, Excel's ``_xHHHH_`` escapes decoded,
 line ends ``\\n``, cut at 32,767 characters), a formula as its text (``=SUM(B2:B9)``, never its
 cached value, which Excel recomputes), and blank, empty text, NaN and infinities as nothing.
@@ -41,6 +42,7 @@ values (``canonical_grid`` of the values read, formulas as ``=…`` text).
 
 from __future__ import annotations
 
+import decimal
 import hashlib
 import math
 import numbers
@@ -61,8 +63,11 @@ __all__ = ["STORE_SHEET", "HandEdit", "SheetFingerprint", "Stored", "canonical_g
 
 #: Name of the very hidden sheet holding the fingerprints.
 STORE_SHEET = "_xl_aiindex"
-#: Version of the store's layout; a store of another version is ignored.
-FORMAT = "1"
+#: Version of the store's layout; a store of another version is ignored. Format 2 rounds
+#: numbers to 12 digits through their 15-digit form (:func:`_digits12`); format 1 (read, never
+#: written) rounded them straight to 12 digits.
+FORMAT = "2"
+LEGACY_FORMAT = "1"
 #: Hex digits of a row, column or diagonal digest.
 SHORT = 12
 #: Stands for an empty row, column or diagonal (no digest computed).
@@ -91,13 +96,34 @@ def _text_as_written(s: str) -> str:
     return _decode_escapes(unescape(_writer_text(s)))
 
 
-def _scalar(v: Any) -> str:
+#: 15 significant digits, ties away from zero: how LibreOffice rounds a number's shortest
+#: round-trip digits (``repr``) when it saves (…54995 -> …55)
+_DIGITS15 = decimal.Context(prec=15, rounding=decimal.ROUND_HALF_UP)
+
+
+def _digits12(x: float, legacy: bool = False) -> str:
+    """``x`` (finite) to 12 significant digits, from its 15-digit form: a program that saves 15
+    significant digits (LibreOffice, WPS) gives back the double of that 15-digit form, whose
+    own 15-digit form is the same, so both give the same 12 digits (rounding straight to 12
+    digits would tell one value in a thousand from its 15-digit copy, those whose 13th-15th
+    digits sit at a rounding boundary: ``62.11533941154995`` against ``62.11533941155``).
+    ``legacy``: straight to 12 digits, as stores of format 1 were computed."""
+    if not legacy:
+        # only a value whose 13th-15th digits are 499 or 500 can round differently from its
+        # 15-digit form (the 12-digit boundary lies between them): the others go straight
+        seventeen = format(x if x >= 0 else -x, ".16e")
+        if seventeen[13:16] in ("499", "500"):
+            x = float(_DIGITS15.create_decimal(repr(x)))
+    text = format(x, ".12g")
+    return "n:0" if text == "-0" else "n:" + text
+
+
+def _scalar(v: Any, legacy: bool = False) -> str:
     """Canonical form of a non-text, non-formula value ("" for nothing)."""
     if type(v) is float:  # the common case first: result sheets are mostly floats
         if v - v != 0.0:  # NaN or ±inf
             return ""
-        text = format(v, ".12g")
-        return "n:0" if text == "-0" else "n:" + text
+        return _digits12(v, legacy)
     if v is None:
         return ""
     if isinstance(v, bool) or getattr(getattr(v, "dtype", None), "kind", "") == "b":
@@ -107,10 +133,9 @@ def _scalar(v: Any) -> str:
         if not math.isfinite(x):
             return ""
         # 12 significant digits: some writers save doubles with fewer digits than it takes to
-        # round-trip them (openpyxl: 16), and a human edit changes more than the 13th digit;
-        # "-0" and "0" are the same cell
-        text = format(x, ".12g")
-        return "n:0" if text == "-0" else "n:" + text
+        # round-trip them (openpyxl: 16; LibreOffice: 15), and a human edit changes more than
+        # the 13th digit; "-0" and "0" are the same cell
+        return _digits12(x, legacy)
     if isinstance(v, datetime | date | time):
         return "d:" + v.isoformat()
     if isinstance(v, timedelta):
@@ -120,11 +145,12 @@ def _scalar(v: Any) -> str:
     return "s:" + str(v)
 
 
-def canonical_spec_cell(cell: Cell) -> str:
-    """A cell of a :class:`SheetSpec` as the canonical text compared (``""`` = no cell)."""
+def canonical_spec_cell(cell: Cell, legacy: bool = False) -> str:
+    """A cell of a :class:`SheetSpec` as the canonical text compared (``""`` = no cell);
+    ``legacy``: numbers as stores of format 1 compared them."""
     v = cell.value
     if type(v) is float and cell.formula is None:
-        return _scalar(v)
+        return _scalar(v, legacy)
     f = cell.formula
     if f is not None:
         f = _ILLEGAL_XML.sub("", f[1:] if f.startswith("=") else f)
@@ -133,23 +159,28 @@ def canonical_spec_cell(cell: Cell) -> str:
     if isinstance(v, str):
         s = _text_as_written(v)
         return "s:" + s if s else ""
-    return _scalar(v)
+    return _scalar(v, legacy)
 
 
-def canonical_read_value(v: Any) -> str:
-    """A value as openpyxl reads it (``data_only=False``: a formula is its ``=…`` text)."""
+def canonical_read_value(v: Any, legacy: bool = False, decoded: bool = False) -> str:
+    """A value as openpyxl reads it (``data_only=False``: a formula is its ``=…`` text);
+    ``legacy``: numbers as stores of format 1 compared them; ``decoded``: text whose
+    ``_xHHHH_`` escapes the reader has decoded already (python-calamine does, openpyxl not)."""
     if isinstance(v, str):
-        v = _decode_escapes(v)
+        if not decoded:
+            v = _decode_escapes(v)
         return "s:" + v if v else ""
     if v is not None and type(v).__name__ == "ArrayFormula":
         text = str(getattr(v, "text", "") or "")
         return "s:" + (text if text.startswith("=") else "=" + text)
-    return _scalar(v)
+    return _scalar(v, legacy)
 
 
-def canonical_grid(rows: Iterable[Sequence[Any]]) -> list[list[str]]:
-    """Rows of values as read (openpyxl ``values_only``) as rows of canonical cells."""
-    return [[canonical_read_value(v) for v in row] for row in rows]
+def canonical_grid(rows: Iterable[Sequence[Any]], legacy: bool = False,
+                   decoded: bool = False) -> list[list[str]]:
+    """Rows of values as read (formulas as ``=…`` text) as rows of canonical cells;
+    ``legacy`` and ``decoded``: as :func:`canonical_read_value`."""
+    return [[canonical_read_value(v, legacy, decoded) for v in row] for row in rows]
 
 
 def _spec_grid(spec: SheetSpec) -> list[list[str]]:
@@ -247,6 +278,13 @@ class Stored:
     log_rows: int
     log_time: str
     inputs_hash: str = ""
+    #: the store's format (:data:`FORMAT`, or :data:`LEGACY_FORMAT`: compare numbers as then)
+    format: str = FORMAT
+
+    @property
+    def legacy(self) -> bool:
+        """Whether the fingerprints round numbers as format 1 did."""
+        return self.format == LEGACY_FORMAT
 
 
 def store_sheet(fingerprints: Sequence[SheetFingerprint], log_rows: int,
@@ -294,7 +332,8 @@ def read_store(values: Sequence[Sequence[Any]]) -> Stored | None:
             return None
         names.setdefault(sheet.casefold(), sheet)
         parts.setdefault((sheet.casefold(), kind), {})[int(part)] = value
-    if meta.get("format") != FORMAT or not meta.get("log_rows", "").isdigit():
+    if meta.get("format") not in (FORMAT, LEGACY_FORMAT) or \
+            not meta.get("log_rows", "").isdigit():
         return None
     sheets: dict[str, SheetFingerprint] = {}
     for key, name in names.items():
@@ -313,7 +352,7 @@ def read_store(values: Sequence[Sequence[Any]]) -> Stored | None:
         sheets[key] = SheetFingerprint(name, digest, series["rows"], series["cols"],
                                        series["diags"])
     return Stored(sheets, int(meta["log_rows"]), meta.get("log_time", ""),
-                  meta.get("inputs_hash", ""))
+                  meta.get("inputs_hash", ""), meta["format"])
 
 
 # --------------------------------------------------------------------------------------------

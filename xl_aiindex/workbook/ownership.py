@@ -16,14 +16,13 @@ macro sheet under such a name is always refused (nothing can be written into it)
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from ..errors import Problem
 from .cells import address, text
 from .fingerprint import STORE_SHEET, Stored
+from .grid import BookSource
 from .sheetspec import SheetSpec
 
 #: Every sheet xl-aiindex may write, in the order the README lists them.
@@ -53,7 +52,7 @@ def is_tool_sheet(name: str) -> bool:
 def kind_problems(kinds: dict[str, str], names: Sequence[str], verb: str = "recalc"
                   ) -> list[Problem]:
     """A problem for each of ``names`` that exists in the workbook but is not a worksheet
-    (``kinds``: :func:`~xl_aiindex.workbook.ooxml.sheet_kinds`)."""
+    (``kinds``: :meth:`~xl_aiindex.workbook.package.Package.kinds`)."""
     wanted = {_key(n): n for n in names}
     out = []
     for real, kind in kinds.items():
@@ -89,26 +88,14 @@ def _first_content(values: list[list[Any]], header: set[str], first: str = ""
 CLI_REMEDY = "rename your sheet (or delete it), or use --force to replace it"
 
 
-def ownership_problems(path: str | os.PathLike[str], specs: Sequence[SheetSpec],
+def ownership_problems(book: BookSource, specs: Sequence[SheetSpec],
                        sheet_names: Sequence[str], stored: Stored | None,
                        verb: str = "recalc") -> list[Problem]:
-    """A problem for each sheet of ``specs`` that exists in the workbook at ``path`` but was
-    not written by the tool (module docstring); ``sheet_names``: the workbook's sheets."""
-    from .calamine_source import CalamineSource
-
-    source: CalamineSource | None = None
-
-    def values(name: str) -> list[list[Any]]:
-        nonlocal source
-        if source is None:
-            source = CalamineSource(Path(path))
-        return source.grid(name).values
-
-    try:
-        return foreign_sheet_problems(values, specs, sheet_names, stored, verb)
-    finally:
-        if source is not None:
-            source.close()
+    """A problem for each sheet of ``specs`` that exists in the workbook ``book`` reads (the
+    reader over its opened package) but was not written by the tool (module docstring);
+    ``sheet_names``: the workbook's sheets."""
+    return foreign_sheet_problems(lambda name: book.grid(name).values, specs, sheet_names,
+                                  stored, verb)
 
 
 def foreign_sheet_problems(values: Callable[[str], list[list[Any]]],

@@ -22,7 +22,7 @@ from ..errors import Problem, ProblemsFound
 from ..model import IndexModel, Node
 from ..settings import parse_settings
 from .cells import address, column_letter, direction_sign, text  # noqa: F401 (re-exported)
-from .source import ERROR_VALUES, BookSource, Grid
+from .grid import ERROR_VALUES, BookSource, Grid
 
 SETTINGS, FRAMEWORK, UNITS, DATA, GIVEN = "Settings", "Framework", "Units", "Data", "Given"
 

@@ -58,7 +58,7 @@ from .sheetspec import SheetSpec
 from .source import unreadable_reason
 
 if TYPE_CHECKING:
-    from .io import Loaded
+    from .book import Loaded
 
 T = TypeVar("T")
 
@@ -104,7 +104,7 @@ def update_workbook(src: str | os.PathLike[str], dst: str | os.PathLike[str] | N
     destination), :class:`ProblemsFound` (a sheet that is not the tool's, hand edits, the
     inputs' problems), :class:`~xl_aiindex.errors.WriteFailed` (the system refused the write);
     nothing is written in each case."""
-    from .io import load_workbook
+    from .book import load_workbook
 
     src_path = Path(src)
     dst_path = Path(dst) if dst is not None else src_path
@@ -136,7 +136,7 @@ def write_results(loaded: Loaded, dst: Path, sheets: Sequence[SheetSpec], *, com
     if problems:
         raise ProblemsFound(problems)
     if not force:
-        from .io import check_hand_edits
+        from .hand_edits import check_hand_edits
 
         check_hand_edits(loaded, sheets)
     now = run_time().isoformat(timespec="seconds")
@@ -166,17 +166,13 @@ def write_problems(loaded: Loaded, sheets: Sequence[SheetSpec], appended: Sequen
     """What refuses writing ``sheets`` (and appending to ``appended``) into ``loaded``'s
     workbook: a chart or other non-worksheet under one of their names (always), a sheet the
     tool did not write (unless ``force``): :mod:`xl_aiindex.workbook.ownership`."""
-    from .ooxml import sheet_kinds
     from .ownership import kind_problems, ownership_problems
 
-    try:
-        kinds = sheet_kinds(loaded.path)
-    except (ValueError, KeyError, zipfile.BadZipFile, ParseError):
-        kinds = {}
+    kinds = loaded.package.kinds()
     problems = kind_problems(kinds, [*(s.name for s in sheets), *appended], verb)
     if problems or force:
         return problems
-    return ownership_problems(loaded.path, sheets, loaded.sheet_names, loaded.stored, verb)
+    return ownership_problems(loaded.reader(), sheets, loaded.sheet_names, loaded.stored, verb)
 
 
 # --------------------------------------------------------------------------------------------
@@ -212,7 +208,7 @@ def recalc_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None 
     src_path = Path(src)
 
     def build(loaded: Loaded) -> Update[IndexResult]:
-        from .io import compute
+        from .book import compute
 
         result = compute(loaded)
         notes = loaded.notes + result.notes
@@ -351,12 +347,20 @@ def finish_package(loaded: Loaded, package: bytes, built: Sequence[str],
     sheets ``built`` (as read back from ``package``) and of ``sheets`` stored with those of
     the tool sheets it kept, and one Log row from ``log_entry`` (``log=False``: none).
     Returns the finished package's bytes."""
-    from .io import current_result_grids
+    from .hand_edits import current_result_grids
 
     with tempfile.TemporaryDirectory(prefix="xl-aiindex-") as folder:
         probe = Path(folder) / "built.xlsx"
         probe.write_bytes(package)
-        grids = current_result_grids(probe, built)
+        from .calamine_source import CalamineSource
+        from .package import Package
+
+        with Package(probe) as opened:
+            reader = CalamineSource(opened)
+            try:
+                grids = current_result_grids(reader, built)
+            finally:
+                reader.close()
     fps = [fingerprint_grid(n, grids[n.casefold()]) for n in built if n.casefold() in grids]
     now = run_time().isoformat(timespec="seconds")
     appends = [] if not log else [log_append(loaded, {

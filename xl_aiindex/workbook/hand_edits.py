@@ -1,0 +1,137 @@
+"""Result cells edited by hand since the tool last wrote them: what ``recalc``, ``validate``,
+``uncertainty`` and ``recalc --check`` compare before anything is overwritten.
+
+The result sheets are read with the same fast reader (python-calamine), from the same opened
+package, as the inputs (:func:`~xl_aiindex.workbook.io.load_workbook` keeps both in
+:class:`~xl_aiindex.workbook.io.Loaded`): the check costs what reading those sheets costs,
+and the file is not opened again. The comparison itself is
+:func:`~xl_aiindex.workbook.fingerprint.find_edits`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..errors import HandEditsFound, Problem
+from .calamine_source import CalamineSource
+from .fingerprint import (
+    STORE_SHEET,
+    HandEdit,
+    canonical_grid,
+    canonical_spec_cell,
+    find_edits,
+    fingerprint_grid,
+)
+from .read import key
+from .results import LOG_COLUMNS
+from .sheetspec import SheetSpec
+
+if TYPE_CHECKING:
+    from .book import Loaded
+
+#: Edited cells listed by name before the rest are only counted.
+MAX_LISTED_EDITS = 20
+
+
+def current_result_grids(reader: CalamineSource, names: Sequence[str], legacy: bool = False
+                         ) -> dict[str, list[list[str]]]:
+    """The canonical cells (:func:`~xl_aiindex.workbook.fingerprint.canonical_grid`) of the
+    sheets ``names`` of the workbook ``reader`` reads, as they are now (formulas as ``=…``
+    text); keys are case-folded names; a missing sheet, or one that is not a worksheet, is
+    left out. ``legacy``: numbers rounded as stores of format 1 rounded them."""
+    wanted = {n.strip().casefold() for n in names}
+    out: dict[str, list[list[str]]] = {}
+    for name in reader.sheet_names():
+        k = name.strip().casefold()
+        if k not in wanted or k in out or reader.kind(name) != "worksheet":
+            continue
+        grid = reader.grid(name)   # the extent is checked first: never a hostile grid
+        rows: list[list[Any]] = grid.values
+        if grid.formulas:
+            rows = [list(row) for row in rows]
+            for (r, c), formula in reader.formula_texts(name).items():
+                if r < len(rows) and c < len(rows[r]):
+                    rows[r][c] = formula
+        # calamine decodes Excel's _xHHHH_ escapes itself (formula text is left as written)
+        out[k] = canonical_grid(rows, legacy, decoded=True)
+    return out
+
+
+def _when(value: Any) -> datetime | None:
+    """A Log time as an aware datetime (naive ones are local time); None if it is none."""
+    if isinstance(value, datetime):
+        t = value
+    else:
+        try:
+            t = datetime.fromisoformat(str(value if value is not None else "").strip())
+        except ValueError:
+            return None
+    try:
+        return t if t.tzinfo is not None else t.astimezone()
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def stale_store(loaded: Loaded) -> bool:
+    """Whether the stored fingerprints are out of date: a run logged after the one that stored
+    them rewrote the result sheets (a Log row with a later time and status ``ok``: an older
+    version or another program that keeps no fingerprints). The Log's shape does not matter:
+    rows deleted, sorted or edited by the user change nothing."""
+    stored = loaded.stored
+    if stored is None:
+        return True
+    since = _when(stored.log_time)
+    if since is None:
+        return False
+    status = LOG_COLUMNS.index("status")
+    for row in loaded.log_rows:
+        t = _when(row[0])
+        if t is not None and t > since and key(row[status]) == "ok":
+            return True
+    return False
+
+
+def hand_edits(loaded: Loaded, sheets: Sequence[SheetSpec] | None) -> list[HandEdit]:
+    """The cells of ``sheets`` (what is about to be written; None: every sheet the store has a
+    fingerprint of) edited in ``loaded``'s workbook since the tool last wrote them (empty when
+    no fingerprint is stored, or it is stale: :func:`stale_store`), in the order of ``sheets``,
+    then by row and column."""
+    stored = loaded.stored
+    if stored is None or stale_store(loaded):
+        return []
+    new = {} if sheets is None else {s.name.strip().casefold(): s for s in sheets}
+    order = [k for k in stored.sheets if k != STORE_SHEET.casefold()] if sheets is None else \
+        [k for k in new if k in stored.sheets]
+    current = current_result_grids(loaded.reader(), [stored.sheets[k].sheet for k in order],
+                                   stored.legacy)
+    edits: list[HandEdit] = []
+    for k in order:
+        if k not in current:      # the sheet was deleted: nothing of it to lose
+            continue
+        written = stored.sheets[k]
+        if fingerprint_grid(written.sheet, current[k]).digest == written.digest:
+            continue              # unchanged: the usual case, no need to know what is new
+        spec = new.get(k)
+        grid = None if spec is None else [[canonical_spec_cell(c, stored.legacy) for c in row]
+                                          for row in spec.rows]
+        edits.extend(find_edits(written, current[k], grid))
+    return edits
+
+
+def check_hand_edits(loaded: Loaded, sheets: Sequence[SheetSpec]) -> None:
+    """Raise :class:`HandEditsFound` listing the edited result cells (at most
+    :data:`MAX_LISTED_EDITS`, then one line counting the rest), if any."""
+    edits = hand_edits(loaded, sheets)
+    if not edits:
+        return
+    problems = [Problem(e.sheet, e.cell, problem=e.message) for e in edits[:MAX_LISTED_EDITS]]
+    rest = edits[MAX_LISTED_EDITS:]
+    if rest:
+        where = ", ".join(dict.fromkeys(e.sheet for e in rest))
+        problems.append(Problem("", problem=f"{len(rest)} more cell{'s' if len(rest) != 1 else ''}"
+                                            f" edited by hand since the last recalc ({where}): "
+                                            "recalc would overwrite them; use --force to "
+                                            "overwrite"))
+    raise HandEditsFound(problems, len(edits))
