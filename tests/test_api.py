@@ -253,3 +253,20 @@ def test_the_api_and_the_command_line_import_without_pandas():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=REPO)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_python_api_page_runs(tmp_path, monkeypatch):
+    """Every ```python block of docs/python-api.md runs, in order, in a scratch folder with a
+    copy of the shipped workbooks (the examples build on each other: out.xlsx, my_index.xlsx)."""
+    import re
+
+    page = (REPO / "docs" / "python-api.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", page, flags=re.S)
+    assert len(blocks) >= 15
+    shutil.copytree(REPO / "workbooks", tmp_path / "workbooks",
+                    ignore=shutil.ignore_patterns("seed", "*.py"))
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+    for block in blocks:
+        exec(compile(block, "docs/python-api.md", "exec"), namespace)
+    assert (tmp_path / "report.html").is_file() and (tmp_path / "my_index.xlsm").is_file()
