@@ -4,12 +4,10 @@ its sheet and cell); 2 the file cannot be read at all, or the command line is wr
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
-import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -54,33 +52,6 @@ def _run(debug: bool, action: Callable[[], int | None]) -> None:
         show.show_error(e)
         code = exit_code(e)
     sys.exit(code)
-
-
-@contextlib.contextmanager
-def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A ``progress(done, total)`` callback drawing a bar on standard error: only on a
-    terminal, and only for runs that last over two seconds."""
-    bar: Any = None
-    started = time.monotonic()
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if not sys.stderr.isatty():
-            return
-        elapsed = time.monotonic() - started
-        if bar is None and (elapsed > 2 or elapsed / max(done, 1) * total > 2):
-            bar = click.progressbar(length=total, label=label, file=sys.stderr)
-            bar.__enter__()
-        if bar is not None:
-            if bar.length != total or done < bar.pos:  # N doubled: a new round of runs
-                bar.length, bar.pos = total, 0
-            bar.update(done - bar.pos)
-
-    try:
-        yield progress
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -253,7 +224,6 @@ def recalc(books: tuple[str, ...], output: Path | None, out_dir: Path | None, re
     _run(debug, action)
 
 
-
 @cli.command()
 @click.argument("books", nargs=-1, required=True, metavar="BOOK...", type=NonEmptyPath())
 @_batch_options
@@ -385,7 +355,7 @@ def uncertainty(book: Path, output: Path | None, samples: int, budget: float, se
         xl-aiindex uncertainty workbooks/city_ai_index_2020_data.xlsx -o out.xlsx
     """
     def action() -> None:
-        with _progress_bar("Running the index") as progress:
+        with show.progress_bar("Running the index") as progress:
             done = api.uncertainty(book, output=output, samples=samples, budget=budget,
                                    seed=seed, force=force, progress=progress)
         show.show_uncertainty(done, top)
@@ -413,7 +383,6 @@ def explain(book: Path, unit: str, node: str | None, depth: int, debug: bool) ->
     """
     _run(debug, lambda: show.show_explain(api.explain(book, unit, node=node, depth=depth),
                                           depth))
-
 
 
 @cli.command("audit")
@@ -540,8 +509,6 @@ def report(book: Path, output: Path, debug: bool) -> None:
         xl-aiindex report workbooks/city_ai_index_2020.xlsx -o report.html
     """
     _run(debug, lambda: show.show_report(api.report(book, output=output)))
-
-
 
 
 @cli.command()

@@ -4,7 +4,10 @@ Results go to standard output, notes to standard error."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -146,6 +149,33 @@ def show_batch(command: str, records: Sequence[Record], *, quiet: bool, as_json:
     n = len(records)
     click.echo(f"{n - len(failed)} ok, {len(failed)} failed ({plural(n, 'workbook')}, "
                f"{sum(r.seconds for r in records):.1f} s of work)")
+
+
+@contextlib.contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A ``progress(done, total)`` callback drawing a bar on standard error: only on a
+    terminal, and only for runs that last over two seconds."""
+    bar: Any = None
+    started = time.monotonic()
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if not sys.stderr.isatty():
+            return
+        elapsed = time.monotonic() - started
+        if bar is None and (elapsed > 2 or elapsed / max(done, 1) * total > 2):
+            bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar.__enter__()
+        if bar is not None:
+            if bar.length != total or done < bar.pos:  # N doubled: a new round of runs
+                bar.length, bar.pos = total, 0
+            bar.update(done - bar.pos)
+
+    try:
+        yield progress
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
 
 
 # ---- one function per command ----
