@@ -229,3 +229,94 @@ def test_shipped_recalc_copies_unchanged_entries_raw(shipped_recalc):
         openpyxl.load_workbook(src, read_only=True).sheetnames[:4]
     assert CalamineWorkbook.from_path(str(dst)).get_sheet_by_name("Ranking").to_python()[1][1] \
         == "beijing"
+
+
+# --------------------------------------------------------------------------------------------
+# the column builder writes what the cell-by-cell builder writes
+
+
+def _spliced_parts(tmp_path: Path, spec: SheetSpec, tag: str) -> dict[str, bytes]:
+    src = tmp_path / "src.xlsx"
+    if not src.exists():
+        book = xlsxwriter.Workbook(str(src))
+        book.add_worksheet("Data").write(0, 0, "x")
+        book.close()
+    dst = tmp_path / f"{tag}.xlsx"
+    splice_sheets(src, dst, [spec])
+    return package_parts(dst)
+
+
+def _column_specs() -> list[SheetSpec]:
+    import numpy as np
+
+    from xl_aiindex.workbook.sheetspec import (
+        HEADER,
+        NUMBER,
+        PRECISE,
+        TEXT,
+        Column,
+        ColumnRows,
+        Style,
+        tier_style,
+    )
+
+    nan = float("nan")
+    floats = np.array([61.25, nan, 1e16, -0.0, 0.1 + 0.2, float("inf"), 5e-324, 1e-5, 123.0])
+    tiers = [tier_style(NUMBER, t) for t in (1, 2, 0, 3, 1, 2, 2, 0, 1)]
+    header = [Cell("unit", style=HEADER), Cell("score", style=HEADER, link="'Data'!A1"),
+              Cell("total", formula="=SUM(B2:B10)", style=HEADER), Cell(None),
+              Cell("a <b> & _x0041_ \r\n c", style=HEADER), Cell("f32"), Cell("mixed")]
+    columns = [
+        Column([f"u{i} <&> _x00{i}F_" if i % 2 else f"单位{i}" for i in range(9)], TEXT),
+        Column(floats, styles=tiers),
+        Column(floats * 3.5, PRECISE),
+        Column(np.full(9, nan), Style(num_format="0.000")),
+        Column([True, False, None, 3, 2**60, "", "x\x01y", np.int64(7), np.float64(nan)]),
+        Column(np.linspace(0, 1, 9, dtype=np.float32), NUMBER),
+        Column([np.bool_(True), 1.5, None, pd_na(), "=not a formula", 0, -2, 1e300, "t"], TEXT),
+    ]
+    empty = ColumnRows([Cell("a"), Cell("b")], [Column(np.array([])), Column([])])
+    return [SheetSpec("Scores", ColumnRows(header, columns), {0: 14.0, 4: 30.0},
+                      freeze=(1, 2), tab_color="C00000"),
+            SheetSpec("Empty", empty, autofilter=False)]
+
+
+def pd_na():
+    import pandas as pd
+
+    return pd.NA
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_column_builder_writes_the_cell_builders_bytes(tmp_path, index):
+    spec = _column_specs()[index]
+    rows = spec.rows
+    as_cells = SheetSpec(spec.name, [list(r) for r in rows], spec.widths, spec.freeze,
+                         spec.autofilter, spec.tab_color)
+    assert [list(r) for r in rows] == [list(r) for r in as_cells.rows]
+    a = _spliced_parts(tmp_path, spec, "columns")
+    b = _spliced_parts(tmp_path, as_cells, "cells")
+    assert a.keys() == b.keys()
+    for name in a:
+        assert a[name] == b[name], name
+    sheet = sheet_parts(tmp_path / "columns.xlsx")[spec.name]
+    xml = a[sheet].decode()
+    if index == 0:
+        assert '<c r="A2" t="inlineStr">' in xml and "<v>61.25</v>" in xml and "B3" not in xml
+        assert "<v>1e+16</v>" in xml and "<v>-0.0</v>" in xml and "_x005F_x001F_" in xml
+        assert '<hyperlink ref="B1" location="\'Data\'!A1"/>' in xml
+        assert "<f>SUM(B2:B10)</f>" in xml
+
+
+def test_scores_sheet_is_a_column_table_with_the_same_cells():
+    from xl_aiindex.workbook.io import compute, load_workbook
+    from xl_aiindex.workbook.results import scores_sheet
+    from xl_aiindex.workbook.sheetspec import ColumnRows
+
+    spec = scores_sheet(compute(load_workbook(SHIPPED)))
+    assert isinstance(spec.rows, ColumnRows)
+    rows = [list(r) for r in spec.rows]
+    assert len(rows) == 31 and rows[0][0] == Cell("unit", style=rows[0][0].style)
+    values = [c.value for c in rows[1]]
+    assert all(type(v) in (str, float, type(None)) for v in values)
+    assert spec.n_cols == len(rows[0]) == max(len(r) for r in rows)

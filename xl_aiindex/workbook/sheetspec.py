@@ -7,9 +7,11 @@ and the surgical writer produce the same cells.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+import math
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple, overload
 
 from .charts import Drawing
 
@@ -45,6 +47,68 @@ class Cell(NamedTuple):
 
 
 @dataclass(frozen=True)
+class Column:
+    """One column of a :class:`ColumnRows` table: its values below the header (a float array:
+    NaN and ±inf give blank cells; or a sequence of plain cell values) and the style of every
+    cell, or of each row when ``styles`` is given."""
+
+    values: Any
+    style: Style | None = None
+    styles: Sequence[Style | None] | None = None
+
+
+class ColumnRows(Sequence[Sequence[Cell]]):
+    """The rows of a big table held by column (a header row, then equal-length
+    :class:`Column` s): no :class:`Cell` exists until a row is asked for, and the surgical writer
+    formats each column at once. Reads as the list of rows it stands for (header first)."""
+
+    def __init__(self, header: Sequence[Cell], columns: Sequence[Column]) -> None:
+        lengths = {len(c.values) for c in columns}
+        if len(lengths) > 1:
+            raise ValueError(f"columns of different lengths: {sorted(lengths)}")
+        if len(header) != len(columns):
+            raise ValueError(f"{len(header)} header cells for {len(columns)} columns")
+        self.header = list(header)
+        self.columns = list(columns)
+        self.body_rows = lengths.pop() if lengths else 0
+
+    def __len__(self) -> int:
+        return 1 + self.body_rows
+
+    def _row(self, i: int) -> list[Cell]:
+        if i == 0:
+            return list(self.header)
+        out = []
+        for col in self.columns:
+            v = col.values[i - 1]
+            if hasattr(v, "item"):   # numpy scalar
+                v = v.item()
+            if isinstance(v, float) and not math.isfinite(v):
+                v = None
+            out.append(Cell(v, style=col.style if col.styles is None else col.styles[i - 1]))
+        return out
+
+    @overload
+    def __getitem__(self, i: int) -> list[Cell]: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[list[Cell]]: ...
+
+    def __getitem__(self, i: int | slice) -> list[Cell] | list[list[Cell]]:
+        if isinstance(i, slice):
+            return [self._row(k) for k in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._row(i)
+
+    def __iter__(self) -> Iterator[list[Cell]]:
+        for i in range(len(self)):
+            yield self._row(i)
+
+
+@dataclass(frozen=True)
 class SheetSpec:
     """A whole result sheet: one table, header in row 1."""
 
@@ -63,6 +127,8 @@ class SheetSpec:
     @property
     def n_cols(self) -> int:
         """Width of the table."""
+        if isinstance(self.rows, ColumnRows):
+            return len(self.rows.columns)
         return max((len(r) for r in self.rows), default=0)
 
 
@@ -78,6 +144,7 @@ PERCENT = Style(num_format="0%")
 TIER_FILLS = ("C6EFCE", "FFEB9C", "F8CBAD", "D9D9D9", "EDEDED", "F2F2F2")
 
 
+@functools.lru_cache(maxsize=1024)
 def tier_style(base: Style, tier: int) -> Style:
     """``base`` with the fill of tier ``tier`` (1-based); unchanged for 0 (no tier)."""
     if tier <= 0:

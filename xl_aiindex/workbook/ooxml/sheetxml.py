@@ -7,10 +7,13 @@ from __future__ import annotations
 import datetime
 import numbers
 import zipfile
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from ..cells import column_letter
-from ..sheetspec import Style
+from ..sheetspec import Cell, Column, ColumnRows, Style
 from .jobs import _SheetJob
 from .styles import _hex_argb
 from .xmltext import _ILLEGAL_XML, _XML_DECL, NS_MAIN, NS_R, _esc, _esc_attr, _text
@@ -74,6 +77,103 @@ def _cell_xml(p: str, ref: str, v: Any) -> str:
             f"</{p}t></{p}is></{p}c>")
 
 
+def _cell_text(ref: str, cell: Cell, sa: str) -> str:
+    """One cell's XML (``sa``: its style attribute); ``""`` for no cell. The link is not here
+    (it goes to ``<hyperlinks>``)."""
+    v: Any = cell.value
+    f = cell.formula
+    if f is None:
+        t = type(v)
+        if t is float:
+            return f'<c r="{ref}"{sa}><v>{v!r}</v></c>' if v - v == 0.0 else ""
+        if t is str:
+            return f'<c r="{ref}"{sa}{_INLINE}{_text(v)}</t></is></c>'
+        if v is None:
+            return ""
+        if t is not int and t is not bool:
+            v = _coerce(v)
+            t = type(v)
+            if v is None or (t is float and v - v != 0.0):
+                return ""
+            if t is str:
+                return f'<c r="{ref}"{sa}{_INLINE}{_text(v)}</t></is></c>'
+        if t is bool:
+            return f'<c r="{ref}"{sa} t="b"><v>{1 if v else 0}</v></c>'
+        if t is int:
+            num = str(v) if -(2**53) <= v <= 2**53 else repr(float(v))
+            return f'<c r="{ref}"{sa}><v>{num}</v></c>'
+        return f'<c r="{ref}"{sa}><v>{v!r}</v></c>'
+    if f.startswith("="):
+        f = f[1:]
+    fx = _esc(_ILLEGAL_XML.sub("", f))
+    cached = _value_xml(v)
+    if cached is None:
+        return f'<c r="{ref}"{sa}><f>{fx}</f></c>'
+    return f'<c r="{ref}"{sa}{cached[0]}><f>{fx}</f><v>{cached[1]}</v></c>'
+
+
+_INLINE = ' t="inlineStr"><is><t xml:space="preserve">'
+
+#: Rows of a :class:`ColumnRows` table formatted at a time (bounds the strings held at once).
+_CHUNK_ROWS = 1024
+
+
+class _StyleAttrs:
+    """The ``s="…"`` attribute of each style, looked up by identity first (styles are few
+    objects shared by many cells)."""
+
+    def __init__(self, xf_attr: dict[Style, str]) -> None:
+        self.xf_attr = xf_attr
+        self.cache: dict[int, tuple[Style, str]] = {}
+
+    def __call__(self, st: Style | None) -> str:
+        if st is None:
+            return ""
+        hit = self.cache.get(id(st))
+        if hit is None or hit[0] is not st:
+            if len(self.cache) > 4096:
+                self.cache.clear()
+            hit = self.cache[id(st)] = (st, self.xf_attr[st])
+        return hit[1]
+
+
+def _row_cells(row: Sequence[Cell], rn: str, letters: Sequence[str], attr: _StyleAttrs,
+               links: list[str], job: _SheetJob) -> list[str]:
+    """The XML of the cells of one row (row number ``rn``), empty cells left out."""
+    cells = []
+    for j, cell in enumerate(row):
+        if cell.link is not None:
+            links.append(_hyperlink(f"{letters[j]}{rn}", cell.link, job))
+        x = _cell_text(f"{letters[j]}{rn}", cell, attr(cell.style))
+        if x:
+            cells.append(x)
+    return cells
+
+
+def _column_chunk(col: Column, lo: int, hi: int, letter: str, numbers: Sequence[str],
+                  attr: _StyleAttrs) -> list[str]:
+    """The XML of the cells ``lo:hi`` of a column (``numbers``: their row numbers as text),
+    ``""`` for an empty one: a float array formatted at once (one ``repr`` of the list is
+    each value's ``repr``), anything else cell by cell."""
+    values = col.values
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+        part = values[lo:hi].astype(float, copy=False)
+        texts = str(part.tolist())[1:-1].split(", ") if hi > lo else []
+        pre = f'<c r="{letter}'
+        if col.styles is None:
+            mid = f'"{attr(col.style)}><v>'
+            out = [f"{pre}{rn}{mid}{t}</v></c>" for rn, t in zip(numbers, texts, strict=True)]
+        else:
+            out = [f'{pre}{rn}"{attr(st)}><v>{t}</v></c>'
+                   for rn, t, st in zip(numbers, texts, col.styles[lo:hi], strict=True)]
+        for k in np.flatnonzero(~np.isfinite(part)).tolist():
+            out[k] = ""
+        return out
+    styles = col.styles[lo:hi] if col.styles is not None else [col.style] * (hi - lo)
+    return [_cell_text(f"{letter}{rn}", Cell(v), attr(st))
+            for rn, v, st in zip(numbers, values[lo:hi], styles, strict=True)]
+
+
 def _write_sheet(zout: zipfile.ZipFile, zinfo: zipfile.ZipInfo, job: _SheetJob,
                  xf_attr: dict[Style, str]) -> None:
     spec = job.spec
@@ -86,70 +186,34 @@ def _write_sheet(zout: zipfile.ZipFile, zinfo: zipfile.ZipInfo, job: _SheetJob,
         buf: list[str] = []
         w = buf.append
         links: list[str] = []
-        s_cache: dict[int, tuple[Style, str]] = {}
-        inline = ' t="inlineStr"><is><t xml:space="preserve">'
-        for r_idx, row in enumerate(spec.rows, 1):
-            rn = str(r_idx)
-            cells: list[str] = []
-            c = cells.append
-            for j, cell in enumerate(row):
-                st = cell.style
-                if st is None:
-                    sa = ""
-                else:
-                    hit = s_cache.get(id(st))
-                    if hit is None or hit[0] is not st:
-                        if len(s_cache) > 4096:
-                            s_cache.clear()
-                        hit = s_cache[id(st)] = (st, xf_attr[st])
-                    sa = hit[1]
-                if cell.link is not None:
-                    links.append(_hyperlink(f"{letters[j]}{rn}", cell.link, job))
-                v: Any = cell.value
-                f = cell.formula
-                if f is None:
-                    t = type(v)
-                    if t is float:
-                        if v - v == 0.0:   # finite
-                            c(f'<c r="{letters[j]}{rn}"{sa}><v>{v!r}</v></c>')
-                        continue
-                    if t is str:
-                        c(f'<c r="{letters[j]}{rn}"{sa}{inline}{_text(v)}</t></is></c>')
-                        continue
-                    if v is None:
-                        continue
-                    if t is not int and t is not bool:
-                        v = _coerce(v)
-                        t = type(v)
-                        if v is None or (t is float and v - v != 0.0):
-                            continue
-                        if t is str:
-                            c(f'<c r="{letters[j]}{rn}"{sa}{inline}{_text(v)}</t></is></c>')
-                            continue
-                    if t is bool:
-                        c(f'<c r="{letters[j]}{rn}"{sa} t="b"><v>{1 if v else 0}</v></c>')
-                    elif t is int:
-                        num = str(v) if -(2**53) <= v <= 2**53 else repr(float(v))
-                        c(f'<c r="{letters[j]}{rn}"{sa}><v>{num}</v></c>')
-                    else:
-                        c(f'<c r="{letters[j]}{rn}"{sa}><v>{v!r}</v></c>')
-                else:
-                    if f.startswith("="):
-                        f = f[1:]
-                    fx = _esc(_ILLEGAL_XML.sub("", f))
-                    cached = _value_xml(v)
-                    if cached is None:
-                        c(f'<c r="{letters[j]}{rn}"{sa}><f>{fx}</f></c>')
-                    else:
-                        c(f'<c r="{letters[j]}{rn}"{sa}{cached[0]}><f>{fx}</f>'
-                          f"<v>{cached[1]}</v></c>")
+        attr = _StyleAttrs(xf_attr)
+        rows = spec.rows
+        if isinstance(rows, ColumnRows):
+            cells = _row_cells(rows.header, "1", letters, attr, links, job)
             if cells:
-                w(f'<row r="{rn}">')
-                w("".join(cells))
-                w("</row>")
-                if len(buf) > 300:
-                    out.write("".join(buf).encode())
-                    buf.clear()
+                w(f'<row r="1">{"".join(cells)}</row>')
+            for lo in range(0, rows.body_rows, _CHUNK_ROWS):
+                hi = min(lo + _CHUNK_ROWS, rows.body_rows)
+                numbers = [str(r) for r in range(lo + 2, hi + 2)]
+                chunk = [_column_chunk(col, lo, hi, letters[j], numbers, attr)
+                         for j, col in enumerate(rows.columns)]
+                for rn, parts in zip(numbers, zip(*chunk, strict=True), strict=True):
+                    body = "".join(parts)
+                    if body:
+                        w(f'<row r="{rn}">{body}</row>')
+                out.write("".join(buf).encode())
+                buf.clear()
+        else:
+            for r_idx, row in enumerate(rows, 1):
+                rn = str(r_idx)
+                cells = _row_cells(row, rn, letters, attr, links, job)
+                if cells:
+                    w(f'<row r="{rn}">')
+                    w("".join(cells))
+                    w("</row>")
+                    if len(buf) > 300:
+                        out.write("".join(buf).encode())
+                        buf.clear()
         w("</sheetData>")
         if job.protection is not None:   # CT_Worksheet: right after sheetData (sheetCalcPr)
             w("<sheetProtection" + "".join(f' {k}="{_esc_attr(v)}"'
