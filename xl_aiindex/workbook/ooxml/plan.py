@@ -153,13 +153,13 @@ def _survey(job: _SheetJob, book: _StyleBook, xf_attr: dict[Style, str]) -> None
             if cell.style is not None:
                 see(cell.style)
         firsts: list[tuple[int, int, Style]] = []
-        for j, col in enumerate(rows.columns if rows.body_rows else ()):
-            if col.styles is None:
-                if col.style is not None:
-                    firsts.append((0, j, col.style))
+        for j, column in enumerate(rows.columns if rows.body_rows else ()):
+            if column.styles is None:
+                if column.style is not None:
+                    firsts.append((0, j, column.style))
                 continue
             met: dict[int, tuple[int, Style]] = {}
-            for i, st in enumerate(col.styles):
+            for i, st in enumerate(column.styles):
                 if st is not None and id(st) not in met:
                     met[id(st)] = (i, st)
             firsts.extend((i, j, st) for i, st in met.values())
