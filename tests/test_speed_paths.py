@@ -320,3 +320,37 @@ def test_scores_sheet_is_a_column_table_with_the_same_cells():
     values = [c.value for c in rows[1]]
     assert all(type(v) in (str, float, type(None)) for v in values)
     assert spec.n_cols == len(rows[0]) == max(len(r) for r in rows)
+
+
+@pytest.fixture(scope="module")
+def shipped_result():
+    from xl_aiindex.workbook.io import compute, load_workbook
+
+    return compute(load_workbook(SHIPPED))
+
+
+@pytest.mark.parametrize("builder", ["scores_sheet", "ranking_sheet", "group_ranking_sheet"])
+def test_result_column_tables_write_and_fingerprint_as_cells(tmp_path, shipped_result, builder):
+    from xl_aiindex.workbook import results
+    from xl_aiindex.workbook.fingerprint import fingerprint_sheet
+    from xl_aiindex.workbook.sheetspec import ColumnRows
+
+    spec = getattr(results, builder)(shipped_result)
+    assert isinstance(spec.rows, ColumnRows)
+    cells = [spec.rows[i] for i in range(len(spec.rows))]
+    assert list(spec.rows) == cells            # iterating = indexing
+    assert spec.rows[-1] == cells[-1] and spec.rows[1:3] == cells[1:3]
+    as_cells = SheetSpec(spec.name, cells, spec.widths, spec.freeze, spec.autofilter,
+                         spec.tab_color, spec.header_notes)
+    assert fingerprint_sheet(spec) == fingerprint_sheet(as_cells)
+    a = _spliced_parts(tmp_path, spec, "columns")
+    b = _spliced_parts(tmp_path, as_cells, "cells")
+    assert a == b
+    # the values are the result's: Ranking row 2 is the best unit, with its score
+    if builder == "ranking_sheet":
+        head = [c.value for c in cells[0]]
+        assert cells[1][head.index("unit")].value == "beijing"
+        assert cells[1][head.index("score")].value == pytest.approx(
+            float(shipped_result.total["beijing"]))
+        assert {type(c.value) for row in cells[1:] for c in row} <= {str, float, int,
+                                                                    type(None)}

@@ -80,11 +80,7 @@ class ColumnRows(Sequence[Sequence[Cell]]):
             return list(self.header)
         out = []
         for col in self.columns:
-            v = col.values[i - 1]
-            if hasattr(v, "item"):   # numpy scalar
-                v = v.item()
-            if isinstance(v, float) and not math.isfinite(v):
-                v = None
+            v = self._plain(col.values[i - 1])
             out.append(Cell(v, style=col.style if col.styles is None else col.styles[i - 1]))
         return out
 
@@ -104,8 +100,29 @@ class ColumnRows(Sequence[Sequence[Cell]]):
         return self._row(i)
 
     def __iter__(self) -> Iterator[list[Cell]]:
-        for i in range(len(self)):
-            yield self._row(i)
+        yield list(self.header)
+        step = 1024   # rows made at a time: each column converted at once, memory bounded
+        for lo in range(0, self.body_rows, step):
+            hi = min(lo + step, self.body_rows)
+            cols = []
+            for col in self.columns:
+                part = col.values[lo:hi]
+                values = part.tolist() if hasattr(part, "tolist") else list(part)
+                if getattr(getattr(part, "dtype", None), "kind", "") == "f":
+                    values = [v if math.isfinite(v) else None for v in values]
+                else:
+                    values = [self._plain(v) for v in values]
+                styles = col.styles[lo:hi] if col.styles is not None else [col.style] * (hi - lo)
+                cols.append([Cell(v, style=st) for v, st in zip(values, styles, strict=True)])
+            yield from (list(r) for r in zip(*cols, strict=True))
+
+    @staticmethod
+    def _plain(v: Any) -> Any:
+        if hasattr(v, "item"):   # numpy scalar
+            v = v.item()
+        if isinstance(v, float) and not math.isfinite(v):
+            v = None
+        return v
 
 
 @dataclass(frozen=True)
