@@ -275,10 +275,22 @@ def _column_specs() -> list[SheetSpec]:
         Column(np.linspace(0, 1, 9, dtype=np.float32), NUMBER),
         Column([np.bool_(True), 1.5, None, pd_na(), "=not a formula", 0, -2, 1e300, "t"], TEXT),
     ]
+    header += [Cell("plain text"), Cell("ints"), Cell("long text")]
+    columns += [Column(["a & b", None, "<c>", "单位 \n 2", "", "x", "q\"'", None, "z"], TEXT),
+                Column([1, None, 3, -4, 0, 2**53, 7, None, 9], styles=tiers),
+                Column(["y" * 40_000, "a", "b", "c", "d", "e", "f", "g", "h"])]
     empty = ColumnRows([Cell("a"), Cell("b")], [Column(np.array([])), Column([])])
+    rng = np.random.default_rng(3)
+    big = rng.lognormal(3, 2, 2500)
+    big[::97] = nan
+    long = ColumnRows([Cell("unit", style=HEADER), Cell("v", style=HEADER), Cell("n")],
+                      [Column([f"u{i} & {i % 5}" for i in range(2500)], TEXT),
+                       Column(big, styles=[tier_style(NUMBER, i % 4) for i in range(2500)]),
+                       Column(list(range(2500)), PRECISE)])
     return [SheetSpec("Scores", ColumnRows(header, columns), {0: 14.0, 4: 30.0},
                       freeze=(1, 2), tab_color="C00000"),
-            SheetSpec("Empty", empty, autofilter=False)]
+            SheetSpec("Empty", empty, autofilter=False),
+            SheetSpec("Long", long)]
 
 
 def pd_na():
@@ -287,7 +299,7 @@ def pd_na():
     return pd.NA
 
 
-@pytest.mark.parametrize("index", [0, 1])
+@pytest.mark.parametrize("index", [0, 1, 2])
 def test_column_builder_writes_the_cell_builders_bytes(tmp_path, index):
     spec = _column_specs()[index]
     rows = spec.rows

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import numbers
+import re
 import zipfile
 from collections.abc import Sequence
 from typing import Any
@@ -16,7 +17,16 @@ from ..cells import column_letter
 from ..sheetspec import Cell, Column, ColumnRows, Style
 from .jobs import _SheetJob
 from .styles import _hex_argb
-from .xmltext import _ILLEGAL_XML, _XML_DECL, NS_MAIN, NS_R, _esc, _esc_attr, _text
+from .xmltext import (
+    _ILLEGAL_XML,
+    _XML_DECL,
+    MAX_TEXT,
+    NS_MAIN,
+    NS_R,
+    _esc,
+    _esc_attr,
+    _text,
+)
 
 _FORMULA_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
 
@@ -157,8 +167,8 @@ def _column_chunk(col: Column, lo: int, hi: int, letter: str, numbers: Sequence[
     each value's ``repr``), anything else cell by cell."""
     values = col.values
     if isinstance(values, np.ndarray) and values.dtype.kind == "f":
-        part = values[lo:hi].astype(float, copy=False)
-        texts = str(part.tolist())[1:-1].split(", ") if hi > lo else []
+        block = values[lo:hi].astype(float, copy=False)
+        texts = str(block.tolist())[1:-1].split(", ") if hi > lo else []
         pre = f'<c r="{letter}'
         if col.styles is None:
             mid = f'"{attr(col.style)}><v>'
@@ -166,12 +176,40 @@ def _column_chunk(col: Column, lo: int, hi: int, letter: str, numbers: Sequence[
         else:
             out = [f'{pre}{rn}"{attr(st)}><v>{t}</v></c>'
                    for rn, t, st in zip(numbers, texts, col.styles[lo:hi], strict=True)]
-        for k in np.flatnonzero(~np.isfinite(part)).tolist():
+        for k in np.flatnonzero(~np.isfinite(block)).tolist():
             out[k] = ""
         return out
-    styles = col.styles[lo:hi] if col.styles is not None else [col.style] * (hi - lo)
-    return [_cell_text(f"{letter}{rn}", Cell(v), attr(st))
-            for rn, v, st in zip(numbers, values[lo:hi], styles, strict=True)]
+    part = list(values[lo:hi])
+    styles = col.styles[lo:hi] if col.styles is not None else None
+    sas = [attr(st) for st in styles] if styles is not None else [attr(col.style)] * (hi - lo)
+    kinds = set(map(type, part))
+    kinds.discard(type(None))
+    if kinds == {str}:
+        escaped = _texts([v for v in part if v is not None])
+        if escaped is not None:
+            it = iter(escaped)
+            return ["" if v is None else f'<c r="{letter}{rn}"{sa}{_INLINE}{next(it)}</t></is></c>'
+                    for rn, v, sa in zip(numbers, part, sas, strict=True)]
+    elif kinds == {int} and all(v is None or -(2**53) <= v <= 2**53 for v in part):
+        return ["" if v is None else f'<c r="{letter}{rn}"{sa}><v>{v}</v></c>'
+                for rn, v, sa in zip(numbers, part, sas, strict=True)]
+    return [_cell_text(f"{letter}{rn}", Cell(v), sa)
+            for rn, v, sa in zip(numbers, part, sas, strict=True)]
+
+
+_ILLEGAL_BUT_NUL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _texts(values: list[str]) -> list[str] | None:
+    """:func:`~.xmltext._text` of each of ``values``, escaped all at once when none needs more
+    than escaping ``&<>`` (None: some do; the caller takes them one by one)."""
+    if not values:
+        return []
+    joined = "\x00".join(values)
+    if (joined.count("\x00") != len(values) - 1 or "_x" in joined or "\r" in joined
+            or _ILLEGAL_BUT_NUL.search(joined) or max(map(len, values)) > MAX_TEXT):
+        return None
+    return joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").split("\x00")
 
 
 def _write_sheet(zout: zipfile.ZipFile, zinfo: zipfile.ZipInfo, job: _SheetJob,
