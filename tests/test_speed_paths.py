@@ -366,3 +366,15 @@ def test_result_column_tables_write_and_fingerprint_as_cells(tmp_path, shipped_r
             float(shipped_result.total["beijing"]))
         assert {type(c.value) for row in cells[1:] for c in row} <= {str, float, int,
                                                                     type(None)}
+
+
+@pytest.mark.parametrize("text", ["&amp;lt;", "&lt;a&gt; &quot;x&apos; &amp;amp; &#38;", "plain",
+                                  "&amp;quot;", ""])
+def test_unescape_is_saxutils_unescape(text):
+    from xml.sax.saxutils import unescape as reference
+
+    from xl_aiindex.workbook.ooxml.xmltext import unescape
+
+    for entities in ({}, {"&quot;": '"', "&apos;": "'"}):
+        assert unescape(text, entities) == reference(text, entities)
+    assert unescape("&lt;b&gt; &amp;amp;") == "<b> &amp;"
