@@ -378,3 +378,27 @@ def test_unescape_is_saxutils_unescape(text):
     for entities in ({}, {"&quot;": '"', "&apos;": "'"}):
         assert unescape(text, entities) == reference(text, entities)
     assert unescape("&lt;b&gt; &amp;amp;") == "<b> &amp;"
+
+
+def test_a_replaced_sheet_is_deflated_as_a_new_one(tmp_path):
+    """A second recalc replaces the sheets the first appended: same XML, same fast deflate
+    level, so the same compressed bytes (the default level costs three times the time)."""
+    import numpy as np
+
+    from xl_aiindex.workbook.sheetspec import NUMBER, Column, ColumnRows
+
+    src = tmp_path / "src.xlsx"
+    book = xlsxwriter.Workbook(str(src))
+    book.add_worksheet("Data").write(0, 0, "x")
+    book.close()
+    values = np.random.default_rng(5).lognormal(3, 1, 20_000)
+    spec = SheetSpec("Scores", ColumnRows([Cell("v")], [Column(values, NUMBER)]))
+    first, second = tmp_path / "first.xlsx", tmp_path / "second.xlsx"
+    splice_sheets(src, first, [spec])
+    splice_sheets(first, second, [spec])
+    part = sheet_parts(first)["Scores"]
+    assert sheet_parts(second)["Scores"] == part
+    with zipfile.ZipFile(first) as za, zipfile.ZipFile(second) as zb:
+        a, b = za.getinfo(part), zb.getinfo(part)
+    assert a.CRC == b.CRC
+    assert raw_entry(second, b) == raw_entry(first, a)

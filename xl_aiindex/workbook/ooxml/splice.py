@@ -123,7 +123,9 @@ def _write_package(zin: zipfile.ZipFile, raw: IO[bytes], fh: IO[bytes], plan: _P
         for info in zin.infolist():
             name = info.filename
             if name in plan.jobs:
-                _write_sheet(zout, _clone(info), plan.jobs[name], plan.xf_attr)
+                zi = _clone(info)
+                zi._compresslevel = 1  # type: ignore[attr-defined]  # as _sheet_info
+                _write_sheet(zout, zi, plan.jobs[name], plan.xf_attr)
             elif name in plan.rewritten:
                 data = plan.rewritten[name]
                 if data is not None:
