@@ -402,3 +402,17 @@ def test_a_replaced_sheet_is_deflated_as_a_new_one(tmp_path):
         a, b = za.getinfo(part), zb.getinfo(part)
     assert a.CRC == b.CRC
     assert raw_entry(second, b) == raw_entry(first, a)
+
+
+@pytest.mark.parametrize("xml", [
+    b"<x><sheetData><row/></sheetData><sheetProtection/>", b"<ns:sheetData/>",
+    b"<sheetData></ sheetData>", b"<p:sheetData  ><row/></p:sheetData  >x", b"no data",
+    b"sheetData" * 3, b"<a:sheetData>" + b"<c>sheetData</c>" * 500 + b"</a:sheetData>",
+    b"<sheetData a='1'/>"])
+def test_sheet_data_end_is_the_regex_search(xml):
+    from xl_aiindex.workbook.ooxml.plan import _SHEET_DATA_END, _sheet_data_end
+
+    fast, slow = _sheet_data_end(xml), _SHEET_DATA_END.search(xml)
+    assert (fast is None) == (slow is None)
+    if slow is not None:
+        assert fast is not None and fast.span() == slow.span()

@@ -99,6 +99,19 @@ _SHEET_DATA_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?sheetData\s*>"
 _PROTECTION = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?sheetProtection\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
 
 
+def _sheet_data_end(buf: bytes) -> re.Match[bytes] | None:
+    """The first match of :data:`_SHEET_DATA_END` in ``buf``, the regular expression tried only
+    around each ``sheetData`` (found by a plain search: a large sheet's rows are scanned at
+    memory speed, not by the regex engine)."""
+    pos = buf.find(b"sheetData")
+    while pos != -1:
+        m = _SHEET_DATA_END.search(buf, max(0, pos - 256), pos + 4096)
+        if m is not None:
+            return m
+        pos = buf.find(b"sheetData", pos + 1)
+    return None
+
+
 def _old_protection(zin: zipfile.ZipFile, part: str) -> dict[str, str] | None:
     """The attributes of an existing sheet's ``<sheetProtection>`` (its password hash, what the
     user may still do), None when the sheet is not protected. The element follows
@@ -111,7 +124,7 @@ def _old_protection(zin: zipfile.ZipFile, part: str) -> dict[str, str] | None:
                 after += chunk
                 continue
             buf = carry + chunk
-            m = _SHEET_DATA_END.search(buf)
+            m = _sheet_data_end(buf)
             if m is not None:
                 after = buf[m.end():]
             else:
