@@ -416,3 +416,12 @@ def test_sheet_data_end_is_the_regex_search(xml):
     assert (fast is None) == (slow is None)
     if slow is not None:
         assert fast is not None and fast.span() == slow.span()
+
+
+def test_display_names_are_display_name(shipped_result):
+    from xl_aiindex.workbook.result_tables import display_name, display_names
+
+    units = [*map(str, shipped_result.model.units.index), "nowhere"]
+    names = display_names(shipped_result, units)
+    assert names == [display_name(shipped_result, u) for u in units]
+    assert names[units.index("beijing")] == "北京" and names[-1] == "nowhere"
