@@ -141,6 +141,11 @@ def test_raw_copy_into_a_stream_and_in_place(tmp_path):
     splice_sheets(inplace, inplace, [spec])
     assert assert_unchanged_entries_raw(src, inplace) >= 6
     assert (tmp_path / "stream.xlsx").read_bytes() == inplace.read_bytes()
+    sink = _NoSeek()   # a stream that cannot seek: new entries get data descriptors
+    splice_sheets(src, sink, [spec])
+    (tmp_path / "noseek.xlsx").write_bytes(bytes(sink.buf))
+    assert assert_unchanged_entries_raw(src, tmp_path / "noseek.xlsx") >= 6
+    assert openpyxl.load_workbook(tmp_path / "noseek.xlsx")["Scores"]["A2"].value == 1.0
 
 
 @pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
