@@ -8,7 +8,7 @@ import datetime
 import numbers
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -124,8 +124,10 @@ def _cell_text(ref: str, cell: Cell, sa: str) -> str:
 
 _INLINE = ' t="inlineStr"><is><t xml:space="preserve">'
 
-#: Rows of a :class:`ColumnRows` table formatted at a time (bounds the strings held at once).
+#: Rows of a :class:`ColumnRows` table formatted at a time, and at most about this many cells
+#: (bounds the strings held at once).
 _CHUNK_ROWS = 1024
+_CHUNK_CELLS = 50_000
 
 
 class _StyleAttrs:
@@ -214,64 +216,71 @@ def _texts(values: list[str]) -> list[str] | None:
 
 def _write_sheet(zout: zipfile.ZipFile, zinfo: zipfile.ZipInfo, job: _SheetJob,
                  xf_attr: dict[Style, str]) -> None:
+    force64 = job.n_rows * max(job.n_cols, 1) > 20_000_000
+    with zout.open(zinfo, "w", force_zip64=force64) as out:
+        for chunk in _sheet_chunks(job, xf_attr):
+            out.write(chunk)
+
+
+def _sheet_chunks(job: _SheetJob, xf_attr: dict[Style, str]) -> Iterator[bytes]:
+    """A result sheet's XML, in encoded pieces of a few megabytes."""
     spec = job.spec
     n_rows, n_cols = job.n_rows, job.n_cols
     letters = [column_letter(i) for i in range(n_cols)]
     last = f"{letters[-1]}{n_rows}" if n_rows and n_cols else ""
-    force64 = n_rows * max(n_cols, 1) > 20_000_000
-    with zout.open(zinfo, "w", force_zip64=force64) as out:
-        out.write(_sheet_head(job, last).encode())
-        buf: list[str] = []
-        w = buf.append
-        links: list[str] = []
-        attr = _StyleAttrs(xf_attr)
-        rows = spec.rows
-        if isinstance(rows, ColumnRows):
-            cells = _row_cells(rows.header, "1", letters, attr, links, job)
+    yield _sheet_head(job, last).encode()
+    buf: list[str] = []
+    w = buf.append
+    links: list[str] = []
+    attr = _StyleAttrs(xf_attr)
+    rows = spec.rows
+    if isinstance(rows, ColumnRows):
+        cells = _row_cells(rows.header, "1", letters, attr, links, job)
+        if cells:
+            w(f'<row r="1">{"".join(cells)}</row>')
+        step = max(16, min(_CHUNK_ROWS, _CHUNK_CELLS // max(n_cols, 1)))
+        for lo in range(0, rows.body_rows, step):
+            hi = min(lo + step, rows.body_rows)
+            numbers = [str(r) for r in range(lo + 2, hi + 2)]
+            chunk = [_column_chunk(col, lo, hi, letters[j], numbers, attr)
+                     for j, col in enumerate(rows.columns)]
+            for rn, parts in zip(numbers, zip(*chunk, strict=True), strict=True):
+                body = "".join(parts)
+                if body:
+                    w(f'<row r="{rn}">{body}</row>')
+            yield "".join(buf).encode()
+            buf.clear()
+    else:
+        for r_idx, row in enumerate(rows, 1):
+            rn = str(r_idx)
+            cells = _row_cells(row, rn, letters, attr, links, job)
             if cells:
-                w(f'<row r="1">{"".join(cells)}</row>')
-            for lo in range(0, rows.body_rows, _CHUNK_ROWS):
-                hi = min(lo + _CHUNK_ROWS, rows.body_rows)
-                numbers = [str(r) for r in range(lo + 2, hi + 2)]
-                chunk = [_column_chunk(col, lo, hi, letters[j], numbers, attr)
-                         for j, col in enumerate(rows.columns)]
-                for rn, parts in zip(numbers, zip(*chunk, strict=True), strict=True):
-                    body = "".join(parts)
-                    if body:
-                        w(f'<row r="{rn}">{body}</row>')
-                out.write("".join(buf).encode())
-                buf.clear()
-        else:
-            for r_idx, row in enumerate(rows, 1):
-                rn = str(r_idx)
-                cells = _row_cells(row, rn, letters, attr, links, job)
-                if cells:
-                    w(f'<row r="{rn}">')
-                    w("".join(cells))
-                    w("</row>")
-                    if len(buf) > 300:
-                        out.write("".join(buf).encode())
-                        buf.clear()
-        w("</sheetData>")
-        if job.protection is not None:   # CT_Worksheet: right after sheetData (sheetCalcPr)
-            w("<sheetProtection" + "".join(f' {k}="{_esc_attr(v)}"'
-                                           for k, v in job.protection.items()) + "/>")
-        if spec.autofilter and last and job.table is None:
-            w(f'<autoFilter ref="A1:{last}"/>')
-        if links:
-            w("<hyperlinks>")
-            w("".join(links))
-            w("</hyperlinks>")
-        w('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
-          'footer="0.3"/>')
-        if job.drawing is not None:
-            w(f'<drawing r:id="{_esc_attr(job.drawing.id)}"/>')
-        if job.vml is not None:
-            w(f'<legacyDrawing r:id="{_esc_attr(job.vml.id)}"/>')
-        if job.table is not None:
-            w(f'<tableParts count="1"><tablePart r:id="{_esc_attr(job.table.id)}"/></tableParts>')
-        w("</worksheet>")
-        out.write("".join(buf).encode())
+                w(f'<row r="{rn}">')
+                w("".join(cells))
+                w("</row>")
+                if len(buf) > 300:
+                    yield "".join(buf).encode()
+                    buf.clear()
+    w("</sheetData>")
+    if job.protection is not None:   # CT_Worksheet: right after sheetData (sheetCalcPr)
+        w("<sheetProtection" + "".join(f' {k}="{_esc_attr(v)}"'
+                                       for k, v in job.protection.items()) + "/>")
+    if spec.autofilter and last and job.table is None:
+        w(f'<autoFilter ref="A1:{last}"/>')
+    if links:
+        w("<hyperlinks>")
+        w("".join(links))
+        w("</hyperlinks>")
+    w('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
+      'footer="0.3"/>')
+    if job.drawing is not None:
+        w(f'<drawing r:id="{_esc_attr(job.drawing.id)}"/>')
+    if job.vml is not None:
+        w(f'<legacyDrawing r:id="{_esc_attr(job.vml.id)}"/>')
+    if job.table is not None:
+        w(f'<tableParts count="1"><tablePart r:id="{_esc_attr(job.table.id)}"/></tableParts>')
+    w("</worksheet>")
+    yield "".join(buf).encode()
 
 
 def _hyperlink(ref: str, link: str, job: _SheetJob) -> str:
