@@ -15,7 +15,7 @@ from typing import Any
 import defusedxml.ElementTree as DET
 
 from ..sheetspec import HEADER as _HEADER_STYLE
-from ..sheetspec import Cell, SheetSpec, Style
+from ..sheetspec import Cell, ColumnRows, SheetSpec, Style
 from .drawings import _plan_drawings
 from .jobs import _Plan, _SheetJob
 from .notes import _plan_notes
@@ -99,6 +99,19 @@ _SHEET_DATA_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?sheetData\s*>"
 _PROTECTION = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?sheetProtection\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
 
 
+def _sheet_data_end(buf: bytes) -> re.Match[bytes] | None:
+    """The first match of :data:`_SHEET_DATA_END` in ``buf``, the regular expression tried only
+    around each ``sheetData`` (found by a plain search: a large sheet's rows are scanned at
+    memory speed, not by the regex engine)."""
+    pos = buf.find(b"sheetData")
+    while pos != -1:
+        m = _SHEET_DATA_END.search(buf, max(0, pos - 256), pos + 4096)
+        if m is not None:
+            return m
+        pos = buf.find(b"sheetData", pos + 1)
+    return None
+
+
 def _old_protection(zin: zipfile.ZipFile, part: str) -> dict[str, str] | None:
     """The attributes of an existing sheet's ``<sheetProtection>`` (its password hash, what the
     user may still do), None when the sheet is not protected. The element follows
@@ -111,7 +124,7 @@ def _old_protection(zin: zipfile.ZipFile, part: str) -> dict[str, str] | None:
                 after += chunk
                 continue
             buf = carry + chunk
-            m = _SHEET_DATA_END.search(buf)
+            m = _sheet_data_end(buf)
             if m is not None:
                 after = buf[m.end():]
             else:
@@ -141,15 +154,39 @@ def _survey(job: _SheetJob, book: _StyleBook, xf_attr: dict[Style, str]) -> None
     seen: dict[int, Style] = {}
     ext_ids = _next_id({*job.old_rel_ids, *(r.id for r in (job.drawing, job.vml, job.comments)
                                             if r is not None)})
-    for row in spec.rows:
+    def see(st: Style) -> None:
+        if st not in xf_attr:
+            xf_attr[st] = "" if st == Style() else f' s="{book.xf(st)}"'
+
+    rows = spec.rows
+    if isinstance(rows, ColumnRows):
+        # a column table (links only in its header): its styles in the order a row-by-row
+        # pass meets them first (that order numbers the new cell formats)
+        for cell in rows.header:
+            if cell.style is not None:
+                see(cell.style)
+        firsts: list[tuple[int, int, Style]] = []
+        for j, column in enumerate(rows.columns if rows.body_rows else ()):
+            if column.styles is None:
+                if column.style is not None:
+                    firsts.append((0, j, column.style))
+                continue
+            met: dict[int, tuple[int, Style]] = {}
+            for i, st in enumerate(column.styles):
+                if st is not None and id(st) not in met:
+                    met[id(st)] = (i, st)
+            firsts.extend((i, j, st) for i, st in met.values())
+        for _, _, st in sorted(firsts, key=lambda f: (f[0], f[1])):
+            see(st)
+        rows = [rows.header]
+    for row in rows:
         if len(row) > n_cols:
             n_cols = len(row)
         for cell in row:
             st = cell.style
             if st is not None and seen.get(id(st)) is not st:
                 seen[id(st)] = st
-                if st not in xf_attr:
-                    xf_attr[st] = "" if st == Style() else f' s="{book.xf(st)}"'
+                see(st)
                 if len(seen) > 4096:
                     seen.clear()
             link = cell.link
