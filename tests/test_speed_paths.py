@@ -207,8 +207,6 @@ def test_recalc_does_not_import(shipped_recalc, module):
     assert module not in shipped_recalc[2]
 
 
-@pytest.mark.xfail(strict=True, reason="the hand-edit check still reads with openpyxl "
-                   "(io.current_result_grids); remove this mark once it reads with calamine")
 def test_recalc_does_not_import_openpyxl(shipped_recalc):
     assert "openpyxl" not in shipped_recalc[2]
 

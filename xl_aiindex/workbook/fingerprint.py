@@ -51,10 +51,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from xml.sax.saxutils import unescape
 
 from .cells import column_letter, text
 from .ooxml import _text as _writer_text  # the writer's text encoding, whatever it does
+from .ooxml.xmltext import unescape
 from .sheetspec import Cell, SheetSpec
 
 __all__ = ["STORE_SHEET", "HandEdit", "SheetFingerprint", "Stored", "canonical_grid",
