@@ -24,6 +24,7 @@ from typing import Any
 from xml.etree.ElementTree import ParseError
 
 from xl_aiindex.errors import UnsafeWrite, XlAiIndexError
+from xl_aiindex.workbook.contract import key
 from xl_aiindex.workbook.io import excel_owner_file, write_sheets
 from xl_aiindex.workbook.ooxml import RowAppend
 from xl_aiindex.workbook.sheetspec import SheetSpec
@@ -102,9 +103,9 @@ class HeadlessBook:
                 raise UnsafeWrite(f"{src}: the workbook seems open in Excel ({owner.name} exists): "
                                   "close it in Excel, or run the macro from Excel")
             self.close()  # release the file before it is replaced (Windows)
-        present = {n.strip().casefold() for n in self.sheet_names()}
+        present = {key(n) for n in self.sheet_names()}
         write_sheets(src, self.out, list(sheets),
-                     very_hidden=[n for n in very_hidden if n.strip().casefold() not in present],
+                     very_hidden=[n for n in very_hidden if key(n) not in present],
                      appends=list(appends))
         self._written = True
         self.activated = activate

@@ -37,11 +37,11 @@ from typing import Any
 
 import pandas as pd
 
-from xl_aiindex import pipeline
 from xl_aiindex.errors import Problem, ProblemsFound, UnreadableWorkbook, XlAiIndexError
 from xl_aiindex.model import IndexResult
+from xl_aiindex.workbook.book import compute_inputs, read_inputs
 from xl_aiindex.workbook.ownership import is_tool_sheet
-from xl_aiindex.workbook.read import Locator, read_model
+from xl_aiindex.workbook.read import Locator
 from xl_aiindex.workbook.results import ranking_table, scores_table
 from xl_aiindex.workbook.source import Grid
 from xl_aiindex.workbook.xlwings_book import MacroBook
@@ -129,21 +129,22 @@ class Snapshot:
 
 
 def evaluate(source: Snapshot) -> Outcome:
-    """Read the model from ``source`` and build it (``pipeline.build_index``, looked up at call
-    time so tests can count the calls)."""
+    """Read the inputs from ``source`` and build the index, as ``recalc`` does
+    (:func:`~xl_aiindex.workbook.book.read_inputs`, :func:`~xl_aiindex.workbook.book.compute_inputs`),
+    the problems or the reason it cannot be read kept as the outcome instead of raised."""
     try:
-        model, locator, notes = read_model(source)
+        inputs = read_inputs(source)
     except ProblemsFound as e:
         return Outcome(problems=e.problems)
     except UnreadableWorkbook as e:
         return Outcome(error=str(e))
     try:
-        result = pipeline.build_index(model)
+        result = compute_inputs(inputs)
     except ProblemsFound as e:
-        return Outcome(problems=tuple(locator.locate(p) for p in e.problems), locator=locator)
+        return Outcome(problems=e.problems, locator=inputs.locator)
     except XlAiIndexError as e:
-        return Outcome(error=str(e), locator=locator)
-    return Outcome(result=result, notes=tuple(notes) + tuple(result.notes), locator=locator)
+        return Outcome(error=str(e), locator=inputs.locator)
+    return Outcome(result=result, notes=inputs.notes + tuple(result.notes), locator=inputs.locator)
 
 
 @dataclass

@@ -54,6 +54,7 @@ from typing import Any
 from xml.sax.saxutils import unescape
 
 from .cells import column_letter, text
+from .contract import STORE_SHEET
 from .ooxml import _text as _writer_text  # the writer's text encoding, whatever it does
 from .sheetspec import Cell, SheetSpec
 
@@ -61,8 +62,6 @@ __all__ = ["STORE_SHEET", "HandEdit", "SheetFingerprint", "Stored", "canonical_g
            "canonical_read_value", "canonical_spec_cell", "find_edits", "fingerprint_grid",
            "fingerprint_sheet", "read_store", "result_fingerprint", "store_sheet"]
 
-#: Name of the very hidden sheet holding the fingerprints.
-STORE_SHEET = "_xl_aiindex"
 #: Version of the store's layout; a store of another version is ignored. Format 2 rounds
 #: numbers to 12 digits through their 15-digit form (:func:`_digits12`); format 1 (read, never
 #: written) rounded them straight to 12 digits.

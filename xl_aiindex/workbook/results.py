@@ -17,6 +17,7 @@ import pandas as pd
 from ..errors import Problem
 from ..groups import group_ranking
 from ..model import IndexResult
+from .contract import AUDIT, GROUP_RANKING, LOG_COLUMNS, LOG_WIDTHS  # noqa: F401 (re-exported)
 from .result_cells import _TEXT_WIDTHS, _cell, _header, _widths
 from .result_tables import (  # noqa: F401 (re-exported: the tables' historical home)
     decimals_of,
@@ -31,8 +32,8 @@ from .visuals import visual_sheets
 
 #: Result sheets added for issue #15 (statistical audit, group rankings), written by the tool:
 #: ``GroupRanking`` by every recalc when Units has a grouping column, ``Audit`` by ``audit``.
-GROUP_RANKING_SHEET = "GroupRanking"
-AUDIT_SHEET = "Audit"
+GROUP_RANKING_SHEET = GROUP_RANKING
+AUDIT_SHEET = AUDIT
 AUDIT_RESULT_SHEETS = (AUDIT_SHEET, GROUP_RANKING_SHEET)
 
 
@@ -134,12 +135,6 @@ def problems_sheet(problems: Sequence[Problem]) -> SheetSpec:
                      else None)
 
 
-#: ``inputs_hash`` (:func:`xl_aiindex.staleness.inputs_hash`): what ``recalc --check`` compares.
-LOG_COLUMNS = ("time", "command", "version", "file", "input", "units", "status", "notes",
-               "inputs_hash")
-#: Column widths of a new Log sheet.
-LOG_WIDTHS = {"time": 26.0, "command": 12.0, "version": 10.0, "file": 30.0, "input": 8.0,
-              "units": 8.0, "status": 12.0, "notes": 60.0, "inputs_hash": 18.0}
 
 
 def log_sheet(previous: Sequence[Sequence[Any]], entry: dict[str, Any]) -> SheetSpec:

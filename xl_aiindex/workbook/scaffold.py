@@ -37,13 +37,22 @@ from ..settings import CHOICES, KNOWN_KEYS
 from ..tree import build_tree
 from ..weights import WEIGHTINGS
 from .cells import column_letter, direction_sign
+from .contract import (
+    FRAMEWORK_COLUMNS,
+    LOG,
+    LOG_COLUMNS,
+    PROBLEMS,
+    PROBLEMS_HEADER,
+    RANKING,
+    SCORES,
+    TIERS,
+    TIERS_COLUMNS,
+    WEIGHTS_USED,
+    WEIGHTS_USED_COLUMNS,
+)
 from .ownership import tool_sheets_readme
 from .sheetspec import HEADER, NUMBER, Style
 
-#: Framework columns of the contract, in sheet order.
-FRAMEWORK_COLUMNS = ("id", "parent", "name_zh", "name_en", "weight", "direction", "normalisation",
-                     "goal_low", "goal_high", "denominator", "transform", "aggregation", "weighting",
-                     "unit", "source", "note")
 #: The helper column after the Framework's contract columns (every command ignores it).
 SIBLING_SUM = "sibling_sum"
 #: Values of the Framework's ``transform`` column.
@@ -190,13 +199,14 @@ def result_headers(nodes: Sequence[Node], published: bool = False) -> dict[str, 
     node_cols = [n.id for n in nodes if n.id != root] + ([root] if root is not None else [])
     children = [n.id for n in nodes if root is not None and n.parent == root]
     return {
-        "Scores": ["unit", "name_zh", "name_en", *node_cols, "coverage"],
-        "Ranking": ["rank", "unit", "name_zh", "name_en", "score", "tier", *children,
-                    *(["published", "diff"] if published else [])],
-        "Tiers": ["tier", "label", "units", "count"],
-        "WeightsUsed": ["node", "child", "method", "weight", "weight_in_total"],
-        "Problems": ["sheet", "cell", "unit", "node", "problem"],
-        "Log": ["time", "command", "version", "file", "input", "units", "status", "notes"],
+        SCORES: ["unit", "name_zh", "name_en", *node_cols, "coverage"],
+        RANKING: ["rank", "unit", "name_zh", "name_en", "score", "tier", *children,
+                  *(["published", "diff"] if published else [])],
+        TIERS: list(TIERS_COLUMNS),
+        WEIGHTS_USED: list(WEIGHTS_USED_COLUMNS),
+        PROBLEMS: list(PROBLEMS_HEADER),
+        # no inputs_hash yet: the first run that records one adds its header cell
+        LOG: [c for c in LOG_COLUMNS if c != "inputs_hash"],
     }
 
 

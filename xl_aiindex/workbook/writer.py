@@ -41,6 +41,7 @@ from .. import __version__
 from ..errors import Problem, ProblemsFound, UnsafeWrite
 from ..model import IndexResult
 from ..staleness import inputs_hash
+from .contract import LOG_COLUMNS, LOG_WIDTHS, has_problems_sheet, key
 from .files import LOCK_WAIT, atomic_write, guard_destination, workbook_lock
 from .fingerprint import (
     STORE_SHEET,
@@ -52,8 +53,7 @@ from .fingerprint import (
 )
 from .formulas import output_mode, output_sheets
 from .ooxml import RowAppend, sheet_names, splice_sheets
-from .read import key
-from .results import LOG_COLUMNS, LOG_WIDTHS, problems_sheet
+from .results import problems_sheet
 from .sheetspec import SheetSpec
 from .source import unreadable_reason
 
@@ -215,9 +215,7 @@ def recalc_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None 
         mode = output_mode(loaded.model.settings.output, output)
         results, names = output_sheets(result, loaded.locator, src_path, mode)
         results = [r for r in results if key(r.name) != key(STORE_SHEET)]
-        # a Problems sheet left by an earlier validation would now be wrong: it is emptied
-        stale = [problems_sheet(())] if any(key(n) == "problems" for n in loaded.sheet_names) \
-            else []
+        stale = stale_problems(loaded.sheet_names)
         entry = {"input": loaded.model.settings.input, "units": int(len(result.scores)),
                  "status": "ok", "notes": "; ".join(notes),
                  "inputs_hash": inputs_hash(loaded.model)}
@@ -230,6 +228,14 @@ def recalc_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None 
 
 # --------------------------------------------------------------------------------------------
 # the Log and the store
+
+
+def stale_problems(sheet_names: Sequence[str]) -> list[SheetSpec]:
+    """The sheets a run that computes results adds to what it writes for a Problems sheet an
+    earlier validation left (it would now be wrong: it is emptied): ``[the empty Problems
+    sheet]`` when ``sheet_names`` has one, ``[]`` otherwise. Used by recalc, validate and the
+    macros."""
+    return [problems_sheet(())] if has_problems_sheet(sheet_names) else []
 
 
 def log_append(loaded: Loaded, entry: Mapping[str, Any]) -> RowAppend:

@@ -10,12 +10,11 @@ import zipfile
 from typing import Any
 
 from ..cells import column_letter
+from ..contract import FORMULA_ERRORS as _FORMULA_ERRORS
 from ..sheetspec import Style
 from .jobs import _SheetJob
 from .styles import _hex_argb
 from .xmltext import _ILLEGAL_XML, _XML_DECL, NS_MAIN, NS_R, _esc, _esc_attr, _text
-
-_FORMULA_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
 
 
 def _coerce(v: Any) -> str | float | int | bool | None:
