@@ -54,7 +54,7 @@ from typing import Any
 from xml.sax.saxutils import unescape
 
 from .cells import column_letter, text
-from .contract import STORE_SHEET
+from .contract import STORE_SHEET, key
 from .ooxml import _text as _writer_text  # the writer's text encoding, whatever it does
 from .sheetspec import Cell, SheetSpec
 
@@ -329,26 +329,26 @@ def read_store(values: Sequence[Sequence[Any]]) -> Stored | None:
             continue
         if not part.isdigit():
             return None
-        names.setdefault(sheet.casefold(), sheet)
-        parts.setdefault((sheet.casefold(), kind), {})[int(part)] = value
+        names.setdefault(key(sheet), sheet)
+        parts.setdefault((key(sheet), kind), {})[int(part)] = value
     if meta.get("format") not in (FORMAT, LEGACY_FORMAT) or \
             not meta.get("log_rows", "").isdigit():
         return None
     sheets: dict[str, SheetFingerprint] = {}
-    for key, name in names.items():
+    for sheet_key, name in names.items():
         series: dict[str, tuple[str, ...]] = {}
         for kind in ("rows", "cols", "diags"):
-            chunks = parts.get((key, kind))
+            chunks = parts.get((sheet_key, kind))
             if chunks is None or sorted(chunks) != list(range(len(chunks))):
                 return None
             joined = "".join(chunks[i] for i in range(len(chunks)))
             if len(joined) % SHORT:
                 return None
             series[kind] = tuple(joined[i:i + SHORT] for i in range(0, len(joined), SHORT))
-        digest = parts.get((key, "digest"), {}).get(0, "")
+        digest = parts.get((sheet_key, "digest"), {}).get(0, "")
         if len(digest) != 64:
             return None
-        sheets[key] = SheetFingerprint(name, digest, series["rows"], series["cols"],
+        sheets[sheet_key] = SheetFingerprint(name, digest, series["rows"], series["cols"],
                                        series["diags"])
     return Stored(sheets, int(meta["log_rows"]), meta.get("log_time", ""),
                   meta.get("inputs_hash", ""), meta["format"])

@@ -19,9 +19,10 @@ from ..uncertainty import (
 from .calamine_source import CalamineSource
 from .cells import address, column_letter
 from .charts import Anchor, Drawing, rank_interval_chart, sheet_ref
+from .contract import key
 from .files import guard_destination
 from .io import Loaded
-from .read import key, text
+from .read import text
 from .sheetspec import HEADER, INTEGER, NUMBER, PERCENT, PRECISE, TEXT, Cell, SheetSpec
 from .writer import Update, update_workbook
 

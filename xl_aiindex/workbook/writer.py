@@ -283,8 +283,8 @@ def store_after(stored: Stored | None, sheet_names: Sequence[str], log_rows: int
     none), the workbook's ``sheet_names``, and ``log_rows``, the Log's rows after this write;
     ``extra``: fingerprints of sheets written other than as a :class:`SheetSpec`."""
     fps = result_fingerprint(written)
-    new = {fp.sheet.strip().casefold() for fp in [*fps, *extra]}
-    present = {n.strip().casefold() for n in sheet_names}
+    new = {key(fp.sheet) for fp in [*fps, *extra]}
+    present = {key(n) for n in sheet_names}
     if stored is not None:
         fps = [*fps, *(fp for k, fp in stored.sheets.items() if k not in new and k in present)]
     fps = [*fps, *extra]   # after the kept ones: a store copied whole stays its first rows
@@ -367,7 +367,7 @@ def finish_package(loaded: Loaded, package: bytes, built: Sequence[str],
                 grids = current_result_grids(reader, built)
             finally:
                 reader.close()
-    fps = [fingerprint_grid(n, grids[n.casefold()]) for n in built if n.casefold() in grids]
+    fps = [fingerprint_grid(n, grids[key(n)]) for n in built if key(n) in grids]
     now = run_time().isoformat(timespec="seconds")
     appends = [] if not log else [log_append(loaded, {
         "time": now, "command": command, "version": __version__, "file": loaded.path.name,

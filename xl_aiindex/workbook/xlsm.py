@@ -48,11 +48,11 @@ from typing import Any
 from ..errors import Problem, ProblemsFound, UnreadableWorkbook, XlAiIndexError
 from ..fit import fit_weights
 from ..model import IndexModel, IndexResult
-from .contract import EXAMPLES, FORMULA_ERRORS, MAX_FORMULA
+from .contract import EXAMPLES, FORMULA_ERRORS, MAX_FORMULA, key
 from .excel_vba import sheet_code_name, udf_wrappers, vba_modules
 from .files import atomic_write, guard_destination, workbook_lock
 from .io import Loaded, compute, load_workbook
-from .read import address, column_letter, key
+from .read import address, column_letter
 from .sheetspec import HEADER
 from .source import check_package
 from .vba_project import project_bin
