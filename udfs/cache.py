@@ -119,7 +119,15 @@ class Snapshot:
     def fingerprint(self, sheets: Sequence[str]) -> str:
         """Hash of the input sheets' names and of the contents of ``sheets``. The sheets the
         tool writes (Problems, Log, the result sheets) are left out: a macro that writes them
-        has not changed the inputs."""
+        has not changed the inputs.
+
+        Not :func:`xl_aiindex.staleness.inputs_hash`, on purpose: that one hashes the *model*
+        (what ``recalc --check`` compares across processes and readers, kept in the Log), so
+        it needs the inputs read and free of problems; this one hashes the *raw cells* as this
+        book's reader gives them, before any reading, so an unchanged book is recognised
+        without parsing it, also when its inputs have problems (then no model exists). It
+        lives only in this process's cache.
+        """
         names = [n for n in self.sheet_names() if not is_tool_sheet(n)]
         h = hashlib.sha256(repr(names).encode())
         for name in sheets:
