@@ -91,6 +91,11 @@ WEIGHTS_USED_COLUMNS = ("node", "child", "method", "weight", "weight_in_total")
 #: ``recalc --check`` compares.
 LOG_COLUMNS = ("time", "command", "version", "file", "input", "units", "status", "notes",
                "inputs_hash")
+#: The UncertaintyResults sheet's columns: units in nominal order; q05 / median / q95 side by
+#: side, then the lengths of the rank-interval chart's error bars (median − q05, q95 − median).
+UNCERTAINTY_RESULTS_COLUMNS = ("unit", "name_zh", "name_en", "nominal_rank", "rank_q05",
+                               "median_rank", "rank_q95", "nominal_tier", "p_nominal_tier",
+                               "mean_abs_shift", "below_median", "above_median")
 #: Column widths of a new Log sheet.
 LOG_WIDTHS = {"time": 26.0, "command": 12.0, "version": 10.0, "file": 30.0, "input": 8.0,
               "units": 8.0, "status": 12.0, "notes": 60.0, "inputs_hash": 18.0}

@@ -17,7 +17,13 @@ import pandas as pd
 from ..errors import Problem
 from ..groups import group_ranking
 from ..model import IndexResult
-from .contract import AUDIT, GROUP_RANKING, LOG_COLUMNS, LOG_WIDTHS  # noqa: F401 (re-exported)
+from .contract import (  # noqa: F401 (LOG_COLUMNS, LOG_WIDTHS: re-exported, their old home)
+    AUDIT,
+    GROUP_RANKING,
+    LOG_COLUMNS,
+    LOG_WIDTHS,
+    PROBLEMS_HEADER,
+)
 from .result_cells import _TEXT_WIDTHS, _cell, _header, _widths
 from .result_tables import (  # noqa: F401 (re-exported: the tables' historical home)
     decimals_of,
@@ -125,7 +131,7 @@ def weights_sheet(result: IndexResult) -> SheetSpec:
 
 def problems_sheet(problems: Sequence[Problem]) -> SheetSpec:
     """The Problems sheet: one row per problem, the cell linked to where it is."""
-    cols = ["sheet", "cell", "unit", "node", "problem"]
+    cols = list(PROBLEMS_HEADER)
     rows: list[list[Cell]] = [_header(cols)]
     for p in problems:
         link = f"'{p.sheet}'!{p.cell}" if p.sheet and p.cell else None
