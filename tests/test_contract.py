@@ -20,7 +20,7 @@ CONTRACT_FILE = Path("xl_aiindex/workbook/contract.py")
 #: The contract's collections: a literal equal to one of them elsewhere is a second definition.
 COLLECTIONS = {name: getattr(contract, name) for name in (
     "INPUT_SHEETS", "SETTINGS_COLUMNS", "FRAMEWORK_COLUMNS", "UNITS_COLUMNS", "TOOL_SHEETS",
-    "CORE_SHEETS", "PROBLEMS_HEADER", "TIERS_COLUMNS", "WEIGHTS_USED_COLUMNS", "LOG_COLUMNS",
+    "CORE_SHEETS", "OPTIONAL_SHEETS", "PROBLEMS_HEADER", "TIERS_COLUMNS", "WEIGHTS_USED_COLUMNS", "LOG_COLUMNS",
     "LOG_WIDTHS", "ERROR_CODES", "FORMULA_ERRORS", "ERROR_VALUES")}
 #: Excel's limits: a module-level number equal to one of them elsewhere is a second definition.
 LIMITS = {name: getattr(contract, name) for name in (
@@ -99,6 +99,13 @@ def second_definitions(root: Path) -> list[str]:
 
 def test_the_contract_is_defined_once() -> None:
     assert second_definitions(ROOT) == []
+
+
+def test_every_tool_sheet_is_core_optional_or_a_commands() -> None:
+    kinds = (contract.CORE_SHEETS, contract.OPTIONAL_SHEETS, contract.COMMAND_SHEETS)
+    assert sorted(n for k in kinds for n in k) == sorted(contract.TOOL_SHEETS)
+    assert len(set(contract.TOOL_SHEETS)) == len(contract.TOOL_SHEETS)
+    assert {"Scores", "Ranking", "Tiers", "WeightsUsed", "Log", "Problems"} < set(contract.CORE_SHEETS)
 
 
 def test_the_scan_finds_a_second_definition(tmp_path: Path) -> None:

@@ -75,11 +75,16 @@ TOOL_SHEETS: tuple[str, ...] = (
     CALC_STATS, UNCERTAINTY_RESULTS, SENSITIVITY, AUDIT, GROUP_RANKING, COMPARE,
     CHANGES, CHARTS, STORE_SHEET,
 )
-#: The result sheets every write keeps to (their name taken by a user's sheet: the write is
-#: refused); the other result sheets are optional (skipped with a note).
+#: The core result sheets of every recalc (and of the macros): a sheet of the user's under one
+#: of these names refuses the write.
 CORE_SHEETS: tuple[str, ...] = (SCORES, RANKING, TIERS, WEIGHTS_USED, LOG, PROBLEMS, STORE_SHEET)
-#: The result sheets that are not core.
-OPTIONAL_SHEETS: tuple[str, ...] = tuple(n for n in TOOL_SHEETS if n not in CORE_SHEETS)
+#: The optional extras of a recalc: a sheet of the user's under one of these names is kept and
+#: the extra skipped with a note (the core results are still written).
+OPTIONAL_SHEETS: tuple[str, ...] = (TREATMENT, GROUP_RANKING, CHARTS, COMPARE)
+#: The sheets of one command or mode (formula mode's helpers, uncertainty, audit,
+#: compare-editions): the results of that command, refused as core sheets are.
+COMMAND_SHEETS: tuple[str, ...] = tuple(n for n in TOOL_SHEETS
+                                        if n not in CORE_SHEETS and n not in OPTIONAL_SHEETS)
 
 #: The Problems sheet's columns (one row per problem).
 PROBLEMS_HEADER = ("sheet", "cell", "unit", "node", "problem")
