@@ -38,6 +38,8 @@ SETTINGS, FRAMEWORK, UNITS, DATA, GIVEN = "Settings", "Framework", "Units", "Dat
 UNCERTAINTY = "Uncertainty"
 #: The input sheets, in the order a new workbook has them.
 INPUT_SHEETS = (SETTINGS, FRAMEWORK, UNITS, DATA, GIVEN)
+#: The sheet of a new workbook that explains it to people (no command reads it).
+README = "README"
 #: ``AHP_<node>`` and ``Budget_<node>``: the matrices of the ``ahp`` and ``budget`` weighting.
 AHP_PREFIX, BUDGET_PREFIX = "AHP", "Budget"
 

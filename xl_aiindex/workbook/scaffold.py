@@ -38,15 +38,21 @@ from ..tree import build_tree
 from ..weights import WEIGHTINGS
 from .cells import column_letter, direction_sign
 from .contract import (
+    DATA,
+    FRAMEWORK,
     FRAMEWORK_COLUMNS,
+    GIVEN,
     LOG,
     LOG_COLUMNS,
     PROBLEMS,
     PROBLEMS_HEADER,
     RANKING,
+    README,
     SCORES,
+    SETTINGS,
     TIERS,
     TIERS_COLUMNS,
+    UNITS,
     WEIGHTS_USED,
     WEIGHTS_USED_COLUMNS,
 )
@@ -377,7 +383,7 @@ def write_workbook(path: str | os.PathLike[str], *, nodes: Sequence[Node], units
 
 
 def _readme(w: _Writer, readme: Sequence[tuple[str, str]], name: str) -> None:
-    ws = w.wb.add_worksheet("README")
+    ws = w.wb.add_worksheet(README)
     rows = list(readme) or [
         (name, name),
         ("Input sheets: Settings, Framework (the indicator tree), Units, Data (raw values), "
@@ -416,7 +422,7 @@ def wrapped_lines(text: str, width: float) -> int:
 
 
 def _settings(w: _Writer, settings: Mapping[str, object]) -> None:
-    ws = w.wb.add_worksheet("Settings")
+    ws = w.wb.add_worksheet(SETTINGS)
     given = {str(k).strip().lower(): k for k in settings}
     order: list[tuple[str, object]] = [(str(k).strip(), settings[k]) for k in settings]
     order += [(k, SETTING_DEFAULTS[k]) for k in KNOWN_KEYS if k not in given]
@@ -467,7 +473,7 @@ def _sibling_sums(nodes: Sequence[Node]) -> dict[str, float]:
 
 
 def _framework(w: _Writer, nodes: Sequence[Node], notes: Mapping[str, str]) -> None:
-    ws = w.wb.add_worksheet("Framework")
+    ws = w.wb.add_worksheet(FRAMEWORK)
     columns = [*FRAMEWORK_COLUMNS, SIBLING_SUM]
     col = {c: i for i, c in enumerate(columns)}
     parents = {n.parent.strip().lower() for n in nodes if n.parent is not None}
@@ -516,7 +522,7 @@ def _framework(w: _Writer, nodes: Sequence[Node], notes: Mapping[str, str]) -> N
 
 
 def _units(w: _Writer, units: pd.DataFrame, notes: Mapping[str, str]) -> None:
-    ws = w.wb.add_worksheet("Units")
+    ws = w.wb.add_worksheet(UNITS)
     others = [str(c) for c in units.columns if str(c) not in ("name_zh", "name_en")]
     columns = ["id", "name_zh", "name_en", *others]
     frame = units.reindex(columns=["name_zh", "name_en", *others])
@@ -594,7 +600,7 @@ def _data(w: _Writer, nodes: Sequence[Node], units: pd.DataFrame, data: pd.DataF
                         "blank = missing" + suffix)
     for c, note in notes.items():
         all_notes[c] = f"{all_notes[c]}\n{note}" if c in all_notes else note
-    _scores_sheet(w, "Data", nodes, frame, columns, all_notes, Style(), len(units),
+    _scores_sheet(w, DATA, nodes, frame, columns, all_notes, Style(), len(units),
                   ("原始指标值", "raw indicator value"), unit_list)
 
 
@@ -611,7 +617,7 @@ def _given(w: _Writer, nodes: Sequence[Node], given: pd.DataFrame, notes: Mappin
             all_notes[c] = _node_note(by_id.get(c), c) + "\n给定得分 / score given directly"
     for c, note in notes.items():
         all_notes[c] = f"{all_notes[c]}\n{note}" if c in all_notes else note
-    _scores_sheet(w, "Given", nodes, given, columns, all_notes, NUMBER,
+    _scores_sheet(w, GIVEN, nodes, given, columns, all_notes, NUMBER,
                   max(len(given), n_units) if unit_list else len(given),
                   ("给定得分", "given score"), unit_list)
 

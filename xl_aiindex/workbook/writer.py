@@ -41,7 +41,7 @@ from .. import __version__
 from ..errors import Problem, ProblemsFound, UnsafeWrite
 from ..model import IndexResult
 from ..staleness import inputs_hash
-from .contract import LOG_COLUMNS, LOG_WIDTHS, has_problems_sheet, key
+from .contract import LOG, LOG_COLUMNS, LOG_WIDTHS, has_problems_sheet, key
 from .files import LOCK_WAIT, atomic_write, guard_destination, workbook_lock
 from .fingerprint import (
     STORE_SHEET,
@@ -132,7 +132,7 @@ def write_results(loaded: Loaded, dst: Path, sheets: Sequence[SheetSpec], *, com
     ``inputs_hash`` of ``log_entry``, if any), spliced, replaced atomically, and one Log row
     appended from ``log_entry`` (``log=False``: none; a Log with only a header is made when
     the workbook has none). Returns the names of the sheets written, the Log last."""
-    problems = write_problems(loaded, sheets, appended=("Log",), force=force, verb=command)
+    problems = write_problems(loaded, sheets, appended=(LOG,), force=force, verb=command)
     if problems:
         raise ProblemsFound(problems)
     if not force:
@@ -146,7 +146,7 @@ def write_results(loaded: Loaded, dst: Path, sheets: Sequence[SheetSpec], *, com
     if log:
         appends.append(log_append(loaded, entry))
     elif not any(key(n) == "log" for n in loaded.sheet_names):
-        appends.append(RowAppend("Log", {}, dict(enumerate(LOG_COLUMNS)),
+        appends.append(RowAppend(LOG, {}, dict(enumerate(LOG_COLUMNS)),
                                  {i: LOG_WIDTHS.get(k, 12.0) for i, k in enumerate(LOG_COLUMNS)}))
     hash_ = str(entry["inputs_hash"]) if entry.get("inputs_hash") else None
     store = merged_store(loaded, sheets, now, hash_)
@@ -262,7 +262,7 @@ def log_row(log_header: Mapping[str, int], log_width: int, entry: Mapping[str, A
             nxt += 1
     cells = {header[k]: entry.get(k) for k in LOG_COLUMNS if entry.get(k) not in (None, "")}
     widths = {i: LOG_WIDTHS.get(k, 12.0) for i, k in enumerate(LOG_COLUMNS)}
-    return RowAppend("Log", cells, extra, widths)
+    return RowAppend(LOG, cells, extra, widths)
 
 
 def merged_store(loaded: Loaded, written: Sequence[SheetSpec], log_time: str | None,
@@ -339,7 +339,7 @@ def check_replaced(loaded: Loaded, names: Sequence[str], *, command: str,
     ``loaded``'s workbook when one of them is not a worksheet, or was not written by the tool
     (unless ``force``): the ownership rule of :func:`write_results`, for a writer that builds
     the whole package (``excel``)."""
-    problems = write_problems(loaded, [SheetSpec(n, []) for n in names], ("Log",), force=force,
+    problems = write_problems(loaded, [SheetSpec(n, []) for n in names], (LOG,), force=force,
                               verb=command)
     if problems:
         raise ProblemsFound(problems)
