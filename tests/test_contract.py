@@ -191,3 +191,37 @@ def test_the_udfs_compute_as_recalc_does(small_book: Path) -> None:
     got = outcome.result.scores
     assert list(got.index) == list(expected.scores.index)
     assert ((got - expected.scores).abs().max().max()) < 1e-9
+
+
+def test_a_rebuild_refuses_a_chart_sheet_of_a_result_sheets_name(tmp_path: Path) -> None:
+    """The headless book reads sheet kinds as recalc does (the reading package): a chart sheet
+    named Scores stops the rebuild before any result is written; Problems says why."""
+    import openpyxl
+    from conftest import SMALL, write_book
+    from openpyxl.chart import BarChart, Reference
+
+    from udfs.books import HeadlessBook
+    from udfs.cache import CACHE
+    from udfs.macros import run_rebuild
+
+    path = write_book(tmp_path / "chart.xlsx", SMALL)
+    wb = openpyxl.load_workbook(path)
+    chart = BarChart()
+    chart.add_data(Reference(wb["Data"], min_col=2, min_row=1, max_row=6), titles_from_data=True)
+    wb.create_chartsheet("Scores").add_chart(chart)
+    wb.save(path)
+    before = path.read_bytes()
+    CACHE.invalidate()
+    book = HeadlessBook(path)
+    try:
+        assert book.sheet_kinds()["Scores"] == "chartsheet"
+        report = run_rebuild(book)
+    finally:
+        book.close()
+    assert report.sheets == ("Problems",)   # the refusal listed, no result written
+    assert any(p.sheet == "Scores" and "is a chart sheet" in p.problem for p in report.problems)
+    assert path.read_bytes() != before
+    after = openpyxl.load_workbook(path)
+    assert type(after["Scores"]).__name__ == "Chartsheet"
+    assert "Ranking" not in after.sheetnames
+    assert any("is a chart sheet" in str(r[-1]) for r in after["Problems"].iter_rows(values_only=True))
