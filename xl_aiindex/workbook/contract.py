@@ -139,8 +139,11 @@ MAX_COLS = 16_384
 MAX_TEXT = 32_767
 #: Characters in one formula.
 MAX_FORMULA = 8192
-#: Characters in a sheet name.
+#: Characters in a sheet name, the characters a sheet name may not hold (nor start or end with
+#: ``'``), and the name Excel reserves.
 MAX_SHEET_NAME = 31
+SHEET_NAME_FORBIDDEN = "[]:*?/\\"
+RESERVED_SHEET_NAME = "History"
 #: A sheet that is read may hold at most MAX_SHEET_CELLS cells (rows x the widest row, counted
 #: from its cells' references, whatever the sheet's <dimension> claims): not Excel's limit but
 #: the readers' (a sheet formatted to the last row would otherwise be read cell by cell).

@@ -145,7 +145,7 @@ def write_results(loaded: Loaded, dst: Path, sheets: Sequence[SheetSpec], *, com
     appends: list[RowAppend] = []
     if log:
         appends.append(log_append(loaded, entry))
-    elif not any(key(n) == "log" for n in loaded.sheet_names):
+    elif not any(key(n) == key(LOG) for n in loaded.sheet_names):
         appends.append(RowAppend(LOG, {}, dict(enumerate(LOG_COLUMNS)),
                                  {i: LOG_WIDTHS.get(k, 12.0) for i, k in enumerate(LOG_COLUMNS)}))
     hash_ = str(entry["inputs_hash"]) if entry.get("inputs_hash") else None

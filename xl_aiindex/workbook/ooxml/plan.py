@@ -14,7 +14,7 @@ from typing import Any
 
 import defusedxml.ElementTree as DET
 
-from ..contract import MAX_SHEET_NAME
+from ..contract import MAX_SHEET_NAME, RESERVED_SHEET_NAME, SHEET_NAME_FORBIDDEN
 from ..contract import key as _sheet_key
 from ..sheetspec import HEADER as _HEADER_STYLE
 from ..sheetspec import Cell, SheetSpec, Style
@@ -57,7 +57,7 @@ _KEPT_FORMAT_ATTRS = ("baseColWidth", "defaultColWidth", "defaultRowHeight")
 
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 
-_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+_BAD_SHEET_CHARS = re.compile(f"[{re.escape(SHEET_NAME_FORBIDDEN)}]")
 
 
 def _check_new_name(name: str) -> None:
@@ -65,8 +65,8 @@ def _check_new_name(name: str) -> None:
         raise ValueError(f"sheet name must have 1 to {MAX_SHEET_NAME} characters: {name!r}")
     if _BAD_SHEET_CHARS.search(name) or name.startswith("'") or name.endswith("'"):
         raise ValueError(f"sheet name may not contain []:*?/\\ or start/end with ': {name!r}")
-    if name.casefold() == "history":
-        raise ValueError("'History' is a reserved sheet name")
+    if name.casefold() == RESERVED_SHEET_NAME.casefold():
+        raise ValueError(f"'{RESERVED_SHEET_NAME}' is a reserved sheet name")
 
 
 def _old_sheet_head(zin: zipfile.ZipFile, part: str) -> tuple[str | None, dict[str, str],
