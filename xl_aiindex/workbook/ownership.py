@@ -1,7 +1,7 @@
 """Which sheets xl-aiindex may write, and whether a sheet of such a name is the tool's own.
 
-Every sheet any command writes is named in :data:`TOOL_SHEETS` (a new result sheet is added
-here by name; the README and the workbooks' README sheet name them all). A writer replaces an
+Every sheet any command writes is named in :data:`~xl_aiindex.workbook.contract.TOOL_SHEETS`
+(a new result sheet is added there by name; the README and the workbooks' README sheet name them all). A writer replaces an
 existing sheet only when the tool wrote it (:func:`check_owned`):
 
 * its fingerprint is in the store sheet (:mod:`xl_aiindex.workbook.fingerprint`), or
@@ -16,32 +16,21 @@ macro sheet under such a name is always refused (nothing can be written into it)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..errors import Problem
 from .cells import address, text
-from .fingerprint import STORE_SHEET, Stored
+from .contract import LOG, PROBLEMS, PROBLEMS_HEADER, STORE_SHEET, TOOL_SHEETS
+from .contract import key as _key
+from .fingerprint import Stored
 from .grid import BookSource
 from .sheetspec import SheetSpec
-
-#: Every sheet xl-aiindex may write, in the order the README lists them.
-TOOL_SHEETS: tuple[str, ...] = (
-    "Scores", "Ranking", "Tiers", "WeightsUsed", "Problems", "Log", "Treatment", "Calc",
-    "CalcStats", "UncertaintyResults", "Sensitivity", "Audit", "GroupRanking", "Compare",
-    "Changes", "Charts", STORE_SHEET,
-)
 
 #: Sheet kinds (relationship types) by the words people know them by.
 _KIND_WORDS = {"chartsheet": "a chart sheet", "dialogsheet": "a dialog sheet",
                "xlMacrosheet": "an Excel 4 macro sheet", "xlIntlMacrosheet":
                "an Excel 4 macro sheet", "missing": "a sheet without content part"}
-
-PROBLEMS_HEADER = ("sheet", "cell", "unit", "node", "problem")
-
-
-def _key(name: str) -> str:
-    return name.strip().casefold()
 
 
 def is_tool_sheet(name: str) -> bool:
@@ -49,7 +38,7 @@ def is_tool_sheet(name: str) -> bool:
     return _key(name) in {_key(n) for n in TOOL_SHEETS}
 
 
-def kind_problems(kinds: dict[str, str], names: Sequence[str], verb: str = "recalc"
+def kind_problems(kinds: Mapping[str, str], names: Sequence[str], verb: str = "recalc"
                   ) -> list[Problem]:
     """A problem for each of ``names`` that exists in the workbook but is not a worksheet
     (``kinds``: :meth:`~xl_aiindex.workbook.package.Package.kinds`)."""
@@ -71,14 +60,14 @@ def _first_content(values: list[list[Any]], header: set[str], first: str = ""
     header row that starts with the tool's first column (``first``) and holds only text is the
     tool's, whatever node columns it names (those of an earlier tree)."""
     row0 = values[0] if values else []
-    if first and row0 and text(row0[0]).casefold() == first and \
+    if first and row0 and _key(row0[0]) == first and \
             all(v is None or isinstance(v, str) for v in row0):
-        header = header | {text(v).casefold() for v in row0}
+        header = header | {_key(v) for v in row0}
     for r, row in enumerate(values):
         for c, v in enumerate(row):
             if v is None or (isinstance(v, str) and not v.strip()):
                 continue
-            if r == 0 and text(v).casefold() in header:
+            if r == 0 and _key(v) in header:
                 continue
             return r, c, v
     return None
@@ -118,15 +107,15 @@ def foreign_sheet_problems(values: Callable[[str], list[list[Any]]],
         todo.append((existing[k], spec))
     out: list[Problem] = []
     for real, spec in todo:
-        header = {text(c.value).casefold() for c in (spec.rows[0] if spec.rows else [])
+        header = {_key(c.value) for c in (spec.rows[0] if spec.rows else [])
                   if c.value is not None}
-        if _key(real) == "problems":
+        if _key(real) == _key(PROBLEMS):
             header |= set(PROBLEMS_HEADER)
         grid = values(real)
-        if _key(real) == "problems" and grid and \
-                tuple(text(v).casefold() for v in grid[0][:5]) == PROBLEMS_HEADER:
+        if _key(real) == _key(PROBLEMS) and grid and \
+                tuple(_key(v) for v in grid[0][:5]) == PROBLEMS_HEADER:
             continue
-        first = text(spec.rows[0][0].value).casefold() if spec.rows and spec.rows[0] else ""
+        first = _key(spec.rows[0][0].value) if spec.rows and spec.rows[0] else ""
         hit = _first_content(grid, header, first)
         if hit is None:
             continue
@@ -142,7 +131,7 @@ def foreign_sheet_problems(values: Callable[[str], list[list[Any]]],
 
 def tool_sheets_readme() -> tuple[str, str]:
     """The README sheet's row (English, Chinese) naming every sheet the tool may write."""
-    rewritten = [n for n in TOOL_SHEETS if n not in ("Log", STORE_SHEET)]
+    rewritten = [n for n in TOOL_SHEETS if n not in (LOG, STORE_SHEET)]
     return (
         f"Sheets xl-aiindex writes (rewritten by its commands; do not type into them): "
         f"{', '.join(rewritten)}. Log gets one row per run (your own rows, columns and notes there "

@@ -17,6 +17,13 @@ import pandas as pd
 from ..errors import Problem
 from ..groups import group_ranking
 from ..model import IndexResult
+from .contract import (  # noqa: F401 (LOG_COLUMNS, LOG_WIDTHS: re-exported, their old home)
+    AUDIT,
+    GROUP_RANKING,
+    LOG_COLUMNS,
+    LOG_WIDTHS,
+    PROBLEMS_HEADER,
+)
 from .result_cells import _TEXT_WIDTHS, _cell, _header, _widths
 from .result_tables import (  # noqa: F401 (re-exported: the tables' historical home)
     decimals_of,
@@ -42,8 +49,8 @@ from .visuals import visual_sheets
 
 #: Result sheets added for issue #15 (statistical audit, group rankings), written by the tool:
 #: ``GroupRanking`` by every recalc when Units has a grouping column, ``Audit`` by ``audit``.
-GROUP_RANKING_SHEET = "GroupRanking"
-AUDIT_SHEET = "Audit"
+GROUP_RANKING_SHEET = GROUP_RANKING
+AUDIT_SHEET = AUDIT
 AUDIT_RESULT_SHEETS = (AUDIT_SHEET, GROUP_RANKING_SHEET)
 
 
@@ -146,7 +153,7 @@ def weights_sheet(result: IndexResult) -> SheetSpec:
 
 def problems_sheet(problems: Sequence[Problem]) -> SheetSpec:
     """The Problems sheet: one row per problem, the cell linked to where it is."""
-    cols = ["sheet", "cell", "unit", "node", "problem"]
+    cols = list(PROBLEMS_HEADER)
     rows: list[list[Cell]] = [_header(cols)]
     for p in problems:
         link = f"'{p.sheet}'!{p.cell}" if p.sheet and p.cell else None
@@ -156,12 +163,6 @@ def problems_sheet(problems: Sequence[Problem]) -> SheetSpec:
                      else None)
 
 
-#: ``inputs_hash`` (:func:`xl_aiindex.staleness.inputs_hash`): what ``recalc --check`` compares.
-LOG_COLUMNS = ("time", "command", "version", "file", "input", "units", "status", "notes",
-               "inputs_hash")
-#: Column widths of a new Log sheet.
-LOG_WIDTHS = {"time": 26.0, "command": 12.0, "version": 10.0, "file": 30.0, "input": 8.0,
-              "units": 8.0, "status": 12.0, "notes": 60.0, "inputs_hash": 18.0}
 
 
 def log_sheet(previous: Sequence[Sequence[Any]], entry: dict[str, Any]) -> SheetSpec:

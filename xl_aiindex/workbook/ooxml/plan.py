@@ -14,6 +14,8 @@ from typing import Any
 
 import defusedxml.ElementTree as DET
 
+from ..contract import MAX_SHEET_NAME, RESERVED_SHEET_NAME, SHEET_NAME_FORBIDDEN
+from ..contract import key as _sheet_key
 from ..sheetspec import HEADER as _HEADER_STYLE
 from ..sheetspec import Cell, ColumnRows, SheetSpec, Style
 from .drawings import _plan_drawings
@@ -55,20 +57,16 @@ _KEPT_FORMAT_ATTRS = ("baseColWidth", "defaultColWidth", "defaultRowHeight")
 
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 
-_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
-
-
-def _sheet_key(name: str) -> str:
-    return name.strip().casefold()
+_BAD_SHEET_CHARS = re.compile(f"[{re.escape(SHEET_NAME_FORBIDDEN)}]")
 
 
 def _check_new_name(name: str) -> None:
-    if not name or len(name) > 31:
-        raise ValueError(f"sheet name must have 1 to 31 characters: {name!r}")
+    if not name or len(name) > MAX_SHEET_NAME:
+        raise ValueError(f"sheet name must have 1 to {MAX_SHEET_NAME} characters: {name!r}")
     if _BAD_SHEET_CHARS.search(name) or name.startswith("'") or name.endswith("'"):
         raise ValueError(f"sheet name may not contain []:*?/\\ or start/end with ': {name!r}")
-    if name.casefold() == "history":
-        raise ValueError("'History' is a reserved sheet name")
+    if name.casefold() == RESERVED_SHEET_NAME.casefold():
+        raise ValueError(f"'{RESERVED_SHEET_NAME}' is a reserved sheet name")
 
 
 def _old_sheet_head(zin: zipfile.ZipFile, part: str) -> tuple[str | None, dict[str, str],

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..cells import column_letter
+from ..contract import FORMULA_ERRORS as _FORMULA_ERRORS
 from ..sheetspec import Cell, Column, ColumnRows, Style
 from .jobs import _SheetJob
 from .styles import _hex_argb
@@ -27,8 +28,6 @@ from .xmltext import (
     _esc_attr,
     _text,
 )
-
-_FORMULA_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
 
 
 def _coerce(v: Any) -> str | float | int | bool | None:

@@ -11,6 +11,8 @@ from typing import Any
 
 import defusedxml.ElementTree as DET
 
+from ..contract import MAX_COLS, MAX_ROWS, MAX_TEXT  # noqa: F401 (re-exported to ooxml)
+
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -40,10 +42,6 @@ CT_WORKBOOKS = frozenset({
 })
 
 _XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-
-MAX_ROWS = 1_048_576
-MAX_COLS = 16_384
-MAX_TEXT = 32_767
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
