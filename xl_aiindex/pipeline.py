@@ -536,13 +536,13 @@ def _weights_table(tree: IndicatorTree, rows: list[dict[str, object]]) -> pd.Dat
     in_total: dict[str, float] = {tree.root.id: 1.0}
     by_child = {str(r["child"]): (str(r["node"]), float(r["weight"])) for r in rows}  # type: ignore[arg-type]
 
-    def total_of(node_id: str) -> float:
-        if node_id not in in_total:
+    # the product of the weights along the path from the root, parents before children (the
+    # tree's pre-order, not recursion: any depth works)
+    for node_id in tree.pre_order:
+        if node_id in by_child and node_id not in in_total:
             parent, w = by_child[node_id]
-            in_total[node_id] = total_of(parent) * w
-        return in_total[node_id]
-
-    values = [total_of(str(r["child"])) for r in rows]
+            in_total[node_id] = in_total[parent] * w
+    values = [in_total[str(r["child"])] for r in rows]
     table["weight_in_total"] = values
     # parents before children reads best: order by the tree's pre-order of the parent node
     order = {n: i for i, n in enumerate(tree.pre_order)}
