@@ -15,6 +15,7 @@ import click
 
 from . import __version__
 from .errors import (
+    BadArgument,
     ProblemsFound,
     UnknownName,
     UnreadableWorkbook,
@@ -45,7 +46,7 @@ def _run(debug: bool, action: Callable[[], int | None]) -> None:
         for p in e.problems:
             click.echo(str(p), err=True)
         code = EXIT_PROBLEMS
-    except (UnreadableWorkbook, UnsafeWrite, UnknownName) as e:
+    except (UnreadableWorkbook, UnsafeWrite, UnknownName, BadArgument) as e:
         if debug:
             traceback.print_exc()
         click.echo(f"Error: {one_line(str(e))}", err=True)

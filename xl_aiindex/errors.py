@@ -113,6 +113,12 @@ class UnknownName(XlAiIndexError):
     """No unit (or node) has that id or name; the message suggests the closest ones."""
 
 
+class BadArgument(XlAiIndexError):
+    """A value given to a command (an option such as ``--samples``) cannot be used with this
+    workbook; nothing was computed or written. The command line reports it as one ``Error: …``
+    line and exit code 2 (the command line is wrong)."""
+
+
 class UnsafeWrite(XlAiIndexError):
     """Writing the workbook would lose or overwrite something the user has; nothing was written.
 
