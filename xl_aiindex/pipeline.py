@@ -19,6 +19,7 @@ import pandas as pd
 from .aggregate import AGGREGATORS, POSITIVE_ONLY, ROOT_ONLY
 from .errors import Problem, ProblemsFound, unknown_method_problem
 from .impute import IMPUTERS
+from .limits import output_size_problems
 from .model import IndexModel, IndexResult, Node, Settings, Step
 from .normalise import NORMALISERS, MethodInputError, NormParams
 from .rank import assign_tiers, rank_units
@@ -109,6 +110,7 @@ def check_model(model: IndexModel) -> tuple[IndicatorTree | None, list[Problem],
                           f"does not have; Units columns: {', '.join(map(str, units.columns))}",
               field="missing")
     _check_compare(model, c)
+    c.problems.extend(output_size_problems(model, tree))
     return tree, c.problems, c.notes
 
 
@@ -134,7 +136,8 @@ def _check_leaf(model: IndexModel, n: Node, c: _Collector) -> None:
         c.problems.append(unknown_method_problem("normalisation", method, sorted(NORMALISERS),
                                                  "Framework", n.id, "normalisation"))
     if n.direction not in (1, -1):
-        c.add("Framework", f"indicator {n.label} has direction {n.direction}: use 1 or + (higher is "
+        written = n.direction if isinstance(n.direction, int) else repr(float(n.direction))
+        c.add("Framework", f"indicator {n.label} has direction {written}: use 1 or + (higher is "
                            "better), -1 or - (lower is better)", node=n.id, field="direction")
     if method == "goalposts" and (n.goal_low is None or n.goal_high is None):
         c.add("Framework", f"indicator {n.label} uses goalposts but goal_low or goal_high is blank",
