@@ -109,9 +109,32 @@ def check_model(model: IndexModel) -> tuple[IndicatorTree | None, list[Problem],
         c.add("Settings", f"setting 'missing': '{s.missing}' names Units column '{arg}', which Units "
                           f"does not have; Units columns: {', '.join(map(str, units.columns))}",
               field="missing")
+    _check_names(model, c)
     _check_compare(model, c)
     c.problems.extend(output_size_problems(model, tree))
     return tree, c.problems, c.notes
+
+
+def _check_names(model: IndexModel, c: _Collector) -> None:
+    """A unit's or node's name that is another one's id makes every lookup of it ambiguous
+    (``explain``, ``compare``, the UDFs): a problem on the name's cell, naming both."""
+    from .lookup import id_collisions, name_entries
+
+    for kind, sheet in (("unit", "Units"), ("node", "Framework")):
+        collisions = id_collisions(model, kind)
+        names = dict(name_entries(model, kind)) if collisions else {}
+
+        def label(ident: str) -> str:
+            name = names[ident][1] or names[ident][2]
+            return f"{ident} ({name})" if name and name != ident else ident
+
+        for ident, col, name, other in collisions:
+            what = "unit" if kind == "unit" else "node"
+            c.add(sheet, f"{col} '{name}' of {what} {label(ident)} is the id of {what} "
+                         f"{label(other)}: names "
+                         f"and ids must not collide (a lookup of '{name}' could mean either); "
+                         f"rename one", unit=ident if kind == "unit" else "",
+                  node=ident if kind == "node" else "", field=col)
 
 
 def _check_compare(model: IndexModel, c: _Collector) -> None:
