@@ -318,11 +318,12 @@ def build_index(model: IndexModel) -> IndexResult:
     root = tree.root.id
     weights_used = _weights_table(tree, weights_rows)
     ordered = [n.id for n in model.nodes if n.id != root] + [root]
-    score_table = pd.DataFrame({n: scores.get(n, pd.Series(np.nan, index=units)) for n in ordered},
-                               index=units)
-    if s.input == "given":
-        for n in raw.columns:  # given nodes below the starting ones are shown as given
-            score_table[n] = raw[n]
+    # given nodes below the starting ones are shown as given; the frame built at once (column
+    # by column fragments a wide one)
+    shown_given = set(raw.columns) if s.input == "given" else set()
+    score_table = pd.DataFrame({n: raw[n] if n in shown_given
+                                else scores.get(n, pd.Series(np.nan, index=units))
+                                for n in ordered}, index=units)
 
     # RANK AND TIER ----
     total = score_table[root]
@@ -435,17 +436,18 @@ def _treat(s: Settings, x: pd.DataFrame, log: list[Step]) -> tuple[pd.DataFrame,
     name, arg = split_method(s.outliers)
     if name == "none":
         return x, _empty_treatment()
-    out = x.copy()
+    columns: dict[str, pd.Series] = {}
     rows = []
     for col in x.columns:
         treated, what = TREATMENTS[name](x[col], s, arg)
-        out[col] = treated
+        columns[col] = treated
         v0, v1 = x[col].dropna(), treated.dropna()
         rows.append({"indicator": col, "method": s.outliers,
                      "skew_before": float(v0.skew()), "kurtosis_before": float(v0.kurt()),
                      "skew_after": float(v1.skew()), "kurtosis_after": float(v1.kurt()),
                      "treatment": what or "none needed"})
     log.append(Step("treat", {"method": s.outliers}))
+    out = pd.DataFrame(columns, index=x.index, columns=x.columns)  # at once: no fragments
     return out, pd.DataFrame(rows)
 
 
