@@ -124,7 +124,7 @@ def _check_names(model: IndexModel, c: _Collector) -> None:
         collisions = id_collisions(model, kind)
         names = dict(name_entries(model, kind)) if collisions else {}
 
-        def label(ident: str) -> str:
+        def label(ident: str, names: dict[str, list[str]] = names) -> str:
             name = names[ident][1] or names[ident][2]
             return f"{ident} ({name})" if name and name != ident else ident
 
@@ -468,7 +468,7 @@ def _normalise(model: IndexModel, tree: IndicatorTree, x: pd.DataFrame, c: _Coll
         method = n.normalisation or s.normalisation
         try:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                out[leaf] = NORMALISERS[method](x[leaf], n.direction, norm_params(s, n))
+                out[leaf] = NORMALISERS[method](x[leaf], int(n.direction), norm_params(s, n))
         except MethodInputError as e:
             c.add("Data", f"indicator {n.label} {e} under {method} normalisation", node=leaf, field=leaf)
             out[leaf] = pd.Series(np.nan, index=x.index)
