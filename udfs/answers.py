@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from xl_aiindex.errors import Problem
+from xl_aiindex.errors import AmbiguousName, Problem
 from xl_aiindex.fit import fit_weights
 from xl_aiindex.groups import find_grouping, group_ranks, grouping_columns
 from xl_aiindex.lookup import NameIndex, match_key
@@ -96,7 +96,10 @@ def _names(outcome: Outcome, kind: str) -> NameIndex:
 def _find(outcome: Outcome, arg: Any, kind: str) -> str:
     query = one_value(arg, "city" if kind == "unit" else "node")
     names = _names(outcome, kind)
-    ident = names.get(query)
+    try:
+        ident = names.get(query)
+    except AmbiguousName as e:  # two units share the name: list them, never pick one
+        raise UdfError(str(e)) from None
     if ident is not None:
         return ident
     memo_key = f"unknown:{kind}:{query}"  # 200 cells with the same typo: one search
@@ -328,13 +331,17 @@ def rank_interval(book: Any, city: Any) -> list[list[Any]]:
                                                     else "units")
                        + ": run xl-aiindex uncertainty on this workbook again")
     wanted = match_key(query)
-    found = None
-    for col in ("unit", "name_zh", "name_en"):  # an id wins over a name that happens to spell it
+    unit_col = header["unit"]
+    hits: dict[str, list[Any]] = {}  # unit id -> its row, for every row the query names
+    for col in ("unit", "name_zh", "name_en"):
         c = header.get(col)
-        found = next((r for r in rows[1:] if c is not None and c < len(r)
-                      and match_key(text(r[c])) == wanted), None)
-        if found is not None:
-            break
+        for r in rows[1:]:
+            if c is not None and c < len(r) and match_key(text(r[c])) == wanted:
+                hits.setdefault(text(r[unit_col]) if unit_col < len(r) else "", r)
+    if len(hits) > 1:  # never pick one of two units silently
+        raise UdfError(f'ambiguous city "{query}" in sheet {sheet}: it could be '
+                       + ", ".join(list(hits)[:-1]) + f" or {list(hits)[-1]}; use the unit id")
+    found = next(iter(hits.values()), None)
     if found is None:
         raise UdfError(f'unknown city "{query}" in sheet {sheet} (use a unit id, name_zh or '
                        "name_en)")

@@ -113,6 +113,21 @@ class UnknownName(XlAiIndexError):
     """No unit (or node) has that id or name; the message suggests the closest ones."""
 
 
+class AmbiguousName(UnknownName):
+    """More than one unit (or node) has that id or name; ``candidates`` are their ids and the
+    message lists them (a lookup never picks one silently)."""
+
+    def __init__(self, text: str, candidates: tuple[str, ...]):
+        self.candidates = candidates
+        super().__init__(text)
+
+
+class BadArgument(XlAiIndexError):
+    """A value given to a command (an option such as ``--samples``) cannot be used with this
+    workbook; nothing was computed or written. The command line reports it as one ``Error: …``
+    line and exit code 2 (the command line is wrong)."""
+
+
 class UnsafeWrite(XlAiIndexError):
     """Writing the workbook would lose or overwrite something the user has; nothing was written.
 
@@ -155,6 +170,7 @@ _ERROR_KINDS: tuple[tuple[type[BaseException], str], ...] = (
     (UnreadableWorkbook, "unreadable"),
     (UnsafeWrite, "unreadable"),
     (UnknownName, "unreadable"),
+    (BadArgument, "unreadable"),   # the command line is wrong for this workbook: exit 2
     (XlAiIndexError, "failed"),
     (OSError, "unreadable"),
 )

@@ -54,7 +54,7 @@ def explain(result: IndexResult, unit: str, node: str | None = None, depth: int 
     in_total[result.root] = 1.0
     rows = []
 
-    def visit(node_id: str, level: int) -> None:
+    def row(node_id: str, level: int) -> dict[str, object]:
         column = scores[node_id]
         value = float(column.get(unit, np.nan))
         ranks = column.rank(method="min", ascending=False)
@@ -63,18 +63,23 @@ def explain(result: IndexResult, unit: str, node: str | None = None, depth: int 
         # under arithmetic aggregation weight × score is what the node adds to its parent
         method = (by_id[parent].aggregation if parent else None) or model.settings.aggregation
         arithmetic = node_id == start or method == "arithmetic"
-        rows.append({
+        return {
             "node": node_id, "depth": level, "name": by_id[node_id].name_zh or by_id[node_id].name_en,
             "weight": w, "weight_in_total": in_total.get(node_id, np.nan), "score": value,
             "contribution": value * w if arithmetic else np.nan,
             "rank": int(ranks[unit]) if unit in ranks.index and ranks[unit] == ranks[unit] else None,
             "of": int(column.notna().sum()), "best": float(column.max()),
             "gap_to_best": float(column.max()) - value,
-        })
-        if level < depth:
-            for child in kids[node_id]:
-                if not scores[child].isna().all():
-                    visit(child, level + 1)
+        }
 
-    visit(start, 0)
+    # parents before children, siblings in Framework order; an explicit stack, not recursion,
+    # so that a tree of any depth can be explained
+    stack: list[tuple[str, int]] = [(start, 0)]
+    while stack:
+        node_id, level = stack.pop()
+        rows.append(row(node_id, level))
+        if level < depth:
+            stack.extend((child, level + 1) for child in reversed(kids[node_id])
+                         if not scores[child].isna().all())
+
     return pd.DataFrame(rows, columns=list(COLUMNS))

@@ -3,9 +3,11 @@
 Matching ignores case, spaces, zero-width characters and full-width forms (``" BEI JING "``
 finds ``beijing``, ``"ｒｎｄ"`` finds ``rnd``), reads Traditional characters as Simplified
 (``廣州`` finds ``广州``, ``研發能力`` finds ``研发能力``) and lets a city be named with or
-without the 市 suffix (``北京市`` finds ``北京``, and ``北京`` finds a unit named ``北京市``); an
-id wins over a name that happens to spell it. An unknown name gets the closest ones as a
-suggestion, in the script the person typed.
+without the 市 suffix (``北京市`` finds ``北京``, and ``北京`` finds a unit named ``北京市``). A
+name that could mean two units (two units share it, or it is another unit's id) is never
+resolved silently: the lookup says it is ambiguous and lists the candidates (and a name equal
+to another unit's id is a problem of the workbook, :func:`id_collisions`). An unknown name
+gets the closest ones as a suggestion, in the script the person typed.
 
 Traditional → Simplified is a table of single characters (``data/traditional_simplified.txt``,
 3,761 pairs taken once from OpenCC, Apache-2.0) rather than a dependency: names are compared,
@@ -16,12 +18,13 @@ is needed, and it keeps the engine free of a C++ extension or a large phrase dic
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import cache
 from importlib import resources
 
-from .errors import UnknownName
+from .errors import AmbiguousName, UnknownName
 from .model import IndexModel
 
 #: How many close names an "unknown city/node" message suggests.
@@ -57,57 +60,129 @@ def match_key(value: str) -> str:
     return "".join(text.split()).translate(_simplified()).casefold()
 
 
+def name_entries(model: IndexModel, kind: str, only: Iterable[str] | None = None
+                 ) -> list[tuple[str, list[str]]]:
+    """``(id, [id, name_zh, name_en])`` of every unit (``kind="unit"``) or node, in sheet order
+    (of the ids ``only`` when given)."""
+    wanted = None if only is None else set(only)
+    if kind == "unit":
+        units = model.units
+        return [(str(u), [str(u), str(units.at[u, "name_zh"] or ""),
+                          str(units.at[u, "name_en"] or "")])
+                for u in units.index if wanted is None or str(u) in wanted]
+    return [(n.id, [n.id, n.name_zh, n.name_en]) for n in model.nodes
+            if wanted is None or n.id in wanted]
+
+
+def id_collisions(model: IndexModel, kind: str) -> list[tuple[str, str, str, str]]:
+    """Names equal to another entry's id (as lookups compare them): ``(id, field, name,
+    other id)`` for each, in sheet order. Such a name makes a lookup ambiguous.
+
+    >>> import pandas as pd
+    >>> from xl_aiindex.model import Node, Settings
+    >>> units = pd.DataFrame({"name_zh": ["甲", "乙"], "name_en": ["B", "Beta"]}, index=["x", "b"])
+    >>> id_collisions(IndexModel((Node("r", None),), Settings(), units), "unit")
+    [('x', 'name_en', 'B', 'b')]
+    """
+    entries = name_entries(model, kind)
+    ids = {match_key(ident): ident for ident, _ in entries}
+    out = []
+    for ident, names in entries:
+        for pos in (1, 2):
+            other = ids.get(match_key(names[pos])) if names[pos].strip() else None
+            if other is not None and other != ident:
+                out.append((ident, _FIELDS[pos], names[pos], other))
+    return out
+
+
 def without_city_suffix(k: str) -> str:
     """A match key without a trailing 市 (``北京市`` → ``北京``); unchanged when that would leave
     nothing."""
     return k[: -len(CITY_SUFFIX)] if k.endswith(CITY_SUFFIX) and len(k) > 1 else k
 
 
+#: What each position of an entry's names is, for messages.
+_FIELDS = ("id", "name_zh", "name_en")
+
+
 @dataclass(frozen=True)
 class NameIndex:
-    """Match key → id, for the units (``kind="unit"``) or the nodes (``kind="node"``) of a model."""
+    """Match key → ids, for the units (``kind="unit"``) or the nodes (``kind="node"``) of a model.
+
+    ``matches`` maps the key of every id and name to the ids it names (two or more: the key is
+    ambiguous); ``loose`` does the same for unit names without their 市, a weaker match used
+    only when nothing matches exactly. ``keys`` maps each key to its first id (suggestions).
+    """
 
     model: IndexModel
     kind: str
     keys: dict[str, str]
+    matches: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    loose: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, model: IndexModel, kind: str) -> NameIndex:
         """Build the index of ``model``'s units or nodes."""
-        if kind == "unit":
-            units = model.units
-            entries = [(str(u), [str(u), str(units.at[u, "name_zh"] or ""),
-                                 str(units.at[u, "name_en"] or "")]) for u in units.index]
-        else:
-            entries = [(n.id, [n.id, n.name_zh, n.name_en]) for n in model.nodes]
-        keys: dict[str, str] = {}
-        for pos in range(3):  # an id wins over a name that happens to spell it
+        entries = name_entries(model, kind)
+        exact: dict[str, list[str]] = {}
+        for pos in range(3):  # ids first: suggestions and listings name the id's owner first
             for ident, names in entries:
                 k = match_key(names[pos])
-                if k:
-                    keys.setdefault(k, ident)
-        if kind == "unit":  # then the names without their 市, as a weaker match
+                if k and ident not in exact.setdefault(k, []):
+                    exact[k].append(ident)
+        loose: dict[str, list[str]] = {}
+        if kind == "unit":  # the names without their 市, as a weaker match
             for pos in (1, 2):
                 for ident, names in entries:
                     k = without_city_suffix(match_key(names[pos]))
-                    if k:
-                        keys.setdefault(k, ident)
-        return cls(model, kind, keys)
+                    if k and ident not in loose.setdefault(k, []):
+                        loose[k].append(ident)
+        keys = {k: ids[0] for k, ids in exact.items()}
+        for k, ids in loose.items():
+            keys.setdefault(k, ids[0])
+        return cls(model, kind, keys, {k: tuple(v) for k, v in exact.items()},
+                   {k: tuple(v) for k, v in loose.items()})
+
+    def candidates(self, query: str) -> tuple[str, ...]:
+        """Every id ``query`` may name: its exact matches (id, name_zh, name_en), else — for
+        units — the matches with a trailing 市 left out or added; empty when none."""
+        k = match_key(query)
+        found = self.matches.get(k, ())
+        if not found and self.kind == "unit":
+            found = self.matches.get(without_city_suffix(k), ()) \
+                or self.loose.get(without_city_suffix(k), ())
+        return found
 
     def get(self, query: str) -> str | None:
-        """The id ``query`` names, or None (for units a trailing 市 may be left out or added)."""
-        k = match_key(query)
-        ident = self.keys.get(k)
-        if ident is None and self.kind == "unit":
-            ident = self.keys.get(without_city_suffix(k))
-        return ident
+        """The id ``query`` names, or None (for units a trailing 市 may be left out or added).
+        Raises :class:`AmbiguousName` when it names more than one."""
+        found = self.candidates(query)
+        if len(found) > 1:
+            raise AmbiguousName(self.ambiguous_text(query, found), found)
+        return found[0] if found else None
 
     def find(self, query: str) -> str:
-        """The id ``query`` names; :class:`UnknownName` (with suggestions) if none."""
+        """The id ``query`` names; :class:`UnknownName` (with suggestions) if none,
+        :class:`AmbiguousName` (listing the candidates) if more than one."""
         ident = self.get(query)
         if ident is None:
             raise UnknownName(self.unknown_text(query))
         return ident
+
+    def ambiguous_text(self, query: str, found: Sequence[str]) -> str:
+        """``ambiguous city "b": it could be b (id b) or x (name_en 'b'); …``."""
+        what = "city" if self.kind == "unit" else "node"
+        names = dict(name_entries(self.model, self.kind, found))
+        k = match_key(query)
+        said = []
+        for ident in found:
+            how = next((f"{_FIELDS[pos]} '{name}'" for pos, name in enumerate(names[ident])
+                        if match_key(name) == k), "its name without 市")
+            said.append(f"{ident} ({how})")
+        listing = ", ".join(said[:-1]) + " or " + said[-1]
+        fix = ("Units" if self.kind == "unit" else "Framework")
+        return (f'ambiguous {what} "{query}": it could be {listing}; use an id or a name only '
+                f"one of them has, or rename one in {fix} so that names and ids do not collide")
 
     def label(self, ident: str, query: str) -> str:
         """How to name ``ident`` to someone who typed ``query``: Chinese if they typed Chinese."""

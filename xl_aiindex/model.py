@@ -32,7 +32,8 @@ class Node:
     name_zh: str = ""
     name_en: str = ""
     weight: float | None = None
-    direction: int = 1
+    #: 1 higher is better, -1 lower is better; any other value is kept as written (a problem)
+    direction: float = 1
     normalisation: str | None = None
     goal_low: float | None = None
     goal_high: float | None = None

@@ -19,6 +19,7 @@ import pandas as pd
 from .aggregate import AGGREGATORS, POSITIVE_ONLY, ROOT_ONLY
 from .errors import Problem, ProblemsFound, unknown_method_problem
 from .impute import IMPUTERS
+from .limits import output_size_problems
 from .model import IndexModel, IndexResult, Node, Settings, Step
 from .normalise import NORMALISERS, MethodInputError, NormParams
 from .rank import assign_tiers, rank_units
@@ -108,8 +109,32 @@ def check_model(model: IndexModel) -> tuple[IndicatorTree | None, list[Problem],
         c.add("Settings", f"setting 'missing': '{s.missing}' names Units column '{arg}', which Units "
                           f"does not have; Units columns: {', '.join(map(str, units.columns))}",
               field="missing")
+    _check_names(model, c)
     _check_compare(model, c)
+    c.problems.extend(output_size_problems(model, tree))
     return tree, c.problems, c.notes
+
+
+def _check_names(model: IndexModel, c: _Collector) -> None:
+    """A unit's or node's name that is another one's id makes every lookup of it ambiguous
+    (``explain``, ``compare``, the UDFs): a problem on the name's cell, naming both."""
+    from .lookup import id_collisions, name_entries
+
+    for kind, sheet in (("unit", "Units"), ("node", "Framework")):
+        collisions = id_collisions(model, kind)
+        names = dict(name_entries(model, kind)) if collisions else {}
+
+        def label(ident: str, names: dict[str, list[str]] = names) -> str:
+            name = names[ident][1] or names[ident][2]
+            return f"{ident} ({name})" if name and name != ident else ident
+
+        for ident, col, name, other in collisions:
+            what = "unit" if kind == "unit" else "node"
+            c.add(sheet, f"{col} '{name}' of {what} {label(ident)} is the id of {what} "
+                         f"{label(other)}: names "
+                         f"and ids must not collide (a lookup of '{name}' could mean either); "
+                         f"rename one", unit=ident if kind == "unit" else "",
+                  node=ident if kind == "node" else "", field=col)
 
 
 def _check_compare(model: IndexModel, c: _Collector) -> None:
@@ -134,7 +159,8 @@ def _check_leaf(model: IndexModel, n: Node, c: _Collector) -> None:
         c.problems.append(unknown_method_problem("normalisation", method, sorted(NORMALISERS),
                                                  "Framework", n.id, "normalisation"))
     if n.direction not in (1, -1):
-        c.add("Framework", f"indicator {n.label} has direction {n.direction}: use 1 or + (higher is "
+        written = n.direction if isinstance(n.direction, int) else repr(float(n.direction))
+        c.add("Framework", f"indicator {n.label} has direction {written}: use 1 or + (higher is "
                            "better), -1 or - (lower is better)", node=n.id, field="direction")
     if method == "goalposts" and (n.goal_low is None or n.goal_high is None):
         c.add("Framework", f"indicator {n.label} uses goalposts but goal_low or goal_high is blank",
@@ -292,11 +318,12 @@ def build_index(model: IndexModel) -> IndexResult:
     root = tree.root.id
     weights_used = _weights_table(tree, weights_rows)
     ordered = [n.id for n in model.nodes if n.id != root] + [root]
-    score_table = pd.DataFrame({n: scores.get(n, pd.Series(np.nan, index=units)) for n in ordered},
-                               index=units)
-    if s.input == "given":
-        for n in raw.columns:  # given nodes below the starting ones are shown as given
-            score_table[n] = raw[n]
+    # given nodes below the starting ones are shown as given; the frame built at once (column
+    # by column fragments a wide one)
+    shown_given = set(raw.columns) if s.input == "given" else set()
+    score_table = pd.DataFrame({n: raw[n] if n in shown_given
+                                else scores.get(n, pd.Series(np.nan, index=units))
+                                for n in ordered}, index=units)
 
     # RANK AND TIER ----
     total = score_table[root]
@@ -409,17 +436,18 @@ def _treat(s: Settings, x: pd.DataFrame, log: list[Step]) -> tuple[pd.DataFrame,
     name, arg = split_method(s.outliers)
     if name == "none":
         return x, _empty_treatment()
-    out = x.copy()
+    columns: dict[str, pd.Series] = {}
     rows = []
     for col in x.columns:
         treated, what = TREATMENTS[name](x[col], s, arg)
-        out[col] = treated
+        columns[col] = treated
         v0, v1 = x[col].dropna(), treated.dropna()
         rows.append({"indicator": col, "method": s.outliers,
                      "skew_before": float(v0.skew()), "kurtosis_before": float(v0.kurt()),
                      "skew_after": float(v1.skew()), "kurtosis_after": float(v1.kurt()),
                      "treatment": what or "none needed"})
     log.append(Step("treat", {"method": s.outliers}))
+    out = pd.DataFrame(columns, index=x.index, columns=x.columns)  # at once: no fragments
     return out, pd.DataFrame(rows)
 
 
@@ -440,7 +468,7 @@ def _normalise(model: IndexModel, tree: IndicatorTree, x: pd.DataFrame, c: _Coll
         method = n.normalisation or s.normalisation
         try:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                out[leaf] = NORMALISERS[method](x[leaf], n.direction, norm_params(s, n))
+                out[leaf] = NORMALISERS[method](x[leaf], int(n.direction), norm_params(s, n))
         except MethodInputError as e:
             c.add("Data", f"indicator {n.label} {e} under {method} normalisation", node=leaf, field=leaf)
             out[leaf] = pd.Series(np.nan, index=x.index)
@@ -536,13 +564,13 @@ def _weights_table(tree: IndicatorTree, rows: list[dict[str, object]]) -> pd.Dat
     in_total: dict[str, float] = {tree.root.id: 1.0}
     by_child = {str(r["child"]): (str(r["node"]), float(r["weight"])) for r in rows}  # type: ignore[arg-type]
 
-    def total_of(node_id: str) -> float:
-        if node_id not in in_total:
+    # the product of the weights along the path from the root, parents before children (the
+    # tree's pre-order, not recursion: any depth works)
+    for node_id in tree.pre_order:
+        if node_id in by_child and node_id not in in_total:
             parent, w = by_child[node_id]
-            in_total[node_id] = total_of(parent) * w
-        return in_total[node_id]
-
-    values = [total_of(str(r["child"])) for r in rows]
+            in_total[node_id] = in_total[parent] * w
+    values = [in_total[str(r["child"])] for r in rows]
     table["weight_in_total"] = values
     # parents before children reads best: order by the tree's pre-order of the parent node
     order = {n: i for i, n in enumerate(tree.pre_order)}

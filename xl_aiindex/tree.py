@@ -56,38 +56,51 @@ class IndicatorTree:
 
     @cached_property
     def post_order(self) -> tuple[str, ...]:
-        """Every node id, each after all of its descendants; root last."""
+        """Every node id, each after all of its descendants; root last.
+
+        Walked with an explicit stack, not recursion: the tree may have any depth (a chain of
+        thousands of levels would exceed Python's recursion limit)."""
+        return tuple(reversed(self._reverse_post_order()))
+
+    def _reverse_post_order(self) -> list[str]:
+        # a pre-order that visits the children last-to-first, reversed, is the post-order with
+        # children first-to-last
         out: list[str] = []
-
-        def visit(node_id: str) -> None:
-            for child in self.children[node_id]:
-                visit(child)
+        stack = [self.root.id]
+        while stack:
+            node_id = stack.pop()
             out.append(node_id)
-
-        visit(self.root.id)
-        return tuple(out)
+            stack.extend(self.children[node_id])
+        return out
 
     @cached_property
     def pre_order(self) -> tuple[str, ...]:
         """Every node id, parents before children (root first), siblings in Framework order."""
+        return self.subtree(self.root.id)
+
+    def subtree(self, node_id: str) -> tuple[str, ...]:
+        """``node_id`` and every id below it, in pre-order (siblings in Framework order);
+        iterative, so any depth works."""
         out: list[str] = []
-
-        def visit(node_id: str) -> None:
-            out.append(node_id)
-            for child in self.children[node_id]:
-                visit(child)
-
-        visit(self.root.id)
+        stack = [node_id]
+        while stack:
+            current = stack.pop()
+            out.append(current)
+            stack.extend(reversed(self.children[current]))
         return tuple(out)
+
+    @cached_property
+    def depths(self) -> dict[str, int]:
+        """The depth of every node (0 for the root), computed once, parents first."""
+        out: dict[str, int] = {}
+        for node_id in self.pre_order:
+            parent = self.by_id[node_id].parent
+            out[node_id] = 0 if parent is None else out[parent] + 1
+        return out
 
     def depth(self, node_id: str) -> int:
         """0 for the root, 1 for its children, ..."""
-        d = 0
-        node = self.by_id[node_id]
-        while node.parent is not None:
-            node = self.by_id[node.parent]
-            d += 1
-        return d
+        return self.depths[node_id]
 
     def ancestors(self, node_id: str) -> tuple[str, ...]:
         """Ids from the parent of ``node_id`` up to the root."""
@@ -99,12 +112,8 @@ class IndicatorTree:
         return tuple(out)
 
     def descendants(self, node_id: str) -> tuple[str, ...]:
-        """Every id below ``node_id``."""
-        out: list[str] = []
-        for child in self.children[node_id]:
-            out.append(child)
-            out.extend(self.descendants(child))
-        return tuple(out)
+        """Every id below ``node_id``, in pre-order."""
+        return self.subtree(node_id)[1:]
 
     def is_leaf(self, node_id: str) -> bool:
         """True for an indicator."""
@@ -163,23 +172,28 @@ def build_tree(nodes: Iterable[Node]) -> tuple[IndicatorTree | None, list[Proble
         return None, problems
 
     by_id = {n.id: n for n in nodes}
+    # Walk up from each node until the root or a node already walked: each node is walked once,
+    # so a deep tree costs linear time (a chain thousands of levels deep stays fast).
+    reaches_root: set[str] = set()
+    reported: set[str] = set()  # nodes in, or leading into, a cycle already reported
     for n in nodes:
-        path = [n.id]
-        cur = n
-        while cur.parent is not None:
-            if cur.parent in path:
-                cycle = " -> ".join(path[path.index(cur.parent):] + [cur.parent])
+        path: list[str] = []
+        place: dict[str, int] = {}
+        cur: str | None = n.id
+        while cur is not None and cur not in reaches_root and cur not in reported:
+            if cur in place:
+                cycle = " -> ".join(path[place[cur]:] + [cur])
                 bad(n.id, "parent", f"node {n.label} is in a cycle: {cycle}")
                 break
-            path.append(cur.parent)
-            cur = by_id[cur.parent]
+            place[cur] = len(path)
+            path.append(cur)
+            cur = by_id[cur].parent
+        if cur is None or cur in reaches_root:
+            reaches_root.update(path)
+        else:
+            reported.update(path)
     if problems:
-        # one cycle is reported once per member: keep the first report of each cycle
-        unique: dict[frozenset[str], Problem] = {}
-        for p in problems:
-            members = frozenset(p.problem.split(": ", 1)[1].split(" -> "))
-            unique.setdefault(members, p)
-        return None, list(unique.values())
+        return None, problems  # one report per cycle: a walk stops at a cycle reported before
 
     tree = IndicatorTree(nodes)
     for leaf in tree.leaves:

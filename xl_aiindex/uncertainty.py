@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from itertools import product
@@ -67,8 +68,9 @@ import numpy as np
 import pandas as pd
 
 from .aggregate import AGGREGATORS
-from .errors import Problem, ProblemsFound
+from .errors import BadArgument, Problem, ProblemsFound
 from .impute import MISSING_METHODS
+from .memory import gib, memory_budget
 from .model import IndexModel, TierRule
 from .normalise import NORMALISERS
 from .pipeline import build_index
@@ -103,6 +105,15 @@ CI_WIDTH = 0.1
 BOOTSTRAP = 500
 #: The largest N the automatic increase goes to.
 MAX_SAMPLES = 2**16
+#: Bytes a run holds per run and unit at its peak: the totals, ranks and tiers of every run
+#: (8 + 8 + 2), their copies when distinct runs are expanded to all, the rank shifts and the
+#: quantiles' work arrays (measured: 46).
+BYTES_PER_RUN_UNIT = 48
+#: Float arrays of ``BOOTSTRAP + 1`` × N the bootstrap of the indices holds at once, per factor
+#: and in all (measured: 5.6 + 2.6 per factor).
+BOOTSTRAP_ARRAYS = (6, 3)
+#: The arrays of one vectorised chunk (2**25 values of 8 bytes, see :func:`run_vectorised`).
+CHUNK_BYTES = 2**25 * 8
 
 
 @dataclass(frozen=True)
@@ -262,13 +273,16 @@ def variant_model(plan: Plan, levels: Levels) -> IndexModel:
     dropped = _dropped(plan, levels)
     if dropped:
         removed = {dropped}
-        while True:  # a parent left without children goes too, up the tree
-            parents = {n.parent for n in nodes if n.id not in removed}
-            gone = {n.id for n in nodes if n.id not in removed and n.id not in parents
-                    and any(m.parent == n.id for m in nodes)}
-            if not gone:
+        parent_of = {n.id: n.parent for n in nodes}
+        kids = Counter(n.parent for n in nodes if n.parent is not None)
+        # a parent left without children goes too, up the tree (one step per level: any depth)
+        parent = parent_of[dropped]
+        while parent is not None:
+            kids[parent] -= 1
+            if kids[parent] > 0:
                 break
-            removed |= gone
+            removed.add(parent)
+            parent = parent_of[parent]
         nodes = [n for n in nodes if n.id not in removed]
         if data is not None:
             data = data.drop(columns=[c for c in removed if c in data.columns])
@@ -608,6 +622,49 @@ class UncertaintyResult:
     path: str = "vector"
 
 
+def run_memory(samples: int, factors: int, units: int) -> int:
+    """Bytes a run of base sample ``samples`` with ``factors`` assumptions over ``units`` units
+    needs at its peak (an upper estimate; the tests measure it): the larger of the runs' arrays
+    (``BYTES_PER_RUN_UNIT`` per run and unit, ``samples × (factors + 2)`` runs) and the
+    bootstrap's arrays beside the runs kept, plus one chunk.
+
+    >>> run_memory(1000, 1, 100) == 1000 * 3 * 100 * 18 + 1000 * 501 * 8 * 9 + 2**28
+    True
+    """
+    runs = samples * (factors + 2)
+    kept = runs * units * BYTES_PER_RUN_UNIT
+    base, per_factor = BOOTSTRAP_ARRAYS
+    bootstrap = runs * units * 18 + samples * (BOOTSTRAP + 1) * 8 * (base + per_factor * factors)
+    return max(kept, bootstrap) + CHUNK_BYTES
+
+
+def largest_samples(factors: int, units: int, budget: int) -> int:
+    """The largest base sample N whose :func:`run_memory` fits ``budget`` bytes (0: none does)."""
+    per_sample = run_memory(1, factors, units) - CHUNK_BYTES  # run_memory is linear in N
+    return max(0, (budget - CHUNK_BYTES) // per_sample)
+
+
+def check_run_size(samples: int, factors: int, units: int,
+                   budget: tuple[int, str] | None = None) -> None:
+    """Refuse, before anything is allocated, a run that would need more memory than
+    ``budget`` (bytes and how they were set; default :func:`~xl_aiindex.memory.memory_budget`):
+    raises :class:`BadArgument` naming the memory needed and the largest ``--samples`` that fits.
+    """
+    limit, why = budget if budget is not None else memory_budget()
+    need = run_memory(samples, factors, units)
+    if need <= limit:
+        return
+    best = largest_samples(factors, units, limit)
+    size = (f"{samples:,} × {factors + 2} runs × {units:,} unit{'s' if units != 1 else ''}, "
+            "with the bootstrap of the indices")
+    advice = (f"use --samples {best} or fewer" if best >= 4 else
+              "even the smallest run (--samples 4) does not fit: vary fewer assumptions, or "
+              "run on a machine with more memory")
+    raise BadArgument(f"--samples {samples}: the uncertainty analysis would need about "
+                      f"{gib(need)} of memory ({size}), more than its budget of {gib(limit)} "
+                      f"({why}); {advice}")
+
+
 def _power_of_two(n: int) -> int:
     return 1 << max(2, int(n - 1).bit_length())
 
@@ -615,25 +672,31 @@ def _power_of_two(n: int) -> int:
 def run_uncertainty(model: IndexModel, assumptions: Sequence[Assumption],
                     samples: int = DEFAULT_SAMPLES, seed: int = 1, budget: float = DEFAULT_BUDGET,
                     progress: Callable[[int, int], None] | None = None,
-                    weight_draws: int = DEFAULT_WEIGHT_DRAWS, method: str = "auto"
-                    ) -> UncertaintyResult:
+                    weight_draws: int = DEFAULT_WEIGHT_DRAWS, method: str = "auto",
+                    memory: tuple[int, str] | None = None) -> UncertaintyResult:
     """Run the index ``N · (factors + 2)`` times under the varied assumptions.
 
     ``samples``: the base sample size N to start from. N doubles while a 95 % interval is wider than 0.1 or the first-order indices sum above 1 by more than
     their error, as long as the runs so far say the next doubling ends within ``budget``
-    seconds (0: never). Same arguments and seed, same result (unless the budget cut the
-    doubling short: the note then gives the N to pass). Raises :class:`ProblemsFound` when a
-    combination of the choices cannot be computed (e.g. geometric aggregation of z-scores).
+    seconds (0: never) and the memory ``memory`` (bytes and how they were set; default
+    :func:`~xl_aiindex.memory.memory_budget`). Same arguments and seed, same result (unless the
+    budget cut the doubling short: the note then gives the N to pass). Raises
+    :class:`BadArgument` before computing anything when ``samples`` needs more memory than
+    ``memory`` (:func:`check_run_size`), :class:`ProblemsFound` when a combination of the
+    choices cannot be computed (e.g. geometric aggregation of z-scores).
     """
     if not assumptions:
         raise ProblemsFound([Problem("Uncertainty", problem="the Uncertainty sheet lists no "
                                      "assumption to vary")])
+    k = len(assumptions)
+    n = max(4, int(samples))
+    n_units = len(model.units)
+    memory = memory if memory is not None else memory_budget()
+    check_run_size(n, k, n_units, memory)
     started = time.monotonic()
     nominal = build_index(model)
     plan = make_plan(model, assumptions, weight_draws, seed)
     _check_choice_combinations(plan)
-    k = len(plan.factors)
-    n = max(4, int(samples))
     notes: list[str] = []
     obstacles = vector_obstacles(plan)
     if obstacles and method != "loop":
@@ -675,19 +738,24 @@ def run_uncertainty(model: IndexModel, assumptions: Sequence[Assumption],
             break
         elapsed = time.monotonic() - started
         # the next doubling computes as many runs again as all the runs so far
-        if n < MAX_SAMPLES and elapsed + 1.2 * run_time <= budget:
+        fits = run_memory(2 * n, k, n_units) <= memory[0]
+        if n < MAX_SAMPLES and elapsed + 1.2 * run_time <= budget and fits:
             n *= 2
             continue
         widest = float(np.max(np.r_[table["first_order_high"] - table["first_order_low"],
                                     table["total_high"] - table["total_low"]]))
-        need = min(MAX_SAMPLES, _power_of_two(int(np.ceil(n * (widest / CI_WIDTH) ** 2))))
+        need = max(2 * n, min(MAX_SAMPLES,
+                              _power_of_two(int(np.ceil(n * (widest / CI_WIDTH) ** 2)))))
+        more = "" if run_memory(need, k, n_units) <= memory[0] else \
+            f" on a machine with more memory (the budget of {gib(memory[0])} fits N = " \
+            f"{largest_samples(k, n_units, memory[0])})"
         why = []
         if wide.any():
             why.append(f"95 % intervals up to {widest:.2f} wide (above {CI_WIDTH:g})")
         if over:
             why.append(f"first-order indices sum to {s1_sum:.2f}, above 1 by more than their error")
         notes.append(f"with N = {n}: {' and '.join(why)}; for reliable indices run with "
-                     f"--samples {max(need, 2 * n)}")
+                     f"--samples {need}{more}")
         break
     ranks = _saltelli_order_rows([b.ranks for b in blocks], k)
     tiers = _saltelli_order_rows([b.tiers for b in blocks], k)

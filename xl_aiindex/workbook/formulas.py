@@ -489,7 +489,7 @@ class _Builder:
                 v = values.iloc[i]
                 return None, None if pd.isna(v) else float(v)
             x = f"INDEX({x_name},{pos(i, u)})"
-            return normalise_formula(method, x, x_name, node.direction, params,
+            return normalise_formula(method, x, x_name, int(node.direction), params,
                                      self.missing, stats), values.iloc[i]
         return make
 

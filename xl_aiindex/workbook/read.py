@@ -191,6 +191,12 @@ class _Table:
     rows: list[int]                 # grid rows holding data (after the header, blank rows skipped)
 
 
+def _as_written(value: float) -> float:
+    """A number as the cell holds it: a whole number as an ``int`` (``1``, ``-1``, ``2``), any
+    other kept as is, so that a message quotes ``1.9`` as typed, never a rounded ``0``."""
+    return int(value) if float(value).is_integer() and abs(value) < 2**53 else float(value)
+
+
 class _Reader:
     def __init__(self, source: BookSource):
         self.source = source
@@ -358,8 +364,7 @@ class _Reader:
             nodes.append(Node(
                 id=node_id, parent=parent, name_zh=values["name_zh"], name_en=values["name_en"],
                 weight=values.get("weight"),
-                direction=int(direction) if direction is not None and float(direction).is_integer()
-                else (1 if direction is None else 0),
+                direction=1 if direction is None else _as_written(direction),
                 normalisation=values["normalisation"], goal_low=values.get("goal_low"),
                 goal_high=values.get("goal_high"), denominator=values["denominator"] or None,
                 transform=values["transform"], aggregation=values["aggregation"],

@@ -400,18 +400,33 @@ def _methodology(result: IndexResult) -> str:
     w = result.weights_used.set_index("child")
     inner = {n.id for n in model.nodes if n.id in children}
 
-    def item(node_id: str) -> str:
+    def label(node_id: str) -> str:
         n = model.node(node_id)
         weight = ""
         if node_id in w.index:
             weight = (f' <span class="w">w = {float(w.at[node_id, "weight"]):.3f}, '
                       f'in total {float(w.at[node_id, "weight_in_total"]):.4f}</span>')
-        kids = children.get(node_id, [])
-        sub = ('<ul class="tree">' + "".join(item(k) for k in kids) + "</ul>") if kids else ""
         return (f"<li><b>{_e(n.id)}</b> {_e(n.name_zh)} <span class=\"en\">{_e(n.name_en)}</span>"
-                f"{weight}{sub}</li>")
+                f"{weight}")
 
-    tree = f'<ul class="tree">{item(result.root)}</ul>'
+    # nested lists written with an explicit stack, not recursion: the tree may have any depth
+    parts = ['<ul class="tree">']
+    stack: list[str | None] = [result.root]
+    while stack:
+        node_id = stack.pop()
+        if node_id is None:  # the end of a node with children
+            parts.append("</ul></li>")
+            continue
+        parts.append(label(node_id))
+        kids = children.get(node_id, [])
+        if kids:
+            parts.append('<ul class="tree">')
+            stack.append(None)
+            stack.extend(reversed(kids))
+        else:
+            parts.append("</li>")
+    parts.append("</ul>")
+    tree = "".join(parts)
     params = {"minmax_range": f"{s.minmax_range[0]:g}–{s.minmax_range[1]:g}",
               "efficacy_a": f"{s.efficacy_a:g}", "efficacy_b": f"{s.efficacy_b:g}",
               "goalposts_scale": f"{s.goalposts_scale:g}"}

@@ -94,8 +94,8 @@ def ranking_table(result: IndexResult) -> pd.DataFrame:
         "tier": tier.map(lambda t: rule.label(int(t)), na_action="ignore") if rule.labels
         else tier.astype("Int64"),
     }, index=result.scores.index)
-    for child in children:
-        table[child] = result.scores[child]
+    # the children's columns joined at once (one column at a time fragments a wide frame)
+    table = pd.concat([table, result.scores[children]], axis=1)
     if model.given is not None and "published" in model.given.columns:
         published = model.given["published"].reindex(table.index)
         table["published"] = published
