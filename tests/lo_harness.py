@@ -31,7 +31,7 @@ from typing import Any
 import openpyxl
 from openpyxl.utils import get_column_letter
 
-from xl_aiindex.workbook.contract import ERROR_VALUES
+from xl_aiindex.contract import ERROR_VALUES
 
 #: Seconds one soffice run may take before its process group is killed.
 TIMEOUT = float(os.environ.get("XL_AIINDEX_LO_TIMEOUT", "240"))

@@ -1,4 +1,4 @@
-"""The workbook contract is defined once (``xl_aiindex/workbook/contract.py``): no other module
+"""The workbook contract is defined once (``xl_aiindex/contract.py``): no other module
 of ``xl_aiindex`` or ``udfs`` defines its sheet names, column lists, error values, limits or
 name key again (read from the source with ``ast``), and the readers, writers and macros that
 used their own copies now agree."""
@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from xl_aiindex.workbook import contract
+from xl_aiindex import contract
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("xl_aiindex", "udfs")
-CONTRACT_FILE = Path("xl_aiindex/workbook/contract.py")
+CONTRACT_FILE = Path("xl_aiindex/contract.py")
 
 #: The contract's collections: a literal equal to one of them elsewhere is a second definition.
 COLLECTIONS = {name: getattr(contract, name) for name in (
@@ -112,7 +112,7 @@ def test_the_scan_finds_a_second_definition(tmp_path: Path) -> None:
     # the check is not vacuous: copies of each kind, as the tree had them, are all found
     for package in PACKAGES:
         (tmp_path / package).mkdir()
-    (tmp_path / CONTRACT_FILE).parent.mkdir(parents=True)
+    (tmp_path / CONTRACT_FILE).parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / CONTRACT_FILE, tmp_path / CONTRACT_FILE)
     (tmp_path / "xl_aiindex" / "copies.py").write_text(
         'FRAMEWORK_COLUMNS = ("id", "parent", "name_zh", "name_en", "weight", "direction",\n'
@@ -142,7 +142,7 @@ def test_every_module_matches_names_with_the_contract_key() -> None:
 
 
 def test_one_stale_problems_rule() -> None:
-    from xl_aiindex.workbook.contract import PROBLEMS_HEADER
+    from xl_aiindex.contract import PROBLEMS_HEADER
     from xl_aiindex.workbook.writer import stale_problems
 
     assert stale_problems(["Settings", "Scores"]) == []

@@ -14,13 +14,13 @@ from typing import Any
 
 import pandas as pd
 
+from xl_aiindex.contract import ERROR_VALUES, UNCERTAINTY_RESULTS, key
 from xl_aiindex.errors import AmbiguousName, Problem
 from xl_aiindex.fit import fit_weights
 from xl_aiindex.groups import find_grouping, group_ranks, grouping_columns
 from xl_aiindex.lookup import NameIndex, match_key
 from xl_aiindex.model import IndexResult
 from xl_aiindex.normalise import MethodInputError
-from xl_aiindex.workbook.contract import ERROR_VALUES, UNCERTAINTY_RESULTS, key
 from xl_aiindex.workbook.read import parse_number, text
 
 from .cache import Outcome

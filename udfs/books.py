@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
+from xl_aiindex.contract import key
 from xl_aiindex.errors import UnreadableWorkbook, UnsafeWrite, XlAiIndexError
-from xl_aiindex.workbook.contract import key
 from xl_aiindex.workbook.io import excel_owner_file, write_sheets
 from xl_aiindex.workbook.ooxml import RowAppend
 from xl_aiindex.workbook.package import Package

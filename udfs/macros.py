@@ -63,11 +63,11 @@ from typing import Any
 import xlwings as xw
 
 from xl_aiindex import __version__
+from xl_aiindex.contract import LOG, PROBLEMS, STORE_SHEET, key
 from xl_aiindex.errors import Problem, XlAiIndexError
 from xl_aiindex.model import IndexResult
 from xl_aiindex.staleness import inputs_hash
 from xl_aiindex.workbook.book import BookState, read_state
-from xl_aiindex.workbook.contract import LOG, PROBLEMS, STORE_SHEET, key
 from xl_aiindex.workbook.io import log_row, run_time, stale_problems, store_after
 from xl_aiindex.workbook.ownership import foreign_sheet_problems, kind_problems
 from xl_aiindex.workbook.results import problems_sheet, result_sheets

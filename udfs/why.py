@@ -19,7 +19,7 @@ from collections import OrderedDict
 from typing import Any
 
 #: Error values an argument may carry in (``err_to_str``), with their CVErr numbers.
-from xl_aiindex.workbook.contract import ERROR_CODES
+from xl_aiindex.contract import ERROR_CODES
 
 #: What marks a failed call's answer (and what the VBA wrapper looks for).
 MARK = "#AI! "

@@ -24,6 +24,7 @@ from difflib import SequenceMatcher
 from functools import cache
 from importlib import resources
 
+from .contract import UNITS_COLUMNS
 from .errors import AmbiguousName, UnknownName
 from .model import IndexModel
 
@@ -101,8 +102,8 @@ def without_city_suffix(k: str) -> str:
     return k[: -len(CITY_SUFFIX)] if k.endswith(CITY_SUFFIX) and len(k) > 1 else k
 
 
-#: What each position of an entry's names is, for messages.
-_FIELDS = ("id", "name_zh", "name_en")
+#: What each position of an entry's names is, for messages (the Units columns that name a unit).
+_FIELDS = UNITS_COLUMNS
 
 
 @dataclass(frozen=True)

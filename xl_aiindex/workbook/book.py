@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import pipeline
+from ..contract import LOG, LOG_COLUMNS, STORE_SHEET, key
 from ..errors import ProblemsFound
 from ..model import IndexModel, IndexResult
 from .calamine_source import CalamineSource
-from .contract import LOG, LOG_COLUMNS, STORE_SHEET, key
 from .fingerprint import Stored, read_store
 from .grid import BookSource, Grid
 from .package import Package

@@ -15,8 +15,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..contract import key
 from ..staleness import inputs_hash
-from .contract import key
 from .fingerprint import STORE_SHEET
 from .io import hand_edits, load_workbook, stale_store
 

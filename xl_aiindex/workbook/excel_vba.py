@@ -34,8 +34,8 @@ import zipfile
 from functools import cache
 from pathlib import Path
 
+from ..contract import ERROR_CODES  # CVErr numbers of the errors an argument may carry in
 from ..errors import XlAiIndexError
-from .contract import ERROR_CODES  # CVErr numbers of the errors an argument may carry in
 from .vba_project import WORKBOOK_BASE, WORKSHEET_BASE, Module, crlf, decompress, document_module
 
 UDF_MODULE = "udfs"

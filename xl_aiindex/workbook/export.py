@@ -25,9 +25,9 @@ from typing import Any
 
 import pandas as pd
 
+from ..contract import key
 from ..model import IndexResult
 from .calamine_source import CalamineSource
-from .contract import key
 from .results import ranking_table, scores_table, tiers_table
 from .visuals import compare_table
 

@@ -52,8 +52,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from ..contract import STORE_SHEET, key
 from .cells import column_letter, text
-from .contract import STORE_SHEET, key
 from .ooxml import _text as _writer_text  # the writer's text encoding, whatever it does
 from .ooxml.xmltext import unescape
 from .sheetspec import Cell, SheetSpec

@@ -81,10 +81,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..contract import CALC, CALC_STATS, MAX_FORMULA
 from ..errors import Problem, ProblemsFound
 from ..model import IndexResult
 from ..tree import IndicatorTree, build_tree
-from .contract import CALC, CALC_STATS, MAX_FORMULA
 from .ooxml import OWNED_PREFIX
 from .read import Locator, address, column_letter
 from .results import decimals_of, ranking_table, result_sheets, score_columns, tiers_table

@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, Protocol
 
+# defined by the contract; the readers look MAX_SHEET_CELLS up here at call time (tests lower it)
+from ..contract import ERROR_VALUES, MAX_SHEET_CELLS  # noqa: F401 (re-exported)
 from ..errors import UnreadableWorkbook
 from .cells import column_index
-
-# defined by the contract; the readers look MAX_SHEET_CELLS up here at call time (tests lower it)
-from .contract import ERROR_VALUES, MAX_SHEET_CELLS  # noqa: F401 (re-exported)
 
 
 @dataclass

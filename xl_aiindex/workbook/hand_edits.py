@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ..contract import LOG_COLUMNS, STORE_SHEET, key
 from ..errors import HandEditsFound, Problem
 from .calamine_source import CalamineSource
-from .contract import LOG_COLUMNS, STORE_SHEET, key
 from .fingerprint import (
     HandEdit,
     canonical_grid,

@@ -14,10 +14,10 @@ import os
 import zipfile
 from xml.etree.ElementTree import ParseError
 
+from ..contract import STORE_SHEET, key
 from ..errors import Problem, ProblemsFound
 from ..model import IndexResult
 from .book import Loaded, compute, load_workbook, log_table  # noqa: F401  (re-exported)
-from .contract import STORE_SHEET, key
 from .files import (  # noqa: F401  (re-exported: the file layer's old home)
     LOCK_SUFFIX,
     LOCK_WAIT,

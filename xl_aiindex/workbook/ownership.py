@@ -1,6 +1,6 @@
 """Which sheets xl-aiindex may write, and whether a sheet of such a name is the tool's own.
 
-Every sheet any command writes is named in :data:`~xl_aiindex.workbook.contract.TOOL_SHEETS`
+Every sheet any command writes is named in :data:`~xl_aiindex.contract.TOOL_SHEETS`
 (a new result sheet is added there by name; the README and the workbooks' README sheet name them all). A writer replaces an
 existing sheet only when the tool wrote it (:func:`check_owned`):
 
@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..contract import LOG, PROBLEMS, PROBLEMS_HEADER, STORE_SHEET, TOOL_SHEETS
+from ..contract import key as _key
 from ..errors import Problem
 from .cells import address, text
-from .contract import LOG, PROBLEMS, PROBLEMS_HEADER, STORE_SHEET, TOOL_SHEETS
-from .contract import key as _key
 from .fingerprint import Stored
 from .grid import BookSource
 from .sheetspec import SheetSpec

@@ -1,6 +1,6 @@
 """Read the input sheets of the workbook contract into an :class:`IndexModel`.
 
-The sheet names and column keys come from :mod:`~xl_aiindex.workbook.contract`. Every problem found names its sheet and cell; problems the engine finds later (which
+The sheet names and column keys come from :mod:`~xl_aiindex.contract`. Every problem found names its sheet and cell; problems the engine finds later (which
 know only units and nodes) get their cell from the :class:`Locator` built here.
 """
 
@@ -17,11 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import Problem, ProblemsFound
-from ..model import IndexModel, Node
-from ..settings import parse_settings
-from .cells import address, column_letter, direction_sign, text  # noqa: F401 (re-exported)
-from .contract import (  # noqa: F401 (FRAMEWORK_COLUMNS, key: re-exported, their old home)
+from ..contract import (  # noqa: F401 (FRAMEWORK_COLUMNS, key: re-exported, their old home)
     AHP_PREFIX,
     BUDGET_PREFIX,
     DATA,
@@ -37,6 +33,10 @@ from .contract import (  # noqa: F401 (FRAMEWORK_COLUMNS, key: re-exported, thei
     UNITS_COLUMNS,
     key,
 )
+from ..errors import Problem, ProblemsFound
+from ..model import IndexModel, Node
+from ..settings import parse_settings
+from .cells import address, column_letter, direction_sign, text  # noqa: F401 (re-exported)
 from .grid import BookSource, Grid
 
 _NUMERIC_FRAMEWORK = ("weight", "direction", "goal_low", "goal_high")

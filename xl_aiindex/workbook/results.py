@@ -14,16 +14,16 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import Problem
-from ..groups import group_ranking
-from ..model import IndexResult
-from .contract import (  # noqa: F401 (LOG_COLUMNS, LOG_WIDTHS: re-exported, their old home)
+from ..contract import (  # noqa: F401 (LOG_COLUMNS, LOG_WIDTHS: re-exported, their old home)
     AUDIT,
     GROUP_RANKING,
     LOG_COLUMNS,
     LOG_WIDTHS,
     PROBLEMS_HEADER,
 )
+from ..errors import Problem
+from ..groups import group_ranking
+from ..model import IndexResult
 from .result_cells import _TEXT_WIDTHS, _cell, _header, _widths
 from .result_tables import (  # noqa: F401 (re-exported: the tables' historical home)
     decimals_of,

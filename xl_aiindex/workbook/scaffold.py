@@ -30,14 +30,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from ..aggregate import AGGREGATORS
-from ..errors import Problem, ProblemsFound
-from ..model import Node, Settings
-from ..normalise import NORMALISERS
-from ..settings import CHOICES, KNOWN_KEYS
-from ..tree import build_tree
-from ..weights import WEIGHTINGS
-from .cells import column_letter, direction_sign
-from .contract import (
+from ..contract import (
     DATA,
     FRAMEWORK,
     FRAMEWORK_COLUMNS,
@@ -56,6 +49,13 @@ from .contract import (
     WEIGHTS_USED,
     WEIGHTS_USED_COLUMNS,
 )
+from ..errors import Problem, ProblemsFound
+from ..model import Node, Settings
+from ..normalise import NORMALISERS
+from ..settings import CHOICES, KNOWN_KEYS
+from ..tree import build_tree
+from ..weights import WEIGHTINGS
+from .cells import column_letter, direction_sign
 from .ownership import tool_sheets_readme
 from .sheetspec import HEADER, NUMBER, Style
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..contract import UNCERTAINTY, UNCERTAINTY_RESULTS, UNCERTAINTY_RESULTS_COLUMNS, key
 from ..errors import Problem, ProblemsFound
 from ..uncertainty import (
     DEFAULT_BUDGET,
@@ -19,7 +20,6 @@ from ..uncertainty import (
 from .calamine_source import CalamineSource
 from .cells import address, column_letter
 from .charts import Anchor, Drawing, rank_interval_chart, sheet_ref
-from .contract import UNCERTAINTY, UNCERTAINTY_RESULTS, UNCERTAINTY_RESULTS_COLUMNS, key
 from .files import guard_destination
 from .io import Loaded
 from .read import text

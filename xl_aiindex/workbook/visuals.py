@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..contract import CHANGES, CHARTS, COMPARE
 from ..lookup import NameIndex
 from ..model import IndexResult
 from .cells import column_letter
 from .charts import OUTLINE, Drawing, Series, clustered_bar_chart, grid_anchors, sheet_ref
-from .contract import CHANGES, CHARTS, COMPARE
 from .result_cells import _TEXT_WIDTHS, _cell, _header, _widths
 from .result_tables import ranking_table
 from .sheetspec import INTEGER, NUMBER, TEXT, TIER_FILLS, Cell, SheetSpec, Style, tier_style

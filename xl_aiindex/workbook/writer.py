@@ -38,10 +38,10 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from xml.etree.ElementTree import ParseError
 
 from .. import __version__
+from ..contract import LOG, LOG_COLUMNS, LOG_WIDTHS, has_problems_sheet, key
 from ..errors import Problem, ProblemsFound, UnsafeWrite
 from ..model import IndexResult
 from ..staleness import inputs_hash
-from .contract import LOG, LOG_COLUMNS, LOG_WIDTHS, has_problems_sheet, key
 from .files import LOCK_WAIT, atomic_write, guard_destination, workbook_lock
 from .fingerprint import (
     STORE_SHEET,

@@ -45,10 +45,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ..contract import EXAMPLES, FORMULA_ERRORS, MAX_FORMULA, key
 from ..errors import Problem, ProblemsFound, UnreadableWorkbook, XlAiIndexError
 from ..fit import fit_weights
 from ..model import IndexModel, IndexResult
-from .contract import EXAMPLES, FORMULA_ERRORS, MAX_FORMULA, key
 from .excel_vba import sheet_code_name, udf_wrappers, vba_modules
 from .files import atomic_write, guard_destination, workbook_lock
 from .io import Loaded, compute, load_workbook

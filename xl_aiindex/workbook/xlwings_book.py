@@ -30,8 +30,8 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
+from ..contract import key
 from ..errors import UnreadableWorkbook
-from .contract import key
 from .ooxml import RowAppend
 from .read import address, column_letter
 from .sheetspec import HEADER, Cell, SheetSpec, Style

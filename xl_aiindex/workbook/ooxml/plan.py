@@ -14,8 +14,8 @@ from typing import Any
 
 import defusedxml.ElementTree as DET
 
-from ..contract import MAX_SHEET_NAME, RESERVED_SHEET_NAME, SHEET_NAME_FORBIDDEN
-from ..contract import key as _sheet_key
+from ...contract import MAX_SHEET_NAME, RESERVED_SHEET_NAME, SHEET_NAME_FORBIDDEN
+from ...contract import key as _sheet_key
 from ..sheetspec import HEADER as _HEADER_STYLE
 from ..sheetspec import Cell, ColumnRows, SheetSpec, Style
 from .drawings import _plan_drawings

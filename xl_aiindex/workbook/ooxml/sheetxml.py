@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ...contract import FORMULA_ERRORS as _FORMULA_ERRORS
 from ..cells import column_letter
-from ..contract import FORMULA_ERRORS as _FORMULA_ERRORS
 from ..sheetspec import Cell, Column, ColumnRows, Style
 from .jobs import _SheetJob
 from .styles import _hex_argb

@@ -11,7 +11,7 @@ from typing import Any
 
 import defusedxml.ElementTree as DET
 
-from ..contract import MAX_COLS, MAX_ROWS, MAX_TEXT  # noqa: F401 (re-exported to ooxml)
+from ...contract import MAX_COLS, MAX_ROWS, MAX_TEXT  # noqa: F401 (re-exported to ooxml)
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

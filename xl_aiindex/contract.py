@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..text import text
+from .text import text
 
 # --------------------------------------------------------------------------------------------
 # matching names
