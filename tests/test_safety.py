@@ -198,3 +198,18 @@ def test_ambiguous_separators_are_problems_naming_the_cell(small, tmp_path):
         f"after a leading 0 {zero}",
         f"Sheet 'Data', cell B4: unit c, indicator x1: text '12 34' is not a number: {space}",
         f"Sheet 'Data', cell B5: unit d, indicator x1: text '1 5' is not a number: {space}"]
+
+
+def test_single_workbook_commands_print_file_names_escaped(tmp_path, small_book):
+    """A newline or an escape character in a file name never reaches the terminal raw: it
+    would forge a line (``FAILED …``) or send a control sequence."""
+    import shutil
+
+    odd = tmp_path / "a\nFAILED \x1b[31mx.xlsx"
+    shutil.copy(small_book, odd)
+    for args in (("validate", odd), ("recalc", odd, "-o", tmp_path / "o\nFAILED.xlsx")):
+        r = run(*args)
+        assert r.exit_code == 0, r.output
+        assert "\x1b" not in r.output
+        assert not any(line.startswith("FAILED") for line in r.output.splitlines()), r.output
+        assert "\\x1b[31m" in r.output

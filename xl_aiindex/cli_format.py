@@ -89,7 +89,7 @@ def show_problems(error: ProblemsFound) -> None:
     count = len(error.problems)
     click.echo(f"{count} problem{'s' if count != 1 else ''} found:", err=True)
     for p in error.problems:
-        click.echo(str(p), err=True)
+        click.echo(one_line(str(p)), err=True)
 
 
 def show_file_problems(error: ProblemsFound) -> None:
@@ -99,21 +99,19 @@ def show_file_problems(error: ProblemsFound) -> None:
     click.echo(f"{count} problem{'s' if count != 1 else ''} found:", err=True)
     for p in error.problems:
         cell = f", cell {p.cell}" if p.cell else ""
-        click.echo(f"File '{p.sheet}'{cell}: {p.problem}", err=True)
+        click.echo(one_line(f"File '{p.sheet}'{cell}: {p.problem}"), err=True)
 
 
 def show_error(error: Exception) -> None:
     """What went wrong, to standard error: the problems listed, or one ``Error: …`` line."""
-    from .errors import ProblemsFound, UnknownName, UnreadableWorkbook, UnsafeWrite, XlAiIndexError
+    from .errors import ProblemsFound, XlAiIndexError
 
     if isinstance(error, ProblemsFound):
         show_problems(error)
-    elif isinstance(error, UnreadableWorkbook | UnsafeWrite | UnknownName):
+    elif isinstance(error, XlAiIndexError):   # UnreadableWorkbook, UnsafeWrite, UnknownName…
         click.echo(f"Error: {one_line(str(error))}", err=True)
-    elif isinstance(error, XlAiIndexError):
-        click.echo(f"Error: {error}", err=True)
     elif isinstance(error, OSError):
-        click.echo(f"Error: {error.filename or ''}: {error.strerror or error}", err=True)
+        click.echo(one_line(f"Error: {error.filename or ''}: {error.strerror or error}"), err=True)
     else:
         click.echo(f"Error: internal error ({type(error).__name__}: {error}); run again with "
                    "--debug for a traceback, and please report it", err=True)
@@ -182,13 +180,13 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 
 def show_recalc(done: Recalculated, top: int) -> None:
     """``recalc``: what was computed and written, then the first ``top`` ranked units."""
-    click.echo(f"Recalculated {done.book}: {done.units} units, {done.nodes} nodes "
+    click.echo(f"Recalculated {one_line(str(done.book))}: {done.units} units, {done.nodes} nodes "
                f"(input = {done.input})")
     live = " (live formulas with cached values)" if done.mode == "formulas" else ""
     # the Problems sheet a validation may have filled is emptied on success: not news
     names = [n for n in done.sheets if n.lower() != "problems"]
     listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
-    click.echo(f"Wrote {listed} to {done.path}{live}")
+    click.echo(f"Wrote {listed} to {one_line(str(done.path))}{live}")
     if top > 0:
         rows = [["rank", "unit", "name", "score", "tier"]]
         for r in done.top:
@@ -203,18 +201,18 @@ def show_recalc(done: Recalculated, top: int) -> None:
 def show_check(state: Freshness) -> None:
     """``recalc --check``: up to date, or stale and why."""
     if state.fresh:
-        click.echo(f"Up to date: {state.path}: the result sheets match the inputs (last recalc "
+        click.echo(f"Up to date: {one_line(str(state.path))}: the result sheets match the inputs (last recalc "
                    f"{state.last_run}, inputs hash {state.current})")
         return
-    click.echo(f"Stale: {state.path}: the result sheets do not match the inputs; run "
-               f"xl-aiindex recalc {state.path}")
+    click.echo(f"Stale: {one_line(str(state.path))}: the result sheets do not match the inputs; run "
+               f"xl-aiindex recalc {one_line(str(state.path))}")
     for reason in state.reasons:
         click.echo(f"  {reason}")
 
 
 def show_validate(done: Validated) -> None:
     """``validate``: the OK line."""
-    click.echo(f"OK: {done.book}: no problems ({done.units} units, {done.indicators} "
+    click.echo(f"OK: {one_line(str(done.book))}: no problems ({done.units} units, {done.indicators} "
                f"indicators, {done.nodes} nodes, input = {done.input})")
 
 
@@ -226,22 +224,22 @@ def show_fit(report: FitReport) -> None:
 
 def show_new(done: NewWorkbook) -> None:
     """``new``: what was written, and what to do next."""
-    click.echo(f"Wrote {done.path}: {done.nodes} nodes in {done.levels} levels "
+    click.echo(f"Wrote {one_line(str(done.path))}: {done.nodes} nodes in {done.levels} levels "
                f"({done.indicators} indicators), {done.units} units")
     click.echo("Next: fill the Data sheet (a row per unit, a column per indicator; blank = "
                "missing), then run")
-    click.echo(f"  xl-aiindex recalc {done.path}")
+    click.echo(f"  xl-aiindex recalc {one_line(str(done.path))}")
 
 
 def show_excel(done: ExcelWorkbook) -> None:
     """``excel``: what was written, the inputs' problems if any, what to do next."""
-    click.echo(f"Wrote {done.path}: {done.functions} functions and {done.macros} macros in its "
+    click.echo(f"Wrote {one_line(str(done.path))}: {done.functions} functions and {done.macros} macros in its "
                f"VBA project (xlwings {done.xlwings}, standalone)")
     if done.problems:
         n = len(done.problems)
         click.echo(f"Note: the inputs have {n} problem{'s' if n != 1 else ''} (first: "
                    f"{done.problems[0]}); the functions show results once they are fixed: "
-                   f"xl-aiindex validate {done.path}")
+                   f"xl-aiindex validate {one_line(str(done.path))}")
     click.echo("Next: open it in Excel on Windows and enable macros (docs/excel.md)")
 
 
@@ -249,9 +247,9 @@ def show_uncertainty(done: UncertaintyRun, top: int) -> None:
     """``uncertainty``: the Sobol' indices per assumption, then the first ``top`` units' ranks."""
     for note in done.notes:
         click.echo(f"note: {note}", err=True)
-    click.echo(f"Uncertainty analysis of {done.book}: {len(done.sensitivity)} assumptions, "
+    click.echo(f"Uncertainty analysis of {one_line(str(done.book))}: {len(done.sensitivity)} assumptions, "
                f"N = {done.samples}, {done.runs} runs")
-    click.echo(f"Wrote UncertaintyResults and Sensitivity to {done.path}")
+    click.echo(f"Wrote UncertaintyResults and Sensitivity to {one_line(str(done.path))}")
     click.echo("")
     rows = [["assumption", "first-order", "95% interval", "total", "95% interval"]]
     for rec in done.sensitivity.itertuples(index=False):
@@ -283,7 +281,7 @@ def _where(rank: int | None, ranked: int, tier: str) -> str:
 def show_explain(done: Explanation, depth: int) -> None:
     """``explain``: the unit's standing, the table of the node's children, its largest loss."""
     s = done.standing
-    click.echo(one_line(f"{s.label} ({s.unit}) in {done.book}: {done.root} {fmt(done.total)}, "
+    click.echo(one_line(f"{s.label} ({s.unit}) in {one_line(str(done.book))}: {done.root} {fmt(done.total)}, "
                         f"{_where(s.rank, s.ranked, s.tier)}"))
     click.echo("")
     rows = [["node", "name", "weight", "score", "to parent", "rank", "gap to best"]]
@@ -309,9 +307,9 @@ def show_explain(done: Explanation, depth: int) -> None:
 
 def show_audit(done: Audited) -> None:
     """``audit``: warnings first, then a table per sibling group."""
-    click.echo(f"Audit of {done.book}: {done.scope}, {done.units} units")
+    click.echo(f"Audit of {one_line(str(done.book))}: {done.scope}, {done.units} units")
     if done.path is not None:
-        click.echo(f"Wrote Audit to {done.path}")
+        click.echo(f"Wrote Audit to {one_line(str(done.path))}")
     click.echo("")
     n = len(done.warnings)
     click.echo(f"{n} warning{'s' if n != 1 else ''}{':' if n else ''}")
@@ -341,7 +339,7 @@ def show_audit(done: Audited) -> None:
 
 def show_weights(done: WeightMethods) -> None:
     """``weights``: per sibling group, the weights by method and the rank moves."""
-    click.echo(f"Weights by method for {done.book} (* = the current choice; moves: units whose "
+    click.echo(f"Weights by method for {one_line(str(done.book))} (* = the current choice; moves: units whose "
                "rank changes if this group alone is weighted so)")
     for g in done.groups:
         click.echo("")
@@ -364,7 +362,7 @@ def show_weights(done: WeightMethods) -> None:
 
 def show_compare(done: Comparison) -> None:
     """``compare``: each unit's standing, then the scores side by side and the differences."""
-    click.echo(f"{done.book}")
+    click.echo(f"{one_line(str(done.book))}")
     for s in done.standings:
         click.echo(f"{s.label} ({s.unit}): {_where(s.rank, s.ranked, s.tier)}")
     click.echo("")
@@ -378,10 +376,10 @@ def show_compare(done: Comparison) -> None:
 
 def show_editions(done: EditionsCompared, top: int) -> None:
     """``compare-editions``: the counts, the first ``top`` units' changes, who entered/left."""
-    click.echo(f"{done.old} → {done.new}: {done.both} units in both, "
+    click.echo(f"{one_line(str(done.old))} → {one_line(str(done.new))}: {done.both} units in both, "
                f"{len(done.entered)} entered, {len(done.left)} left")
     if done.path is not None:
-        click.echo(f"Wrote {done.sheet} to {done.path}")
+        click.echo(f"Wrote {done.sheet} to {one_line(str(done.path))}")
     children = done.children
     rows = [["rank", "change", "unit", "name", "score", "change", "tier move",
              *[f"Δ{c}" for c in children]]]
@@ -409,12 +407,12 @@ def show_editions(done: EditionsCompared, top: int) -> None:
 
 def show_report(done: Report) -> None:
     """``report``: the file written and what it holds."""
-    click.echo(f"Wrote {done.path}: {done.sections} sections, {done.charts} charts, "
+    click.echo(f"Wrote {one_line(str(done.path))}: {done.sections} sections, {done.charts} charts, "
                f"{done.units} units")
 
 
 def show_export(done: Exported) -> None:
     """``export``: the folder and the files written."""
-    click.echo(f"Exported {done.units} units of {done.book} to {done.folder}:")
+    click.echo(f"Exported {done.units} units of {one_line(str(done.book))} to {one_line(str(done.folder))}:")
     for path in done.files:
-        click.echo(f"  {path.name}")
+        click.echo(f"  {one_line(path.name)}")
