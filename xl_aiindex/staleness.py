@@ -93,8 +93,10 @@ def _feed_frame(h: Any, name: str, frame: pd.DataFrame | None) -> None:
 def inputs_hash(model: IndexModel) -> str:
     """A short hex digest of every input of ``model`` (see the module docstring)."""
     h = hashlib.sha256()
-    h.update(json.dumps(_canon(dataclasses.asdict(model.settings)), ensure_ascii=False,
-                        sort_keys=True).encode())
+    settings = dataclasses.asdict(model.settings)
+    if not settings.get("sheet_names"):   # a default added later: hashes stay as they were
+        settings.pop("sheet_names", None)
+    h.update(json.dumps(_canon(settings), ensure_ascii=False, sort_keys=True).encode())
     h.update(json.dumps(_canon([dataclasses.asdict(n) for n in model.nodes]),
                         ensure_ascii=False, sort_keys=True).encode())
     _feed_frame(h, "units", model.units)

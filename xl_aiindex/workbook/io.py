@@ -56,6 +56,7 @@ from .writer import (  # noqa: F401  (re-exported: the write path's old home)
     merged_store,
     recalc_file,
     run_time,
+    skip_optional_sheets,
     store_after,
     write_problems,
     write_sheets,
@@ -75,6 +76,7 @@ def validate_file(path: str | os.PathLike[str]) -> tuple[IndexResult, tuple[str,
     mode = output_mode(loaded.model.settings.output, None)
     results, _ = output_sheets(result, loaded.locator, loaded.path, mode)
     results = [r for r in results if key(r.name) != STORE_SHEET.lower()]
+    results, skipped = skip_optional_sheets(loaded, results)   # as recalc: a note each
     stale = [problems_sheet(())] if any(key(n) == "problems" for n in loaded.sheet_names) else []
     problems = write_problems(loaded, [*results, *stale], appended=("Log",))
     problems += [Problem(e.sheet, e.cell, problem=e.message)
@@ -90,4 +92,4 @@ def validate_file(path: str | os.PathLike[str]) -> tuple[IndexResult, tuple[str,
                 "the workbook", e, "recalc could not rewrite it")))
     if problems:
         raise ProblemsFound(problems)
-    return result, loaded.notes + result.notes
+    return result, (*loaded.notes, *result.notes, *skipped)

@@ -16,10 +16,12 @@ macro sheet under such a name is always refused (nothing can be written into it)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ..errors import Problem
+from ..model import Settings
+from ..settings import SHEET_NAME_EXAMPLES, SHEET_NAME_KEYS
 from .cells import address, text
 from .fingerprint import STORE_SHEET, Stored
 from .grid import BookSource
@@ -31,6 +33,12 @@ TOOL_SHEETS: tuple[str, ...] = (
     "CalcStats", "UncertaintyResults", "Sensitivity", "Audit", "GroupRanking", "Compare",
     "Changes", "Charts", STORE_SHEET,
 )
+
+#: The optional result sheets: extras of a recalc, skipped (with a note) when a sheet of the
+#: user's has the name, and written under another name the Settings give them
+#: (:data:`~xl_aiindex.settings.SHEET_NAME_KEYS`). Every other sheet of :data:`TOOL_SHEETS`
+#: is core: a sheet of the user's under its name is refused.
+OPTIONAL_SHEETS: tuple[str, ...] = tuple(SHEET_NAME_KEYS.values())
 
 #: Sheet kinds (relationship types) by the words people know them by.
 _KIND_WORDS = {"chartsheet": "a chart sheet", "dialogsheet": "a dialog sheet",
@@ -117,6 +125,19 @@ def foreign_sheet_problems(values: Callable[[str], list[list[Any]]],
             continue
         todo.append((existing[k], spec))
     out: list[Problem] = []
+    for real, _spec, cell, shown in _foreign(values, todo):
+        out.append(Problem(real, cell, problem=(
+            f"sheet '{real}' was not written by xl-aiindex (it holds '{shown}' in "
+            f"{cell}), but {verb} writes its results to a sheet of this name and "
+            f"would replace it: {remedy}")))
+    return out
+
+
+def _foreign(values: Callable[[str], list[list[Any]]], todo: Sequence[tuple[str, SheetSpec]]
+             ) -> Iterator[tuple[str, SheetSpec, str, str]]:
+    """Of the workbook's sheets ``todo`` (its exact name, the sheet the tool would write
+    there), those the user wrote: ``(name, spec, cell, what the cell holds)`` (module
+    docstring)."""
     for real, spec in todo:
         header = {text(c.value).casefold() for c in (spec.rows[0] if spec.rows else [])
                   if c.value is not None}
@@ -133,11 +154,49 @@ def foreign_sheet_problems(values: Callable[[str], list[list[Any]]],
         r, c, v = hit
         shown = " ".join(text(v).split())
         shown = shown if len(shown) <= 30 else shown[:29] + "…"
-        out.append(Problem(real, address(r, c), problem=(
-            f"sheet '{real}' was not written by xl-aiindex (it holds '{shown}' in "
-            f"{address(r, c)}), but {verb} writes its results to a sheet of this name and "
-            f"would replace it: {remedy}")))
-    return out
+        yield real, spec, address(r, c), shown
+
+
+def optional_names(settings: Settings) -> dict[str, str]:
+    """The optional result sheets (:data:`OPTIONAL_SHEETS`) under the names ``settings``
+    gives them: folded name -> the Settings key naming it."""
+    return {_key(settings.sheet(default)): k for k, default in SHEET_NAME_KEYS.items()}
+
+
+def skip_optional(kinds: dict[str, str], values: Callable[[str], list[list[Any]]],
+                  specs: Sequence[SheetSpec], sheet_names: Sequence[str],
+                  stored: Stored | None, settings: Settings
+                  ) -> tuple[list[SheetSpec], list[str]]:
+    """``specs`` without the optional result sheets (:data:`OPTIONAL_SHEETS`, under the names
+    ``settings`` gives them) whose name a sheet of the user's has: a worksheet the tool did
+    not write, or a chart or other sheet (``kinds``: the workbook's sheet kinds;
+    ``values(name)``: a sheet's cell values). Returns the sheets to write and a note per
+    sheet skipped, saying how to get it: the core sheets are never skipped (their owner
+    refuses them: :func:`foreign_sheet_problems`)."""
+    optional = optional_names(settings)
+    existing = {_key(n): n for n in sheet_names}
+    kind_of = {_key(n): k for n, k in kinds.items()}
+    skipped: dict[str, tuple[str, str]] = {}   # folded name -> (real name, what it is)
+    todo: list[tuple[str, SheetSpec]] = []
+    for spec in specs:
+        k = _key(spec.name)
+        if k not in optional or k not in existing:
+            continue
+        kind = kind_of.get(k, "worksheet")
+        if kind != "worksheet":
+            skipped[k] = (existing[k], f"is {_KIND_WORDS.get(kind, 'not a worksheet')} of yours")
+        elif stored is None or k not in stored.sheets:
+            todo.append((existing[k], spec))
+    for real, _spec, cell, shown in _foreign(values, todo):
+        skipped[_key(real)] = (real, f"is yours (it holds '{shown}' in {cell})")
+    notes = []
+    for k, (real, what) in skipped.items():
+        key = optional[k]
+        default = SHEET_NAME_KEYS[key]
+        notes.append(f"sheet '{real}' {what}: it was left as it is and the {default} result "
+                     f"sheet was not written; to get {default}, name a sheet for it in "
+                     f"Settings, e.g. {key} = {SHEET_NAME_EXAMPLES[key]}")
+    return [s for s in specs if _key(s.name) not in skipped], notes
 
 
 def tool_sheets_readme() -> tuple[str, str]:
