@@ -22,13 +22,13 @@ KNOWN_KEYS = (
     "name_zh", "name_en", "input", "normalisation", "minmax_range", "efficacy_a", "efficacy_b",
     "aggregation", "weights", "tiers", "tier_labels", "rank_decimals", "outliers", "outlier_skew",
     "outlier_kurtosis", "outlier_max_points", "coverage_min", "goalposts_scale", "missing", "output",
-    "chart_top", "compare", "sheet_treatment", "sheet_groupranking", "sheet_charts",
-    "sheet_compare",
+    "chart_top", "compare",
 )
 
 #: Settings keys naming an optional result sheet (written under that name instead of its
 #: default), with the default name: a sheet of the user's under the default name is kept and
-#: the optional sheet skipped, with a note naming its key.
+#: the optional sheet skipped, with a note naming its key. Read like :data:`KNOWN_KEYS`, but
+#: not written into the Settings sheet of a new workbook (rarely needed; docs/workbook.md).
 SHEET_NAME_KEYS: dict[str, str] = {
     "sheet_treatment": "Treatment", "sheet_groupranking": "GroupRanking",
     "sheet_charts": "Charts", "sheet_compare": "Compare",
@@ -83,7 +83,7 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
     def given(key: str) -> str:
         return cell_text(values.get(key))
 
-    for key in sorted(set(values) - set(KNOWN_KEYS)):
+    for key in sorted(set(values) - set(KNOWN_KEYS) - set(SHEET_NAME_KEYS)):
         notes.append(f"Settings key '{key}' is not one xl-aiindex reads: ignored")
 
     for key in ("name_zh", "name_en"):
