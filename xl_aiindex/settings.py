@@ -152,9 +152,9 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
             pairs.append((names[0], names[1]))
         out["compare"] = tuple(pairs)
 
-    names = _sheet_names(given, bad)
-    if names:
-        out["sheet_names"] = names
+    renamed = _sheet_names(given, bad)
+    if renamed:
+        out["sheet_names"] = renamed
 
     text = given("minmax_range")
     if text:
