@@ -208,3 +208,21 @@ def test_bad_sheet_name_names_the_settings_cell(tmp_path: Path) -> None:
 
 def test_every_tool_sheet_is_reserved() -> None:
     assert {n.casefold() for n in TOOL_SHEETS} <= {n.casefold() for n in RESULT_SHEET_NAMES}
+
+
+def test_rebuild_macro_skips_the_users_charts_too(tmp_path: Path) -> None:
+    from udfs import HeadlessBook
+    from udfs.cache import CACHE
+    from udfs.macros import run_rebuild
+
+    CACHE.invalidate()
+    book = _book(tmp_path, USER_CHARTS)
+    before = sheet_part(book, "Charts")
+    hb = HeadlessBook(book)
+    report = run_rebuild(hb)
+    assert report.result is not None and report.problems == ()
+    assert "Ranking" in report.sheets and "Charts" not in report.sheets
+    assert NOTE.removeprefix("note: ") in report.notes
+    assert hb.messages[-1][0] == "info" and NOTE.removeprefix("note: ") in hb.messages[-1][1]
+    assert sheet_part(book, "Charts") == before
+    assert _values(book, "Ranking")[1][1] == "e"
