@@ -55,7 +55,8 @@ from .read import address, column_letter, key
 from .sheetspec import HEADER
 from .source import check_package
 from .vba_project import project_bin
-from .writer import check_replaced, finish_package
+from .writer import check_replaced, finish_package, skip_optional_sheets
+from .xlsm_keep import RebuildPlan, plan_rebuild
 
 EXAMPLES = "Examples"
 CONF = "xlwings.conf"
@@ -690,7 +691,9 @@ def build_excel(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[st
     with workbook_lock(dst):
         loaded = load_workbook(src)
         check_replaced(loaded, (EXAMPLES, CONF), command="excel", force=force)
-        data, problems = _build_package(loaded, interpreter_win, interpreter_mac, pending_ok)
+        plan = plan_rebuild(loaded, (EXAMPLES, CONF), replaces_source=_same_file(src, dst))
+        data, problems = _build_package(loaded, interpreter_win, interpreter_mac, pending_ok,
+                                        plan)
         entry = {"input": loaded.model.settings.input, "units": int(len(loaded.model.units)),
                  "status": "ok", "notes": f"{len(problems)} problem(s) in the inputs: the "
                  "functions compute once they are fixed" if problems else ""}
@@ -700,8 +703,13 @@ def build_excel(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[st
     return ExcelBuild(Path(dst_xlsm), problems)
 
 
+def _same_file(src: Path, dst: Path) -> bool:
+    return dst.exists() and os.path.samefile(src, dst)
+
+
 def _build_package(loaded: Loaded, interpreter_win: str | None, interpreter_mac: str | None,
-                   pending_ok: bool) -> tuple[bytes, tuple[Problem, ...]]:
+                   pending_ok: bool, plan: RebuildPlan | None = None
+                   ) -> tuple[bytes, tuple[Problem, ...]]:
     """The macro-enabled package of ``loaded``'s workbook (module docstring), and the inputs'
     problems when they do not compute yet (``pending_ok``; else they are raised)."""
     import openpyxl
@@ -730,7 +738,8 @@ def _build_package(loaded: Loaded, interpreter_win: str | None, interpreter_mac:
     missing = [m for m, _ in MACROS if f"\r\nSub {m}()\r\n" not in wrappers]
     if missing:
         raise XlAiIndexError(f"the buttons' macros {', '.join(missing)} are not Subs of udfs")
-    vba = project_bin(modules)
+    plan = plan or RebuildPlan()   # the user's own modules and code join ours
+    vba = project_bin(plan.project(modules), codepage=plan.codepage)
     created = formulas.properties.created or datetime(2020, 1, 1)
 
     buffer = io.BytesIO()
@@ -769,7 +778,8 @@ def _build_package(loaded: Loaded, interpreter_win: str | None, interpreter_mac:
         from .ooxml import splice_sheets
         from .visuals import visual_sheets
 
-        spliced = io.BytesIO()
-        splice_sheets(io.BytesIO(data), spliced, visual_sheets(result))
+        spliced = io.BytesIO()   # not over a sheet of the user's of the name (as recalc)
+        splice_sheets(io.BytesIO(data), spliced,
+                      skip_optional_sheets(loaded, visual_sheets(result))[0])
         data = spliced.getvalue()
     return data, problems
