@@ -226,3 +226,13 @@ def test_rebuild_macro_skips_the_users_charts_too(tmp_path: Path) -> None:
     assert hb.messages[-1][0] == "info" and NOTE.removeprefix("note: ") in hb.messages[-1][1]
     assert sheet_part(book, "Charts") == before
     assert _values(book, "Ranking")[1][1] == "e"
+
+
+def test_a_configured_name_taken_by_a_users_sheet_is_skipped_too(tmp_path: Path) -> None:
+    book = _book(tmp_path, {"图表": [["mine"]]}, [["sheet_charts", "图表"]])
+    out = run("recalc", book)
+    assert out.exit_code == 0, out.output
+    assert ("note: sheet '图表' is yours (it holds 'mine' in A1): it was left as it is and the "
+            "Charts result sheet was not written; to get Charts, give Settings sheet_charts "
+            "another name than '图表'") in out.output
+    assert _values(book, "图表") == [("mine",)]

@@ -193,9 +193,10 @@ def skip_optional(kinds: dict[str, str], values: Callable[[str], list[list[Any]]
     for k, (real, what) in skipped.items():
         key = optional[k]
         default = SHEET_NAME_KEYS[key]
+        how = f"name a sheet for it in Settings, e.g. {key} = {SHEET_NAME_EXAMPLES[key]}" \
+            if k == _key(default) else f"give Settings {key} another name than '{real}'"
         notes.append(f"sheet '{real}' {what}: it was left as it is and the {default} result "
-                     f"sheet was not written; to get {default}, name a sheet for it in "
-                     f"Settings, e.g. {key} = {SHEET_NAME_EXAMPLES[key]}")
+                     f"sheet was not written; to get {default}, {how}")
     return [s for s in specs if _key(s.name) not in skipped], notes
 
 

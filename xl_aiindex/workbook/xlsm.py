@@ -784,5 +784,7 @@ def _build_package(loaded: Loaded, interpreter_win: str | None, interpreter_mac:
         spliced = io.BytesIO()   # not over a sheet of the user's of the name (as recalc)
         visuals = skip_optional_sheets(loaded, visual_sheets(result))[0]
         splice_sheets(io.BytesIO(data), spliced, visuals)
-        return spliced.getvalue(), problems, [v.name for v in visuals]
+        stored = loaded.stored.sheets if loaded.stored is not None else {}
+        return spliced.getvalue(), problems, [v.name for v in visuals
+                                              if key(v.name) not in stored]
     return data, problems, []
