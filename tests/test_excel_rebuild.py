@@ -162,3 +162,41 @@ def test_a_form_and_a_clashing_module_are_named(tmp_path: Path) -> None:
     assert ("\n  - the VBA module 'Sheet6' (the rebuilt project has a module of that name)"
             "\n  - the VBA form 'UserForm1' (a form's design cannot be copied)\n") in out.output
     assert book.read_bytes() == before
+
+
+def test_rich_workbook_rebuilt_in_place_names_everything_it_would_lose(tmp_path: Path) -> None:
+    from rich_workbook import make_rich_workbook
+
+    book = make_rich_workbook(tmp_path / "rich.xlsm", vba=True)
+    before = book.read_bytes()
+    out = run("excel", book, "--force")
+    assert out.exit_code == 1, out.output
+    assert ("would lose what excel cannot copy into the new workbook:\n"
+            "  - 1 picture, 1 chart, 1 shape or text box on sheet 'Settings'\n"
+            "  - an Excel table on sheet 'Data'\n"
+            "  - 1 form control (Button) on sheet 'Report'\n"
+            "  - an Excel table on sheet 'Scores'\n"
+            "  - 1 chart on sheet 'Ranking'\n"
+            "  - the VBA project's reference to 'MSForms'\n"
+            "Nothing was written.") in out.output
+    assert book.read_bytes() == before
+    # into another file: built, the quickstart's Module1 kept beside ours
+    new = tmp_path / "new.xlsm"
+    assert run("excel", book, "-o", new).exit_code == 0
+    assert "Sub SampleCall()" in read_project(_vba(new)).sources["Module1"]
+
+
+def test_excel_keeps_a_users_charts_sheet(tmp_path: Path) -> None:
+    """A sheet of the user's named Charts is copied as it is, not replaced by the tool's."""
+    import openpyxl
+    from conftest import write_book
+
+    sheets = {k: [list(r) for r in v] for k, v in SMALL.items()}
+    sheets["Charts"] = [["my own charts page"], [1, 2, 3]]
+    book = write_book(tmp_path / "book.xlsx", sheets)
+    out = run("excel", book)
+    assert out.exit_code == 0, out.output
+    wb = openpyxl.load_workbook(tmp_path / "book.xlsm", read_only=True)
+    assert [list(r) for r in wb["Charts"].iter_rows(values_only=True)] == \
+        [["my own charts page", None, None], [1, 2, 3]]
+    wb.close()

@@ -13,7 +13,8 @@ project (a ``.xlsm`` rebuilt, e.g. for a new xlwings version) it keeps:
 Not kept, and named by :func:`rebuild_plan` so that a rebuild that replaces its own source
 (``excel BOOK.xlsm --force``) refuses instead of dropping them: forms (designer modules),
 code in the module of a sheet the build rewrites (``Examples``, ``xlwings.conf``), modules
-whose names the new project uses, references to other libraries; and on the sheets: pictures,
+whose names the new project uses, references to other libraries (that to the xlwings add-in
+is replaced by the embedded module); and on the sheets: pictures,
 charts, shapes and text boxes (drawings), form buttons and ActiveX controls, Excel tables,
 pivot tables, slicers, OLE objects, header/footer pictures, and chart, dialog and macro sheets.
 The tool's own drawings (the charts of ``Charts`` and ``Compare``, the buttons of
@@ -228,8 +229,10 @@ def rebuild_plan(path: Path, carried: Sequence[str], rebuilt: Collection[str],
     new_code = {code_names[name.casefold()].casefold(): f"Sheet{i + 1}"
                 for i, name in enumerate(carried) if name.casefold() in code_names}
     taken = {n.casefold() for n in new_names}
+    # the reference to the xlwings add-in is replaced by the embedded xlwings module
+    ours = {r.casefold() for r, _ in REFERENCES} | {"xlwings"}
     for ref in project.references:
-        if ref.casefold() not in {r.casefold() for r, _ in REFERENCES}:
+        if ref.casefold() not in ours:
             plan.lost.append(f"the VBA project's reference to '{ref}'")
     needs_codepage = False
     for name, source in project.sources.items():
