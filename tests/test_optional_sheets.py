@@ -22,7 +22,7 @@ from xl_aiindex.workbook.ownership import TOOL_SHEETS
 
 NOTE = ("note: sheet 'Charts' is yours (it holds 'My own notes' in A1): it was left as it is "
         "and the Charts result sheet was not written; to get Charts, name a sheet for it in "
-        "Settings, e.g. sheet_charts = 图表")
+        "Settings, e.g. sheet_charts = 图表 (or recalc --force to replace your sheet)")
 
 
 def run(*args: Any) -> Any:
@@ -86,13 +86,14 @@ def test_own_charts_sheet_is_kept_and_the_core_results_are_written(tmp_path: Pat
     assert sheet_part(book, "Charts") == before
 
 
-def test_force_keeps_the_users_optional_sheet(tmp_path: Path) -> None:
+def test_force_replaces_the_users_optional_sheet_as_the_note_says(tmp_path: Path) -> None:
     book = _book(tmp_path, USER_CHARTS)
-    before = sheet_part(book, "Charts")
     out = run("recalc", book, "--force")
     assert out.exit_code == 0, out.output
-    assert NOTE in out.output
-    assert sheet_part(book, "Charts") == before
+    assert "note: sheet 'Charts'" not in out.output
+    assert "Wrote Scores, Ranking, Tiers, WeightsUsed, GroupRanking, Charts and Log" in out.output
+    assert _values(book, "Charts")[0][:2] == ("chart", "position")
+    assert run("recalc", book).exit_code == 0   # now the tool's: quiet
 
 
 def test_validate_says_the_same_note(tmp_path: Path) -> None:
@@ -134,7 +135,8 @@ def test_renamed_group_ranking_and_compare(tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     assert ("note: sheet 'GroupRanking' is yours (it holds 'mine' in A1): it was left as it is "
             "and the GroupRanking result sheet was not written; to get GroupRanking, name a "
-            "sheet for it in Settings, e.g. sheet_groupranking = 分组排名") in out.output
+            "sheet for it in Settings, e.g. sheet_groupranking = 分组排名 (or recalc --force to "
+            "replace your sheet)") in out.output
     assert _values(book, "GroupRanking") == [("mine",)]
     assert _values(book, "Compare") == [("mine too",)]
     compare = _values(book, "对比")
@@ -234,5 +236,5 @@ def test_a_configured_name_taken_by_a_users_sheet_is_skipped_too(tmp_path: Path)
     assert out.exit_code == 0, out.output
     assert ("note: sheet '图表' is yours (it holds 'mine' in A1): it was left as it is and the "
             "Charts result sheet was not written; to get Charts, give Settings sheet_charts "
-            "another name than '图表'") in out.output
+            "another name than '图表' (or recalc --force to replace your sheet)") in out.output
     assert _values(book, "图表") == [("mine",)]

@@ -165,14 +165,16 @@ def optional_names(settings: Settings) -> dict[str, str]:
 
 def skip_optional(kinds: dict[str, str], values: Callable[[str], list[list[Any]]],
                   specs: Sequence[SheetSpec], sheet_names: Sequence[str],
-                  stored: Stored | None, settings: Settings
+                  stored: Stored | None, settings: Settings, force: bool = False
                   ) -> tuple[list[SheetSpec], list[str]]:
     """``specs`` without the optional result sheets (:data:`OPTIONAL_SHEETS`, under the names
     ``settings`` gives them) whose name a sheet of the user's has: a worksheet the tool did
     not write, or a chart or other sheet (``kinds``: the workbook's sheet kinds;
     ``values(name)``: a sheet's cell values). Returns the sheets to write and a note per
     sheet skipped, saying how to get it: the core sheets are never skipped (their owner
-    refuses them: :func:`foreign_sheet_problems`)."""
+    refuses them: :func:`foreign_sheet_problems`). ``force`` (``recalc --force``) skips only
+    the sheets that are not worksheets: a worksheet of the name is replaced, as a core sheet
+    is (the result sheets of an older version, written without fingerprints, are updated)."""
     optional = optional_names(settings)
     existing = {_key(n): n for n in sheet_names}
     kind_of = {_key(n): k for n, k in kinds.items()}
@@ -185,16 +187,19 @@ def skip_optional(kinds: dict[str, str], values: Callable[[str], list[list[Any]]
         kind = kind_of.get(k, "worksheet")
         if kind != "worksheet":
             skipped[k] = (existing[k], f"is {_KIND_WORDS.get(kind, 'not a worksheet')} of yours")
-        elif stored is None or k not in stored.sheets:
+        elif not force and (stored is None or k not in stored.sheets):
             todo.append((existing[k], spec))
     for real, _spec, cell, shown in _foreign(values, todo):
         skipped[_key(real)] = (real, f"is yours (it holds '{shown}' in {cell})")
+    forced = {k for k, (_, what) in skipped.items() if what.startswith("is yours")}
     notes = []
     for k, (real, what) in skipped.items():
         key = optional[k]
         default = SHEET_NAME_KEYS[key]
         how = f"name a sheet for it in Settings, e.g. {key} = {SHEET_NAME_EXAMPLES[key]}" \
             if k == _key(default) else f"give Settings {key} another name than '{real}'"
+        if k in forced:
+            how += " (or recalc --force to replace your sheet)"
         notes.append(f"sheet '{real}' {what}: it was left as it is and the {default} result "
                      f"sheet was not written; to get {default}, {how}")
     return [s for s in specs if _key(s.name) not in skipped], notes

@@ -175,16 +175,17 @@ def write_problems(loaded: Loaded, sheets: Sequence[SheetSpec], appended: Sequen
     return ownership_problems(loaded.reader(), sheets, loaded.sheet_names, loaded.stored, verb)
 
 
-def skip_optional_sheets(loaded: Loaded, sheets: Sequence[SheetSpec]
+def skip_optional_sheets(loaded: Loaded, sheets: Sequence[SheetSpec], force: bool = False
                          ) -> tuple[list[SheetSpec], list[str]]:
     """``sheets`` without the optional result sheets (Charts, Compare, GroupRanking,
     Treatment) whose name a sheet of the user's in ``loaded``'s workbook has, and a note for
-    each saying how to get it (:func:`~xl_aiindex.workbook.ownership.skip_optional`). The
-    user's sheet is kept whatever ``--force`` says: only the core sheets are ever replaced."""
+    each saying how to get it (:func:`~xl_aiindex.workbook.ownership.skip_optional`);
+    ``force`` replaces a worksheet of the user's, as it does a core sheet."""
     from .ownership import skip_optional
 
     return skip_optional(loaded.package.kinds(), lambda name: loaded.reader().grid(name).values,
-                         sheets, loaded.sheet_names, loaded.stored, loaded.model.settings)
+                         sheets, loaded.sheet_names, loaded.stored, loaded.model.settings,
+                         force)
 
 
 # --------------------------------------------------------------------------------------------
@@ -228,7 +229,7 @@ def recalc_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None 
         results, names = output_sheets(result, loaded.locator, src_path, mode)
         results = [r for r in results if key(r.name) != key(STORE_SHEET)]
         # an extra (Charts…) whose name a sheet of the user's has is skipped, with a note
-        results, skipped = skip_optional_sheets(loaded, results)
+        results, skipped = skip_optional_sheets(loaded, results, force)
         notes = (*notes, *skipped)
         # a Problems sheet left by an earlier validation would now be wrong: it is emptied
         stale = [problems_sheet(())] if any(key(n) == "problems" for n in loaded.sheet_names) \
