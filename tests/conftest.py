@@ -8,6 +8,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from click.testing import CliRunner, Result
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
@@ -64,6 +65,14 @@ SMALL: Sheets = {
 }
 
 
+def run(*args: object) -> Result:
+    """Run the ``xl-aiindex`` command line in-process with ``args`` (each turned into text);
+    the result has ``exit_code``, ``output`` and ``stderr``."""
+    from xl_aiindex.cli import cli
+
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
 def write_book(path: Path, sheets: Sheets) -> Path:
     """Write ``sheets`` (name -> rows, row 1 first) as an .xlsx with openpyxl."""
     book = openpyxl.Workbook()
@@ -86,3 +95,16 @@ def small() -> Sheets:
 def small_book(tmp_path: Path, small: Sheets) -> Path:
     """The small index written to a file."""
     return write_book(tmp_path / "small.xlsx", small)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``libreoffice`` run a real spreadsheet application: skipped with a reason
+    where ``soffice`` is missing (``.ci/run`` installs it, so CI runs them)."""
+    from lo_harness import find_soffice
+
+    if find_soffice() is not None:
+        return
+    skip = pytest.mark.skip(reason="LibreOffice (soffice) is not installed; .ci/run installs it")
+    for item in items:
+        if "libreoffice" in item.keywords:
+            item.add_marker(skip)

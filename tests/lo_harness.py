@@ -31,6 +31,8 @@ from typing import Any
 import openpyxl
 from openpyxl.utils import get_column_letter
 
+from xl_aiindex.workbook.contract import ERROR_VALUES
+
 #: Seconds one soffice run may take before its process group is killed.
 TIMEOUT = float(os.environ.get("XL_AIINDEX_LO_TIMEOUT", "240"))
 
@@ -46,10 +48,7 @@ RECALC_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
 </oor:items>
 """
 
-#: Error values a cell may show (Excel's, and LibreOffice's own ``Err:nnn``).
-ERROR_VALUES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
-                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!",
-                          "#GETTING_DATA"})
+# error values a cell may show: Excel's (ERROR_VALUES), and LibreOffice's own ``Err:nnn``
 _LO_ERROR = re.compile(r"^Err:\d{3}$")
 #: The add-in's own functions: #NAME? outside Excel by design.
 _UDF = re.compile(r"\bAI_[A-Z_]+\s*\(", re.I)

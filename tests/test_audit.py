@@ -7,8 +7,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-from click.testing import CliRunner
-from conftest import REPO, write_book
+from conftest import REPO, run, write_book
 from scipy import stats
 
 from xl_aiindex import IndexModel, Node, Settings, build_index
@@ -21,7 +20,6 @@ from xl_aiindex.audit import (
     indicator_stats,
     pc1_share,
 )
-from xl_aiindex.cli import cli
 
 
 @pytest.fixture
@@ -149,10 +147,6 @@ def test_audit_table_lines_up_with_the_result():
     assert ind["weight_in_total"].tolist() == pytest.approx([0.2, 0.2, 0.04, 0.36, 0.2])
     assert table.loc[table["node"] == "x1", "r_total"].item() == pytest.approx(
         np.corrcoef(result.scores["x1"], result.total)[0, 1])
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def test_audit_command_exact_output_and_sheet(tmp_path, small):

@@ -11,18 +11,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
-from conftest import write_book
+from conftest import run, write_book
 
-from xl_aiindex.cli import cli
 from xl_aiindex.workbook import grid, package
 
 DTD_REFUSED = ("holds an XML document type declaration (DTD), which workbook parts never have: "
                "refused as a possible entity-expansion attack")
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def check(book: Path, code: int, expected: str, commands=("validate", "recalc")) -> None:

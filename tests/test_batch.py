@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import SMALL, write_book
+from conftest import SMALL, run, write_book
 
 from xl_aiindex import batch
 from xl_aiindex.cli import cli
@@ -19,10 +19,6 @@ from xl_aiindex.cli import cli
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO / "workbooks" / "city_ai_index_2020.xlsx"
 RESULT_SHEETS = ("Scores", "Ranking", "Tiers", "WeightsUsed")
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def results(path: Path) -> dict[str, list[tuple]]:
@@ -131,7 +127,6 @@ def test_progress_prints_file_names_as_text(tmp_path, small):
                         "unit b, indicator x2: text 'abc' is not a number"]
     assert f"{folder}/b\\x1b[31mred.xlsx: 1 problem:\n" in r.stdout
     assert r.stdout.splitlines()[-1].startswith("1 ok, 1 failed (2 workbooks, ")
-
 
 
 def test_progress_bar_shows_file_names_as_text(tmp_path, small, monkeypatch):

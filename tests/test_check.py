@@ -9,22 +9,16 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from click.testing import CliRunner
-from conftest import REPO, write_book
+from conftest import REPO, run, write_book
 
 from udfs import HeadlessBook
 from udfs.cache import CACHE
 from udfs.macros import run_rebuild
 from xl_aiindex import IndexModel, Node, Settings
-from xl_aiindex.cli import cli
 from xl_aiindex.staleness import inputs_hash
 from xl_aiindex.workbook.io import load_workbook
 
 EPOCH = "1593561600"   # 2020-07-01T00:00:00
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 @pytest.fixture

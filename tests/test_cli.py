@@ -4,14 +4,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
-from conftest import write_book
-
-from xl_aiindex.cli import cli
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
+from conftest import run, write_book
 
 
 def test_validate_ok(small_book):

@@ -8,11 +8,9 @@ from dataclasses import replace
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
-from conftest import REPO, write_book
+from conftest import REPO, run, write_book
 
 from xl_aiindex import IndexModel, Node, ProblemsFound, Settings, build_index
-from xl_aiindex.cli import cli
 from xl_aiindex.compare_weights import compare_weights, method_weights
 from xl_aiindex.tree import IndicatorTree
 from xl_aiindex.workbook.io import compute, load_workbook
@@ -110,10 +108,6 @@ def test_a_method_that_cannot_weight_says_why(tmp_path, small):
     assert entropy.weights is None
     assert entropy.error == ("entropy needs non-negative scores (entropy weighting); use a "
                              "normalisation whose range starts at 0 or above")
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def test_weights_command_exact_output(small_book):

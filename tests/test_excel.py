@@ -15,14 +15,12 @@ from xml.etree import ElementTree
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
-from conftest import REPO
+from conftest import REPO, run
 from test_macros import FakeBook
 
 from udfs import AI_INDEX, AI_SUBINDEX, AI_TIER, AI_WHY, use_book
 from udfs.cache import CACHE
 from udfs.why import ERRORS, error_code
-from xl_aiindex.cli import cli
 from xl_aiindex.lookup import NameIndex, match_key
 from xl_aiindex.workbook import excel_vba
 from xl_aiindex.workbook.excel_vba import read_vba_modules, udf_wrappers, xlwings_bas
@@ -34,10 +32,6 @@ MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 FUNCTIONS = ("AI_INDEX", "AI_SUBINDEX", "AI_RANK", "AI_TIER", "AI_WEIGHT", "AI_RANKING",
              "AI_SCORES", "AI_RANK_INTERVAL", "AI_FIT_WEIGHTS", "AI_WHY")
 MACROS = ("rebuild_results", "validate_inputs")
-
-
-def run(*args: object) -> Any:
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 # ---- the command ----

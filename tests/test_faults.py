@@ -20,16 +20,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter
-from click.testing import CliRunner
+from conftest import run
 
-from xl_aiindex.cli import cli
 from xl_aiindex.workbook import files, io, writer
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def leftovers(folder: Path) -> list[str]:

@@ -12,12 +12,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
-from conftest import write_book
+from conftest import run, write_book
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xl_aiindex.cli import cli
 from xl_aiindex.errors import HandEditsFound
 from xl_aiindex.workbook import io
 from xl_aiindex.workbook.fingerprint import (
@@ -35,10 +33,6 @@ from xl_aiindex.workbook.ooxml import splice_sheets
 from xl_aiindex.workbook.sheetspec import Cell, SheetSpec
 
 TAIL = "recalc would overwrite it; use --force to overwrite"
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 from click.testing import CliRunner
-from lo_harness import convert_to_ods, find_soffice
+from lo_harness import convert_to_ods
 
 from xl_aiindex.cli import cli
 from xl_aiindex.workbook.ooxml import package_parts, splice_sheets
@@ -242,8 +242,7 @@ def test_uncertainty_results_carry_their_column_notes(tmp_path):
         "above_median": "rank_q95 − median_rank: the chart's bar below the dot"}
 
 
-@pytest.mark.skipif(find_soffice() is None,
-                    reason="LibreOffice (soffice) is not installed; .ci/run installs it")
+@pytest.mark.libreoffice
 def test_libreoffice_opens_the_recalculated_workbook_and_shows_the_note(recalculated, tmp_path):
     first, _ = recalculated
     book = tmp_path / "book.xlsx"

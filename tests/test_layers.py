@@ -16,6 +16,8 @@ COMMAND_LAYER = frozenset({
     "xl_aiindex",             # __init__.py: the public API, which re-exports workbook.io's loaders
     "xl_aiindex.__main__",    # python -m xl_aiindex
     "xl_aiindex.cli",         # the command line
+    "xl_aiindex.cli_format",  # what the command line prints
+    "xl_aiindex.api",         # the library call of each command (xl_aiindex/commands/)
     "xl_aiindex.batch",       # the command line over a folder of workbooks
     "xl_aiindex.terminal",    # what the command line prints
 })
@@ -27,7 +29,6 @@ MAX_LINES = 800
 #: Today's modules over MAX_LINES, which later work splits along their concerns. Do not add
 #: to this list: split the module instead.
 TOO_LONG_TODAY = frozenset({
-    "xl_aiindex/cli.py",
     "xl_aiindex/workbook/scaffold.py",
     "xl_aiindex/workbook/formulas.py",
 })
@@ -141,7 +142,7 @@ def test_the_import_graph_is_read():
     """The reader sees the imports the checks below rely on (else they could not fail)."""
     assert "xl_aiindex.workbook.results" in GRAPH["xl_aiindex.workbook.formulas"]
     assert "xl_aiindex.workbook.ooxml" in GRAPH["udfs.books"]
-    assert "xl_aiindex.workbook.io" in GRAPH["xl_aiindex.cli"]       # inside functions
+    assert "xl_aiindex.workbook.io" in GRAPH["xl_aiindex.commands.validate"]   # in functions
     assert "xl_aiindex.workbook.ooxml.xmltext" in GRAPH["xl_aiindex.workbook.ooxml.opc"]
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from lo_harness import Book, close, find_soffice, mismatches, read_book, recalculate, render_pngs
+from lo_harness import Book, close, mismatches, read_book, recalculate, render_pngs
 from test_formulas import CASES, SHIPPED, recalc_case
 
 from xl_aiindex.model import IndexResult
@@ -32,8 +32,7 @@ from xl_aiindex.workbook.ooxml import sheet_names, splice_sheets
 from xl_aiindex.workbook.results import result_sheets
 from xl_aiindex.workbook.sheetspec import Cell, SheetSpec
 
-pytestmark = pytest.mark.skipif(find_soffice() is None,
-                                reason="LibreOffice (soffice) is not installed; .ci/run installs it")
+pytestmark = pytest.mark.libreoffice
 
 #: What is edited "in LibreOffice": a low-ranked city's talent count, raised far above every
 #: other city's (efficacy normalisation: it changes every city's I08 score and the ranks), and

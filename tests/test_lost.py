@@ -14,16 +14,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
-from conftest import REPO, docs_text, write_book
+from conftest import REPO, docs_text, run, write_book
 
-from xl_aiindex.cli import cli
 from xl_aiindex.workbook.ooxml import package_parts
 from xl_aiindex.workbook.ownership import TOOL_SHEETS
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def recalc_ok(path: Path, *more) -> None:

@@ -7,9 +7,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
-
-from xl_aiindex.cli import cli
+from conftest import run
 
 #: A 4-level tree that is not the 2020 one (root → dimension → sub-dimension → indicator), with
 #: a lower-is-better indicator and a per-capita one.
@@ -45,10 +43,6 @@ EXPECTED: dict[str, dict[str, float]] = {
     "c": {"lifeexp": 100, "mort": 50, "life": 75, "health": 75, "gni": 0, "income": 0,
           "emp": 100, "jobs": 100, "wealth": 40, "hdi": 57.5},
 }
-
-
-def run(*args: object):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 @pytest.fixture

@@ -14,17 +14,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import write_book
+from conftest import run, write_book
 
 from xl_aiindex.cli import cli
 
 REPO = Path(__file__).resolve().parents[1]
 GIVEN = REPO / "workbooks" / "city_ai_index_2020.xlsx"
 DATA = REPO / "workbooks" / "city_ai_index_2020_data.xlsx"
-
-
-def run(*args: object):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def readme_first_command() -> list[str]:

@@ -410,7 +410,7 @@ def test_styles_are_appended_only(spliced):
     assert "0.0000" in codes
 
 
-@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+@pytest.mark.libreoffice
 def test_libreoffice_opens_the_result(spliced, tmp_path):
     _, dst = spliced
     profile = (tmp_path / "lo_profile").as_uri()

@@ -17,8 +17,8 @@ from click.testing import CliRunner
 from conftest import SMALL, Sheets, write_book
 
 from xl_aiindex.cli import cli
-from xl_aiindex.settings import RESULT_SHEET_NAMES, parse_settings
-from xl_aiindex.workbook.ownership import TOOL_SHEETS
+from xl_aiindex.settings import parse_settings
+from xl_aiindex.workbook.ownership import sheet_name_problems
 
 NOTE = ("note: sheet 'Charts' is yours (it holds 'My own notes' in A1): it was left as it is "
         "and the Charts result sheet was not written; to get Charts, name a sheet for it in "
@@ -182,13 +182,15 @@ def test_a_users_ranking_sheet_is_still_refused(tmp_path: Path) -> None:
 ])
 def test_bad_sheet_names_are_problems(value: str, expected: str) -> None:
     settings, problems, _ = parse_settings({"sheet_charts": value})
-    assert settings.sheet("Charts") == "Charts"
+    assert problems == []
+    problems = sheet_name_problems(settings)
     assert len(problems) == 1 and problems[0].problem.startswith(expected), problems
     assert problems[0].sheet == "Settings" and problems[0].field == "sheet_charts"
 
 
 def test_two_optional_sheets_cannot_share_a_name() -> None:
-    _, problems, _ = parse_settings({"sheet_charts": "图", "sheet_compare": "图"})
+    settings, _, _ = parse_settings({"sheet_charts": "图", "sheet_compare": "图"})
+    problems = sheet_name_problems(settings)
     assert [p.field for p in problems] == ["sheet_charts", "sheet_compare"]
     assert "also the name given by sheet_compare" in problems[0].problem
 
@@ -196,7 +198,7 @@ def test_two_optional_sheets_cannot_share_a_name() -> None:
 def test_good_names_and_blank() -> None:
     settings, problems, notes = parse_settings({"sheet_charts": " 图表 ", "sheet_treatment": "",
                                                 "sheet_compare": "Compare"})
-    assert problems == [] and notes == []
+    assert problems == [] and notes == [] and sheet_name_problems(settings) == []
     assert settings.sheet("Charts") == "图表" and settings.sheet("Treatment") == "Treatment"
     assert settings.sheet("Compare") == "Compare" and settings.sheet("Ranking") == "Ranking"
 
@@ -206,10 +208,6 @@ def test_bad_sheet_name_names_the_settings_cell(tmp_path: Path) -> None:
     out = run("validate", book)
     assert out.exit_code == 1, out.output
     assert "B11" in out.output and "'Scores' is the result sheet 'Scores'" in out.output
-
-
-def test_every_tool_sheet_is_reserved() -> None:
-    assert {n.casefold() for n in TOOL_SHEETS} <= {n.casefold() for n in RESULT_SHEET_NAMES}
 
 
 def test_rebuild_macro_skips_the_users_charts_too(tmp_path: Path) -> None:
@@ -238,3 +236,10 @@ def test_a_configured_name_taken_by_a_users_sheet_is_skipped_too(tmp_path: Path)
             "Charts result sheet was not written; to get Charts, give Settings sheet_charts "
             "another name than '图表' (or recalc --force to replace your sheet)") in out.output
     assert _values(book, "图表") == [("mine",)]
+
+
+def test_the_contracts_optional_sheets_are_those_settings_can_rename() -> None:
+    from xl_aiindex.settings import SHEET_NAME_KEYS
+    from xl_aiindex.workbook.contract import OPTIONAL_SHEETS
+
+    assert sorted(OPTIONAL_SHEETS) == sorted(SHEET_NAME_KEYS.values())

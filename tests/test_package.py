@@ -15,16 +15,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
-from conftest import write_book
+from conftest import run, write_book
 
-from xl_aiindex.cli import cli
 from xl_aiindex.workbook import io as wio
 from xl_aiindex.workbook.package import Package
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def parts_of(book: Path) -> dict[str, bytes]:

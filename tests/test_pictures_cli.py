@@ -13,20 +13,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
-from conftest import SMALL, docs_text, write_book
+from conftest import SMALL, docs_text, run, write_book
 
-from xl_aiindex.cli import cli
 from xl_aiindex.workbook.ooxml import splice_sheets
 from xl_aiindex.workbook.sheetspec import Cell, SheetSpec
 
 REPO = Path(__file__).resolve().parents[1]
 GIVEN = REPO / "workbooks" / "city_ai_index_2020.xlsx"
 README = docs_text()   # the README and docs/*.md
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def _readme_block(command: str) -> str:

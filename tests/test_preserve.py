@@ -22,10 +22,9 @@ from xml.etree import ElementTree as ET
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
+from conftest import run
 from rich_workbook import REPORT_FORMULAS, make_rich_workbook
 
-from xl_aiindex.cli import cli
 from xl_aiindex.workbook.fingerprint import STORE_SHEET
 from xl_aiindex.workbook.ooxml import package_parts
 
@@ -39,10 +38,6 @@ NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
       "p": "http://schemas.openxmlformats.org/package/2006/relationships"}
 SOFFICE = shutil.which("soffice")
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def rels_of(parts: dict[str, bytes], part: str) -> list[tuple[str, str]]:
@@ -212,7 +207,7 @@ def soffice_convert(src: Path, outdir: Path, target: str, timeout: float = 240) 
         shutil.rmtree(profile, ignore_errors=True)
 
 
-@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not on PATH")
+@pytest.mark.libreoffice
 @pytest.mark.parametrize("vba", [False, True], ids=["xlsx", "xlsm"])
 def test_libreoffice_opens_the_recalculated_workbook(tmp_path, vba):
     book = make_rich_workbook(tmp_path / ("rich.xlsm" if vba else "rich.xlsx"), vba=vba)

@@ -11,11 +11,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from lo_harness import find_soffice, recalculate
+from conftest import run
+from lo_harness import recalculate
 from test_faults import big_workbook
 
-from xl_aiindex.cli import cli
 from xl_aiindex.workbook import io as wio
 from xl_aiindex.workbook.check import check_file
 from xl_aiindex.workbook.fingerprint import (
@@ -32,10 +31,6 @@ _LO_DIGITS = decimal.Context(prec=15, rounding=decimal.ROUND_HALF_UP)
 # a numeric cell: no type, or t="n"; its value
 _NUMBER_CELL = re.compile(r'(<c\b(?:(?!\bt=)[^>])*?(?:\bt="n"[^>]*)?>(?:<f>[^<]*</f>)?<v>)'
                           r"([^<]+)(</v>)")
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def fifteen_digits(text: str) -> str:
@@ -130,8 +125,7 @@ def test_a_real_edit_after_a_15_digit_round_trip_is_caught(recalculated, tmp_pat
     assert f"Sheet 'Scores', cell {cell}: edited by hand since the last recalc" in r.output
 
 
-@pytest.mark.skipif(find_soffice() is None,
-                    reason="LibreOffice (soffice) is not installed; .ci/run installs it")
+@pytest.mark.libreoffice
 def test_a_libreoffice_save_is_no_hand_edit(recalculated, tmp_path):
     (saved,) = recalculate([recalculated], tmp_path)
     loaded = wio.load_workbook(saved)

@@ -10,15 +10,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
+from conftest import run
 
 from xl_aiindex.cli import cli
 
 INJECTION = "=cmd|' /C calc'!A0"
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def write_book(path: Path, sheets) -> Path:

@@ -531,7 +531,6 @@ def test_reference_model_computes() -> None:
 
 
 def test_reference_build_with_recalc(tmp_path: Path) -> None:
-    pytest.importorskip("xl_aiindex.workbook.io")
     paths = _build_module().build(tmp_path)
     for path in paths:
         wb = openpyxl.load_workbook(path)

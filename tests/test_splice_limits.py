@@ -4,15 +4,10 @@
 from pathlib import Path
 
 import openpyxl
-from click.testing import CliRunner
+from conftest import run
 from openpyxl.worksheet.protection import SheetProtection
 
-from xl_aiindex.cli import cli
 from xl_aiindex.workbook.ooxml import RowAppend, package_parts, splice_sheets
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def _recalculated(book: Path, tmp_path: Path) -> Path:

@@ -129,13 +129,12 @@ def test_shipped_workbook_project_is_source_only() -> None:
     assert not any("SRP" in "/".join(e) for e in ole.listdir())  # no compiled p-code streams
 
 
+@pytest.mark.libreoffice
 def test_libreoffice_imports_the_modules(tmp_path: Path) -> None:
     """LibreOffice's VBA import reads the streams Excel reads: the shipped workbook and what
     `xl-aiindex excel` makes of a new workbook keep every module (Basic/VBAProject/*.xml)."""
-    from lo_harness import convert_to_ods, find_soffice
+    from lo_harness import convert_to_ods
 
-    if find_soffice() is None:
-        pytest.skip("LibreOffice (soffice) is not installed: its VBA import cannot be checked")
     from xl_aiindex.cli import main
     from xl_aiindex.workbook.scaffold import new_workbook
 

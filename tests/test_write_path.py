@@ -22,14 +22,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
-from conftest import SMALL, write_book
-
-from xl_aiindex.cli import cli
-
-
-def run(*args: Any) -> Any:
-    return CliRunner().invoke(cli, [str(a) for a in args])
+from conftest import SMALL, run, write_book
 
 
 @dataclass(frozen=True)

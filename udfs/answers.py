@@ -20,8 +20,8 @@ from xl_aiindex.groups import find_grouping, group_ranks, grouping_columns
 from xl_aiindex.lookup import NameIndex, match_key
 from xl_aiindex.model import IndexResult
 from xl_aiindex.normalise import MethodInputError
+from xl_aiindex.workbook.contract import ERROR_VALUES, UNCERTAINTY_RESULTS, key
 from xl_aiindex.workbook.read import parse_number, text
-from xl_aiindex.workbook.source import ERROR_VALUES
 
 from .cache import Outcome
 
@@ -307,7 +307,6 @@ def fit_table(subscores: Any, totals: Any) -> list[list[Any]]:
 
 # ---- AI_RANK_INTERVAL ----
 
-UNCERTAINTY_RESULTS = "UncertaintyResults"
 _INTERVAL = ("rank_q05", "median_rank", "rank_q95")
 
 
@@ -316,7 +315,7 @@ def rank_interval(book: Any, city: Any) -> list[list[Any]]:
     wrote them in the ``UncertaintyResults`` sheet of ``book`` (a :class:`MacroBook`). Reads that
     sheet only: it never starts a run, and needs no valid inputs."""
     query = one_value(city, "city")
-    sheet = next((n for n in book.sheet_names() if match_key(n) == match_key(UNCERTAINTY_RESULTS)),
+    sheet = next((n for n in book.sheet_names() if key(n) == key(UNCERTAINTY_RESULTS)),
                  None)
     if sheet is None:
         raise UdfError("no uncertainty run yet (no UncertaintyResults sheet): run "

@@ -23,9 +23,11 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
-from xl_aiindex.errors import UnsafeWrite, XlAiIndexError
+from xl_aiindex.errors import UnreadableWorkbook, UnsafeWrite, XlAiIndexError
+from xl_aiindex.workbook.contract import key
 from xl_aiindex.workbook.io import excel_owner_file, write_sheets
 from xl_aiindex.workbook.ooxml import RowAppend
+from xl_aiindex.workbook.package import Package
 from xl_aiindex.workbook.sheetspec import SheetSpec
 from xl_aiindex.workbook.source import Grid, OpenpyxlSource
 from xl_aiindex.workbook.xlwings_book import MacroBook, XlwingsBook
@@ -79,13 +81,15 @@ class HeadlessBook:
         return self._open().grid(name)
 
     def sheet_kinds(self) -> dict[str, str]:
-        """Each sheet's kind by name (:func:`~xl_aiindex.workbook.ooxml.sheet_kinds`): a chart
-        sheet under a result sheet's name is refused before anything is written."""
-        from xl_aiindex.workbook.ooxml import sheet_kinds
-
+        """Each sheet's kind by name, as ``recalc`` reads them
+        (:meth:`~xl_aiindex.workbook.package.Package.kinds`): a chart sheet under a result
+        sheet's name is refused before anything is written. Empty when the package cannot be
+        read (reading the sheets then says why)."""
         try:
-            return sheet_kinds(self.path)
-        except (ValueError, KeyError, OSError, zipfile.BadZipFile, ParseError):
+            with Package(self.path) as package:
+                return package.kinds()
+        except (UnreadableWorkbook, ValueError, KeyError, OSError, zipfile.BadZipFile,
+                ParseError):
             return {}
 
     def write_sheets(self, sheets: Sequence[SheetSpec], activate: str | None = None,
@@ -102,9 +106,9 @@ class HeadlessBook:
                 raise UnsafeWrite(f"{src}: the workbook seems open in Excel ({owner.name} exists): "
                                   "close it in Excel, or run the macro from Excel")
             self.close()  # release the file before it is replaced (Windows)
-        present = {n.strip().casefold() for n in self.sheet_names()}
+        present = {key(n) for n in self.sheet_names()}
         write_sheets(src, self.out, list(sheets),
-                     very_hidden=[n for n in very_hidden if n.strip().casefold() not in present],
+                     very_hidden=[n for n in very_hidden if key(n) not in present],
                      appends=list(appends))
         self._written = True
         self.activated = activate

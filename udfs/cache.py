@@ -37,11 +37,11 @@ from typing import Any
 
 import pandas as pd
 
-from xl_aiindex import pipeline
 from xl_aiindex.errors import Problem, ProblemsFound, UnreadableWorkbook, XlAiIndexError
 from xl_aiindex.model import IndexResult
+from xl_aiindex.workbook.book import compute_inputs, read_inputs
 from xl_aiindex.workbook.ownership import is_tool_sheet
-from xl_aiindex.workbook.read import Locator, read_model
+from xl_aiindex.workbook.read import Locator
 from xl_aiindex.workbook.results import ranking_table, scores_table
 from xl_aiindex.workbook.source import Grid
 from xl_aiindex.workbook.xlwings_book import MacroBook
@@ -119,7 +119,15 @@ class Snapshot:
     def fingerprint(self, sheets: Sequence[str]) -> str:
         """Hash of the input sheets' names and of the contents of ``sheets``. The sheets the
         tool writes (Problems, Log, the result sheets) are left out: a macro that writes them
-        has not changed the inputs."""
+        has not changed the inputs.
+
+        Not :func:`xl_aiindex.staleness.inputs_hash`, on purpose: that one hashes the *model*
+        (what ``recalc --check`` compares across processes and readers, kept in the Log), so
+        it needs the inputs read and free of problems; this one hashes the *raw cells* as this
+        book's reader gives them, before any reading, so an unchanged book is recognised
+        without parsing it, also when its inputs have problems (then no model exists). It
+        lives only in this process's cache.
+        """
         names = [n for n in self.sheet_names() if not is_tool_sheet(n)]
         h = hashlib.sha256(repr(names).encode())
         for name in sheets:
@@ -129,21 +137,22 @@ class Snapshot:
 
 
 def evaluate(source: Snapshot) -> Outcome:
-    """Read the model from ``source`` and build it (``pipeline.build_index``, looked up at call
-    time so tests can count the calls)."""
+    """Read the inputs from ``source`` and build the index, as ``recalc`` does
+    (:func:`~xl_aiindex.workbook.book.read_inputs`, :func:`~xl_aiindex.workbook.book.compute_inputs`),
+    the problems or the reason it cannot be read kept as the outcome instead of raised."""
     try:
-        model, locator, notes = read_model(source)
+        inputs = read_inputs(source)
     except ProblemsFound as e:
         return Outcome(problems=e.problems)
     except UnreadableWorkbook as e:
         return Outcome(error=str(e))
     try:
-        result = pipeline.build_index(model)
+        result = compute_inputs(inputs)
     except ProblemsFound as e:
-        return Outcome(problems=tuple(locator.locate(p) for p in e.problems), locator=locator)
+        return Outcome(problems=e.problems, locator=inputs.locator)
     except XlAiIndexError as e:
-        return Outcome(error=str(e), locator=locator)
-    return Outcome(result=result, notes=tuple(notes) + tuple(result.notes), locator=locator)
+        return Outcome(error=str(e), locator=inputs.locator)
+    return Outcome(result=result, notes=inputs.notes + tuple(result.notes), locator=inputs.locator)
 
 
 @dataclass

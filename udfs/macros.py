@@ -67,10 +67,10 @@ from xl_aiindex import __version__
 from xl_aiindex.errors import Problem, XlAiIndexError
 from xl_aiindex.model import IndexResult
 from xl_aiindex.staleness import inputs_hash
-from xl_aiindex.workbook.fingerprint import STORE_SHEET, Stored, read_store
-from xl_aiindex.workbook.io import log_row, log_table, run_time, store_after
+from xl_aiindex.workbook.book import BookState, read_state
+from xl_aiindex.workbook.contract import LOG, PROBLEMS, STORE_SHEET, key
+from xl_aiindex.workbook.io import log_row, run_time, stale_problems, store_after
 from xl_aiindex.workbook.ownership import foreign_sheet_problems, kind_problems, skip_optional
-from xl_aiindex.workbook.read import key
 from xl_aiindex.workbook.results import problems_sheet, result_sheets
 from xl_aiindex.workbook.sheetspec import SheetSpec
 from xl_aiindex.workbook.xlwings_book import MacroBook
@@ -91,42 +91,11 @@ class MacroReport:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def log_rows(book: MacroBook) -> tuple[tuple[Any, ...], ...]:
-    """The rows the Log sheet already has (below its header), the contract's columns found by
-    the Log's header, as ``load_workbook`` reads them."""
-    name = next((n for n in book.sheet_names() if key(n) == "log"), None)
-    if name is None:
-        return ()
-    return log_table(book.grid(name).values)[1]
-
-
-@dataclass(frozen=True)
-class BookState:
-    """What a macro reads of the sheets it writes before writing them: the sheet names and
-    kinds, the stored fingerprints, and Log's header and rows (what
-    :class:`~xl_aiindex.workbook.io.Loaded` holds for ``recalc``)."""
-
-    names: tuple[str, ...]
-    kinds: dict[str, str]
-    stored: Stored | None
-    log_header: dict[str, int]
-    log_rows: tuple[tuple[Any, ...], ...]
-    log_width: int
-
-
 def book_state(book: MacroBook) -> BookState:
-    """Read :class:`BookState` from ``book`` (Log only when it is a worksheet)."""
-    names = tuple(book.sheet_names())
-    kinds = book.sheet_kinds()
-    log_header: dict[str, int] = {}
-    rows: tuple[tuple[Any, ...], ...] = ()
-    width = 0
-    log_name = next((n for n in names if key(n) == "log"), None)
-    if log_name is not None and kinds.get(log_name, "worksheet") == "worksheet":
-        log_header, rows, width = log_table(book.grid(log_name).values)
-    store_name = next((n for n in names if key(n) == key(STORE_SHEET)), None)
-    stored = None if store_name is None else read_store(book.grid(store_name).values)
-    return BookState(names, kinds, stored, log_header, rows, width)
+    """What ``book``'s sheets the macro writes hold before it writes them, read as ``recalc``
+    reads them (:func:`~xl_aiindex.workbook.book.read_state`; Log and the store only when they
+    are worksheets)."""
+    return read_state(book.sheet_names(), book.sheet_kinds(), book.grid)
 
 
 #: What a refused macro tells the user to do (Excel has no ``--force``).
@@ -165,11 +134,11 @@ def _refuse(book: MacroBook, state: BookState | None, problems: Sequence[Problem
     n = len(problems)
     what = f"{n} problem{'s' if n != 1 else ''} with the sheets it writes"
     kinds = {} if state is None else {key(k): v for k, v in state.kinds.items()}
-    if state is not None and kinds.get("problems", "worksheet") == "worksheet" and \
-            not any(key(p.sheet) == "problems" for p in problems):
+    if state is not None and kinds.get(key(PROBLEMS), "worksheet") == "worksheet" and \
+            not any(key(p.sheet) == key(PROBLEMS) for p in problems):
         sheet = problems_sheet(problems)
         store = store_after(state.stored, state.names, len(state.log_rows), [sheet], None)
-        book.write_sheets([sheet, store], activate="Problems", very_hidden=(STORE_SHEET,))
+        book.write_sheets([sheet, store], activate=PROBLEMS, very_hidden=(STORE_SHEET,))
         message = f"nothing was written: {what}; see the Problems sheet. First: {problems[0]}"
         written: tuple[str, ...] = (sheet.name,)
     else:
@@ -218,8 +187,7 @@ def run_rebuild(book: MacroBook, command: str = "rebuild_results") -> MacroRepor
         entry.update({"input": result.model.settings.input, "units": len(result.scores),
                       "status": "ok", "notes": "; ".join(outcome.notes),
                       "inputs_hash": inputs_hash(result.model)})
-        # a Problems sheet left by an earlier validation would now be wrong: it is emptied
-        stale = [problems_sheet(())] if any(key(n) == "problems" for n in state.names) else []
+        stale = stale_problems(state.names)
         written = [*result_sheets(result), *_calc_values(book, outcome), *stale]
         # an extra (Charts…) whose name a sheet of the user's has is skipped, as recalc does
         skipped: list[str] = []
@@ -227,14 +195,14 @@ def run_rebuild(book: MacroBook, command: str = "rebuild_results") -> MacroRepor
             written, skipped = skip_optional(state.kinds, lambda name: book.grid(name).values,
                                              written, state.names, state.stored,
                                              result.model.settings)
-        refused = refusals(book, state, written, ("Log",), command)
+        refused = refusals(book, state, written, (LOG,), command)
         if refused:
             return _refuse(book, state, refused, outcome)
         # the hand-edit fingerprints of what is written, as recalc keeps them, so the next
         # recalc can tell the cells this rebuild wrote from cells edited by hand afterwards
         store = store_after(state.stored, state.names, len(state.log_rows) + 1, written,
                             str(entry["time"]), str(entry["inputs_hash"]))
-        names = [*(s.name for s in written), "Log"]
+        names = [*(s.name for s in written), LOG]
         message = (f"rebuilt {', '.join(names[:-1])} and {names[-1]}: {len(result.scores)} "
                    f"units, input = {result.model.settings.input}"
                    + "".join(f"\n{note}" for note in skipped))
@@ -247,17 +215,17 @@ def run_rebuild(book: MacroBook, command: str = "rebuild_results") -> MacroRepor
     entry.update({"status": f"{n} problem{'s' if n != 1 else ''}",
                   "notes": "; ".join(str(p) for p in problems[:3])})
     sheet = problems_sheet(problems)
-    refused = refusals(book, state, [sheet], ("Log",), command)
+    refused = refusals(book, state, [sheet], (LOG,), command)
     if refused:
         return _refuse(book, state, refused, outcome)
     store = store_after(state.stored, state.names, len(state.log_rows) + 1, [sheet], None)
     message = (f"{n} problem{'s' if n != 1 else ''} in the inputs: nothing was recomputed; see the "
                f"Problems sheet. First: {problems[0]}" if problems else "nothing to do")
     appends = [log_row(state.log_header, state.log_width, entry)]
-    book.write_sheets([sheet, store], activate="Problems", very_hidden=(STORE_SHEET,),
+    book.write_sheets([sheet, store], activate=PROBLEMS, very_hidden=(STORE_SHEET,),
                       appends=appends)
     book.notify(message, "error")
-    return MacroReport(None, problems, (sheet.name, "Log"), message)
+    return MacroReport(None, problems, (sheet.name, LOG), message)
 
 
 def run_validate(book: MacroBook) -> MacroReport:
@@ -277,7 +245,7 @@ def run_validate(book: MacroBook) -> MacroReport:
     n = len(problems)
     if n:
         message = f"{n} problem{'s' if n != 1 else ''} found: see the Problems sheet"
-        book.write_sheets([sheet, store], activate="Problems", very_hidden=(STORE_SHEET,))
+        book.write_sheets([sheet, store], activate=PROBLEMS, very_hidden=(STORE_SHEET,))
         book.notify(message, "error")
     else:
         message = "no problems found"

@@ -18,11 +18,11 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+#: Error values an argument may carry in (``err_to_str``), with their CVErr numbers.
+from xl_aiindex.workbook.contract import ERROR_CODES
+
 #: What marks a failed call's answer (and what the VBA wrapper looks for).
 MARK = "#AI! "
-#: Error values an argument may carry in (``err_to_str``), with their CVErr numbers.
-ERROR_CODES = {"#NULL!": 2000, "#DIV/0!": 2007, "#VALUE!": 2015, "#REF!": 2023, "#NAME?": 2029,
-               "#NUM!": 2036, "#N/A": 2042}
 ARGUMENT_ERROR = " is the error value "
 #: How many reasons are kept (one per calling cell; the oldest are forgotten first).
 LIMIT = 100_000

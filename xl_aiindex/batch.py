@@ -113,39 +113,38 @@ def output_paths(inputs: Sequence[Path], out_dir: Path | None) -> list[Path | No
 
 
 def _one(command: str, path: str, output: str | None, options: dict[str, Any]) -> Record:
-    """Run one workbook; every outcome becomes a record (runs in a worker process)."""
-    from .errors import ProblemsFound, UnreadableWorkbook, UnsafeWrite, XlAiIndexError
+    """Run one workbook through the library call of ``command`` (:func:`xl_aiindex.api.recalc`
+    or :func:`~xl_aiindex.api.validate`); every outcome becomes a record, its status from the
+    one error map (:func:`~xl_aiindex.errors.error_kind`) (runs in a worker process)."""
+    from .errors import ProblemsFound, XlAiIndexError, error_kind
 
     start = time.perf_counter()
     try:
         if command == "recalc":
-            from .workbook.io import recalc_file
+            from .api import recalc
 
-            result = recalc_file(path, output, **options)
-            notes = list(result.notes)
-        else:
-            from .workbook.io import validate_file
+            done = recalc(path, output=output, top=0, **options)
+            return Record(path, "ok", time.perf_counter() - start, done.units,
+                          output=str(output or path), notes=list(done.notes))
+        from .api import validate
 
-            result, notes_t = validate_file(path)
-            notes = list(notes_t)
-        return Record(path, "ok", time.perf_counter() - start, len(result.scores),
-                      output=str(output or (path if command == "recalc" else "")), notes=notes)
-    except ProblemsFound as e:
-        lines = [str(p) for p in e.problems]
-        count = len(lines)
-        return Record(path, "problems", time.perf_counter() - start,
-                      error=f"{count} problem{'s' if count != 1 else ''}: {lines[0]}",
-                      problems=lines)
-    except (UnreadableWorkbook, UnsafeWrite) as e:
-        return Record(path, "unreadable", time.perf_counter() - start, error=_without(path, e))
-    except XlAiIndexError as e:
-        return Record(path, "failed", time.perf_counter() - start, error=_without(path, e))
-    except OSError as e:
-        return Record(path, "unreadable", time.perf_counter() - start,
-                      error=f"{e.filename or path}: {e.strerror or e}")
-    except Exception as e:  # isolation: an internal error is this workbook's failure only
-        return Record(path, "failed", time.perf_counter() - start,
-                      error=f"internal error ({type(e).__name__}: {e})")
+        checked = validate(path)
+        return Record(path, "ok", time.perf_counter() - start, checked.units,
+                      notes=list(checked.notes))
+    except Exception as e:  # isolation: whatever happens is this workbook's failure only
+        status = error_kind(e)
+        seconds = time.perf_counter() - start
+        if isinstance(e, ProblemsFound):
+            lines = [str(p) for p in e.problems]
+            count = len(lines)
+            return Record(path, status, seconds,
+                          error=f"{count} problem{'s' if count != 1 else ''}: {lines[0]}",
+                          problems=lines)
+        if isinstance(e, XlAiIndexError):
+            return Record(path, status, seconds, error=_without(path, e))
+        if isinstance(e, OSError):
+            return Record(path, status, seconds, error=f"{e.filename or path}: {e.strerror or e}")
+        return Record(path, status, seconds, error=f"internal error ({type(e).__name__}: {e})")
 
 
 def _without(path: str, error: Exception) -> str:

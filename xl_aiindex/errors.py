@@ -140,6 +140,53 @@ class WriteFailed(UnsafeWrite):
         super().__init__(f"{path}: cannot write: {reason}; {outcome}")
 
 
+#: Exit codes of the workbook contract (WORKBOOK.md): 0 done; 1 the workbook has problems (each
+#: listed); 2 the file cannot be read, a write was refused, or the command line is wrong.
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_UNREADABLE = 2
+
+#: What each kind of error is, in the order the checks run (a subclass before its base).
+#: ``problems``: the inputs have problems (each listed); ``unreadable``: the file cannot be read,
+#: a write was refused, or the command line names something that is not there; ``failed``:
+#: anything else (an error the tool raised on purpose, or an internal one).
+_ERROR_KINDS: tuple[tuple[type[BaseException], str], ...] = (
+    (ProblemsFound, "problems"),
+    (UnreadableWorkbook, "unreadable"),
+    (UnsafeWrite, "unreadable"),
+    (UnknownName, "unreadable"),
+    (XlAiIndexError, "failed"),
+    (OSError, "unreadable"),
+)
+
+#: The exit code of each kind of error.
+_KIND_EXIT = {"problems": EXIT_PROBLEMS, "unreadable": EXIT_UNREADABLE, "failed": EXIT_PROBLEMS}
+
+
+def error_kind(error: BaseException) -> str:
+    """``problems``, ``unreadable`` or ``failed``: what ``error`` means for the workbook it
+    concerns (the status ``batch`` records, and through :func:`exit_code` the exit code).
+
+    >>> error_kind(UnsafeWrite("book.xlsx is open in Excel"))
+    'unreadable'
+    """
+    for cls, kind in _ERROR_KINDS:
+        if isinstance(error, cls):
+            return kind
+    return "failed"
+
+
+def exit_code(error: BaseException) -> int:
+    """The command line's exit code for ``error`` (the one map, used by ``cli`` and ``batch``):
+    1 for the inputs' problems and other failures, 2 for a file that cannot be read, a refused
+    write, an unknown name or another system error.
+
+    >>> exit_code(ProblemsFound([Problem("Data", "D5", problem="value 'abc' is not a number")]))
+    1
+    """
+    return _KIND_EXIT[error_kind(error)]
+
+
 def unknown_method_problem(
     kind: str, name: str, valid: list[str] | tuple[str, ...], sheet: str, node: str = "", field: str = ""
 ) -> Problem:

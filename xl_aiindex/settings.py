@@ -33,19 +33,6 @@ SHEET_NAME_KEYS: dict[str, str] = {
     "sheet_treatment": "Treatment", "sheet_groupranking": "GroupRanking",
     "sheet_charts": "Charts", "sheet_compare": "Compare",
 }
-#: Sheets a configured name may not take: the input sheets (``AHP_…`` and ``Budget_…`` are
-#: refused by prefix) and every sheet the tool writes (``workbook.ownership.TOOL_SHEETS``, and
-#: ``excel``'s sheets; a test keeps the two lists together).
-INPUT_SHEET_NAMES = ("Settings", "Framework", "Units", "Data", "Given", "Uncertainty", "README")
-RESULT_SHEET_NAMES = (
-    "Scores", "Ranking", "Tiers", "WeightsUsed", "Problems", "Log", "Treatment", "Calc",
-    "CalcStats", "UncertaintyResults", "Sensitivity", "Audit", "GroupRanking", "Compare",
-    "Changes", "Charts", "_xl_aiindex", "Examples", "xlwings.conf",
-)
-#: Characters Excel refuses in a sheet name, and its longest name.
-SHEET_NAME_FORBIDDEN = "[]:*?/\\"
-MAX_SHEET_NAME = 31
-
 #: Settings keys whose value must be one of a fixed list.
 CHOICES: dict[str, tuple[str, ...]] = {
     "input": ("data", "given"),
@@ -152,7 +139,7 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
             pairs.append((names[0], names[1]))
         out["compare"] = tuple(pairs)
 
-    renamed = _sheet_names(given, bad)
+    renamed = _sheet_names(given)
     if renamed:
         out["sheet_names"] = renamed
 
@@ -203,41 +190,12 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
     return Settings(**out), problems, notes
 
 
-def _sheet_names(given: Callable[[str], str], bad: Callable[[str, str], None]
-                 ) -> tuple[tuple[str, str], ...]:
+def _sheet_names(given: Callable[[str], str]) -> tuple[tuple[str, str], ...]:
     """The optional result sheets named in Settings (:data:`SHEET_NAME_KEYS`) as ``(default,
-    name)`` pairs; a name Excel refuses, or one an input or another result sheet has, is a
-    problem of its key."""
-    taken = {n.casefold(): f"the input sheet '{n}'" for n in INPUT_SHEET_NAMES}
-    taken |= {n.casefold(): f"the result sheet '{n}'" for n in RESULT_SHEET_NAMES}
-    given_names = {k: given(k).strip() for k in SHEET_NAME_KEYS if given(k).strip()}
-    pairs = []
-    for key, name in given_names.items():
-        default = SHEET_NAME_KEYS[key]
-        folded = name.casefold()
-        others = [k for k, n in given_names.items() if k != key and n.casefold() == folded]
-        if len(name) > MAX_SHEET_NAME:
-            bad(key, f"'{name}' has {len(name)} characters; a sheet name has at most "
-                     f"{MAX_SHEET_NAME}")
-        elif any(ch in SHEET_NAME_FORBIDDEN for ch in name) or \
-                any(ord(ch) < 32 for ch in name):
-            bad(key, f"'{name}' is not a sheet name Excel accepts: it may not hold any of "
-                     "[ ] : * ? / \\ or control characters")
-        elif name.startswith("'") or name.endswith("'") or folded == "history":
-            bad(key, f"'{name}' is not a sheet name Excel accepts (no ' at either end; "
-                     "'History' is reserved)")
-        elif folded != default.casefold() and folded in taken:
-            bad(key, f"'{name}' is {taken[folded]}; name the {default} sheet otherwise, "
-                     f"e.g. {key} = {SHEET_NAME_EXAMPLES[key]}")
-        elif folded.startswith(("ahp_", "budget_")):
-            bad(key, f"'{name}' is the name of an input sheet (AHP_… and Budget_… hold "
-                     f"matrices); name the {default} sheet otherwise")
-        elif others:
-            bad(key, f"'{name}' is also the name given by {others[0]}; give each sheet its "
-                     "own name")
-        else:
-            pairs.append((default, name))
-    return tuple(pairs)
+    name)`` pairs. Whether Excel and the workbook accept each name is the workbook layer's
+    check (:func:`xl_aiindex.workbook.ownership.sheet_name_problems`: it knows the sheets)."""
+    return tuple((default, given(k).strip()) for k, default in SHEET_NAME_KEYS.items()
+                 if given(k).strip())
 
 
 #: A name to suggest for each optional result sheet (in notes and problems).

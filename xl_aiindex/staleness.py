@@ -91,7 +91,15 @@ def _feed_frame(h: Any, name: str, frame: pd.DataFrame | None) -> None:
 
 
 def inputs_hash(model: IndexModel) -> str:
-    """A short hex digest of every input of ``model`` (see the module docstring)."""
+    """A short hex digest of every input of ``model`` (see the module docstring).
+
+    Not the UDF cache's fingerprint (``udfs.cache.Snapshot.fingerprint``), on purpose: this
+    hash is of the *model*, so it is the same whichever reader made it (the file reader and
+    Excel give ``3`` and ``3.0``, formulas and their values alike) and is kept in the Log for
+    ``recalc --check`` in another process; the cache hashes the *raw cells* of the sheets it
+    read, before any reading, because it must tell an unchanged book without parsing it, also
+    when the inputs have problems and no model exists.
+    """
     h = hashlib.sha256()
     settings = dataclasses.asdict(model.settings)
     if not settings.get("sheet_names"):   # a default added later: hashes stay as they were

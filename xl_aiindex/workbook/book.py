@@ -5,26 +5,101 @@ reads the input sheets with the fast reader and returns :class:`Loaded`, which k
 package and the reader: every later step of a command (ownership and hand-edit checks, the
 write) reads from them, never from the path again. :func:`compute` runs the engine on it and
 locates the engine's problems in their cells.
+
+The steps work on any reader (:class:`~xl_aiindex.workbook.grid.BookSource`: the package
+reader here, an open Excel book in ``udfs``), so the UDFs and macros run the same code:
+:func:`read_inputs` (the input sheets -> :class:`Inputs`), :func:`compute_inputs` (the engine,
+problems located) and :func:`read_state` (what the sheets the tool writes hold before a write:
+:class:`BookState`).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import pipeline
 from ..errors import ProblemsFound
 from ..model import IndexModel, IndexResult
-from ..pipeline import build_index
 from .calamine_source import CalamineSource
-from .fingerprint import STORE_SHEET, Stored, read_store
+from .contract import LOG, LOG_COLUMNS, STORE_SHEET, key
+from .fingerprint import Stored, read_store
+from .grid import BookSource, Grid
 from .package import Package
-from .read import Locator, key, read_model
-from .results import LOG_COLUMNS
+from .read import Locator, read_model
 
-__all__ = ["Loaded", "compute", "load_workbook", "log_table"]
+__all__ = ["BookState", "Inputs", "Loaded", "compute", "compute_inputs", "load_workbook",
+           "log_table", "read_inputs", "read_state"]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """A workbook's input sheets, read: the model, where each input came from (to place the
+    engine's problems in cells) and notes (text read as numbers, columns ignored…)."""
+
+    model: IndexModel
+    locator: Locator
+    notes: tuple[str, ...]
+
+
+def read_inputs(source: BookSource) -> Inputs:
+    """Read the input sheets of the workbook ``source`` reads (any reader: the package reader,
+    an open Excel book). Raises :class:`~xl_aiindex.errors.ProblemsFound` (every problem in the
+    sheets, with cells) or :class:`~xl_aiindex.errors.UnreadableWorkbook`."""
+    model, locator, notes = read_model(source)
+    return Inputs(model, locator, tuple(notes))
+
+
+def compute_inputs(inputs: Inputs) -> IndexResult:
+    """Build the index of workbook inputs; the engine's problems get their cells (raised as
+    :class:`~xl_aiindex.errors.ProblemsFound`). ``pipeline.build_index`` is looked up at call
+    time (tests count the engine runs)."""
+    try:
+        return pipeline.build_index(inputs.model)
+    except ProblemsFound as e:
+        raise ProblemsFound([inputs.locator.locate(p) for p in e.problems]) from None
+
+
+@dataclass(frozen=True)
+class BookState:
+    """What a writer reads of the sheets it writes before writing them: every sheet's name and
+    kind, the stored fingerprints, and Log's header, rows and width. ``recalc`` reads it with
+    the inputs (:class:`Loaded` holds it), a macro from the open book (``udfs.macros``)."""
+
+    names: tuple[str, ...]
+    kinds: Mapping[str, str]
+    #: the result-sheet fingerprints stored by the last write (None: none, or unreadable)
+    stored: Stored | None
+    #: the Log's header: column key -> 0-based column (empty: no Log, or no header)
+    log_header: Mapping[str, int]
+    #: the Log's rows below its header, the contract's columns only (by header)
+    log_rows: tuple[tuple[Any, ...], ...]
+    #: columns of the Log's header row, the user's own included
+    log_width: int
+
+
+def read_state(names: Sequence[str], kinds: Mapping[str, str],
+               grid: Callable[[str], Grid]) -> BookState:
+    """:class:`BookState` of a workbook whose sheets are ``names`` (in order), of ``kinds``
+    (by name; a name left out is a worksheet), each read by ``grid(name)``. The Log and the
+    store are read only when they are worksheets."""
+    def worksheet(wanted: str) -> str | None:
+        name = next((n for n in names if key(n) == key(wanted)), None)
+        return name if name is not None and kinds.get(name, "worksheet") == "worksheet" \
+            else None
+
+    log_header: dict[str, int] = {}
+    log_rows: tuple[tuple[Any, ...], ...] = ()
+    log_width = 0
+    log_name = worksheet(LOG)
+    if log_name is not None:
+        log_header, log_rows, log_width = log_table(grid(log_name).values)
+    store_name = worksheet(STORE_SHEET)
+    stored = None if store_name is None else read_store(grid(store_name).values)
+    return BookState(tuple(names), dict(kinds), stored, log_header, log_rows, log_width)
 
 
 @dataclass(frozen=True)
@@ -48,6 +123,11 @@ class Loaded:
     #: the reader the inputs were read with, over the package opened once: the ownership and
     #: hand-edit checks read the result sheets from it (None: reopen ``path``)
     source: CalamineSource | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def inputs(self) -> Inputs:
+        """The inputs read (:func:`read_inputs`)."""
+        return Inputs(self.model, self.locator, self.notes)
 
     @property
     def package(self) -> Package:
@@ -100,28 +180,17 @@ def load_workbook(path: str | os.PathLike[str]) -> Loaded:
         package.close()
         raise
     try:
-        model, locator, notes = read_model(source)
-        log_rows: tuple[tuple[Any, ...], ...] = ()
-        log_header: dict[str, int] = {}
-        log_width = 0
-        log_name = next((n for n in source.sheet_names() if key(n) == "log"), None)
-        if log_name is not None and source.kind(log_name) == "worksheet":
-            log_header, log_rows, log_width = log_table(source.grid(log_name).values)
-        names = tuple(package.sheet_names())
-        store_name = next((n for n in names if key(n) == STORE_SHEET.lower()), None)
-        stored = None if store_name is None or source.kind(store_name) != "worksheet" \
-            else read_store(source.grid(store_name).values)
+        inputs = read_inputs(source)
+        state = read_state(package.sheet_names(), package.kinds(), source.grid)
     except BaseException:
         source.close()
         package.close()
         raise
-    return Loaded(Path(path), model, locator, tuple(notes), log_rows, names, stored, log_header,
-                  log_width, source)
+    return Loaded(Path(path), inputs.model, inputs.locator, inputs.notes, state.log_rows,
+                  state.names, state.stored, state.log_header, state.log_width, source)
 
 
 def compute(loaded: Loaded) -> IndexResult:
-    """Build the index of a loaded workbook; the engine's problems get their cells."""
-    try:
-        return build_index(loaded.model)
-    except ProblemsFound as e:
-        raise ProblemsFound([loaded.locator.locate(p) for p in e.problems]) from None
+    """Build the index of a loaded workbook; the engine's problems get their cells
+    (:func:`compute_inputs`)."""
+    return compute_inputs(loaded.inputs)

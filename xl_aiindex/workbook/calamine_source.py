@@ -18,12 +18,12 @@ import re
 import zipfile
 from datetime import date, datetime
 from typing import Any
-from xml.sax.saxutils import unescape
 
 from ..errors import UnreadableWorkbook
 from . import grid as _grid
 from .cells import address, column_index
 from .grid import Grid, check_extent, sheet_extent
+from .ooxml.xmltext import unescape
 from .package import DTD_REFUSED, Package, unreadable_reason
 
 __all__ = ["CalamineSource", "check_extent", "sheet_extent"]

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..staleness import inputs_hash
+from .contract import key
 from .fingerprint import STORE_SHEET
 from .io import hand_edits, load_workbook, stale_store
-from .read import key
 
 #: Edited cells named in a reason before the rest are only counted.
 LISTED_EDITS = 5

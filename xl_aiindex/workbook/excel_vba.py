@@ -35,6 +35,7 @@ from functools import cache
 from pathlib import Path
 
 from ..errors import XlAiIndexError
+from .contract import ERROR_CODES  # CVErr numbers of the errors an argument may carry in
 from .vba_project import WORKBOOK_BASE, WORKSHEET_BASE, Module, crlf, decompress, document_module
 
 UDF_MODULE = "udfs"
@@ -61,9 +62,6 @@ xu.generate_vba_wrapper(sys.argv[1], module, out, SimpleNamespace(Name="book.xls
 print(json.dumps({"vba": out.getvalue(), "xlwings": xlwings.__version__}))
 '''
 
-#: CVErr numbers of the errors an argument may carry in (see udfs.why.ERROR_CODES).
-ERROR_CODES = {"#NULL!": 2000, "#DIV/0!": 2007, "#VALUE!": 2015, "#REF!": 2023, "#NAME?": 2029,
-               "#NUM!": 2036, "#N/A": 2042}
 MARK = "#AI! "
 UNKNOWN = MARK + "unknown "
 ARGUMENT_ERROR = " is the error value "

@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..model import IndexResult
 from .calamine_source import CalamineSource
-from .read import key
+from .contract import key
 from .results import ranking_table, scores_table, tiers_table
 from .visuals import compare_table
 
@@ -96,7 +96,7 @@ def read_written_sheets(book: str | os.PathLike[str],
                       for i, h in enumerate(rows[0])]
             body = [list(r) + [None] * (len(header) - len(r)) for r in rows[1:]
                     if any(v is not None and v != "" for v in r)]
-            out[name.lower()] = pd.DataFrame(body, columns=header)
+            out[key(name)] = pd.DataFrame(body, columns=header)
     finally:
         source.close()
     return out

@@ -51,18 +51,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from xml.sax.saxutils import unescape
 
 from .cells import column_letter, text
+from .contract import STORE_SHEET, key
 from .ooxml import _text as _writer_text  # the writer's text encoding, whatever it does
+from .ooxml.xmltext import unescape
 from .sheetspec import Cell, SheetSpec
 
 __all__ = ["STORE_SHEET", "HandEdit", "SheetFingerprint", "Stored", "canonical_grid",
            "canonical_read_value", "canonical_spec_cell", "find_edits", "fingerprint_grid",
            "fingerprint_sheet", "read_store", "result_fingerprint", "store_sheet"]
 
-#: Name of the very hidden sheet holding the fingerprints.
-STORE_SHEET = "_xl_aiindex"
 #: Version of the store's layout; a store of another version is ignored. Format 2 rounds
 #: numbers to 12 digits through their 15-digit form (:func:`_digits12`); format 1 (read, never
 #: written) rounded them straight to 12 digits.
@@ -330,26 +329,26 @@ def read_store(values: Sequence[Sequence[Any]]) -> Stored | None:
             continue
         if not part.isdigit():
             return None
-        names.setdefault(sheet.casefold(), sheet)
-        parts.setdefault((sheet.casefold(), kind), {})[int(part)] = value
+        names.setdefault(key(sheet), sheet)
+        parts.setdefault((key(sheet), kind), {})[int(part)] = value
     if meta.get("format") not in (FORMAT, LEGACY_FORMAT) or \
             not meta.get("log_rows", "").isdigit():
         return None
     sheets: dict[str, SheetFingerprint] = {}
-    for key, name in names.items():
+    for sheet_key, name in names.items():
         series: dict[str, tuple[str, ...]] = {}
         for kind in ("rows", "cols", "diags"):
-            chunks = parts.get((key, kind))
+            chunks = parts.get((sheet_key, kind))
             if chunks is None or sorted(chunks) != list(range(len(chunks))):
                 return None
             joined = "".join(chunks[i] for i in range(len(chunks)))
             if len(joined) % SHORT:
                 return None
             series[kind] = tuple(joined[i:i + SHORT] for i in range(0, len(joined), SHORT))
-        digest = parts.get((key, "digest"), {}).get(0, "")
+        digest = parts.get((sheet_key, "digest"), {}).get(0, "")
         if len(digest) != 64:
             return None
-        sheets[key] = SheetFingerprint(name, digest, series["rows"], series["cols"],
+        sheets[sheet_key] = SheetFingerprint(name, digest, series["rows"], series["cols"],
                                        series["diags"])
     return Stored(sheets, int(meta["log_rows"]), meta.get("log_time", ""),
                   meta.get("inputs_hash", ""), meta["format"])

@@ -84,17 +84,12 @@ import pandas as pd
 from ..errors import Problem, ProblemsFound
 from ..model import IndexResult
 from ..tree import IndicatorTree, build_tree
+from .contract import CALC, CALC_STATS, MAX_FORMULA
 from .ooxml import OWNED_PREFIX
 from .read import Locator, address, column_letter
 from .results import decimals_of, ranking_table, result_sheets, score_columns, tiers_table
 from .sheetspec import HEADER, INTEGER, NUMBER, PRECISE, Cell, SheetSpec
 
-#: The helper result sheets of the formula mode: per unit (x values, rank basis, rank, tier) and
-#: per indicator (the statistics its normalisation reads, computed once).
-CALC = "Calc"
-CALC_STATS = "CalcStats"
-#: Excel's longest formula.
-MAX_FORMULA = 8192
 #: Functions a formula of this module may call (all evaluated by Excel 2010+ and LibreOffice 7.4).
 FUNCTIONS = ("AND", "CHOOSE", "COUNT", "COUNTIF", "EXP", "IF", "INDEX", "ISNUMBER", "LN", "MATCH", "MAX",
              "MIN", "N", "NA", "RANK", "ROUND", "AVERAGE", "_xlfn.RANK.AVG", "_xlfn.STDEV.S")

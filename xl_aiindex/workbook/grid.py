@@ -17,13 +17,8 @@ from typing import Any, Protocol
 from ..errors import UnreadableWorkbook
 from .cells import column_index
 
-#: Excel's error values as they appear in a cell's cached value.
-ERROR_VALUES = frozenset({"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!",
-                          "#SPILL!", "#CALC!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#UNKNOWN!"})
-
-#: A sheet that is read may hold at most MAX_SHEET_CELLS cells (rows x the widest row, counted
-#: from its cells' references, whatever the sheet's <dimension> claims).
-MAX_SHEET_CELLS = 20_000_000
+# defined by the contract; the readers look MAX_SHEET_CELLS up here at call time (tests lower it)
+from .contract import ERROR_VALUES, MAX_SHEET_CELLS  # noqa: F401 (re-exported)
 
 
 @dataclass

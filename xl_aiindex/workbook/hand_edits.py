@@ -16,16 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import HandEditsFound, Problem
 from .calamine_source import CalamineSource
+from .contract import LOG_COLUMNS, STORE_SHEET, key
 from .fingerprint import (
-    STORE_SHEET,
     HandEdit,
     canonical_grid,
     canonical_spec_cell,
     find_edits,
     fingerprint_grid,
 )
-from .read import key
-from .results import LOG_COLUMNS
 from .sheetspec import SheetSpec
 
 if TYPE_CHECKING:
@@ -41,10 +39,10 @@ def current_result_grids(reader: CalamineSource, names: Sequence[str], legacy: b
     sheets ``names`` of the workbook ``reader`` reads, as they are now (formulas as ``=…``
     text); keys are case-folded names; a missing sheet, or one that is not a worksheet, is
     left out. ``legacy``: numbers rounded as stores of format 1 rounded them."""
-    wanted = {n.strip().casefold() for n in names}
+    wanted = {key(n) for n in names}
     out: dict[str, list[list[str]]] = {}
     for name in reader.sheet_names():
-        k = name.strip().casefold()
+        k = key(name)
         if k not in wanted or k in out or reader.kind(name) != "worksheet":
             continue
         grid = reader.grid(name)   # the extent is checked first: never a hostile grid
@@ -101,8 +99,8 @@ def hand_edits(loaded: Loaded, sheets: Sequence[SheetSpec] | None) -> list[HandE
     stored = loaded.stored
     if stored is None or stale_store(loaded):
         return []
-    new = {} if sheets is None else {s.name.strip().casefold(): s for s in sheets}
-    order = [k for k in stored.sheets if k != STORE_SHEET.casefold()] if sheets is None else \
+    new = {} if sheets is None else {key(s.name): s for s in sheets}
+    order = [k for k in stored.sheets if k != key(STORE_SHEET)] if sheets is None else \
         [k for k in new if k in stored.sheets]
     current = current_result_grids(loaded.reader(), [stored.sheets[k].sheet for k in order],
                                    stored.legacy)

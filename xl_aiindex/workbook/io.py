@@ -17,6 +17,7 @@ from xml.etree.ElementTree import ParseError
 from ..errors import Problem, ProblemsFound
 from ..model import IndexResult
 from .book import Loaded, compute, load_workbook, log_table  # noqa: F401  (re-exported)
+from .contract import STORE_SHEET, key
 from .files import (  # noqa: F401  (re-exported: the file layer's old home)
     LOCK_SUFFIX,
     LOCK_WAIT,
@@ -37,7 +38,6 @@ from .files import (  # noqa: F401  (re-exported: the file layer's old home)
     remove_stale_temps,
     workbook_lock,
 )
-from .fingerprint import STORE_SHEET
 from .formulas import output_mode, output_sheets
 from .hand_edits import (  # noqa: F401  (re-exported: the check lived here)
     MAX_LISTED_EDITS,
@@ -47,8 +47,6 @@ from .hand_edits import (  # noqa: F401  (re-exported: the check lived here)
     hand_edits,
     stale_store,
 )
-from .read import key
-from .results import problems_sheet
 from .source import unreadable_reason
 from .writer import (  # noqa: F401  (re-exported: the write path's old home)
     log_append,
@@ -57,6 +55,7 @@ from .writer import (  # noqa: F401  (re-exported: the write path's old home)
     recalc_file,
     run_time,
     skip_optional_sheets,
+    stale_problems,
     store_after,
     write_problems,
     write_sheets,
@@ -75,9 +74,9 @@ def validate_file(path: str | os.PathLike[str]) -> tuple[IndexResult, tuple[str,
     result = compute(loaded)
     mode = output_mode(loaded.model.settings.output, None)
     results, _ = output_sheets(result, loaded.locator, loaded.path, mode)
-    results = [r for r in results if key(r.name) != STORE_SHEET.lower()]
+    results = [r for r in results if key(r.name) != key(STORE_SHEET)]
     results, skipped = skip_optional_sheets(loaded, results)   # as recalc: a note each
-    stale = [problems_sheet(())] if any(key(n) == "problems" for n in loaded.sheet_names) else []
+    stale = stale_problems(loaded.sheet_names)
     problems = write_problems(loaded, [*results, *stale], appended=("Log",))
     problems += [Problem(e.sheet, e.cell, problem=e.message)
                  for e in hand_edits(loaded, [*results, *stale])]

@@ -1,7 +1,7 @@
 """Which sheets xl-aiindex may write, and whether a sheet of such a name is the tool's own.
 
-Every sheet any command writes is named in :data:`TOOL_SHEETS` (a new result sheet is added
-here by name; the README and the workbooks' README sheet name them all). A writer replaces an
+Every sheet any command writes is named in :data:`~xl_aiindex.workbook.contract.TOOL_SHEETS`
+(a new result sheet is added there by name; the README and the workbooks' README sheet name them all). A writer replaces an
 existing sheet only when the tool wrote it (:func:`check_owned`):
 
 * its fingerprint is in the store sheet (:mod:`xl_aiindex.workbook.fingerprint`), or
@@ -16,40 +16,40 @@ macro sheet under such a name is always refused (nothing can be written into it)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..errors import Problem
 from ..model import Settings
 from ..settings import SHEET_NAME_EXAMPLES, SHEET_NAME_KEYS
 from .cells import address, text
-from .fingerprint import STORE_SHEET, Stored
+from .contract import (
+    AHP_PREFIX,
+    BUDGET_PREFIX,
+    EXAMPLES,
+    INPUT_SHEETS,
+    LOG,
+    MAX_SHEET_NAME,
+    PROBLEMS,
+    PROBLEMS_HEADER,
+    README,
+    RESERVED_SHEET_NAME,
+    SETTINGS,
+    SHEET_NAME_FORBIDDEN,
+    STORE_SHEET,
+    TOOL_SHEETS,
+    TRENDS,
+    UNCERTAINTY,
+)
+from .contract import key as _key
+from .fingerprint import Stored
 from .grid import BookSource
 from .sheetspec import SheetSpec
-
-#: Every sheet xl-aiindex may write, in the order the README lists them.
-TOOL_SHEETS: tuple[str, ...] = (
-    "Scores", "Ranking", "Tiers", "WeightsUsed", "Problems", "Log", "Treatment", "Calc",
-    "CalcStats", "UncertaintyResults", "Sensitivity", "Audit", "GroupRanking", "Compare",
-    "Changes", "Charts", STORE_SHEET,
-)
-
-#: The optional result sheets: extras of a recalc, skipped (with a note) when a sheet of the
-#: user's has the name, and written under another name the Settings give them
-#: (:data:`~xl_aiindex.settings.SHEET_NAME_KEYS`). Every other sheet of :data:`TOOL_SHEETS`
-#: is core: a sheet of the user's under its name is refused.
-OPTIONAL_SHEETS: tuple[str, ...] = tuple(SHEET_NAME_KEYS.values())
 
 #: Sheet kinds (relationship types) by the words people know them by.
 _KIND_WORDS = {"chartsheet": "a chart sheet", "dialogsheet": "a dialog sheet",
                "xlMacrosheet": "an Excel 4 macro sheet", "xlIntlMacrosheet":
                "an Excel 4 macro sheet", "missing": "a sheet without content part"}
-
-PROBLEMS_HEADER = ("sheet", "cell", "unit", "node", "problem")
-
-
-def _key(name: str) -> str:
-    return name.strip().casefold()
 
 
 def is_tool_sheet(name: str) -> bool:
@@ -57,7 +57,7 @@ def is_tool_sheet(name: str) -> bool:
     return _key(name) in {_key(n) for n in TOOL_SHEETS}
 
 
-def kind_problems(kinds: dict[str, str], names: Sequence[str], verb: str = "recalc"
+def kind_problems(kinds: Mapping[str, str], names: Sequence[str], verb: str = "recalc"
                   ) -> list[Problem]:
     """A problem for each of ``names`` that exists in the workbook but is not a worksheet
     (``kinds``: :meth:`~xl_aiindex.workbook.package.Package.kinds`)."""
@@ -79,14 +79,14 @@ def _first_content(values: list[list[Any]], header: set[str], first: str = ""
     header row that starts with the tool's first column (``first``) and holds only text is the
     tool's, whatever node columns it names (those of an earlier tree)."""
     row0 = values[0] if values else []
-    if first and row0 and text(row0[0]).casefold() == first and \
+    if first and row0 and _key(row0[0]) == first and \
             all(v is None or isinstance(v, str) for v in row0):
-        header = header | {text(v).casefold() for v in row0}
+        header = header | {_key(v) for v in row0}
     for r, row in enumerate(values):
         for c, v in enumerate(row):
             if v is None or (isinstance(v, str) and not v.strip()):
                 continue
-            if r == 0 and text(v).casefold() in header:
+            if r == 0 and _key(v) in header:
                 continue
             return r, c, v
     return None
@@ -139,15 +139,15 @@ def _foreign(values: Callable[[str], list[list[Any]]], todo: Sequence[tuple[str,
     there), those the user wrote: ``(name, spec, cell, what the cell holds)`` (module
     docstring)."""
     for real, spec in todo:
-        header = {text(c.value).casefold() for c in (spec.rows[0] if spec.rows else [])
+        header = {_key(c.value) for c in (spec.rows[0] if spec.rows else [])
                   if c.value is not None}
-        if _key(real) == "problems":
+        if _key(real) == _key(PROBLEMS):
             header |= set(PROBLEMS_HEADER)
         grid = values(real)
-        if _key(real) == "problems" and grid and \
-                tuple(text(v).casefold() for v in grid[0][:5]) == PROBLEMS_HEADER:
+        if _key(real) == _key(PROBLEMS) and grid and \
+                tuple(_key(v) for v in grid[0][:5]) == PROBLEMS_HEADER:
             continue
-        first = text(spec.rows[0][0].value).casefold() if spec.rows and spec.rows[0] else ""
+        first = _key(spec.rows[0][0].value) if spec.rows and spec.rows[0] else ""
         hit = _first_content(grid, header, first)
         if hit is None:
             continue
@@ -158,16 +158,16 @@ def _foreign(values: Callable[[str], list[list[Any]]], todo: Sequence[tuple[str,
 
 
 def optional_names(settings: Settings) -> dict[str, str]:
-    """The optional result sheets (:data:`OPTIONAL_SHEETS`) under the names ``settings``
+    """The optional result sheets (:data:`~xl_aiindex.workbook.contract.OPTIONAL_SHEETS`) under the names ``settings``
     gives them: folded name -> the Settings key naming it."""
     return {_key(settings.sheet(default)): k for k, default in SHEET_NAME_KEYS.items()}
 
 
-def skip_optional(kinds: dict[str, str], values: Callable[[str], list[list[Any]]],
+def skip_optional(kinds: Mapping[str, str], values: Callable[[str], list[list[Any]]],
                   specs: Sequence[SheetSpec], sheet_names: Sequence[str],
                   stored: Stored | None, settings: Settings, force: bool = False
                   ) -> tuple[list[SheetSpec], list[str]]:
-    """``specs`` without the optional result sheets (:data:`OPTIONAL_SHEETS`, under the names
+    """``specs`` without the optional result sheets (:data:`~xl_aiindex.workbook.contract.OPTIONAL_SHEETS`, under the names
     ``settings`` gives them) whose name a sheet of the user's has: a worksheet the tool did
     not write, or a chart or other sheet (``kinds``: the workbook's sheet kinds;
     ``values(name)``: a sheet's cell values). Returns the sheets to write and a note per
@@ -207,7 +207,7 @@ def skip_optional(kinds: dict[str, str], values: Callable[[str], list[list[Any]]
 
 def tool_sheets_readme() -> tuple[str, str]:
     """The README sheet's row (English, Chinese) naming every sheet the tool may write."""
-    rewritten = [n for n in TOOL_SHEETS if n not in ("Log", STORE_SHEET)]
+    rewritten = [n for n in TOOL_SHEETS if n not in (LOG, STORE_SHEET)]
     return (
         f"Sheets xl-aiindex writes (rewritten by its commands; do not type into them): "
         f"{', '.join(rewritten)}. Log gets one row per run (your own rows, columns and notes there "
@@ -218,3 +218,43 @@ def tool_sheets_readme() -> tuple[str, str]:
         f"（您在其中添加的行、列和备注保留）；深度隐藏的 {STORE_SHEET} 保存用于发现手工修改的指纹。"
         "您自己的表若与上述表同名，不会被替换：命令会停止并指出该表。",
     )
+
+
+def sheet_name_problems(settings: Settings) -> list[Problem]:
+    """A problem (of its Settings key) for each name the Settings give an optional result
+    sheet (``sheet_charts``…) that Excel refuses (more than :data:`MAX_SHEET_NAME`
+    characters, one of ``[]:*?/\\``, ``'`` at either end, ``History``), that an input sheet
+    has (``AHP_…`` and ``Budget_…`` by prefix) or another result sheet, or that two keys
+    give."""
+    taken = {_key(n): f"the input sheet '{n}'" for n in (*INPUT_SHEETS, UNCERTAINTY, README)}
+    taken |= {_key(n): f"the result sheet '{n}'"
+              for n in (*TOOL_SHEETS, TRENDS, EXAMPLES, "xlwings.conf")}
+    keys = {default: k for k, default in SHEET_NAME_KEYS.items()}
+    out: list[Problem] = []
+
+    def bad(key: str, what: str) -> None:
+        out.append(Problem(SETTINGS, field=key, problem=f"setting '{key}': {what}"))
+
+    for default, name in settings.sheet_names:
+        key = keys[default]
+        folded = _key(name)
+        others = [keys[d] for d, n in settings.sheet_names if d != default and _key(n) == folded]
+        if len(name) > MAX_SHEET_NAME:
+            bad(key, f"'{name}' has {len(name)} characters; a sheet name has at most "
+                     f"{MAX_SHEET_NAME}")
+        elif any(ch in SHEET_NAME_FORBIDDEN for ch in name) or any(ord(ch) < 32 for ch in name):
+            bad(key, f"'{name}' is not a sheet name Excel accepts: it may not hold any of "
+                     f"{' '.join(SHEET_NAME_FORBIDDEN)} or control characters")
+        elif name.startswith("'") or name.endswith("'") or folded == _key(RESERVED_SHEET_NAME):
+            bad(key, f"'{name}' is not a sheet name Excel accepts (no ' at either end; "
+                     f"'{RESERVED_SHEET_NAME}' is reserved)")
+        elif folded != _key(default) and folded in taken:
+            bad(key, f"'{name}' is {taken[folded]}; name the {default} sheet otherwise, "
+                     f"e.g. {key} = {SHEET_NAME_EXAMPLES[key]}")
+        elif folded.startswith((_key(AHP_PREFIX) + "_", _key(BUDGET_PREFIX) + "_")):
+            bad(key, f"'{name}' is the name of an input sheet ({AHP_PREFIX}_… and "
+                     f"{BUDGET_PREFIX}_… hold matrices); name the {default} sheet otherwise")
+        elif others:
+            bad(key, f"'{name}' is also the name given by {others[0]}; give each sheet its "
+                     "own name")
+    return out

@@ -1,7 +1,6 @@
 """Read the input sheets of the workbook contract into an :class:`IndexModel`.
 
-This module and :mod:`xl_aiindex.workbook.results` are the only ones that know sheet names and
-column keys. Every problem found names its sheet and cell; problems the engine finds later (which
+The sheet names and column keys come from :mod:`~xl_aiindex.workbook.contract`. Every problem found names its sheet and cell; problems the engine finds later (which
 know only units and nodes) get their cell from the :class:`Locator` built here.
 """
 
@@ -22,20 +21,27 @@ from ..errors import Problem, ProblemsFound
 from ..model import IndexModel, Node
 from ..settings import parse_settings
 from .cells import address, column_letter, direction_sign, text  # noqa: F401 (re-exported)
-from .grid import ERROR_VALUES, BookSource, Grid
+from .contract import (  # noqa: F401 (FRAMEWORK_COLUMNS, key: re-exported, their old home)
+    AHP_PREFIX,
+    BUDGET_PREFIX,
+    DATA,
+    ERROR_VALUES,
+    FRAMEWORK,
+    FRAMEWORK_COLUMNS,
+    GIVEN,
+    PUBLISHED_COLUMN,
+    SETTINGS,
+    SETTINGS_COLUMNS,
+    UNIT_COLUMN,
+    UNITS,
+    UNITS_COLUMNS,
+    key,
+)
+from .grid import BookSource, Grid
+from .ownership import sheet_name_problems
 
-SETTINGS, FRAMEWORK, UNITS, DATA, GIVEN = "Settings", "Framework", "Units", "Data", "Given"
-
-FRAMEWORK_COLUMNS = ("id", "parent", "name_zh", "name_en", "weight", "direction", "normalisation",
-                     "goal_low", "goal_high", "denominator", "transform", "aggregation", "weighting",
-                     "unit", "source", "note")
 _NUMERIC_FRAMEWORK = ("weight", "direction", "goal_low", "goal_high")
 _METHOD_FRAMEWORK = ("normalisation", "aggregation", "weighting", "transform")
-
-
-def key(value: Any) -> str:
-    """How names are matched: text, surrounding spaces ignored, case-insensitive."""
-    return text(value).lower()
 
 
 _CELL_REF = re.compile(r"^([A-Za-z]{1,3})([0-9]{1,7})$")
@@ -158,7 +164,7 @@ class Locator:
 
     def locate(self, p: Problem) -> Problem:
         """``p`` with its cell (and the sheet's real name) filled in where they can be found."""
-        loc = self.sheets.get(p.sheet.lower())
+        loc = self.sheets.get(key(p.sheet))
         if loc is None:
             return p
         from dataclasses import replace
@@ -166,8 +172,8 @@ class Locator:
         p = replace(p, sheet=loc.name)
         if p.cell:
             return p
-        row_key = {"framework": p.node, "settings": p.field}.get(p.sheet.lower(), p.unit)
-        col_key = "value" if p.sheet.lower() == "settings" else (p.field or p.node)
+        row_key = {key(FRAMEWORK): p.node, key(SETTINGS): p.field}.get(key(p.sheet), p.unit)
+        col_key = "value" if key(p.sheet) == key(SETTINGS) else (p.field or p.node)
         row = loc.rows.get(row_key.lower()) if row_key else None
         col = loc.cols.get(col_key.lower()) if col_key else None
         if row is None and col is None:
@@ -199,7 +205,7 @@ class _Reader:
                 self.bad(n, "", f"the workbook has two sheets named '{first}' and '{n}', which "
                                 "read as the same sheet (names match ignoring case and "
                                 "surrounding spaces): rename or delete one")
-        self.missing: set[str] = set()   # required sheets the workbook lacks (lower case)
+        self.missing: set[str] = set()   # required sheets the workbook lacks (by key)
 
     # ---- generic ----
     def bad(self, sheet: str, cell: str, problem: str, unit: str = "", node: str = "") -> None:
@@ -210,15 +216,15 @@ class _Reader:
         if real is None:
             if required:
                 have = ", ".join(self.source.sheet_names())
-                close = get_close_matches(wanted.lower(), list(self.names), n=1, cutoff=0.6)
+                close = get_close_matches(key(wanted), list(self.names), n=1, cutoff=0.6)
                 hint = f" (did you mean '{self.names[close[0]]}'? sheet names must be exactly '{wanted}')" \
                     if close else ""
                 self.bad(wanted, "", f"the workbook has no sheet '{wanted}'{hint}; its sheets: {have}")
-                self.missing.add(wanted.lower())
+                self.missing.add(key(wanted))
             return None
         grid = self.source.grid(real)
         loc = SheetLocator(real)
-        self.locator.sheets[wanted.lower()] = loc
+        self.locator.sheets[key(wanted)] = loc
         if not grid.values:
             self.bad(real, "A1", f"sheet '{real}' is empty: it needs a header row")
             return None
@@ -302,11 +308,11 @@ class _Reader:
 
     # ---- sheets ----
     def settings(self) -> dict[str, Any]:
-        t = self.table(SETTINGS, True, ("key", "value"))
+        t = self.table(SETTINGS, True, SETTINGS_COLUMNS)
         raw: dict[str, Any] = {}
         if t is None or "key" not in t.header or "value" not in t.header:
             return raw
-        loc = self.locator.sheets["settings"]
+        loc = self.locator.sheets[key(SETTINGS)]
         for r in t.rows:
             k = key(_known(self.cell(t, r, "key")))
             if not k:
@@ -324,7 +330,7 @@ class _Reader:
         t = self.table(FRAMEWORK, True, ("id", "parent", "weight"))
         if t is None or "id" not in t.header:
             return []
-        loc = self.locator.sheets["framework"]
+        loc = self.locator.sheets[key(FRAMEWORK)]
         nodes = []
         for r in t.rows:
             raw_id = self.cell(t, r, "id")
@@ -367,10 +373,10 @@ class _Reader:
                 for n in nodes]
 
     def units(self) -> pd.DataFrame:
-        t = self.table(UNITS, True, ("id", "name_zh", "name_en"))
+        t = self.table(UNITS, True, UNITS_COLUMNS)
         if t is None or "id" not in t.header:
             return pd.DataFrame(columns=["name_zh", "name_en"])
-        loc = self.locator.sheets["units"]
+        loc = self.locator.sheets[key(UNITS)]
         ids: list[str] = []
         records: list[dict[str, Any]] = []
         seen: dict[str, int] = {}
@@ -419,7 +425,7 @@ class _Reader:
                 if not k:
                     continue
                 if k in seen:
-                    r = self.locator.sheets["units"].rows[str(unit_id).lower()]
+                    r = self.locator.sheets[key(UNITS)].rows[str(unit_id).lower()]
                     self.bad(t.grid.name, address(r, t.header[col]),
                              f"unit {unit_id}: {col} '{name}' is also the {col} of unit {seen[k]}; "
                              "names must tell units apart (UDFs accept a unit by name)",
@@ -430,19 +436,19 @@ class _Reader:
     def scores_sheet(self, wanted: str, units: pd.DataFrame, node_ids: list[str],
                      only_nodes: bool) -> pd.DataFrame | None:
         """Data or Given: ``unit`` + one numeric column per node id (+ ``published`` for Given)."""
-        t = self.table(wanted, False, ("unit",))
-        if t is None or "unit" not in t.header:
+        t = self.table(wanted, False, (UNIT_COLUMN,))
+        if t is None or UNIT_COLUMN not in t.header:
             return None
-        loc = self.locator.sheets[wanted.lower()]
-        by_key = {n.lower(): n for n in node_ids}
+        loc = self.locator.sheets[key(wanted)]
+        by_key = {key(n): n for n in node_ids}
         columns: dict[str, str] = {}  # header key -> canonical column
         for k in t.header:
             if k == "unit":
                 continue
             if k in by_key:
                 columns[k] = by_key[k]
-            elif k == "published" and wanted == GIVEN:
-                columns[k] = "published"
+            elif k == PUBLISHED_COLUMN and wanted == GIVEN:
+                columns[k] = PUBLISHED_COLUMN
         for k, canonical in columns.items():
             loc.cols[canonical.lower()] = t.header[k]
         if wanted == DATA and only_nodes:
@@ -467,7 +473,7 @@ class _Reader:
                 self.bad(t.grid.name, address(r, c), f"row {r + 1} of '{t.grid.name}' has no unit id")
                 continue
             unit_id = unit_ids.get(id_key(given_id))
-            if unit_id is None and UNITS.lower() in self.missing:
+            if unit_id is None and key(UNITS) in self.missing:
                 continue   # no Units sheet (already reported): no id can be checked
             if unit_id is None:
                 by_name = names.get(" ".join(given_id.split()).lower())
@@ -497,10 +503,10 @@ class _Reader:
     def matrices(self, prefix: str, node_ids: list[str]) -> dict[str, pd.DataFrame]:
         """``AHP_<node>`` (square, ids in row 1 and column A) or ``Budget_<node>`` (expert rows)."""
         out: dict[str, pd.DataFrame] = {}
-        by_key = {n.lower(): n for n in node_ids}
+        by_key = {key(n): n for n in node_ids}
         for real in self.source.sheet_names():
             k = key(real)
-            if not k.startswith(prefix.lower() + "_"):
+            if not k.startswith(key(prefix) + "_"):
                 continue
             node = by_key.get(k[len(prefix) + 1:])
             if node is None:
@@ -524,10 +530,10 @@ class _Reader:
                         self.bad(real, address(r, c), why or "blank: a number is needed")
                     vals.append(n)
                 rows.append(vals)
-            cols = [by_key.get(h.lower(), h) for h in header]
+            cols = [by_key.get(key(h), h) for h in header]
             frame = pd.DataFrame(rows, columns=cols, dtype=float)
-            if prefix == "AHP":
-                frame.index = pd.Index([by_key.get(label.lower(), label) for label in labels])
+            if prefix == AHP_PREFIX:
+                frame.index = pd.Index([by_key.get(key(label), label) for label in labels])
             out[node] = frame
         return out
 
@@ -556,6 +562,7 @@ def read_model(source: BookSource) -> tuple[IndexModel, Locator, list[str]]:
     reader = _Reader(source)
     raw_settings = reader.settings()
     settings, setting_problems, setting_notes = parse_settings(raw_settings)
+    setting_problems += sheet_name_problems(settings)   # sheet_charts…: names the book takes
     reader.notes.extend(setting_notes)
     nodes = reader.framework()
     units = reader.units()
@@ -563,8 +570,8 @@ def read_model(source: BookSource) -> tuple[IndexModel, Locator, list[str]]:
     leaves = [n.id for n in nodes if n.id not in {m.parent for m in nodes}]
     data = reader.scores_sheet(DATA, units, leaves, True) if settings.input == "data" else None
     given = reader.scores_sheet(GIVEN, units, node_ids, False)
-    ahp = reader.matrices("AHP", node_ids)
-    budgets = reader.matrices("Budget", node_ids)
+    ahp = reader.matrices(AHP_PREFIX, node_ids)
+    budgets = reader.matrices(BUDGET_PREFIX, node_ids)
     problems = reader.problems + [reader.locator.locate(p) for p in setting_problems]
     model = IndexModel(tuple(nodes), settings, units, data, given, ahp, budgets)
     if problems:
@@ -575,7 +582,7 @@ def read_model(source: BookSource) -> tuple[IndexModel, Locator, list[str]]:
         _, more, _ = check_model(model)
         seen = {(p.sheet, p.cell) for p in problems if p.cell}
         for p in (reader.locator.locate(m) for m in more):
-            if p.sheet.lower() in reader.missing:
+            if key(p.sheet) in reader.missing:
                 continue   # consequences of a missing sheet, already reported
             if not p.cell or (p.sheet, p.cell) not in seen:
                 problems.append(p)

@@ -15,11 +15,27 @@ def display_name(result: IndexResult, unit: str) -> str:
     """How people see a unit: its Chinese name, else its English name, else its id."""
     units = result.model.units
     if unit in units.index:
-        for col in ("name_zh", "name_en"):
-            v = str(units.at[unit, col] or "").strip()
-            if v:
-                return v
+        return _shown(unit, units.at[unit, "name_zh"], units.at[unit, "name_en"])
     return unit
+
+
+def _shown(unit: str, name_zh: object, name_en: object) -> str:
+    for name in (name_zh, name_en):
+        v = str(name or "").strip()
+        if v:
+            return v
+    return unit
+
+
+def display_names(result: IndexResult, units: list[str]) -> list[str]:
+    """:func:`display_name` of each of ``units``, the Units columns read once (not a lookup
+    per unit)."""
+    table = result.model.units
+    if not table.index.is_unique:
+        return [display_name(result, u) for u in units]
+    names = dict(zip(table.index, zip(table["name_zh"].tolist(), table["name_en"].tolist(),
+                                      strict=True), strict=True))
+    return [_shown(u, *names[u]) if u in names else u for u in units]
 
 
 def score_columns(result: IndexResult) -> list[str]:
@@ -99,7 +115,7 @@ def tiers_table(result: IndexResult) -> pd.DataFrame:
     rows = []
     for tier in range(1, rule.count + 1):
         members = ranking[tier_of == tier]["unit"]
-        names = [display_name(result, u) for u in members]
+        names = display_names(result, members.tolist())
         rows.append({"tier": tier, "label": rule.label(tier), "units": ", ".join(names),
                      "count": len(names)})
     return pd.DataFrame(rows, columns=["tier", "label", "units", "count"])

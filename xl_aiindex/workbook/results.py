@@ -17,6 +17,13 @@ import pandas as pd
 from ..errors import Problem
 from ..groups import group_ranking
 from ..model import IndexResult
+from .contract import (  # noqa: F401 (LOG_COLUMNS, LOG_WIDTHS: re-exported, their old home)
+    AUDIT,
+    GROUP_RANKING,
+    LOG_COLUMNS,
+    LOG_WIDTHS,
+    PROBLEMS_HEADER,
+)
 from .result_cells import _TEXT_WIDTHS, _cell, _header, _widths
 from .result_tables import (  # noqa: F401 (re-exported: the tables' historical home)
     decimals_of,
@@ -26,13 +33,24 @@ from .result_tables import (  # noqa: F401 (re-exported: the tables' historical 
     scores_table,
     tiers_table,
 )
-from .sheetspec import INTEGER, NUMBER, PRECISE, TEXT, Cell, SheetSpec, Style, tier_style
+from .sheetspec import (
+    INTEGER,
+    NUMBER,
+    PRECISE,
+    TEXT,
+    Cell,
+    Column,
+    ColumnRows,
+    SheetSpec,
+    Style,
+    tier_style,
+)
 from .visuals import visual_sheets
 
 #: Result sheets added for issue #15 (statistical audit, group rankings), written by the tool:
 #: ``GroupRanking`` by every recalc when Units has a grouping column, ``Audit`` by ``audit``.
-GROUP_RANKING_SHEET = "GroupRanking"
-AUDIT_SHEET = "Audit"
+GROUP_RANKING_SHEET = GROUP_RANKING
+AUDIT_SHEET = AUDIT
 AUDIT_RESULT_SHEETS = (AUDIT_SHEET, GROUP_RANKING_SHEET)
 
 
@@ -47,21 +65,30 @@ def scores_sheet(result: IndexResult) -> SheetSpec:
     """The Scores sheet: every node's score for every unit (normalised values for indicators)."""
     table = scores_table(result)
     cols = list(table.columns)
-    rows: list[list[Cell]] = [_header(cols)]
     tiers = result.tier.reindex(table["unit"]).fillna(0).astype(int).tolist()
     root_styles = {t: tier_style(NUMBER, t) for t in set(tiers)}
-    # column by column as plain Python values: building ~10⁶ cells must stay cheap
-    styled = []
+    # column by column, numbers as float arrays: ~10⁶ cells built and written without a Cell each
+    columns = []
     for col in cols:
-        values = [_plain(v) for v in table[col].tolist()]
+        series = table[col]
+        values: Any = (series.to_numpy(dtype=float) if series.dtype.kind == "f"
+                       else [_plain(v) for v in series.tolist()])
         if col == result.root:
-            styled.append([Cell(v, style=root_styles[t]) for v, t in zip(values, tiers, strict=True)])
+            columns.append(Column(values, styles=[root_styles[t] for t in tiers]))
         else:
-            style = TEXT if col in ("unit", "name_zh", "name_en") else \
-                PRECISE if col == "coverage" else NUMBER
-            styled.append([Cell(v, style=style) for v in values])
-    rows.extend(list(r) for r in zip(*styled, strict=True))
-    return SheetSpec("Scores", rows, _widths(cols, _TEXT_WIDTHS), freeze=(1, 3))
+            columns.append(Column(values, TEXT if col in ("unit", "name_zh", "name_en") else
+                                  PRECISE if col == "coverage" else NUMBER))
+    return SheetSpec("Scores", ColumnRows(_header(cols), columns), _widths(cols, _TEXT_WIDTHS),
+                     freeze=(1, 3))
+
+
+def _values(series: pd.Series) -> Any:
+    """A column's cell values as :class:`ColumnRows` holds them: a float array for float
+    columns (NaN and ±inf are blank cells), else plain values (what :func:`_cell` makes of
+    each: NaN, NA and NaT blank, numpy scalars as Python ones)."""
+    if series.dtype.kind == "f":
+        return series.to_numpy(dtype=float)
+    return [_cell(v).value for v in series.tolist()]
 
 
 def _plain(v: Any) -> Any:
@@ -77,21 +104,23 @@ def ranking_sheet(result: IndexResult) -> SheetSpec:
     """The Ranking sheet, coloured by tier."""
     table = ranking_table(result)
     cols = list(table.columns)
-    rows: list[list[Cell]] = [_header(cols)]
     tiers = table["unit"].map(result.tier).fillna(0).astype(int).tolist()
     diff_format = None
     if "diff" in cols:
         places = decimals_of(table["published"])
         diff_format = Style(num_format="0." + "0" * places if places else "0")
-    for rec, t in zip(table.itertuples(index=False), tiers, strict=True):
-        values = dict(zip(cols, rec, strict=True))
-        row = []
-        for col in cols:
-            base = INTEGER if col == "rank" or col == "tier" and not isinstance(values[col], str) \
-                else TEXT if col in ("unit", "name_zh", "name_en", "tier") \
+    columns = []
+    for col in cols:
+        values = _values(table[col])
+        if col == "tier":
+            bases = [TEXT if isinstance(v, str) else INTEGER for v in values]
+        else:
+            base = INTEGER if col == "rank" else TEXT if col in ("unit", "name_zh", "name_en") \
                 else diff_format if col == "diff" and diff_format is not None else NUMBER
-            row.append(_cell(values[col], tier_style(base, t)))
-        rows.append(row)
+            bases = [base] * len(tiers)
+        columns.append(Column(values, styles=[tier_style(b, t)
+                                              for b, t in zip(bases, tiers, strict=True)]))
+    rows = ColumnRows(_header(cols), columns)
     labelled = bool(result.model.settings.tiers.labels)
     notes = {cols.index("diff"): DIFF_NOTE} if "diff" in cols else {}
     return SheetSpec("Ranking", rows, _widths(cols, _TEXT_WIDTHS | {
@@ -124,7 +153,7 @@ def weights_sheet(result: IndexResult) -> SheetSpec:
 
 def problems_sheet(problems: Sequence[Problem]) -> SheetSpec:
     """The Problems sheet: one row per problem, the cell linked to where it is."""
-    cols = ["sheet", "cell", "unit", "node", "problem"]
+    cols = list(PROBLEMS_HEADER)
     rows: list[list[Cell]] = [_header(cols)]
     for p in problems:
         link = f"'{p.sheet}'!{p.cell}" if p.sheet and p.cell else None
@@ -134,12 +163,6 @@ def problems_sheet(problems: Sequence[Problem]) -> SheetSpec:
                      else None)
 
 
-#: ``inputs_hash`` (:func:`xl_aiindex.staleness.inputs_hash`): what ``recalc --check`` compares.
-LOG_COLUMNS = ("time", "command", "version", "file", "input", "units", "status", "notes",
-               "inputs_hash")
-#: Column widths of a new Log sheet.
-LOG_WIDTHS = {"time": 26.0, "command": 12.0, "version": 10.0, "file": 30.0, "input": 8.0,
-              "units": 8.0, "status": 12.0, "notes": 60.0, "inputs_hash": 18.0}
 
 
 def log_sheet(previous: Sequence[Sequence[Any]], entry: dict[str, Any]) -> SheetSpec:
@@ -171,10 +194,9 @@ def group_ranking_sheet(result: IndexResult, table: pd.DataFrame | None = None) 
     (``table``: :func:`~xl_aiindex.groups.group_ranking` of ``result``, if already computed)."""
     table = group_ranking(result) if table is None else table
     cols = list(table.columns)
-    rows: list[list[Cell]] = [_header(cols)]
-    for rec in table.itertuples(index=False):
-        rows.append([_cell(v, INTEGER if c == "rank" else NUMBER if c == "score" else TEXT)
-                     for c, v in zip(cols, rec, strict=True)])
+    rows = ColumnRows(_header(cols), [
+        Column(_values(table[c]), INTEGER if c == "rank" else NUMBER if c == "score" else TEXT)
+        for c in cols])
     return SheetSpec(result.model.settings.sheet(GROUP_RANKING_SHEET), rows,
                      _widths(cols, _TEXT_WIDTHS | {"rank": 7.0, "grouping": 14.0, "group": 14.0}),
                      freeze=(1, 2))

@@ -37,13 +37,28 @@ from ..settings import CHOICES, KNOWN_KEYS
 from ..tree import build_tree
 from ..weights import WEIGHTINGS
 from .cells import column_letter, direction_sign
+from .contract import (
+    DATA,
+    FRAMEWORK,
+    FRAMEWORK_COLUMNS,
+    GIVEN,
+    LOG,
+    LOG_COLUMNS,
+    PROBLEMS,
+    PROBLEMS_HEADER,
+    RANKING,
+    README,
+    SCORES,
+    SETTINGS,
+    TIERS,
+    TIERS_COLUMNS,
+    UNITS,
+    WEIGHTS_USED,
+    WEIGHTS_USED_COLUMNS,
+)
 from .ownership import tool_sheets_readme
 from .sheetspec import HEADER, NUMBER, Style
 
-#: Framework columns of the contract, in sheet order.
-FRAMEWORK_COLUMNS = ("id", "parent", "name_zh", "name_en", "weight", "direction", "normalisation",
-                     "goal_low", "goal_high", "denominator", "transform", "aggregation", "weighting",
-                     "unit", "source", "note")
 #: The helper column after the Framework's contract columns (every command ignores it).
 SIBLING_SUM = "sibling_sum"
 #: Values of the Framework's ``transform`` column.
@@ -190,13 +205,14 @@ def result_headers(nodes: Sequence[Node], published: bool = False) -> dict[str, 
     node_cols = [n.id for n in nodes if n.id != root] + ([root] if root is not None else [])
     children = [n.id for n in nodes if root is not None and n.parent == root]
     return {
-        "Scores": ["unit", "name_zh", "name_en", *node_cols, "coverage"],
-        "Ranking": ["rank", "unit", "name_zh", "name_en", "score", "tier", *children,
-                    *(["published", "diff"] if published else [])],
-        "Tiers": ["tier", "label", "units", "count"],
-        "WeightsUsed": ["node", "child", "method", "weight", "weight_in_total"],
-        "Problems": ["sheet", "cell", "unit", "node", "problem"],
-        "Log": ["time", "command", "version", "file", "input", "units", "status", "notes"],
+        SCORES: ["unit", "name_zh", "name_en", *node_cols, "coverage"],
+        RANKING: ["rank", "unit", "name_zh", "name_en", "score", "tier", *children,
+                  *(["published", "diff"] if published else [])],
+        TIERS: list(TIERS_COLUMNS),
+        WEIGHTS_USED: list(WEIGHTS_USED_COLUMNS),
+        PROBLEMS: list(PROBLEMS_HEADER),
+        # no inputs_hash yet: the first run that records one adds its header cell
+        LOG: [c for c in LOG_COLUMNS if c != "inputs_hash"],
     }
 
 
@@ -367,7 +383,7 @@ def write_workbook(path: str | os.PathLike[str], *, nodes: Sequence[Node], units
 
 
 def _readme(w: _Writer, readme: Sequence[tuple[str, str]], name: str) -> None:
-    ws = w.wb.add_worksheet("README")
+    ws = w.wb.add_worksheet(README)
     rows = list(readme) or [
         (name, name),
         ("Input sheets: Settings, Framework (the indicator tree), Units, Data (raw values), "
@@ -406,7 +422,7 @@ def wrapped_lines(text: str, width: float) -> int:
 
 
 def _settings(w: _Writer, settings: Mapping[str, object]) -> None:
-    ws = w.wb.add_worksheet("Settings")
+    ws = w.wb.add_worksheet(SETTINGS)
     given = {str(k).strip().lower(): k for k in settings}
     order: list[tuple[str, object]] = [(str(k).strip(), settings[k]) for k in settings]
     order += [(k, SETTING_DEFAULTS[k]) for k in KNOWN_KEYS if k not in given]
@@ -457,7 +473,7 @@ def _sibling_sums(nodes: Sequence[Node]) -> dict[str, float]:
 
 
 def _framework(w: _Writer, nodes: Sequence[Node], notes: Mapping[str, str]) -> None:
-    ws = w.wb.add_worksheet("Framework")
+    ws = w.wb.add_worksheet(FRAMEWORK)
     columns = [*FRAMEWORK_COLUMNS, SIBLING_SUM]
     col = {c: i for i, c in enumerate(columns)}
     parents = {n.parent.strip().lower() for n in nodes if n.parent is not None}
@@ -506,7 +522,7 @@ def _framework(w: _Writer, nodes: Sequence[Node], notes: Mapping[str, str]) -> N
 
 
 def _units(w: _Writer, units: pd.DataFrame, notes: Mapping[str, str]) -> None:
-    ws = w.wb.add_worksheet("Units")
+    ws = w.wb.add_worksheet(UNITS)
     others = [str(c) for c in units.columns if str(c) not in ("name_zh", "name_en")]
     columns = ["id", "name_zh", "name_en", *others]
     frame = units.reindex(columns=["name_zh", "name_en", *others])
@@ -584,7 +600,7 @@ def _data(w: _Writer, nodes: Sequence[Node], units: pd.DataFrame, data: pd.DataF
                         "blank = missing" + suffix)
     for c, note in notes.items():
         all_notes[c] = f"{all_notes[c]}\n{note}" if c in all_notes else note
-    _scores_sheet(w, "Data", nodes, frame, columns, all_notes, Style(), len(units),
+    _scores_sheet(w, DATA, nodes, frame, columns, all_notes, Style(), len(units),
                   ("原始指标值", "raw indicator value"), unit_list)
 
 
@@ -601,7 +617,7 @@ def _given(w: _Writer, nodes: Sequence[Node], given: pd.DataFrame, notes: Mappin
             all_notes[c] = _node_note(by_id.get(c), c) + "\n给定得分 / score given directly"
     for c, note in notes.items():
         all_notes[c] = f"{all_notes[c]}\n{note}" if c in all_notes else note
-    _scores_sheet(w, "Given", nodes, given, columns, all_notes, NUMBER,
+    _scores_sheet(w, GIVEN, nodes, given, columns, all_notes, NUMBER,
                   max(len(given), n_units) if unit_list else len(given),
                   ("给定得分", "given score"), unit_list)
 

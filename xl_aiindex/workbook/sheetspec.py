@@ -7,9 +7,11 @@ and the surgical writer produce the same cells.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+import math
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple, overload
 
 from .charts import Drawing
 
@@ -45,6 +47,90 @@ class Cell(NamedTuple):
 
 
 @dataclass(frozen=True)
+class Column:
+    """One column of a :class:`ColumnRows` table: its values below the header (a float array:
+    NaN and ±inf give blank cells; or a sequence of plain cell values) and the style of every
+    cell, or of each row when ``styles`` is given."""
+
+    values: Any
+    style: Style | None = None
+    styles: Sequence[Style | None] | None = None
+
+
+_new = tuple.__new__
+
+
+class ColumnRows(Sequence[Sequence[Cell]]):
+    """The rows of a big table held by column (a header row, then equal-length
+    :class:`Column` s): no :class:`Cell` exists until a row is asked for, and the surgical writer
+    formats each column at once. Reads as the list of rows it stands for (header first)."""
+
+    def __init__(self, header: Sequence[Cell], columns: Sequence[Column]) -> None:
+        lengths = {len(c.values) for c in columns}
+        if len(lengths) > 1:
+            raise ValueError(f"columns of different lengths: {sorted(lengths)}")
+        if len(header) != len(columns):
+            raise ValueError(f"{len(header)} header cells for {len(columns)} columns")
+        self.header = list(header)
+        self.columns = list(columns)
+        self.body_rows = lengths.pop() if lengths else 0
+
+    def __len__(self) -> int:
+        return 1 + self.body_rows
+
+    def _row(self, i: int) -> list[Cell]:
+        if i == 0:
+            return list(self.header)
+        out = []
+        for col in self.columns:
+            v = self._plain(col.values[i - 1])
+            out.append(Cell(v, style=col.style if col.styles is None else col.styles[i - 1]))
+        return out
+
+    @overload
+    def __getitem__(self, i: int) -> list[Cell]: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[list[Cell]]: ...
+
+    def __getitem__(self, i: int | slice) -> list[Cell] | list[list[Cell]]:
+        if isinstance(i, slice):
+            return [self._row(k) for k in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._row(i)
+
+    def __iter__(self) -> Iterator[list[Cell]]:
+        yield list(self.header)
+        step = 1024   # rows made at a time: each column converted at once, memory bounded
+        for lo in range(0, self.body_rows, step):
+            hi = min(lo + step, self.body_rows)
+            cols = []
+            for col in self.columns:
+                part = col.values[lo:hi]
+                values = part.tolist() if hasattr(part, "tolist") else list(part)
+                if getattr(getattr(part, "dtype", None), "kind", "") == "f":
+                    values = [v if math.isfinite(v) else None for v in values]
+                else:
+                    values = [self._plain(v) for v in values]
+                styles = col.styles[lo:hi] if col.styles is not None else [col.style] * (hi - lo)
+                # tuple.__new__: a Cell without the keyword handling of Cell(...), 2× faster
+                cols.append([_new(Cell, (v, None, st, None))
+                             for v, st in zip(values, styles, strict=True)])
+            yield from (list(r) for r in zip(*cols, strict=True))
+
+    @staticmethod
+    def _plain(v: Any) -> Any:
+        if hasattr(v, "item"):   # numpy scalar
+            v = v.item()
+        if isinstance(v, float) and not math.isfinite(v):
+            v = None
+        return v
+
+
+@dataclass(frozen=True)
 class SheetSpec:
     """A whole result sheet: one table, header in row 1."""
 
@@ -63,6 +149,8 @@ class SheetSpec:
     @property
     def n_cols(self) -> int:
         """Width of the table."""
+        if isinstance(self.rows, ColumnRows):
+            return len(self.rows.columns)
         return max((len(r) for r in self.rows), default=0)
 
 
@@ -78,6 +166,7 @@ PERCENT = Style(num_format="0%")
 TIER_FILLS = ("C6EFCE", "FFEB9C", "F8CBAD", "D9D9D9", "EDEDED", "F2F2F2")
 
 
+@functools.lru_cache(maxsize=1024)
 def tier_style(base: Style, tier: int) -> Style:
     """``base`` with the fill of tier ``tier`` (1-based); unchanged for 0 (no tier)."""
     if tier <= 0:

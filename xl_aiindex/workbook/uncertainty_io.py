@@ -19,13 +19,12 @@ from ..uncertainty import (
 from .calamine_source import CalamineSource
 from .cells import address, column_letter
 from .charts import Anchor, Drawing, rank_interval_chart, sheet_ref
+from .contract import UNCERTAINTY, UNCERTAINTY_RESULTS, UNCERTAINTY_RESULTS_COLUMNS, key
 from .files import guard_destination
 from .io import Loaded
-from .read import key, text
+from .read import text
 from .sheetspec import HEADER, INTEGER, NUMBER, PERCENT, PRECISE, TEXT, Cell, SheetSpec
 from .writer import Update, update_workbook
-
-UNCERTAINTY = "Uncertainty"
 
 
 def read_assumptions(path: str | os.PathLike[str]) -> list[tuple[Any, Any, Any, str]]:
@@ -90,13 +89,8 @@ def uncertainty_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | 
     return update_workbook(src_path, dst, build, command="uncertainty", force=force)
 
 
-#: UncertaintyResults columns: units in nominal order; q05 / median / q95 side by side, then the
-#: lengths of the rank-interval chart's error bars (median − q05 and q95 − median).
-UNITS_COLUMNS = ("unit", "name_zh", "name_en", "nominal_rank", "rank_q05", "median_rank",
-                 "rank_q95", "nominal_tier", "p_nominal_tier", "mean_abs_shift", "below_median",
-                 "above_median")
-#: The UncertaintyResults sheet and its chart's title.
-UNITS_SHEET = "UncertaintyResults"
+#: The UncertaintyResults sheet (per unit) and its columns, by their names in this module.
+UNITS_SHEET, UNITS_COLUMNS = UNCERTAINTY_RESULTS, UNCERTAINTY_RESULTS_COLUMNS
 INTERVAL_TITLE = "排名区间 Rank intervals (5–95 %)"
 
 

@@ -21,12 +21,12 @@ from ..lookup import NameIndex
 from ..model import IndexResult
 from .cells import column_letter
 from .charts import OUTLINE, Drawing, Series, clustered_bar_chart, grid_anchors, sheet_ref
+from .contract import CHANGES, CHARTS, COMPARE
 from .result_cells import _TEXT_WIDTHS, _cell, _header, _widths
 from .result_tables import ranking_table
 from .sheetspec import INTEGER, NUMBER, TEXT, TIER_FILLS, Cell, SheetSpec, Style, tier_style
 
 #: The result sheets this module writes, and the one ``compare-editions`` writes.
-CHARTS, COMPARE, CHANGES = "Charts", "Compare", "Changes"
 VISUAL_SHEETS = (CHARTS, COMPARE, CHANGES)
 
 CHARTS_COLUMNS = ("chart", "position", "rank", "unit", "name_zh", "name_en", "score", "tier")

@@ -41,6 +41,7 @@ from .. import __version__
 from ..errors import Problem, ProblemsFound, UnsafeWrite
 from ..model import IndexResult
 from ..staleness import inputs_hash
+from .contract import LOG, LOG_COLUMNS, LOG_WIDTHS, has_problems_sheet, key
 from .files import LOCK_WAIT, atomic_write, guard_destination, workbook_lock
 from .fingerprint import (
     STORE_SHEET,
@@ -52,8 +53,7 @@ from .fingerprint import (
 )
 from .formulas import output_mode, output_sheets
 from .ooxml import RowAppend, sheet_names, splice_sheets
-from .read import key
-from .results import LOG_COLUMNS, LOG_WIDTHS, problems_sheet
+from .results import problems_sheet
 from .sheetspec import SheetSpec
 from .source import unreadable_reason
 
@@ -132,7 +132,7 @@ def write_results(loaded: Loaded, dst: Path, sheets: Sequence[SheetSpec], *, com
     ``inputs_hash`` of ``log_entry``, if any), spliced, replaced atomically, and one Log row
     appended from ``log_entry`` (``log=False``: none; a Log with only a header is made when
     the workbook has none). Returns the names of the sheets written, the Log last."""
-    problems = write_problems(loaded, sheets, appended=("Log",), force=force, verb=command)
+    problems = write_problems(loaded, sheets, appended=(LOG,), force=force, verb=command)
     if problems:
         raise ProblemsFound(problems)
     if not force:
@@ -145,8 +145,8 @@ def write_results(loaded: Loaded, dst: Path, sheets: Sequence[SheetSpec], *, com
     appends: list[RowAppend] = []
     if log:
         appends.append(log_append(loaded, entry))
-    elif not any(key(n) == "log" for n in loaded.sheet_names):
-        appends.append(RowAppend("Log", {}, dict(enumerate(LOG_COLUMNS)),
+    elif not any(key(n) == key(LOG) for n in loaded.sheet_names):
+        appends.append(RowAppend(LOG, {}, dict(enumerate(LOG_COLUMNS)),
                                  {i: LOG_WIDTHS.get(k, 12.0) for i, k in enumerate(LOG_COLUMNS)}))
     hash_ = str(entry["inputs_hash"]) if entry.get("inputs_hash") else None
     store = merged_store(loaded, sheets, now, hash_)
@@ -231,9 +231,7 @@ def recalc_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None 
         # an extra (Charts…) whose name a sheet of the user's has is skipped, with a note
         results, skipped = skip_optional_sheets(loaded, results, force)
         notes = (*notes, *skipped)
-        # a Problems sheet left by an earlier validation would now be wrong: it is emptied
-        stale = [problems_sheet(())] if any(key(n) == "problems" for n in loaded.sheet_names) \
-            else []
+        stale = stale_problems(loaded.sheet_names)
         entry = {"input": loaded.model.settings.input, "units": int(len(result.scores)),
                  "status": "ok", "notes": "; ".join(notes),
                  "inputs_hash": inputs_hash(loaded.model)}
@@ -246,6 +244,14 @@ def recalc_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None 
 
 # --------------------------------------------------------------------------------------------
 # the Log and the store
+
+
+def stale_problems(sheet_names: Sequence[str]) -> list[SheetSpec]:
+    """The sheets a run that computes results adds to what it writes for a Problems sheet an
+    earlier validation left (it would now be wrong: it is emptied): ``[the empty Problems
+    sheet]`` when ``sheet_names`` has one, ``[]`` otherwise. Used by recalc, validate and the
+    macros."""
+    return [problems_sheet(())] if has_problems_sheet(sheet_names) else []
 
 
 def log_append(loaded: Loaded, entry: Mapping[str, Any]) -> RowAppend:
@@ -272,7 +278,7 @@ def log_row(log_header: Mapping[str, int], log_width: int, entry: Mapping[str, A
             nxt += 1
     cells = {header[k]: entry.get(k) for k in LOG_COLUMNS if entry.get(k) not in (None, "")}
     widths = {i: LOG_WIDTHS.get(k, 12.0) for i, k in enumerate(LOG_COLUMNS)}
-    return RowAppend("Log", cells, extra, widths)
+    return RowAppend(LOG, cells, extra, widths)
 
 
 def merged_store(loaded: Loaded, written: Sequence[SheetSpec], log_time: str | None,
@@ -293,8 +299,8 @@ def store_after(stored: Stored | None, sheet_names: Sequence[str], log_rows: int
     none), the workbook's ``sheet_names``, and ``log_rows``, the Log's rows after this write;
     ``extra``: fingerprints of sheets written other than as a :class:`SheetSpec`."""
     fps = result_fingerprint(written)
-    new = {fp.sheet.strip().casefold() for fp in [*fps, *extra]}
-    present = {n.strip().casefold() for n in sheet_names}
+    new = {key(fp.sheet) for fp in [*fps, *extra]}
+    present = {key(n) for n in sheet_names}
     if stored is not None:
         fps = [*fps, *(fp for k, fp in stored.sheets.items() if k not in new and k in present)]
     fps = [*fps, *extra]   # after the kept ones: a store copied whole stays its first rows
@@ -349,7 +355,7 @@ def check_replaced(loaded: Loaded, names: Sequence[str], *, command: str,
     ``loaded``'s workbook when one of them is not a worksheet, or was not written by the tool
     (unless ``force``): the ownership rule of :func:`write_results`, for a writer that builds
     the whole package (``excel``)."""
-    problems = write_problems(loaded, [SheetSpec(n, []) for n in names], ("Log",), force=force,
+    problems = write_problems(loaded, [SheetSpec(n, []) for n in names], (LOG,), force=force,
                               verb=command)
     if problems:
         raise ProblemsFound(problems)
@@ -377,7 +383,7 @@ def finish_package(loaded: Loaded, package: bytes, built: Sequence[str],
                 grids = current_result_grids(reader, built)
             finally:
                 reader.close()
-    fps = [fingerprint_grid(n, grids[n.casefold()]) for n in built if n.casefold() in grids]
+    fps = [fingerprint_grid(n, grids[key(n)]) for n in built if key(n) in grids]
     now = run_time().isoformat(timespec="seconds")
     appends = [] if not log else [log_append(loaded, {
         "time": now, "command": command, "version": __version__, "file": loaded.path.name,

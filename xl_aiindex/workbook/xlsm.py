@@ -50,24 +50,22 @@ from typing import Any
 from ..errors import Problem, ProblemsFound, UnreadableWorkbook, XlAiIndexError
 from ..fit import fit_weights
 from ..model import IndexModel, IndexResult
+from .contract import EXAMPLES, FORMULA_ERRORS, MAX_FORMULA, key
 from .excel_vba import sheet_code_name, udf_wrappers, vba_modules
 from .files import atomic_write, guard_destination, workbook_lock
 from .io import Loaded, compute, load_workbook
-from .read import address, column_letter, key
+from .read import address, column_letter
 from .sheetspec import HEADER
 from .source import check_package
 from .vba_project import project_bin
 from .writer import check_replaced, finish_package, skip_optional_sheets
 from .xlsm_keep import RebuildPlan, plan_rebuild
 
-EXAMPLES = "Examples"
 CONF = "xlwings.conf"
 UDF_MODULE = "udfs"
 #: Units the examples prefer when the workbook has them (the 2020 reference workbook does).
 PREFERRED_UNITS = ("beijing", "shanghai", "zhengzhou")
 PREFERRED_NODE = "rnd"
-#: Excel's limit on the length of a formula.
-MAX_FORMULA = 8192
 #: Macros the buttons run (their names in :mod:`udfs.macros`).
 MACROS = (("rebuild_results", "Rebuild results 重算结果"), ("validate_inputs", "Validate inputs 检查输入"))
 
@@ -613,7 +611,7 @@ def _write_conf(book: Any, rows: Sequence[tuple[str, Any, str]]) -> None:
 
 _DYNAMIC_CELL = re.compile(rb'(<c r="[A-Z]+\d+"(?: s="\d+")? cm="1")(?: t="str")?'
                            rb'(><f t="array" ref="[A-Z]+\d+">[^<]*</f><v>)([^<]*)(</v></c>)')
-_ERRORS = {b"#N/A", b"#VALUE!", b"#DIV/0!", b"#REF!", b"#NAME?", b"#NUM!", b"#NULL!"}
+_ERRORS = {e.encode() for e in FORMULA_ERRORS}
 
 
 def _cached_type(m: re.Match[bytes]) -> bytes:

@@ -31,6 +31,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 from ..errors import UnreadableWorkbook
+from .contract import key
 from .ooxml import RowAppend
 from .read import address, column_letter
 from .sheetspec import HEADER, Cell, SheetSpec, Style
@@ -280,9 +281,9 @@ class XlwingsBook:
                 app.alert(message, title="xl-aiindex", mode="critical")
 
     def _find(self, name: str) -> Any:
-        wanted = name.strip().lower()
+        wanted = key(name)
         for s in self.book.sheets:
-            if str(s.name).strip().lower() == wanted:
+            if key(str(s.name)) == wanted:
                 return s
         return None
 

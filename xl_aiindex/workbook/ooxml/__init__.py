@@ -1,9 +1,11 @@
 """Surgical writer: replace or add result sheets in an ``.xlsx``/``.xlsm`` package, touch nothing else.
 
 :func:`splice_sheets` copies the zip package at ``src`` to ``dst`` entry by entry. Every entry
-that need not change is copied with identical uncompressed bytes, in the same order and with
-the same compression method (the deflate stream itself is recompressed, so compressed sizes
-may differ). Only these parts may change:
+that need not change is copied raw, in the same order: its local header, compressed bytes and
+data descriptor byte for byte, its central-directory record (name, flags, method, CRC, sizes,
+times, attributes, extra fields) as it was, with ZIP64 records where the new offsets need them
+(:mod:`.zipcopy`; an entry that cannot be copied raw, e.g. an encrypted one, is inflated and
+deflated again with identical uncompressed bytes). Only these parts may change:
 
 * the replaced sheets' XML (same part name, same position, ``sheetId`` and ``r:id`` in
   ``workbook.xml``, so defined names with ``localSheetId``, formulas such as
@@ -117,7 +119,8 @@ Where things are (the package's modules, each one concern; lower ones never impo
 * :mod:`.tables`, :mod:`.drawings`, :mod:`.notes`: a replaced sheet's tables, charts,
   header notes (comments + VML);
 * :mod:`.workbookxml`: ``workbook.xml``, ``.rels`` and ``[Content_Types].xml`` edits;
-* :mod:`.plan`: deciding the splice (nothing written); :mod:`.splice`: writing it.
+* :mod:`.plan`: deciding the splice (nothing written); :mod:`.splice`: writing it;
+  :mod:`.zipcopy`: the raw copy of an unchanged entry.
 """
 
 from .opc import package_parts, sheet_kinds, sheet_names

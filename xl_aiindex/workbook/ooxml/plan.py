@@ -14,8 +14,10 @@ from typing import Any
 
 import defusedxml.ElementTree as DET
 
+from ..contract import MAX_SHEET_NAME, RESERVED_SHEET_NAME, SHEET_NAME_FORBIDDEN
+from ..contract import key as _sheet_key
 from ..sheetspec import HEADER as _HEADER_STYLE
-from ..sheetspec import Cell, SheetSpec, Style
+from ..sheetspec import Cell, ColumnRows, SheetSpec, Style
 from .drawings import _plan_drawings
 from .jobs import _Plan, _SheetJob
 from .notes import _plan_notes
@@ -55,20 +57,16 @@ _KEPT_FORMAT_ATTRS = ("baseColWidth", "defaultColWidth", "defaultRowHeight")
 
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 
-_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
-
-
-def _sheet_key(name: str) -> str:
-    return name.strip().casefold()
+_BAD_SHEET_CHARS = re.compile(f"[{re.escape(SHEET_NAME_FORBIDDEN)}]")
 
 
 def _check_new_name(name: str) -> None:
-    if not name or len(name) > 31:
-        raise ValueError(f"sheet name must have 1 to 31 characters: {name!r}")
+    if not name or len(name) > MAX_SHEET_NAME:
+        raise ValueError(f"sheet name must have 1 to {MAX_SHEET_NAME} characters: {name!r}")
     if _BAD_SHEET_CHARS.search(name) or name.startswith("'") or name.endswith("'"):
         raise ValueError(f"sheet name may not contain []:*?/\\ or start/end with ': {name!r}")
-    if name.casefold() == "history":
-        raise ValueError("'History' is a reserved sheet name")
+    if name.casefold() == RESERVED_SHEET_NAME.casefold():
+        raise ValueError(f"'{RESERVED_SHEET_NAME}' is a reserved sheet name")
 
 
 def _old_sheet_head(zin: zipfile.ZipFile, part: str) -> tuple[str | None, dict[str, str],
@@ -99,6 +97,19 @@ _SHEET_DATA_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?sheetData\s*>"
 _PROTECTION = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?sheetProtection\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
 
 
+def _sheet_data_end(buf: bytes) -> re.Match[bytes] | None:
+    """The first match of :data:`_SHEET_DATA_END` in ``buf``, the regular expression tried only
+    around each ``sheetData`` (found by a plain search: a large sheet's rows are scanned at
+    memory speed, not by the regex engine)."""
+    pos = buf.find(b"sheetData")
+    while pos != -1:
+        m = _SHEET_DATA_END.search(buf, max(0, pos - 256), pos + 4096)
+        if m is not None:
+            return m
+        pos = buf.find(b"sheetData", pos + 1)
+    return None
+
+
 def _old_protection(zin: zipfile.ZipFile, part: str) -> dict[str, str] | None:
     """The attributes of an existing sheet's ``<sheetProtection>`` (its password hash, what the
     user may still do), None when the sheet is not protected. The element follows
@@ -111,7 +122,7 @@ def _old_protection(zin: zipfile.ZipFile, part: str) -> dict[str, str] | None:
                 after += chunk
                 continue
             buf = carry + chunk
-            m = _SHEET_DATA_END.search(buf)
+            m = _sheet_data_end(buf)
             if m is not None:
                 after = buf[m.end():]
             else:
@@ -141,15 +152,39 @@ def _survey(job: _SheetJob, book: _StyleBook, xf_attr: dict[Style, str]) -> None
     seen: dict[int, Style] = {}
     ext_ids = _next_id({*job.old_rel_ids, *(r.id for r in (job.drawing, job.vml, job.comments)
                                             if r is not None)})
-    for row in spec.rows:
+    def see(st: Style) -> None:
+        if st not in xf_attr:
+            xf_attr[st] = "" if st == Style() else f' s="{book.xf(st)}"'
+
+    rows = spec.rows
+    if isinstance(rows, ColumnRows):
+        # a column table (links only in its header): its styles in the order a row-by-row
+        # pass meets them first (that order numbers the new cell formats)
+        for cell in rows.header:
+            if cell.style is not None:
+                see(cell.style)
+        firsts: list[tuple[int, int, Style]] = []
+        for j, column in enumerate(rows.columns if rows.body_rows else ()):
+            if column.styles is None:
+                if column.style is not None:
+                    firsts.append((0, j, column.style))
+                continue
+            met: dict[int, tuple[int, Style]] = {}
+            for i, st in enumerate(column.styles):
+                if st is not None and id(st) not in met:
+                    met[id(st)] = (i, st)
+            firsts.extend((i, j, st) for i, st in met.values())
+        for _, _, st in sorted(firsts, key=lambda f: (f[0], f[1])):
+            see(st)
+        rows = [rows.header]
+    for row in rows:
         if len(row) > n_cols:
             n_cols = len(row)
         for cell in row:
             st = cell.style
             if st is not None and seen.get(id(st)) is not st:
                 seen[id(st)] = st
-                if st not in xf_attr:
-                    xf_attr[st] = "" if st == Style() else f' s="{book.xf(st)}"'
+                see(st)
                 if len(seen) > 4096:
                     seen.clear()
             link = cell.link

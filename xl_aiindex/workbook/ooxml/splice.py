@@ -20,6 +20,7 @@ from .plan import _plan
 from .rows import RowAppend
 from .sheetxml import _write_sheet
 from .workbookxml import OWNED_PREFIX, _check_names
+from .zipcopy import copy_raw
 
 #: Timestamp of new zip entries (what Excel writes; keeps the output deterministic).
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -48,7 +49,11 @@ def splice_sheets(src: str | os.PathLike[str] | IO[bytes], dst: str | os.PathLik
     """
     specs = list(sheets)
     names = None if defined_names is None else _check_names(defined_names, owned_prefix)
-    with zipfile.ZipFile(src) as zin:
+    with contextlib.ExitStack() as stack:
+        # the source read twice: parsed by zipfile, and as bytes for the entries copied raw
+        raw: IO[bytes] = (stack.enter_context(open(src, "rb"))  # noqa: SIM115
+                          if isinstance(src, str | os.PathLike) else src)
+        zin = stack.enter_context(zipfile.ZipFile(src))
         plan = _plan(zin, specs, full_calc_on_load, names, owned_prefix, very_hidden,
                      list(appends))
         if isinstance(dst, str | os.PathLike):
@@ -57,7 +62,7 @@ def splice_sheets(src: str | os.PathLike[str] | IO[bytes], dst: str | os.PathLik
                                        dir=target.parent)
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    _write_package(zin, fh, plan)
+                    _write_package(zin, raw, fh, plan)
                 if target.exists() or isinstance(src, str | os.PathLike):
                     shutil.copymode(target if target.exists() else src, tmp)  # type: ignore[arg-type]
                 os.replace(tmp, target)
@@ -66,7 +71,7 @@ def splice_sheets(src: str | os.PathLike[str] | IO[bytes], dst: str | os.PathLik
                     os.unlink(tmp)
                 raise
         else:
-            _write_package(zin, dst, plan)
+            _write_package(zin, raw, dst, plan)
 
 
 def check_splice(src: str | os.PathLike[str], sheets: Sequence[SheetSpec], *,
@@ -103,7 +108,9 @@ def _sheet_info(name: str) -> zipfile.ZipInfo:
     return zi
 
 
-def _write_package(zin: zipfile.ZipFile, fh: IO[bytes], plan: _Plan) -> None:
+def _write_package(zin: zipfile.ZipFile, raw: IO[bytes], fh: IO[bytes], plan: _Plan) -> None:
+    """Write the package ``plan`` makes of ``zin`` (whose file ``raw`` is) to ``fh``: the
+    entries that do not change copied raw (:func:`~.zipcopy.copy_raw`), in their order."""
     with zipfile.ZipFile(fh, "w", allowZip64=True) as zout:
 
         def write_new_sheets() -> None:
@@ -116,14 +123,16 @@ def _write_package(zin: zipfile.ZipFile, fh: IO[bytes], plan: _Plan) -> None:
         for info in zin.infolist():
             name = info.filename
             if name in plan.jobs:
-                _write_sheet(zout, _clone(info), plan.jobs[name], plan.xf_attr)
+                zi = _clone(info)
+                zi._compresslevel = 1  # type: ignore[attr-defined]  # as _sheet_info
+                _write_sheet(zout, zi, plan.jobs[name], plan.xf_attr)
             elif name in plan.rewritten:
                 data = plan.rewritten[name]
                 if data is not None:
                     zi = _clone(info)
                     zi.file_size = len(data)
                     zout.writestr(zi, data)
-            elif name not in plan.removed:
+            elif name not in plan.removed and not copy_raw(raw, info, zout):
                 with zin.open(info) as r, zout.open(_clone(info), "w") as w:
                     shutil.copyfileobj(r, w, 1 << 20)
             if name == plan.insert_after:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import zipfile
-from xml.sax.saxutils import unescape
 
 from ..cells import column_letter
 from .jobs import _SheetJob
@@ -21,6 +20,7 @@ from .xmltext import (
     _parse,
     _scan,
     _set_attr,
+    unescape,
 )
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from xml.sax.saxutils import unescape
 
 from .xmltext import (
     _ILLEGAL_XML,
@@ -23,6 +22,7 @@ from .xmltext import (
     _prefixed,
     _scan,
     _set_attr,
+    unescape,
 )
 
 #: Prefix of the defined names this writer owns (adds, replaces, removes).

@@ -1,0 +1,42 @@
+"""The Python API: one function per ``xl-aiindex`` command, as sqlite-utils' CLI is one
+library call per command.
+
+Each function takes paths and options as keyword arguments, does the whole job (reads the
+workbook, computes, builds the tables, writes through the one write path) and returns a small
+frozen dataclass with what the command prints. None prints. ``docs/python-api.md`` lists them
+with their parameters::
+
+    from xl_aiindex import api
+    done = api.recalc("workbooks/city_ai_index_2020.xlsx", output="out.xlsx")
+    done.top[0].unit, done.top[0].score          # ('beijing', 92.93…)
+
+Importing this module is cheap: pandas and the workbook layer load when a function runs.
+"""
+
+from __future__ import annotations
+
+from .commands.audit import Audited, AuditGroup, audit
+from .commands.check import check
+from .commands.compare import ComparedNode, Comparison, compare
+from .commands.compare_editions import EditionsCompared, compare_editions
+from .commands.excel import ExcelWorkbook, excel
+from .commands.explain import Explanation, Loss, explain
+from .commands.export import Exported, export
+from .commands.fit_weights import fit_weights
+from .commands.new_workbook import NewWorkbook, new_workbook
+from .commands.recalc import RankedUnit, Recalculated, recalc
+from .commands.report import Report, report
+from .commands.standing import Standing
+from .commands.uncertainty import UncertaintyRun, uncertainty
+from .commands.validate import Validated, validate
+from .commands.weights import WeightMethods, weights
+from .errors import EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE, error_kind, exit_code
+
+__all__ = [
+    "EXIT_OK", "EXIT_PROBLEMS", "EXIT_UNREADABLE", "AuditGroup", "Audited", "ComparedNode",
+    "Comparison", "EditionsCompared", "ExcelWorkbook", "Explanation", "Exported", "Loss",
+    "NewWorkbook", "RankedUnit", "Recalculated", "Report", "Standing", "UncertaintyRun",
+    "Validated", "WeightMethods", "audit", "check", "compare", "compare_editions",
+    "error_kind", "excel", "exit_code", "explain", "export", "fit_weights", "new_workbook",
+    "recalc", "report", "uncertainty", "validate", "weights",
+]

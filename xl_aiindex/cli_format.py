@@ -1,0 +1,420 @@
+"""What the command line prints, made from what the library returns (:mod:`xl_aiindex.api`):
+each ``show_*`` function prints one command's result; nothing here computes, reads or writes.
+Results go to standard output, notes to standard error."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .errors import one_line
+
+if TYPE_CHECKING:
+    from .api import (
+        Audited,
+        Comparison,
+        EditionsCompared,
+        ExcelWorkbook,
+        Explanation,
+        Exported,
+        NewWorkbook,
+        Recalculated,
+        Report,
+        UncertaintyRun,
+        Validated,
+        WeightMethods,
+    )
+    from .batch import Record
+    from .errors import ProblemsFound
+    from .fit import FitReport
+    from .workbook.check import Freshness
+
+
+def notes(lines: Sequence[str]) -> None:
+    """Print each note, on one line, to standard error."""
+    for n in lines:
+        click.echo(f"note: {one_line(n)}", err=True)
+
+
+def fmt(v: Any, digits: int = 2) -> str:
+    """A number with ``digits`` decimals ("" for NaN); anything else as text."""
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    return "" if f != f else f"{f:.{digits}f}"
+
+
+def signed(v: Any, digits: int) -> str:
+    """A change with its sign (``+1.25``, ``-3``); ``0.00`` for no change, "" for none."""
+    if v is None or v != v:
+        return ""
+    text = f"{float(v):+.{digits}f}"
+    return text if text.strip("+-0.") else f"{0:.{digits}f}"   # "0.00", never "+0.00"/"-0.00"
+
+
+def rank_text(v: Any) -> str:
+    """A rank as a whole number, ``-`` for none."""
+    return "-" if v is None or v != v else str(int(v))
+
+
+def table(rows: list[list[str]], right: set[int]) -> list[str]:
+    """Plain aligned columns (wide characters count double, as a terminal shows them)."""
+    from .terminal import display_width, pad
+
+    rows = [[one_line(s) for s in r] for r in rows]   # names print as text, never as commands
+    widths = [max(display_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(pad(s, widths[i], i in right) for i, s in enumerate(r)).rstrip()
+            for r in rows]
+
+
+def echo_table(rows: list[list[str]], right: set[int], indent: str = "") -> None:
+    """Print :func:`table`'s lines."""
+    for line in table(rows, right):
+        click.echo(f"{indent}{line}")
+
+
+def plural(n: int, noun: str, many: str | None = None) -> str:
+    """``1 problem``, ``3 problems``."""
+    return f"{n} {noun if n == 1 else many or noun + 's'}"
+
+
+def show_problems(error: ProblemsFound) -> None:
+    """The inputs' problems, one a line, to standard error."""
+    count = len(error.problems)
+    click.echo(f"{count} problem{'s' if count != 1 else ''} found:", err=True)
+    for p in error.problems:
+        click.echo(str(p), err=True)
+
+
+def show_file_problems(error: ProblemsFound) -> None:
+    """The problems of input files that are not workbooks (``new``'s CSV files): file and
+    cell, to standard error."""
+    count = len(error.problems)
+    click.echo(f"{count} problem{'s' if count != 1 else ''} found:", err=True)
+    for p in error.problems:
+        cell = f", cell {p.cell}" if p.cell else ""
+        click.echo(f"File '{p.sheet}'{cell}: {p.problem}", err=True)
+
+
+def show_error(error: Exception) -> None:
+    """What went wrong, to standard error: the problems listed, or one ``Error: …`` line."""
+    from .errors import ProblemsFound, UnknownName, UnreadableWorkbook, UnsafeWrite, XlAiIndexError
+
+    if isinstance(error, ProblemsFound):
+        show_problems(error)
+    elif isinstance(error, UnreadableWorkbook | UnsafeWrite | UnknownName):
+        click.echo(f"Error: {one_line(str(error))}", err=True)
+    elif isinstance(error, XlAiIndexError):
+        click.echo(f"Error: {error}", err=True)
+    elif isinstance(error, OSError):
+        click.echo(f"Error: {error.filename or ''}: {error.strerror or error}", err=True)
+    else:
+        click.echo(f"Error: internal error ({type(error).__name__}: {error}); run again with "
+                   "--debug for a traceback, and please report it", err=True)
+
+
+def show_batch(command: str, records: Sequence[Record], *, quiet: bool, as_json: bool) -> None:
+    """Many workbooks done: the notes, one JSON record each (``as_json``), or the problems of
+    those that failed validation, a table (with ``quiet``, of the failures only) and a summary
+    line."""
+    import json
+
+    failed = [r for r in records if not r.ok]
+    if as_json:
+        for r in records:
+            click.echo(json.dumps(r.as_json(), ensure_ascii=False))
+        return
+    for r in records:
+        for note in r.notes:
+            click.echo(f"note: {one_line(r.path)}: {one_line(note)}", err=True)
+    if command == "validate":
+        for r in failed:
+            click.echo(f"{one_line(r.path)}: " + (
+                f"{len(r.problems)} problem{'s' if len(r.problems) != 1 else ''}:"
+                if r.problems else one_line(r.error)))
+            for line in r.problems:
+                click.echo(f"  {one_line(line)}")
+    rows = [["status", "workbook", "seconds", "units", "reason"]]
+    for r in records if not quiet else failed:
+        rows.append(["ok" if r.ok else "FAILED", r.path, f"{r.seconds:.2f}",
+                     "" if r.units is None else str(r.units), one_line(r.error)])
+    if len(rows) > 1:
+        echo_table(rows, right={2, 3})
+    n = len(records)
+    click.echo(f"{n - len(failed)} ok, {len(failed)} failed ({plural(n, 'workbook')}, "
+               f"{sum(r.seconds for r in records):.1f} s of work)")
+
+
+@contextlib.contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A ``progress(done, total)`` callback drawing a bar on standard error: only on a
+    terminal, and only for runs that last over two seconds."""
+    bar: Any = None
+    started = time.monotonic()
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if not sys.stderr.isatty():
+            return
+        elapsed = time.monotonic() - started
+        if bar is None and (elapsed > 2 or elapsed / max(done, 1) * total > 2):
+            bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar.__enter__()
+        if bar is not None:
+            if bar.length != total or done < bar.pos:  # N doubled: a new round of runs
+                bar.length, bar.pos = total, 0
+            bar.update(done - bar.pos)
+
+    try:
+        yield progress
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+# ---- one function per command ----
+
+def show_recalc(done: Recalculated, top: int) -> None:
+    """``recalc``: what was computed and written, then the first ``top`` ranked units."""
+    click.echo(f"Recalculated {done.book}: {done.units} units, {done.nodes} nodes "
+               f"(input = {done.input})")
+    live = " (live formulas with cached values)" if done.mode == "formulas" else ""
+    # the Problems sheet a validation may have filled is emptied on success: not news
+    names = [n for n in done.sheets if n.lower() != "problems"]
+    listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+    click.echo(f"Wrote {listed} to {done.path}{live}")
+    if top > 0:
+        rows = [["rank", "unit", "name", "score", "tier"]]
+        for r in done.top:
+            rows.append(["" if r.rank is None else str(r.rank), r.unit, r.name, fmt(r.score),
+                         r.tier])
+        click.echo("")
+        echo_table(rows, right={0, 3})
+        if done.more:
+            click.echo(f"… {done.more} more in sheet Ranking")
+
+
+def show_check(state: Freshness) -> None:
+    """``recalc --check``: up to date, or stale and why."""
+    if state.fresh:
+        click.echo(f"Up to date: {state.path}: the result sheets match the inputs (last recalc "
+                   f"{state.last_run}, inputs hash {state.current})")
+        return
+    click.echo(f"Stale: {state.path}: the result sheets do not match the inputs; run "
+               f"xl-aiindex recalc {state.path}")
+    for reason in state.reasons:
+        click.echo(f"  {reason}")
+
+
+def show_validate(done: Validated) -> None:
+    """``validate``: the OK line."""
+    click.echo(f"OK: {done.book}: no problems ({done.units} units, {done.indicators} "
+               f"indicators, {done.nodes} nodes, input = {done.input})")
+
+
+def show_fit(report: FitReport) -> None:
+    """``fit-weights``: the fitted weights and each unit's residual."""
+    for line in report.lines():
+        click.echo(line)
+
+
+def show_new(done: NewWorkbook) -> None:
+    """``new``: what was written, and what to do next."""
+    click.echo(f"Wrote {done.path}: {done.nodes} nodes in {done.levels} levels "
+               f"({done.indicators} indicators), {done.units} units")
+    click.echo("Next: fill the Data sheet (a row per unit, a column per indicator; blank = "
+               "missing), then run")
+    click.echo(f"  xl-aiindex recalc {done.path}")
+
+
+def show_excel(done: ExcelWorkbook) -> None:
+    """``excel``: what was written, the inputs' problems if any, what to do next."""
+    click.echo(f"Wrote {done.path}: {done.functions} functions and {done.macros} macros in its "
+               f"VBA project (xlwings {done.xlwings}, standalone)")
+    if done.problems:
+        n = len(done.problems)
+        click.echo(f"Note: the inputs have {n} problem{'s' if n != 1 else ''} (first: "
+                   f"{done.problems[0]}); the functions show results once they are fixed: "
+                   f"xl-aiindex validate {done.path}")
+    click.echo("Next: open it in Excel on Windows and enable macros (docs/excel.md)")
+
+
+def show_uncertainty(done: UncertaintyRun, top: int) -> None:
+    """``uncertainty``: the Sobol' indices per assumption, then the first ``top`` units' ranks."""
+    for note in done.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(f"Uncertainty analysis of {done.book}: {len(done.sensitivity)} assumptions, "
+               f"N = {done.samples}, {done.runs} runs")
+    click.echo(f"Wrote UncertaintyResults and Sensitivity to {done.path}")
+    click.echo("")
+    rows = [["assumption", "first-order", "95% interval", "total", "95% interval"]]
+    for rec in done.sensitivity.itertuples(index=False):
+        rows.append([str(rec.assumption), f"{rec.first_order:.2f}",
+                     f"{rec.first_order_low:.2f} to {rec.first_order_high:.2f}",
+                     f"{rec.total:.2f}", f"{rec.total_low:.2f} to {rec.total_high:.2f}"])
+    echo_table(rows, right={1, 2, 3, 4})
+    if top > 0:
+        click.echo("")
+        rows = [["rank", "unit", "5%", "median", "95%", "same tier", "mean shift"]]
+
+        def whole(v: float) -> str:
+            return "-" if v != v else f"{v:.0f}"
+
+        for rec in done.summary.head(top).itertuples(index=False):
+            same = "-" if rec.p_nominal_tier != rec.p_nominal_tier else f"{rec.p_nominal_tier:.0%}"
+            rows.append([whole(rec.nominal_rank), str(rec.unit), whole(rec.rank_q05),
+                         whole(rec.median_rank), whole(rec.rank_q95), same,
+                         f"{rec.mean_abs_shift:.2f}"])
+        echo_table(rows, right={0, 2, 3, 4, 5, 6})
+
+
+def _where(rank: int | None, ranked: int, tier: str) -> str:
+    """``rank 3 of 30, 第一梯队``, ``not ranked``."""
+    where = f"rank {rank} of {ranked}" if rank is not None else "not ranked"
+    return f"{where}, {tier}" if tier else where
+
+
+def show_explain(done: Explanation, depth: int) -> None:
+    """``explain``: the unit's standing, the table of the node's children, its largest loss."""
+    s = done.standing
+    click.echo(one_line(f"{s.label} ({s.unit}) in {done.book}: {done.root} {fmt(done.total)}, "
+                        f"{_where(s.rank, s.ranked, s.tier)}"))
+    click.echo("")
+    rows = [["node", "name", "weight", "score", "to parent", "rank", "gap to best"]]
+    for rec in done.table.itertuples(index=False):
+        rows.append(["  " * int(rec.depth) + str(rec.node), str(rec.name),
+                     fmt(rec.weight, 3), fmt(rec.score), fmt(rec.contribution),
+                     f"{rec.rank}/{rec.of}" if rec.rank is not None else "",
+                     fmt(rec.gap_to_best)])
+    echo_table(rows, right={2, 3, 4, 5, 6})
+    if done.shallower:
+        click.echo(f"note: --depth {depth} shows {plural(done.levels, 'level')}: "
+                   + done.shallower, err=True)
+    if done.loss is not None:
+        loss = done.loss
+        click.echo("")
+        click.echo(one_line(f"Largest loss: {loss.node} ({loss.name}): weight "
+                            f"{loss.weight:.3f} × gap {loss.gap:.2f} = {loss.points:.2f} "
+                            f"points of {done.node}"))
+    elif done.leads:
+        click.echo("")
+        click.echo(f"Leads on every child of {done.node}: no gap to the best unit anywhere")
+
+
+def show_audit(done: Audited) -> None:
+    """``audit``: warnings first, then a table per sibling group."""
+    click.echo(f"Audit of {done.book}: {done.scope}, {done.units} units")
+    if done.path is not None:
+        click.echo(f"Wrote Audit to {done.path}")
+    click.echo("")
+    n = len(done.warnings)
+    click.echo(f"{n} warning{'s' if n != 1 else ''}{':' if n else ''}")
+    for w in done.warnings:
+        click.echo(f"  {w}")
+    for g in done.groups:
+        click.echo("")
+        head = f"{g.label}: {plural(g.children, 'child', 'children')}"
+        if g.alpha == g.alpha:
+            head += (f", Cronbach's alpha {g.alpha:.2f}, first component "
+                     f"{g.pc1_share:.0%} of the variance ({g.units} units)")
+        click.echo(head)
+        rows = [["node", "miss", "min", "max", "mean", "sd", "skew", "kurt", "treat",
+                 "r parent", "r total", "weight", "importance"]]
+        for rec in g.rows.itertuples(index=False):
+            ind = bool(rec.indicator)
+            stats = [str(int(rec.missing)), fmt(rec.min), fmt(rec.max), fmt(rec.mean),
+                     fmt(rec.sd), fmt(rec.skewness), fmt(rec.kurtosis),
+                     "yes" if rec.needs_treatment else ""] if ind else [""] * 8
+            rows.append([str(rec.node), *stats, fmt(rec.r_parent), fmt(rec.r_total),
+                         fmt(rec.weight_in_total, 3), fmt(rec.importance, 3)])
+        # columns blank in every row (statistics, for a group of inner nodes) are left out
+        keep = [j for j in range(len(rows[0])) if j == 0 or any(r[j] for r in rows[1:])]
+        rows = [[r[j] for j in keep] for r in rows]
+        echo_table(rows, right={i for i, j in enumerate(keep) if j not in (0, 8)}, indent="  ")
+
+
+def show_weights(done: WeightMethods) -> None:
+    """``weights``: per sibling group, the weights by method and the rank moves."""
+    click.echo(f"Weights by method for {done.book} (* = the current choice; moves: units whose "
+               "rank changes if this group alone is weighted so)")
+    for g in done.groups:
+        click.echo("")
+        click.echo(f"{done.labels[g.node]}: {len(g.children)} children")
+        header = ["child"] + [m.method + ("*" if m.method == g.current else "")
+                              for m in g.methods]
+        rows = [header]
+        for child in g.children:
+            rows.append([child] + [fmt(m.weights[child], 3) if m.weights is not None
+                                   else "-" for m in g.methods])
+        rows.append(["units moved"] + [str(m.units_moved) if m.moves is not None else "-"
+                                       for m in g.methods])
+        rows.append(["largest move"] + [str(m.largest_move) if m.moves is not None else "-"
+                                        for m in g.methods])
+        echo_table(rows, right=set(range(1, len(header))), indent="  ")
+        for m in g.methods:
+            if m.error:
+                click.echo(f"  {m.error}")
+
+
+def show_compare(done: Comparison) -> None:
+    """``compare``: each unit's standing, then the scores side by side and the differences."""
+    click.echo(f"{done.book}")
+    for s in done.standings:
+        click.echo(f"{s.label} ({s.unit}): {_where(s.rank, s.ranked, s.tier)}")
+    click.echo("")
+    labels = [s.label for s in done.standings]
+    rows = [["node", "name", *labels, *[f"{labels[0]}−{other}" for other in labels[1:]]]]
+    for n in done.nodes:
+        rows.append([n.node, n.name, *[fmt(v) for v in n.scores],
+                     *[fmt(v) for v in n.differences]])
+    echo_table(rows, right=set(range(2, len(rows[0]))))
+
+
+def show_editions(done: EditionsCompared, top: int) -> None:
+    """``compare-editions``: the counts, the first ``top`` units' changes, who entered/left."""
+    click.echo(f"{done.old} → {done.new}: {done.both} units in both, "
+               f"{len(done.entered)} entered, {len(done.left)} left")
+    if done.path is not None:
+        click.echo(f"Wrote {done.sheet} to {done.path}")
+    children = done.children
+    rows = [["rank", "change", "unit", "name", "score", "change", "tier move",
+             *[f"Δ{c}" for c in children]]]
+    for rec in done.shown.head(max(top, 0)).to_dict("records"):
+        rank = "" if rec["rank_new"] is None or rec["rank_new"] != rec["rank_new"] \
+            else str(int(rec["rank_new"]))
+        change = "new" if rec["status"] == "entered" else signed(rec["rank_change"], 0)
+        rows.append([rank, change, str(rec["unit"]), str(rec["name_zh"] or rec["name_en"] or ""),
+                     fmt(rec["score_new"]), signed(rec["score_change"], 2),
+                     str(rec["tier_move"] or ""),
+                     *[signed(rec[f"{c}_score_change"], 2) for c in children]])
+    click.echo("")
+    echo_table(rows, right={0, 1, 4, 5, *range(7, len(rows[0]))})
+    if len(done.shown) > top:
+        click.echo(f"… {len(done.shown) - top} more in sheet {done.sheet}")
+    if len(done.entered):
+        click.echo("Entered: " + ", ".join(
+            f"{r['name_zh'] or r['unit']} ({r['unit']}, rank {rank_text(r['rank_new'])})"
+            for r in done.entered.to_dict("records")))
+    if len(done.left):
+        click.echo("Left: " + ", ".join(
+            f"{r['name_zh'] or r['unit']} ({r['unit']}, was rank {rank_text(r['rank_old'])})"
+            for r in done.left.to_dict("records")))
+
+
+def show_report(done: Report) -> None:
+    """``report``: the file written and what it holds."""
+    click.echo(f"Wrote {done.path}: {done.sections} sections, {done.charts} charts, "
+               f"{done.units} units")
+
+
+def show_export(done: Exported) -> None:
+    """``export``: the folder and the files written."""
+    click.echo(f"Exported {done.units} units of {done.book} to {done.folder}:")
+    for path in done.files:
+        click.echo(f"  {path.name}")

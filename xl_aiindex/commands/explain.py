@@ -1,0 +1,115 @@
+"""``xl-aiindex explain``: what each child contributes to a unit's score, and where it loses."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .standing import Standing
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..model import IndexResult
+
+
+@dataclass(frozen=True)
+class Loss:
+    """The child where a unit loses most: ``weight`` × ``gap`` (to the best unit) = ``points``
+    of the parent."""
+
+    node: str
+    name: str
+    weight: float
+    gap: float
+    points: float
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What :func:`explain` found for a unit.
+
+    ``standing``: the unit's rank and tier; ``root`` and ``total``: the index and the unit's
+    score on it; ``node``: the node explained; ``table``: that node's row, then its descendants
+    (:data:`xl_aiindex.explain.COLUMNS`: weight, score, contribution, rank, gap to best…);
+    ``levels``: how many levels below the node the table shows; ``shallower``: why it shows
+    fewer than asked for ("" when it does not); ``loss``: the child where the unit loses most
+    (None when it has no child or leads on every one); ``leads``: True when the node has
+    children and the unit is nowhere behind the best.
+    """
+
+    book: Path
+    standing: Standing
+    root: str
+    total: float
+    node: str
+    table: pd.DataFrame
+    levels: int
+    shallower: str
+    loss: Loss | None
+    leads: bool
+
+
+def explain(book: str | os.PathLike[str], unit: str, *, node: str | None = None,
+            depth: int = 1) -> Explanation:
+    """Explain ``unit``'s score: each child's weight, the unit's score and rank on it, its
+    contribution (weight × score, under arithmetic aggregation) and the gap to the best unit.
+
+    :param book: the workbook to read
+    :param unit: the unit: its id, Chinese or English name
+    :param node: the node to explain (id or name; default: the index)
+    :param depth: how many levels below the node to show
+
+    Returns an :class:`Explanation`. Raises :class:`~xl_aiindex.errors.UnknownName` (with
+    the closest names) for a unit or node that is not there,
+    :class:`~xl_aiindex.errors.XlAiIndexError` for a node without a score (below the given
+    level with ``input = given``), and what reading raises.
+    """
+    from ..explain import explain as explain_unit
+    from ..lookup import NameIndex
+    from ..workbook.io import compute, load_workbook
+    from .standing import standing
+
+    result = compute(load_workbook(book))
+    unit_id = NameIndex.of(result.model, "unit").find(unit)
+    node_id = NameIndex.of(result.model, "node").find(node) if node else None
+    table = explain_unit(result, unit_id, node_id, depth)
+    head = str(table.iloc[0]["node"])
+    names = result.model.units.loc[unit_id]
+    label = names["name_zh"] or names["name_en"] or unit_id
+    levels = int(table["depth"].max())
+    children = table[table["depth"] == 1]
+    loss: Loss | None = None
+    leads = False
+    if len(children):
+        points = (children["weight"] * children["gap_to_best"]).astype(float)
+        if (points > 0).any():
+            worst = children.loc[points.idxmax()]
+            loss = Loss(str(worst["node"]), str(worst["name"]), float(worst["weight"]),
+                        float(worst["gap_to_best"]), float(points.max()))
+        else:
+            leads = True
+    return Explanation(
+        book=Path(book), standing=standing(result, unit_id, str(label)), root=result.root,
+        total=float(result.total[unit_id]), node=head, table=table, levels=levels,
+        shallower=why_shallower(result, head, levels) if levels < depth else "",
+        loss=loss, leads=leads)
+
+
+def why_shallower(result: IndexResult, node: str, shown: int) -> str:
+    """Why ``explain`` stopped ``shown`` levels below ``node``, above the depth asked for: the
+    tree ends there, or (input = given) the nodes below the given level have no score."""
+    kids: dict[str, list[str]] = {}
+    for n in result.model.nodes:
+        if n.parent is not None:
+            kids.setdefault(n.parent, []).append(n.id)
+    level = [node]
+    for _ in range(shown):
+        level = [c for p in level for c in kids.get(p, [])]
+    below = [c for p in level for c in kids.get(p, [])]
+    if not below:
+        return "the tree has no level below"
+    return ("the nodes below have no score with input = given (computation starts at the Given "
+            "sheet's nodes; set input = data to compute them from the Data sheet)")
