@@ -134,12 +134,16 @@ def test_formula_mode_refuses_a_users_calc_sheet(tmp_path, small):
     assert values(book, "Calc") == [["my own"], [42]]
 
 
-def test_treatment_sheet_of_the_user_is_refused(tmp_path, small):
+def test_treatment_sheet_of_the_user_is_kept(tmp_path, small):
+    """Treatment is an optional result sheet (issue 19 §6): the user's is kept, the core
+    results are written, and a note says how to get Treatment (Settings sheet_treatment)."""
     small["Settings"].append(["outliers", "winsorise:5"])
     small["Treatment"] = [["my notes"], ["keep me"]]
     book = write_book(tmp_path / "b.xlsx", small)
     r = run("recalc", book, "--top", "0")
-    assert r.exit_code == 1 and "sheet 'Treatment' was not written" in r.output
+    assert r.exit_code == 0 and "sheet 'Treatment' is yours" in r.output
+    assert "sheet_treatment = 异常值处理" in r.output
+    assert values(book, "Treatment") == [["my notes"], ["keep me"]]
 
 
 def test_every_tool_sheet_is_named_in_the_readme_and_the_readme_sheets(tmp_path):

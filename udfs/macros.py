@@ -56,6 +56,7 @@ there after the work is done.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,7 +70,7 @@ from xl_aiindex.model import IndexResult
 from xl_aiindex.staleness import inputs_hash
 from xl_aiindex.workbook.book import BookState, read_state
 from xl_aiindex.workbook.io import log_row, run_time, stale_problems, store_after
-from xl_aiindex.workbook.ownership import foreign_sheet_problems, kind_problems
+from xl_aiindex.workbook.ownership import foreign_sheet_problems, kind_problems, skip_optional
 from xl_aiindex.workbook.results import problems_sheet, result_sheets
 from xl_aiindex.workbook.sheetspec import SheetSpec
 from xl_aiindex.workbook.xlwings_book import MacroBook
@@ -188,6 +189,12 @@ def run_rebuild(book: MacroBook, command: str = "rebuild_results") -> MacroRepor
                       "inputs_hash": inputs_hash(result.model)})
         stale = stale_problems(state.names)
         written = [*result_sheets(result), *_calc_values(book, outcome), *stale]
+        # an extra (Charts…) whose name a sheet of the user's has is skipped, as recalc does
+        skipped: list[str] = []
+        with contextlib.suppress(XlAiIndexError):   # refusals (next) says why it is unreadable
+            written, skipped = skip_optional(state.kinds, lambda name: book.grid(name).values,
+                                             written, state.names, state.stored,
+                                             result.model.settings)
         refused = refusals(book, state, written, (LOG,), command)
         if refused:
             return _refuse(book, state, refused, outcome)
@@ -197,11 +204,12 @@ def run_rebuild(book: MacroBook, command: str = "rebuild_results") -> MacroRepor
                             str(entry["time"]), str(entry["inputs_hash"]))
         names = [*(s.name for s in written), LOG]
         message = (f"rebuilt {', '.join(names[:-1])} and {names[-1]}: {len(result.scores)} "
-                   f"units, input = {result.model.settings.input}")
+                   f"units, input = {result.model.settings.input}"
+                   + "".join(f"\n{note}" for note in skipped))
         appends = [log_row(state.log_header, state.log_width, entry)]
         book.write_sheets([*written, store], very_hidden=(STORE_SHEET,), appends=appends)
         book.notify(message, "info")
-        return MacroReport(result, (), tuple(names), message, outcome.notes)
+        return MacroReport(result, (), tuple(names), message, (*outcome.notes, *skipped))
     problems = _problems_of(outcome)
     n = len(problems)
     entry.update({"status": f"{n} problem{'s' if n != 1 else ''}",

@@ -103,9 +103,16 @@ class Settings:
     chart_top: int = 15
     #: unit pairs compared side by side (ids or names, as typed; checked against Units)
     compare: tuple[tuple[str, str], ...] = ()
+    #: optional result sheets written under a name of the user's (Settings ``sheet_charts``…):
+    #: ``(default name, name)`` pairs, only those given
+    sheet_names: tuple[tuple[str, str], ...] = ()
 
     def _replace(self, **changes: Any) -> Settings:
         return _checked_replace(self, changes)
+
+    def sheet(self, default: str) -> str:
+        """The name the result sheet ``default`` (e.g. ``Charts``) is written under."""
+        return dict(self.sheet_names).get(default, default)
 
 
 @dataclass(frozen=True)

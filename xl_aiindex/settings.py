@@ -25,6 +25,14 @@ KNOWN_KEYS = (
     "chart_top", "compare",
 )
 
+#: Settings keys naming an optional result sheet (written under that name instead of its
+#: default), with the default name: a sheet of the user's under the default name is kept and
+#: the optional sheet skipped, with a note naming its key. Read like :data:`KNOWN_KEYS`, but
+#: not written into the Settings sheet of a new workbook (rarely needed; docs/workbook.md).
+SHEET_NAME_KEYS: dict[str, str] = {
+    "sheet_treatment": "Treatment", "sheet_groupranking": "GroupRanking",
+    "sheet_charts": "Charts", "sheet_compare": "Compare",
+}
 #: Settings keys whose value must be one of a fixed list.
 CHOICES: dict[str, tuple[str, ...]] = {
     "input": ("data", "given"),
@@ -62,7 +70,7 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
     def given(key: str) -> str:
         return cell_text(values.get(key))
 
-    for key in sorted(set(values) - set(KNOWN_KEYS)):
+    for key in sorted(set(values) - set(KNOWN_KEYS) - set(SHEET_NAME_KEYS)):
         notes.append(f"Settings key '{key}' is not one xl-aiindex reads: ignored")
 
     for key in ("name_zh", "name_en"):
@@ -131,6 +139,10 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
             pairs.append((names[0], names[1]))
         out["compare"] = tuple(pairs)
 
+    renamed = _sheet_names(given)
+    if renamed:
+        out["sheet_names"] = renamed
+
     text = given("minmax_range")
     if text:
         parts = [p.strip() for p in text.replace(";", ",").split(",")]
@@ -176,6 +188,19 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
             out["missing"] = f"{name}:{arg}" if name in IMPUTERS and arg else name
 
     return Settings(**out), problems, notes
+
+
+def _sheet_names(given: Callable[[str], str]) -> tuple[tuple[str, str], ...]:
+    """The optional result sheets named in Settings (:data:`SHEET_NAME_KEYS`) as ``(default,
+    name)`` pairs. Whether Excel and the workbook accept each name is the workbook layer's
+    check (:func:`xl_aiindex.workbook.ownership.sheet_name_problems`: it knows the sheets)."""
+    return tuple((default, given(k).strip()) for k, default in SHEET_NAME_KEYS.items()
+                 if given(k).strip())
+
+
+#: A name to suggest for each optional result sheet (in notes and problems).
+SHEET_NAME_EXAMPLES = {"sheet_treatment": "异常值处理", "sheet_groupranking": "分组排名",
+                       "sheet_charts": "图表", "sheet_compare": "对比"}
 
 
 def _parse_tiers(text: str, labels_text: str, bad: Callable[[str, str], None]) -> TierRule | None:

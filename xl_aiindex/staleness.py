@@ -101,8 +101,10 @@ def inputs_hash(model: IndexModel) -> str:
     when the inputs have problems and no model exists.
     """
     h = hashlib.sha256()
-    h.update(json.dumps(_canon(dataclasses.asdict(model.settings)), ensure_ascii=False,
-                        sort_keys=True).encode())
+    settings = dataclasses.asdict(model.settings)
+    if not settings.get("sheet_names"):   # a default added later: hashes stay as they were
+        settings.pop("sheet_names", None)
+    h.update(json.dumps(_canon(settings), ensure_ascii=False, sort_keys=True).encode())
     h.update(json.dumps(_canon([dataclasses.asdict(n) for n in model.nodes]),
                         ensure_ascii=False, sort_keys=True).encode())
     _feed_frame(h, "units", model.units)

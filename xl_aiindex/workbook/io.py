@@ -54,6 +54,7 @@ from .writer import (  # noqa: F401  (re-exported: the write path's old home)
     merged_store,
     recalc_file,
     run_time,
+    skip_optional_sheets,
     stale_problems,
     store_after,
     write_problems,
@@ -74,6 +75,7 @@ def validate_file(path: str | os.PathLike[str]) -> tuple[IndexResult, tuple[str,
     mode = output_mode(loaded.model.settings.output, None)
     results, _ = output_sheets(result, loaded.locator, loaded.path, mode)
     results = [r for r in results if key(r.name) != key(STORE_SHEET)]
+    results, skipped = skip_optional_sheets(loaded, results)   # as recalc: a note each
     stale = stale_problems(loaded.sheet_names)
     problems = write_problems(loaded, [*results, *stale], appended=("Log",))
     problems += [Problem(e.sheet, e.cell, problem=e.message)
@@ -89,4 +91,4 @@ def validate_file(path: str | os.PathLike[str]) -> tuple[IndexResult, tuple[str,
                 "the workbook", e, "recalc could not rewrite it")))
     if problems:
         raise ProblemsFound(problems)
-    return result, loaded.notes + result.notes
+    return result, (*loaded.notes, *result.notes, *skipped)

@@ -16,12 +16,31 @@ macro sheet under such a name is always refused (nothing can be written into it)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ..contract import LOG, PROBLEMS, PROBLEMS_HEADER, STORE_SHEET, TOOL_SHEETS
+from ..contract import (
+    AHP_PREFIX,
+    BUDGET_PREFIX,
+    EXAMPLES,
+    INPUT_SHEETS,
+    LOG,
+    MAX_SHEET_NAME,
+    PROBLEMS,
+    PROBLEMS_HEADER,
+    README,
+    RESERVED_SHEET_NAME,
+    SETTINGS,
+    SHEET_NAME_FORBIDDEN,
+    STORE_SHEET,
+    TOOL_SHEETS,
+    TRENDS,
+    UNCERTAINTY,
+)
 from ..contract import key as _key
 from ..errors import Problem
+from ..model import Settings
+from ..settings import SHEET_NAME_EXAMPLES, SHEET_NAME_KEYS
 from .cells import address, text
 from .fingerprint import Stored
 from .grid import BookSource
@@ -106,6 +125,19 @@ def foreign_sheet_problems(values: Callable[[str], list[list[Any]]],
             continue
         todo.append((existing[k], spec))
     out: list[Problem] = []
+    for real, _spec, cell, shown in _foreign(values, todo):
+        out.append(Problem(real, cell, problem=(
+            f"sheet '{real}' was not written by xl-aiindex (it holds '{shown}' in "
+            f"{cell}), but {verb} writes its results to a sheet of this name and "
+            f"would replace it: {remedy}")))
+    return out
+
+
+def _foreign(values: Callable[[str], list[list[Any]]], todo: Sequence[tuple[str, SheetSpec]]
+             ) -> Iterator[tuple[str, SheetSpec, str, str]]:
+    """Of the workbook's sheets ``todo`` (its exact name, the sheet the tool would write
+    there), those the user wrote: ``(name, spec, cell, what the cell holds)`` (module
+    docstring)."""
     for real, spec in todo:
         header = {_key(c.value) for c in (spec.rows[0] if spec.rows else [])
                   if c.value is not None}
@@ -122,11 +154,55 @@ def foreign_sheet_problems(values: Callable[[str], list[list[Any]]],
         r, c, v = hit
         shown = " ".join(text(v).split())
         shown = shown if len(shown) <= 30 else shown[:29] + "…"
-        out.append(Problem(real, address(r, c), problem=(
-            f"sheet '{real}' was not written by xl-aiindex (it holds '{shown}' in "
-            f"{address(r, c)}), but {verb} writes its results to a sheet of this name and "
-            f"would replace it: {remedy}")))
-    return out
+        yield real, spec, address(r, c), shown
+
+
+def optional_names(settings: Settings) -> dict[str, str]:
+    """The optional result sheets (:data:`~xl_aiindex.contract.OPTIONAL_SHEETS`) under the names ``settings``
+    gives them: folded name -> the Settings key naming it."""
+    return {_key(settings.sheet(default)): k for k, default in SHEET_NAME_KEYS.items()}
+
+
+def skip_optional(kinds: Mapping[str, str], values: Callable[[str], list[list[Any]]],
+                  specs: Sequence[SheetSpec], sheet_names: Sequence[str],
+                  stored: Stored | None, settings: Settings, force: bool = False
+                  ) -> tuple[list[SheetSpec], list[str]]:
+    """``specs`` without the optional result sheets (:data:`~xl_aiindex.contract.OPTIONAL_SHEETS`, under the names
+    ``settings`` gives them) whose name a sheet of the user's has: a worksheet the tool did
+    not write, or a chart or other sheet (``kinds``: the workbook's sheet kinds;
+    ``values(name)``: a sheet's cell values). Returns the sheets to write and a note per
+    sheet skipped, saying how to get it: the core sheets are never skipped (their owner
+    refuses them: :func:`foreign_sheet_problems`). ``force`` (``recalc --force``) skips only
+    the sheets that are not worksheets: a worksheet of the name is replaced, as a core sheet
+    is (the result sheets of an older version, written without fingerprints, are updated)."""
+    optional = optional_names(settings)
+    existing = {_key(n): n for n in sheet_names}
+    kind_of = {_key(n): k for n, k in kinds.items()}
+    skipped: dict[str, tuple[str, str]] = {}   # folded name -> (real name, what it is)
+    todo: list[tuple[str, SheetSpec]] = []
+    for spec in specs:
+        k = _key(spec.name)
+        if k not in optional or k not in existing:
+            continue
+        kind = kind_of.get(k, "worksheet")
+        if kind != "worksheet":
+            skipped[k] = (existing[k], f"is {_KIND_WORDS.get(kind, 'not a worksheet')} of yours")
+        elif not force and (stored is None or k not in stored.sheets):
+            todo.append((existing[k], spec))
+    for real, _spec, cell, shown in _foreign(values, todo):
+        skipped[_key(real)] = (real, f"is yours (it holds '{shown}' in {cell})")
+    forced = {k for k, (_, what) in skipped.items() if what.startswith("is yours")}
+    notes = []
+    for k, (real, what) in skipped.items():
+        key = optional[k]
+        default = SHEET_NAME_KEYS[key]
+        how = f"name a sheet for it in Settings, e.g. {key} = {SHEET_NAME_EXAMPLES[key]}" \
+            if k == _key(default) else f"give Settings {key} another name than '{real}'"
+        if k in forced:
+            how += " (or recalc --force to replace your sheet)"
+        notes.append(f"sheet '{real}' {what}: it was left as it is and the {default} result "
+                     f"sheet was not written; to get {default}, {how}")
+    return [s for s in specs if _key(s.name) not in skipped], notes
 
 
 def tool_sheets_readme() -> tuple[str, str]:
@@ -142,3 +218,43 @@ def tool_sheets_readme() -> tuple[str, str]:
         f"（您在其中添加的行、列和备注保留）；深度隐藏的 {STORE_SHEET} 保存用于发现手工修改的指纹。"
         "您自己的表若与上述表同名，不会被替换：命令会停止并指出该表。",
     )
+
+
+def sheet_name_problems(settings: Settings) -> list[Problem]:
+    """A problem (of its Settings key) for each name the Settings give an optional result
+    sheet (``sheet_charts``…) that Excel refuses (more than :data:`MAX_SHEET_NAME`
+    characters, one of ``[]:*?/\\``, ``'`` at either end, ``History``), that an input sheet
+    has (``AHP_…`` and ``Budget_…`` by prefix) or another result sheet, or that two keys
+    give."""
+    taken = {_key(n): f"the input sheet '{n}'" for n in (*INPUT_SHEETS, UNCERTAINTY, README)}
+    taken |= {_key(n): f"the result sheet '{n}'"
+              for n in (*TOOL_SHEETS, TRENDS, EXAMPLES, "xlwings.conf")}
+    keys = {default: k for k, default in SHEET_NAME_KEYS.items()}
+    out: list[Problem] = []
+
+    def bad(key: str, what: str) -> None:
+        out.append(Problem(SETTINGS, field=key, problem=f"setting '{key}': {what}"))
+
+    for default, name in settings.sheet_names:
+        key = keys[default]
+        folded = _key(name)
+        others = [keys[d] for d, n in settings.sheet_names if d != default and _key(n) == folded]
+        if len(name) > MAX_SHEET_NAME:
+            bad(key, f"'{name}' has {len(name)} characters; a sheet name has at most "
+                     f"{MAX_SHEET_NAME}")
+        elif any(ch in SHEET_NAME_FORBIDDEN for ch in name) or any(ord(ch) < 32 for ch in name):
+            bad(key, f"'{name}' is not a sheet name Excel accepts: it may not hold any of "
+                     f"{' '.join(SHEET_NAME_FORBIDDEN)} or control characters")
+        elif name.startswith("'") or name.endswith("'") or folded == _key(RESERVED_SHEET_NAME):
+            bad(key, f"'{name}' is not a sheet name Excel accepts (no ' at either end; "
+                     f"'{RESERVED_SHEET_NAME}' is reserved)")
+        elif folded != _key(default) and folded in taken:
+            bad(key, f"'{name}' is {taken[folded]}; name the {default} sheet otherwise, "
+                     f"e.g. {key} = {SHEET_NAME_EXAMPLES[key]}")
+        elif folded.startswith((_key(AHP_PREFIX) + "_", _key(BUDGET_PREFIX) + "_")):
+            bad(key, f"'{name}' is the name of an input sheet ({AHP_PREFIX}_… and "
+                     f"{BUDGET_PREFIX}_… hold matrices); name the {default} sheet otherwise")
+        elif others:
+            bad(key, f"'{name}' is also the name given by {others[0]}; give each sheet its "
+                     "own name")
+    return out

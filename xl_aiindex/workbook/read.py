@@ -38,6 +38,7 @@ from ..model import IndexModel, Node
 from ..settings import parse_settings
 from .cells import address, column_letter, direction_sign, text  # noqa: F401 (re-exported)
 from .grid import BookSource, Grid
+from .ownership import sheet_name_problems
 
 _NUMERIC_FRAMEWORK = ("weight", "direction", "goal_low", "goal_high")
 _METHOD_FRAMEWORK = ("normalisation", "aggregation", "weighting", "transform")
@@ -566,6 +567,7 @@ def read_model(source: BookSource) -> tuple[IndexModel, Locator, list[str]]:
     reader = _Reader(source)
     raw_settings = reader.settings()
     settings, setting_problems, setting_notes = parse_settings(raw_settings)
+    setting_problems += sheet_name_problems(settings)   # sheet_charts…: names the book takes
     reader.notes.extend(setting_notes)
     nodes = reader.framework()
     units = reader.units()

@@ -185,7 +185,7 @@ def treatment_sheet(result: IndexResult) -> SheetSpec:
     for rec in table.itertuples(index=False):
         rows.append([_cell(v, PRECISE if c.startswith(("skew", "kurtosis")) else TEXT)
                      for c, v in zip(cols, rec, strict=True)])
-    return SheetSpec("Treatment", rows, _widths(cols, _TEXT_WIDTHS | {"indicator": 14.0,
+    return SheetSpec(result.model.settings.sheet("Treatment"), rows, _widths(cols, _TEXT_WIDTHS | {"indicator": 14.0,
                                                                      "treatment": 70.0}))
 
 
@@ -197,7 +197,7 @@ def group_ranking_sheet(result: IndexResult, table: pd.DataFrame | None = None) 
     rows = ColumnRows(_header(cols), [
         Column(_values(table[c]), INTEGER if c == "rank" else NUMBER if c == "score" else TEXT)
         for c in cols])
-    return SheetSpec(GROUP_RANKING_SHEET, rows,
+    return SheetSpec(result.model.settings.sheet(GROUP_RANKING_SHEET), rows,
                      _widths(cols, _TEXT_WIDTHS | {"rank": 7.0, "grouping": 14.0, "group": 14.0}),
                      freeze=(1, 2))
 

@@ -215,20 +215,25 @@ def _rec(ident: int, payload: bytes) -> bytes:
     return struct.pack("<HI", ident, len(payload)) + payload
 
 
-def _mbcs(text: str) -> bytes:
+def _encode(text: str, codepage: int = CODEPAGE) -> bytes:
     try:
-        return text.encode(f"cp{CODEPAGE}")
+        return text.encode(f"cp{codepage}")
     except UnicodeEncodeError as e:
-        raise ValueError(f"VBA source must be encodable in code page {CODEPAGE}: {e}") from e
+        raise ValueError(f"VBA source must be encodable in code page {codepage}: {e}") from e
 
 
-def dir_stream(modules: Sequence[Module], project_name: str = "VBAProject") -> bytes:
-    """The decompressed ``VBA/dir`` stream (MS-OVBA 2.3.4.2)."""
+def dir_stream(modules: Sequence[Module], project_name: str = "VBAProject",
+               codepage: int = CODEPAGE) -> bytes:
+    """The decompressed ``VBA/dir`` stream (MS-OVBA 2.3.4.2); names in ``codepage``."""
+
+    def _mbcs(text: str) -> bytes:
+        return _encode(text, codepage)
+
     out = bytearray()
     out += _rec(0x0001, struct.pack("<I", 1))          # SysKind: Win32 (recompiled anyway)
     out += _rec(0x0002, struct.pack("<I", 0x0409))      # LCID
     out += _rec(0x0014, struct.pack("<I", 0x0409))      # LCIDINVOKE
-    out += _rec(0x0003, struct.pack("<H", CODEPAGE))
+    out += _rec(0x0003, struct.pack("<H", codepage))
     out += _rec(0x0004, _mbcs(project_name))
     out += _rec(0x0005, b"") + _rec(0x0040, b"")        # docstring, and its Unicode twin
     out += _rec(0x0006, b"") + _rec(0x003D, b"")        # help file 1 and 2
@@ -256,7 +261,7 @@ def dir_stream(modules: Sequence[Module], project_name: str = "VBAProject") -> b
 
 
 def project_stream(modules: Sequence[Module], project_id: str,
-                   project_name: str = "VBAProject") -> bytes:
+                   project_name: str = "VBAProject", codepage: int = CODEPAGE) -> bytes:
     """The ``PROJECT`` stream (MS-OVBA 2.3.1): modules, name, an unprotected, visible project."""
     lines = [f'ID="{project_id}"']
     for m in modules:
@@ -276,14 +281,14 @@ def project_stream(modules: Sequence[Module], project_id: str,
               "&H00000001={3832D640-CF90-11CF-8E43-00A0C911005A};VBE;&H00000000",
               "", "[Workspace]"]
     lines += [f"{m.name}=0, 0, 0, 0, C" for m in modules]
-    return _mbcs("\r\n".join(lines) + "\r\n")
+    return _encode("\r\n".join(lines) + "\r\n", codepage)
 
 
-def projectwm_stream(modules: Sequence[Module]) -> bytes:
+def projectwm_stream(modules: Sequence[Module], codepage: int = CODEPAGE) -> bytes:
     """The ``PROJECTwm`` stream: each module name in MBCS and in UTF-16."""
     out = bytearray()
     for m in modules:
-        out += _mbcs(m.name) + b"\x00" + m.name.encode("utf-16-le") + b"\x00\x00"
+        out += _encode(m.name, codepage) + b"\x00" + m.name.encode("utf-16-le") + b"\x00\x00"
     return bytes(out + b"\x00\x00")
 
 
@@ -297,11 +302,13 @@ def project_id_for(modules: Sequence[Module]) -> str:
     return "{" + str(uuid.uuid5(uuid.NAMESPACE_URL, "xl-aiindex:vba:" + names)).upper() + "}"
 
 
-def project_bin(modules: Sequence[Module], project_name: str = "VBAProject") -> bytes:
+def project_bin(modules: Sequence[Module], project_name: str = "VBAProject",
+                codepage: int = CODEPAGE) -> bytes:
     """The bytes of a ``vbaProject.bin`` holding ``modules`` (source only; Office compiles it).
 
-    Module names must be unique (case-insensitively) and source must be encodable in code page
-    1252; line endings are made CRLF.
+    Module names must be unique (case-insensitively) and source must be encodable in
+    ``codepage`` (the project's: 1252, or that of a project whose modules are kept, e.g. 936
+    for Chinese comments); line endings are made CRLF.
     """
     seen = set()
     for m in modules:
@@ -311,12 +318,12 @@ def project_bin(modules: Sequence[Module], project_name: str = "VBAProject") -> 
             raise ValueError(f"module {m.name} appears twice")
         seen.add(m.name.upper())
     pid = project_id_for(modules)
-    vba = {"dir": compress(dir_stream(modules, project_name)),
+    vba = {"dir": compress(dir_stream(modules, project_name, codepage)),
            "_VBA_PROJECT": VBA_PROJECT_NO_CACHE}
     for m in modules:
-        vba[m.name] = compress(_mbcs(crlf(m.source)))
-    root = {"PROJECT": project_stream(modules, pid, project_name),
-            "PROJECTwm": projectwm_stream(modules), "VBA": vba}
+        vba[m.name] = compress(_encode(crlf(m.source), codepage))
+    root = {"PROJECT": project_stream(modules, pid, project_name, codepage),
+            "PROJECTwm": projectwm_stream(modules, codepage), "VBA": vba}
     return compound_file(root)
 
 

@@ -118,6 +118,7 @@ def charts_sheet(result: IndexResult) -> SheetSpec:
             INTEGER if c in ("position", "rank") else NUMBER if c == "score" or c in tier_cols
             else TEXT, t)) for c in cols])
     charts: list[bytes] = []
+    name = result.model.settings.sheet(CHARTS)   # Settings sheet_charts: the references follow
     col_name = column_letter(cols.index("name_zh"))
     first = 2
     n = result.model.settings.chart_top
@@ -126,16 +127,16 @@ def charts_sheet(result: IndexResult) -> SheetSpec:
         series = []
         for t, col in enumerate(tier_cols, 1):
             letter = column_letter(cols.index(col))
-            series.append(Series(sheet_ref(CHARTS, letter, first, letter, last),
+            series.append(Series(sheet_ref(name, letter, first, letter, last),
                                  name=rule.label(t), color=tier_fill(t), outline=OUTLINE))
         title = f"{_node_title(result, str(node))} TOP {len(block)}"
         charts.append(clustered_bar_chart(
-            title, sheet_ref(CHARTS, col_name, first, col_name, last), series, horizontal=True,
+            title, sheet_ref(name, col_name, first, col_name, last), series, horizontal=True,
             overlap=100, axis_min=_axis_min(block["score"])))
         first += len(block)
     anchors = grid_anchors(len(charts), first_col=len(cols) + 1,
                            height=max(12, 8 + int(n * 1.1)))
-    return SheetSpec(CHARTS, rows, _widths(cols, _TEXT_WIDTHS | {"chart": 14.0, "tier": 10.0}),
+    return SheetSpec(name, rows, _widths(cols, _TEXT_WIDTHS | {"chart": 14.0, "tier": 10.0}),
                      drawing=Drawing(tuple(zip(anchors, charts, strict=True))))
 
 
@@ -205,21 +206,22 @@ def compare_sheet(result: IndexResult) -> SheetSpec | None:
                      if not bold else _cell(v, None)
                      for c, v in zip(cols, rec, strict=True)])
     letter = {c: column_letter(i) for i, c in enumerate(cols)}
+    name = result.model.settings.sheet(COMPARE)   # Settings sheet_compare
     charts = []
     n_children = len(root_children(result))
     first = 2
     for _pair, block in table.groupby("pair", sort=False):
         last = first + n_children - 1
         title = f"{block['name_a'].iloc[0]} / {block['name_b'].iloc[0]}"
-        series = [Series(sheet_ref(COMPARE, letter[f"score_{s}"], first, letter[f"score_{s}"], last),
-                         name_ref=sheet_ref(COMPARE, letter[f"name_{s}"], first))
+        series = [Series(sheet_ref(name, letter[f"score_{s}"], first, letter[f"score_{s}"], last),
+                         name_ref=sheet_ref(name, letter[f"name_{s}"], first))
                   for s in ("a", "b")]
         charts.append(clustered_bar_chart(
-            title, sheet_ref(COMPARE, letter["name_zh"], first, letter["name_zh"], last), series,
+            title, sheet_ref(name, letter["name_zh"], first, letter["name_zh"], last), series,
             axis_min=_axis_min(block[["score_a", "score_b"]].stack())))
         first += len(block)
     anchors = grid_anchors(len(charts), first_col=len(cols) + 1, height=16)
-    return SheetSpec(COMPARE, rows, _widths(cols, _TEXT_WIDTHS | {"pair": 12.0}),
+    return SheetSpec(name, rows, _widths(cols, _TEXT_WIDTHS | {"pair": 12.0}),
                      drawing=Drawing(tuple(zip(anchors, charts, strict=True))))
 
 

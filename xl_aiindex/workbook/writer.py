@@ -175,6 +175,19 @@ def write_problems(loaded: Loaded, sheets: Sequence[SheetSpec], appended: Sequen
     return ownership_problems(loaded.reader(), sheets, loaded.sheet_names, loaded.stored, verb)
 
 
+def skip_optional_sheets(loaded: Loaded, sheets: Sequence[SheetSpec], force: bool = False
+                         ) -> tuple[list[SheetSpec], list[str]]:
+    """``sheets`` without the optional result sheets (Charts, Compare, GroupRanking,
+    Treatment) whose name a sheet of the user's in ``loaded``'s workbook has, and a note for
+    each saying how to get it (:func:`~xl_aiindex.workbook.ownership.skip_optional`);
+    ``force`` replaces a worksheet of the user's, as it does a core sheet."""
+    from .ownership import skip_optional
+
+    return skip_optional(loaded.package.kinds(), lambda name: loaded.reader().grid(name).values,
+                         sheets, loaded.sheet_names, loaded.stored, loaded.model.settings,
+                         force)
+
+
 # --------------------------------------------------------------------------------------------
 # recalc
 
@@ -215,6 +228,9 @@ def recalc_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None 
         mode = output_mode(loaded.model.settings.output, output)
         results, names = output_sheets(result, loaded.locator, src_path, mode)
         results = [r for r in results if key(r.name) != key(STORE_SHEET)]
+        # an extra (Charts…) whose name a sheet of the user's has is skipped, with a note
+        results, skipped = skip_optional_sheets(loaded, results, force)
+        notes = (*notes, *skipped)
         stale = stale_problems(loaded.sheet_names)
         entry = {"input": loaded.model.settings.input, "units": int(len(result.scores)),
                  "status": "ok", "notes": "; ".join(notes),

@@ -24,9 +24,11 @@ hidden.
 
 The file is written as every workbook is (:mod:`~xl_aiindex.workbook.writer`: guarded,
 locked, atomic, one Log row; a user's own ``Examples`` sheet is never replaced) and is the same
-bytes for the same inputs (creation date taken from the source). Not copied: charts, pictures,
-text boxes and other drawings, Excel tables (their cells are copied), colour scales and data
-bars, row heights. Numbers are stored with 16 significant digits (xlsxwriter; Excel shows 15).
+bytes for the same inputs (creation date taken from the source). The user's VBA modules and
+code are kept beside ours (:mod:`.xlsm_keep`). Not copied: charts, pictures, text boxes and
+other drawings, Excel tables (their cells are copied), forms, colour scales and data bars, row
+heights; a rebuild over its own source that would lose one of these refuses, naming it
+(:func:`.xlsm_keep.plan_rebuild`). Numbers are stored with 16 significant digits.
 
 >>> build_xlsm("workbooks/city_ai_index_2020.xlsx", "workbooks/city_ai_index_2020.xlsm")  # doctest: +SKIP
 """
@@ -56,7 +58,8 @@ from .read import address, column_letter
 from .sheetspec import HEADER
 from .source import check_package
 from .vba_project import project_bin
-from .writer import check_replaced, finish_package
+from .writer import check_replaced, finish_package, skip_optional_sheets
+from .xlsm_keep import RebuildPlan, plan_rebuild
 
 CONF = "xlwings.conf"
 UDF_MODULE = "udfs"
@@ -688,20 +691,28 @@ def build_excel(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[st
     with workbook_lock(dst):
         loaded = load_workbook(src)
         check_replaced(loaded, (EXAMPLES, CONF), command="excel", force=force)
-        data, problems = _build_package(loaded, interpreter_win, interpreter_mac, pending_ok)
+        plan = plan_rebuild(loaded, (EXAMPLES, CONF), replaces_source=_same_file(src, dst))
+        data, problems, drawn = _build_package(loaded, interpreter_win, interpreter_mac,
+                                               pending_ok, plan)
         entry = {"input": loaded.model.settings.input, "units": int(len(loaded.model.units)),
                  "status": "ok", "notes": f"{len(problems)} problem(s) in the inputs: the "
                  "functions compute once they are fixed" if problems else ""}
-        data = finish_package(loaded, data, (EXAMPLES, CONF), command="excel",
+        data = finish_package(loaded, data, (EXAMPLES, CONF, *drawn), command="excel",
                               log_entry=entry, log=log)
         atomic_write(dst, data)
     return ExcelBuild(Path(dst_xlsm), problems)
 
 
+def _same_file(src: Path, dst: Path) -> bool:
+    return dst.exists() and os.path.samefile(src, dst)
+
+
 def _build_package(loaded: Loaded, interpreter_win: str | None, interpreter_mac: str | None,
-                   pending_ok: bool) -> tuple[bytes, tuple[Problem, ...]]:
-    """The macro-enabled package of ``loaded``'s workbook (module docstring), and the inputs'
-    problems when they do not compute yet (``pending_ok``; else they are raised)."""
+                   pending_ok: bool, plan: RebuildPlan | None = None
+                   ) -> tuple[bytes, tuple[Problem, ...], list[str]]:
+    """The macro-enabled package of ``loaded``'s workbook (module docstring), the inputs'
+    problems when they do not compute yet (``pending_ok``; else they are raised), and the
+    result sheets with charts spliced in (Charts, Compare: fingerprinted as the tool's)."""
     import openpyxl
     import xlsxwriter
 
@@ -728,7 +739,8 @@ def _build_package(loaded: Loaded, interpreter_win: str | None, interpreter_mac:
     missing = [m for m, _ in MACROS if f"\r\nSub {m}()\r\n" not in wrappers]
     if missing:
         raise XlAiIndexError(f"the buttons' macros {', '.join(missing)} are not Subs of udfs")
-    vba = project_bin(modules)
+    plan = plan or RebuildPlan()   # the user's own modules and code join ours
+    vba = project_bin(plan.project(modules), codepage=plan.codepage)
     created = formulas.properties.created or datetime(2020, 1, 1)
 
     buffer = io.BytesIO()
@@ -767,7 +779,10 @@ def _build_package(loaded: Loaded, interpreter_win: str | None, interpreter_mac:
         from .ooxml import splice_sheets
         from .visuals import visual_sheets
 
-        spliced = io.BytesIO()
-        splice_sheets(io.BytesIO(data), spliced, visual_sheets(result))
-        data = spliced.getvalue()
-    return data, problems
+        spliced = io.BytesIO()   # not over a sheet of the user's of the name (as recalc)
+        visuals = skip_optional_sheets(loaded, visual_sheets(result))[0]
+        splice_sheets(io.BytesIO(data), spliced, visuals)
+        stored = loaded.stored.sheets if loaded.stored is not None else {}
+        return spliced.getvalue(), problems, [v.name for v in visuals
+                                              if key(v.name) not in stored]
+    return data, problems, []
