@@ -104,12 +104,15 @@ def show_file_problems(error: ProblemsFound) -> None:
 
 def show_error(error: Exception) -> None:
     """What went wrong, to standard error: the problems listed, or one ``Error: …`` line."""
-    from .errors import ProblemsFound, XlAiIndexError
+    from .errors import ProblemsFound, UnknownName, UnreadableWorkbook, UnsafeWrite, XlAiIndexError
 
     if isinstance(error, ProblemsFound):
         show_problems(error)
-    elif isinstance(error, XlAiIndexError):   # UnreadableWorkbook, UnsafeWrite, UnknownName…
+    elif isinstance(error, UnreadableWorkbook | UnsafeWrite | UnknownName):
         click.echo(f"Error: {one_line(str(error))}", err=True)
+    elif isinstance(error, XlAiIndexError):   # may list items a line each: escape each line
+        click.echo("Error: " + "\n".join(one_line(line) for line in str(error).split("\n")),
+                   err=True)
     elif isinstance(error, OSError):
         click.echo(one_line(f"Error: {error.filename or ''}: {error.strerror or error}"), err=True)
     else:
