@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,14 @@ import pytest
 from click.testing import CliRunner, Result
 
 REPO = Path(__file__).resolve().parents[1]
+
+#: The tests by layer (engine, reading, writing, commands, excel, stories, project); a few share
+#: helpers across layers (``from test_macros import FakeBook``), so every layer's folder is
+#: importable whatever order pytest collects them in.
+LAYERS = ("engine", "reading", "writing", "commands", "excel", "stories", "project")
+for _layer in LAYERS:
+    if str(Path(__file__).resolve().parent / _layer) not in sys.path:
+        sys.path.append(str(Path(__file__).resolve().parent / _layer))
 DATA = Path(__file__).resolve().parent / "data"
 #: The README and every page of docs/, README first: where the user documentation lives.
 DOC_PAGES = (REPO / "README.md", *sorted((REPO / "docs").glob("*.md")))

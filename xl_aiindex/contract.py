@@ -2,7 +2,7 @@
 error values and limits, and how names are matched.
 
 Every reader, writer, the scaffold, the Excel builder and ``udfs`` import these names from here;
-no other module defines them again (``tests/test_contract.py`` fails if one does). A new result
+no other module defines them again (``tests/project/test_contract.py`` fails if one does). A new result
 sheet is added here by name (:data:`TOOL_SHEETS`); a new input column here too.
 
 Nothing here imports another module of the workbook layer: this is its bottom.

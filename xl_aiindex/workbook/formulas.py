@@ -98,7 +98,7 @@ _NAME_CHARS = re.compile(r"[^A-Za-z0-9_.]")
 
 #: Normalisation methods with a formula form (:func:`normalise_formula`). A method registered
 #: in ``NORMALISERS`` but not here is written as the engine's values (still referenced by the
-#: aggregation formulas); ``tests/test_formulas.py`` makes every new method choose.
+#: aggregation formulas); ``tests/writing/test_formulas.py`` makes every new method choose.
 FORMULA_NORMALISATIONS = frozenset({"minmax", "efficacy", "zscore", "rank", "percentile",
                                     "goalposts"})
 #: Aggregation methods with a formula form (:func:`aggregate_formula`); others (``copeland``)

@@ -19,13 +19,13 @@ from conftest import docs_text
 
 from xl_aiindex.cli import cli
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 README = docs_text()   # the README and docs/*.md: examples live on every page
 
 #: Examples whose inputs the reader makes first; each is covered elsewhere.
 SKIPPED = {
-    "new": "tests/test_new.py (a tree.csv and units.csv of the reader's)",
-    "scenarios/": "tests/test_batch.py (a folder of the reader's)",
+    "new": "tests/commands/test_new.py (a tree.csv and units.csv of the reader's)",
+    "scenarios/": "tests/commands/test_batch.py (a folder of the reader's)",
 }
 
 

@@ -40,7 +40,7 @@ from xl_aiindex.workbook.ooxml import splice_sheets
 from xl_aiindex.workbook.results import ranking_table
 from xl_aiindex.workbook.scaffold import write_workbook
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SHIPPED = {"given": REPO / "workbooks" / "city_ai_index_2020.xlsx",
            "data": REPO / "workbooks" / "city_ai_index_2020_data.xlsx"}
 

@@ -11,7 +11,7 @@ from xl_aiindex.workbook.calamine_source import CalamineSource
 from xl_aiindex.workbook.read import read_model
 from xl_aiindex.workbook.source import OpenpyxlSource
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("name", ["city_ai_index_2020.xlsx", "city_ai_index_2020_data.xlsx"])

@@ -32,7 +32,7 @@ from xl_aiindex.workbook.io import recalc_file, validate_file
 from xl_aiindex.workbook.ooxml import package_parts, splice_sheets
 from xl_aiindex.workbook.sheetspec import Cell, SheetSpec
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 GIVEN = REPO / "workbooks" / "city_ai_index_2020.xlsx"
 NS = {"c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
       "a": "http://schemas.openxmlformats.org/drawingml/2006/main",

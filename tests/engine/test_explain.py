@@ -11,7 +11,7 @@ from xl_aiindex.explain import explain
 from xl_aiindex.lookup import NameIndex
 from xl_aiindex.pipeline import build_index
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 GIVEN = REPO / "workbooks" / "city_ai_index_2020.xlsx"
 DATA = REPO / "workbooks" / "city_ai_index_2020_data.xlsx"
 

@@ -27,7 +27,7 @@ from xl_aiindex.uncertainty import (
 NODES = (Node("index", None), Node("x1", "index", weight=0.5), Node("x2", "index", weight=0.5))
 IDS = ["u1", "u2", "u3", "u4", "u5", "u6"]
 UNITS = pd.DataFrame({"name_zh": IDS, "name_en": IDS}, index=IDS)
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def model(data):

@@ -11,10 +11,10 @@ from click.testing import CliRunner
 from xl_aiindex.cli import cli
 from xl_aiindex.workbook.io import load_workbook, recalc_file
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 GIVEN_BOOK = REPO / "workbooks" / "city_ai_index_2020.xlsx"
 DATA_BOOK = REPO / "workbooks" / "city_ai_index_2020_data.xlsx"
-PUBLISHED = Path(__file__).resolve().parent / "data" / "published_scores_2020.csv"
+PUBLISHED = Path(__file__).resolve().parents[1] / "data" / "published_scores_2020.csv"
 
 
 def published() -> list[dict[str, str]]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from xl_aiindex import contract
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("xl_aiindex", "udfs")
 CONTRACT_FILE = Path("xl_aiindex/contract.py")
 

@@ -20,7 +20,7 @@ from xl_aiindex.workbook.ooxml import package_parts, splice_sheets
 from xl_aiindex.workbook.results import DIFF_NOTE
 from xl_aiindex.workbook.sheetspec import HEADER, Cell, SheetSpec
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BOOK = REPO / "workbooks" / "city_ai_index_2020.xlsx"
 DATA_BOOK = REPO / "workbooks" / "city_ai_index_2020_data.xlsx"
 XLSM = REPO / "workbooks" / "city_ai_index_2020.xlsm"

@@ -199,6 +199,6 @@ def test_render_the_ranking_sheet(tmp_path: Path) -> None:
     png = render_pngs(SHIPPED["given"], ["Ranking"], tmp_path)["Ranking"]
     width, height = _png_size(png)
     assert width > 400 and height > 400
-    committed = Path(__file__).resolve().parents[1] / "docs" / "ranking.png"
+    committed = Path(__file__).resolve().parents[2] / "docs" / "ranking.png"
     assert committed.is_file(), "docs/ranking.png: python tests/lo_harness.py --png Ranking ..."
     assert _png_size(committed)[0] > 400

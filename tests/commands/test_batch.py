@@ -16,7 +16,7 @@ from conftest import SMALL, run, write_book
 from xl_aiindex import batch
 from xl_aiindex.cli import cli
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 REFERENCE = REPO / "workbooks" / "city_ai_index_2020.xlsx"
 RESULT_SHEETS = ("Scores", "Ranking", "Tiers", "WeightsUsed")
 

@@ -18,7 +18,7 @@ from conftest import SMALL, docs_text, run, write_book
 from xl_aiindex.workbook.ooxml import splice_sheets
 from xl_aiindex.workbook.sheetspec import Cell, SheetSpec
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 GIVEN = REPO / "workbooks" / "city_ai_index_2020.xlsx"
 README = docs_text()   # the README and docs/*.md
 

@@ -14,7 +14,7 @@ from xl_aiindex.cli import cli
 from xl_aiindex.normalise import NORMALISERS
 from xl_aiindex.weights import WEIGHTINGS
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 DOCS = docs_text()
 
 

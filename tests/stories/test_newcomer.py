@@ -18,7 +18,7 @@ from conftest import run, write_book
 
 from xl_aiindex.cli import cli
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 GIVEN = REPO / "workbooks" / "city_ai_index_2020.xlsx"
 DATA = REPO / "workbooks" / "city_ai_index_2020_data.xlsx"
 
@@ -62,7 +62,7 @@ def test_readme_first_command_on_a_fresh_clone_then_the_test_still_passes(tmp_pa
                           capture_output=True, text=True, check=True).stdout.strip() \
         == "M workbooks/city_ai_index_2020.xlsx"
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                        "tests/test_scaffold.py", "-k", "committed_workbooks"], cwd=clone,
+                        "tests/commands/test_scaffold.py", "-k", "committed_workbooks"], cwd=clone,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout[-2000:]
 

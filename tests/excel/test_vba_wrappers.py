@@ -357,5 +357,5 @@ def test_examples_self_tests_read_true_with_the_python_udfs(xlsm: Path) -> None:
             now = computed[f"C{r}"]
             assert (cached == now.code) if isinstance(now, XlError) else (cached == pytest.approx(now))
     # every UDF is exercised, but AI_RANK_INTERVAL: the .xlsm (input = given) has no
-    # uncertainty run to read (tests/test_uncertainty.py calls it on one)
+    # uncertainty run to read (tests/engine/test_uncertainty.py calls it on one)
     assert used == set(FUNCTIONS) - {"AI_RANK_INTERVAL"}

@@ -24,7 +24,7 @@ from conftest import run
 
 from xl_aiindex.workbook import files, io, writer
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def leftovers(folder: Path) -> list[str]:

@@ -298,7 +298,7 @@ def test_a_long_calculation_reads_the_inputs_once(tmp_path: Path, clock: list[fl
 
 def test_xlwings_version_floor_and_licences() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    # pinned to the embedded VBA's version (tests/test_floors.py checks which)
+    # pinned to the embedded VBA's version (tests/project/test_floors.py checks which)
     assert any(d.startswith("xlwings==") for d in project["dependencies"])
     assert project["license"] == "MIT"
     licence = (REPO / "LICENSE").read_text(encoding="utf-8")

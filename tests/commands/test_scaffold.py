@@ -32,8 +32,8 @@ from xl_aiindex.workbook.scaffold import (
     write_workbook,
 )
 
-REPO = Path(__file__).resolve().parents[1]
-DATA_DIR = Path(__file__).resolve().parent / "data"
+REPO = Path(__file__).resolve().parents[2]
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
 # ---------------------------------------------------------------------------------------------
 # a small 4-level index that is not the 2020 one

@@ -15,7 +15,7 @@ with xlsxwriter and runs ``recalc BOOK -o OUT`` in-process. Every run must end i
 never an internal error, and must leave the input file byte-identical.
 
 The default run tries 500 cases (``XL_AIINDEX_FUZZ_EXAMPLES`` changes that); the ``slow``
-variant 5,000 (``pytest -m slow tests/test_fuzz.py``).
+variant 5,000 (``pytest -m slow tests/engine/test_fuzz.py``).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from hypothesis import strategies as st
 
 from xl_aiindex.cli import cli
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 REFERENCE = REPO / "workbooks" / "city_ai_index_2020.xlsx"
 REFERENCE_DATA = REPO / "workbooks" / "city_ai_index_2020_data.xlsx"
 EXAMPLES = int(os.environ.get("XL_AIINDEX_FUZZ_EXAMPLES", "500"))

@@ -22,7 +22,7 @@ from python_calamine import CalamineWorkbook
 from xl_aiindex.workbook.ooxml import package_parts, splice_sheets
 from xl_aiindex.workbook.sheetspec import Cell, SheetSpec
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "workbooks" / "city_ai_index_2020.xlsx"
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RNS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
