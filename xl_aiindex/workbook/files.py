@@ -66,18 +66,21 @@ def excel_owner_file(path: Path) -> Path | None:
 OUTPUT_SUFFIXES = {".xlsx": False, ".xlsm": True}
 
 
-def check_output(src: Path, dst: Path, *, macros: bool | None = None) -> None:
+def check_output(src: Path, dst: Path, *, macros: bool | None = None,
+                 check_macros: bool = True) -> None:
     """Refuse a destination Excel would not open as what it holds: a suffix other than
     ``.xlsx``/``.xlsm`` (``.csv``, ``.ods``…), macros into ``.xlsx``, none into ``.xlsm``
     (``macros``: whether the content is macro-enabled; None: as ``src`` is); a read-only
     destination (as Excel refuses it: by its mode bits, even for root); anything but a
-    regular file."""
+    regular file. ``check_macros=False`` leaves the macro check to the caller, who reads the
+    package anyway (:meth:`~xl_aiindex.workbook.package.Package.is_macro_enabled`): the file is
+    then opened once."""
     suffix = dst.suffix.lower()
     if suffix not in OUTPUT_SUFFIXES:
         raise UnsafeWrite(f"{dst}: cannot write a {suffix or 'suffix-less'} file: xl-aiindex "
                           "writes Excel workbooks; name the output .xlsx (or .xlsm when the "
                           "workbook holds macros)")
-    if macros is None:
+    if macros is None and check_macros:
         macros = _is_macro_enabled(src)
     if macros is not None and macros != OUTPUT_SUFFIXES[suffix]:
         need = ".xlsm" if macros else ".xlsx"
@@ -156,13 +159,14 @@ def write_file(dst: str | os.PathLike[str], content: bytes | str, *, suffixes: S
     return atomic_write(dst, data, wait=wait, what="the file")
 
 
-def guard_destination(src: Path, dst: Path, *, macros: bool | None = None) -> None:
+def guard_destination(src: Path, dst: Path, *, macros: bool | None = None,
+                      check_macros: bool = True) -> None:
     """Refuse a workbook write before anything is read: ``src`` not a regular file
     (:func:`check_file`), a destination Excel would not open or that is read-only
     (:func:`check_output`; ``macros``: whether the content written is macro-enabled, None: as
     ``src``), or a destination open in Excel or LibreOffice (their owner files beside it)."""
     check_file(src)
-    check_output(src, dst, macros=macros)
+    check_output(src, dst, macros=macros, check_macros=check_macros)
     owner = excel_owner_file(dst) if dst.exists() else None
     if owner is not None:
         in_place = os.path.lexists(src) and _same_file(src, dst)

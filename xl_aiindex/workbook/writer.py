@@ -42,7 +42,7 @@ from ..contract import LOG, LOG_COLUMNS, LOG_WIDTHS, has_problems_sheet, key
 from ..errors import Problem, ProblemsFound, UnsafeWrite
 from ..model import IndexResult
 from ..staleness import inputs_hash
-from .files import LOCK_WAIT, atomic_write, guard_destination, workbook_lock
+from .files import LOCK_WAIT, atomic_write, check_output, guard_destination, workbook_lock
 from .fingerprint import (
     STORE_SHEET,
     SheetFingerprint,
@@ -108,11 +108,12 @@ def update_workbook(src: str | os.PathLike[str], dst: str | os.PathLike[str] | N
 
     src_path = Path(src)
     dst_path = Path(dst) if dst is not None else src_path
-    guard_destination(src_path, dst_path)
+    guard_destination(src_path, dst_path, check_macros=False)
     if dst_path.is_symlink():   # the lock and the write belong to the file the link points at
         dst_path = Path(os.path.realpath(dst_path))
     with workbook_lock(dst_path, wait):
-        loaded = load_workbook(src_path)
+        loaded = load_workbook(src_path)   # the one read of the file: everything below uses it
+        check_output(src_path, dst_path, macros=loaded.package.is_macro_enabled())
         update = build(loaded)
         names = write_results(loaded, dst_path, update.sheets, command=command, force=force,
                               log_entry=update.log, log=log,
@@ -151,7 +152,8 @@ def write_results(loaded: Loaded, dst: Path, sheets: Sequence[SheetSpec], *, com
     hash_ = str(entry["inputs_hash"]) if entry.get("inputs_hash") else None
     store = merged_store(loaded, sheets, now, hash_)
     write_sheets(loaded.path, dst, [*sheets, store], defined_names,
-                 very_hidden=_store_hidden(loaded.sheet_names), wait=wait, appends=appends)
+                 very_hidden=_store_hidden(loaded.sheet_names), wait=wait, appends=appends,
+                 data=loaded.package.data)
     return [*(s.name for s in sheets), *(a.sheet for a in appends)]
 
 
@@ -318,7 +320,7 @@ def store_after(stored: Stored | None, sheet_names: Sequence[str], log_rows: int
 def write_sheets(src: Path, dst: Path, sheets: Sequence[SheetSpec],
                  defined_names: Mapping[str, str] | None = None, *,
                  very_hidden: Sequence[str] = (), wait: float = LOCK_WAIT,
-                 appends: Sequence[RowAppend] = ()) -> None:
+                 appends: Sequence[RowAppend] = (), data: bytes | None = None) -> None:
     """Write ``sheets`` into a copy of ``src`` at ``dst``, atomically and surgically: every part
     of the package but the result sheets (and the few shared parts that list them) is copied
     byte for byte (:mod:`xl_aiindex.workbook.ooxml`). ``defined_names``: the ``xlai_`` names
@@ -330,12 +332,14 @@ def write_sheets(src: Path, dst: Path, sheets: Sequence[SheetSpec],
     :class:`WorkbookBusy` (another writer holds the lock past ``wait`` seconds) or
     :class:`UnsafeWrite` (a package the surgical writer cannot rewrite); in each case ``dst``
     is left as it was. A low-level step: commands write through :func:`update_workbook`.
+    ``data``: ``src``'s bytes as already read (the package opened once); None reads ``src``.
     """
 
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as fh:
             try:
-                splice_sheets(src, fh, sheets, defined_names=defined_names,
+                source = src if data is None else _bytes_io.BytesIO(data)
+                splice_sheets(source, fh, sheets, defined_names=defined_names,
                               full_calc_on_load=bool(defined_names), very_hidden=very_hidden,
                               appends=appends)
             except (ValueError, zipfile.BadZipFile, ParseError) as e:   # refused by the splicer
