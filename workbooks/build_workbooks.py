@@ -30,8 +30,8 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout: make xl_aiinde
     sys.path.insert(0, str(ROOT))
 
 from xl_aiindex.model import Node  # noqa: E402
+from xl_aiindex.workbook.new_book import write_workbook  # noqa: E402
 from xl_aiindex.workbook.ownership import tool_sheets_readme  # noqa: E402
-from xl_aiindex.workbook.scaffold import write_workbook  # noqa: E402
 
 SEED_DIR = ROOT / "workbooks" / "seed"
 OUT_DIR = ROOT / "workbooks"

@@ -18,19 +18,14 @@ import pytest
 from openpyxl.utils import get_column_letter
 
 from xl_aiindex.aggregate import AGGREGATORS
+from xl_aiindex.contract import FRAMEWORK_COLUMNS
 from xl_aiindex.errors import ProblemsFound
 from xl_aiindex.model import IndexModel, Node
 from xl_aiindex.normalise import NORMALISERS
 from xl_aiindex.settings import CHOICES, KNOWN_KEYS, parse_settings
 from xl_aiindex.weights import WEIGHTINGS
-from xl_aiindex.workbook.scaffold import (
-    FRAMEWORK_COLUMNS,
-    SETTING_DEFAULTS,
-    SIBLING_SUM,
-    read_framework_csv,
-    read_units_csv,
-    write_workbook,
-)
+from xl_aiindex.workbook.new_book import read_framework_csv, read_units_csv, write_workbook
+from xl_aiindex.workbook.new_book.texts import SETTING_DEFAULTS, SIBLING_SUM
 
 REPO = Path(__file__).resolve().parents[2]
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"

@@ -136,7 +136,7 @@ def test_libreoffice_imports_the_modules(tmp_path: Path) -> None:
     from lo_harness import convert_to_ods
 
     from xl_aiindex.cli import main
-    from xl_aiindex.workbook.scaffold import new_workbook
+    from xl_aiindex.workbook.new_book import new_workbook
 
     tree, units = tmp_path / "tree.csv", tmp_path / "units.csv"
     tree.write_text("id,parent,name_zh,name_en,weight,direction\nhdi,,人类发展,HDI,,\n"

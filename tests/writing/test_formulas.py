@@ -36,9 +36,9 @@ from xl_aiindex.workbook.formulas import (
     num,
 )
 from xl_aiindex.workbook.io import compute, load_workbook, recalc_file
+from xl_aiindex.workbook.new_book import write_workbook
 from xl_aiindex.workbook.ooxml import splice_sheets
 from xl_aiindex.workbook.results import ranking_table
-from xl_aiindex.workbook.scaffold import write_workbook
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = {"given": REPO / "workbooks" / "city_ai_index_2020.xlsx",

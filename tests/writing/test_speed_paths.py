@@ -218,7 +218,7 @@ def test_recalc_imports_only_the_commands_it_runs(shipped_recalc):
     for other in ("xl_aiindex.batch", "xl_aiindex.uncertainty", "xl_aiindex.audit",
                   "xl_aiindex.compare_weights", "xl_aiindex.workbook.export",
                   "xl_aiindex.workbook.xlwings_book", "xl_aiindex.workbook.xlsm",
-                  "xl_aiindex.workbook.vba_project", "xl_aiindex.workbook.scaffold"):
+                  "xl_aiindex.workbook.vba_project", "xl_aiindex.workbook.new_book"):
         assert other not in modules, other
 
 

@@ -38,7 +38,7 @@ def new_workbook(framework: str | os.PathLike[str], units: str | os.PathLike[str
     """
     from ..errors import UnsafeWrite
     from ..tree import build_tree
-    from ..workbook.scaffold import new_workbook as write_new_workbook
+    from ..workbook.new_book import new_workbook as write_new_workbook
 
     out = Path(output)
     if out.exists() and not force:
