@@ -152,7 +152,8 @@ def _calc_values(book: MacroBook, outcome: Outcome) -> list[SheetSpec]:
     """The helper sheets Calc and CalcStats rewritten with values when an earlier formula-mode
     recalc left them (as ``recalc`` does in values mode, so nothing refers to names it no
     longer keeps)."""
-    from xl_aiindex.workbook.formulas import CALC, CALC_STATS, helper_values_sheets
+    from xl_aiindex.contract import CALC, CALC_STATS
+    from xl_aiindex.workbook.formulas import helper_values_sheets
 
     if outcome.result is None or outcome.locator is None:
         return []

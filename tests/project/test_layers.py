@@ -28,10 +28,7 @@ EXCUSED_CYCLE_EDGES: frozenset[tuple[str, str]] = frozenset()
 MAX_LINES = 800
 #: Today's modules over MAX_LINES, which later work splits along their concerns. Do not add
 #: to this list: split the module instead.
-TOO_LONG_TODAY = frozenset({
-    "xl_aiindex/workbook/scaffold.py",
-    "xl_aiindex/workbook/formulas.py",
-})
+TOO_LONG_TODAY: frozenset[str] = frozenset()
 
 
 def _module_files() -> dict[str, Path]:
@@ -140,7 +137,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_the_import_graph_is_read():
     """The reader sees the imports the checks below rely on (else they could not fail)."""
-    assert "xl_aiindex.workbook.results" in GRAPH["xl_aiindex.workbook.formulas"]
+    assert "xl_aiindex.workbook.results" in GRAPH["xl_aiindex.workbook.formulas.tables"]
     assert "xl_aiindex.workbook.ooxml" in GRAPH["udfs.books"]
     assert "xl_aiindex.workbook.io" in GRAPH["xl_aiindex.commands.validate"]   # in functions
     assert "xl_aiindex.workbook.ooxml.xmltext" in GRAPH["xl_aiindex.workbook.ooxml.opc"]

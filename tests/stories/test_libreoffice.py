@@ -25,8 +25,9 @@ import pytest
 from lo_harness import Book, close, mismatches, read_book, recalculate, render_pngs
 from test_formulas import CASES, SHIPPED, recalc_case
 
+from xl_aiindex.contract import CALC
 from xl_aiindex.model import IndexResult
-from xl_aiindex.workbook.formulas import CALC, formula_output, helper_values_sheets
+from xl_aiindex.workbook.formulas import formula_output, helper_values_sheets
 from xl_aiindex.workbook.io import compute, load_workbook, recalc_file
 from xl_aiindex.workbook.ooxml import sheet_names, splice_sheets
 from xl_aiindex.workbook.results import result_sheets

@@ -22,10 +22,10 @@ from conftest import write_book
 from openpyxl.utils import get_column_letter
 
 from xl_aiindex.cli import cli
+from xl_aiindex.contract import CALC
 from xl_aiindex.errors import ProblemsFound
 from xl_aiindex.model import Node
 from xl_aiindex.workbook.formulas import (
-    CALC,
     FORMULA_AGGREGATIONS,
     FORMULA_NORMALISATIONS,
     FUNCTIONS,

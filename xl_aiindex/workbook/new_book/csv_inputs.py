@@ -89,12 +89,15 @@ class _Csv:
 
     @staticmethod
     def address(r: int, c: int) -> str:
+        """The A1 address of 0-based row ``r``, column ``c`` of the file."""
         return f"{column_letter(c)}{r + 1}"
 
     def bad(self, r: int, c: int, text: str, node: str = "", unit: str = "", field: str = "") -> None:
+        """Record a problem at row ``r``, column ``c`` of the file."""
         self.problems.append(Problem(self.name, self.address(r, c), unit, node, text, field))
 
     def get(self, record: list[str], col: str) -> str:
+        """The stripped text of column ``col`` of ``record`` (blank when the file has none)."""
         c = self.header.get(col)
         return record[c].strip() if c is not None else ""
 

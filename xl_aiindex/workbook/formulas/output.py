@@ -1,0 +1,42 @@
+"""What ``recalc`` writes in each output mode: :func:`output_mode` (values or formulas) and
+:func:`output_sheets` (the result sheets and defined names of that mode)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ...contract import CALC, CALC_STATS
+from ...model import IndexResult
+from ..read import Locator
+from ..results import result_sheets
+from ..sheetspec import SheetSpec
+from .build import formula_output, helper_values_sheets
+
+
+def output_mode(settings_output: str, override: str | None) -> str:
+    """``values`` or ``formulas``: the CLI flag when given, else the Settings value."""
+    mode = override or settings_output or "values"
+    if mode not in ("values", "formulas"):
+        raise ValueError(f"output must be 'values' or 'formulas', not {mode!r}")
+    return mode
+
+
+def output_sheets(result: IndexResult, locator: Locator, source: str | Path, mode: str
+                  ) -> tuple[list[SheetSpec], dict[str, str]]:
+    """The result sheets ``recalc`` writes in ``mode`` (``values`` or ``formulas``) and the
+    defined names to leave in the workbook (values mode: none of ours).
+
+    Values mode also rewrites the Calc and CalcStats sheets an earlier formula-mode run left,
+    with values, so nothing refers to the names it removes.
+    """
+    if mode == "formulas":
+        out = formula_output(result, locator, source)
+        return out.sheets, out.names
+    sheets = result_sheets(result)
+    from ..ooxml import sheet_names
+
+    present = [n for n in sheet_names(source) if n.strip().lower() in (CALC.lower(),
+                                                                        CALC_STATS.lower())]
+    if present:
+        sheets.extend(helper_values_sheets(result, locator, present))
+    return sheets, {}
