@@ -255,3 +255,36 @@ def test_load_and_hand_edit_check_open_the_package_once(tmp_path, small, monkeyp
     assert len(files) == 1, files
     assert len(zips) == 1, zips
     assert not isinstance(zips[0], str | Path)   # the bytes read once, not the path again
+
+
+@pytest.mark.parametrize("in_place", [False, True], ids=["to-output", "in-place"])
+def test_a_whole_recalc_reads_the_workbook_file_once(tmp_path, small, monkeypatch, in_place):
+    """Issue 25's measure: instrument zipfile and open() over a whole ``recalc`` (guards,
+    load, ownership and hand-edit checks, the splice): the input file is read once."""
+    book = write_book(tmp_path / "once.xlsx", small)
+    assert run("recalc", book, "--top", "0").exit_code == 0   # fingerprints: the check runs
+    reads: list[str] = []
+    real_init = zipfile.ZipFile.__init__
+    real_open = open
+
+    def is_book(file: object) -> bool:
+        return isinstance(file, str | Path) and Path(file).resolve() == book.resolve()
+
+    def counting_init(self, file, mode="r", *args, **kwargs):
+        if mode == "r" and is_book(file):
+            reads.append(f"zipfile {file}")
+        real_init(self, file, mode, *args, **kwargs)
+
+    def counting_open(file, mode="r", *args, **kwargs):
+        if is_book(file) and "r" in mode:
+            reads.append(f"open {file}")
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "__init__", counting_init)
+    monkeypatch.setattr("builtins.open", counting_open)
+    monkeypatch.setattr(io, "open", counting_open)
+    out = book if in_place else tmp_path / "out.xlsx"
+    r = run("recalc", book, "-o", out, "--top", "0")
+    monkeypatch.undo()
+    assert r.exit_code == 0, r.output
+    assert len(reads) == 1, reads

@@ -73,7 +73,7 @@ def validate_file(path: str | os.PathLike[str]) -> tuple[IndexResult, tuple[str,
     loaded = load_workbook(path)
     result = compute(loaded)
     mode = output_mode(loaded.model.settings.output, None)
-    results, _ = output_sheets(result, loaded.locator, loaded.path, mode)
+    results, _ = output_sheets(result, loaded.locator, loaded.path, mode, loaded.sheet_names)
     results = [r for r in results if key(r.name) != key(STORE_SHEET)]
     results, skipped = skip_optional_sheets(loaded, results)   # as recalc: a note each
     stale = stale_problems(loaded.sheet_names)
@@ -84,7 +84,7 @@ def validate_file(path: str | os.PathLike[str]) -> tuple[IndexResult, tuple[str,
         from .ooxml import check_splice
 
         try:   # what the writer itself would refuse (a table other formulas use…)
-            check_splice(loaded.path, [*results, *stale],
+            check_splice(loaded.package.filelike(), [*results, *stale],
                          appends=[log_append(loaded, {"time": "", "command": "validate"})])
         except (ValueError, zipfile.BadZipFile, ParseError) as e:
             problems.append(Problem("", problem=unreadable_reason(

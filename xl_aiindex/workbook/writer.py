@@ -228,7 +228,8 @@ def recalc_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None 
         result = compute(loaded)
         notes = loaded.notes + result.notes
         mode = output_mode(loaded.model.settings.output, output)
-        results, names = output_sheets(result, loaded.locator, src_path, mode)
+        results, names = output_sheets(result, loaded.locator, src_path, mode,
+                                       loaded.sheet_names)
         results = [r for r in results if key(r.name) != key(STORE_SHEET)]
         # an extra (Charts…) whose name a sheet of the user's has is skipped, with a note
         results, skipped = skip_optional_sheets(loaded, results, force)

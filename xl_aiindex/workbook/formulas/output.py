@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from ...contract import CALC, CALC_STATS
+from ...contract import CALC, CALC_STATS, key
 from ...model import IndexResult
 from ..read import Locator
 from ..results import result_sheets
@@ -21,22 +22,25 @@ def output_mode(settings_output: str, override: str | None) -> str:
     return mode
 
 
-def output_sheets(result: IndexResult, locator: Locator, source: str | Path, mode: str
+def output_sheets(result: IndexResult, locator: Locator, source: str | Path, mode: str,
+                  sheet_names: Sequence[str] | None = None
                   ) -> tuple[list[SheetSpec], dict[str, str]]:
     """The result sheets ``recalc`` writes in ``mode`` (``values`` or ``formulas``) and the
     defined names to leave in the workbook (values mode: none of ours).
 
     Values mode also rewrites the Calc and CalcStats sheets an earlier formula-mode run left,
-    with values, so nothing refers to the names it removes.
+    with values, so nothing refers to the names it removes. ``sheet_names``: the workbook's
+    sheets as already read (None: read them from ``source``).
     """
     if mode == "formulas":
         out = formula_output(result, locator, source)
         return out.sheets, out.names
     sheets = result_sheets(result)
-    from ..ooxml import sheet_names
+    if sheet_names is None:
+        from ..ooxml import sheet_names as read_sheet_names
 
-    present = [n for n in sheet_names(source) if n.strip().lower() in (CALC.lower(),
-                                                                        CALC_STATS.lower())]
+        sheet_names = read_sheet_names(source)
+    present = [n for n in sheet_names if key(n) in (key(CALC), key(CALC_STATS))]
     if present:
         sheets.extend(helper_values_sheets(result, locator, present))
     return sheets, {}

@@ -74,7 +74,7 @@ def splice_sheets(src: str | os.PathLike[str] | IO[bytes], dst: str | os.PathLik
             _write_package(zin, raw, dst, plan)
 
 
-def check_splice(src: str | os.PathLike[str], sheets: Sequence[SheetSpec], *,
+def check_splice(src: str | os.PathLike[str] | IO[bytes], sheets: Sequence[SheetSpec], *,
                  appends: Sequence[RowAppend] = ()) -> None:
     """Plan :func:`splice_sheets` of ``sheets`` into ``src`` without writing anything: raises
     the same :class:`ValueError` the splice would (a sheet that is not a worksheet, a table
