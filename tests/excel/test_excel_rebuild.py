@@ -18,7 +18,7 @@ from rich_workbook import tiny_png
 
 from xl_aiindex.cli import cli
 from xl_aiindex.workbook import vba_project as vp
-from xl_aiindex.workbook.xlsm_keep import read_project
+from xl_aiindex.workbook.vba_project import read_project
 
 WORKBOOK_OPEN = 'Private Sub Workbook_Open()\r\n    MsgBox "hi"\r\nEnd Sub\r\n'
 DATA_SHEET_CODE = "Private Sub Worksheet_Change(ByVal Target As Range)\r\n    Beep\r\nEnd Sub\r\n"

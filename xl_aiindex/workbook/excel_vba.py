@@ -24,7 +24,6 @@ version a workbook carries.
 from __future__ import annotations
 
 import importlib.util
-import io
 import json
 import os
 import re
@@ -36,7 +35,7 @@ from pathlib import Path
 
 from ..contract import ERROR_CODES  # CVErr numbers of the errors an argument may carry in
 from ..errors import XlAiIndexError
-from .vba_project import WORKBOOK_BASE, WORKSHEET_BASE, Module, crlf, decompress, document_module
+from .vba_project import WORKBOOK_BASE, WORKSHEET_BASE, Module, crlf, document_module
 
 UDF_MODULE = "udfs"
 WRAPPER_MODULE = "xlwings_udfs"
@@ -100,32 +99,9 @@ def xlwings_bas() -> str:
 
 def read_vba_modules(vba_bin: bytes) -> dict[str, str]:
     """Every module's source in a ``vbaProject.bin`` (decoded with the project's code page)."""
-    import olefile
+    from .vba_project import read_project
 
-    ole = olefile.OleFileIO(io.BytesIO(vba_bin))
-    try:
-        d = decompress(ole.openstream("VBA/dir").read())
-        i, codepage, name, stream = 0, 1252, "", ""
-        found: dict[str, str] = {}
-        while i < len(d):
-            ident, size = int.from_bytes(d[i:i + 2], "little"), int.from_bytes(d[i + 2:i + 6], "little")
-            if ident == 0x0009:  # PROJECTVERSION: its size field is 4 but 6 bytes follow
-                size = 6
-            payload = d[i + 6:i + 6 + size]
-            i += 6 + size
-            if ident == 0x0003:
-                codepage = int.from_bytes(payload, "little")
-            elif ident == 0x0019:
-                name = payload.decode(f"cp{codepage}")
-            elif ident == 0x001A:
-                stream = payload.decode(f"cp{codepage}")
-            elif ident == 0x0031:
-                offset = int.from_bytes(payload, "little")
-                data = ole.openstream(f"VBA/{stream}").read()
-                found[name] = decompress(data[offset:]).decode(f"cp{codepage}")
-        return found
-    finally:
-        ole.close()
+    return read_project(vba_bin).sources
 
 
 @cache

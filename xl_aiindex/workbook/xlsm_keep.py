@@ -23,7 +23,6 @@ The tool's own drawings (the charts of ``Charts`` and ``Compare``, the buttons o
 
 from __future__ import annotations
 
-import io
 import posixpath
 import re
 import zipfile
@@ -33,7 +32,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import XlAiIndexError
-from .vba_project import CODEPAGE, REFERENCES, WORKBOOK_BASE, WORKSHEET_BASE, Module, decompress
+from .vba_project import (
+    CODEPAGE,
+    REFERENCES,
+    WORKBOOK_BASE,
+    WORKSHEET_BASE,
+    Module,
+    read_project,
+)
 
 if TYPE_CHECKING:
     from .book import Loaded
@@ -41,61 +47,6 @@ if TYPE_CHECKING:
 #: Modules of the project ``excel`` writes that are not document modules (excel_vba): a module
 #: of the source with one of these names is ours, and rewritten.
 OUR_MODULES = frozenset({"xlwings", "xlwings_udfs", "dictionary"})
-
-
-@dataclass(frozen=True)
-class VbaProject:
-    """A VBA project as read from ``vbaProject.bin``: its code page, each module's source and
-    kind (``module``, ``class``, ``document``, ``designer``), and the names of its references."""
-
-    codepage: int
-    sources: dict[str, str]
-    kinds: dict[str, str]
-    references: tuple[str, ...]
-
-
-def read_project(vba_bin: bytes) -> VbaProject:
-    """The modules, kinds and references of the VBA project ``vba_bin`` (MS-OVBA 2.3.4.2: the
-    ``dir`` stream; the ``PROJECT`` stream for the kinds)."""
-    import olefile
-
-    ole = olefile.OleFileIO(io.BytesIO(vba_bin))
-    try:
-        d = decompress(ole.openstream("VBA/dir").read())
-        i, codepage, name, stream = 0, CODEPAGE, "", ""
-        sources: dict[str, str] = {}
-        references: list[str] = []
-        while i + 6 <= len(d):
-            ident = int.from_bytes(d[i:i + 2], "little")
-            size = 6 if ident == 0x0009 else int.from_bytes(d[i + 2:i + 6], "little")
-            payload = d[i + 6:i + 6 + size]
-            i += 6 + size
-            if ident == 0x0003:
-                codepage = int.from_bytes(payload, "little")
-            elif ident == 0x0016:
-                ref = payload.decode(f"cp{codepage}", "replace")
-                if ref not in references:
-                    references.append(ref)
-            elif ident == 0x0019:
-                name = payload.decode(f"cp{codepage}")
-            elif ident == 0x001A:
-                stream = payload.decode(f"cp{codepage}")
-            elif ident == 0x0031:
-                offset = int.from_bytes(payload, "little")
-                data = ole.openstream(f"VBA/{stream}").read()
-                sources[name] = decompress(data[offset:]).decode(f"cp{codepage}", "replace")
-        project = ole.openstream("PROJECT").read().decode(f"cp{codepage}", "replace")
-    finally:
-        ole.close()
-    words = {"module": "module", "class": "class", "document": "document",
-             "baseclass": "designer"}
-    kinds: dict[str, str] = {}
-    for line in project.splitlines():
-        word, _, value = line.partition("=")
-        if word.strip().lower() in words and value:
-            kinds[value.split("/")[0].strip()] = words[word.strip().lower()]
-    return VbaProject(codepage, sources, {n: kinds.get(n, "module") for n in sources},
-                      tuple(references))
 
 
 def _header_and_body(source: str) -> tuple[str, str]:
