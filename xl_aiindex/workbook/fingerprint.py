@@ -44,10 +44,12 @@ from __future__ import annotations
 
 import decimal
 import hashlib
+import itertools
 import math
 import numbers
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import weakref
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -56,11 +58,12 @@ from ..contract import STORE_SHEET, key
 from .cells import column_letter, text
 from .ooxml import _text as _writer_text  # the writer's text encoding, whatever it does
 from .ooxml.xmltext import unescape
-from .sheetspec import Cell, SheetSpec
+from .sheetspec import Cell, ColumnRows, SheetSpec
 
 __all__ = ["STORE_SHEET", "HandEdit", "SheetFingerprint", "Stored", "canonical_grid",
            "canonical_read_value", "canonical_spec_cell", "find_edits", "fingerprint_grid",
-           "fingerprint_sheet", "read_store", "result_fingerprint", "store_sheet"]
+           "fingerprint_sheet", "grid_digest", "read_rows", "read_store", "result_fingerprint",
+           "spec_rows", "store_sheet"]
 
 #: Version of the store's layout; a store of another version is ignored. Format 2 rounds
 #: numbers to 12 digits through their 15-digit form (:func:`_digits12`); format 1 (read, never
@@ -183,7 +186,101 @@ def canonical_grid(rows: Iterable[Sequence[Any]], legacy: bool = False,
 
 
 def _spec_grid(spec: SheetSpec) -> list[list[str]]:
-    return [[canonical_spec_cell(c) for c in row] for row in spec.rows]
+    return [list(row) for row in spec_rows(spec)]
+
+
+#: Rows canonicalised at a time from a table held by column: each column formatted at once,
+#: memory bounded whatever the table's height
+_CHUNK = 1024
+
+
+def _canonical_floats(values: Any, legacy: bool = False) -> list[str]:
+    """The canonical cells of a float array (NaN and ±inf: nothing), formatted at once: what
+    :func:`_scalar` gives each value. Only the few values whose 13th-15th digits lie near the
+    12-digit rounding boundary (or whose scale the vectorised test cannot place) take the
+    exact scalar path; the rest are formatted straight to 12 digits, which is what the scalar
+    path does with them."""
+    import numpy as np
+
+    a = np.asarray(values, dtype=np.float64) + 0.0     # -0.0 + 0.0 is 0.0: "-0" is "0"
+    out = list(map("n:%.12g".__mod__, a.tolist()))
+    finite = np.isfinite(a)
+    for i in np.flatnonzero(~finite).tolist():
+        out[i] = ""
+    if legacy:
+        return out
+    with np.errstate(all="ignore"):
+        magnitude = np.abs(a)
+        exponent = np.floor(np.log10(magnitude))
+        scaled = magnitude * np.power(10.0, 11.0 - exponent)   # 12 digits before the point
+        fraction = scaled - np.floor(scaled)
+        # the boundary is a fraction in [0.499, 0.501); the margin covers the float error of
+        # the scaling (under 1e-3 at 1e12); an exponent misplaced near a power of ten, or a
+        # scale out of range (subnormals, overflow) goes the exact way too
+        placed = (scaled >= 1e11) & (scaled < 1e12)
+        risky = finite & (magnitude != 0.0) & (~placed | (np.abs(fraction - 0.5) < 0.02))
+    values_list = a.tolist()
+    for i in np.flatnonzero(risky).tolist():
+        out[i] = _digits12(values_list[i])
+    return out
+
+
+def _canonical_column(values: Any, legacy: bool = False) -> list[str]:
+    """The canonical cells of a :class:`~xl_aiindex.workbook.sheetspec.Column`'s values (a
+    slice of them), as :func:`canonical_spec_cell` gives the cells the table stands for."""
+    if getattr(getattr(values, "dtype", None), "kind", "") == "f":
+        return _canonical_floats(values, legacy)
+    plain = ColumnRows._plain
+    return [canonical_spec_cell(Cell(plain(v)), legacy) for v in values]
+
+
+def spec_rows(spec: SheetSpec, legacy: bool = False) -> Iterator[Sequence[str]]:
+    """The canonical cells of ``spec``, a row at a time (row 1 first), as
+    :func:`canonical_spec_cell` gives them; a :class:`ColumnRows` table is formatted a column
+    (of :data:`_CHUNK` rows) at a time, never as cells."""
+    rows = spec.rows
+    if not isinstance(rows, ColumnRows):
+        for row in rows:
+            yield [canonical_spec_cell(c, legacy) for c in row]
+        return
+    yield [canonical_spec_cell(c, legacy) for c in rows.header]
+    for lo in range(0, rows.body_rows, _CHUNK):
+        hi = min(lo + _CHUNK, rows.body_rows)
+        yield from zip(*(_canonical_column(col.values[lo:hi], legacy) for col in rows.columns),
+                       strict=True)
+
+
+_FLOAT_OR_BLANK = frozenset({float, type(None)})
+
+
+def read_rows(rows: Iterable[Sequence[Any]], legacy: bool = False,
+              decoded: bool = False) -> Iterator[Sequence[str]]:
+    """:func:`canonical_grid` a row at a time, formatted a column (of :data:`_CHUNK` rows) at
+    a time: a column holding only numbers and blanks is formatted at once."""
+    chunk: list[Sequence[Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == _CHUNK:
+            yield from _read_chunk(chunk, legacy, decoded)
+            chunk = []
+    if chunk:
+        yield from _read_chunk(chunk, legacy, decoded)
+
+
+def _read_chunk(chunk: list[Sequence[Any]], legacy: bool, decoded: bool
+                ) -> Iterator[Sequence[str]]:
+    width = max((len(r) for r in chunk), default=0)
+    if width == 0:
+        yield from ([] for _ in chunk)
+        return
+    columns = []
+    for col in itertools.zip_longest(*chunk, fillvalue=None):
+        if set(map(type, col)) <= _FLOAT_OR_BLANK:
+            columns.append(_canonical_floats([math.nan if v is None else v for v in col],
+                                             legacy))
+        else:
+            columns.append([canonical_read_value(v, legacy, decoded) for v in col])
+    yield from zip(*columns, strict=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -212,33 +309,83 @@ def _short(parts: list[str]) -> str:
     return hashlib.sha256("\x1e".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:SHORT]
 
 
-def fingerprint_grid(sheet: str, grid: Sequence[Sequence[str]]) -> SheetFingerprint:
-    """The fingerprint of sheet ``sheet`` given its canonical cells (row 1 first)."""
-    rows: list[str] = []
-    cols: dict[int, list[str]] = {}
-    diags: dict[int, list[str]] = {}
-    whole = hashlib.sha256()
-    for r, row in enumerate(grid):
-        parts = []
+class _Digests:
+    """The digests of a sheet's canonical cells, fed a row at a time (row 1 first): one running
+    hash per column and per diagonal, so no cell is kept once its row has been fed. Gives the
+    digests :func:`_short` gives each row's, column's and diagonal's parts joined."""
+
+    def __init__(self, shorts: bool = True) -> None:
+        self.shorts = shorts      # False: the whole-sheet digest only
+        self.whole = hashlib.sha256()
+        self.rows: list[str] = []
+        self.cols: dict[int, Any] = {}
+        self.diags: dict[int, Any] = {}
+        self.r = 0
+
+    def add(self, row: Sequence[str]) -> None:
+        """Feed the next row's canonical cells."""
+        r = self.r
+        self.r += 1
+        parts = [f"{c}\x1f{v}" for c, v in enumerate(row) if v]
+        if not parts:
+            self.rows.append(EMPTY)
+            return
+        joined = "\x1e".join(parts).encode("utf-8", "surrogatepass")
+        self.whole.update(b"%d\x1d%s\x1d" % (r, joined))
+        if not self.shorts:
+            return
+        self.rows.append(hashlib.sha256(joined).hexdigest()[:SHORT])
+        cols, diags, sha256 = self.cols, self.diags, hashlib.sha256
+        tag = f"\x1e{r}\x1f"
         for c, v in enumerate(row):
             if v:
-                parts.append(f"{c}\x1f{v}")
-                cols.setdefault(c, []).append(f"{r}\x1f{v}")
-                diags.setdefault(r + c, []).append(f"{r}\x1f{v}")
-        d = _short(parts)
-        rows.append(d)
-        if parts:
-            whole.update(f"{r}\x1d".encode())
-            whole.update("\x1e".join(parts).encode("utf-8", "surrogatepass"))
-            whole.update(b"\x1d")
-    while rows and rows[-1] == EMPTY:
-        rows.pop()
+                piece = (tag + v).encode("utf-8", "surrogatepass")  # the same in both series
+                h = cols.get(c)
+                if h is None:
+                    cols[c] = sha256(piece[1:])
+                else:
+                    h.update(piece)
+                h = diags.get(r + c)
+                if h is None:
+                    diags[r + c] = sha256(piece[1:])
+                else:
+                    h.update(piece)
 
-    def series(groups: dict[int, list[str]]) -> tuple[str, ...]:
-        n = max(groups, default=-1) + 1
-        return tuple(_short(groups.get(i, [])) for i in range(n))
+    def digest(self) -> str:
+        """The whole-sheet digest of the rows fed so far."""
+        return self.whole.hexdigest()
 
-    return SheetFingerprint(sheet, whole.hexdigest(), tuple(rows), series(cols), series(diags))
+    def fingerprint(self, sheet: str) -> SheetFingerprint:
+        """The fingerprint of the rows fed (made with ``shorts``)."""
+        rows = self.rows
+        while rows and rows[-1] == EMPTY:
+            rows.pop()
+
+        def series(groups: dict[int, Any]) -> tuple[str, ...]:
+            n = max(groups, default=-1) + 1
+            return tuple(groups[i].hexdigest()[:SHORT] if i in groups else EMPTY
+                         for i in range(n))
+
+        return SheetFingerprint(sheet, self.digest(), tuple(rows), series(self.cols),
+                                series(self.diags))
+
+
+def fingerprint_grid(sheet: str, grid: Iterable[Sequence[str]]) -> SheetFingerprint:
+    """The fingerprint of sheet ``sheet`` given its canonical cells (row 1 first; any iterable
+    of rows: they are read once, in order)."""
+    digests = _Digests()
+    for row in grid:
+        digests.add(row)
+    return digests.fingerprint(sheet)
+
+
+def grid_digest(grid: Iterable[Sequence[str]]) -> str:
+    """The whole-sheet digest (:attr:`SheetFingerprint.digest`) of canonical rows, without the
+    row, column and diagonal digests."""
+    digests = _Digests(shorts=False)
+    for row in grid:
+        digests.add(row)
+    return digests.digest()
 
 
 def fingerprint_sheet(spec: SheetSpec) -> SheetFingerprint:
@@ -249,8 +396,23 @@ def fingerprint_sheet(spec: SheetSpec) -> SheetFingerprint:
     >>> b = fingerprint_sheet(SheetSpec("Ranking", [[Cell("score")], [Cell(90.0)]]))
     >>> a == b, a.rows == b.rows, len(a.rows)
     (True, True, 2)
+
+    Computed once per SheetSpec: the hand-edit check and the store written after it share it.
     """
-    return fingerprint_grid(spec.name.strip(), _spec_grid(spec))
+    known = _FINGERPRINTS.get(id(spec))
+    if known is not None and known[0]() is spec:
+        return known[1]
+    fp = fingerprint_grid(spec.name.strip(), spec_rows(spec))
+    for k in [k for k, (ref, _) in _FINGERPRINTS.items() if ref() is None]:
+        del _FINGERPRINTS[k]      # the specs gone: their ids may be reused
+    _FINGERPRINTS[id(spec)] = (weakref.ref(spec), fp)
+    return fp
+
+
+#: The fingerprint of each SheetSpec alive that has one (by id, with a weak reference that
+#: tells a reused id from the spec itself): a SheetSpec is not hashable, and it is not kept
+#: alive for its fingerprint's sake
+_FINGERPRINTS: dict[int, tuple[weakref.ref[SheetSpec], SheetFingerprint]] = {}
 
 
 def result_fingerprint(sheets: Sequence[SheetSpec]) -> list[SheetFingerprint]:
@@ -418,17 +580,20 @@ def _same_number(a: str, b: str) -> bool:
 
 
 def find_edits(stored: SheetFingerprint, current: Sequence[Sequence[str]],
-               new: Sequence[Sequence[str]] | None = None) -> list[HandEdit]:
+               new: Sequence[Sequence[str]] | None = None, *,
+               fresh: SheetFingerprint | None = None) -> list[HandEdit]:
     """The cells of a sheet that differ from what ``stored`` says was written.
 
     ``current``: the sheet's canonical cells now (:func:`canonical_grid`); ``new``: what is
     about to be written (canonical; optional) — rows it would write unchanged tell the old
-    values. Sorted by row, then column.
+    values; ``fresh``: the fingerprint of ``new``, when known already. Sorted by row, then
+    column.
     """
     now = fingerprint_grid(stored.sheet, current)
     if now.digest == stored.digest:
         return []
-    fresh = fingerprint_grid(stored.sheet, new) if new is not None else None
+    if fresh is None and new is not None:
+        fresh = fingerprint_grid(stored.sheet, new)
     changed_rows = [r for r in range(max(len(stored.rows), len(now.rows)))
                     if _at(stored.rows, r) != _at(now.rows, r)]
     changed_cols = [c for c in range(max(len(stored.cols), len(now.cols)))
