@@ -62,7 +62,8 @@ from .sheetspec import Cell, ColumnRows, SheetSpec
 
 __all__ = ["STORE_SHEET", "HandEdit", "SheetFingerprint", "Stored", "canonical_grid",
            "canonical_read_value", "canonical_spec_cell", "find_edits", "fingerprint_grid",
-           "fingerprint_sheet", "grid_digest", "read_rows", "read_store", "result_fingerprint",
+           "fingerprint_blocks", "fingerprint_sheet", "blocks_digest", "grid_digest",
+           "read_blocks", "read_rows", "read_store", "result_fingerprint", "spec_blocks",
            "spec_rows", "store_sheet"]
 
 #: Version of the store's layout; a store of another version is ignored. Format 2 rounds
@@ -191,7 +192,7 @@ def _spec_grid(spec: SheetSpec) -> list[list[str]]:
 
 #: Rows canonicalised at a time from a table held by column: each column formatted at once,
 #: memory bounded whatever the table's height
-_CHUNK = 1024
+_CHUNK = 512
 
 
 def _canonical_floats(values: Any, legacy: bool = False) -> list[str]:
@@ -234,53 +235,80 @@ def _canonical_column(values: Any, legacy: bool = False) -> list[str]:
     return [canonical_spec_cell(Cell(plain(v)), legacy) for v in values]
 
 
-def spec_rows(spec: SheetSpec, legacy: bool = False) -> Iterator[Sequence[str]]:
-    """The canonical cells of ``spec``, a row at a time (row 1 first), as
-    :func:`canonical_spec_cell` gives them; a :class:`ColumnRows` table is formatted a column
-    (of :data:`_CHUNK` rows) at a time, never as cells."""
+#: A block of rows as its columns of canonical cells (all of the same length): (rows, columns)
+Block = tuple[int, list[Sequence[str]]]
+
+
+def _block(rows: list[Sequence[str]]) -> Block:
+    """Rows of canonical cells as a :data:`Block` (short rows padded with nothing)."""
+    return len(rows), [list(c) for c in itertools.zip_longest(*rows, fillvalue="")]
+
+
+def _rows(blocks: Iterable[Block]) -> Iterator[Sequence[str]]:
+    for n, columns in blocks:
+        if columns:
+            yield from zip(*columns, strict=True)
+        else:
+            yield from ([] for _ in range(n))
+
+
+def spec_blocks(spec: SheetSpec, legacy: bool = False) -> Iterator[Block]:
+    """The canonical cells of ``spec`` (:func:`canonical_spec_cell`), a block of at most
+    :data:`_CHUNK` rows at a time, row 1 first; a :class:`ColumnRows` table is formatted a
+    column at a time, never as cells."""
     rows = spec.rows
     if not isinstance(rows, ColumnRows):
+        block: list[Sequence[str]] = []
         for row in rows:
-            yield [canonical_spec_cell(c, legacy) for c in row]
+            block.append([canonical_spec_cell(c, legacy) for c in row])
+            if len(block) == _CHUNK:
+                yield _block(block)
+                block = []
+        if block:
+            yield _block(block)
         return
-    yield [canonical_spec_cell(c, legacy) for c in rows.header]
+    yield _block([[canonical_spec_cell(c, legacy) for c in rows.header]])
     for lo in range(0, rows.body_rows, _CHUNK):
         hi = min(lo + _CHUNK, rows.body_rows)
-        yield from zip(*(_canonical_column(col.values[lo:hi], legacy) for col in rows.columns),
-                       strict=True)
+        yield hi - lo, [_canonical_column(col.values[lo:hi], legacy) for col in rows.columns]
+
+
+def spec_rows(spec: SheetSpec, legacy: bool = False) -> Iterator[Sequence[str]]:
+    """The canonical cells of ``spec`` a row at a time (:func:`spec_blocks`)."""
+    return _rows(spec_blocks(spec, legacy))
 
 
 _FLOAT_OR_BLANK = frozenset({float, type(None)})
 
 
-def read_rows(rows: Iterable[Sequence[Any]], legacy: bool = False,
-              decoded: bool = False) -> Iterator[Sequence[str]]:
-    """:func:`canonical_grid` a row at a time, formatted a column (of :data:`_CHUNK` rows) at
-    a time: a column holding only numbers and blanks is formatted at once."""
+def read_blocks(rows: Iterable[Sequence[Any]], legacy: bool = False,
+                decoded: bool = False) -> Iterator[Block]:
+    """:func:`canonical_grid` a block of :data:`_CHUNK` rows at a time, formatted a column at
+    a time: a column (of the block) holding only numbers and blanks is formatted at once."""
     chunk: list[Sequence[Any]] = []
     for row in rows:
         chunk.append(row)
         if len(chunk) == _CHUNK:
-            yield from _read_chunk(chunk, legacy, decoded)
+            yield _read_block(chunk, legacy, decoded)
             chunk = []
     if chunk:
-        yield from _read_chunk(chunk, legacy, decoded)
+        yield _read_block(chunk, legacy, decoded)
 
 
-def _read_chunk(chunk: list[Sequence[Any]], legacy: bool, decoded: bool
-                ) -> Iterator[Sequence[str]]:
-    width = max((len(r) for r in chunk), default=0)
-    if width == 0:
-        yield from ([] for _ in chunk)
-        return
-    columns = []
+def read_rows(rows: Iterable[Sequence[Any]], legacy: bool = False,
+              decoded: bool = False) -> Iterator[Sequence[str]]:
+    """:func:`canonical_grid` a row at a time (:func:`read_blocks`)."""
+    return _rows(read_blocks(rows, legacy, decoded))
+
+
+def _read_block(chunk: list[Sequence[Any]], legacy: bool, decoded: bool) -> Block:
+    columns: list[Sequence[str]] = []
     for col in itertools.zip_longest(*chunk, fillvalue=None):
         if set(map(type, col)) <= _FLOAT_OR_BLANK:
-            columns.append(_canonical_floats([math.nan if v is None else v for v in col],
-                                             legacy))
+            columns.append(_canonical_floats(col, legacy))   # None is NaN: nothing
         else:
             columns.append([canonical_read_value(v, legacy, decoded) for v in col])
-    yield from zip(*columns, strict=True)
+    return len(chunk), columns
 
 
 # --------------------------------------------------------------------------------------------
@@ -310,9 +338,10 @@ def _short(parts: list[str]) -> str:
 
 
 class _Digests:
-    """The digests of a sheet's canonical cells, fed a row at a time (row 1 first): one running
-    hash per column and per diagonal, so no cell is kept once its row has been fed. Gives the
-    digests :func:`_short` gives each row's, column's and diagonal's parts joined."""
+    """The digests of a sheet's canonical cells, fed a block of rows at a time (row 1 first):
+    one running hash per column and per diagonal, so no cell is kept once its block has been
+    fed. Gives the digests :func:`_short` gives each row's, column's and diagonal's parts
+    joined (and the whole-sheet digest of :func:`fingerprint_grid`)."""
 
     def __init__(self, shorts: bool = True) -> None:
         self.shorts = shorts      # False: the whole-sheet digest only
@@ -321,42 +350,61 @@ class _Digests:
         self.cols: dict[int, Any] = {}
         self.diags: dict[int, Any] = {}
         self.r = 0
+        self.pending: list[Sequence[str]] = []
+        self.prefixes: list[str] = []
 
     def add(self, row: Sequence[str]) -> None:
         """Feed the next row's canonical cells."""
-        r = self.r
-        self.r += 1
-        parts = [f"{c}\x1f{v}" for c, v in enumerate(row) if v]
-        if not parts:
-            self.rows.append(EMPTY)
+        self.pending.append(row)
+        if len(self.pending) == _CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        """Feed the rows given to :meth:`add` so far."""
+        if self.pending:
+            self.add_block(_block(self.pending))
+            self.pending = []
+
+    def add_block(self, block: Block) -> None:
+        """Feed the next block of rows (:meth:`add`'s rows first: :meth:`flush`)."""
+        n, columns = block
+        r0 = self.r
+        self.r += n
+        width = len(columns)
+        while len(self.prefixes) < width:
+            self.prefixes.append(f"{len(self.prefixes)}\x1f")
+        prefixes, whole, rows, shorts = self.prefixes, self.whole, self.rows, self.shorts
+        sha256 = hashlib.sha256
+        for r, row in enumerate(zip(*columns, strict=True) if columns else ([] for _ in range(n)),
+                                r0):
+            parts = [p + v for p, v in zip(prefixes, row, strict=False) if v]
+            if not parts:
+                rows.append(EMPTY)
+                continue
+            joined = "\x1e".join(parts).encode("utf-8", "surrogatepass")
+            whole.update(b"%d\x1d%s\x1d" % (r, joined))
+            if shorts:
+                rows.append(sha256(joined).hexdigest()[:SHORT])
+        if not shorts:
             return
-        joined = "\x1e".join(parts).encode("utf-8", "surrogatepass")
-        self.whole.update(b"%d\x1d%s\x1d" % (r, joined))
-        if not self.shorts:
-            return
-        self.rows.append(hashlib.sha256(joined).hexdigest()[:SHORT])
-        cols, diags, sha256 = self.cols, self.diags, hashlib.sha256
-        tag = f"\x1e{r}\x1f"
-        for c, v in enumerate(row):
-            if v:
-                piece = (tag + v).encode("utf-8", "surrogatepass")  # the same in both series
-                h = cols.get(c)
-                if h is None:
-                    cols[c] = sha256(piece[1:])
-                else:
-                    h.update(piece)
-                h = diags.get(r + c)
-                if h is None:
-                    diags[r + c] = sha256(piece[1:])
-                else:
-                    h.update(piece)
+        # a cell's piece is the same in its column's series and in its diagonal's
+        pieces = [[f"\x1e{r}\x1f{v}" if v else "" for r, v in enumerate(col, r0)]
+                  for col in columns]
+        for c, column in enumerate(pieces):
+            _feed(self.cols, c, "".join(column))
+        r1 = r0 + n
+        for d in range(r0, r1 - 1 + width):   # row + column; rows in order: columns falling
+            hi, lo = min(width - 1, d - r0), max(0, d - r1 + 1)
+            _feed(self.diags, d, "".join([pieces[c][d - c - r0] for c in range(hi, lo - 1, -1)]))
 
     def digest(self) -> str:
         """The whole-sheet digest of the rows fed so far."""
+        self.flush()
         return self.whole.hexdigest()
 
     def fingerprint(self, sheet: str) -> SheetFingerprint:
         """The fingerprint of the rows fed (made with ``shorts``)."""
+        self.flush()
         rows = self.rows
         while rows and rows[-1] == EMPTY:
             rows.pop()
@@ -370,6 +418,18 @@ class _Digests:
                                 series(self.diags))
 
 
+def _feed(groups: dict[int, Any], i: int, pieces: str) -> None:
+    """Add ``pieces`` (each led by the separator) to the running hash ``groups[i]``."""
+    if not pieces:
+        return
+    data = pieces.encode("utf-8", "surrogatepass")
+    h = groups.get(i)
+    if h is None:
+        groups[i] = hashlib.sha256(data[1:])   # the first part has no separator before it
+    else:
+        h.update(data)
+
+
 def fingerprint_grid(sheet: str, grid: Iterable[Sequence[str]]) -> SheetFingerprint:
     """The fingerprint of sheet ``sheet`` given its canonical cells (row 1 first; any iterable
     of rows: they are read once, in order)."""
@@ -377,6 +437,24 @@ def fingerprint_grid(sheet: str, grid: Iterable[Sequence[str]]) -> SheetFingerpr
     for row in grid:
         digests.add(row)
     return digests.fingerprint(sheet)
+
+
+def fingerprint_blocks(sheet: str, blocks: Iterable[Block]) -> SheetFingerprint:
+    """:func:`fingerprint_grid` of canonical cells given as blocks (:func:`spec_blocks`,
+    :func:`read_blocks`)."""
+    digests = _Digests()
+    for block in blocks:
+        digests.add_block(block)
+    return digests.fingerprint(sheet)
+
+
+def blocks_digest(blocks: Iterable[Block]) -> str:
+    """The whole-sheet digest (:attr:`SheetFingerprint.digest`) of canonical cells given as
+    blocks, without the row, column and diagonal digests."""
+    digests = _Digests(shorts=False)
+    for block in blocks:
+        digests.add_block(block)
+    return digests.digest()
 
 
 def grid_digest(grid: Iterable[Sequence[str]]) -> str:
@@ -402,7 +480,7 @@ def fingerprint_sheet(spec: SheetSpec) -> SheetFingerprint:
     known = _FINGERPRINTS.get(id(spec))
     if known is not None and known[0]() is spec:
         return known[1]
-    fp = fingerprint_grid(spec.name.strip(), spec_rows(spec))
+    fp = fingerprint_blocks(spec.name.strip(), spec_blocks(spec))
     for k in [k for k, (ref, _) in _FINGERPRINTS.items() if ref() is None]:
         del _FINGERPRINTS[k]      # the specs gone: their ids may be reused
     _FINGERPRINTS[id(spec)] = (weakref.ref(spec), fp)

@@ -19,11 +19,11 @@ from ..errors import HandEditsFound, Problem
 from .calamine_source import CalamineSource
 from .fingerprint import (
     HandEdit,
+    blocks_digest,
     canonical_grid,
     find_edits,
     fingerprint_sheet,
-    grid_digest,
-    read_rows,
+    read_blocks,
     spec_rows,
 )
 from .sheetspec import SheetSpec
@@ -125,7 +125,7 @@ def hand_edits(loaded: Loaded, sheets: Sequence[SheetSpec] | None) -> list[HandE
         # one sheet at a time, and its digest first, a column of numbers formatted at once:
         # the cells are kept as text only when the sheet has changed (the rare case)
         values = _values(reader, present[k])
-        if grid_digest(read_rows(values, stored.legacy, decoded=True)) == written.digest:
+        if blocks_digest(read_blocks(values, stored.legacy, decoded=True)) == written.digest:
             continue              # unchanged: the usual case, no need to know what is new
         current = canonical_grid(values, stored.legacy, decoded=True)
         del values
