@@ -21,6 +21,13 @@ after the writer's cleaning (control characters removed, Excel's ``_xHHHH_`` esc
 line ends ``\\n``, cut at 32,767 characters), a formula as its text (``=SUM(B2:B9)``, never its
 cached value, which Excel recomputes), and blank, empty text, NaN and infinities as nothing.
 
+How they are computed (issue 20: the fingerprints of a recalc cost a fraction of writing the
+sheets): the cells are fed in blocks of rows, each block as its columns (:func:`spec_blocks`
+for a SheetSpec, :func:`read_blocks` for values read), a column of numbers formatted at once
+(:func:`_canonical_floats`); every column and diagonal keeps a running hash, so no grid of
+the sheet's text is ever held. The hand-edit check computes the whole-sheet digest alone
+(:func:`blocks_digest`) and looks at cells only when it differs.
+
 Where the fingerprints live: a *very hidden* sheet ``_xl_aiindex`` (:data:`STORE_SHEET`; not in
 Excel's Unhide list, reachable from VBA), one row per item — ``sheet, kind, part, value`` —
 written by :func:`store_sheet` and read back by :func:`read_store`. It also records the number
