@@ -203,3 +203,38 @@ def test_the_new_sheets_fingerprint_is_computed_once(monkeypatch):
     assert result_fingerprint([spec]) == [first]
     assert calls == ["Scores"]
     assert key(first.sheet) == "scores"
+
+
+def test_a_sheet_written_unchanged_keeps_its_stored_fingerprint(monkeypatch):
+    from xl_aiindex.workbook import fingerprint as fingerprint_module
+
+    spec = table_spec(600, 6)
+    stored = reference_spec(spec)
+    shorts = []
+    original = fingerprint_module.fingerprint_blocks
+    monkeypatch.setattr(fingerprint_module, "fingerprint_blocks",
+                        lambda sheet, blocks: shorts.append(sheet) or original(sheet, blocks))
+    again = table_spec(600, 6)           # the same cells, another SheetSpec
+    assert result_fingerprint([again], {"scores": stored}) == [stored]
+    assert shorts == []                  # no column or diagonal digest computed
+
+
+@pytest.mark.parametrize("where", [0, 1, 300, 600])
+def test_a_sheet_written_changed_gets_its_new_fingerprint(where):
+    spec = table_spec(600, 6)
+    stored = reference_spec(spec)
+    changed = table_spec(600, 6)
+    assert isinstance(changed.rows, ColumnRows)
+    if where == 0:
+        changed.rows.header[2] = Cell("renamed")
+    else:
+        changed.rows.columns[3].values[where - 1] += 1.0
+    (fp,) = result_fingerprint([changed], {"scores": stored})
+    assert fp == reference_spec(changed) != stored
+
+
+def test_a_sheet_written_longer_or_shorter_gets_its_new_fingerprint():
+    stored = reference_spec(table_spec(600, 6))
+    for rows in (599, 601):
+        spec = table_spec(rows, 6)
+        assert result_fingerprint([spec], {"scores": stored}) == [reference_spec(spec)]

@@ -350,8 +350,9 @@ class _Digests:
     fed. Gives the digests :func:`_short` gives each row's, column's and diagonal's parts
     joined (and the whole-sheet digest of :func:`fingerprint_grid`)."""
 
-    def __init__(self, shorts: bool = True) -> None:
-        self.shorts = shorts      # False: the whole-sheet digest only
+    def __init__(self, shorts: bool = True, row_digests: bool = False) -> None:
+        self.shorts = shorts      # False: the whole-sheet digest only (and the rows' with
+        self.row_digests = shorts or row_digests   # row_digests)
         self.whole = hashlib.sha256()
         self.rows: list[str] = []
         self.cols: dict[int, Any] = {}
@@ -380,7 +381,8 @@ class _Digests:
         width = len(columns)
         while len(self.prefixes) < width:
             self.prefixes.append(f"{len(self.prefixes)}\x1f")
-        prefixes, whole, rows, shorts = self.prefixes, self.whole, self.rows, self.shorts
+        prefixes, whole, rows = self.prefixes, self.whole, self.rows
+        shorts, row_digests = self.shorts, self.row_digests
         sha256 = hashlib.sha256
         for r, row in enumerate(zip(*columns, strict=True) if columns else ([] for _ in range(n)),
                                 r0):
@@ -390,7 +392,7 @@ class _Digests:
                 continue
             joined = "\x1e".join(parts).encode("utf-8", "surrogatepass")
             whole.update(b"%d\x1d%s\x1d" % (r, joined))
-            if shorts:
+            if row_digests:
                 rows.append(sha256(joined).hexdigest()[:SHORT])
         if not shorts:
             return
@@ -473,8 +475,11 @@ def grid_digest(grid: Iterable[Sequence[str]]) -> str:
     return digests.digest()
 
 
-def fingerprint_sheet(spec: SheetSpec) -> SheetFingerprint:
-    """The fingerprint of a result sheet as a writer writes it.
+def fingerprint_sheet(spec: SheetSpec, previous: SheetFingerprint | None = None
+                      ) -> SheetFingerprint:
+    """The fingerprint of a result sheet as a writer writes it; ``previous``: the fingerprint
+    the sheet had (the store's), taken whole when the sheet is unchanged (its rows and
+    whole-sheet digest alone are computed then: equal digests are equal cells).
 
     >>> from xl_aiindex.workbook.sheetspec import Cell, SheetSpec
     >>> a = fingerprint_sheet(SheetSpec("Ranking", [[Cell("score")], [Cell(90)]]))
@@ -487,11 +492,32 @@ def fingerprint_sheet(spec: SheetSpec) -> SheetFingerprint:
     known = _FINGERPRINTS.get(id(spec))
     if known is not None and known[0]() is spec:
         return known[1]
-    fp = fingerprint_blocks(spec.name.strip(), spec_blocks(spec))
+    name = spec.name.strip()
+    if previous is not None and _unchanged(spec_blocks(spec), previous):
+        fp = SheetFingerprint(name, previous.digest, previous.rows, previous.cols,
+                              previous.diags)
+    else:
+        fp = fingerprint_blocks(name, spec_blocks(spec))
     for k in [k for k, (ref, _) in _FINGERPRINTS.items() if ref() is None]:
         del _FINGERPRINTS[k]      # the specs gone: their ids may be reused
     _FINGERPRINTS[id(spec)] = (weakref.ref(spec), fp)
     return fp
+
+
+def _unchanged(blocks: Iterable[Block], previous: SheetFingerprint) -> bool:
+    """Whether canonical cells given as blocks have the fingerprint ``previous`` (the same
+    whole-sheet digest): gives up at the first block with a row whose digest differs, so a
+    changed sheet costs little more than its first rows."""
+    digests = _Digests(shorts=False, row_digests=True)
+    checked = 0
+    for block in blocks:
+        digests.add_block(block)
+        rows = digests.rows
+        if any(rows[i] != (previous.rows[i] if i < len(previous.rows) else EMPTY)
+               for i in range(checked, len(rows))):
+            return False
+        checked = len(rows)
+    return len(digests.rows) >= len(previous.rows) and digests.digest() == previous.digest
 
 
 #: The fingerprint of each SheetSpec alive that has one (by id, with a weak reference that
@@ -500,13 +526,18 @@ def fingerprint_sheet(spec: SheetSpec) -> SheetFingerprint:
 _FINGERPRINTS: dict[int, tuple[weakref.ref[SheetSpec], SheetFingerprint]] = {}
 
 
-def result_fingerprint(sheets: Sequence[SheetSpec]) -> list[SheetFingerprint]:
+def result_fingerprint(sheets: Sequence[SheetSpec],
+                       previous: Mapping[str, SheetFingerprint] | None = None
+                       ) -> list[SheetFingerprint]:
     """The fingerprints of the result sheets written together (one per SheetSpec, in order).
 
     Pass every result sheet a run rewrites, not ``Log`` (appended to, and carried over by
     each run) nor the store sheet itself; give the result to :func:`store_sheet`.
+    ``previous``: the fingerprints stored before, by case-folded name (:attr:`Stored.sheets`):
+    a sheet written unchanged keeps its own (:func:`fingerprint_sheet`).
     """
-    return [fingerprint_sheet(s) for s in sheets]
+    previous = previous or {}
+    return [fingerprint_sheet(s, previous.get(key(s.name.strip()))) for s in sheets]
 
 
 # --------------------------------------------------------------------------------------------
