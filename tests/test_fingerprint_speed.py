@@ -145,6 +145,8 @@ def test_cells_read_are_fingerprinted_as_their_grid():
     rows[5] = []
     rows[7] = [1, "=SUM(A1:A2)", None, "text", True]
     rows[299] = [None, None]
+    for i, row in enumerate(rows[10:200]):    # a column of integers and blanks (ranks)
+        row[1] = [i, None, -i * 10**9, 2**53 + 1][i % 4]
     for legacy in (False, True):
         grid = canonical_grid(rows, legacy, decoded=True)
         assert fingerprint_grid("S", read_rows(rows, legacy, decoded=True)) == \

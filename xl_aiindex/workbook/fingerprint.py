@@ -236,8 +236,8 @@ def _canonical_floats(values: Any, legacy: bool = False) -> list[str]:
 def _canonical_column(values: Any, legacy: bool = False) -> list[str]:
     """The canonical cells of a :class:`~xl_aiindex.workbook.sheetspec.Column`'s values (a
     slice of them), as :func:`canonical_spec_cell` gives the cells the table stands for."""
-    if getattr(getattr(values, "dtype", None), "kind", "") == "f":
-        return _canonical_floats(values, legacy)
+    if getattr(getattr(values, "dtype", None), "kind", "") in ("f", "i", "u"):
+        return _canonical_floats(values, legacy)   # an integer is the double it is shown as
     plain = ColumnRows._plain
     return [canonical_spec_cell(Cell(plain(v)), legacy) for v in values]
 
@@ -285,7 +285,9 @@ def spec_rows(spec: SheetSpec, legacy: bool = False) -> Iterator[Sequence[str]]:
     return _rows(spec_blocks(spec, legacy))
 
 
-_FLOAT_OR_BLANK = frozenset({float, type(None)})
+#: Python types of a column of numbers (and blanks) read, formatted at once; not bool, which
+#: is TRUE or FALSE
+_NUMBER_OR_BLANK = frozenset({float, int, type(None)})
 
 
 def read_blocks(rows: Iterable[Sequence[Any]], legacy: bool = False,
@@ -311,7 +313,7 @@ def read_rows(rows: Iterable[Sequence[Any]], legacy: bool = False,
 def _read_block(chunk: list[Sequence[Any]], legacy: bool, decoded: bool) -> Block:
     columns: list[Sequence[str]] = []
     for col in itertools.zip_longest(*chunk, fillvalue=None):
-        if set(map(type, col)) <= _FLOAT_OR_BLANK:
+        if set(map(type, col)) <= _NUMBER_OR_BLANK:
             columns.append(_canonical_floats(col, legacy))   # None is NaN: nothing
         else:
             columns.append([canonical_read_value(v, legacy, decoded) for v in col])
