@@ -21,6 +21,13 @@ after the writer's cleaning (control characters removed, Excel's ``_xHHHH_`` esc
 line ends ``\\n``, cut at 32,767 characters), a formula as its text (``=SUM(B2:B9)``, never its
 cached value, which Excel recomputes), and blank, empty text, NaN and infinities as nothing.
 
+How they are computed (issue 20: the fingerprints of a recalc cost a fraction of writing the
+sheets): the cells are fed in blocks of rows, each block as its columns (:func:`spec_blocks`
+for a SheetSpec, :func:`read_blocks` for values read), a column of numbers formatted at once
+(:func:`_canonical_floats`); every column and diagonal keeps a running hash, so no grid of
+the sheet's text is ever held. The hand-edit check computes the whole-sheet digest alone
+(:func:`blocks_digest`) and looks at cells only when it differs.
+
 Where the fingerprints live: a *very hidden* sheet ``_xl_aiindex`` (:data:`STORE_SHEET`; not in
 Excel's Unhide list, reachable from VBA), one row per item — ``sheet, kind, part, value`` —
 written by :func:`store_sheet` and read back by :func:`read_store`. It also records the number
@@ -44,10 +51,12 @@ from __future__ import annotations
 
 import decimal
 import hashlib
+import itertools
 import math
 import numbers
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import weakref
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -56,11 +65,13 @@ from ..contract import STORE_SHEET, key
 from .cells import column_letter, text
 from .ooxml import _text as _writer_text  # the writer's text encoding, whatever it does
 from .ooxml.xmltext import unescape
-from .sheetspec import Cell, SheetSpec
+from .sheetspec import Cell, ColumnRows, SheetSpec
 
 __all__ = ["STORE_SHEET", "HandEdit", "SheetFingerprint", "Stored", "canonical_grid",
            "canonical_read_value", "canonical_spec_cell", "find_edits", "fingerprint_grid",
-           "fingerprint_sheet", "read_store", "result_fingerprint", "store_sheet"]
+           "fingerprint_blocks", "fingerprint_sheet", "blocks_digest", "grid_digest",
+           "read_blocks", "read_rows", "read_store", "result_fingerprint", "spec_blocks",
+           "spec_rows", "store_sheet"]
 
 #: Version of the store's layout; a store of another version is ignored. Format 2 rounds
 #: numbers to 12 digits through their 15-digit form (:func:`_digits12`); format 1 (read, never
@@ -183,7 +194,130 @@ def canonical_grid(rows: Iterable[Sequence[Any]], legacy: bool = False,
 
 
 def _spec_grid(spec: SheetSpec) -> list[list[str]]:
-    return [[canonical_spec_cell(c) for c in row] for row in spec.rows]
+    return [list(row) for row in spec_rows(spec)]
+
+
+#: Rows canonicalised at a time from a table held by column: each column formatted at once,
+#: memory bounded whatever the table's height
+_CHUNK = 512
+
+
+def _canonical_floats(values: Any, legacy: bool = False) -> list[str]:
+    """The canonical cells of a float array (NaN and ±inf: nothing), formatted at once: what
+    :func:`_scalar` gives each value. Only the few values whose 13th-15th digits lie near the
+    12-digit rounding boundary (or whose scale the vectorised test cannot place) take the
+    exact scalar path; the rest are formatted straight to 12 digits, which is what the scalar
+    path does with them."""
+    import numpy as np
+
+    a = np.asarray(values, dtype=np.float64) + 0.0     # -0.0 + 0.0 is 0.0: "-0" is "0"
+    out = list(map("n:%.12g".__mod__, a.tolist()))
+    finite = np.isfinite(a)
+    for i in np.flatnonzero(~finite).tolist():
+        out[i] = ""
+    if legacy:
+        return out
+    with np.errstate(all="ignore"):
+        magnitude = np.abs(a)
+        exponent = np.floor(np.log10(magnitude))
+        scaled = magnitude * np.power(10.0, 11.0 - exponent)   # 12 digits before the point
+        fraction = scaled - np.floor(scaled)
+        # the boundary is a fraction in [0.499, 0.501); the margin covers the float error of
+        # the scaling (under 1e-3 at 1e12); an exponent misplaced near a power of ten, or a
+        # scale out of range (subnormals, overflow) goes the exact way too
+        placed = (scaled >= 1e11) & (scaled < 1e12)
+        risky = finite & (magnitude != 0.0) & (~placed | (np.abs(fraction - 0.5) < 0.02))
+    values_list = a.tolist()
+    for i in np.flatnonzero(risky).tolist():
+        out[i] = _digits12(values_list[i])
+    return out
+
+
+def _canonical_column(values: Any, legacy: bool = False) -> list[str]:
+    """The canonical cells of a :class:`~xl_aiindex.workbook.sheetspec.Column`'s values (a
+    slice of them), as :func:`canonical_spec_cell` gives the cells the table stands for."""
+    if getattr(getattr(values, "dtype", None), "kind", "") in ("f", "i", "u"):
+        return _canonical_floats(values, legacy)   # an integer is the double it is shown as
+    plain = ColumnRows._plain
+    return [canonical_spec_cell(Cell(plain(v)), legacy) for v in values]
+
+
+#: A block of rows as its columns of canonical cells (all of the same length): (rows, columns)
+Block = tuple[int, list[Sequence[str]]]
+
+
+def _block(rows: list[Sequence[str]]) -> Block:
+    """Rows of canonical cells as a :data:`Block` (short rows padded with nothing)."""
+    return len(rows), [list(c) for c in itertools.zip_longest(*rows, fillvalue="")]
+
+
+def _rows(blocks: Iterable[Block]) -> Iterator[Sequence[str]]:
+    for n, columns in blocks:
+        if columns:
+            yield from zip(*columns, strict=True)
+        else:
+            yield from ([] for _ in range(n))
+
+
+def spec_blocks(spec: SheetSpec, legacy: bool = False) -> Iterator[Block]:
+    """The canonical cells of ``spec`` (:func:`canonical_spec_cell`), a block of at most
+    :data:`_CHUNK` rows at a time, row 1 first; a :class:`ColumnRows` table is formatted a
+    column at a time, never as cells."""
+    rows = spec.rows
+    if not isinstance(rows, ColumnRows):
+        block: list[Sequence[str]] = []
+        for row in rows:
+            block.append([canonical_spec_cell(c, legacy) for c in row])
+            if len(block) == _CHUNK:
+                yield _block(block)
+                block = []
+        if block:
+            yield _block(block)
+        return
+    yield _block([[canonical_spec_cell(c, legacy) for c in rows.header]])
+    for lo in range(0, rows.body_rows, _CHUNK):
+        hi = min(lo + _CHUNK, rows.body_rows)
+        yield hi - lo, [_canonical_column(col.values[lo:hi], legacy) for col in rows.columns]
+
+
+def spec_rows(spec: SheetSpec, legacy: bool = False) -> Iterator[Sequence[str]]:
+    """The canonical cells of ``spec`` a row at a time (:func:`spec_blocks`)."""
+    return _rows(spec_blocks(spec, legacy))
+
+
+#: Python types of a column of numbers (and blanks) read, formatted at once; not bool, which
+#: is TRUE or FALSE
+_NUMBER_OR_BLANK = frozenset({float, int, type(None)})
+
+
+def read_blocks(rows: Iterable[Sequence[Any]], legacy: bool = False,
+                decoded: bool = False) -> Iterator[Block]:
+    """:func:`canonical_grid` a block of :data:`_CHUNK` rows at a time, formatted a column at
+    a time: a column (of the block) holding only numbers and blanks is formatted at once."""
+    chunk: list[Sequence[Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == _CHUNK:
+            yield _read_block(chunk, legacy, decoded)
+            chunk = []
+    if chunk:
+        yield _read_block(chunk, legacy, decoded)
+
+
+def read_rows(rows: Iterable[Sequence[Any]], legacy: bool = False,
+              decoded: bool = False) -> Iterator[Sequence[str]]:
+    """:func:`canonical_grid` a row at a time (:func:`read_blocks`)."""
+    return _rows(read_blocks(rows, legacy, decoded))
+
+
+def _read_block(chunk: list[Sequence[Any]], legacy: bool, decoded: bool) -> Block:
+    columns: list[Sequence[str]] = []
+    for col in itertools.zip_longest(*chunk, fillvalue=None):
+        if set(map(type, col)) <= _NUMBER_OR_BLANK:
+            columns.append(_canonical_floats(col, legacy))   # None is NaN: nothing
+        else:
+            columns.append([canonical_read_value(v, legacy, decoded) for v in col])
+    return len(chunk), columns
 
 
 # --------------------------------------------------------------------------------------------
@@ -212,54 +346,200 @@ def _short(parts: list[str]) -> str:
     return hashlib.sha256("\x1e".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:SHORT]
 
 
-def fingerprint_grid(sheet: str, grid: Sequence[Sequence[str]]) -> SheetFingerprint:
-    """The fingerprint of sheet ``sheet`` given its canonical cells (row 1 first)."""
-    rows: list[str] = []
-    cols: dict[int, list[str]] = {}
-    diags: dict[int, list[str]] = {}
-    whole = hashlib.sha256()
-    for r, row in enumerate(grid):
-        parts = []
-        for c, v in enumerate(row):
-            if v:
-                parts.append(f"{c}\x1f{v}")
-                cols.setdefault(c, []).append(f"{r}\x1f{v}")
-                diags.setdefault(r + c, []).append(f"{r}\x1f{v}")
-        d = _short(parts)
-        rows.append(d)
-        if parts:
-            whole.update(f"{r}\x1d".encode())
-            whole.update("\x1e".join(parts).encode("utf-8", "surrogatepass"))
-            whole.update(b"\x1d")
-    while rows and rows[-1] == EMPTY:
-        rows.pop()
+class _Digests:
+    """The digests of a sheet's canonical cells, fed a block of rows at a time (row 1 first):
+    one running hash per column and per diagonal, so no cell is kept once its block has been
+    fed. Gives the digests :func:`_short` gives each row's, column's and diagonal's parts
+    joined (and the whole-sheet digest of :func:`fingerprint_grid`)."""
 
-    def series(groups: dict[int, list[str]]) -> tuple[str, ...]:
-        n = max(groups, default=-1) + 1
-        return tuple(_short(groups.get(i, [])) for i in range(n))
+    def __init__(self, shorts: bool = True, row_digests: bool = False) -> None:
+        self.shorts = shorts      # False: the whole-sheet digest only (and the rows' with
+        self.row_digests = shorts or row_digests   # row_digests)
+        self.whole = hashlib.sha256()
+        self.rows: list[str] = []
+        self.cols: dict[int, Any] = {}
+        self.diags: dict[int, Any] = {}
+        self.r = 0
+        self.pending: list[Sequence[str]] = []
+        self.prefixes: list[str] = []
 
-    return SheetFingerprint(sheet, whole.hexdigest(), tuple(rows), series(cols), series(diags))
+    def add(self, row: Sequence[str]) -> None:
+        """Feed the next row's canonical cells."""
+        self.pending.append(row)
+        if len(self.pending) == _CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        """Feed the rows given to :meth:`add` so far."""
+        if self.pending:
+            self.add_block(_block(self.pending))
+            self.pending = []
+
+    def add_block(self, block: Block) -> None:
+        """Feed the next block of rows (:meth:`add`'s rows first: :meth:`flush`)."""
+        n, columns = block
+        r0 = self.r
+        self.r += n
+        width = len(columns)
+        while len(self.prefixes) < width:
+            self.prefixes.append(f"{len(self.prefixes)}\x1f")
+        prefixes, whole, rows = self.prefixes, self.whole, self.rows
+        shorts, row_digests = self.shorts, self.row_digests
+        sha256 = hashlib.sha256
+        for r, row in enumerate(zip(*columns, strict=True) if columns else ([] for _ in range(n)),
+                                r0):
+            parts = [p + v for p, v in zip(prefixes, row, strict=False) if v]
+            if not parts:
+                rows.append(EMPTY)
+                continue
+            joined = "\x1e".join(parts).encode("utf-8", "surrogatepass")
+            whole.update(b"%d\x1d%s\x1d" % (r, joined))
+            if row_digests:
+                rows.append(sha256(joined).hexdigest()[:SHORT])
+        if not shorts:
+            return
+        # a cell's piece is the same in its column's series and in its diagonal's
+        pieces = [[f"\x1e{r}\x1f{v}" if v else "" for r, v in enumerate(col, r0)]
+                  for col in columns]
+        for c, column in enumerate(pieces):
+            _feed(self.cols, c, "".join(column))
+        r1 = r0 + n
+        for d in range(r0, r1 - 1 + width):   # row + column; rows in order: columns falling
+            hi, lo = min(width - 1, d - r0), max(0, d - r1 + 1)
+            _feed(self.diags, d, "".join([pieces[c][d - c - r0] for c in range(hi, lo - 1, -1)]))
+
+    def digest(self) -> str:
+        """The whole-sheet digest of the rows fed so far."""
+        self.flush()
+        return self.whole.hexdigest()
+
+    def fingerprint(self, sheet: str) -> SheetFingerprint:
+        """The fingerprint of the rows fed (made with ``shorts``)."""
+        self.flush()
+        rows = self.rows
+        while rows and rows[-1] == EMPTY:
+            rows.pop()
+
+        def series(groups: dict[int, Any]) -> tuple[str, ...]:
+            n = max(groups, default=-1) + 1
+            return tuple(groups[i].hexdigest()[:SHORT] if i in groups else EMPTY
+                         for i in range(n))
+
+        return SheetFingerprint(sheet, self.digest(), tuple(rows), series(self.cols),
+                                series(self.diags))
 
 
-def fingerprint_sheet(spec: SheetSpec) -> SheetFingerprint:
-    """The fingerprint of a result sheet as a writer writes it.
+def _feed(groups: dict[int, Any], i: int, pieces: str) -> None:
+    """Add ``pieces`` (each led by the separator) to the running hash ``groups[i]``."""
+    if not pieces:
+        return
+    data = pieces.encode("utf-8", "surrogatepass")
+    h = groups.get(i)
+    if h is None:
+        groups[i] = hashlib.sha256(data[1:])   # the first part has no separator before it
+    else:
+        h.update(data)
+
+
+def fingerprint_grid(sheet: str, grid: Iterable[Sequence[str]]) -> SheetFingerprint:
+    """The fingerprint of sheet ``sheet`` given its canonical cells (row 1 first; any iterable
+    of rows: they are read once, in order)."""
+    digests = _Digests()
+    for row in grid:
+        digests.add(row)
+    return digests.fingerprint(sheet)
+
+
+def fingerprint_blocks(sheet: str, blocks: Iterable[Block]) -> SheetFingerprint:
+    """:func:`fingerprint_grid` of canonical cells given as blocks (:func:`spec_blocks`,
+    :func:`read_blocks`)."""
+    digests = _Digests()
+    for block in blocks:
+        digests.add_block(block)
+    return digests.fingerprint(sheet)
+
+
+def blocks_digest(blocks: Iterable[Block]) -> str:
+    """The whole-sheet digest (:attr:`SheetFingerprint.digest`) of canonical cells given as
+    blocks, without the row, column and diagonal digests."""
+    digests = _Digests(shorts=False)
+    for block in blocks:
+        digests.add_block(block)
+    return digests.digest()
+
+
+def grid_digest(grid: Iterable[Sequence[str]]) -> str:
+    """The whole-sheet digest (:attr:`SheetFingerprint.digest`) of canonical rows, without the
+    row, column and diagonal digests."""
+    digests = _Digests(shorts=False)
+    for row in grid:
+        digests.add(row)
+    return digests.digest()
+
+
+def fingerprint_sheet(spec: SheetSpec, previous: SheetFingerprint | None = None
+                      ) -> SheetFingerprint:
+    """The fingerprint of a result sheet as a writer writes it; ``previous``: the fingerprint
+    the sheet had (the store's), taken whole when the sheet is unchanged (its rows and
+    whole-sheet digest alone are computed then: equal digests are equal cells).
 
     >>> from xl_aiindex.workbook.sheetspec import Cell, SheetSpec
     >>> a = fingerprint_sheet(SheetSpec("Ranking", [[Cell("score")], [Cell(90)]]))
     >>> b = fingerprint_sheet(SheetSpec("Ranking", [[Cell("score")], [Cell(90.0)]]))
     >>> a == b, a.rows == b.rows, len(a.rows)
     (True, True, 2)
+
+    Computed once per SheetSpec: the hand-edit check and the store written after it share it.
     """
-    return fingerprint_grid(spec.name.strip(), _spec_grid(spec))
+    known = _FINGERPRINTS.get(id(spec))
+    if known is not None and known[0]() is spec:
+        return known[1]
+    name = spec.name.strip()
+    if previous is not None and _unchanged(spec_blocks(spec), previous):
+        fp = SheetFingerprint(name, previous.digest, previous.rows, previous.cols,
+                              previous.diags)
+    else:
+        fp = fingerprint_blocks(name, spec_blocks(spec))
+    for k in [k for k, (ref, _) in _FINGERPRINTS.items() if ref() is None]:
+        del _FINGERPRINTS[k]      # the specs gone: their ids may be reused
+    _FINGERPRINTS[id(spec)] = (weakref.ref(spec), fp)
+    return fp
 
 
-def result_fingerprint(sheets: Sequence[SheetSpec]) -> list[SheetFingerprint]:
+def _unchanged(blocks: Iterable[Block], previous: SheetFingerprint) -> bool:
+    """Whether canonical cells given as blocks have the fingerprint ``previous`` (the same
+    whole-sheet digest): gives up at the first block with a row whose digest differs, so a
+    changed sheet costs little more than its first rows."""
+    digests = _Digests(shorts=False, row_digests=True)
+    checked = 0
+    for block in blocks:
+        digests.add_block(block)
+        rows = digests.rows
+        if any(rows[i] != (previous.rows[i] if i < len(previous.rows) else EMPTY)
+               for i in range(checked, len(rows))):
+            return False
+        checked = len(rows)
+    return len(digests.rows) >= len(previous.rows) and digests.digest() == previous.digest
+
+
+#: The fingerprint of each SheetSpec alive that has one (by id, with a weak reference that
+#: tells a reused id from the spec itself): a SheetSpec is not hashable, and it is not kept
+#: alive for its fingerprint's sake
+_FINGERPRINTS: dict[int, tuple[weakref.ref[SheetSpec], SheetFingerprint]] = {}
+
+
+def result_fingerprint(sheets: Sequence[SheetSpec],
+                       previous: Mapping[str, SheetFingerprint] | None = None
+                       ) -> list[SheetFingerprint]:
     """The fingerprints of the result sheets written together (one per SheetSpec, in order).
 
     Pass every result sheet a run rewrites, not ``Log`` (appended to, and carried over by
     each run) nor the store sheet itself; give the result to :func:`store_sheet`.
+    ``previous``: the fingerprints stored before, by case-folded name (:attr:`Stored.sheets`):
+    a sheet written unchanged keeps its own (:func:`fingerprint_sheet`).
     """
-    return [fingerprint_sheet(s) for s in sheets]
+    previous = previous or {}
+    return [fingerprint_sheet(s, previous.get(key(s.name.strip()))) for s in sheets]
 
 
 # --------------------------------------------------------------------------------------------
@@ -418,17 +698,20 @@ def _same_number(a: str, b: str) -> bool:
 
 
 def find_edits(stored: SheetFingerprint, current: Sequence[Sequence[str]],
-               new: Sequence[Sequence[str]] | None = None) -> list[HandEdit]:
+               new: Sequence[Sequence[str]] | None = None, *,
+               fresh: SheetFingerprint | None = None) -> list[HandEdit]:
     """The cells of a sheet that differ from what ``stored`` says was written.
 
     ``current``: the sheet's canonical cells now (:func:`canonical_grid`); ``new``: what is
     about to be written (canonical; optional) — rows it would write unchanged tell the old
-    values. Sorted by row, then column.
+    values; ``fresh``: the fingerprint of ``new``, when known already. Sorted by row, then
+    column.
     """
     now = fingerprint_grid(stored.sheet, current)
     if now.digest == stored.digest:
         return []
-    fresh = fingerprint_grid(stored.sheet, new) if new is not None else None
+    if fresh is None and new is not None:
+        fresh = fingerprint_grid(stored.sheet, new)
     changed_rows = [r for r in range(max(len(stored.rows), len(now.rows)))
                     if _at(stored.rows, r) != _at(now.rows, r)]
     changed_cols = [c for c in range(max(len(stored.cols), len(now.cols)))

@@ -19,10 +19,12 @@ from ..errors import HandEditsFound, Problem
 from .calamine_source import CalamineSource
 from .fingerprint import (
     HandEdit,
+    blocks_digest,
     canonical_grid,
-    canonical_spec_cell,
     find_edits,
-    fingerprint_grid,
+    fingerprint_sheet,
+    read_blocks,
+    spec_rows,
 )
 from .sheetspec import SheetSpec
 
@@ -33,28 +35,39 @@ if TYPE_CHECKING:
 MAX_LISTED_EDITS = 20
 
 
+def _result_sheets(reader: CalamineSource, names: Sequence[str]) -> list[tuple[str, str]]:
+    """(case-folded name, name in the workbook) of each of the sheets ``names`` that is a
+    worksheet of ``reader``'s workbook (the first of a name), in the workbook's order."""
+    wanted = {key(n) for n in names}
+    out: dict[str, str] = {}
+    for name in reader.sheet_names():
+        k = key(name)
+        if k in wanted and k not in out and reader.kind(name) == "worksheet":
+            out[k] = name
+    return list(out.items())
+
+
+def _values(reader: CalamineSource, name: str) -> list[list[Any]]:
+    """Sheet ``name``'s values as read, formulas as their ``=…`` text."""
+    grid = reader.grid(name)   # the extent is checked first: never a hostile grid
+    rows: list[list[Any]] = grid.values
+    if grid.formulas:
+        rows = [list(row) for row in rows]
+        for (r, c), formula in reader.formula_texts(name).items():
+            if r < len(rows) and c < len(rows[r]):
+                rows[r][c] = formula
+    return rows
+
+
 def current_result_grids(reader: CalamineSource, names: Sequence[str], legacy: bool = False
                          ) -> dict[str, list[list[str]]]:
     """The canonical cells (:func:`~xl_aiindex.workbook.fingerprint.canonical_grid`) of the
     sheets ``names`` of the workbook ``reader`` reads, as they are now (formulas as ``=…``
     text); keys are case-folded names; a missing sheet, or one that is not a worksheet, is
     left out. ``legacy``: numbers rounded as stores of format 1 rounded them."""
-    wanted = {key(n) for n in names}
-    out: dict[str, list[list[str]]] = {}
-    for name in reader.sheet_names():
-        k = key(name)
-        if k not in wanted or k in out or reader.kind(name) != "worksheet":
-            continue
-        grid = reader.grid(name)   # the extent is checked first: never a hostile grid
-        rows: list[list[Any]] = grid.values
-        if grid.formulas:
-            rows = [list(row) for row in rows]
-            for (r, c), formula in reader.formula_texts(name).items():
-                if r < len(rows) and c < len(rows[r]):
-                    rows[r][c] = formula
-        # calamine decodes Excel's _xHHHH_ escapes itself (formula text is left as written)
-        out[k] = canonical_grid(rows, legacy, decoded=True)
-    return out
+    # calamine decodes Excel's _xHHHH_ escapes itself (formula text is left as written)
+    return {k: canonical_grid(_values(reader, name), legacy, decoded=True)
+            for k, name in _result_sheets(reader, names)}
 
 
 def _when(value: Any) -> datetime | None:
@@ -102,19 +115,25 @@ def hand_edits(loaded: Loaded, sheets: Sequence[SheetSpec] | None) -> list[HandE
     new = {} if sheets is None else {key(s.name): s for s in sheets}
     order = [k for k in stored.sheets if k != key(STORE_SHEET)] if sheets is None else \
         [k for k in new if k in stored.sheets]
-    current = current_result_grids(loaded.reader(), [stored.sheets[k].sheet for k in order],
-                                   stored.legacy)
+    reader = loaded.reader()
+    present = dict(_result_sheets(reader, [stored.sheets[k].sheet for k in order]))
     edits: list[HandEdit] = []
     for k in order:
-        if k not in current:      # the sheet was deleted: nothing of it to lose
+        if k not in present:      # the sheet was deleted: nothing of it to lose
             continue
         written = stored.sheets[k]
-        if fingerprint_grid(written.sheet, current[k]).digest == written.digest:
+        # one sheet at a time, and its digest first, a column of numbers formatted at once:
+        # the cells are kept as text only when the sheet has changed (the rare case)
+        values = _values(reader, present[k])
+        if blocks_digest(read_blocks(values, stored.legacy, decoded=True)) == written.digest:
             continue              # unchanged: the usual case, no need to know what is new
+        current = canonical_grid(values, stored.legacy, decoded=True)
+        del values
         spec = new.get(k)
-        grid = None if spec is None else [[canonical_spec_cell(c, stored.legacy) for c in row]
-                                          for row in spec.rows]
-        edits.extend(find_edits(written, current[k], grid))
+        grid = None if spec is None else [list(row) for row in spec_rows(spec, stored.legacy)]
+        # the new sheet's fingerprint, computed once: the store written next reuses it
+        fresh = None if spec is None or stored.legacy else fingerprint_sheet(spec)
+        edits.extend(find_edits(written, current, grid, fresh=fresh))
     return edits
 
 

@@ -301,7 +301,8 @@ def store_after(stored: Stored | None, sheet_names: Sequence[str], log_rows: int
     """:func:`merged_store` over what any reader found: ``stored`` (the store as read, None:
     none), the workbook's ``sheet_names``, and ``log_rows``, the Log's rows after this write;
     ``extra``: fingerprints of sheets written other than as a :class:`SheetSpec`."""
-    fps = result_fingerprint(written)
+    # a sheet rewritten unchanged (the usual second run) keeps its stored fingerprint
+    fps = result_fingerprint(written, stored.sheets if stored is not None else None)
     new = {key(fp.sheet) for fp in [*fps, *extra]}
     present = {key(n) for n in sheet_names}
     if stored is not None:
