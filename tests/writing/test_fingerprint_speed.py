@@ -33,7 +33,7 @@ from xl_aiindex.workbook.fingerprint import (
 from xl_aiindex.workbook.hand_edits import current_result_grids, hand_edits
 from xl_aiindex.workbook.sheetspec import Cell, Column, ColumnRows, SheetSpec
 
-SHIPPED = Path(__file__).resolve().parents[1] / "workbooks" / "city_ai_index_2020.xlsx"
+SHIPPED = Path(__file__).resolve().parents[2] / "workbooks" / "city_ai_index_2020.xlsx"
 
 
 # the fingerprint as first specified: every row, column and diagonal's parts joined whole
