@@ -166,3 +166,17 @@ def test_no_module_is_too_long():
     too_long = {f: n for f, n in lengths.items() if n > MAX_LINES and f not in TOO_LONG_TODAY}
     assert too_long == {}
     assert not any("ooxml" in f for f in TOO_LONG_TODAY)
+
+
+def test_only_the_file_layer_replaces_files() -> None:
+    """One write path: ``os.replace`` (the atomic step of every write) is called in
+    ``workbook/files.py`` only; everything else writes through it."""
+    callers = []
+    for name, path in _module_files().items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("replace", "rename")
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "os"):
+                callers.append(name)
+    assert sorted(set(callers)) == ["xl_aiindex.workbook.files"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -57,19 +56,14 @@ def splice_sheets(src: str | os.PathLike[str] | IO[bytes], dst: str | os.PathLik
         plan = _plan(zin, specs, full_calc_on_load, names, owned_prefix, very_hidden,
                      list(appends))
         if isinstance(dst, str | os.PathLike):
-            target = Path(dst)
-            fd, tmp = tempfile.mkstemp(prefix=".~splice-", suffix=target.suffix,
-                                       dir=target.parent)
-            try:
-                with os.fdopen(fd, "wb") as fh:
+            # a path: through the one file writer (temporary file, flushed, replaced atomically)
+            from ..files import atomic_write
+
+            def write(tmp: Path) -> None:
+                with open(tmp, "wb") as fh:
                     _write_package(zin, raw, fh, plan)
-                if target.exists() or isinstance(src, str | os.PathLike):
-                    shutil.copymode(target if target.exists() else src, tmp)  # type: ignore[arg-type]
-                os.replace(tmp, target)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+
+            atomic_write(dst, write)
         else:
             _write_package(zin, raw, dst, plan)
 
