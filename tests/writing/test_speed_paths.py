@@ -428,3 +428,26 @@ def test_display_names_are_display_name(shipped_result):
     names = display_names(shipped_result, units)
     assert names == [display_name(shipped_result, u) for u in units]
     assert names[units.index("beijing")] == "北京" and names[-1] == "nowhere"
+
+
+def test_a_recalc_builds_the_ranking_table_once(small_book, tmp_path, monkeypatch):
+    """The Ranking and Tiers sheets and the terminal share one ranking table (issue 25: it was
+    built three times per recalc)."""
+    import gc
+
+    from xl_aiindex import api
+    from xl_aiindex.workbook import result_tables
+
+    built = []
+    real = result_tables.build_ranking_table
+    monkeypatch.setattr(result_tables, "build_ranking_table",
+                        lambda result: built.append(1) or real(result))
+    done = api.recalc(small_book, output=tmp_path / "out.xlsx")
+    assert len(built) == 1
+    assert done.top[0].unit == "e"   # the best unit of the small index
+    scores = id(done.result.scores)
+    assert any(k[0] == scores for k in result_tables._RANKINGS)
+    del done
+    gc.collect()
+    # nothing kept once the result is gone
+    assert not any(k[0] == scores for k in result_tables._RANKINGS)

@@ -6,6 +6,9 @@ What the command line prints, the UDFs return and the exports write; the result 
 
 from __future__ import annotations
 
+import weakref
+from typing import Any
+
 import pandas as pd
 
 from ..model import IndexResult
@@ -71,7 +74,27 @@ def decimals_of(values: pd.Series, most: int = 6) -> int:
     return need
 
 
+#: The ranking table of each live result, built once: a recalc needs it for the Ranking and
+#: Tiers sheets and for the terminal. Keyed by the frames it is built from (a result copied
+#: with other notes shares them), held while its ``scores`` frame lives.
+_RANKINGS: dict[tuple[int, ...], tuple[tuple[weakref.ref[Any], ...], pd.DataFrame]] = {}
+
+
 def ranking_table(result: IndexResult) -> pd.DataFrame:
+    """:func:`build_ranking_table` of ``result``, built once per result (each caller gets its
+    own copy, so nothing it does changes another's)."""
+    # (``total`` is a column of ``scores``, made anew at each access: not part of the key)
+    parts = (result.scores, result.rank, result.tier, result.model)
+    key = tuple(id(p) for p in parts)
+    hit = _RANKINGS.get(key)
+    if hit is None or any(ref() is not p for ref, p in zip(hit[0], parts, strict=True)):
+        hit = (tuple(weakref.ref(p) for p in parts), build_ranking_table(result))
+        _RANKINGS[key] = hit
+        weakref.finalize(result.scores, _RANKINGS.pop, key, None)
+    return hit[1].copy()
+
+
+def build_ranking_table(result: IndexResult) -> pd.DataFrame:
     """``rank, unit, name_zh, name_en, score, tier``, the root's children, then ``published, diff``
     when Given has ``published``; sorted by rank (unranked units last, by id).
 
