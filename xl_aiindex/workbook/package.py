@@ -104,9 +104,11 @@ class Package:
     package is not one the readers can trust.
     """
 
-    def __init__(self, path: str | os.PathLike[str]):
+    def __init__(self, path: str | os.PathLike[str], data: bytes | None = None):
+        """Open the workbook at ``path``; ``data``: its bytes when already in memory (a package
+        just built), then ``path`` only names it in messages and nothing is read from disk."""
         self.path = Path(path)
-        self.data = _read_file(self.path)
+        self.data = _read_file(self.path) if data is None else data
         self._parts: dict[str, bytes] = {}
         self._check_head()
         try:

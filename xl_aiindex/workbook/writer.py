@@ -28,7 +28,6 @@ from __future__ import annotations
 import dataclasses
 import io as _bytes_io
 import os
-import tempfile
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -375,20 +374,17 @@ def finish_package(loaded: Loaded, package: bytes, built: Sequence[str],
     sheets ``built`` (as read back from ``package``) and of ``sheets`` stored with those of
     the tool sheets it kept, and one Log row from ``log_entry`` (``log=False``: none).
     Returns the finished package's bytes."""
+    from .calamine_source import CalamineSource
     from .hand_edits import current_result_grids
+    from .package import Package
 
-    with tempfile.TemporaryDirectory(prefix="xl-aiindex-") as folder:
-        probe = Path(folder) / "built.xlsx"
-        probe.write_bytes(package)
-        from .calamine_source import CalamineSource
-        from .package import Package
-
-        with Package(probe) as opened:
-            reader = CalamineSource(opened)
-            try:
-                grids = current_result_grids(reader, built)
-            finally:
-                reader.close()
+    # the package just built, read back from memory (it is checked as any input is)
+    with Package(loaded.path, data=package) as opened:
+        reader = CalamineSource(opened)
+        try:
+            grids = current_result_grids(reader, built)
+        finally:
+            reader.close()
     fps = [fingerprint_grid(n, grids[key(n)]) for n in built if key(n) in grids]
     now = run_time().isoformat(timespec="seconds")
     appends = [] if not log else [log_append(loaded, {

@@ -46,7 +46,7 @@ def new_workbook(framework_csv: str | os.PathLike[str], units_csv: str | os.Path
     Raises :class:`ProblemsFound` (nothing written) with every problem of both CSVs, each with
     the file name as ``sheet`` and its cell. Overwrites ``out``: the caller checks first.
     """
-    from ..io import atomic_write
+    from ..files import atomic_write
 
     problems: list[Problem] = []
     units: pd.DataFrame | None = None
