@@ -35,10 +35,17 @@ if TYPE_CHECKING:
     from .workbook.check import Freshness
 
 
+
+def say(text: str = "", err: bool = False) -> None:
+    """Print ``text`` with the control characters a name may carry escaped on every line
+    (:func:`~xl_aiindex.errors.one_line`), whatever the caller forgot; the line breaks the
+    text means stay (names are put on one line by their callers, with ``one_line``)."""
+    click.echo("\n".join(one_line(line) for line in str(text).split("\n")), err=err)
+
 def notes(lines: Sequence[str]) -> None:
     """Print each note, on one line, to standard error."""
     for n in lines:
-        click.echo(f"note: {one_line(n)}", err=True)
+        say(f"note: {one_line(n)}", err=True)
 
 
 def fmt(v: Any, digits: int = 2) -> str:
@@ -76,7 +83,7 @@ def table(rows: list[list[str]], right: set[int]) -> list[str]:
 def echo_table(rows: list[list[str]], right: set[int], indent: str = "") -> None:
     """Print :func:`table`'s lines."""
     for line in table(rows, right):
-        click.echo(f"{indent}{line}")
+        say(f"{indent}{line}")
 
 
 def plural(n: int, noun: str, many: str | None = None) -> str:
@@ -87,19 +94,19 @@ def plural(n: int, noun: str, many: str | None = None) -> str:
 def show_problems(error: ProblemsFound) -> None:
     """The inputs' problems, one a line, to standard error."""
     count = len(error.problems)
-    click.echo(f"{count} problem{'s' if count != 1 else ''} found:", err=True)
+    say(f"{count} problem{'s' if count != 1 else ''} found:", err=True)
     for p in error.problems:
-        click.echo(one_line(str(p)), err=True)
+        say(one_line(str(p)), err=True)
 
 
 def show_file_problems(error: ProblemsFound) -> None:
     """The problems of input files that are not workbooks (``new``'s CSV files): file and
     cell, to standard error."""
     count = len(error.problems)
-    click.echo(f"{count} problem{'s' if count != 1 else ''} found:", err=True)
+    say(f"{count} problem{'s' if count != 1 else ''} found:", err=True)
     for p in error.problems:
         cell = f", cell {p.cell}" if p.cell else ""
-        click.echo(one_line(f"File '{p.sheet}'{cell}: {p.problem}"), err=True)
+        say(one_line(f"File '{p.sheet}'{cell}: {p.problem}"), err=True)
 
 
 def show_error(error: Exception) -> None:
@@ -109,14 +116,13 @@ def show_error(error: Exception) -> None:
     if isinstance(error, ProblemsFound):
         show_problems(error)
     elif isinstance(error, UnreadableWorkbook | UnsafeWrite | UnknownName):
-        click.echo(f"Error: {one_line(str(error))}", err=True)
+        say(f"Error: {one_line(str(error))}", err=True)
     elif isinstance(error, XlAiIndexError):   # may list items a line each: escape each line
-        click.echo("Error: " + "\n".join(one_line(line) for line in str(error).split("\n")),
-                   err=True)
+        say(f"Error: {error}", err=True)
     elif isinstance(error, OSError):
-        click.echo(one_line(f"Error: {error.filename or ''}: {error.strerror or error}"), err=True)
+        say(one_line(f"Error: {error.filename or ''}: {error.strerror or error}"), err=True)
     else:
-        click.echo(f"Error: internal error ({type(error).__name__}: {error}); run again with "
+        say(f"Error: internal error ({type(error).__name__}: {error}); run again with "
                    "--debug for a traceback, and please report it", err=True)
 
 
@@ -129,18 +135,18 @@ def show_batch(command: str, records: Sequence[Record], *, quiet: bool, as_json:
     failed = [r for r in records if not r.ok]
     if as_json:
         for r in records:
-            click.echo(json.dumps(r.as_json(), ensure_ascii=False))
+            say(json.dumps(r.as_json(), ensure_ascii=False))
         return
     for r in records:
         for note in r.notes:
-            click.echo(f"note: {one_line(r.path)}: {one_line(note)}", err=True)
+            say(f"note: {one_line(r.path)}: {one_line(note)}", err=True)
     if command == "validate":
         for r in failed:
-            click.echo(f"{one_line(r.path)}: " + (
+            say(f"{one_line(r.path)}: " + (
                 f"{len(r.problems)} problem{'s' if len(r.problems) != 1 else ''}:"
                 if r.problems else one_line(r.error)))
             for line in r.problems:
-                click.echo(f"  {one_line(line)}")
+                say(f"  {one_line(line)}")
     rows = [["status", "workbook", "seconds", "units", "reason"]]
     for r in records if not quiet else failed:
         rows.append(["ok" if r.ok else "FAILED", r.path, f"{r.seconds:.2f}",
@@ -148,7 +154,7 @@ def show_batch(command: str, records: Sequence[Record], *, quiet: bool, as_json:
     if len(rows) > 1:
         echo_table(rows, right={2, 3})
     n = len(records)
-    click.echo(f"{n - len(failed)} ok, {len(failed)} failed ({plural(n, 'workbook')}, "
+    say(f"{n - len(failed)} ok, {len(failed)} failed ({plural(n, 'workbook')}, "
                f"{sum(r.seconds for r in records):.1f} s of work)")
 
 
@@ -183,77 +189,77 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 
 def show_recalc(done: Recalculated, top: int) -> None:
     """``recalc``: what was computed and written, then the first ``top`` ranked units."""
-    click.echo(f"Recalculated {one_line(str(done.book))}: {done.units} units, {done.nodes} nodes "
+    say(f"Recalculated {one_line(str(done.book))}: {done.units} units, {done.nodes} nodes "
                f"(input = {done.input})")
     live = " (live formulas with cached values)" if done.mode == "formulas" else ""
     # the Problems sheet a validation may have filled is emptied on success: not news
     names = [n for n in done.sheets if n.lower() != "problems"]
     listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
-    click.echo(f"Wrote {listed} to {one_line(str(done.path))}{live}")
+    say(f"Wrote {listed} to {one_line(str(done.path))}{live}")
     if top > 0:
         rows = [["rank", "unit", "name", "score", "tier"]]
         for r in done.top:
             rows.append(["" if r.rank is None else str(r.rank), r.unit, r.name, fmt(r.score),
                          r.tier])
-        click.echo("")
+        say("")
         echo_table(rows, right={0, 3})
         if done.more:
-            click.echo(f"… {done.more} more in sheet Ranking")
+            say(f"… {done.more} more in sheet Ranking")
 
 
 def show_check(state: Freshness) -> None:
     """``recalc --check``: up to date, or stale and why."""
     if state.fresh:
-        click.echo(f"Up to date: {one_line(str(state.path))}: the result sheets match the inputs (last recalc "
+        say(f"Up to date: {one_line(str(state.path))}: the result sheets match the inputs (last recalc "
                    f"{state.last_run}, inputs hash {state.current})")
         return
-    click.echo(f"Stale: {one_line(str(state.path))}: the result sheets do not match the inputs; run "
+    say(f"Stale: {one_line(str(state.path))}: the result sheets do not match the inputs; run "
                f"xl-aiindex recalc {one_line(str(state.path))}")
     for reason in state.reasons:
-        click.echo(f"  {reason}")
+        say(f"  {reason}")
 
 
 def show_validate(done: Validated) -> None:
     """``validate``: the OK line."""
-    click.echo(f"OK: {one_line(str(done.book))}: no problems ({done.units} units, {done.indicators} "
+    say(f"OK: {one_line(str(done.book))}: no problems ({done.units} units, {done.indicators} "
                f"indicators, {done.nodes} nodes, input = {done.input})")
 
 
 def show_fit(report: FitReport) -> None:
     """``fit-weights``: the fitted weights and each unit's residual."""
     for line in report.lines():
-        click.echo(line)
+        say(line)
 
 
 def show_new(done: NewWorkbook) -> None:
     """``new``: what was written, and what to do next."""
-    click.echo(f"Wrote {one_line(str(done.path))}: {done.nodes} nodes in {done.levels} levels "
+    say(f"Wrote {one_line(str(done.path))}: {done.nodes} nodes in {done.levels} levels "
                f"({done.indicators} indicators), {done.units} units")
-    click.echo("Next: fill the Data sheet (a row per unit, a column per indicator; blank = "
+    say("Next: fill the Data sheet (a row per unit, a column per indicator; blank = "
                "missing), then run")
-    click.echo(f"  xl-aiindex recalc {one_line(str(done.path))}")
+    say(f"  xl-aiindex recalc {one_line(str(done.path))}")
 
 
 def show_excel(done: ExcelWorkbook) -> None:
     """``excel``: what was written, the inputs' problems if any, what to do next."""
-    click.echo(f"Wrote {one_line(str(done.path))}: {done.functions} functions and {done.macros} macros in its "
+    say(f"Wrote {one_line(str(done.path))}: {done.functions} functions and {done.macros} macros in its "
                f"VBA project (xlwings {done.xlwings}, standalone)")
     if done.problems:
         n = len(done.problems)
-        click.echo(f"Note: the inputs have {n} problem{'s' if n != 1 else ''} (first: "
+        say(f"Note: the inputs have {n} problem{'s' if n != 1 else ''} (first: "
                    f"{done.problems[0]}); the functions show results once they are fixed: "
                    f"xl-aiindex validate {one_line(str(done.path))}")
-    click.echo("Next: open it in Excel on Windows and enable macros (docs/excel.md)")
+    say("Next: open it in Excel on Windows and enable macros (docs/excel.md)")
 
 
 def show_uncertainty(done: UncertaintyRun, top: int) -> None:
     """``uncertainty``: the Sobol' indices per assumption, then the first ``top`` units' ranks."""
     for note in done.notes:
-        click.echo(f"note: {note}", err=True)
-    click.echo(f"Uncertainty analysis of {one_line(str(done.book))}: {len(done.sensitivity)} assumptions, "
+        say(f"note: {note}", err=True)
+    say(f"Uncertainty analysis of {one_line(str(done.book))}: {len(done.sensitivity)} assumptions, "
                f"N = {done.samples}, {done.runs} runs")
-    click.echo(f"Wrote UncertaintyResults and Sensitivity to {one_line(str(done.path))}")
-    click.echo("")
+    say(f"Wrote UncertaintyResults and Sensitivity to {one_line(str(done.path))}")
+    say("")
     rows = [["assumption", "first-order", "95% interval", "total", "95% interval"]]
     for rec in done.sensitivity.itertuples(index=False):
         rows.append([str(rec.assumption), f"{rec.first_order:.2f}",
@@ -261,7 +267,7 @@ def show_uncertainty(done: UncertaintyRun, top: int) -> None:
                      f"{rec.total:.2f}", f"{rec.total_low:.2f} to {rec.total_high:.2f}"])
     echo_table(rows, right={1, 2, 3, 4})
     if top > 0:
-        click.echo("")
+        say("")
         rows = [["rank", "unit", "5%", "median", "95%", "same tier", "mean shift"]]
 
         def whole(v: float) -> str:
@@ -284,9 +290,9 @@ def _where(rank: int | None, ranked: int, tier: str) -> str:
 def show_explain(done: Explanation, depth: int) -> None:
     """``explain``: the unit's standing, the table of the node's children, its largest loss."""
     s = done.standing
-    click.echo(one_line(f"{s.label} ({s.unit}) in {one_line(str(done.book))}: {done.root} {fmt(done.total)}, "
+    say(one_line(f"{s.label} ({s.unit}) in {one_line(str(done.book))}: {done.root} {fmt(done.total)}, "
                         f"{_where(s.rank, s.ranked, s.tier)}"))
-    click.echo("")
+    say("")
     rows = [["node", "name", "weight", "score", "to parent", "rank", "gap to best"]]
     for rec in done.table.itertuples(index=False):
         rows.append(["  " * int(rec.depth) + str(rec.node), str(rec.name),
@@ -295,36 +301,36 @@ def show_explain(done: Explanation, depth: int) -> None:
                      fmt(rec.gap_to_best)])
     echo_table(rows, right={2, 3, 4, 5, 6})
     if done.shallower:
-        click.echo(f"note: --depth {depth} shows {plural(done.levels, 'level')}: "
+        say(f"note: --depth {depth} shows {plural(done.levels, 'level')}: "
                    + done.shallower, err=True)
     if done.loss is not None:
         loss = done.loss
-        click.echo("")
-        click.echo(one_line(f"Largest loss: {loss.node} ({loss.name}): weight "
+        say("")
+        say(one_line(f"Largest loss: {loss.node} ({loss.name}): weight "
                             f"{loss.weight:.3f} × gap {loss.gap:.2f} = {loss.points:.2f} "
                             f"points of {done.node}"))
     elif done.leads:
-        click.echo("")
-        click.echo(f"Leads on every child of {done.node}: no gap to the best unit anywhere")
+        say("")
+        say(f"Leads on every child of {done.node}: no gap to the best unit anywhere")
 
 
 def show_audit(done: Audited) -> None:
     """``audit``: warnings first, then a table per sibling group."""
-    click.echo(f"Audit of {one_line(str(done.book))}: {done.scope}, {done.units} units")
+    say(f"Audit of {one_line(str(done.book))}: {done.scope}, {done.units} units")
     if done.path is not None:
-        click.echo(f"Wrote Audit to {one_line(str(done.path))}")
-    click.echo("")
+        say(f"Wrote Audit to {one_line(str(done.path))}")
+    say("")
     n = len(done.warnings)
-    click.echo(f"{n} warning{'s' if n != 1 else ''}{':' if n else ''}")
+    say(f"{n} warning{'s' if n != 1 else ''}{':' if n else ''}")
     for w in done.warnings:
-        click.echo(f"  {w}")
+        say(f"  {w}")
     for g in done.groups:
-        click.echo("")
+        say("")
         head = f"{g.label}: {plural(g.children, 'child', 'children')}"
         if g.alpha == g.alpha:
             head += (f", Cronbach's alpha {g.alpha:.2f}, first component "
                      f"{g.pc1_share:.0%} of the variance ({g.units} units)")
-        click.echo(head)
+        say(head)
         rows = [["node", "miss", "min", "max", "mean", "sd", "skew", "kurt", "treat",
                  "r parent", "r total", "weight", "importance"]]
         for rec in g.rows.itertuples(index=False):
@@ -342,11 +348,11 @@ def show_audit(done: Audited) -> None:
 
 def show_weights(done: WeightMethods) -> None:
     """``weights``: per sibling group, the weights by method and the rank moves."""
-    click.echo(f"Weights by method for {one_line(str(done.book))} (* = the current choice; moves: units whose "
+    say(f"Weights by method for {one_line(str(done.book))} (* = the current choice; moves: units whose "
                "rank changes if this group alone is weighted so)")
     for g in done.groups:
-        click.echo("")
-        click.echo(f"{done.labels[g.node]}: {len(g.children)} children")
+        say("")
+        say(f"{done.labels[g.node]}: {len(g.children)} children")
         header = ["child"] + [m.method + ("*" if m.method == g.current else "")
                               for m in g.methods]
         rows = [header]
@@ -360,15 +366,15 @@ def show_weights(done: WeightMethods) -> None:
         echo_table(rows, right=set(range(1, len(header))), indent="  ")
         for m in g.methods:
             if m.error:
-                click.echo(f"  {m.error}")
+                say(f"  {m.error}")
 
 
 def show_compare(done: Comparison) -> None:
     """``compare``: each unit's standing, then the scores side by side and the differences."""
-    click.echo(f"{one_line(str(done.book))}")
+    say(f"{one_line(str(done.book))}")
     for s in done.standings:
-        click.echo(f"{s.label} ({s.unit}): {_where(s.rank, s.ranked, s.tier)}")
-    click.echo("")
+        say(f"{s.label} ({s.unit}): {_where(s.rank, s.ranked, s.tier)}")
+    say("")
     labels = [s.label for s in done.standings]
     rows = [["node", "name", *labels, *[f"{labels[0]}−{other}" for other in labels[1:]]]]
     for n in done.nodes:
@@ -379,10 +385,10 @@ def show_compare(done: Comparison) -> None:
 
 def show_editions(done: EditionsCompared, top: int) -> None:
     """``compare-editions``: the counts, the first ``top`` units' changes, who entered/left."""
-    click.echo(f"{one_line(str(done.old))} → {one_line(str(done.new))}: {done.both} units in both, "
+    say(f"{one_line(str(done.old))} → {one_line(str(done.new))}: {done.both} units in both, "
                f"{len(done.entered)} entered, {len(done.left)} left")
     if done.path is not None:
-        click.echo(f"Wrote {done.sheet} to {one_line(str(done.path))}")
+        say(f"Wrote {done.sheet} to {one_line(str(done.path))}")
     children = done.children
     rows = [["rank", "change", "unit", "name", "score", "change", "tier move",
              *[f"Δ{c}" for c in children]]]
@@ -394,28 +400,28 @@ def show_editions(done: EditionsCompared, top: int) -> None:
                      fmt(rec["score_new"]), signed(rec["score_change"], 2),
                      str(rec["tier_move"] or ""),
                      *[signed(rec[f"{c}_score_change"], 2) for c in children]])
-    click.echo("")
+    say("")
     echo_table(rows, right={0, 1, 4, 5, *range(7, len(rows[0]))})
     if len(done.shown) > top:
-        click.echo(f"… {len(done.shown) - top} more in sheet {done.sheet}")
+        say(f"… {len(done.shown) - top} more in sheet {done.sheet}")
     if len(done.entered):
-        click.echo("Entered: " + ", ".join(
+        say("Entered: " + ", ".join(
             f"{r['name_zh'] or r['unit']} ({r['unit']}, rank {rank_text(r['rank_new'])})"
             for r in done.entered.to_dict("records")))
     if len(done.left):
-        click.echo("Left: " + ", ".join(
+        say("Left: " + ", ".join(
             f"{r['name_zh'] or r['unit']} ({r['unit']}, was rank {rank_text(r['rank_old'])})"
             for r in done.left.to_dict("records")))
 
 
 def show_report(done: Report) -> None:
     """``report``: the file written and what it holds."""
-    click.echo(f"Wrote {one_line(str(done.path))}: {done.sections} sections, {done.charts} charts, "
+    say(f"Wrote {one_line(str(done.path))}: {done.sections} sections, {done.charts} charts, "
                f"{done.units} units")
 
 
 def show_export(done: Exported) -> None:
     """``export``: the folder and the files written."""
-    click.echo(f"Exported {done.units} units of {one_line(str(done.book))} to {one_line(str(done.folder))}:")
+    say(f"Exported {done.units} units of {one_line(str(done.book))} to {one_line(str(done.folder))}:")
     for path in done.files:
-        click.echo(f"  {one_line(path.name)}")
+        say(f"  {one_line(path.name)}")
