@@ -106,6 +106,32 @@ def small_book(tmp_path: Path, small: Sheets) -> Path:
     return write_book(tmp_path / "small.xlsx", small)
 
 
+def book_with_chart_sheet(path: Path, sheets: Sheets, name: str = "Ranking") -> Path:
+    """``sheets`` written with xlsxwriter, plus a chart sheet called ``name`` (where a result
+    sheet belongs) charting Data's column B."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(path)
+    for sheet, rows in sheets.items():
+        ws = wb.add_worksheet(sheet)
+        for r, row in enumerate(rows):
+            ws.write_row(r, 0, [v if v is not None else "" for v in row])
+    chart = wb.add_chart({"type": "column"})
+    chart.add_series({"values": "=Data!$B$2:$B$6"})
+    wb.add_chartsheet(name).set_chart(chart)
+    wb.close()
+    return path
+
+
+def assert_chart_sheet_refused(book: Path) -> None:
+    """``validate`` and ``recalc`` both list the one problem of a chart sheet named Ranking."""
+    line = ("Sheet 'Ranking': sheet 'Ranking' is a chart sheet, but recalc writes its results to "
+            "a worksheet of this name: rename or delete that sheet")
+    for args in (["validate", book], ["recalc", book, "--top", "0"]):
+        r = run(*args)
+        assert (r.exit_code, r.output) == (1, f"1 problem found:\n{line}\n"), args
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked ``libreoffice`` run a real spreadsheet application: skipped with a reason
     where ``soffice`` is missing (``.ci/run`` installs it, so CI runs them)."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import run, write_book
+from conftest import assert_chart_sheet_refused, book_with_chart_sheet, run, write_book
 
 from xl_aiindex.workbook import io as wio
 from xl_aiindex.workbook.package import Package
@@ -158,7 +158,6 @@ def test_a_utf16_sheet_part_is_read(tmp_path, small):
 def test_a_chart_sheet_where_a_stored_result_sheet_was(tmp_path, small):
     # after a recalc the user replaces Ranking by a chart sheet: the fingerprint of Ranking is
     # stored, and the check must not try to read a chart as cells
-    import xlsxwriter
 
     first = write_book(tmp_path / "first.xlsx", small)
     assert run("recalc", first, "--top", "0").exit_code == 0
@@ -166,20 +165,8 @@ def test_a_chart_sheet_where_a_stored_result_sheet_was(tmp_path, small):
     kept = {n: [list(r) for r in done[n].iter_rows(values_only=True)]
             for n in (*small, "Log", "_xl_aiindex")}
     book = tmp_path / "chart.xlsx"
-    wb = xlsxwriter.Workbook(book)
-    for name, rows in kept.items():
-        ws = wb.add_worksheet(name)
-        for r, row in enumerate(rows):
-            ws.write_row(r, 0, [v if v is not None else "" for v in row])
-    chart = wb.add_chart({"type": "column"})
-    chart.add_series({"values": "=Data!$B$2:$B$6"})
-    wb.add_chartsheet("Ranking").set_chart(chart)
-    wb.close()
-    line = ("Sheet 'Ranking': sheet 'Ranking' is a chart sheet, but recalc writes its results to "
-            "a worksheet of this name: rename or delete that sheet")
-    for args in (["validate", book], ["recalc", book, "--top", "0"]):
-        r = run(*args)
-        assert (r.exit_code, r.output) == (1, f"1 problem found:\n{line}\n"), args
+    book_with_chart_sheet(book, kept)
+    assert_chart_sheet_refused(book)
 
 
 # --------------------------------------------------------------------------------------------

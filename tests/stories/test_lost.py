@@ -14,7 +14,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import REPO, docs_text, run, write_book
+from conftest import (
+    REPO,
+    assert_chart_sheet_refused,
+    book_with_chart_sheet,
+    docs_text,
+    run,
+    write_book,
+)
 
 from xl_aiindex.workbook.ooxml import package_parts
 from xl_aiindex.workbook.ownership import TOOL_SHEETS
@@ -429,23 +436,9 @@ def sheet_part(path: Path, sheet: str) -> str:
 # ---- 11. a chart sheet where a result sheet should be ----
 
 def test_a_chartsheet_named_like_a_result_sheet_is_a_clear_problem(tmp_path, small):
-    import xlsxwriter
-
     book = tmp_path / "c.xlsx"
-    wb = xlsxwriter.Workbook(book)
-    for name, rows in small.items():
-        ws = wb.add_worksheet(name)
-        for r, row in enumerate(rows):
-            ws.write_row(r, 0, row)
-    chart = wb.add_chart({"type": "column"})
-    chart.add_series({"values": "=Data!$B$2:$B$6"})
-    wb.add_chartsheet("Ranking").set_chart(chart)
-    wb.close()
-    line = ("Sheet 'Ranking': sheet 'Ranking' is a chart sheet, but recalc writes its results to "
-            "a worksheet of this name: rename or delete that sheet")
-    for args in (["validate", book], ["recalc", book, "--top", "0"]):
-        r = run(*args)
-        assert (r.exit_code, r.output) == (1, f"1 problem found:\n{line}\n"), args
+    book_with_chart_sheet(book, small)
+    assert_chart_sheet_refused(book)
 
 
 # ---- 12. a formula whose cached value is empty text is a blank ----
