@@ -5,6 +5,7 @@ its sheet and cell); 2 the file cannot be read at all, or the command line is wr
 from __future__ import annotations
 
 import json
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -13,9 +14,10 @@ from typing import Any, TypeVar
 
 import click
 
-from . import __version__, api
+from . import __version__, api, i18n
 from . import cli_format as show
 from .errors import EXIT_PROBLEMS, EXIT_UNREADABLE, ProblemsFound, exit_code, one_line
+from .i18n import normalise_language, use_language
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,9 +56,81 @@ def _run(debug: bool, action: Callable[[], int | None]) -> None:
     sys.exit(code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _language_in(args: list[str]) -> tuple[str | None, list[str]]:
+    """The language ``--lang zh|en`` (or ``--lang=zh``) asks for, wherever it stands on the
+    command line, and the arguments without it (it is read before click parses, so that help
+    screens are translated and ``validate book.xlsx --lang zh`` works too). A value that is not
+    a language is left in place for click to refuse."""
+    rest: list[str] = []
+    language: str | None = None
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        value = None
+        if arg == "--lang" and i + 1 < len(args):
+            value, step = args[i + 1], 2
+        elif arg.startswith("--lang="):
+            value, step = arg.partition("=")[2], 1
+        if value is not None and normalise_language(value) is not None:
+            language = normalise_language(value)
+            i += step
+            continue
+        rest.append(arg)
+        i += 1
+    return language, rest
+
+
+def _localise_help(command: click.Command) -> None:
+    """Put ``command``'s help texts (and its subcommands', its options') in the current
+    language; the English ones stay in ``_help_source`` (the catalogue's msgids:
+    :func:`xl_aiindex.i18n_tools.help_texts`)."""
+    import inspect
+
+    for owner, attribute in ((command, "help"), (command, "short_help"), (command, "epilog"),
+                             *((p, "help") for p in command.params)):
+        sources = owner.__dict__.setdefault("_help_source", {})
+        if attribute not in sources:
+            text = getattr(owner, attribute, None)
+            sources[attribute] = (inspect.cleandoc(text) if owner is command else text) \
+                if text else text
+        if sources[attribute]:
+            setattr(owner, attribute, i18n.translations(i18n.current_language())
+                    .gettext(sources[attribute]))
+    if not command.__dict__["_help_source"]["short_help"]:
+        # click shortens a help to its first words, which Chinese does not separate by spaces:
+        # the first clause of a translated help is the command list's summary
+        translated = command.help or ""
+        command.short_help = re.split("[。：；]", translated, maxsplit=1)[0][:40] \
+            if translated != command.__dict__["_help_source"]["help"] else None
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _localise_help(sub)
+
+
+class LocalisedGroup(click.Group):
+    """The command group, in the language ``--lang`` asks for (else the locale's): its help
+    screens and every message of the run."""
+
+    def main(self, args: Sequence[str] | None = None, *more: Any, **options: Any) -> Any:
+        """Run the command line with ``args`` (``sys.argv`` when None) in its language."""
+        language, rest = _language_in(list(sys.argv[1:] if args is None else args))
+        with use_language(language):
+            _localise_help(self)
+            # sys.argv untouched: click reads it itself (and expands wildcards on Windows)
+            return super().main(rest if args is not None or language else None, *more,
+                                **options)
+
+
+@click.group(cls=LocalisedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xl-aiindex")
-def cli() -> None:
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
+              help="Language of messages, help and what is written into workbooks: zh (Chinese) "
+                   "or en (English). Default: the workbook's Settings 'language', else the "
+                   "locale (LANG=zh_CN.UTF-8 gives Chinese), else English.")
+def cli(lang: str | None = None) -> None:
     """Build, compute, check and explain composite indices kept in Excel workbooks.
 
     Exit codes: 0 done; 1 the workbook has problems (each listed with its sheet and cell);

@@ -106,6 +106,9 @@ class Settings:
     #: optional result sheets written under a name of the user's (Settings ``sheet_charts``…):
     #: ``(default name, name)`` pairs, only those given
     sheet_names: tuple[tuple[str, str], ...] = ()
+    #: the language of what is written into the workbook and printed about it (``zh``/``en``;
+    #: blank: the locale's), unless ``--lang`` chooses another
+    language: str = ""
 
     def _replace(self, **changes: Any) -> Settings:
         return _checked_replace(self, changes)

@@ -8,6 +8,7 @@ from typing import Any
 
 from .aggregate import AGGREGATORS
 from .errors import Problem
+from .i18n import _, normalise_language
 from .impute import IMPUTERS, MISSING_METHODS
 from .model import Settings, TierRule
 from .normalise import NORMALISERS
@@ -22,7 +23,7 @@ KNOWN_KEYS = (
     "name_zh", "name_en", "input", "normalisation", "minmax_range", "efficacy_a", "efficacy_b",
     "aggregation", "weights", "tiers", "tier_labels", "rank_decimals", "outliers", "outlier_skew",
     "outlier_kurtosis", "outlier_max_points", "coverage_min", "goalposts_scale", "missing", "output",
-    "chart_top", "compare",
+    "chart_top", "compare", "language",
 )
 
 #: Settings keys naming an optional result sheet (written under that name instead of its
@@ -138,6 +139,15 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
                 continue
             pairs.append((names[0], names[1]))
         out["compare"] = tuple(pairs)
+
+    text = given("language")
+    if text:
+        language = normalise_language(text)
+        if language is None:
+            bad("language", _("unknown language '{value}'; choose zh (Chinese) or en (English)")
+                .format(value=text))
+        else:
+            out["language"] = language
 
     renamed = _sheet_names(given)
     if renamed:

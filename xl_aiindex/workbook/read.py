@@ -34,6 +34,7 @@ from ..contract import (  # noqa: F401 (FRAMEWORK_COLUMNS, key: re-exported, the
     key,
 )
 from ..errors import Problem, ProblemsFound
+from ..i18n import _, normalise_language, set_workbook_language
 from ..model import IndexModel, Node
 from ..settings import parse_settings
 from .cells import address, column_letter, direction_sign, text  # noqa: F401 (re-exported)
@@ -566,6 +567,8 @@ def read_model(source: BookSource) -> tuple[IndexModel, Locator, list[str]]:
     """
     reader = _Reader(source)
     raw_settings = reader.settings()
+    # the workbook's language governs every message about it from here on (unless --lang)
+    set_workbook_language(normalise_language(text(raw_settings.get("language"))) or None)
     settings, setting_problems, setting_notes = parse_settings(raw_settings)
     setting_problems += sheet_name_problems(settings)   # sheet_charts…: names the book takes
     reader.notes.extend(setting_notes)
