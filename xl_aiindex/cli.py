@@ -17,7 +17,7 @@ import click
 from . import __version__, api, i18n
 from . import cli_format as show
 from .errors import EXIT_PROBLEMS, EXIT_UNREADABLE, ProblemsFound, exit_code, one_line
-from .i18n import normalise_language, use_language
+from .i18n import _, normalise_language, use_language
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,8 +30,8 @@ class NonEmptyPath(click.Path):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """``value`` as click.Path converts it, after refusing an empty one."""
         if isinstance(value, str) and value == "":
-            self.fail("an empty path was given (an unset shell variable?): name the file or "
-                      "folder", param, ctx)
+            self.fail(_("an empty path was given (an unset shell variable?): name the file or "
+                        "folder"), param, ctx)
         return super().convert(value, param, ctx)
 
 
@@ -156,8 +156,8 @@ def _batch_options(f: F) -> F:
 
 
 def _count(n: int, noun: str) -> str:
-    """``1 workbook``, ``3 workbooks``."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+    """``1 workbook``, ``3 workbooks``, in the current language."""
+    return show.counted(n, noun)
 
 
 def _is_batch(books: Sequence[str]) -> bool:
@@ -179,23 +179,28 @@ def _batch(command: str, books: Sequence[str], out_dir: Path | None, recursive: 
         outputs: list[Path | None] = [output] if output is not None else \
             output_paths(inputs, out_dir)
     except InputError as e:
-        click.echo(f"Error: {one_line(str(e))}", err=True)
+        click.echo(_("Error: {error}").format(error=one_line(str(e))), err=True)
         return EXIT_UNREADABLE
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
     n = len(inputs)
     workers = min(jobs or default_jobs(), n)
-    verb = "Recalculating" if command == "recalc" else "Validating"
+    recalculating = command == "recalc"
     verbose = not (quiet or as_json)
     bar: Any = None
     current: list[str] = [""]
     if verbose and sys.stderr.isatty():
-        bar = click.progressbar(length=n, label=f"{verb} {_count(n, 'workbook')} ({workers} at a time)",
+        label = _("Recalculating {workbooks} ({workers} at a time)") if recalculating else \
+            _("Validating {workbooks} ({workers} at a time)")
+        bar = click.progressbar(length=n, label=label.format(workbooks=_count(n, "workbook"),
+                                                             workers=workers),
                                 file=sys.stderr, show_pos=True,
                                 item_show_func=lambda _: current[0] or None)
         bar.__enter__()
     elif verbose:
-        click.echo(f"{verb} {_count(n, 'workbook')}, {workers} at a time", err=True)
+        line = _("Recalculating {workbooks}, {workers} at a time") if recalculating else \
+            _("Validating {workbooks}, {workers} at a time")
+        click.echo(line.format(workbooks=_count(n, "workbook"), workers=workers), err=True)
 
     # file names print as text, never as commands: a newline in a name would forge a line
     # (``FAILED``), an escape sequence would drive the terminal
@@ -207,11 +212,12 @@ def _batch(command: str, books: Sequence[str], out_dir: Path | None, recursive: 
             bar.update(1)
         elif verbose:
             tail = f"{record.seconds:.2f} s" if record.ok else record.error
-            click.echo(f"{'ok' if record.ok else 'FAILED':<6} {one_line(record.path)}: "
-                       f"{one_line(tail)}", err=True)
+            status = _("ok") if record.ok else _("FAILED")
+            click.echo(f"{status:<6} {one_line(record.path)}: {one_line(tail)}", err=True)
 
     try:
-        records = run_batch(command, inputs, outputs, workers, options, started, done)
+        records = run_batch(command, inputs, outputs, workers,
+                            {**options, "language": i18n.chosen_language()}, started, done)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -271,7 +277,8 @@ def recalc(books: tuple[str, ...], output: Path | None, out_dir: Path | None, re
     """
     if check:
         if len(books) != 1 or output is not None or out_dir is not None or as_json:
-            raise click.UsageError("--check takes one workbook, and no -o, --out-dir or --json")
+            raise click.UsageError(_("--check takes one workbook, and no -o, --out-dir or "
+                                     "--json"))
         def check_action() -> int:
             state = api.check(books[0])
             show.show_check(state)
@@ -281,9 +288,9 @@ def recalc(books: tuple[str, ...], output: Path | None, out_dir: Path | None, re
         return
     batch = _is_batch(books)
     if output is not None and (batch or out_dir is not None):
-        raise click.UsageError("-o names one output file; with several workbooks use "
-                               "--out-dir DIR" if batch else "give -o OUT or --out-dir DIR, "
-                               "not both")
+        raise click.UsageError(_("-o names one output file; with several workbooks use "
+                                 "--out-dir DIR") if batch else
+                               _("give -o OUT or --out-dir DIR, not both"))
     if batch or out_dir is not None or as_json:
         sys.exit(_batch("recalc", books, out_dir, recursive, jobs, quiet, as_json,
                         {"formulas": formulas, "force": force, "wait": wait}, output))
@@ -531,7 +538,7 @@ def compare(book: Path, units: tuple[str, ...], debug: bool) -> None:
         xl-aiindex compare workbooks/city_ai_index_2020.xlsx 北京 上海
     """
     if len(units) < 2:
-        raise click.UsageError("name at least two units to compare")
+        raise click.UsageError(_("name at least two units to compare"))
     _run(debug, lambda: show.show_compare(api.compare(book, units)))
 
 

@@ -158,9 +158,10 @@ class WorkbookBusy(UnsafeWrite):
 class WriteFailed(UnsafeWrite):
     """The operating system refused the write (disk full, no permission…); nothing was changed."""
 
-    def __init__(self, path: str, reason: str, existed: bool = True, what: str = "the workbook"):
+    def __init__(self, path: str, reason: str, existed: bool = True, what: str = ""):
         self.path = path
         self.reason = reason
+        what = what or _("the workbook")
         outcome = _("{what} was not changed").format(what=what) if existed \
             else _("nothing was written")
         super().__init__(_("{path}: cannot write: {reason}; {outcome}").format(

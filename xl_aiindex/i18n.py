@@ -67,6 +67,12 @@ def set_language(language: str | None) -> None:
     _language.set(normalise_language(language) if language else None)
 
 
+def chosen_language() -> str | None:
+    """The language ``--lang`` (or a caller) chose, None when none was (worker processes of a
+    batch get it passed, as contextvars do not cross processes)."""
+    return _language.get()
+
+
 def language_was_chosen() -> bool:
     """True when ``--lang`` (or a caller) chose the language, so a workbook's Settings
     ``language`` must not override it."""
