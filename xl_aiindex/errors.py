@@ -56,17 +56,24 @@ class Problem:
     node: str = ""
     problem: str = ""
     field: str = ""
+    #: the year of a panel's row (Data/Given with a ``year`` column), if the problem is one year's
+    year: int | None = None
 
     def __str__(self) -> str:
         if self.sheet and self.cell:
             text = _("Sheet '{sheet}', cell {cell}: {problem}")
+        elif self.sheet and self.year is not None:
+            text = _("Sheet '{sheet}', year {year}: {problem}")
         elif self.sheet:
             text = _("Sheet '{sheet}': {problem}")
         elif self.cell:
             text = _("Workbook, cell {cell}: {problem}")
+        elif self.year is not None:
+            text = _("Workbook, year {year}: {problem}")
         else:
             text = _("Workbook: {problem}")
-        return one_line(text.format(sheet=self.sheet, cell=self.cell, problem=self.problem))
+        return one_line(text.format(sheet=self.sheet, cell=self.cell, year=self.year,
+                                    problem=self.problem))
 
     def at(self, cell: str) -> Problem:
         """Return a copy located at ``cell``."""
