@@ -242,10 +242,10 @@ def _pool_round(command: str, queue: deque[Task], jobs: int, options: dict[str, 
             pending[future] = task
 
         # keep just `jobs` tasks in flight so progress reports the file really being worked on
-        for _ in range(jobs):
+        for _slot in range(jobs):
             submit_next()
         while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            done, _pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 task = pending.pop(future)
                 try:

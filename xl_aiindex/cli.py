@@ -195,7 +195,7 @@ def _batch(command: str, books: Sequence[str], out_dir: Path | None, recursive: 
         bar = click.progressbar(length=n, label=label.format(workbooks=_count(n, "workbook"),
                                                              workers=workers),
                                 file=sys.stderr, show_pos=True,
-                                item_show_func=lambda _: current[0] or None)
+                                item_show_func=lambda _item: current[0] or None)
         bar.__enter__()
     elif verbose:
         line = _("Recalculating {workbooks}, {workers} at a time") if recalculating else \

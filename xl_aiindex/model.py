@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from .i18n import _
+
 #: Column names the result sheets use; a node id may not be one of them.
 RESERVED_IDS = frozenset(
     {"unit", "rank", "score", "tier", "name_zh", "name_en", "coverage", "published", "diff"}
@@ -73,7 +75,7 @@ class TierRule:
         """The label of tier ``tier`` (1-based); ``Tier n`` when none were given."""
         if self.labels:
             return self.labels[tier - 1]
-        return f"Tier {tier}"
+        return _("Tier {tier}").format(tier=tier)
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
 
 def split_method(text: str) -> tuple[str, str]:
     """``"group_mean:region"`` → ``("group_mean", "region")``; ``"mean"`` → ``("mean", "")``."""
-    name, _, arg = text.partition(":")
+    name, _colon, arg = text.partition(":")
     return name.strip().lower(), arg.strip()
 
 

@@ -25,6 +25,10 @@ def _strings(value: str | tuple[str, ...] | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
+def _key(value: str | tuple[str, ...] | list[str]) -> str | tuple[str, ...]:
+    return value if isinstance(value, str) else tuple(value)
+
+
 def test_every_message_of_the_code_has_a_chinese_translation() -> None:
     """Extract with Babel now (the code as it is) and look each message up in the .po: a
     message added to the code without a translation fails here (run
@@ -51,9 +55,9 @@ def test_shipped_mo_is_the_po_compiled() -> None:
     po = i18n_tools.read_catalogue("zh")
     with i18n_tools.mo_path("zh").open("rb") as f:
         mo = read_mo(f)
-    translated = {m.id: m.string for m in po if m.id and m.string and not m.fuzzy
+    translated = {_key(m.id): _key(m.string) for m in po if m.id and m.string and not m.fuzzy
                   and all(_strings(m.string))}
-    compiled = {m.id: m.string for m in mo if m.id}
+    compiled = {_key(m.id): _key(m.string) for m in mo if m.id}
     assert compiled == translated
 
 
@@ -84,4 +88,35 @@ def test_no_message_is_built_before_it_is_translated() -> None:
                     for arg in node.args[:2 if node.func.id == "ngettext" else 1]:
                         if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
                             bad.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert bad == []
+
+
+def test_no_function_hides_the_translation_function() -> None:
+    """In a module that imports ``_`` from the catalogue, a function that assigns ``_``
+    (``for _ in …``, ``a, _ = …``) makes it a local: ``_("…")`` there fails at run time."""
+    bad = []
+    for folder in i18n_tools.SOURCES:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            imports_it = any(isinstance(n, ast.ImportFrom) and (n.module or "").endswith("i18n")
+                             and any(a.name == "_" for a in n.names) for n in ast.walk(tree))
+            if not imports_it:
+                continue
+            for func in ast.walk(tree):
+                if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                    continue
+                args = func.args
+                names = [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]]
+                if "_" in names:
+                    bad.append(f"{path.relative_to(ROOT)}:{func.lineno}")
+                if isinstance(func, ast.Lambda):
+                    continue
+                for stmt in ast.walk(func):
+                    if isinstance(stmt, ast.For | ast.Assign | ast.With | ast.AnnAssign):
+                        targets = [stmt.target] if isinstance(stmt, ast.For | ast.AnnAssign) else \
+                            stmt.targets if isinstance(stmt, ast.Assign) else \
+                            [i.optional_vars for i in stmt.items if i.optional_vars]
+                        for t in targets:
+                            if any(isinstance(n, ast.Name) and n.id == "_" for n in ast.walk(t)):
+                                bad.append(f"{path.relative_to(ROOT)}:{stmt.lineno}")
     assert bad == []

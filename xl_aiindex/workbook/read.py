@@ -623,7 +623,7 @@ def read_model(source: BookSource) -> tuple[IndexModel, Locator, list[str]]:
         # lists every problem; a cell already reported keeps its first (more specific) problem.
         from ..pipeline import check_model
 
-        _, more, _ = check_model(model)
+        _checked, more, _notes = check_model(model)
         seen = {(p.sheet, p.cell) for p in problems if p.cell}
         for p in (reader.locator.locate(m) for m in more):
             if key(p.sheet) in reader.missing:
