@@ -18,6 +18,7 @@ from xl_aiindex.contract import ERROR_VALUES, UNCERTAINTY_RESULTS, key
 from xl_aiindex.errors import AmbiguousName, Problem
 from xl_aiindex.fit import fit_weights
 from xl_aiindex.groups import find_grouping, group_ranks, grouping_columns
+from xl_aiindex.i18n import _
 from xl_aiindex.lookup import NameIndex, match_key
 from xl_aiindex.model import IndexResult
 from xl_aiindex.normalise import MethodInputError
@@ -27,15 +28,33 @@ from .cache import Outcome
 
 #: How much of the first problem a cell shows.
 PROBLEM_CHARS = 200
-GIVEN_ONLY = "not available with input = given"
+#: The tags the workbook's VBA reads an answer's Excel error from (``XlAiIndexResult``,
+#: :func:`udfs.why.error_code`): English words, also in a Chinese workbook's answers.
+UNKNOWN_TAG = "unknown "
+ARGUMENT_ERROR_TAG = " is the error value "
+
+
+def _given_only_text(node_id: str) -> str:
+    return _("not available with input = given — {node} is below the nodes whose scores Given "
+             "holds").format(node=node_id)
 
 
 class UdfError(Exception):
-    """An answer that is an error: ``text`` is what the cell shows (``#AI! …``)."""
+    """An answer that is an error: ``text`` is what the cell shows (``#AI! …``). The Excel
+    error it stands for is ``#VALUE!`` unless ``unknown`` (a name that names nothing: ``#N/A``)
+    or ``error_value`` (an argument's own error value, passed on): a message in another
+    language than English gets the English tag the VBA reads (:data:`UNKNOWN_TAG` before it,
+    ``[ is the error value #X]`` after it); ``AI_WHY`` shows the message without it
+    (:func:`udfs.why.reason_of`)."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, unknown: bool = False, error_value: str | None = None):
         super().__init__(message)
-        self.text = "#AI! " + message
+        text = message
+        if unknown and not message.startswith(UNKNOWN_TAG):
+            text = UNKNOWN_TAG + message
+        elif error_value is not None and ARGUMENT_ERROR_TAG not in message:
+            text = f"{message} [{ARGUMENT_ERROR_TAG}{error_value}]"
+        self.text = "#AI! " + text
 
 
 def one_value(arg: Any, what: str) -> str:
@@ -47,19 +66,23 @@ def one_value(arg: Any, what: str) -> str:
     if isinstance(arg, list | tuple):
         flat = [v for row in arg for v in (row if isinstance(row, list | tuple) else [row])]
         if len(flat) != 1:
-            raise UdfError(f"{what} must be one cell, not a range of {len(flat)} cells")
+            raise UdfError(_("{what} must be one cell, not a range of {count} cells").format(
+                what=what, count=len(flat)))
         arg = flat[0]
     if isinstance(arg, bool):
-        raise UdfError(f"{what} is {'TRUE' if arg else 'FALSE'}: give a text such as \"北京\"")
+        raise UdfError(_("{what} is {value}: give a text such as \"北京\"").format(
+            what=what, value="TRUE" if arg else "FALSE"))
     if isinstance(arg, float) and not math.isfinite(arg):
-        raise UdfError(f"{what} is not a finite number")
+        raise UdfError(_("{what} is not a finite number").format(what=what))
     if arg is not None and not isinstance(arg, str | int | float):
-        raise UdfError(f"{what} is a {type(arg).__name__}, not a text")
+        raise UdfError(_("{what} is a {kind}, not a text").format(what=what,
+                                                                  kind=type(arg).__name__))
     value = text(arg)
     if not value:
-        raise UdfError(f"{what} is blank")
+        raise UdfError(_("{what} is blank").format(what=what))
     if value in ERROR_VALUES:
-        raise UdfError(f"{what} is the error value {value}")
+        raise UdfError(_("{what} is the error value {value}").format(what=what, value=value),
+                       error_value=value)
     return value
 
 
@@ -68,19 +91,20 @@ def ok_result(outcome: Outcome) -> IndexResult:
     if outcome.result is not None:
         return outcome.result
     if outcome.error is not None:
-        raise UdfError(f"cannot read the workbook: {outcome.error}")
+        raise UdfError(_("cannot read the workbook: {error}").format(error=outcome.error))
     raise UdfError(problems_text(outcome.problems))
 
 
 def problems_text(problems: tuple[Problem, ...] | list[Problem]) -> str:
     """``1 problem in the workbook: …`` / ``N problems in the workbook; first: …``."""
     n = len(problems)
-    first = str(problems[0]) if problems else "unknown"
+    first = str(problems[0]) if problems else _("unknown")
     if len(first) > PROBLEM_CHARS:
         first = first[: PROBLEM_CHARS - 1] + "…"
     if n == 1:
-        return f"1 problem in the workbook: {first}"
-    return f"{n} problems in the workbook; first: {first} (run validate_inputs to list them all)"
+        return _("1 problem in the workbook: {first}").format(first=first)
+    return _("{count} problems in the workbook; first: {first} (run validate_inputs to list them "
+             "all)").format(count=n, first=first)
 
 
 # ---- lookups ----
@@ -105,7 +129,7 @@ def _find(outcome: Outcome, arg: Any, kind: str) -> str:
     memo_key = f"unknown:{kind}:{query}"  # 200 cells with the same typo: one search
     if memo_key not in outcome.memo:
         outcome.memo[memo_key] = names.unknown_text(query)
-    raise UdfError(outcome.memo[memo_key])
+    raise UdfError(outcome.memo[memo_key], unknown=True)
 
 
 def find_unit(outcome: Outcome, city: Any) -> str:
@@ -147,8 +171,9 @@ def _score(result: IndexResult, unit: str, node_id: str) -> float:
     v = result.scores.at[unit, node_id]
     if pd.isna(v):
         if _given_only(result, node_id):
-            raise UdfError(f"{GIVEN_ONLY} — {node_id} is below the nodes whose scores Given holds")
-        raise UdfError(f"{unit} has no score for {node_id} (its inputs are blank)")
+            raise UdfError(_given_only_text(node_id))
+        raise UdfError(_("{unit} has no score for {node} (its inputs are blank)").format(
+            unit=unit, node=node_id))
     return float(v)
 
 
@@ -159,7 +184,8 @@ def rank_of(outcome: Outcome, city: Any, group: Any = None) -> int:
     unit = find_unit(outcome, city)
     r = result.rank.get(unit)
     if r is None or pd.isna(r):
-        raise UdfError(f"{unit} is not ranked (no total score, or coverage below coverage_min)")
+        raise UdfError(_("{unit} is not ranked (no total score, or coverage below "
+                         "coverage_min)").format(unit=unit))
     if group is None or (isinstance(group, str) and not group.strip()):
         return int(r)
     column = _grouping(outcome, one_value(group, "group"))
@@ -168,7 +194,8 @@ def rank_of(outcome: Outcome, city: Any, group: Any = None) -> int:
         outcome.memo[memo_key] = group_ranks(result, column)
     g = outcome.memo[memo_key].get(unit)
     if g is None or pd.isna(g):
-        raise UdfError(f"{unit} has no {column} in Units: it is in no group of that column")
+        raise UdfError(_("{unit} has no {column} in Units: it is in no group of that "
+                         "column").format(unit=unit, column=column))
     return int(g)
 
 
@@ -177,9 +204,10 @@ def _grouping(outcome: Outcome, name: str) -> str:
     column = find_grouping(units, name)
     if column is None:
         columns = grouping_columns(units)
-        listing = ", ".join(columns) if columns else "none (add a text column such as region)"
-        raise UdfError(f"group \"{name}\" is not a grouping column of Units; grouping "
-                       f"columns: {listing}")
+        listing = ", ".join(columns) if columns else \
+            _("none (add a text column such as region)")
+        raise UdfError(_("group \"{name}\" is not a grouping column of Units; grouping "
+                         "columns: {columns}").format(name=name, columns=listing))
     return column
 
 
@@ -189,7 +217,7 @@ def tier_of(outcome: Outcome, city: Any, label: Any = False) -> int | str:
     unit = find_unit(outcome, city)
     t = result.tier.get(unit)
     if t is None or pd.isna(t) or int(t) <= 0:
-        raise UdfError(f"{unit} has no tier (it is not ranked)")
+        raise UdfError(_("{unit} has no tier (it is not ranked)").format(unit=unit))
     if flag(label, "as_label"):
         return result.model.settings.tiers.label(int(t))
     return int(t)
@@ -201,16 +229,19 @@ def flag(arg: Any, what: str) -> bool:
     if isinstance(arg, list | tuple):
         flat = [v for row in arg for v in (row if isinstance(row, list | tuple) else [row])]
         if len(flat) != 1:
-            raise UdfError(f"{what} must be one cell, not a range of {len(flat)} cells")
+            raise UdfError(_("{what} must be one cell, not a range of {count} cells").format(
+                what=what, count=len(flat)))
         arg = flat[0]
     if arg is None or isinstance(arg, bool):
         return bool(arg)
     if isinstance(arg, int | float) and arg in (0, 1):
         return bool(arg)
     if isinstance(arg, str) and arg in ERROR_VALUES:
-        raise UdfError(f"{what} is the error value {arg}")
+        raise UdfError(_("{what} is the error value {value}").format(what=what, value=arg),
+                       error_value=arg)
     shown = f'"{arg}"' if isinstance(arg, str) else repr(arg)
-    raise UdfError(f"{what} must be TRUE, FALSE, 1 or 0, not {shown}")
+    raise UdfError(_("{what} must be TRUE, FALSE, 1 or 0, not {value}").format(what=what,
+                                                                               value=shown))
 
 
 def weight_of(outcome: Outcome, node: Any) -> float:
@@ -223,8 +254,8 @@ def weight_of(outcome: Outcome, node: Any) -> float:
     row = used[used["child"] == node_id]
     if row.empty:
         if result.model.settings.input == "given":
-            raise UdfError(f"{GIVEN_ONLY} — {node_id} is below the nodes whose scores Given holds")
-        raise UdfError(f"{node_id} has no weight in the total")
+            raise UdfError(_given_only_text(node_id))
+        raise UdfError(_("{node} has no weight in the total").format(node=node_id))
     return float(row["weight_in_total"].iloc[0])
 
 
@@ -261,7 +292,8 @@ def _numbers(rows: list[list[Any]], what: str, first_row: int) -> list[list[floa
         for j, v in enumerate(row):
             n, why = parse_number(v)
             if n is None and why:
-                raise UdfError(f"{what}: row {first_row + i}, column {j + 1}: {why}")
+                raise UdfError(_("{what}: row {row}, column {column}: {why}").format(
+                    what=what, row=first_row + i, column=j + 1, why=why))
             vals.append(math.nan if n is None else n)
         out.append(vals)
     return out
@@ -278,29 +310,30 @@ def fit_table(subscores: Any, totals: Any) -> list[list[Any]]:
     sub = _rows(subscores)
     tot = [v for row in _rows(totals) for v in row]
     if not sub or not sub[0]:
-        raise UdfError("subscores is empty")
+        raise UdfError(_("{what} is empty").format(what="subscores"))
     width = len(sub[0])
     if any(len(r) != width for r in sub):
-        raise UdfError("subscores must be a rectangular range")
+        raise UdfError(_("{what} must be a rectangular range").format(what="subscores"))
     header = [text(v) for v in sub[0]] if all(_is_label(v) for v in sub[0]) else None
     data = sub[1:] if header else sub
     if tot and _is_label(tot[0]):
         tot = tot[1:]
     if len(tot) != len(data):
-        raise UdfError(f"subscores has {len(data)} data rows but totals has {len(tot)}: give the "
-                       "same units in the same order")
+        raise UdfError(_("subscores has {rows} data rows but totals has {totals}: give the same "
+                         "units in the same order").format(rows=len(data), totals=len(tot)))
     if not data:
-        raise UdfError("subscores has no data rows")
+        raise UdfError(_("{what} has no data rows").format(what="subscores"))
     start = 2 if header else 1
-    names = header or [f"column {j + 1}" for j in range(width)]
+    names = header or [_("column {number}").format(number=j + 1) for j in range(width)]
     if len(set(names)) != len(names):
-        raise UdfError("subscores: the header names a column twice")
+        raise UdfError(_("{what}: the header names a column twice").format(what="subscores"))
     x = pd.DataFrame(_numbers(data, "subscores", start), columns=names)
     y = pd.Series([row[0] for row in _numbers([[v] for v in tot], "totals", start)])
     try:
         fit = fit_weights(x, y)
     except MethodInputError as e:
-        raise UdfError(f"AI_FIT_WEIGHTS {e}") from None
+        raise UdfError(_("{function} {problem}").format(function="AI_FIT_WEIGHTS",
+                                                         problem=e)) from None
     out: list[list[Any]] = [["node", "weight"]]
     out += [[name, float(w)] for name, w in fit.weights.items()]
     out += [["rmse", fit.rmse], ["max |residual|", fit.max_abs_residual], ["row", "residual"]]
@@ -321,15 +354,16 @@ def rank_interval(book: Any, city: Any) -> list[list[Any]]:
     sheet = next((n for n in book.sheet_names() if key(n) == key(UNCERTAINTY_RESULTS)),
                  None)
     if sheet is None:
-        raise UdfError("no uncertainty run yet (no UncertaintyResults sheet): run "
-                       "xl-aiindex uncertainty on this workbook first")
+        raise UdfError(_("no uncertainty run yet (no UncertaintyResults sheet): run xl-aiindex "
+                         "uncertainty on this workbook first"))
     rows = book.grid(sheet).values
     header = {match_key(text(v)): c for c, v in enumerate(rows[0] if rows else []) if text(v)}
     lacking = [c for c in ("unit", *_INTERVAL) if c not in header]
     if lacking or len(rows) < 2:
-        raise UdfError(f"sheet {sheet} has no " + (f"column {', '.join(lacking)}" if lacking
-                                                    else "units")
-                       + ": run xl-aiindex uncertainty on this workbook again")
+        raise UdfError((_("sheet {sheet} has no column {columns}: run xl-aiindex uncertainty "
+                          "on this workbook again") if lacking else
+                        _("sheet {sheet} has no units: run xl-aiindex uncertainty on this "
+                          "workbook again")).format(sheet=sheet, columns=", ".join(lacking)))
     wanted = match_key(query)
     unit_col = header["unit"]
     hits: dict[str, list[Any]] = {}  # unit id -> its row, for every row the query names
@@ -339,12 +373,14 @@ def rank_interval(book: Any, city: Any) -> list[list[Any]]:
             if c is not None and c < len(r) and match_key(text(r[c])) == wanted:
                 hits.setdefault(text(r[unit_col]) if unit_col < len(r) else "", r)
     if len(hits) > 1:  # never pick one of two units silently
-        raise UdfError(f'ambiguous city "{query}" in sheet {sheet}: it could be '
-                       + ", ".join(list(hits)[:-1]) + f" or {list(hits)[-1]}; use the unit id")
+        raise UdfError(_('ambiguous city "{query}" in sheet {sheet}: it could be {first} or '
+                         '{last}; use the unit id').format(query=query, sheet=sheet,
+                                                          first=", ".join(list(hits)[:-1]),
+                                                          last=list(hits)[-1]))
     found = next(iter(hits.values()), None)
     if found is None:
-        raise UdfError(f'unknown city "{query}" in sheet {sheet} (use a unit id, name_zh or '
-                       "name_en)")
+        raise UdfError(_('unknown city "{query}" in sheet {sheet} (use a unit id, name_zh or '
+                         'name_en)').format(query=query, sheet=sheet), unknown=True)
     out: list[Any] = []
     for col in _INTERVAL:
         c = header[col]

@@ -38,6 +38,7 @@ from typing import Any
 import pandas as pd
 
 from xl_aiindex.errors import Problem, ProblemsFound, UnreadableWorkbook, XlAiIndexError
+from xl_aiindex.i18n import current_language, use_language
 from xl_aiindex.model import IndexResult
 from xl_aiindex.workbook.book import compute_inputs, read_inputs
 from xl_aiindex.workbook.ownership import is_tool_sheet
@@ -61,6 +62,9 @@ class Outcome:
     locator: Locator | None = None
     #: per-outcome memo for derived answers (lookup tables, spilled tables)
     memo: dict[str, Any] = field(default_factory=dict)
+    #: the language the answers about this workbook are in: its Settings ``language``, else
+    #: the locale's (read with the inputs; the UDFs answer in it)
+    language: str | None = None
 
     @cached_property
     def ranking_rows(self) -> list[list[Any]]:
@@ -139,7 +143,15 @@ class Snapshot:
 def evaluate(source: Snapshot) -> Outcome:
     """Read the inputs from ``source`` and build the index, as ``recalc`` does
     (:func:`~xl_aiindex.workbook.book.read_inputs`, :func:`~xl_aiindex.workbook.book.compute_inputs`),
-    the problems or the reason it cannot be read kept as the outcome instead of raised."""
+    the problems or the reason it cannot be read kept as the outcome instead of raised; in the
+    workbook's language (its Settings ``language``), which the outcome keeps."""
+    with use_language(None):   # the workbook's language lasts for this workbook only
+        outcome = _evaluate(source)
+        outcome.language = current_language()
+    return outcome
+
+
+def _evaluate(source: Snapshot) -> Outcome:
     try:
         inputs = read_inputs(source)
     except ProblemsFound as e:
