@@ -1,0 +1,45 @@
+"""The UDFs, AI_WHY and the macros answer in the workbook's Settings language; the English tags
+the VBA reads an Excel error from stay on a translated answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from conftest import Sheets, write_book
+from test_excel import excel_cell
+
+from udfs import AI_SUBINDEX, AI_TIER, AI_WHY, HeadlessBook, use_book, validate_inputs
+from udfs.cache import CACHE
+from udfs.why import ERRORS, error_code
+
+
+@pytest.fixture
+def chinese_book(tmp_path: Path, small: Sheets) -> Path:
+    CACHE.invalidate()
+    small["Settings"].append(["language", "zh"])
+    return write_book(tmp_path / "zh.xlsx", small)
+
+
+def test_udf_errors_in_the_workbooks_language(chinese_book: Path) -> None:
+    with use_book(chinese_book):
+        assert AI_TIER("a", "yes") == '#AI! as_label 必须是 TRUE、FALSE、1 或 0，而不是 "yes"'
+        answer = AI_SUBINDEX("#DIV/0!", "x1")
+    assert answer == "#AI! city 是错误值 #DIV/0! [ is the error value #DIV/0!]"
+    assert error_code(answer) == "#DIV/0!"   # what the VBA turns it into
+
+
+def test_ai_why_in_the_workbooks_language(chinese_book: Path) -> None:
+    ERRORS.clear()
+    cell = excel_cell(chinese_book, "Data", "$H$2")
+    answer = AI_SUBINDEX("#REF!", "x1", caller=cell)
+    assert error_code(answer) == "#REF!"
+    why = SimpleNamespace(sheet=cell.sheet, address="$H$2")
+    assert AI_WHY(why) == "city 是错误值 #REF!"
+
+
+def test_validate_macro_says_it_in_chinese(chinese_book: Path) -> None:
+    book = HeadlessBook(chinese_book)
+    validate_inputs(book)
+    assert book.messages == [("info", "没有发现问题")]
