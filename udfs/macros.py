@@ -114,7 +114,7 @@ def refusals(book: MacroBook, state: BookState, sheets: Sequence[SheetSpec],
         return problems
     try:
         return foreign_sheet_problems(lambda name: book.grid(name).values, sheets, state.names,
-                                      state.stored, verb, remedy=_(MACRO_REMEDY))
+                                      state.stored, verb, remedy=MACRO_REMEDY)
     except XlAiIndexError as e:
         return [Problem("", problem=_("the workbook cannot be read: {error}").format(error=e))]
 

@@ -111,7 +111,7 @@ class UnreadableWorkbook(XlAiIndexError):
     def __init__(self, path: str, reason: str):
         self.path = path
         self.reason = reason
-        super().__init__(f"{path}: {reason}")
+        super().__init__(_("{path}: {reason}").format(path=path, reason=reason))
 
 
 class UnknownMethodError(XlAiIndexError):
