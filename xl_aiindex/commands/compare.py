@@ -51,13 +51,14 @@ def compare(book: str | os.PathLike[str], units: Sequence[str]) -> Comparison:
     for fewer than two units, and what reading raises.
     """
     from ..errors import XlAiIndexError
+    from ..i18n import _
     from ..lookup import NameIndex
     from ..workbook.io import compute, load_workbook
     from ..workbook.visuals import compare_units
     from .standing import standing
 
     if len(units) < 2:
-        raise XlAiIndexError("name at least two units to compare")
+        raise XlAiIndexError(_("name at least two units to compare"))
     result = compute(load_workbook(book))
     index = NameIndex.of(result.model, "unit")
     ids = [index.find(u) for u in units]
