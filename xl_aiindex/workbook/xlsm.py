@@ -50,6 +50,7 @@ from typing import Any
 from ..contract import EXAMPLES, FORMULA_ERRORS, MAX_FORMULA, key
 from ..errors import Problem, ProblemsFound, UnreadableWorkbook, XlAiIndexError
 from ..fit import fit_weights
+from ..i18n import _
 from ..model import IndexModel, IndexResult
 from .excel_vba import sheet_code_name, udf_wrappers, vba_modules
 from .files import atomic_write, guard_destination, workbook_lock
@@ -681,9 +682,10 @@ def build_excel(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[st
     """
     src, dst = Path(src_xlsx), Path(dst_xlsm)
     if dst.suffix.lower() != ".xlsm":
-        raise XlAiIndexError(f"{dst}: a macro-enabled workbook must end in .xlsm")
+        raise XlAiIndexError(_("{path}: a macro-enabled workbook must end in .xlsm").format(
+            path=dst))
     if src.suffix.lower() not in (".xlsx", ".xlsm"):
-        raise UnreadableWorkbook(str(src), "is not an .xlsx or .xlsm workbook")
+        raise UnreadableWorkbook(str(src), _("is not an .xlsx or .xlsm workbook"))
     guard_destination(src, dst, macros=True)
     check_package(src)
     if dst.is_symlink():   # the lock and the write belong to the file the link points at
