@@ -4,11 +4,12 @@ its sheet and cell); 2 the file cannot be read at all, or the command line is wr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,7 +18,7 @@ import click
 from . import __version__, api, i18n
 from . import cli_format as show
 from .errors import EXIT_PROBLEMS, EXIT_UNREADABLE, ProblemsFound, exit_code, one_line
-from .i18n import _, normalise_language, use_language
+from .i18n import N_, _, ngettext, normalise_language, use_language
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -110,6 +111,50 @@ def _localise_help(command: click.Command) -> None:
             _localise_help(sub)
 
 
+#: click's own texts the command line shows (help headings, usage errors), marked for the
+#: catalogue: click looks each up with ``gettext``, which :func:`_click_in_language` points at it.
+CLICK_TEXTS = (
+    N_("Usage:"), N_("Options"), N_("Commands"), N_("Show this message and exit."),
+    N_("Error: {message}"), N_("Try '{command} {option}' for help."), N_("Missing argument"),
+    N_("Missing option"), N_("Missing command."), N_("No such option {name!r}."),
+    N_("No such command {name!r}."), N_("Invalid value for {param_hint}: {message}"),
+    N_("Invalid value: {message}"), N_("Aborted!"), N_("{name} {filename!r} does not exist."),
+    N_("{name} {filename!r} is a directory."), N_("file"), N_("directory"), N_("path"),
+    ngettext("{value!r} is not {choice}.", "{value!r} is not one of {choices}.", 2),
+    ngettext("Got unexpected extra argument ({args})",
+             "Got unexpected extra arguments ({args})", 2),
+    ngettext("Option {name!r} requires an argument.",
+             "Option {name!r} requires {nargs} arguments.", 2),
+    ngettext("Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)", 2),
+)
+
+
+@contextlib.contextmanager
+def _click_in_language() -> Iterator[None]:
+    """click's own texts (help headings, usage errors) in the current language while the
+    block runs: its modules' ``gettext`` look in the catalogue (a text it lacks stays
+    click's)."""
+    import click.core
+    import click.decorators
+    import click.exceptions
+    import click.formatting
+    import click.parser
+    import click.types
+
+    catalogue = i18n.translations(i18n.current_language())
+    modules = (click.core, click.decorators, click.exceptions, click.formatting, click.parser,
+               click.types)
+    saved = [(m, name, getattr(m, name)) for m in modules for name in ("_", "ngettext")
+             if hasattr(m, name)]
+    for m, name, _original in saved:
+        setattr(m, name, catalogue.gettext if name == "_" else catalogue.ngettext)
+    try:
+        yield
+    finally:
+        for m, name, original in saved:
+            setattr(m, name, original)
+
+
 class LocalisedGroup(click.Group):
     """The command group, in the language ``--lang`` asks for (else the locale's): its help
     screens and every message of the run."""
@@ -117,7 +162,7 @@ class LocalisedGroup(click.Group):
     def main(self, args: Sequence[str] | None = None, *more: Any, **options: Any) -> Any:
         """Run the command line with ``args`` (``sys.argv`` when None) in its language."""
         language, rest = _language_in(list(sys.argv[1:] if args is None else args))
-        with use_language(language):
+        with use_language(language), _click_in_language():
             _localise_help(self)
             # sys.argv untouched: click reads it itself (and expands wildcards on Windows)
             return super().main(rest if args is not None or language else None, *more,

@@ -142,3 +142,12 @@ def test_batch_workers_answer_in_the_chosen_language(broken: Path, tmp_path: Pat
     assert r.exit_code == 1
     assert "工作表 'Data'，单元格 B2：单元 a，指标 x1：文本 'abc' 不是数字" in r.output
     assert "Sheet '" not in r.output
+
+
+def test_click_texts_in_chinese() -> None:
+    """click's own headings and usage errors follow --lang too, and are click's again after."""
+    r = run("--lang", "zh", "validate")
+    assert r.exit_code == 2 and r.output.endswith("错误：缺少参数 'BOOK...'.\n")
+    assert "选项:\n" in run("--lang", "zh", "validate", "--help").output
+    r = run("validate")
+    assert r.exit_code == 2 and r.output.endswith("Error: Missing argument 'BOOK...'.\n")
