@@ -481,7 +481,7 @@ def uncertainty(book: Path, output: Path | None, samples: int, budget: float, se
         xl-aiindex uncertainty workbooks/city_ai_index_2020_data.xlsx -o out.xlsx
     """
     def action() -> None:
-        with show.progress_bar("Running the index") as progress:
+        with show.progress_bar(_("Running the index")) as progress:
             done = api.uncertainty(book, output=output, samples=samples, budget=budget,
                                    seed=seed, force=force, progress=progress)
         show.show_uncertainty(done, top)
