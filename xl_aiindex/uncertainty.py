@@ -155,14 +155,16 @@ def parse_assumptions(rows: Sequence[tuple[Any, Any, Any]]) -> tuple[list[Assump
         if not name:
             continue
         if name not in ASSUMPTIONS:
-            bad(name, f"unknown assumption '{raw_name}'; choose one of: {', '.join(ASSUMPTIONS)}")
+            bad(name, _("unknown assumption '{name}'; choose one of: {choices}").format(
+                name=raw_name, choices=", ".join(ASSUMPTIONS)))
             continue
         if how not in ASSUMPTIONS[name]:
-            bad(name, f"assumption '{name}': unknown way '{raw_how}'; choose one of: "
-                      f"{', '.join(ASSUMPTIONS[name])}")
+            bad(name, _("assumption '{name}': unknown way '{how}'; choose one of: "
+                        "{choices}").format(name=name, how=raw_how,
+                                            choices=", ".join(ASSUMPTIONS[name])))
             continue
         if name in seen:
-            bad(name, f"assumption '{name}' is listed twice")
+            bad(name, _("assumption '{name}' is listed twice").format(name=name))
             continue
         seen.add(name)
         if how in ("uniform", "dirichlet"):
@@ -172,10 +174,10 @@ def parse_assumptions(rows: Sequence[tuple[Any, Any, Any]]) -> tuple[list[Assump
                 amount = float("nan")
             ok = 0 < amount < 1 if how == "uniform" else amount > 0
             if not ok:
-                bad(name, f"weights / {how} needs "
-                          + ("a share between 0 and 1 (0.25 = each weight ±25%)" if how == "uniform"
-                             else "a positive concentration (e.g. 50)")
-                          + f", not {raw_values!r}")
+                bad(name, (_("weights / {how} needs a share between 0 and 1 (0.25 = each "
+                             "weight ±25%), not {value}") if how == "uniform" else
+                           _("weights / {how} needs a positive concentration (e.g. 50), not "
+                             "{value}")).format(how=how, value=repr(raw_values)))
                 continue
             out.append(Assumption(name, how, amount=amount))
         elif how == "choice":
@@ -183,9 +185,12 @@ def parse_assumptions(rows: Sequence[tuple[Any, Any, Any]]) -> tuple[list[Assump
             valid = _CHOICES[name]
             unknown = [c for c in choices if split_method(c)[0] not in valid]
             if len(choices) < 2 or len(set(choices)) < len(choices) or unknown:
-                bad(name, f"{name} / choice needs two or more different methods of: "
-                          f"{', '.join(valid)}, separated by ';'"
-                          + (f" (unknown: {', '.join(unknown)})" if unknown else ""))
+                bad(name, (_("{name} / choice needs two or more different methods of: "
+                             "{methods}, separated by ';' (unknown: {unknown})") if unknown else
+                           _("{name} / choice needs two or more different methods of: "
+                             "{methods}, separated by ';'")).format(
+                               name=name, methods=", ".join(valid),
+                               unknown=", ".join(unknown)))
                 continue
             out.append(Assumption(name, how, choices=choices))
         else:
