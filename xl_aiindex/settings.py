@@ -23,8 +23,12 @@ KNOWN_KEYS = (
     "name_zh", "name_en", "input", "normalisation", "minmax_range", "efficacy_a", "efficacy_b",
     "aggregation", "weights", "tiers", "tier_labels", "rank_decimals", "outliers", "outlier_skew",
     "outlier_kurtosis", "outlier_max_points", "coverage_min", "goalposts_scale", "missing", "output",
-    "chart_top", "compare", "language",
+    "chart_top", "compare",
 )
+#: Settings keys read like :data:`KNOWN_KEYS` but not written into the Settings sheet of a new
+#: workbook (blank is their default; docs/workbook.md): ``language`` (zh/en) of messages and of
+#: what is written into the workbook.
+OPTIONAL_KEYS = ("language",)
 
 #: Settings keys naming an optional result sheet (written under that name instead of its
 #: default), with the default name: a sheet of the user's under the default name is kept and
@@ -72,7 +76,7 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
     def given(key: str) -> str:
         return cell_text(values.get(key))
 
-    for key in sorted(set(values) - set(KNOWN_KEYS) - set(SHEET_NAME_KEYS)):
+    for key in sorted(set(values) - set(KNOWN_KEYS) - set(SHEET_NAME_KEYS) - set(OPTIONAL_KEYS)):
         notes.append(_("Settings key '{key}' is not one xl-aiindex reads: ignored").format(
             key=key))
 

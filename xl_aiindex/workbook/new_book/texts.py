@@ -44,7 +44,7 @@ def _defaults() -> dict[str, object]:
     out["minmax_range"] = f"{low:g},{high:g}"
     out["tiers"] = f"{s.tiers.kind}:{','.join(f'{b:g}' for b in s.tiers.bounds)}"
     out["tier_labels"] = ";".join(s.tiers.labels) or None
-    for k in ("name_zh", "name_en", "language"):
+    for k in ("name_zh", "name_en"):
         out[k] = out[k] or None
     out["compare"] = None
     return {k: out.get(k) for k in KNOWN_KEYS}
@@ -60,8 +60,6 @@ SETTING_NOTES: dict[str, str] = {
     "compare": "并列比较的单位对，如 北京/上海;深圳/广州（编号或名称）/ unit pairs compared side by "
                "side on the Compare sheet, a/b;c/d (ids or names)",
     "name_zh": "指数的中文名称 / name of the index in Chinese",
-    "language": "写入工作簿和终端提示的语言：zh = 中文，en = 英文；留空 = 按系统语言 / language of "
-                "messages and of what is written into the workbook: zh or en; blank = the locale's",
     "name_en": "指数的英文名称 / name of the index in English",
     "input": "data = 由 Data 表原始数据计算；given = 从 Given 表给定得分开始 / "
              "data: compute from the Data sheet; given: start from the Given sheet's scores",
