@@ -16,6 +16,7 @@ import click
 from . import __version__, api
 from . import cli_format as show
 from .errors import EXIT_PROBLEMS, EXIT_UNREADABLE, ProblemsFound, exit_code, one_line
+from .i18n import _
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -517,17 +518,28 @@ def report(book: Path, output: Path, debug: bool) -> None:
               help="csv: one file per table; json: one file with every table.")
 @click.option("--out-dir", type=NonEmptyPath(file_okay=False, path_type=Path), default=None,
               help="Folder to write to (default: BOOKSTEM-export beside the workbook).")
+@click.option("--encoding", type=click.Choice(["utf-8-sig", "utf-8", "gb18030", "gbk"],
+                                             case_sensitive=False), default=None,
+              help="The CSV files' encoding (default utf-8-sig: UTF-8 with a byte-order mark, "
+                   "which Excel opens as UTF-8).")
+@click.option("--force", is_flag=True, help="Overwrite exported files that exist.")
 @_debug_option
-def export(book: Path, fmt: str, out_dir: Path | None, debug: bool) -> None:
+def export(book: Path, fmt: str, out_dir: Path | None, encoding: str | None, force: bool,
+           debug: bool) -> None:
     """Export the result tables (ranking, scores, tiers, weights, framework, compare and the
-    uncertainty and audit sheets when present) for other tools: UTF-8, numbers as numbers,
-    names in Chinese and English.
+    uncertainty and audit sheets when present) for other tools: numbers as numbers, names in
+    Chinese and English; CSV files are named BOOKSTEM_TABLE.csv, UTF-8 with a byte-order mark
+    unless --encoding says otherwise. Existing files are refused unless --force.
 
     Example:
 
         xl-aiindex export workbooks/city_ai_index_2020.xlsx --format csv --out-dir out/
     """
-    _run(debug, lambda: show.show_export(api.export(book, format=fmt, out_dir=out_dir)))
+    if encoding is not None and fmt != "csv":
+        raise click.UsageError(_("--encoding applies to --format csv only (JSON is UTF-8)"))
+    _run(debug, lambda: show.show_export(api.export(
+        book, format=fmt, out_dir=out_dir, encoding=(encoding or "utf-8-sig").lower(),
+        force=force)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
