@@ -55,6 +55,32 @@ def _run(debug: bool, action: Callable[[], int | None]) -> None:
     sys.exit(code)
 
 
+def _run_json(debug: bool, book: Path, action: Callable[[], dict[str, Any]]) -> None:
+    """Run ``action`` (one library call returning plain data) and print its JSON, exit 0; on
+    an error, print the JSON record ``validate --json`` prints for a failed workbook
+    (``path``, ``status``, ``error``, ``problems``) and exit with the error's code."""
+    from .errors import error_kind
+
+    try:
+        doc = action()
+        code = 0
+    except Exception as e:
+        if debug:
+            traceback.print_exc()
+        problems = [one_line(str(p)) for p in e.problems] if isinstance(e, ProblemsFound) else []
+        doc = {"path": str(book), "status": error_kind(e),
+               "error": problems[0] if problems else one_line(str(e)), "problems": problems}
+        code = exit_code(e)
+    click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
+    sys.exit(code)
+
+
+def _json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True,
+                        help=_("Print JSON (the result as plain data; on an error, the record "
+                               "validate --json prints), nothing else."))(f)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xl-aiindex")
 def cli() -> None:
@@ -256,8 +282,9 @@ def validate(books: tuple[str, ...], recursive: bool, jobs: int | None, quiet: b
 @click.argument("book", type=NonEmptyPath(dir_okay=True, path_type=Path))
 @click.option("--node", default=None, help="Fit the weights of this node's children "
                                            "(default: the root's).")
+@_json_option
 @_debug_option
-def fit_weights_command(book: Path, node: str | None, debug: bool) -> None:
+def fit_weights_command(book: Path, node: str | None, as_json: bool, debug: bool) -> None:
     """Infer the non-negative weights, summing to 1, that best turn the Given sub-scores of a
     node's children into the node's given scores (the root: the `published` column), by least
     squares, and print each unit's residual.
@@ -266,6 +293,8 @@ def fit_weights_command(book: Path, node: str | None, debug: bool) -> None:
 
         xl-aiindex fit-weights workbooks/city_ai_index_2020.xlsx
     """
+    if as_json:
+        _run_json(debug, book, lambda: api.fit_json(book, api.fit_weights(book, node=node)))
     _run(debug, lambda: show.show_fit(api.fit_weights(book, node=node)))
 
 
@@ -370,8 +399,10 @@ def uncertainty(book: Path, output: Path | None, samples: int, budget: float, se
 @click.option("--node", default=None, help="Explain this node (id or name; default: the index).")
 @click.option("--depth", default=1, show_default=True, type=click.IntRange(min=1),
               help="How many levels below the node to show.")
+@_json_option
 @_debug_option
-def explain(book: Path, unit: str, node: str | None, depth: int, debug: bool) -> None:
+def explain(book: Path, unit: str, node: str | None, depth: int, as_json: bool,
+            debug: bool) -> None:
     """Explain UNIT's score (an id, Chinese or English name): each child's weight, the unit's
     score and rank on it, its contribution (weight × score, under arithmetic aggregation) and
     the gap to the best unit — and where the unit loses most.
@@ -382,6 +413,8 @@ def explain(book: Path, unit: str, node: str | None, depth: int, debug: bool) ->
 
         xl-aiindex explain workbooks/city_ai_index_2020_data.xlsx Nanjing --node rnd --depth 2
     """
+    if as_json:
+        _run_json(debug, book, lambda: api.explain(book, unit, node=node, depth=depth).as_json())
     _run(debug, lambda: show.show_explain(api.explain(book, unit, node=node, depth=depth),
                                           depth))
 
@@ -394,9 +427,10 @@ def explain(book: Path, unit: str, node: str | None, depth: int, debug: bool) ->
 @click.option("--force", is_flag=True,
               help="Replace an Audit sheet the tool did not write, or cells of it edited by "
                    "hand.")
+@_json_option
 @_debug_option
 def audit_command(book: Path, output: Path | None, no_sheet: bool, force: bool,
-                  debug: bool) -> None:
+                  as_json: bool, debug: bool) -> None:
     """Audit the index statistically, as the OECD-JRC Handbook and COINr do: per indicator
     min, max, mean, sd, skewness, kurtosis, missing values and whether it needs outlier
     treatment; each node's correlation with its parent and the total; Cronbach's alpha and the
@@ -409,6 +443,10 @@ def audit_command(book: Path, output: Path | None, no_sheet: bool, force: bool,
 
         xl-aiindex audit workbooks/city_ai_index_2020_data.xlsx -o out.xlsx
     """
+    if as_json:
+        _run_json(debug, book, lambda: api.audit(book, output=output, write=not no_sheet,
+                                                 force=force).as_json())
+
     def action() -> None:
         done = api.audit(book, output=output, write=not no_sheet, force=force)
         show.notes(done.notes)
@@ -448,18 +486,27 @@ def weights_command(book: Path, node: str | None, as_json: bool, debug: bool) ->
 @cli.command()
 @click.argument("book", type=NonEmptyPath(dir_okay=True, path_type=Path))
 @click.argument("units", nargs=-1, required=True, metavar="UNIT UNIT...")
+@click.option("--node", default=None, help=_("Compare on this node's children (id or name; "
+                                             "default: the index's)."))
+@_json_option
 @_debug_option
-def compare(book: Path, units: tuple[str, ...], debug: bool) -> None:
-    """Compare two or more units (ids, Chinese or English names) side by side: their score on
-    each child of the root and on the index, and the difference of each to the first.
+def compare(book: Path, units: tuple[str, ...], node: str | None, as_json: bool,
+            debug: bool) -> None:
+    """Compare two or more units (ids, Chinese or English names) side by side: their score
+    and rank on each child of the root (or of --node) and on the index (that node), and the
+    difference of each to the first.
 
     Example:
 
         xl-aiindex compare workbooks/city_ai_index_2020.xlsx 北京 上海
+
+        xl-aiindex compare workbooks/city_ai_index_2020_data.xlsx 北京 上海 --node rnd
     """
     if len(units) < 2:
         raise click.UsageError("name at least two units to compare")
-    _run(debug, lambda: show.show_compare(api.compare(book, units)))
+    if as_json:
+        _run_json(debug, book, lambda: api.compare(book, units, node=node).as_json())
+    _run(debug, lambda: show.show_compare(api.compare(book, units, node=node)))
 
 
 @cli.command("compare-editions")

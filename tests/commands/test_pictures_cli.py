@@ -45,13 +45,13 @@ workbooks/city_ai_index_2020.xlsx
 北京 (beijing): rank 1 of 30, 第一梯队
 上海 (shanghai): rank 2 of 30, 第一梯队
 
-node            name                       北京   上海  北京−上海
-environment     城市发展环境              90.54  88.37       2.17
-funding         资金支持力度              92.68  82.56      10.12
-rnd             研发能力                  90.91  86.46       4.45
-infrastructure  基础支持情况              96.09  90.91       5.18
-outcomes        发展成效                  94.33  87.23       7.10
-index           中国城市人工智能发展指数  92.93  87.01       5.92
+node            name                       北京  rank   上海  rank  北京−上海
+environment     城市发展环境              90.54     1  88.37     2       2.17
+funding         资金支持力度              92.68     1  82.56     3      10.12
+rnd             研发能力                  90.91     1  86.46     2       4.45
+infrastructure  基础支持情况              96.09     1  90.91     3       5.18
+outcomes        发展成效                  94.33     1  87.23     3       7.10
+index           中国城市人工智能发展指数  92.93     1  87.01     2       5.92
 """
 
 
@@ -72,10 +72,12 @@ def test_compare_three_units_in_english(small_book):
                                           "Gamma (c): rank 3 of 5, middle",
                                           "甲 (a): rank 5 of 5, bottom"]
     lines = r.output.splitlines()[5:]
-    assert lines[0].split() == ["node", "name", "Epsilon", "Gamma", "甲", "Epsilon−Gamma",
-                                "Epsilon−甲"]
-    assert lines[1].split()[-5:] == ["100.00", "50.00", "0.00", "50.00", "100.00"]
-    assert lines[3].split()[-5:] == ["100.00", "42.50", "0.00", "57.50", "100.00"]
+    assert lines[0].split() == ["node", "name", "Epsilon", "rank", "Gamma", "rank", "甲", "rank",
+                                "Epsilon−Gamma", "Epsilon−甲"]
+    # d1 ranks: e 1, c 3 (d has 75), a 5; the index: the Ranking's 1, 3, 5
+    assert lines[1].split()[-8:] == ["100.00", "1", "50.00", "3", "0.00", "5", "50.00", "100.00"]
+    assert lines[3].split()[-8:] == ["100.00", "1", "42.50", "3", "0.00", "5", "57.50",
+                                     "100.00"]
 
 
 def test_compare_unknown_unit_and_single_unit(small_book):
