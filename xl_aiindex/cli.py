@@ -306,11 +306,17 @@ def fit_weights_command(book: Path, node: str | None, as_json: bool, debug: bool
 @click.option("--units", "units", required=True, metavar="UNITS.csv",
               type=NonEmptyPath(exists=True, dir_okay=False, path_type=Path),
               help="The units: id, name_zh, name_en, then grouping or numeric columns.")
+@click.option("--data", "data", metavar="DATA.csv", default=None,
+              type=NonEmptyPath(exists=True, dir_okay=False, path_type=Path),
+              help=_("Fill the Data sheet from this file: the units (ids or names) in the first "
+                     "column, one column per indicator headed by its id, Chinese or English "
+                     "name."))
 @click.option("-o", "--output", required=True, metavar="BOOK.xlsx",
               type=NonEmptyPath(dir_okay=False, path_type=Path), help="The workbook to write.")
 @click.option("--force", is_flag=True, help="Overwrite BOOK.xlsx if it exists.")
 @_debug_option
-def new(framework: Path, units: Path, output: Path, force: bool, debug: bool) -> None:
+def new(framework: Path, units: Path, data: Path | None, output: Path, force: bool,
+        debug: bool) -> None:
     """Write a ready workbook for your own index: the tree of TREE.csv (any depth) and the
     units of UNITS.csv in Framework and Units, Data with a row per unit to fill in, Settings
     with the defaults, drop-downs, a bilingual README and empty result sheets. Then fill Data
@@ -319,10 +325,12 @@ def new(framework: Path, units: Path, output: Path, force: bool, debug: bool) ->
     Example:
 
         xl-aiindex new --framework tree.csv --units units.csv -o my_index.xlsx
+
+        xl-aiindex new --framework tree.csv --units units.csv --data data.csv -o my_index.xlsx
     """
     def action() -> int:
         try:
-            done = api.new_workbook(framework, units, output, force=force)
+            done = api.new_workbook(framework, units, output, force=force, data=data)
         except ProblemsFound as e:   # the CSVs' problems: file and cell
             show.show_file_problems(e)
             return EXIT_PROBLEMS

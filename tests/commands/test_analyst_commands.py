@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import openpyxl
 import pytest
 from conftest import run, write_book
 
@@ -156,3 +157,53 @@ def test_fit_weights_json(tmp_path, small):
     assert doc["weights"]["d2"]["fitted"] == pytest.approx(0.4, abs=1e-6)
     assert sorted(doc["residuals"]) == ["a", "b", "c", "d", "e"]
     assert doc["rmse"] == pytest.approx(0, abs=1e-6)
+
+
+# ---- uncertainty without an Uncertainty sheet ----------------------------------------------
+
+def test_uncertainty_without_a_sheet_runs_the_default_analysis(treated_book, tmp_path):
+    out = tmp_path / "u.xlsx"
+    r = run("uncertainty", treated_book, "-o", out, "--samples", "16", "--budget", "0",
+            "--top", "0")
+    assert r.exit_code == 0, r.output
+    # a's x1 is blank in Data: the missing-value methods vary too, the Settings' own first
+    assert r.stderr.splitlines()[0] == (
+        "note: the workbook has no Uncertainty sheet: ran the default analysis (weights ±25%, "
+        "normalisation minmax/zscore/rank, missing mean/reweight/median; see docs/commands.md); "
+        "add an Uncertainty sheet to choose what varies")
+    assert r.stdout.splitlines()[0] == (f"Uncertainty analysis of {treated_book}: 3 assumptions, "
+                                        "N = 16, 80 runs")
+    sens = list(openpyxl.load_workbook(out)["Sensitivity"].iter_rows(values_only=True))
+    assert [(row[0], row[1]) for row in sens[1:]] == [("weights", 1000), ("normalisation", 3),
+                                                      ("missing", 3)]
+
+
+def test_default_analysis_fits_the_model(small):
+    from xl_aiindex.uncertainty_defaults import default_assumptions
+
+    # no blank in Data: no missing factor
+    model = _model(small)
+    assert default_assumptions(model)[0] == [("weights", "uniform", 0.25),
+                                             ("normalisation", "choice", "minmax;zscore;rank")]
+    # geometric aggregation needs positive scores: min-max (0 at the minimum) and z-scores
+    # (negative) are left out, rank alone is no choice: only the weights vary
+    small["Settings"] = [r if r[0] != "aggregation" else ["aggregation", "geometric"]
+                         for r in small["Settings"]]
+    rows, notes = default_assumptions(_model(small))
+    assert rows == [("weights", "uniform", 0.25)]
+    assert [n.split(":")[0] for n in notes] == [
+        "the default analysis leaves normalisation = minmax out",
+        "the default analysis leaves normalisation = zscore out"]
+    # input = given: nothing is normalised or imputed
+    small["Settings"][2][1] = "given"
+    small["Given"] = [["unit", "d1", "d2"], ["a", 1, 2], ["b", 3, None]]
+    assert default_assumptions(_model(small))[0] == [("weights", "uniform", 0.25)]
+
+
+def _model(sheets):
+    import tempfile
+
+    from xl_aiindex.workbook.io import load_workbook
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return load_workbook(write_book(Path(tmp) / "m.xlsx", sheets)).model

@@ -170,7 +170,7 @@ def test_export_csv(small_book, tmp_path):
 
 
 @pytest.mark.parametrize(("encoding", "head"), [
-    ("utf-8", "rank,unit,name_zh".encode()),
+    ("utf-8", b"rank,unit,name_zh"),
     ("gb18030", "rank,unit,name_zh".encode("gb18030")),
     ("GBK", "rank,unit,name_zh".encode("gbk"))])
 def test_export_csv_encoding(small_book, tmp_path, encoding, head):
