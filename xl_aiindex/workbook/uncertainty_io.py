@@ -85,9 +85,12 @@ def uncertainty_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | 
     def build(loaded: Loaded) -> Update[UncertaintyResult]:
         nonlocal assumptions
         defaults: list[str] = []
-        if rows is None:
-            assumptions, defaults = default_analysis(loaded.model)
-        result = run_uncertainty(loaded.model, assumptions, samples, seed, budget, progress)
+        try:
+            if rows is None:
+                assumptions, defaults = default_analysis(loaded.model)
+            result = run_uncertainty(loaded.model, assumptions, samples, seed, budget, progress)
+        except ProblemsFound as e:   # the inputs' problems, with their cells
+            raise ProblemsFound([loaded.locator.locate(p) for p in e.problems]) from None
         if defaults:
             result = replace(result, notes=(*defaults, *result.notes))
         specs = [units_sheet(result, loaded.model), sensitivity_sheet(result)]
