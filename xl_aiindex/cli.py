@@ -387,6 +387,8 @@ def uncertainty(book: Path, output: Path | None, samples: int, budget: float, se
     """Vary what the Uncertainty sheet lists (weights, methods, indicators), run the index
     many times, and write how far each unit's rank moves (UncertaintyResults) and which
     assumption moves the ranks most (Sensitivity: Sobol' indices with 95 % intervals).
+    Without an Uncertainty sheet the default analysis runs (weights ±25 %, the normalisation
+    alternatives, the missing-value methods where Data has blanks), with a note.
 
     Example:
 
