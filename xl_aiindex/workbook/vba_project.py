@@ -23,6 +23,7 @@ True
 from __future__ import annotations
 
 import io
+import re
 import struct
 import uuid
 from collections.abc import Mapping, Sequence
@@ -487,6 +488,11 @@ class VbaProject:
     sources: dict[str, str]
     kinds: dict[str, str]
     references: tuple[str, ...]
+    #: the project's name, whether it is locked (a password, or not viewable) and whether it
+    #: has conditional compilation constants (what :func:`project_bin` does not write)
+    name: str = "VBAProject"
+    locked: bool = False
+    constants: bool = False
 
 
 def read_project(vba_bin: bytes) -> VbaProject:
@@ -498,6 +504,7 @@ def read_project(vba_bin: bytes) -> VbaProject:
     try:
         d = decompress(ole.openstream("VBA/dir").read())
         i, codepage, name, stream = 0, CODEPAGE, "", ""
+        project_name, constants = "VBAProject", False
         sources: dict[str, str] = {}
         references: list[str] = []
         while i + 6 <= len(d):
@@ -507,6 +514,10 @@ def read_project(vba_bin: bytes) -> VbaProject:
             i += 6 + size
             if ident == 0x0003:
                 codepage = int.from_bytes(payload, "little")
+            elif ident == 0x0004:
+                project_name = payload.decode(f"cp{codepage}", "replace")
+            elif ident == 0x000C:
+                constants = bool(payload.strip(b"\x00"))
             elif ident == 0x0016:
                 ref = payload.decode(f"cp{codepage}", "replace")
                 if ref not in references:
@@ -530,4 +541,38 @@ def read_project(vba_bin: bytes) -> VbaProject:
         if word.strip().lower() in words and value:
             kinds[value.split("/")[0].strip()] = words[word.strip().lower()]
     return VbaProject(codepage, sources, {n: kinds.get(n, "module") for n in sources},
-                      tuple(references))
+                      tuple(references), project_name, _locked(project), constants)
+
+
+def _locked(project: str) -> bool:
+    """Whether the ``PROJECT`` stream's CMG, DPB and GC say the project is protected, has a
+    password or is not viewable (MS-OVBA 2.3.1.15-17); an unreadable value counts as locked."""
+    values = dict(re.findall(r'^(CMG|DPB|GC)="([0-9A-Fa-f]*)"', project, re.M))
+    try:
+        state = decrypt(values["CMG"]) if "CMG" in values else bytes(4)
+        password = decrypt(values["DPB"]) if "DPB" in values else b"\x00"
+        visible = decrypt(values["GC"]) if "GC" in values else b"\xff"
+    except (ValueError, struct.error, IndexError):
+        return True
+    return any(state) or password != b"\x00" or visible != b"\xff"
+
+
+def with_document_modules(vba_bin: bytes, names: Sequence[str]) -> bytes | None:
+    """``vba_bin`` written again with an empty worksheet module for each of ``names`` (the code
+    names of sheets added to the workbook), as Excel keeps one per sheet. The source of every
+    module is kept; the compiled cache is not (Office recompiles, as for :func:`project_bin`).
+
+    None when the project cannot be written again without loss, and is then to be left as it
+    is: it holds a form (a designer's storage), a reference other than those a new project has
+    (:data:`REFERENCES`), conditional compilation constants, or it is locked."""
+    project = read_project(vba_bin)
+    ours = {n.casefold() for n, _ in REFERENCES}
+    if (project.locked or project.constants or "designer" in project.kinds.values()
+            or any(r.casefold() not in ours for r in project.references)):
+        return None
+    modules = [Module(n, src, project.kinds[n]) for n, src in project.sources.items()]
+    modules += [document_module(n, WORKSHEET_BASE) for n in names]
+    try:
+        return project_bin(modules, project.name, project.codepage)
+    except ValueError:   # a name or text this writer cannot store
+        return None
