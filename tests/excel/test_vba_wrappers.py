@@ -405,9 +405,7 @@ def registered_help(udfs_vba: str) -> dict[str, tuple[str, str, list[str]]]:
             values[m.group(1)] += vba_string(m.group(2))
         elif m := re.fullmatch(r"(d|args\(\d+\)) = (.+)", line):
             values[m.group(1)] = vba_string(m.group(2))
-        elif m := re.fullmatch(r"ReDim args\(0 To (\d+)\)", line):
-            values = {"d": values.get("d")}
-        elif line == "args = Array()":
+        elif line.startswith("ReDim args(") or line == "args = Array()":   # the next function's
             values = {"d": values.get("d")}
         elif m := re.fullmatch(r'XlAiIndexDescribe book, "(\w+)", d, "([^"]*)", args', line):
             args = [values[k] for k in sorted((k for k in values if k.startswith("args(")),
