@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 
 import olefile
 import pytest
-from conftest import REPO
+from conftest import REPO, SMALL
 from oletools.olevba import VBA_Parser, decompress_stream
 
 from xl_aiindex.workbook import vba_project as vp
@@ -144,7 +144,12 @@ def test_libreoffice_imports_the_modules(tmp_path: Path) -> None:
     units.write_text("id,name_zh,name_en\na,甲,Alpha\nb,乙,Beta\n", encoding="utf-8")
     new_workbook(tree, units, tmp_path / "mine.xlsx")
     assert main(["excel", str(tmp_path / "mine.xlsx")]) == 0
-    books = [SHIPPED, tmp_path / "mine.xlsm"]
+    # a user's .xlsm into which recalc spliced the result sheets, each with its module (#21)
+    from test_excel_rebuild import user_book
+
+    spliced = user_book(tmp_path / "spliced.xlsm", picture=False)
+    assert main(["recalc", str(spliced)]) == 0
+    books = [SHIPPED, tmp_path / "mine.xlsm", spliced]
     for book, ods in zip(books, convert_to_ods(books, tmp_path / "ods"), strict=True):
         with zipfile.ZipFile(book) as z:
             expected = read_vba_modules(z.read("xl/vbaProject.bin"))
@@ -152,11 +157,27 @@ def test_libreoffice_imports_the_modules(tmp_path: Path) -> None:
             names = {n[len("Basic/VBAProject/"):-4] for n in z.namelist()
                      if n.startswith("Basic/VBAProject/") and n.endswith(".xml")} - {"script-lb"}
             assert names == set(expected), book
+            if book == spliced:   # the user's modules, and one per sheet, the appended ones too
+                import openpyxl
+
+                sheets = len(openpyxl.load_workbook(spliced, read_only=True).sheetnames)
+                assert sheets > len(SMALL)
+                assert names == {"ThisWorkbook", "MyTools", "MyClass"} | {
+                    f"Sheet{i}" for i in range(1, sheets + 1)}
+                continue
             udfs_xml = z.read("Basic/VBAProject/xlwings_udfs.xml").decode()
             xlwings_xml = z.read("Basic/VBAProject/xlwings.xml").decode()
+            this_xml = z.read("Basic/VBAProject/ThisWorkbook.xml").decode()
         for name in ("AI_INDEX", "AI_WHY", "XlAiIndexResult"):
             assert f"Function {name}(" in udfs_xml
         assert "Sub rebuild_results()" in udfs_xml
+        # the Mac branch and the Insert Function help (issue #21), as LibreOffice read them
+        udfs_text = ElementTree.fromstring(udfs_xml).text or ""
+        assert "#If Mac Then" in udfs_text
+        assert 'RunPython "import udfs; udfs.rebuild_results()"' in udfs_text
+        assert "Public Sub XlAiIndexOnOpen(ByVal book As Object)" in udfs_text
+        assert udfs_text.count("Application.MacroOptions Macro:=target") == 3
+        assert "XlAiIndexOnOpen Me" in (ElementTree.fromstring(this_xml).text or "")
         # the 46 KB module whole: every procedure LibreOffice read is the source's
         lo_text = ElementTree.fromstring(xlwings_xml).text or ""
         for end in ("End Function", "End Sub"):
