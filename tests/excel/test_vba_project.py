@@ -92,6 +92,38 @@ def test_project_reads_back_whole_with_olevba() -> None:
     assert "Document=ThisWorkbook/&H00000000\r\n" in project
 
 
+def test_document_modules_added_to_a_project_keep_every_module() -> None:
+    """A sheet appended to a macro workbook gets its module: the project is written again with
+    every module's source as it was (olevba reads them back) and the new document module."""
+    modules = _modules()
+    data = vp.with_document_modules(vp.project_bin(modules, codepage=936), ["Sheet7"])
+    assert data is not None
+    parser = VBA_Parser("vbaProject.bin", data=data)
+    got = {name: code for _, _, name, code in parser.extract_macros()}
+    for m in modules:
+        assert got[m.name + (".bas" if m.kind == "module" else ".cls")] == m.source, m.name
+    assert 'Attribute VB_Base = "0{00020820-0000-0000-C000-000000000046}"' in got["Sheet7.cls"]
+    project = vp.read_project(data)
+    assert project.kinds["Sheet7"] == "document" and project.codepage == 936
+    assert list(project.sources) == [m.name for m in modules] + ["Sheet7"]
+
+
+def test_a_locked_project_is_not_written_again() -> None:
+    """A password or a project locked for viewing (PROJECT's DPB, CMG, GC) is left as it is."""
+    pid = "{5CF9CDAB-B77B-4FE4-BD7E-D29900070E1B}"
+
+    def project(cmg: bytes, dpb: bytes, gc: bytes) -> str:
+        return (f'ID="{pid}"\r\nCMG="{vp.encrypt(cmg, pid, 0x41)}"\r\n'
+                f'DPB="{vp.encrypt(dpb, pid, 0x43)}"\r\nGC="{vp.encrypt(gc, pid, 0x45)}"\r\n')
+
+    open_ = (bytes(4), b"\x00", b"\xff")
+    assert not vp._locked(project(*open_))
+    assert vp._locked(project(b"\x01\x00\x00\x00", b"\x00", b"\xff"))   # protected
+    assert vp._locked(project(bytes(4), bytes(range(1, 30)), b"\xff"))     # a password hash
+    assert vp._locked(project(bytes(4), b"\x00", b"\x00"))                 # not viewable
+    assert vp._locked('CMG="00"\r\n')                                       # unreadable
+
+
 def test_directory_is_a_valid_red_black_tree() -> None:
     """MS-CFB: siblings ordered by (length, upper case), root black, no red node with a red
     child, the same number of black nodes on every path."""

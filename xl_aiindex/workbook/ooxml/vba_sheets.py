@@ -4,10 +4,10 @@ Excel keeps one document module per worksheet (``Sheet1``…, bound to the sheet
 ``<sheetPr codeName>``); a sheet the splice appends (``Charts`` or ``Compare`` added by
 ``recalc``, the very hidden store) gets the same: the lowest free ``SheetN``, and an empty
 document module of that name in ``xl/vbaProject.bin``
-(:func:`~xl_aiindex.workbook.vba_project.with_document_modules`). A project that cannot be
-written again without loss (a form, another library's reference, conditional compilation
-constants, a password) or cannot be read is left as it is, and the appended sheets then carry
-no code name (Excel assigns one when it next saves the file).
+(:func:`~xl_aiindex.workbook.vba_project.with_document_modules`: every module's source kept).
+A project that cannot be written again without loss (a form, another library's reference,
+conditional compilation constants, descriptions or help files, a password) or cannot be read
+is left byte for byte as it is, and the appended sheets then carry no code name, as before.
 """
 
 from __future__ import annotations
