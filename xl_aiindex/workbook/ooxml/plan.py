@@ -540,7 +540,8 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
     removed = _unreachable(book, new_rels)
     rewritten: dict[str, bytes | None] = {**matched.appended_rows, **repointed}
     _sheet_rels(book, jobs, new_jobs, rewritten, added)
-    add_sheet_modules(book, new_jobs, _code_names(book), rewritten)
+    if new_jobs:   # appended sheets of a macro workbook: code names and modules
+        add_sheet_modules(book, new_jobs, _code_names(book), rewritten)
     _styles_edit(book, styles, styles_part, shared, rewritten, added)
     _shared_edits(book, shared, dropped_wb_rels, removed, full_calc_on_load, names,
                   owned_prefix, very_hidden, rewritten, added)
