@@ -2,7 +2,8 @@
 
 :func:`vba_modules` lists, for a workbook with ``sheets`` worksheets:
 
-* ``ThisWorkbook`` and ``Sheet1`` … ``SheetN``: empty document modules (as Excel stores them);
+* ``ThisWorkbook``: a ``Workbook_Open`` calling ``XlAiIndexOnOpen`` (:func:`workbook_code`),
+  and ``Sheet1`` … ``SheetN``: empty document modules (as Excel stores them);
 * ``xlwings``: the installed xlwings' ``xlwings.bas``, and ``Dictionary``: the class module
   xlwings' ``quickstart_standalone.xlsm`` carries — together xlwings' **standalone** form, so the
   workbook needs no xlwings add-in and no reference to one (``xlwings quickstart --standalone``
@@ -12,7 +13,10 @@
   Windows-only modules, see :data:`PROBE`) over the functions and macros found in ``udfs`` *now*,
   so a function someone adds is picked up by rebuilding — plus one change: each ``Function``
   passes its answer through ``XlAiIndexResult``, which turns a marked ``#AI! …`` answer into a
-  real Excel error (:mod:`udfs.why` holds the same rule in Python).
+  real Excel error (:mod:`udfs.why` holds the same rule in Python); each macro runs through
+  ``RunPython`` on the Mac (:func:`_mac_branch`); and ``XlAiIndexOnOpen``
+  (:func:`on_open_code`) registers every function's help with ``Application.MacroOptions``,
+  from the same Python definitions the generator reads, and recalculates once.
 
 Version: ``xlwings.bas`` calls into ``xlwings64-<version>.dll``, which the *installed* xlwings
 provides, so the module must come from the same xlwings version as the Python that runs it.

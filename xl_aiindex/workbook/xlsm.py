@@ -1,13 +1,15 @@
 """The macro-enabled workbook: the reference workbook's sheets + xlwings settings + UDF examples.
 
 :func:`build_xlsm` writes, with xlsxwriter, a copy of an .xlsx workbook (every sheet: values,
-formulas with their cached values, cell formats, column widths, frozen panes, header comments,
-drop-down and number validations, simple conditional formats, links, merged cells) plus:
+formulas with their cached values, cell formats, column widths, row heights, frozen panes,
+header comments, drop-down and number validations, simple conditional formats, links, merged
+cells: :mod:`.xlsm_copy`) plus:
 
 * a VBA project written here (:mod:`.vba_project`, source only: Excel compiles it on open)
   holding xlwings' standalone modules and the wrapper of every worksheet function and macro of
   ``udfs`` (:mod:`.excel_vba`), so the functions and buttons work without the xlwings add-in and
-  without *Import Functions*;
+  without *Import Functions* (the buttons on the Mac too, through ``RunPython``), and a
+  ``Workbook_Open`` that registers the functions' *Insert Function* help and recalculates once;
 * a sheet ``xlwings.conf`` whose first rows (xlwings reads column A from A1 down to the first
   blank cell) set ``UDF Modules`` = ``udfs``; the interpreter keys follow below that block with
   a note, inactive, unless interpreters are given (see :func:`conf_rows` for why);
@@ -26,8 +28,8 @@ The file is written as every workbook is (:mod:`~xl_aiindex.workbook.writer`: gu
 locked, atomic, one Log row; a user's own ``Examples`` sheet is never replaced) and is the same
 bytes for the same inputs (creation date taken from the source). The user's VBA modules and
 code are kept beside ours (:mod:`.xlsm_keep`). Not copied: charts, pictures, text boxes and
-other drawings, Excel tables (their cells are copied), forms, colour scales and data bars, row
-heights; a rebuild over its own source that would lose one of these refuses, naming it
+other drawings, Excel tables (their cells are copied), forms, colour scales and data bars; a
+rebuild over its own source that would lose one of these refuses, naming it
 (:func:`.xlsm_keep.plan_rebuild`). Numbers are stored with 16 significant digits.
 
 >>> build_xlsm("workbooks/city_ai_index_2020.xlsx", "workbooks/city_ai_index_2020.xlsm")  # doctest: +SKIP
