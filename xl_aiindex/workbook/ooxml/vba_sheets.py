@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..vba_project import read_project, with_document_modules
 from .jobs import _SheetJob
 
 if TYPE_CHECKING:
@@ -44,6 +43,9 @@ def add_sheet_modules(book: _Book, new_jobs: Sequence[_SheetJob], taken_code_nam
     part = None if rel is None else book.pkg.resolve(book.wb_part, rel)
     if not new_jobs or part is None or part not in book.zin.namelist():
         return
+    # imported here: recalc of a workbook without macros never loads the VBA writer
+    from ..vba_project import read_project, with_document_modules
+
     data = book.zin.read(part)
     try:
         taken = {n.casefold() for n in read_project(data).sources} | taken_code_names
