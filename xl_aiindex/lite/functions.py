@@ -30,7 +30,7 @@ from typing import Any
 
 from ..workbook import answers
 from ..workbook.answers import Outcome, UdfError, evaluate
-from .ranges import RangeBook
+from .ranges import RangeBook, ValuesBook
 from .runtime import arg, func, ret
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class ContentCache:
         self._outcomes: OrderedDict[str, Outcome] = OrderedDict()
         self._lock = threading.Lock()
 
-    def handle(self, book: RangeBook) -> IndexModelHandle:
+    def handle(self, book: ValuesBook) -> IndexModelHandle:
         """The handle for ``book``'s inputs: the cached outcome when the same inputs were built
         before, else one build."""
         fingerprint = book.fingerprint()

@@ -70,7 +70,47 @@ def input_kind(settings: list[list[Any]]) -> str:
     return "data"
 
 
-class RangeBook:
+class ValuesBook:
+    """Sheets given as values (name -> rows, anchored at A1) as a book the reader can read."""
+
+    def __init__(self, sheets: dict[str, list[list[Any]]]):
+        # a sheet with nothing in it is a sheet the workbook does not have (the reader then
+        # says which sheet is missing, as it does for a file)
+        self.sheets = {name: rows_of(r) for name, r in sheets.items()}
+        self.sheets = {name: r for name, r in self.sheets.items() if r}
+
+    def sheet_names(self) -> list[str]:
+        """The sheets given, in the order given."""
+        return list(self.sheets)
+
+    def grid(self, name: str) -> Grid:
+        """The cells of sheet ``name`` (values only: Lite passes no formulas)."""
+        return Grid(name, [list(r) for r in self.sheets[name]])
+
+    def fingerprint(self) -> str:
+        """A hash of every value of every sheet: equal values, equal fingerprint."""
+        h = hashlib.sha256()
+        for name, rows in self.sheets.items():
+            h.update(repr((key(name), [[(type(v).__name__, v) for v in r] for r in rows]))
+                     .encode())
+        return h.hexdigest()
+
+
+def input_sheets(settings: Any, framework: Any, units: Any, data_or_given: Any,
+                 given: Any = None) -> dict[str, Any]:
+    """The sheets of ``AI_MODEL``'s arguments by name: the fourth range is Data or Given as
+    Settings ``input`` says; ``given`` is Given beside Data (ignored with input = given)."""
+    sheets = {SETTINGS: settings, FRAMEWORK: framework, UNITS: units}
+    if input_kind(rows_of(settings)) == "given":
+        sheets[GIVEN] = data_or_given
+    else:
+        sheets[DATA] = data_or_given
+        if given is not None:
+            sheets[GIVEN] = given
+    return sheets
+
+
+class RangeBook(ValuesBook):
     """The input ranges of one ``AI_MODEL`` call as a book the reader can read.
 
     ``settings``, ``framework``, ``units``: the ranges of those sheets; ``data_or_given``: the
@@ -81,32 +121,4 @@ class RangeBook:
 
     def __init__(self, settings: Any, framework: Any, units: Any, data_or_given: Any,
                  given: Any = None):
-        rows = {SETTINGS: rows_of(settings), FRAMEWORK: rows_of(framework),
-                UNITS: rows_of(units)}
-        fourth = rows_of(data_or_given)
-        extra = rows_of(given)
-        if input_kind(rows[SETTINGS]) == "given":
-            rows[GIVEN] = fourth
-        else:
-            rows[DATA] = fourth
-            if extra:
-                rows[GIVEN] = extra
-        # a range with nothing in it is a sheet the workbook does not have (the reader then
-        # says which sheet is missing, as it does for a file)
-        self.sheets = {name: r for name, r in rows.items() if r}
-
-    def sheet_names(self) -> list[str]:
-        """The input sheets given, in the contract's order."""
-        return list(self.sheets)
-
-    def grid(self, name: str) -> Grid:
-        """The cells of sheet ``name`` (values only: Lite passes no formulas)."""
-        return Grid(name, [list(r) for r in self.sheets[name]])
-
-    def fingerprint(self) -> str:
-        """A hash of every value of every range: equal ranges, equal fingerprint."""
-        h = hashlib.sha256()
-        for name, rows in self.sheets.items():
-            h.update(repr((name, [[(type(v).__name__, v) for v in r] for r in rows])).encode())
-        return h.hexdigest()
-
+        super().__init__(input_sheets(settings, framework, units, data_or_given, given))

@@ -85,7 +85,7 @@ Book: Any = BookStandIn
 
 if sys.platform == "emscripten":  # pragma: no cover - only inside Pyodide
     try:
-        from xlwings import Book, arg, func, ret, script  # type: ignore[no-redef]
+        from xlwings import Book, arg, func, ret, script  # type: ignore[no-redef]  # noqa: F401
 
         LITE_XLWINGS = True
     except ImportError:  # Pyodide without xlwings (the offline test): the stand-ins
