@@ -403,3 +403,98 @@ def test_the_add_in_main_py_exposes_the_functions_and_scripts() -> None:
     requirements = (main.parent / "requirements.txt").read_text(encoding="utf-8")
     lines = [ln.strip() for ln in requirements.splitlines() if ln.strip() and ln[0] != "#"]
     assert lines[-1].endswith("/xl_aiindex_lite-0.1.0-py3-none-any.whl")
+
+
+# ---- xl-aiindex excel BOOK --lite ----
+
+def named_range(path: Path, reference: str) -> list[list[Any]]:
+    """The values of ``'Sheet'!$A$1:$X$n`` in ``path`` as xlwings Lite passes that range:
+    the whole rectangle, blanks as ``""``."""
+    sheet, cells = reference.rsplit("!", 1)
+    sheet = sheet.strip("'").replace("''", "'")
+    last = cells.split(":")[1].replace("$", "")
+    letters = "".join(ch for ch in last if ch.isalpha())
+    rows = int(last[len(letters):])
+    cols = 0
+    for ch in letters:
+        cols = cols * 26 + ord(ch) - 64
+    grid = sheets_of(path)[sheet]
+    assert len(grid) <= rows and max(len(r) for r in grid) <= cols   # the name covers it all
+    return [[("" if v is None else v) for v in (r + [None] * (cols - len(r)))]
+            for r in grid + [[]] * (rows - len(grid))]
+
+
+@pytest.mark.parametrize("name", ["city_ai_index_2020.xlsx", "city_ai_index_2020_data.xlsx"])
+def test_excel_lite_adds_the_names_and_the_examples(tmp_path: Path, name: str) -> None:
+    book = Path(shutil.copy(REPO / "workbooks" / name, tmp_path / name))
+    result = run("excel", book, "--lite")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Wrote {book}: the defined names AI_Settings, AI_Framework, "
+                                    "AI_Units, AI_Data, AI_Given and the sheet Lite Examples")
+    # a recalc afterwards (values mode: it removes its own xlai_ names) keeps the Lite names
+    assert run("recalc", book).exit_code == 0
+    wb = openpyxl.load_workbook(book)
+    names = {n: d.attr_text for n, d in wb.defined_names.items()}
+    assert sorted(names) == ["AI_Data", "AI_Framework", "AI_Given", "AI_Settings", "AI_Units"]
+    rows = [list(r) for r in wb["Lite Examples"].iter_rows(values_only=True)]
+    assert rows[0] == ["example", "formula", "result", "expected"]
+    model_call = rows[1][2]
+    given = name == "city_ai_index_2020.xlsx"
+    assert model_call == ("=AI_MODEL(AI_Settings,AI_Framework,AI_Units,AI_Given)" if given else
+                          "=AI_MODEL(AI_Settings,AI_Framework,AI_Units,AI_Data,AI_Given)")
+    # what AI_MODEL gets from those names, and what each example then answers
+    args = [named_range(book, names[a.strip()]) for a in model_call[10:-1].split(",")]
+    model = lite.AI_MODEL(*args)
+    functions = {"AI_INDEX": lite.AI_INDEX, "AI_SUBINDEX": lite.AI_SUBINDEX,
+                 "AI_RANK": lite.AI_RANK, "AI_TIER": lite.AI_TIER, "AI_WEIGHT": lite.AI_WEIGHT}
+    checked = 0
+    for what, text, formula, expected in rows[2:]:
+        if formula is None:
+            continue
+        assert text == formula
+        fname, inner = formula[1:].split("(", 1)
+        call_args = [a.strip('"') for a in inner[:-1].split(",")[1:]]
+        call_args = [True if a == "TRUE" else a for a in call_args]
+        assert same(functions[fname](model, *call_args), expected), what
+        checked += 1
+    assert checked >= 8
+    assert rows[2][3] == pytest.approx(92.9285 if given else 97.60591362610151)
+    assert any(r[1] == "=AI_RANKING($C$2)" for r in rows)
+
+
+def test_excel_lite_refuses_a_name_of_the_users(tmp_path: Path) -> None:
+    from openpyxl.workbook.defined_name import DefinedName
+
+    book = tmp_path / "mine.xlsx"
+    wb = openpyxl.load_workbook(REPO / "workbooks" / "city_ai_index_2020.xlsx")
+    wb.defined_names["AI_targets"] = DefinedName("AI_targets", attr_text="Given!$B$2:$B$31")
+    wb.save(book)
+    before = book.read_bytes()
+    result = run("excel", book, "--lite")
+    assert result.exit_code == 1
+    assert "the workbook has its own defined name AI_targets (=Given!$B$2:$B$31)" in result.output
+    assert book.read_bytes() == before
+    assert run("excel", book, "--lite", "--force").exit_code == 0
+    assert "AI_targets" not in openpyxl.load_workbook(book).defined_names
+
+
+def test_excel_lite_refuses_a_sheet_of_the_users(tmp_path: Path) -> None:
+    book = tmp_path / "mine.xlsx"
+    wb = openpyxl.load_workbook(REPO / "workbooks" / "city_ai_index_2020.xlsx")
+    wb.create_sheet("Lite Examples")["A1"] = "my own notes"
+    wb.save(book)
+    before = book.read_bytes()
+    result = run("excel", book, "--lite")
+    assert result.exit_code == 1 and "Lite Examples" in result.output
+    assert book.read_bytes() == before
+
+
+def test_excel_lite_on_a_new_workbook(tmp_path: Path) -> None:
+    path = new_book(tmp_path, filled=False)
+    result = run("excel", path, "--lite")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1].startswith("Note: the inputs have 6 problems (first: ")
+    rows = [list(r) for r in openpyxl.load_workbook(path)["Lite Examples"].iter_rows(
+        values_only=True)]
+    assert rows[1][2] == "=AI_MODEL(AI_Settings,AI_Framework,AI_Units,AI_Data)"
+    assert rows[2][3].startswith("#AI! 6 problems in the workbook; first: ")

@@ -45,6 +45,7 @@ def excel_lite(book: str | os.PathLike[str], *, output: str | os.PathLike[str] |
     """
     from ..errors import ProblemsFound
     from ..staleness import inputs_hash
+    from ..workbook.answers import Outcome
     from ..workbook.book import Loaded, compute
     from ..workbook.lite_book import (
         LITE_PREFIX,
@@ -70,7 +71,8 @@ def excel_lite(book: str | os.PathLike[str], *, output: str | os.PathLike[str] |
             problems: tuple[Problem, ...] = ()
         except ProblemsFound as e:
             result, problems = None, tuple(e.problems)
-        sheet = lite_examples_sheet(loaded.model, result, names)
+        outcome = Outcome(result=result, problems=problems)
+        sheet = lite_examples_sheet(loaded.model, outcome, names)
         entry = {"input": loaded.model.settings.input, "status": "ok" if result else "problems",
                  "inputs_hash": inputs_hash(loaded.model) if result else None}
         done = LiteWorkbook(Path(output) if output is not None else Path(book), names,

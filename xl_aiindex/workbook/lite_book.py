@@ -21,7 +21,7 @@ from ..contract import DATA, FRAMEWORK, GIVEN, LITE_EXAMPLES, SETTINGS, UNITS, k
 from ..errors import Problem
 from ..groups import grouping_columns
 from ..i18n import _
-from ..model import IndexModel, IndexResult
+from ..model import IndexModel
 from .answers import (
     Outcome,
     UdfError,
@@ -101,11 +101,11 @@ def _expected(compute: Any) -> Any:
         return e.text
 
 
-def lite_examples_sheet(model: IndexModel, result: IndexResult | None,
-                        names: dict[str, str]) -> SheetSpec:
+def lite_examples_sheet(model: IndexModel, outcome: Outcome, names: dict[str, str]) -> SheetSpec:
     """The Lite Examples sheet: the model handle, then one call of each Lite function on it (a
-    unit and a node of this book), each with its formula as text and the expected value."""
-    outcome = Outcome(result=result) if result is not None else None
+    unit and a node of this book), each with its formula as text and the value it answers for
+    ``outcome`` (the index built here, or its problems: then the ``#AI! …`` text)."""
+    result = outcome.result
     units = model.units
     if result is not None:
         unit = str(result.rank.sort_values(kind="stable").index[0])
@@ -148,8 +148,7 @@ def lite_examples_sheet(model: IndexModel, result: IndexResult | None,
     out: list[list[Cell]] = [_header(COLUMNS)]
     wrap = Style(wrap=True)
     for what, formula, compute, live in rows:
-        expected = None if compute is None or outcome is None else \
-            _expected(lambda c=compute: c(outcome))
+        expected = None if compute is None else _expected(lambda c=compute: c(outcome))
         result_cell = Cell(expected, formula=formula) if live else Cell(None)
         out.append([Cell(what, style=wrap), Cell("=" + formula), result_cell, Cell(expected)])
     out.append([Cell(_("scripts (xlwings Lite task pane): rebuild_results rewrites Scores, "
