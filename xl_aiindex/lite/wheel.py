@@ -24,7 +24,7 @@ from .. import __version__
 NAME = "xl_aiindex_lite"
 PACKAGE = Path(__file__).resolve().parents[1]
 #: Files of the package that go into the wheel (besides every ``*.py``).
-DATA = ("py.typed", "data/*.txt", "locale/*/LC_MESSAGES/*.mo", "lite/addin/requirements.txt")
+PACKAGE_DATA = ("py.typed", "data/*.txt", "locale/*/LC_MESSAGES/*.mo", "lite/addin/requirements.txt")
 METADATA = f"""Metadata-Version: 2.1
 Name: xl-aiindex-lite
 Version: {__version__}
@@ -48,7 +48,7 @@ def wheel_name() -> str:
 
 def _files() -> list[Path]:
     found = {p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts}
-    for pattern in DATA:
+    for pattern in PACKAGE_DATA:
         found.update(PACKAGE.glob(pattern))
     return sorted(found)
 
