@@ -196,6 +196,16 @@ def test_a_problem_reads_as_on_the_desktop(tmp_path: Path) -> None:
     assert "Framework" in desktop and "E3" in desktop
 
 
+def test_an_error_cell_in_a_range_is_a_problem_as_on_the_desktop(tmp_path: Path) -> None:
+    """Lite passes an error cell as its text (err_to_str): the reader names it, as the
+    desktop reader names the cached error of a formula."""
+    sheets = sheets_of(REPO / "workbooks" / "city_ai_index_2020_data.xlsx")
+    sheets["Data"][3][2] = "#DIV/0!"
+    text = lite.AI_INDEX(model_of(sheets), "北京")
+    assert text.startswith("#AI! 1 problem in the workbook: Sheet 'Data', cell C4") and \
+        "#DIV/0!" in text, text
+
+
 def test_the_engine_runs_once_per_distinct_input(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
     real = pipeline.build_index
@@ -226,13 +236,14 @@ def test_the_registration_is_what_xlwings_lite_needs() -> None:
     handle, the others take that handle; the scripts are scripts; nothing is volatile."""
     meta = lite.AI_MODEL.__xl_aiindex_lite__
     assert meta["kind"] == "func" and meta["ret"]["convert"] is object
-    assert {a: o["ndim"] for a, o in meta["args"].items()} == {
-        "settings": 2, "framework": 2, "units": 2, "data_or_given": 2, "given": 2}
+    assert {a: (o["ndim"], o["err_to_str"]) for a, o in meta["args"].items()} == {
+        a: (2, True) for a in ("settings", "framework", "units", "data_or_given", "given")}
     for f in (lite.AI_INDEX, lite.AI_SUBINDEX, lite.AI_RANK, lite.AI_TIER, lite.AI_WEIGHT,
               lite.AI_RANKING, lite.AI_SCORES):
         assert f.__xl_aiindex_lite__["args"]["model"]["convert"] is object
         assert f.__xl_aiindex_lite__["options"] == {}
         assert not hasattr(f, "__xlfunc__")    # never mistaken for a desktop UDF
+        assert f.__annotations__ == {}         # Lite would take an annotation as a converter
     for s in (scripts.rebuild_results, scripts.validate_inputs):
         assert s.__xl_aiindex_lite__["kind"] == "script"
 
@@ -271,8 +282,8 @@ class FakeRange:
     def last_cell(self) -> Any:
         return type("Cell", (), {"row": self.last[0], "column": self.last[1]})()
 
-    def options(self, ndim: int | None = None) -> FakeRange:
-        assert ndim == 2
+    def options(self, ndim: int | None = None, err_to_str: bool = False) -> FakeRange:
+        assert ndim == 2 and err_to_str   # error cells arrive as their text, never as blanks
         return self
 
     @property

@@ -18,6 +18,10 @@ cells that use the handle only then. ``AI_MODEL`` keeps the last outcomes by the
 its ranges (:class:`ContentCache`): the same inputs (a full recalculation, an undo, two
 AI_MODEL cells over the same ranges, the scripts after the functions) give the cached outcome,
 so the engine runs once per distinct input.
+
+The functions' parameters carry no annotations, on purpose: xlwings Lite takes an annotation
+as the argument's converter (``object`` would mean an object handle, ``Any`` has none); the
+conversions are given with ``@arg``/``@ret`` instead.
 """
 
 from __future__ import annotations
@@ -128,63 +132,63 @@ def _answer(compute: Callable[[Outcome], Any], model: Any) -> Any:
 
 
 @func
-@arg("settings", ndim=2, doc=_RANGE.format(sheet="Settings"))
-@arg("framework", ndim=2, doc=_RANGE.format(sheet="Framework"))
-@arg("units", ndim=2, doc=_RANGE.format(sheet="Units"))
-@arg("data_or_given", ndim=2,
+@arg("settings", ndim=2, err_to_str=True, doc=_RANGE.format(sheet="Settings"))
+@arg("framework", ndim=2, err_to_str=True, doc=_RANGE.format(sheet="Framework"))
+@arg("units", ndim=2, err_to_str=True, doc=_RANGE.format(sheet="Units"))
+@arg("data_or_given", ndim=2, err_to_str=True,
      doc="the Data sheet (Settings input = data) or the Given sheet (input = given), from A1")
-@arg("given", ndim=2, doc="optional, with input = data: the Given sheet (its published column)")
+@arg("given", ndim=2, err_to_str=True, doc="optional, with input = data: the Given sheet (its published column)")
 @ret(object)
-def AI_MODEL(settings: Any, framework: Any, units: Any, data_or_given: Any,
-             given: Any = None) -> Any:
+def AI_MODEL(settings, framework, units, data_or_given,
+             given=None):
     """The index built from the input sheets (an object handle for AI_INDEX, AI_RANK…): Settings, Framework, Units and Data or Given, each a range from A1."""
     return CACHE.handle(RangeBook(settings, framework, units, data_or_given, given))
 
 
 @func
 @arg("model", object, doc="the cell holding =AI_MODEL(…)")
-def AI_INDEX(model: Any, city: Any) -> Any:
+def AI_INDEX(model, city):
     """Total index score of a city (its Units id, Chinese name or English name). Errors show as #AI! text."""
     return _answer(lambda o: answers.index_of(o, city), model)
 
 
 @func
 @arg("model", object, doc="the cell holding =AI_MODEL(…)")
-def AI_SUBINDEX(model: Any, city: Any, node: Any) -> Any:
+def AI_SUBINDEX(model, city, node):
     """Score of a city in any node of the Framework (a dimension or an indicator's normalised value)."""
     return _answer(lambda o: answers.subindex_of(o, city, node), model)
 
 
 @func
 @arg("model", object, doc="the cell holding =AI_MODEL(…)")
-def AI_RANK(model: Any, city: Any, group: Any = None) -> Any:
+def AI_RANK(model, city, group=None):
     """Rank of a city by total score (1 = best, ties share the better rank); with a grouping column of Units (e.g. "region"), its rank within its group."""
     return _answer(lambda o: answers.rank_of(o, city, group), model)
 
 
 @func
 @arg("model", object, doc="the cell holding =AI_MODEL(…)")
-def AI_TIER(model: Any, city: Any, as_label: Any = False) -> Any:
+def AI_TIER(model, city, as_label=False):
     """Tier of a city (1 = best) by the Settings 'tiers' rule; with as_label = TRUE, its label."""
     return _answer(lambda o: answers.tier_of(o, city, as_label), model)
 
 
 @func
 @arg("model", object, doc="the cell holding =AI_MODEL(…)")
-def AI_WEIGHT(model: Any, node: Any) -> Any:
+def AI_WEIGHT(model, node):
     """Effective weight of a node in the total index (the product of the weights on its path from the root)."""
     return _answer(lambda o: answers.weight_of(o, node), model)
 
 
 @func
 @arg("model", object, doc="the cell holding =AI_MODEL(…)")
-def AI_RANKING(model: Any) -> Any:
+def AI_RANKING(model):
     """The whole ranking as a spilled table with headers: rank, unit, name_zh, name_en, score, tier, the first-level scores (and published, diff)."""
     return _answer(answers.ranking_rows, model)
 
 
 @func
 @arg("model", object, doc="the cell holding =AI_MODEL(…)")
-def AI_SCORES(model: Any) -> Any:
+def AI_SCORES(model):
     """Every node's score for every unit as a spilled table with headers, as in the Scores sheet."""
     return _answer(answers.scores_rows, model)

@@ -80,10 +80,11 @@ def _sheets(book: Any) -> dict[str, Any]:
 
 
 def sheet_values(sheet: Any) -> list[list[Any]]:
-    """A sheet's values from A1 to the last cell it uses (a 2-D list; [] for an empty sheet)."""
+    """A sheet's values from A1 to the last cell it uses (a 2-D list; [] for an empty sheet);
+    an error cell as its text (``"#DIV/0!"``), which the reader reports, never as a blank."""
     used = sheet.used_range
     last = used.last_cell
-    rows = sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value
+    rows = sheet.range((1, 1), (last.row, last.column)).options(ndim=2, err_to_str=True).value
     return rows_of(rows)
 
 
