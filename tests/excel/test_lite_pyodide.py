@@ -17,6 +17,7 @@ Known gap: Pyodide 0.27 is Python 3.12; xlwings Lite today runs a newer Pyodide 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 import shutil
@@ -28,9 +29,18 @@ from typing import Any
 
 import pytest
 from conftest import REPO
-from test_lite import model_of, same, sheets_of
+from test_lite import (
+    FakeLiteBook,
+    FakeRange,
+    FakeSheet,
+    FakeSheets,
+    model_of,
+    same,
+    sheets_of,
+)
 
 from xl_aiindex import lite
+from xl_aiindex.lite import scripts
 from xl_aiindex.lite.wheel import build_wheel
 
 pytestmark = pytest.mark.pyodide
@@ -158,10 +168,14 @@ const [dist, wheel, inputs, script] = process.argv.slice(2);
 IN_PYODIDE = r"""
 import json, sys
 import xl_aiindex.lite as lite
-import xl_aiindex.lite.scripts
+from xl_aiindex.lite import scripts
 forbidden = sorted({m.split(".")[0] for m in sys.modules} & set(FORBIDDEN))
 answers = {}
-for book, sheets in json.load(open("/tmp/inputs.json", encoding="utf-8")).items():
+inputs = json.load(open("/tmp/inputs.json", encoding="utf-8"))
+book = FakeLiteBook(inputs.pop("whole book"))
+scripts.run_rebuild(book)
+written = {n: book.sheets[n].table() for n in ("Scores", "Ranking", "Tiers", "Problems")}
+for book, sheets in inputs.items():
     model = lite.AI_MODEL(*sheets)
     units = list(model.outcome.result.total.index)
     answers[book] = {
@@ -172,7 +186,7 @@ for book, sheets in json.load(open("/tmp/inputs.json", encoding="utf-8")).items(
         "unknown": lite.AI_INDEX(model, "Pekin"),
     }
 json.dumps({"platform": sys.platform, "python": sys.version.split()[0],
-            "forbidden": forbidden, "answers": answers})
+            "forbidden": forbidden, "answers": answers, "written": written})
 """
 
 
@@ -197,11 +211,17 @@ def cpython_answers(path: Path) -> dict[str, Any]:
 def test_the_2020_index_in_pyodide_equals_cpython(pyodide_dist: Path, tmp_path: Path) -> None:
     wheel = build_wheel(tmp_path)
     inputs = tmp_path / "inputs.json"
-    inputs.write_text(json.dumps({b: lite_inputs(REPO / "workbooks" / b) for b in WORKBOOKS},
-                                 ensure_ascii=False), encoding="utf-8")
+    whole = {n: ([] if n in ("Scores", "Ranking", "Tiers") else rows) for n, rows in
+             sheets_of(REPO / "workbooks" / WORKBOOKS[1]).items()}
+    inputs.write_text(json.dumps({**{b: lite_inputs(REPO / "workbooks" / b) for b in WORKBOOKS},
+                                  "whole book": whole}, ensure_ascii=False, default=str),
+                      encoding="utf-8")
     (tmp_path / "runner.js").write_text(RUNNER, encoding="utf-8")
+    fake_book = "".join(inspect.getsource(c) for c in (FakeRange, FakeSheet, FakeSheets,
+                                                        FakeLiteBook))
     (tmp_path / "in_pyodide.py").write_text(
-        f"FORBIDDEN = {FORBIDDEN!r}\n" + IN_PYODIDE, encoding="utf-8")
+        "from __future__ import annotations\nfrom typing import Any\n"
+        f"FORBIDDEN = {FORBIDDEN!r}\n{fake_book}\n{IN_PYODIDE}", encoding="utf-8")
     done = subprocess.run(["node", str(tmp_path / "runner.js"), str(pyodide_dist), str(wheel),
                            str(inputs), str(tmp_path / "in_pyodide.py")],
                           capture_output=True, text=True, timeout=170)
@@ -221,6 +241,13 @@ def test_the_2020_index_in_pyodide_equals_cpython(pyodide_dist: Path, tmp_path: 
         assert got["answers"][book]["unknown"] == expected["unknown"], book
     assert got["answers"]["city_ai_index_2020.xlsx"]["index"]["beijing"] == \
         pytest.approx(92.93, abs=0.005)
+    # the rebuild_results script, run in Pyodide on a book with Lite's API, writes what the
+    # same script writes in CPython
+    book = FakeLiteBook(whole)
+    scripts.run_rebuild(book)
+    for name, rows in got["written"].items():
+        assert same(rows, book.sheets[name].table()), name
+    assert len(got["written"]["Ranking"]) == 31
 
 
 def test_a_wheel_that_differs_from_the_lock_is_refused(pyodide_dist: Path, tmp_path: Path) -> None:
