@@ -34,6 +34,7 @@ from .. import __version__
 from ..contract import (
     AHP_PREFIX,
     BUDGET_PREFIX,
+    DATA,
     INPUT_SHEETS,
     LOG,
     LOG_COLUMNS,
@@ -96,7 +97,7 @@ def read_book(book: Any) -> ValuesBook:
     values = {name: sheet_values(found[key(name)]) for name in INPUT_SHEETS
               if key(name) in found}
     given = input_kind(values.get(INPUT_SHEETS[0], [])) == "given"
-    wanted = [n for n in INPUT_SHEETS if not (n == "Data" and given)]
+    wanted = [n for n in INPUT_SHEETS if not (n == DATA and given)]
     sheets = {n: values[n] for n in wanted if n in values}
     prefixes = (key(AHP_PREFIX) + "_", key(BUDGET_PREFIX) + "_")
     for s in book.sheets:
