@@ -32,6 +32,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from ..i18n import _
 from ..workbook import answers
 from ..workbook.answers import Outcome, UdfError, evaluate
 from .ranges import RangeBook, ValuesBook
@@ -43,8 +44,6 @@ log = logging.getLogger(__name__)
 KEEP = 8
 
 _RANGE = "the {sheet} sheet as a range starting at A1 (the defined name AI_{sheet})"
-NOT_A_MODEL = ("model must be the cell holding =AI_MODEL(AI_Settings, AI_Framework, AI_Units, "
-               "AI_Data or AI_Given), not {what}")
 
 
 class IndexModelHandle:
@@ -116,7 +115,8 @@ def _outcome(model: Any) -> Outcome:
     if isinstance(model, IndexModelHandle):
         return model.outcome
     what = "a blank cell" if model is None or model == "" else f"{model!r}"[:60]
-    raise UdfError(NOT_A_MODEL.format(what=what))
+    raise UdfError(_("model must be the cell holding =AI_MODEL(AI_Settings, AI_Framework, "
+                     "AI_Units, AI_Data or AI_Given), not {what}").format(what=what))
 
 
 def _answer(compute: Callable[[Outcome], Any], model: Any) -> Any:
