@@ -475,9 +475,12 @@ def new(framework: Path, units: Path, data: Path | None, output: Path, force: bo
 @click.option("--interpreter", "interpreter_win", default=None, metavar="PYTHON.EXE",
               help="Pin this Python (Windows) in the xlwings.conf sheet (default: the one the "
                    "xlwings add-in or its config file names).")
+@click.option("--lite", is_flag=True, help="For xlwings Lite instead (Excel on Windows, Mac "
+              "and the web): add a defined name per input sheet and a Lite Examples sheet to "
+              "BOOK (or OUT), no VBA (docs/lite.md).")
 @_debug_option
 def excel(book: Path, output: Path | None, force: bool, interpreter_win: str | None,
-          debug: bool) -> None:
+          lite: bool, debug: bool) -> None:
     """Turn a workbook of the contract into a macro-enabled workbook for Excel: the AI_*
     functions and the Rebuild/Validate macros in its VBA project (xlwings standalone: no
     add-in, no Import Functions), an xlwings.conf sheet, an Examples sheet for its units and
@@ -487,6 +490,14 @@ def excel(book: Path, output: Path | None, force: bool, interpreter_win: str | N
 
         xl-aiindex excel my_index.xlsx -o my_index.xlsm
     """
+    if lite:
+        if interpreter_win is not None:
+            from .i18n import _
+
+            raise click.UsageError(_("--interpreter is for the desktop .xlsm, not with --lite"))
+        _run(debug, lambda: show.show_excel_lite(api.excel_lite(book, output=output,
+                                                                force=force)))
+        return
     _run(debug, lambda: show.show_excel(api.excel(book, output=output, force=force,
                                                   interpreter_win=interpreter_win)))
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         ExcelWorkbook,
         Explanation,
         Exported,
+        LiteWorkbook,
         NewWorkbook,
         Recalculated,
         Report,
@@ -293,6 +294,22 @@ def show_excel(done: ExcelWorkbook) -> None:
                   problems=counted(n, "problem"), first=done.problems[0],
                   path=one_line(str(done.path))))
     say(_("Next: open it in Excel on Windows and enable macros (docs/excel.md)"))
+
+
+def show_excel_lite(done: LiteWorkbook) -> None:
+    """``excel --lite``: the names and sheet written, the inputs' problems if any, what next."""
+    from .i18n import _
+
+    say(_("Wrote {path}: the defined names {names} and the sheet Lite Examples "
+          "(calls of {functions})").format(path=one_line(str(done.path)),
+                                             names=", ".join(done.names),
+                                             functions=", ".join(done.functions)))
+    if done.problems:
+        say(_("Note: the inputs have {count} problems (first: {first}); the functions show "
+              "results once they are fixed").format(count=len(done.problems),
+                                                    first=done.problems[0]))
+    say(_("Next: open it in Excel with the xlwings Lite add-in and paste main.py and "
+          "requirements.txt (docs/lite.md)"))
 
 
 def show_uncertainty(done: UncertaintyRun, top: int) -> None:
