@@ -386,12 +386,6 @@ def report_page(result: IndexResult, book: str | os.PathLike[str]) -> ReportPage
                       charts=n_charts + n_compare + n_unc, notes=tuple(notes))
 
 
-def report_html(result: IndexResult, book: str | os.PathLike[str]) -> tuple[str, dict[str, int]]:
-    """The page's HTML and counts (``sections``, ``charts``): :func:`report_page`."""
-    page = report_page(result, book)
-    return page.html, {"sections": page.sections, "charts": page.charts}
-
-
 def check_report_destination(output: str | os.PathLike[str],
                              book: str | os.PathLike[str]) -> None:
     """Refuse, before anything is computed, an output the report cannot be written to: a name
