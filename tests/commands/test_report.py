@@ -11,6 +11,7 @@ import shutil
 import stat
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 
 import openpyxl
 import pandas as pd
@@ -128,11 +129,16 @@ def test_width_estimates_count_cjk_characters_double():
         column_em(Column("n", "名称", "Name"), ["verylongsentenceindeed"])
 
 
-def test_the_unit_word_comes_from_one_place():
-    settings = compute(load_workbook(GIVEN)).model.settings
-    expected = getattr(settings, "unit_label", "") or "单位"
-    assert unit_word(settings) == expected
-    assert unit_word(settings._replace(**{"name_zh": "x"})) == expected
+def test_the_unit_word_comes_from_settings_unit_label_else_a_neutral_word(tmp_path):
+    assert unit_word(SimpleNamespace(unit_label="省份")) == "省份"
+    assert unit_word(SimpleNamespace(unit_label="")) == "单位"
+    assert unit_word(SimpleNamespace()) == "单位"
+    # the page's headings take it from there
+    out = tmp_path / "r.html"
+    assert run("report", GIVEN, "-o", out).exit_code == 0
+    word = unit_word(compute(load_workbook(GIVEN)).model.settings)
+    text = out.read_text(encoding="utf-8")
+    assert f"<h2>{word}对比 " in text and f"30 个{word} units ranked" in text
 
 
 def test_headers_are_names_not_ids_and_ranks_are_integers(tmp_path):
