@@ -144,6 +144,11 @@ def _ranking(result: IndexResult) -> str:
     shown["name_zh"] = [z if z == z and z else (e if e == e and e else u) for z, e, u in
                         zip(shown["name_zh"], shown["name_en"], shown["unit"], strict=True)]
     shown = shown.drop(columns=["unit"])
+    # the published total (given mode) beside the computed one, before the tier and children
+    beside = [c for c in ("published", "diff") if c in shown.columns]
+    order = [c for c in shown.columns if c not in beside]
+    at = order.index("score") + 1
+    shown = shown[order[:at] + beside + order[at:]]
     counts = ", ".join(f"{rule.label(t)} {tiers.count(t)}" for t in range(1, rule.count + 1))
     cols = columns_for(shown, result.model)
     return (f'<section id="ranking">{_h2("排名与梯队", "Ranking and tiers")}'
