@@ -570,13 +570,15 @@ def compare_editions_command(old: Path, new: Path, output: Path | None, no_write
 @cli.command()
 @click.argument("book", type=NonEmptyPath(dir_okay=True, path_type=Path))
 @click.option("-o", "--output", type=NonEmptyPath(dir_okay=False, path_type=Path), required=True,
-              help="The HTML file to write (named .html or .htm; never the workbook).")
+              help="The file to write: .html or .htm (the page) or .pdf (printed by headless "
+                   "Chromium or WeasyPrint); never the workbook.")
 @_debug_option
 def report(book: Path, output: Path, debug: bool) -> None:
     """Write a self-contained bilingual HTML report of BOOK: ranking with tiers, the TOP-N and
     comparison charts (inline SVG), the weights in use, the uncertainty and audit results when
-    the workbook has them, and a methodology annex (tree, weights, methods and formulas).
-    No external file or address: it opens offline and prints to PDF.
+    the workbook has them, and a methodology annex (tree, weights, methods and formulas,
+    imputed values, outliers, uncertainty set-up). No external file or address: it opens
+    offline and prints to A4; -o report.pdf prints it to PDF.
 
     Example:
 

@@ -469,6 +469,7 @@ def show_report(done: Report) -> None:
     """``report``: the file written and what it holds."""
     say(f"Wrote {one_line(str(done.path))}: {done.sections} sections, {done.charts} charts, "
                f"{done.units} units")
+    notes(done.notes)
 
 
 def show_export(done: Exported) -> None:
