@@ -473,7 +473,13 @@ def show_compare(done: Comparison) -> None:
 
 
 def show_editions(done: EditionsCompared, top: int) -> None:
-    """``compare-editions``: the counts, the first ``top`` units' changes, who entered/left."""
+    """``compare-editions``: what to know first (different scales), the counts, the first
+    ``top`` units' changes, who entered/left."""
+    if done.warning:
+        say(_("Warning: {text}").format(text=done.warning))
+    elif done.common_scale:
+        say(_("Both editions' data normalised together (common scale): a change in score is a "
+              "change in the unit's own values."))
     say(_("{old} → {new}: {both} units in both, {entered} entered, {left} left").format(
         old=one_line(str(done.old)), new=one_line(str(done.new)), both=done.both,
         entered=len(done.entered), left=len(done.left)))
@@ -512,6 +518,7 @@ def show_report(done: Report) -> None:
     say(_("Wrote {path}: {sections} sections, {charts} charts, {units} units").format(
         path=one_line(str(done.path)), sections=done.sections, charts=done.charts,
         units=done.units))
+    notes(done.notes)
 
 
 def show_export(done: Exported) -> None:
