@@ -222,7 +222,7 @@ def show_recalc(done: Recalculated, top: int) -> None:
         book=one_line(str(done.book)), units=done.units, nodes=done.nodes, input=done.input))
     # the Problems sheet a validation may have filled is emptied on success: not news
     names = [n for n in done.sheets if n.lower() != "problems"]
-    listed = _("{first} and {last}").format(first=", ".join(names[:-1]), last=names[-1]) \
+    listed = _("{first} and {last}").format(first=_(", ").join(names[:-1]), last=names[-1]) \
         if len(names) > 1 else names[0]
     if done.mode == "formulas":
         wrote = _("Wrote {sheets} to {path} (live formulas with cached values)")
@@ -404,7 +404,7 @@ def show_audit(done: Audited) -> None:
         say(_("Wrote {sheets} to {path}").format(sheets="Audit", path=one_line(str(done.path))))
     say("")
     n = len(done.warnings)
-    say(counted(n, "warning") + (":" if n else ""))
+    say(_("{count}:").format(count=counted(n, "warning")) if n else counted(n, "warning"))
     for w in done.warnings:
         say(f"  {w}")
     for g in done.groups:
