@@ -19,6 +19,7 @@ from ..errors import HandEditsFound, Problem
 from .calamine_source import CalamineSource
 from .fingerprint import (
     HandEdit,
+    PartSum,
     blocks_digest,
     canonical_grid,
     find_edits,
@@ -121,6 +122,8 @@ def hand_edits(loaded: Loaded, sheets: Sequence[SheetSpec] | None) -> list[HandE
     for k in order:
         if k not in present:      # the sheet was deleted: nothing of it to lose
             continue
+        if k in stored.sums and written_unchanged(loaded, present[k], stored.sums[k]):
+            continue              # byte for byte what was written: nothing to read
         written = stored.sheets[k]
         # one sheet at a time, and its digest first, a column of numbers formatted at once:
         # the cells are kept as text only when the sheet has changed (the rare case)
@@ -135,6 +138,14 @@ def hand_edits(loaded: Loaded, sheets: Sequence[SheetSpec] | None) -> list[HandE
         fresh = None if spec is None or stored.legacy else fingerprint_sheet(spec)
         edits.extend(find_edits(written, current, grid, fresh=fresh))
     return edits
+
+
+def written_unchanged(loaded: Loaded, name: str, sums: PartSum) -> bool:
+    """Whether sheet ``name``'s zip entry has the CRC-32 and size (from the zip's central
+    directory: nothing unpacked) of the entry the tool wrote: then its cells are those the
+    stored fingerprint was computed from, and no cell of it was edited."""
+    found = loaded.package.part_sums(name)
+    return found is not None and found == (sums.crc, sums.size)
 
 
 def check_hand_edits(loaded: Loaded, sheets: Sequence[SheetSpec]) -> None:
