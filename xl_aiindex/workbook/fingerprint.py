@@ -33,7 +33,9 @@ Excel's Unhide list, reachable from VBA), one row per item — ``sheet, kind, pa
 written by :func:`store_sheet` and read back by :func:`read_store`. It also records the number
 of ``Log`` rows and the time of the Log entry written together with it: when the Log has moved
 on since (a macro or an older version rewrote the result sheets without a fingerprint), the
-fingerprints are stale and nothing is compared.
+fingerprints are stale and nothing is compared. A row ``zip`` per sheet holds the CRC-32 and
+size of the zip entry the sheet was written to (:class:`PartSum`): the hand-edit check skips a
+sheet whose entry still has them (:func:`~xl_aiindex.workbook.hand_edits.written_unchanged`).
 
 For the Excel macros (``udfs``), which rewrite result sheets through xlwings::
 

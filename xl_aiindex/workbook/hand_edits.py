@@ -6,6 +6,14 @@ package, as the inputs (:func:`~xl_aiindex.workbook.io.load_workbook` keeps both
 :class:`~xl_aiindex.workbook.io.Loaded`): the check costs what reading those sheets costs,
 and the file is not opened again. The comparison itself is
 :func:`~xl_aiindex.workbook.fingerprint.find_edits`.
+
+Most sheets are not read at all (issue 20: a second recalc costs what the first does): the store
+keeps the CRC-32 and size of the zip entry each result sheet was written to
+(:class:`~xl_aiindex.workbook.fingerprint.PartSum`), and a sheet whose entry still has them, as
+the zip's central directory says without unpacking anything, is byte for byte what was written,
+so none of its cells was edited (:func:`written_unchanged`). Excel, LibreOffice or any other
+program that saves the workbook rewrites the entries; then the sheets are read and compared as
+before.
 """
 
 from __future__ import annotations
