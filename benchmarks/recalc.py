@@ -278,7 +278,8 @@ def main() -> None:
                 ok = "ok" if wall <= goal else "MISSED"
                 print(f"  {key:32s} {wall:6.0f} MiB            < {goal:g} MiB   {ok}")
                 continue
-            ok = "ok" if wall <= goal else "ok (CPU)" if cpu <= goal else "MISSED"
+            ok = {(True, True): "ok", (False, False): "MISSED", (False, True): "ok (CPU)",
+                  (True, False): "ok (wall), MISSED (CPU)"}[(wall <= goal, cpu <= goal)]
             print(f"  {key:32s} {wall:6.2f}×  {cpu:7.2f}×   ≤ {goal:g}×   {ok}")
 
 
