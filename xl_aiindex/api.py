@@ -28,9 +28,10 @@ if TYPE_CHECKING:
     from .commands.compare import ComparedNode, Comparison, compare
     from .commands.compare_editions import EditionsCompared, compare_editions
     from .commands.excel import ExcelWorkbook, excel
+    from .commands.excel_lite import LiteWorkbook, excel_lite
     from .commands.explain import Explanation, Loss, explain
     from .commands.export import Exported, export
-    from .commands.fit_weights import fit_weights
+    from .commands.fit_weights import fit_json, fit_weights
     from .commands.new_workbook import NewWorkbook, new_workbook
     from .commands.recalc import RankedUnit, Recalculated, recalc
     from .commands.report import Report, report
@@ -46,9 +47,10 @@ _HOMES = {
     **dict.fromkeys(("ComparedNode", "Comparison", "compare"), "compare"),
     **dict.fromkeys(("EditionsCompared", "compare_editions"), "compare_editions"),
     **dict.fromkeys(("ExcelWorkbook", "excel"), "excel"),
+    **dict.fromkeys(("LiteWorkbook", "excel_lite"), "excel_lite"),
     **dict.fromkeys(("Explanation", "Loss", "explain"), "explain"),
     **dict.fromkeys(("Exported", "export"), "export"),
-    **dict.fromkeys(("fit_weights",), "fit_weights"),
+    **dict.fromkeys(("fit_json", "fit_weights"), "fit_weights"),
     **dict.fromkeys(("NewWorkbook", "new_workbook"), "new_workbook"),
     **dict.fromkeys(("RankedUnit", "Recalculated", "recalc"), "recalc"),
     **dict.fromkeys(("Report", "report"), "report"),
@@ -71,9 +73,10 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "EXIT_OK", "EXIT_PROBLEMS", "EXIT_UNREADABLE", "AuditGroup", "Audited", "ComparedNode",
-    "Comparison", "EditionsCompared", "ExcelWorkbook", "Explanation", "Exported", "Loss",
+    "Comparison", "EditionsCompared", "ExcelWorkbook", "Explanation", "Exported", "LiteWorkbook", "Loss",
     "NewWorkbook", "RankedUnit", "Recalculated", "Report", "Standing", "UncertaintyRun",
     "Validated", "WeightMethods", "audit", "check", "compare", "compare_editions",
-    "error_kind", "excel", "exit_code", "explain", "export", "fit_weights", "new_workbook",
+    "error_kind", "excel", "excel_lite", "exit_code", "explain", "export", "fit_json",
+    "fit_weights", "new_workbook",
     "recalc", "report", "uncertainty", "validate", "weights",
 ]
