@@ -230,3 +230,24 @@ def test_the_last_sheet_keeps_its_place_when_the_others_come_first(tmp_path):
                   finish_last=lambda sums: SheetSpec("Store", [[Cell(len(sums))]]))
     assert zipfile.ZipFile(dst).namelist() == zipfile.ZipFile(src).namelist()
     assert CalamineWorkbook.from_path(str(dst)).get_sheet_by_name("Store").to_python() == [[1.0]]
+
+
+def test_a_sheet_another_command_wrote_keeps_its_sums_through_a_recalc(recalculated, parsed):
+    # audit writes Audit; recalc keeps Audit's fingerprint and sums (its entry is copied
+    # unchanged); the next audit then reads none of its sheets
+    assert run("audit", recalculated).exit_code == 0
+    assert run("recalc", recalculated, "--top", "0").exit_code == 0
+    stored = read_store(store_values(recalculated))
+    assert stored is not None and "audit" in stored.sums
+    with zipfile.ZipFile(recalculated) as z:
+        info = z.getinfo(part_of(recalculated, "Audit"))
+    assert stored.sums["audit"] == PartSum(info.CRC, info.file_size)
+    parsed.clear()
+    assert run("audit", recalculated).exit_code == 0
+    assert parsed == Counter()
+    # edited in its XML, it is read again, and the edit found
+    rewrite_part(recalculated, part_of(recalculated, "Audit"),
+                 lambda xml: set_value(xml, "O2", "12345"))
+    r = run("audit", recalculated)
+    assert r.exit_code == 1 and "Sheet 'Audit', cell O2: edited by hand" in r.output
+    assert parsed == Counter({"Audit": 1})
