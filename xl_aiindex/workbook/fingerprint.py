@@ -565,8 +565,8 @@ class PartSum:
     @classmethod
     def parse(cls, value: str) -> PartSum | None:
         """The sums :meth:`__str__` wrote, None when ``value`` is not such text."""
-        kind, _, rest = value.strip().partition(":")
-        crc, _, size = rest.partition(":")
+        kind, _colon, rest = value.strip().partition(":")
+        crc, _sep, size = rest.partition(":")
         if kind != "crc32" or len(crc) != 8 or not size.isdigit():
             return None
         try:
