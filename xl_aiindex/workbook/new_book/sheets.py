@@ -76,8 +76,8 @@ def result_headers(nodes: Sequence[Node], published: bool = False) -> dict[str, 
         TIERS: list(TIERS_COLUMNS),
         WEIGHTS_USED: list(WEIGHTS_USED_COLUMNS),
         PROBLEMS: list(PROBLEMS_HEADER),
-        # no inputs_hash yet: the first run that records one adds its header cell
-        LOG: [c for c in LOG_COLUMNS if c != "inputs_hash"],
+        # every column, inputs_hash too: a header cell a later run added would be unstyled
+        LOG: list(LOG_COLUMNS),
     }
 
 def write_workbook(path: str | os.PathLike[str], *, nodes: Sequence[Node], units: pd.DataFrame,
@@ -200,6 +200,10 @@ def _framework(w: SheetWriter, nodes: Sequence[Node], notes: Mapping[str, str]) 
         rows.append(row)
     w.header(ws, columns, {**FRAMEWORK_NOTES, **notes}, widths={})
     w.fit(ws, columns, rows, high=40)
+    # a source is a citation: as wide as the longest (to 80), not cut by the note beside it
+    source = col["source"]
+    ws.set_column(source, source, min(80, max([cell_width("source") + 2]
+                                              + [cell_width(r[source]) + 2 for r in rows])))
     ws.set_column(col["note"], col["note"], 50)
     ws.set_column(col[SIBLING_SUM], col[SIBLING_SUM], 12)
     for r, row in enumerate(rows, start=1):
