@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..model import Settings
 from .layout import fitted_widths
-from .sheetspec import HEADER, INTEGER, NUMBER, PERCENT, PRECISE, TEXT, WEIGHT, Cell, Style
+from .sheetspec import HEADER, INTEGER, NUMBER, PRECISE, PROBABILITY, TEXT, WEIGHT, Cell, Style
 
 #: Decimals of a score when Settings ``rank_decimals`` is blank.
 SCORE_DECIMALS = 2
@@ -95,7 +95,7 @@ def column_style(column: str, score: Style = NUMBER) -> Style:
     kind = COLUMN_KINDS.get(column)
     if kind is None and column.startswith("score"):
         kind = "score"
-    return {"integer": INTEGER, "percent": PERCENT, "weight": WEIGHT, "statistic": PRECISE,
+    return {"integer": INTEGER, "percent": PROBABILITY, "weight": WEIGHT, "statistic": PRECISE,
             "raw": RAW, "shift": NUMBER, "text": TEXT}.get(kind or "score", score)
 
 

@@ -170,8 +170,10 @@ NUMBER = Style(num_format="0.00")
 PRECISE = Style(num_format="0.0000")
 #: Ranks, counts, tiers.
 INTEGER = Style(num_format="0")
-#: Probabilities and shares.
-PERCENT = Style(num_format="0.0%")
+#: Percentages.
+PERCENT = Style(num_format="0%")
+#: Probabilities and shares (99.9 % is not 100 %).
+PROBABILITY = Style(num_format="0.0%")
 #: Weights.
 WEIGHT = Style(num_format="0.000")
 
