@@ -1,8 +1,8 @@
 """Result sheets as a client sees them: rendered by LibreOffice, every shown number fits its
 column (no ``###``) and no text is cut by a filled neighbour.
 
-The shipped workbooks (the data one also audited and run through ``uncertainty``, so Audit,
-UncertaintyResults and Sensitivity are there) and a 31-province Chinese workbook made with
+The shipped workbooks (the data one also audited, run through ``uncertainty`` and compared
+with the given one, so Audit, UncertaintyResults, Sensitivity and Changes are there) and a 31-province Chinese workbook made with
 ``new`` (long names such as 新疆维吾尔自治区, raw values in the millions, a Compare pair, a
 grouping column, an Uncertainty sheet) go through LibreOffice with a full recalculation. For
 every result sheet, from LibreOffice's copy: the column widths (characters) and each cell's
@@ -33,6 +33,7 @@ from test_formulas import SHIPPED
 
 from xl_aiindex.contract import TOOL_SHEETS
 from xl_aiindex.workbook.audit_io import audit_file
+from xl_aiindex.workbook.editions_io import compare_editions_file
 from xl_aiindex.workbook.io import recalc_file
 from xl_aiindex.workbook.new_book import new_workbook
 from xl_aiindex.workbook.uncertainty_io import uncertainty_file
@@ -130,6 +131,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rendered]:
     shutil.copyfile(SHIPPED["data"], audited)
     audit_file(audited)
     uncertainty_file(audited, samples=64)
+    compare_editions_file(SHIPPED["given"], audited)   # the Changes sheet
     books = {"shipped_given": SHIPPED["given"], "shipped_data": SHIPPED["data"],
              "shipped_data_audited": audited, "provinces": _province_book(folder)}
     paths = list(books.values())
@@ -199,6 +201,8 @@ def test_every_result_cell_fits_its_column(rendered: dict[str, Rendered], name: 
     if name in ("shipped_data_audited", "provinces"):
         assert {"Audit", "UncertaintyResults", "Sensitivity", "GroupRanking",
                 "Compare"} <= set(sheets)
+    if name == "shipped_data_audited":
+        assert "Changes" in sheets
     bad = {s: too_narrow(book.copy[s], book.shown[s]) for s in sheets}
     assert {s: b[:5] for s, b in bad.items() if b} == {}
 

@@ -39,7 +39,7 @@ def test_display_width_counts_cjk_double(text: str) -> None:
     (0.953, "0%", "95%"), (0.9994, "0.0%", "99.9%"), (1.0, "0.0%", "100.0%"),
     (0.33333, "0.000", "0.333"), (1765946.8, "#,##0.00", "1,765,946.80"),
     (-1.5, "+0.00;-0.00;0.00", "-1.50"), (2.0, "+0;-0;0", "+2"), (0.0, "+0;-0;0", "0"),
-    (-0.004, "0.00", "0.00"), (92.9285, "General", "92.9285"),
+    (-0.004, "0.00", "-0.00"), (92.9285, "General", "92.9285"),
 ])
 def test_format_number_is_what_a_spreadsheet_shows(value: float, fmt: str, shown: str) -> None:
     assert format_number(value, fmt) == shown

@@ -9,6 +9,7 @@ the width they were given (their text wraps instead).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -56,11 +57,11 @@ def format_number(value: float, num_format: str = "General") -> str:
     >>> format_number(92.92851, "0.00"), format_number(0.953, "0%"), format_number(3.0, "0")
     ('92.93', '95%', '3')
     >>> format_number(-1.5, "+0.00;-0.00;0.00"), format_number(9.22628244)
-    ('-1.50', '9.226282')
+    ('-1.50', '9.22628244')
     """
     if not math.isfinite(value):
         return "#NUM!"
-    sections = _split_sections(num_format)
+    sections = _split_sections(num_format or "General")
     if len(sections) >= 3 and value == 0:
         body, signed = sections[2], False
     elif len(sections) >= 2 and value < 0:
@@ -81,7 +82,7 @@ def format_number(value: float, num_format: str = "General") -> str:
     decimals = len(pattern.split(".", 1)[1].replace(",", "")) if "." in pattern else 0
     grouped = "," in pattern.split(".", 1)[0]
     number = f"{abs(magnitude):,.{decimals}f}" if grouped else f"{abs(magnitude):.{decimals}f}"
-    if signed and magnitude < 0 and float(number.replace(",", "")) != 0:
+    if signed and magnitude < 0:   # as Excel and LibreOffice: -0.004 shows -0.00
         number = "-" + number
     out, placed = [], False
     for t in tokens:
@@ -100,8 +101,10 @@ def format_number(value: float, num_format: str = "General") -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=256)
 def _split_sections(num_format: str) -> list[str]:
-    sections, part = [], []
+    sections: list[str] = []
+    part: list[str] = []
     for t in _SECTION.findall(num_format or "General"):
         if t == ";":
             sections.append("".join(part))
@@ -168,8 +171,18 @@ def fitted_widths(rows: Sequence[Sequence[Cell]], least: Mapping[int, float] | N
             widest[c] = max(text_width(w, cell.style) for w in str(cell.value or "").split()) \
                 if str(cell.value or "").strip() else 0.0
         for c, col in enumerate(rows.columns):
-            for i in _sample(col.values):
-                v = rows._plain(col.values[i])
+            looks = [col.style] if col.styles is None else \
+                list({id(st): st for st in col.styles}.values())
+            formats = {st.num_format if st is not None else "General" for st in looks}
+            values = col.values
+            if isinstance(values, np.ndarray) and values.dtype.kind == "f" and \
+                    len(formats) == 1 and "General" not in formats:
+                # one fixed number format: the widest text is that of an extreme value
+                picked: Sequence[int] = _extremes(values)
+            else:
+                picked = _sample(values)
+            for i in picked:
+                v = rows._plain(values[i])
                 see(c, v, col.style if col.styles is None else col.styles[i])
     else:
         for r, row in enumerate(rows):
@@ -188,6 +201,15 @@ def fitted_widths(rows: Sequence[Sequence[Cell]], least: Mapping[int, float] | N
             width = min(width, max(most.get(c, WIDEST), least.get(c, 0.0)))
         out[c] = round(width, 2)
     return out
+
+
+def _extremes(values: np.ndarray) -> list[int]:
+    """Rows of the largest, the smallest and the largest magnitude of a float column."""
+    finite = np.where(np.isfinite(values), values, np.nan)
+    if not np.isfinite(finite).any():
+        return []
+    return sorted({int(np.nanargmax(finite)), int(np.nanargmin(finite)),
+                   int(np.nanargmax(np.abs(finite)))})
 
 
 def _sample(values: Any) -> Sequence[int]:
