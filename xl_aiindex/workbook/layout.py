@@ -199,7 +199,7 @@ def fitted_widths(rows: Sequence[Sequence[Cell]], least: Mapping[int, float] | N
         width = max(widest.get(c, 0.0) + MARGIN, NARROWEST, least.get(c, 0.0))
         if c not in wraps:
             width = min(width, max(most.get(c, WIDEST), least.get(c, 0.0)))
-        out[c] = round(width, 2)
+        out[c] = float(math.ceil(width))   # whole characters: every writer keeps them exactly
     return out
 
 
