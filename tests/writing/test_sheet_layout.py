@@ -17,7 +17,9 @@ from test_formulas import SHIPPED
 from test_sheet_render import _province_book
 
 from xl_aiindex.contract import TOOL_SHEETS
+from xl_aiindex.model import Settings
 from xl_aiindex.workbook.layout import display_width, fitted_widths, format_number
+from xl_aiindex.workbook.result_cells import column_style, score_style
 from xl_aiindex.workbook.sheetspec import HEADER, NUMBER, TEXT, WRAPPED, Cell
 from xl_aiindex.workbook.uncertainty_io import interval_drawing
 from xl_aiindex.workbook.visuals import score_axis
@@ -173,3 +175,19 @@ def test_the_rank_interval_chart_grows_with_long_names() -> None:
     (a_short, _), = short.charts
     (a_long, _), = long.charts
     assert a_long.row_to - a_long.row > a_short.row_to - a_short.row
+
+
+@pytest.mark.parametrize(("column", "fmt"), [
+    ("rank", "0"), ("rank_q95", "0"), ("count", "0"), ("score", "0.00"), ("score_b", "0.00"),
+    ("diff", "0.00"), ("infrastructure", "0.00"), ("p_nominal_tier", "0.0%"),
+    ("coverage", "0.0%"), ("weight", "0.000"), ("weight_in_total", "0.000"),
+    ("first_order_high", "0.0000"), ("unit", "General")])
+def test_a_columns_format_follows_what_it_holds(column: str, fmt: str) -> None:
+    assert column_style(column).num_format == fmt
+
+
+def test_scores_show_the_decimals_the_ranking_uses() -> None:
+    assert score_style(Settings()).num_format == "0.00"
+    assert score_style(Settings(rank_decimals=1)).num_format == "0.0"
+    assert score_style(Settings(rank_decimals=0)).num_format == "0"
+    assert column_style("score", score_style(Settings(rank_decimals=3))).num_format == "0.000"

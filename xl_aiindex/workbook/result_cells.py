@@ -35,10 +35,6 @@ def _header(columns: Sequence[str]) -> list[Cell]:
     return [Cell(c, style=HEADER) for c in columns]
 
 
-def _widths(columns: Sequence[str], wide: dict[str, float]) -> dict[int, float]:
-    return {i: wide.get(c, max(10.0, len(c) + 2.0)) for i, c in enumerate(columns)}
-
-
 def fit(rows: Sequence[Sequence[Cell]], columns: Sequence[str],
         least: Mapping[str, float] | None = None) -> dict[int, float]:
     """The widths of a result sheet whose header is ``columns``: each column as wide as what
