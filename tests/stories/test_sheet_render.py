@@ -132,8 +132,11 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rendered]:
     audit_file(audited)
     uncertainty_file(audited, samples=64)
     compare_editions_file(SHIPPED["given"], audited)   # the Changes sheet
+    formulas = folder / "shipped_data_formulas.xlsx"   # formula mode: Calc and CalcStats too
+    recalc_file(SHIPPED["data"], formulas, output="formulas")
     books = {"shipped_given": SHIPPED["given"], "shipped_data": SHIPPED["data"],
-             "shipped_data_audited": audited, "provinces": _province_book(folder)}
+             "shipped_data_audited": audited, "shipped_data_formulas": formulas,
+             "provinces": _province_book(folder)}
     paths = list(books.values())
     copies = recalculate(paths, folder / "recalculated")
     texts = shown_texts(paths)
@@ -193,7 +196,7 @@ RESULT_SHEETS = [s for s in TOOL_SHEETS if not s.startswith("_")]
 
 
 @pytest.mark.parametrize("name", ["shipped_given", "shipped_data", "shipped_data_audited",
-                                  "provinces"])
+                                  "shipped_data_formulas", "provinces"])
 def test_every_result_cell_fits_its_column(rendered: dict[str, Rendered], name: str) -> None:
     book = rendered[name]
     sheets = [s for s in book.copy.sheetnames if s in RESULT_SHEETS]
@@ -203,6 +206,8 @@ def test_every_result_cell_fits_its_column(rendered: dict[str, Rendered], name: 
                 "Compare"} <= set(sheets)
     if name == "shipped_data_audited":
         assert "Changes" in sheets
+    if name == "shipped_data_formulas":
+        assert {"Calc", "CalcStats"} <= set(sheets)
     bad = {s: too_narrow(book.copy[s], book.shown[s]) for s in sheets}
     assert {s: b[:5] for s, b in bad.items() if b} == {}
 
