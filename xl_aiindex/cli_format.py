@@ -232,7 +232,8 @@ def show_fit(report: FitReport) -> None:
 
 
 def show_new(done: NewWorkbook) -> None:
-    """``new``: what was written, and what to do next."""
+    """``new``: the notes, what was written, and what to do next."""
+    notes(done.notes)
     say(f"Wrote {one_line(str(done.path))}: {done.nodes} nodes in {done.levels} levels "
                f"({done.indicators} indicators), {done.units} units")
     say("Next: fill the Data sheet (a row per unit, a column per indicator; blank = "

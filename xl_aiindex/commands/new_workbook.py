@@ -10,13 +10,15 @@ from pathlib import Path
 @dataclass(frozen=True)
 class NewWorkbook:
     """The workbook :func:`new_workbook` wrote: its ``path``, the tree's ``nodes``, ``levels``
-    and ``indicators`` (leaves), and the number of ``units``."""
+    and ``indicators`` (leaves), the number of ``units``, and ``notes`` on what was read with a
+    guess (a CSV file in GBK)."""
 
     path: Path
     nodes: int
     levels: int
     indicators: int
     units: int
+    notes: tuple[str, ...] = ()
 
 
 def new_workbook(framework: str | os.PathLike[str], units: str | os.PathLike[str],
@@ -43,9 +45,11 @@ def new_workbook(framework: str | os.PathLike[str], units: str | os.PathLike[str
     out = Path(output)
     if out.exists() and not force:
         raise UnsafeWrite(f"{out} exists: use --force to overwrite it, or write to another file")
-    nodes, frame = write_new_workbook(framework, units, out)
+    notes: list[str] = []
+    nodes, frame = write_new_workbook(framework, units, out, notes)
     tree, _ = build_tree(nodes)
     assert tree is not None   # the scaffold refuses a framework without a tree
     return NewWorkbook(path=out, nodes=len(nodes),
                        levels=1 + max(tree.depth(n) for n in tree.by_id),
-                       indicators=len(tree.leaves), units=len(frame))
+                       indicators=len(tree.leaves), units=len(frame),
+                       notes=tuple(notes))

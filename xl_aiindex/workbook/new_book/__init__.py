@@ -37,7 +37,8 @@ __all__ = ["new_workbook", "read_framework_csv", "read_units_csv", "result_heade
 
 
 def new_workbook(framework_csv: str | os.PathLike[str], units_csv: str | os.PathLike[str],
-                 out: str | os.PathLike[str]) -> tuple[tuple[Node, ...], pd.DataFrame]:
+                 out: str | os.PathLike[str], notes: list[str] | None = None
+                 ) -> tuple[tuple[Node, ...], pd.DataFrame]:
     """Write a ready workbook for the tree of ``framework_csv`` and the units of ``units_csv``
     (``xl-aiindex new``) to ``out``, atomically; returns the nodes and units written.
 
@@ -45,18 +46,19 @@ def new_workbook(framework_csv: str | os.PathLike[str], units_csv: str | os.Path
     column per indicator, blank values to fill; Data's unit column has a drop-down of the ids.
     Raises :class:`ProblemsFound` (nothing written) with every problem of both CSVs, each with
     the file name as ``sheet`` and its cell. Overwrites ``out``: the caller checks first.
+    What was read with a guess (a file in GBK) is appended to ``notes``.
     """
     from ..files import atomic_write
 
     problems: list[Problem] = []
     units: pd.DataFrame | None = None
     try:
-        units = read_units_csv(units_csv)
+        units = read_units_csv(units_csv, notes)
     except ProblemsFound as e:
         problems.extend(e.problems)
     nodes: tuple[Node, ...] = ()
     try:
-        nodes = read_framework_csv(framework_csv, units)
+        nodes = read_framework_csv(framework_csv, units, notes)
     except ProblemsFound as e:
         problems.extend(e.problems)
     if problems or units is None:

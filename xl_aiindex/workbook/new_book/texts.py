@@ -26,7 +26,7 @@ def method_names(registry: Mapping[str, object] | Sequence[str]) -> list[str]:
 
 #: Drop-down lists of the Framework, built from the registries (code and lists never disagree).
 FRAMEWORK_LISTS: dict[str, list[str]] = {
-    "direction": ["1", "-1"],
+    "direction": ["1", "-1", "正向", "负向"],
     "normalisation": method_names(NORMALISERS),
     "aggregation": method_names(AGGREGATORS),
     "weighting": method_names(WEIGHTINGS),
