@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .aggregate import AGGREGATORS, POSITIVE_ONLY, ROOT_ONLY
-from .errors import Problem, ProblemsFound, unknown_method_problem
+from .errors import MISSING_VALUE, Problem, ProblemsFound, unknown_method_problem
 from .impute import IMPUTERS
 from .limits import output_size_problems
 from .model import IndexModel, IndexResult, Node, Settings, Step
@@ -62,8 +62,10 @@ class _Collector:
         self.problems: list[Problem] = []
         self.notes: list[str] = []
 
-    def add(self, sheet: str, text: str, unit: str = "", node: str = "", field: str = "") -> None:
-        self.problems.append(Problem(sheet, unit=unit, node=node, problem=text, field=field))
+    def add(self, sheet: str, text: str, unit: str = "", node: str = "", field: str = "",
+            kind: str = "") -> None:
+        self.problems.append(Problem(sheet, unit=unit, node=node, problem=text, field=field,
+                                     kind=kind))
 
 
 def check_model(model: IndexModel) -> tuple[IndicatorTree | None, list[Problem], list[str]]:
@@ -398,7 +400,7 @@ def _handle_missing(model: IndexModel, x: pd.DataFrame, sheet: str, c: _Collecto
                 c.add(sheet, f"unit {_unit_label(model, str(u))} has no value for {col}"
                              f" ({_node_name(model, col)}): enter it, or set 'missing' to reweight "
                              "or an imputation method (mean, median, group_mean:COLUMN…)",
-                      unit=str(u), node=col, field=col)
+                      unit=str(u), node=col, field=col, kind=MISSING_VALUE)
         return x
     if name == "reweight":
         count = int(missing.to_numpy().sum())
