@@ -37,7 +37,7 @@ def signature(p: Problem) -> tuple[str, str]:
     >>> a = Problem("Data", "B2", "bj", "i01", "unit bj (北京) has no value for i01 (宽带)")
     >>> b = Problem("Data", "C9", "sh", "i02", "unit sh (上海) has no value for i02 (5G)")
     >>> signature(a) == signature(b), signature(a)
-    (True, ('Data', 'unit ∙  has no value for ∙ '))
+    (True, ('Data', 'unit ∙ has no value for ∙'))
     """
     if p.kind:
         return p.sheet, p.kind
@@ -46,7 +46,7 @@ def signature(p: Problem) -> tuple[str, str]:
         text = text.replace(token, "∙")
     text = _PARENTHESISED.sub(" ", text)
     text = _QUOTED.sub("∙", text)
-    return p.sheet, _NUMBER.sub("#", text)
+    return p.sheet, " ".join(_NUMBER.sub("#", text).split())
 
 
 def grouped_lines(problems: Sequence[Problem]) -> list[str]:

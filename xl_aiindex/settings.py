@@ -11,6 +11,8 @@ from .errors import Problem
 from .impute import IMPUTERS, MISSING_METHODS
 from .model import Settings, TierRule
 from .normalise import NORMALISERS
+from .i18n import _, current_language
+from .text import ascii_punctuation, split_list
 from .text import text as cell_text
 from .treat import TREATMENTS
 
@@ -24,6 +26,8 @@ KNOWN_KEYS = (
     "outlier_kurtosis", "outlier_max_points", "coverage_min", "goalposts_scale", "missing", "output",
     "chart_top", "compare",
 )
+#: Keys of what a Chinese analyst's workbook calls things and how it marks gaps (docs/workbook.md).
+KNOWN_KEYS += ("unit_label", "missing_markers")
 
 #: Settings keys naming an optional result sheet (written under that name instead of its
 #: default), with the default name: a sheet of the user's under the default name is kept and
@@ -45,7 +49,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
 
 def split_method(text: str) -> tuple[str, str]:
     """``"group_mean:region"`` → ``("group_mean", "region")``; ``"mean"`` → ``("mean", "")``."""
-    name, _, arg = text.partition(":")
+    name, _sep, arg = text.partition(":")
     return name.strip().lower(), arg.strip()
 
 
@@ -69,6 +73,9 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
 
     def given(key: str) -> str:
         return cell_text(values.get(key))
+
+    def given_ascii(key: str) -> str:   # numbers, method names: full-width forms as ASCII
+        return ascii_punctuation(given(key))
 
     for key in sorted(set(values) - set(KNOWN_KEYS) - set(SHEET_NAME_KEYS)):
         notes.append(f"Settings key '{key}' is not one xl-aiindex reads: ignored")
@@ -128,10 +135,8 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
     text = given("compare")
     if text:
         pairs = []
-        for part in (p.strip() for p in text.split(";")):
-            if not part:
-                continue
-            names = [n.strip() for n in part.split("/")]
+        for part in split_list(text):
+            names = [n.strip() for n in part.replace("／", "/").split("/")]
             if len(names) != 2 or not all(names):
                 bad("compare", f"'{part}' is not a pair 'a/b' (ids or names); separate pairs "
                                "with ';', e.g. 北京/上海;深圳/广州")
@@ -143,7 +148,7 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
     if renamed:
         out["sheet_names"] = renamed
 
-    text = given("minmax_range")
+    text = given_ascii("minmax_range")
     if text:
         parts = [p.strip() for p in text.replace(";", ",").split(",")]
         try:
@@ -156,11 +161,11 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
             bad("minmax_range", f"'{text}' is not 'low,high' with low < high (e.g. 0,100), "
                                 f"both finite and at most {MAX_MAGNITUDE:g} in magnitude")
 
-    rule = _parse_tiers(given("tiers"), given("tier_labels"), bad)
+    rule = _parse_tiers(given_ascii("tiers"), given("tier_labels"), bad)
     if rule is not None:
         out["tiers"] = rule
 
-    text = given("outliers")
+    text = given_ascii("outliers")
     if text:
         name, arg = split_method(text)
         if name not in TREATMENTS:
@@ -176,7 +181,7 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
         else:
             out["outliers"] = name
 
-    text = given("missing")
+    text = given_ascii("missing")
     if text:
         name, arg = split_method(text)
         valid = ", ".join(m if not m.startswith("group_") else f"{m}:COLUMN" for m in MISSING_METHODS)
@@ -187,7 +192,31 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
         else:
             out["missing"] = f"{name}:{arg}" if name in IMPUTERS and arg else name
 
+    text = given("unit_label")
+    if text:
+        out["unit_label"] = text
+    text = given("missing_markers")
+    if text:
+        out["missing_markers"] = tuple(split_list(text))
+
     return Settings(**out), problems, notes
+
+
+def unit_word(settings: Settings) -> str:
+    """What a unit is called in the current language: Settings ``unit_label`` (``省份``, or
+    ``省份/province`` with a word for each language, Chinese first), else "city".
+
+    >>> from xl_aiindex.i18n import use_language
+    >>> with use_language("en"):
+    ...     unit_word(Settings()), unit_word(Settings(unit_label="省份 / province"))
+    ('city', 'province')
+    """
+    parts = [p.strip() for p in settings.unit_label.replace("／", "/").split("/") if p.strip()]
+    if not parts:
+        return _("city")
+    if len(parts) == 1:
+        return parts[0]
+    return parts[0] if current_language() == "zh" else parts[1]
 
 
 def _sheet_names(given: Callable[[str], str]) -> tuple[tuple[str, str], ...]:
@@ -228,7 +257,7 @@ def _parse_tiers(text: str, labels_text: str, bad: Callable[[str, str], None]) -
             return None
     labels: tuple[str, ...] = ()
     if labels_text:
-        labels = tuple(p.strip() for p in labels_text.split(";"))
+        labels = tuple(split_list(labels_text))
         if len(labels) != len(bounds) + 1:
             bad("tier_labels", f"{len(labels)} label(s) given for {len(bounds) + 1} tiers "
                                f"('{labels_text}'); give one per tier, separated by ';'")
