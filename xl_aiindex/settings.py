@@ -8,10 +8,10 @@ from typing import Any
 
 from .aggregate import AGGREGATORS
 from .errors import Problem
+from .i18n import _, current_language
 from .impute import IMPUTERS, MISSING_METHODS
 from .model import Settings, TierRule
 from .normalise import NORMALISERS
-from .i18n import _, current_language
 from .text import ascii_punctuation, split_list
 from .text import text as cell_text
 from .treat import TREATMENTS

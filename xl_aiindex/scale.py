@@ -1,0 +1,55 @@
+"""Values on another scale than the rest of their indicator: a likely unit error.
+
+A ×100 typo (a share typed as a percentage, 万 typed as 元) puts a unit first or last with no
+other sign. :func:`scale_outliers` finds the values of one indicator that are :data:`FACTOR`
+times or more away from the indicator's median, in absolute terms, where the other values are
+not: the flagged ones stand apart from the rest by a gap of at least :data:`GAP` times, so an
+indicator whose values honestly span many orders of magnitude (a log-normal spread) is left
+alone. Zeros are never flagged (a zero cannot be a ×100 typo) and do not count in the median;
+negative values count by their magnitude.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: How far from the indicator's median (a ratio of magnitudes) a value must be to be flagged.
+FACTOR = 100.0
+#: How far the flagged values must stand apart from the nearest unflagged one.
+GAP = 10.0
+#: Fewer non-zero values than this tell nothing about their scale.
+MIN_VALUES = 4
+
+
+def scale_outliers(values: pd.Series) -> list[tuple[object, float, float]]:
+    """``(index label, value, ratio to the median)`` of each value of ``values`` that is
+    :data:`FACTOR` times the median magnitude or more (or as many times less) while its
+    neighbours are not (fewer than a third of the values are that far, the others lie within
+    :data:`FACTOR` times of each other, and a gap of :data:`GAP` times parts the flagged ones
+    from them); largest departure first. Empty when there are fewer than
+    :data:`MIN_VALUES` non-zero values or nothing stands apart.
+
+    >>> s = pd.Series([30.0, 41, 35, 3800, 28, 0.33, 39, 0], index=list("abcdefgh"))
+    >>> [(u, v, round(r, 1)) for u, v, r in scale_outliers(s)]
+    [('d', 3800.0, 108.6), ('f', 0.33, 0.0)]
+    >>> scale_outliers(pd.Series([1.0, 10, 100, 1000, 10000, 100000]))
+    []
+    """
+    x = pd.to_numeric(values, errors="coerce").dropna()
+    magnitude = x.abs()
+    nonzero = magnitude[(magnitude > 0) & np.isfinite(magnitude)]
+    if len(nonzero) < MIN_VALUES:
+        return []
+    median = float(nonzero.median())
+    high = nonzero[nonzero >= FACTOR * median]
+    low = nonzero[nonzero <= median / FACTOR]
+    rest = nonzero.drop(high.index).drop(low.index)
+    if 3 * (len(high) + len(low)) > len(nonzero) or float(rest.max()) >= FACTOR * float(rest.min()):
+        return []   # a third or more far away, or the rest spread as wide: not a typo
+    flagged: list[tuple[object, float, float]] = []
+    if not high.empty and float(high.min()) >= GAP * float(rest.max()):
+        flagged += [(u, float(x[u]), float(high[u]) / median) for u in high.index]
+    if not low.empty and float(low.max()) * GAP <= float(rest.min()):
+        flagged += [(u, float(x[u]), float(low[u]) / median) for u in low.index]
+    return sorted(flagged, key=lambda f: -abs(np.log(f[2])))
