@@ -202,21 +202,32 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
     return Settings(**out), problems, notes
 
 
+def unit_words(settings: Settings) -> tuple[str, str]:
+    """What a unit is called ``(in Chinese, in English)``: Settings ``unit_label`` (``省份``
+    for both, ``省份/province`` for each), else ``("城市", "city")``.
+
+    >>> unit_words(Settings()), unit_words(Settings(unit_label="省份 / province"))
+    (('城市', 'city'), ('省份', 'province'))
+    """
+    parts = [p.strip() for p in settings.unit_label.replace("／", "/").split("/") if p.strip()]
+    if not parts:
+        return "城市", "city"
+    return parts[0], parts[-1]
+
+
 def unit_word(settings: Settings) -> str:
-    """What a unit is called in the current language: Settings ``unit_label`` (``省份``, or
-    ``省份/province`` with a word for each language, Chinese first), else "city".
+    """What a unit is called in the current language (:func:`unit_words`); "city" translated
+    when Settings ``unit_label`` is blank.
 
     >>> from xl_aiindex.i18n import use_language
     >>> with use_language("en"):
     ...     unit_word(Settings()), unit_word(Settings(unit_label="省份 / province"))
     ('city', 'province')
     """
-    parts = [p.strip() for p in settings.unit_label.replace("／", "/").split("/") if p.strip()]
-    if not parts:
+    if not settings.unit_label.strip():
         return _("city")
-    if len(parts) == 1:
-        return parts[0]
-    return parts[0] if current_language() == "zh" else parts[1]
+    zh, en = unit_words(settings)
+    return zh if current_language() == "zh" else en
 
 
 def _sheet_names(given: Callable[[str], str]) -> tuple[tuple[str, str], ...]:

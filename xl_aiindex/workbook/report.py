@@ -334,8 +334,10 @@ def _charts(result: IndexResult) -> tuple[str, int]:
 
 
 def _compare(result: IndexResult) -> tuple[str, int]:
+    from ..settings import unit_words
+
     if not result.model.settings.compare:
-        return (f'<section id="compare">{_h2("城市对比", "Comparisons")}'
+        return (f'<section id="compare">{_h2(unit_words(result.model.settings)[0] + "对比", "Comparisons")}'
                 '<p class="note">Settings compare 为空 lists no pairs</p></section>', 0)
     table = compare_table(result)
     figs = []
@@ -347,7 +349,7 @@ def _compare(result: IndexResult) -> tuple[str, int]:
             [float(v) for v in kids["score_a"]], [float(v) for v in kids["score_b"]], names)
             + "</figure>")
     shown = table.drop(columns=["unit_a", "unit_b"])
-    return (f'<section id="compare">{_h2("城市对比", "Comparisons")}'
+    return (f'<section id="compare">{_h2(unit_words(result.model.settings)[0] + "对比", "Comparisons")}'
             f'<div class="charts">{"".join(figs)}</div>{_table(shown)}</section>', len(figs))
 
 
