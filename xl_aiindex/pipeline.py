@@ -18,10 +18,11 @@ import pandas as pd
 
 from .aggregate import AGGREGATORS, POSITIVE_ONLY, ROOT_ONLY
 from .errors import MISSING_VALUE, Problem, ProblemsFound, unknown_method_problem
+from .i18n import _
 from .impute import IMPUTERS
 from .limits import output_size_problems
 from .model import IndexModel, IndexResult, Node, Settings, Step
-from .normalise import NORMALISERS, MethodInputError, NormParams
+from .normalise import NORMALISERS, MethodInputError, NormParams, ZeroSpread
 from .rank import assign_tiers, rank_units
 from .settings import split_method
 from .treat import TREATMENTS
@@ -30,6 +31,12 @@ from .weights import SUM_TOLERANCE, WEIGHTINGS, WeightInputs, ahp_consistency_ra
 
 #: How many units one problem of the same kind lists before it says "and N more".
 _LIST_LIMIT = 10
+
+
+def _zero_spread_fix() -> str:
+    """What to do about an indicator with the same value for every unit."""
+    return _(": it tells no units apart, so remove it (from Framework and Data), or give it "
+             "goalposts (normalisation goalposts, with goal_low and goal_high in Framework)")
 
 
 def _fmt(v: float) -> str:
@@ -472,7 +479,8 @@ def _normalise(model: IndexModel, tree: IndicatorTree, x: pd.DataFrame, c: _Coll
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 out[leaf] = NORMALISERS[method](x[leaf], int(n.direction), norm_params(s, n))
         except MethodInputError as e:
-            c.add("Data", f"indicator {n.label} {e} under {method} normalisation", node=leaf, field=leaf)
+            c.add("Data", f"indicator {n.label} {e} under {method} normalisation"
+                  + (_zero_spread_fix() if isinstance(e, ZeroSpread) else ""), node=leaf, field=leaf)
             out[leaf] = pd.Series(np.nan, index=x.index)
         else:
             broken = x[leaf].notna() & ~np.isfinite(out[leaf].astype(float))
