@@ -25,12 +25,15 @@ correlated negatively with its parent or the total, a negative or near-duplicate
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from .i18n import _
 from .model import IndexResult, Settings
+from .scale import scale_outliers
 from .treat import needs_treatment
 from .tree import IndicatorTree
 
@@ -126,14 +129,37 @@ def effective_importance(scores: pd.DataFrame, total: pd.Series) -> pd.Series:
     return r2 / s if s > 0 else r2 * np.nan
 
 
+def outlier_units(x: pd.Series, skewed: bool = True) -> list[object]:
+    """The units of one indicator's values ``x`` that lie far outside the rest: 100 times
+    away from the median where the others are not (:func:`~xl_aiindex.scale.scale_outliers`,
+    a likely unit error), and — for a ``skewed`` indicator, one outlier treatment would treat
+    — beyond Tukey's far fences (Q1 − 3·IQR, Q3 + 3·IQR); farthest first.
+
+    >>> outlier_units(pd.Series([10.0, 12, 11, 13, 9, 400], index=list("abcdef")))
+    ['f']
+    """
+    v = x.dropna().astype(float)
+    found = [u for u, _v, _r in scale_outliers(v)]
+    if skewed and len(v) >= 4:
+        q1, q3 = float(v.quantile(0.25)), float(v.quantile(0.75))
+        far = 3 * (q3 - q1)
+        if far > 0:
+            median = float(v.median())
+            beyond = v[(v < q1 - far) | (v > q3 + far)]
+            found += [u for u in (beyond - median).abs().sort_values(ascending=False).index
+                      if u not in found]
+    return found
+
+
 # ---- the audit ----
 
 def _fmt(v: float) -> str:
     return f"{v:.2f}"
 
 
-def audit(result: IndexResult) -> Audit:
-    """Audit ``result`` (see the module docstring); nodes without a score are left out."""
+def audit(result: IndexResult, where: Callable[[str, str], str] | None = None) -> Audit:
+    """Audit ``result`` (see the module docstring); nodes without a score are left out.
+    ``where(unit, indicator)`` gives the cell of a raw value, for the outliers' warnings."""
     model = result.model
     tree = IndicatorTree(model.nodes)
     s = model.settings
@@ -160,6 +186,8 @@ def audit(result: IndexResult) -> Audit:
                     f"{s.outlier_kurtosis:g} ({treated})")
             flags[n].append(text)
             warnings.append(f"{label[n]} is {text}")
+    warnings += _outlier_warnings(result, indicators, label, where,
+                                  {n for n in indicators if stats.at[n, "needs_treatment"]})
     r_parent = {n: correlation(scores[n], scores[tree.by_id[n].parent or root]) for n in scored}
     r_total = {n: correlation(scores[n], total) for n in scored}
     for n in scored:
@@ -221,3 +249,30 @@ def audit(result: IndexResult) -> Audit:
                                                           "pc1_share"]),
                  pairs=pd.DataFrame(pair_rows, columns=["node", "a", "b", "r", "flag"]),
                  warnings=tuple(warnings), scope=scope)
+
+
+def _outlier_warnings(result: IndexResult, indicators: list[str], label: dict[str, str],
+                      where: Callable[[str, str], str] | None, skewed: set[str]) -> list[str]:
+    """One warning per indicator with outliers in its raw values (:func:`outlier_units`; far
+    fences only for the ``skewed`` ones), naming each outlier's unit, value and cell."""
+    model = result.model
+    if model.data is None:
+        return []
+    units = model.units
+    out = []
+    for n in indicators:
+        if n not in model.data.columns:
+            continue
+        found = outlier_units(model.data[n], n in skewed)
+        if not found:
+            continue
+        said = []
+        for u in found:
+            name = str(units.at[u, "name_zh"] or units.at[u, "name_en"] or "") \
+                if u in units.index else ""
+            cell = where(str(u), n) if where is not None else ""
+            said.append(f"{u}{f' ({name})' if name and name != u else ''} "
+                        f"{float(model.data.at[u, n]):g}" + (f" [{cell}]" if cell else ""))
+        out.append(_("{indicator} has outliers: {listing}").format(indicator=label[n],
+                                                                    listing="; ".join(said)))
+    return out

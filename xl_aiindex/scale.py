@@ -6,7 +6,8 @@ times or more away from the indicator's median, in absolute terms, where the oth
 not: the flagged ones stand apart from the rest by a gap of at least :data:`GAP` times, so an
 indicator whose values honestly span many orders of magnitude (a log-normal spread) is left
 alone. Zeros are never flagged (a zero cannot be a ×100 typo) and do not count in the median;
-negative values count by their magnitude.
+negative values count by their magnitude, and an indicator with values of both signs (a change,
+a balance) is left alone: near zero, magnitudes say nothing about a scale.
 """
 
 from __future__ import annotations
@@ -35,8 +36,12 @@ def scale_outliers(values: pd.Series) -> list[tuple[object, float, float]]:
     [('d', 3800.0, 108.6), ('f', 0.33, 0.0)]
     >>> scale_outliers(pd.Series([1.0, 10, 100, 1000, 10000, 100000]))
     []
+    >>> scale_outliers(pd.Series([-0.9, 0.004, 1.2, -1.5, 0.8, 1.1]))
+    []
     """
     x = pd.to_numeric(values, errors="coerce").dropna()
+    if (x < 0).any() and (x > 0).any():
+        return []   # values of both signs: their magnitudes tell no scale
     magnitude = x.abs()
     nonzero = magnitude[(magnitude > 0) & np.isfinite(magnitude)]
     if len(nonzero) < MIN_VALUES:
