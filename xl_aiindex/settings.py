@@ -20,7 +20,7 @@ from .treat import TREATMENTS
 MAX_MAGNITUDE = 1e15
 
 #: Every key the Settings sheet may hold (others are kept for people and ignored, with a note).
-KNOWN_KEYS = (
+KNOWN_KEYS: tuple[str, ...] = (
     "name_zh", "name_en", "input", "normalisation", "minmax_range", "efficacy_a", "efficacy_b",
     "aggregation", "weights", "tiers", "tier_labels", "rank_decimals", "outliers", "outlier_skew",
     "outlier_kurtosis", "outlier_max_points", "coverage_min", "goalposts_scale", "missing", "output",
