@@ -60,12 +60,16 @@ class Problem:
     node: str = ""
     problem: str = ""
     field: str = ""
+    #: the year of a panel's row (Data/Given with a ``year`` column), if the problem is one year's
+    year: int | None = None
     kind: str = ""
 
     def __str__(self) -> str:
         where = f"Sheet '{self.sheet}'" if self.sheet else "Workbook"
         if self.cell:
             where += f", cell {self.cell}"
+        elif self.year is not None:
+            where += f", year {self.year}"
         return one_line(f"{where}: {self.problem}")
 
     def at(self, cell: str) -> Problem:

@@ -101,6 +101,9 @@ class Settings:
     goalposts_scale: float = 100.0
     missing: str = "error"
     output: str = "values"
+    #: panel data (a ``year`` column): where normalisation parameters come from — ``pooled``,
+    #: ``per_year`` or ``base:YEAR`` (see :mod:`xl_aiindex.panel`)
+    panel_normalisation: str = "pooled"
     #: how many units the TOP-N charts show (0 = no charts)
     chart_top: int = 15
     #: what a unit is called in messages, the report and the Examples sheet (``省份``, or

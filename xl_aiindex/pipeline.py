@@ -13,6 +13,8 @@ aggregate → rank → tier. Pure pandas/numpy: no files, no Excel.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -257,8 +259,13 @@ def _preview(index: pd.Index) -> str:
     return ", ".join(items) + (", …" if len(index) > 8 else "")
 
 
-def build_index(model: IndexModel) -> IndexResult:
+def build_index(model: IndexModel, reference: IndexResult | None = None) -> IndexResult:
     """Compute every node's score, the ranking and the tiers of ``model``.
+
+    ``reference``: another build of the same index (a panel's base year, see
+    :mod:`xl_aiindex.panel`) whose parameters are applied instead of ``model``'s own: missing
+    values are filled with the reference's statistics, outliers treated with its bounds,
+    indicators normalised with its min/max, mean/sd or ranks, and nodes weighted with its weights.
 
     Raises :class:`~xl_aiindex.errors.ProblemsFound` listing every problem (no partial result).
     """
@@ -287,12 +294,14 @@ def build_index(model: IndexModel) -> IndexResult:
         start_sheet = "Given"
     coverage = raw.notna().mean(axis=1) if raw.shape[1] else pd.Series(1.0, index=units)
 
-    x = _handle_missing(model, x, start_sheet, c, log)
+    x = _handle_missing(model, x, start_sheet, c, log, reference)
     if c.problems:
         raise ProblemsFound(c.problems)
 
-    treated, treatment = _treat(s, x, log) if s.input == "data" else (x, _empty_treatment())
-    normalised = _normalise(model, tree, treated, c, log) if s.input == "data" else treated
+    treated, treatment = (_treat(s, x, log, reference) if s.input == "data"
+                          else (x, _empty_treatment()))
+    normalised = (_normalise(model, tree, treated, c, log, reference) if s.input == "data"
+                  else treated)
     if c.problems:
         raise ProblemsFound(c.problems)
 
@@ -308,7 +317,8 @@ def build_index(model: IndexModel) -> IndexResult:
             continue  # below a given node: no score
         node = tree.by_id[node_id]
         child_scores = pd.DataFrame({k: scores[k] for k in kids})
-        w, method = _weights(model, tree, node, child_scores, c)
+        w, method = (_reference_weights(reference, node_id, kids) if reference is not None
+                     else _weights(model, tree, node, child_scores, c))
         if w is None:
             continue
         agg_name = node.aggregation or s.aggregation
@@ -392,7 +402,7 @@ def _denominate_transform(model: IndexModel, tree: IndicatorTree, raw: pd.DataFr
 
 
 def _handle_missing(model: IndexModel, x: pd.DataFrame, sheet: str, c: _Collector,
-                    log: list[Step]) -> pd.DataFrame:
+                    log: list[Step], reference: IndexResult | None = None) -> pd.DataFrame:
     s = model.settings
     name, arg = split_method(s.missing)
     missing = x.isna()
@@ -418,6 +428,8 @@ def _handle_missing(model: IndexModel, x: pd.DataFrame, sheet: str, c: _Collecto
                        f"(missing = reweight); {sheet}: {', '.join(cells[:_LIST_LIMIT])}{more}")
         log.append(Step("missing", {"method": "reweight", "count": count}))
         return x
+    if reference is not None:
+        return _fill_from_reference(model, x, reference, name, arg, c, log)
     try:
         filled, fill_notes = IMPUTERS[name](x, model.units, arg)
     except MethodInputError as e:
@@ -426,6 +438,39 @@ def _handle_missing(model: IndexModel, x: pd.DataFrame, sheet: str, c: _Collecto
     c.notes.extend(fill_notes)
     log.append(Step("impute", {"method": s.missing}))
     return filled
+
+
+def _fill_from_reference(model: IndexModel, x: pd.DataFrame, reference: IndexResult, name: str,
+                         arg: str, c: _Collector, log: list[Step]) -> pd.DataFrame:
+    """Fill ``x``'s gaps with the statistic the imputer ``name`` computes on ``reference``'s
+    values: the imputer runs on the reference rows stacked over ``x``'s rows emptied, so its
+    statistic sees the reference alone (its filled values equal its own statistic, which
+    therefore stays what it was before filling)."""
+    ref = reference.stages["prepared"].reindex(columns=x.columns)
+    ref_units = reference.model.units
+    stacked = pd.concat([ref.set_axis([("ref", u) for u in ref.index]),
+                         pd.DataFrame(np.nan, index=[("this", u) for u in x.index],
+                                      columns=x.columns)])
+    units = pd.concat([ref_units.set_axis([("ref", u) for u in ref_units.index]),
+                       model.units.set_axis([("this", u) for u in model.units.index])])
+    try:
+        filled, _ = IMPUTERS[name](stacked, units, arg)
+    except MethodInputError as e:
+        c.add("Settings", f"setting 'missing': {e}", field="missing")
+        return x
+    fills = filled.loc[[("this", u) for u in x.index]].set_axis(x.index)
+    count = int(x.isna().to_numpy().sum())
+    c.notes.append(f"{count} missing value(s) set to the {name} of the base year's values")
+    log.append(Step("impute", {"method": model.settings.missing, "parameters": "base year"}))
+    return x.fillna(fills)
+
+
+def _reference_weights(reference: IndexResult, node_id: str, kids: Sequence[str]
+                       ) -> tuple[pd.Series, str]:
+    """The weights ``reference`` gave the children ``kids`` of ``node_id``."""
+    used = reference.weights_used
+    rows = used[used["node"] == node_id].set_index("child")["weight"]
+    return rows.reindex(kids).astype(float), "base year"
 
 
 def _node_name(model: IndexModel, node_id: str) -> str:
@@ -441,14 +486,19 @@ def _empty_treatment() -> pd.DataFrame:
                                  "skew_after", "kurtosis_after", "treatment"])
 
 
-def _treat(s: Settings, x: pd.DataFrame, log: list[Step]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _treat(s: Settings, x: pd.DataFrame, log: list[Step], reference: IndexResult | None = None
+           ) -> tuple[pd.DataFrame, pd.DataFrame]:
     name, arg = split_method(s.outliers)
     if name == "none":
         return x, _empty_treatment()
     columns: dict[str, pd.Series] = {}
     rows = []
     for col in x.columns:
-        treated, what = TREATMENTS[name](x[col], s, arg)
+        if reference is not None:
+            treated, what = _treat_like(x[col], reference.stages["prepared"][col],
+                                        reference.stages["treated"][col])
+        else:
+            treated, what = TREATMENTS[name](x[col], s, arg)
         columns[col] = treated
         v0, v1 = x[col].dropna(), treated.dropna()
         rows.append({"indicator": col, "method": s.outliers,
@@ -460,6 +510,24 @@ def _treat(s: Settings, x: pd.DataFrame, log: list[Step]) -> tuple[pd.DataFrame,
     return out, pd.DataFrame(rows)
 
 
+def _treat_like(x: pd.Series, ref_before: pd.Series, ref_after: pd.Series) -> tuple[pd.Series, str]:
+    """Treat ``x`` as the reference's treatment treated its values: nothing when it changed
+    nothing; clamped at the reference's treated range when it winsorised (the values it moved
+    are exactly the ones outside that range); else (COINr's ``log_CT``) the same log transform,
+    with the reference's min and max."""
+    before, after = ref_before.dropna(), ref_after.dropna()
+    if before.equals(after):
+        return x, ""
+    lo, hi = float(after.min()), float(after.max())
+    if after.equals(before.clip(lo, hi)):
+        out = x.clip(lo, hi)
+        return out, f"clamped at the base year's treated range [{_fmt(lo)}, {_fmt(hi)}]"
+    lo, hi = float(before.min()), float(before.max())
+    # below the reference's minimum the log's argument would go non-positive: clamp there
+    out = np.log(x.clip(lower=lo) - lo + 0.01 * (hi - lo))
+    return out, "log-transformed with the base year's min and max"
+
+
 def norm_params(s: Settings, n: Node) -> NormParams:
     """The normalisation parameters of indicator ``n`` under settings ``s``."""
     return NormParams(minmax_low=s.minmax_range[0], minmax_high=s.minmax_range[1],
@@ -468,7 +536,7 @@ def norm_params(s: Settings, n: Node) -> NormParams:
 
 
 def _normalise(model: IndexModel, tree: IndicatorTree, x: pd.DataFrame, c: _Collector,
-               log: list[Step]) -> pd.DataFrame:
+               log: list[Step], reference: IndexResult | None = None) -> pd.DataFrame:
     s = model.settings
     out = {}
     used = {}
@@ -477,7 +545,9 @@ def _normalise(model: IndexModel, tree: IndicatorTree, x: pd.DataFrame, c: _Coll
         method = n.normalisation or s.normalisation
         try:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                out[leaf] = NORMALISERS[method](x[leaf], int(n.direction), norm_params(s, n))
+                ref = None if reference is None else reference.stages["treated"][leaf]
+                out[leaf] = NORMALISERS[method](x[leaf], int(n.direction), norm_params(s, n),
+                                                ref=ref)
         except MethodInputError as e:
             c.add("Data", f"indicator {n.label} {e} under {method} normalisation"
                   + (_zero_spread_fix() if isinstance(e, ZeroSpread) else ""), node=leaf, field=leaf)

@@ -120,7 +120,7 @@ def test_scale_outliers_flag_a_value_100_times_away_where_its_neighbours_are_not
 
 def _missing(unit: str, node: str, cell: str) -> Problem:
     return Problem("Data", cell, unit, node, f"unit {unit} has no value for {node}: enter it",
-                   node, MISSING_VALUE)
+                   node, kind=MISSING_VALUE)
 
 
 def test_an_empty_data_sheet_is_one_line():
