@@ -43,8 +43,11 @@ def say(text: str = "", err: bool = False) -> None:
     click.echo("\n".join(one_line(line) for line in str(text).split("\n")), err=err)
 
 def notes(lines: Sequence[str]) -> None:
-    """Print each note, on one line, to standard error."""
-    for n in lines:
+    """Print each note, on one line, to standard error; a long list of one kind in a few
+    lines (:func:`~xl_aiindex.problem_groups.grouped_notes`)."""
+    from .problem_groups import grouped_notes
+
+    for n in grouped_notes(lines):
         say(f"note: {one_line(n)}", err=True)
 
 

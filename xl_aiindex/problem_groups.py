@@ -105,3 +105,44 @@ def _missing_line(group: Sequence[Problem]) -> str:
                       "{cells}): fill them in, {remedy}").format(
         sheet=sheet, count=len(group), units=len(units), nodes=len(nodes), cells=_cells(group),
         remedy=remedy))
+
+
+_CELL = re.compile(r"\b[A-Z]{1,3}[0-9]{1,7}\b")
+
+
+def note_signature(note: str) -> str:
+    """What a note says with its cells, quoted values and numbers left out; two notes with the
+    same signature are of one kind.
+
+    >>> note_signature("Sheet 'Framework', cell E3: text '30%' read as the number 0.3")
+    'Sheet ∙, cell ∙: text ∙ read as the number #'
+    """
+    text = _QUOTED.sub("∙", note)
+    text = _CELL.sub("∙", text)
+    return " ".join(_NUMBER.sub("#", text).split())
+
+
+def grouped_notes(notes: Sequence[str]) -> list[str]:
+    """The notes, one a line, except that a kind with more than :data:`GROUP_LIMIT` notes gets
+    its first :data:`SHOWN` and one line counting the rest and naming their cells."""
+    groups: dict[str, list[str]] = {}
+    for n in notes:
+        groups.setdefault(note_signature(n), []).append(n)
+    lines: list[str] = []
+    told: set[str] = set()
+    for n in notes:
+        sig = note_signature(n)
+        group = groups[sig]
+        if len(group) <= GROUP_LIMIT:
+            lines.append(n)
+            continue
+        if sig in told:
+            continue
+        told.add(sig)
+        lines.extend(group[:SHOWN])
+        cells = [m.group() for q in group[SHOWN:] for m in [_CELL.search(_QUOTED.sub("", q))] if m]
+        named = ", ".join(cells[:CELLS_NAMED]) + (", …" if len(cells) > CELLS_NAMED else "")
+        lines.append(_("… and {count} more like these ({cells})").format(
+            count=len(group) - SHOWN, cells=_("cells {cells}").format(cells=named) if cells
+            else _("no cell")))
+    return lines

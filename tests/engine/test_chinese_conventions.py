@@ -155,3 +155,15 @@ def test_a_long_list_of_one_kind_is_grouped_and_a_short_one_is_not():
         assert grouped_lines(long) == [str(p) for p in long[:3]] + [
             "… and 11 more like these on sheet 'Data' (cells C5, C6, C7, C8, C9, C10, C11, C12, "
             "…; every one is in the Problems sheet)"]
+
+
+def test_a_long_list_of_notes_of_one_kind_is_grouped():
+    from xl_aiindex.problem_groups import grouped_notes
+
+    notes = [f"Sheet 'Framework', cell E{r}: text '20%' read as the number 0.2" for r in range(3, 18)]
+    other = "Settings key 'foo' is not one xl-aiindex reads: ignored"
+    with use_language("en"):
+        assert grouped_notes([other, *notes]) == [other, *notes[:3],
+                                                  "… and 12 more like these (cells E6, E7, E8, E9, "
+                                                  "E10, E11, E12, E13, …)"]
+        assert grouped_notes(notes[:10]) == notes[:10]
