@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..errors import Problem
 from ..i18n import _
-from ..scale import scale_outliers
+from ..scale import columns_to_check, scale_outliers
 
 #: How many cells a note lists before "and N more".
 CELLS_LISTED = 12
@@ -105,8 +105,9 @@ def unit_error_notes(sheet: str, frame: pd.DataFrame, columns: Iterable[str],
     """A note for each value :func:`~xl_aiindex.scale.scale_outliers` finds in ``columns`` of
     ``frame`` (one indicator each): unit, indicator, cell, value and how far it is."""
     notes = []
+    wanted = set(columns_to_check(frame[[c for c in columns if c in frame.columns]]))
     for column in columns:
-        if column not in frame.columns:
+        if column not in wanted:
             continue
         median = float(frame[column].abs()[frame[column].abs() > 0].median()) \
             if (frame[column].abs() > 0).any() else 0.0
