@@ -333,6 +333,8 @@ class _Reader:
         c = t.header[col]
         row = t.grid.values[r]
         v = row[c] if c < len(row) else None
+        if type(v) is float and v - v == 0.0:   # nearly every cell: a plain finite number
+            return v
         if isinstance(v, str):
             if v.strip() and marker_key(v) in self.markers:
                 log.marked[address(r, c)] = v.strip()
