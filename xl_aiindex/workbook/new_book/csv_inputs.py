@@ -62,10 +62,12 @@ def _csv_share(text: str) -> float | None:
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 
 
-def read_csv_text(path: str | os.PathLike[str], name: str) -> tuple[str, str]:
-    """The text of the CSV file ``path`` and the encoding it was read in (one of
-    :data:`CSV_ENCODINGS`). Raises :class:`ProblemsFound` (``name`` as the sheet) when the file
-    is missing or is text in neither encoding."""
+def read_csv_text(path: str | os.PathLike[str], name: str, notes: list[str] | None = None
+                  ) -> str:
+    """The text of the CSV file ``path``, read in the first of :data:`CSV_ENCODINGS` that
+    decodes it; a note is appended to ``notes`` when that is not UTF-8. Raises
+    :class:`ProblemsFound` (``name`` as the sheet) when the file is missing or is text in
+    neither encoding."""
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
@@ -74,9 +76,14 @@ def read_csv_text(path: str | os.PathLike[str], name: str) -> tuple[str, str]:
     first_error: UnicodeDecodeError | None = None
     for encoding in CSV_ENCODINGS:
         try:
-            return data.decode(encoding), encoding
+            content = data.decode(encoding)
         except UnicodeDecodeError as e:
             first_error = first_error or e
+            continue
+        if encoding != CSV_ENCODINGS[0] and notes is not None:
+            notes.append(_("file '{name}' is not UTF-8: read as GBK/GB18030 (Chinese Excel's "
+                           "plain CSV); check its Chinese names in the workbook").format(name=name))
+        return content
     assert first_error is not None
     raise ProblemsFound([Problem(name, problem=_(
         "the file is neither UTF-8 nor GBK/GB18030 text ({reason} at byte {start}): save it "
@@ -90,11 +97,7 @@ class _Csv:
                  notes: list[str] | None = None):
         self.name = Path(path).name
         self.problems: list[Problem] = []
-        content, encoding = read_csv_text(path, self.name)
-        if encoding != CSV_ENCODINGS[0] and notes is not None:
-            notes.append(_("file '{name}' is not UTF-8: read as GBK/GB18030 (Chinese Excel's "
-                           "plain CSV); check its Chinese names in the workbook").format(
-                               name=self.name))
+        content = read_csv_text(path, self.name, notes)
         try:
             records = list(csv.reader(io.StringIO(content, newline="")))
         except csv.Error as e:
