@@ -3,7 +3,8 @@
 A freshly made workbook has every Data cell empty: 31 units × 15 indicators are 465 problems of
 the same kind, and 465 lines hide anything else that is wrong. The terminal prints a group of
 more than :data:`GROUP_LIMIT` problems of one kind as its first few problems and one line with
-the count and the cells; the Problems sheet keeps every problem, one row each.
+the count and the cells; ``validate --json`` and the Problems sheet keep every problem, one
+each.
 
 Problems are of one kind when their :attr:`~xl_aiindex.errors.Problem.kind` says so (missing
 values), else when their sentences differ only in the unit, node, cell, quoted values, numbers
@@ -71,8 +72,8 @@ def grouped_lines(problems: Sequence[Problem]) -> list[str]:
             lines.append(_missing_line(group))
             continue
         lines.extend(one_line(str(q)) for q in group[:SHOWN])
-        lines.append(_("… and {count} more like these on sheet '{sheet}' ({cells}; every one is "
-                       "in the Problems sheet)").format(
+        lines.append(_("… and {count} more like these on sheet '{sheet}' ({cells}; validate "
+                       "--json lists every one)").format(
                            count=len(group) - SHOWN, sheet=p.sheet,
                            cells=_cells(group[SHOWN:])))
     return lines

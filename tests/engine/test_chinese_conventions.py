@@ -154,7 +154,7 @@ def test_a_long_list_of_one_kind_is_grouped_and_a_short_one_is_not():
     with use_language("en"):
         assert grouped_lines(long) == [str(p) for p in long[:3]] + [
             "… and 11 more like these on sheet 'Data' (cells C5, C6, C7, C8, C9, C10, C11, C12, "
-            "…; every one is in the Problems sheet)"]
+            "…; validate --json lists every one)"]
 
 
 def test_a_long_list_of_notes_of_one_kind_is_grouped():
