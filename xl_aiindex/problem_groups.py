@@ -72,10 +72,9 @@ def grouped_lines(problems: Sequence[Problem]) -> list[str]:
             lines.append(_missing_line(group))
             continue
         lines.extend(one_line(str(q)) for q in group[:SHOWN])
-        lines.append(_("… and {count} more like these on sheet '{sheet}' ({cells}; validate "
-                       "--json lists every one)").format(
-                           count=len(group) - SHOWN, sheet=p.sheet,
-                           cells=_cells(group[SHOWN:])))
+        lines.append(str(Problem(p.sheet, problem=_(
+            "… and {count} more like these ({cells}; validate --json lists every one)").format(
+                count=len(group) - SHOWN, cells=_cells(group[SHOWN:])))))
     return lines
 
 
@@ -89,23 +88,24 @@ def _cells(group: Sequence[Problem]) -> str:
 
 
 def _missing_line(group: Sequence[Problem]) -> str:
-    """One line for many missing values: ``Data has 465 empty cells: fill in 31 units × 15
-    indicators`` when every value of those units and indicators is missing, else the count,
-    the units and indicators concerned and the first cells."""
+    """One line for many missing values, as a problem's line: ``Sheet 'Data': 465 empty
+    cells: fill in 31 units × 15 indicators …`` when every value of those units and indicators
+    is missing, else the count, the units and indicators concerned and the first cells."""
     sheet = group[0].sheet
     units = list(dict.fromkeys(q.unit for q in group))
     nodes = list(dict.fromkeys(q.node for q in group))
     remedy = _("or set 'missing' to reweight or an imputation method (mean, median, "
                "group_mean:COLUMN…)")
     if len(units) * len(nodes) == len(group):
-        return one_line(_("{sheet} has {count} empty cells: fill in {units} units × {nodes} "
-                          "indicators ({first} to {last}), {remedy}").format(
-            sheet=sheet, count=len(group), units=len(units), nodes=len(nodes),
-            first=group[0].cell or units[0], last=group[-1].cell or units[-1], remedy=remedy))
-    return one_line(_("{sheet} has {count} empty cells ({units} units, {nodes} indicators; "
-                      "{cells}): fill them in, {remedy}").format(
-        sheet=sheet, count=len(group), units=len(units), nodes=len(nodes), cells=_cells(group),
-        remedy=remedy))
+        text = _("{count} empty cells: fill in {units} units × {nodes} indicators ({first} to "
+                 "{last}), {remedy}").format(
+            count=len(group), units=len(units), nodes=len(nodes),
+            first=group[0].cell or units[0], last=group[-1].cell or units[-1], remedy=remedy)
+    else:
+        text = _("{count} empty cells ({units} units, {nodes} indicators; {cells}): fill them "
+                 "in, {remedy}").format(count=len(group), units=len(units), nodes=len(nodes),
+                                        cells=_cells(group), remedy=remedy)
+    return str(Problem(sheet, problem=text))
 
 
 _CELL = re.compile(r"\b[A-Z]{1,3}[0-9]{1,7}\b")

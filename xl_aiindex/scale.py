@@ -59,6 +59,8 @@ def scale_outliers(values: pd.Series) -> list[tuple[object, float, float]]:
         flagged += [(u, float(x[u]), float(high[u]) / median) for u in high.index]
     if not low.empty and float(low.max()) * GAP <= float(rest.min()):
         flagged += [(u, float(x[u]), float(low[u]) / median) for u in low.index]
+    # a ratio that under- or overflows (5e-324 against 3) says nothing a person can act on
+    flagged = [f for f in flagged if 0 < f[2] < np.inf]
     return sorted(flagged, key=lambda f: -abs(np.log(f[2])))
 
 

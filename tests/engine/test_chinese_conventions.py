@@ -133,12 +133,12 @@ def test_an_empty_data_sheet_is_one_line():
         lines = grouped_lines([other, *problems])
     assert lines == [
         "Sheet 'Framework', cell E3: node d1 has weight -0.6: weights must be ≥ 0",
-        "Data has 465 empty cells: fill in 31 units × 15 indicators (B2 to P32), or set "
+        "Sheet 'Data': 465 empty cells: fill in 31 units × 15 indicators (B2 to P32), or set "
         "'missing' to reweight or an imputation method (mean, median, group_mean:COLUMN…)"]
     # some cells only: the count, how many units and indicators, the first cells
     with use_language("en"):
         assert grouped_lines(problems[:12] + problems[40:41]) == [
-            "Data has 13 empty cells (12 units, 2 indicators; cells B2, B3, B4, B5, B6, B7, B8, "
+            "Sheet 'Data': 13 empty cells (12 units, 2 indicators; cells B2, B3, B4, B5, B6, B7, B8, "
             "B9, …): fill them in, or set 'missing' to reweight or an imputation method (mean, "
             "median, group_mean:COLUMN…)"]
 
@@ -153,7 +153,7 @@ def test_a_long_list_of_one_kind_is_grouped_and_a_short_one_is_not():
     long = [text(i) for i in range(14)]
     with use_language("en"):
         assert grouped_lines(long) == [str(p) for p in long[:3]] + [
-            "… and 11 more like these on sheet 'Data' (cells C5, C6, C7, C8, C9, C10, C11, C12, "
+            "Sheet 'Data': … and 11 more like these (cells C5, C6, C7, C8, C9, C10, C11, C12, "
             "…; validate --json lists every one)"]
 
 
@@ -167,3 +167,9 @@ def test_a_long_list_of_notes_of_one_kind_is_grouped():
                                                   "… and 12 more like these (cells E6, E7, E8, E9, "
                                                   "E10, E11, E12, E13, …)"]
         assert grouped_notes(notes[:10]) == notes[:10]
+
+
+def test_scale_outliers_survive_values_at_the_ends_of_the_float_range():
+    # a ratio that underflows to 0 or overflows is left out, never a division by zero
+    assert scale_outliers(pd.Series([1.0, 2, 3, 4, 5e-324])) == []
+    assert scale_outliers(pd.Series([1e-300, 2e-300, 3e-300, 4e-300, 1.7e308])) == []

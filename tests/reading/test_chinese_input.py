@@ -148,7 +148,7 @@ def test_an_empty_data_sheet_is_one_summary_line(tmp_path, small):
     assert r.exit_code == 1
     assert r.output == (
         "20 problems found:\n"
-        "Data has 20 empty cells: fill in 5 units × 4 indicators (B2 to E6), or set 'missing' "
+        "Sheet 'Data': 20 empty cells: fill in 5 units × 4 indicators (B2 to E6), or set 'missing' "
         "to reweight or an imputation method (mean, median, group_mean:COLUMN…)\n")
 
 

@@ -111,7 +111,7 @@ def test_a_provincial_index_in_chinese_habits(tmp_path):
     assert r.exit_code == 1
     assert r.output.splitlines() == [
         "465 problems found:",
-        "Data has 465 empty cells: fill in 31 units × 15 indicators (B2 to P32), or set "
+        "Sheet 'Data': 465 empty cells: fill in 31 units × 15 indicators (B2 to P32), or set "
         "'missing' to reweight or an imputation method (mean, median, group_mean:COLUMN…)"]
 
     # a share typed as a percentage among percentage points: named, with its cell
