@@ -185,15 +185,19 @@ def audit(result: IndexResult, where: Callable[[str, str], str] | None = None) -
     group_rows, pair_rows = [], []
     flags: dict[str, list[str]] = {n: [] for n in scored}
     for n in indicators:
+        far = _outliers_said(result, n, where, bool(stats.at[n, "needs_treatment"]))
         if stats.at[n, "needs_treatment"]:
             treated = "treated" if s.outliers == "skew_kurtosis" else f"not treated: outliers = {s.outliers}"
             text = (f"skewed: |skewness| {_fmt(abs(stats.at[n, 'skewness']))} ≥ "
                     f"{s.outlier_skew:g} and kurtosis {_fmt(stats.at[n, 'kurtosis'])} ≥ "
-                    f"{s.outlier_kurtosis:g} ({treated})")
+                    f"{s.outlier_kurtosis:g}" + (_(", far out: {listing}").format(listing=far)
+                                                 if far else "") + f" ({treated})")
             flags[n].append(text)
             warnings.append(f"{label[n]} is {text}")
-    warnings += _outlier_warnings(result, indicators, label, where,
-                                  {n for n in indicators if stats.at[n, "needs_treatment"]})
+        elif far:   # not skewed, yet a value 100 times away: a likely unit error
+            text = _("a value 100 times away from the rest: {listing}").format(listing=far)
+            flags[n].append(text)
+            warnings.append(_("{indicator} has {text}").format(indicator=label[n], text=text))
     r_parent = {n: correlation(scores[n], scores[tree.by_id[n].parent or root]) for n in scored}
     r_total = {n: correlation(scores[n], total) for n in scored}
     for n in scored:
@@ -257,28 +261,20 @@ def audit(result: IndexResult, where: Callable[[str, str], str] | None = None) -
                  warnings=tuple(warnings), scope=scope)
 
 
-def _outlier_warnings(result: IndexResult, indicators: list[str], label: dict[str, str],
-                      where: Callable[[str, str], str] | None, skewed: set[str]) -> list[str]:
-    """One warning per indicator with outliers in its raw values (:func:`outlier_units`; far
-    fences only for the ``skewed`` ones), naming each outlier's unit, value and cell."""
+def _outliers_said(result: IndexResult, n: str, where: Callable[[str, str], str] | None,
+                   skewed: bool) -> str:
+    """Indicator ``n``'s outliers in its raw values (:func:`outlier_units`; far fences only
+    when ``skewed``), each as unit, value and cell (``zhejiang (浙江省) 183995 [Data!G12]``,
+    ``;``-separated); "" when none (or no Data)."""
     model = result.model
-    if model.data is None:
-        return []
+    if model.data is None or n not in model.data.columns:
+        return ""
     units = model.units
-    out = []
-    for n in indicators:
-        if n not in model.data.columns:
-            continue
-        found = outlier_units(model.data[n], n in skewed)
-        if not found:
-            continue
-        said = []
-        for u in found:
-            name = str(units.at[u, "name_zh"] or units.at[u, "name_en"] or "") \
-                if u in units.index else ""
-            cell = where(str(u), n) if where is not None else ""
-            said.append(f"{u}{f' ({name})' if name and name != u else ''} "
-                        f"{float(model.data.at[u, n]):g}" + (f" [{cell}]" if cell else ""))
-        out.append(_("{indicator} has outliers: {listing}").format(indicator=label[n],
-                                                                    listing="; ".join(said)))
-    return out
+    said = []
+    for u in outlier_units(model.data[n], skewed):
+        name = str(units.at[u, "name_zh"] or units.at[u, "name_en"] or "") \
+            if u in units.index else ""
+        cell = where(str(u), n) if where is not None else ""
+        said.append(f"{u}{f' ({name})' if name and name != u else ''} "
+                    f"{float(model.data.at[u, n]):g}" + (f" [{cell}]" if cell else ""))
+    return "; ".join(said)

@@ -141,7 +141,8 @@ def test_a_provincial_index_in_chinese_habits(tmp_path):
     assert (r.exit_code, r.output) == (2, 'Error: unknown province "浙" — did you mean 浙江省?\n')
     r = run("audit", book)
     assert r.exit_code == 0, r.output
-    assert "i06 (软件业务收入) has outliers: zhejiang (浙江省)" in r.output
+    assert "i06 (软件业务收入) is skewed" in r.output
+    assert ", far out: zhejiang (浙江省)" in r.output
     assert "[Data!G12]" in r.output
     for args in (("compare", book, "浙江", "广东"), ("weights", book), ("validate", book),
                  ("export", book, "--format", "csv", "--out-dir", tmp_path / "out"),
