@@ -538,12 +538,16 @@ def compare(book: Path, units: tuple[str, ...], node: str | None, as_json: bool,
 @click.option("--no-write", is_flag=True, help="Print only; write no Changes sheet.")
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
 @click.option("--top", default=10, show_default=True, help="How many units to print.")
+@click.option("--common-scale", is_flag=True,
+              help="Normalise both editions' data together before comparing, so a change in "
+                   "score is a change in the unit's own values.")
 @click.option("--force", is_flag=True,
               help="Replace a Changes sheet the tool did not write, or cells of it edited by "
-                   "hand.")
+                   "hand; compare editions that share fewer than half of their units.")
 @_debug_option
 def compare_editions_command(old: Path, new: Path, output: Path | None, no_write: bool,
-                             as_json: bool, top: int, force: bool, debug: bool) -> None:
+                             as_json: bool, top: int, common_scale: bool, force: bool,
+                             debug: bool) -> None:
     """Compare two editions of the same index (OLD and NEW workbooks, units matched by id):
     per unit the change of rank, score and tier overall and on each child of the root, and
     the units that entered or left. Writes the table as the Changes sheet into NEW (or -o OUT).
@@ -553,7 +557,8 @@ def compare_editions_command(old: Path, new: Path, output: Path | None, no_write
         xl-aiindex compare-editions index_2020.xlsx index_2021.xlsx
     """
     def action() -> None:
-        done = api.compare_editions(old, new, output=output, write=not no_write, force=force)
+        done = api.compare_editions(old, new, output=output, write=not no_write, force=force,
+                                    common_scale=common_scale)
         if as_json:
             click.echo(json.dumps(done.as_json(), ensure_ascii=False, indent=1))
         else:
@@ -565,13 +570,15 @@ def compare_editions_command(old: Path, new: Path, output: Path | None, no_write
 @cli.command()
 @click.argument("book", type=NonEmptyPath(dir_okay=True, path_type=Path))
 @click.option("-o", "--output", type=NonEmptyPath(dir_okay=False, path_type=Path), required=True,
-              help="The HTML file to write (named .html or .htm; never the workbook).")
+              help="The file to write: .html or .htm (the page) or .pdf (printed by headless "
+                   "Chromium or WeasyPrint); never the workbook.")
 @_debug_option
 def report(book: Path, output: Path, debug: bool) -> None:
     """Write a self-contained bilingual HTML report of BOOK: ranking with tiers, the TOP-N and
     comparison charts (inline SVG), the weights in use, the uncertainty and audit results when
-    the workbook has them, and a methodology annex (tree, weights, methods and formulas).
-    No external file or address: it opens offline and prints to PDF.
+    the workbook has them, and a methodology annex (tree, weights, methods and formulas,
+    imputed values, outliers, uncertainty set-up). No external file or address: it opens
+    offline and prints to A4; -o report.pdf prints it to PDF.
 
     Example:
 

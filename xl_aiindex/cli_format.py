@@ -435,7 +435,13 @@ def show_compare(done: Comparison) -> None:
 
 
 def show_editions(done: EditionsCompared, top: int) -> None:
-    """``compare-editions``: the counts, the first ``top`` units' changes, who entered/left."""
+    """``compare-editions``: what to know first (different scales), the counts, the first
+    ``top`` units' changes, who entered/left."""
+    if done.warning:
+        say(_("Warning: {text}").format(text=done.warning))
+    elif done.common_scale:
+        say(_("Both editions' data normalised together (common scale): a change in score is a "
+              "change in the unit's own values."))
     say(f"{one_line(str(done.old))} → {one_line(str(done.new))}: {done.both} units in both, "
                f"{len(done.entered)} entered, {len(done.left)} left")
     if done.path is not None:
@@ -469,6 +475,7 @@ def show_report(done: Report) -> None:
     """``report``: the file written and what it holds."""
     say(f"Wrote {one_line(str(done.path))}: {done.sections} sections, {done.charts} charts, "
                f"{done.units} units")
+    notes(done.notes)
 
 
 def show_export(done: Exported) -> None:
