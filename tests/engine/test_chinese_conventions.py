@@ -173,3 +173,11 @@ def test_scale_outliers_survive_values_at_the_ends_of_the_float_range():
     # a ratio that underflows to 0 or overflows is left out, never a division by zero
     assert scale_outliers(pd.Series([1.0, 2, 3, 4, 5e-324])) == []
     assert scale_outliers(pd.Series([1e-300, 2e-300, 3e-300, 4e-300, 1.7e308])) == []
+
+
+def test_the_report_takes_the_chinese_part_of_a_bilingual_unit_label():
+    from xl_aiindex.workbook.report_table import unit_word as report_word
+
+    assert report_word(Settings(unit_label="省份／province")) == "省份"
+    assert report_word(Settings(unit_label="省份")) == "省份"
+    assert report_word(Settings()) == "单位"

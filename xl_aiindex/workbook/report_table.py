@@ -122,9 +122,8 @@ def unit_word(settings: Settings) -> str:
     """What the report calls a unit in Chinese (城市, 省份…): Settings ``unit_label`` when the
     workbook sets it (its Chinese part: ``省份/province`` gives 省份), else the neutral 单位.
     The one place the report reads the word from."""
-    from ..settings import unit_words
-
-    return unit_words(settings)[0] if settings.unit_label.strip() else "单位"
+    label = str(getattr(settings, "unit_label", "") or "")
+    return label.replace("／", "/").split("/")[0].strip() or "单位"
 
 
 @dataclass(frozen=True)
