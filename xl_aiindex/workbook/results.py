@@ -24,7 +24,7 @@ from ..contract import (  # noqa: F401 (LOG_COLUMNS, LOG_WIDTHS: re-exported, th
 from ..errors import Problem
 from ..groups import group_ranking
 from ..model import IndexResult
-from .result_cells import _TEXT_WIDTHS, _cell, _header, _widths
+from .result_cells import _TEXT_WIDTHS, _cell, _header, column_style, fit, score_style
 from .result_tables import (  # noqa: F401 (re-exported: the tables' historical home)
     decimals_of,
     display_name,
@@ -35,9 +35,9 @@ from .result_tables import (  # noqa: F401 (re-exported: the tables' historical 
 )
 from .sheetspec import (
     INTEGER,
-    NUMBER,
     PRECISE,
     TEXT,
+    WRAPPED,
     Cell,
     Column,
     ColumnRows,
@@ -66,7 +66,8 @@ def scores_sheet(result: IndexResult) -> SheetSpec:
     table = scores_table(result)
     cols = list(table.columns)
     tiers = result.tier.reindex(table["unit"]).fillna(0).astype(int).tolist()
-    root_styles = {t: tier_style(NUMBER, t) for t in set(tiers)}
+    score = score_style(result.model.settings)
+    root_styles = {t: tier_style(score, t) for t in set(tiers)}
     # column by column, numbers as float arrays: ~10⁶ cells built and written without a Cell each
     columns = []
     for col in cols:
@@ -76,10 +77,9 @@ def scores_sheet(result: IndexResult) -> SheetSpec:
         if col == result.root:
             columns.append(Column(values, styles=[root_styles[t] for t in tiers]))
         else:
-            columns.append(Column(values, TEXT if col in ("unit", "name_zh", "name_en") else
-                                  PRECISE if col == "coverage" else NUMBER))
-    return SheetSpec("Scores", ColumnRows(_header(cols), columns), _widths(cols, _TEXT_WIDTHS),
-                     freeze=(1, 3))
+            columns.append(Column(values, column_style(col, score)))
+    rows = ColumnRows(_header(cols), columns)
+    return SheetSpec("Scores", rows, fit(rows, cols), freeze=(1, 3))
 
 
 def _values(series: pd.Series) -> Any:
@@ -105,6 +105,7 @@ def ranking_sheet(result: IndexResult) -> SheetSpec:
     table = ranking_table(result)
     cols = list(table.columns)
     tiers = table["unit"].map(result.tier).fillna(0).astype(int).tolist()
+    score = score_style(result.model.settings)
     diff_format = None
     if "diff" in cols:
         places = decimals_of(table["published"])
@@ -115,16 +116,14 @@ def ranking_sheet(result: IndexResult) -> SheetSpec:
         if col == "tier":
             bases = [TEXT if isinstance(v, str) else INTEGER for v in values]
         else:
-            base = INTEGER if col == "rank" else TEXT if col in ("unit", "name_zh", "name_en") \
-                else diff_format if col == "diff" and diff_format is not None else NUMBER
+            base = diff_format if col == "diff" and diff_format is not None else \
+                column_style(col, score)
             bases = [base] * len(tiers)
         columns.append(Column(values, styles=[tier_style(b, t)
                                               for b, t in zip(bases, tiers, strict=True)]))
     rows = ColumnRows(_header(cols), columns)
-    labelled = bool(result.model.settings.tiers.labels)
     notes = {cols.index("diff"): DIFF_NOTE} if "diff" in cols else {}
-    return SheetSpec("Ranking", rows, _widths(cols, _TEXT_WIDTHS | {
-        "rank": 7.0, "tier": 12.0 if labelled else 7.0}), freeze=(1, 4), header_notes=notes)
+    return SheetSpec("Ranking", rows, fit(rows, cols), freeze=(1, 4), header_notes=notes)
 
 
 def tiers_sheet(result: IndexResult) -> SheetSpec:
@@ -135,9 +134,9 @@ def tiers_sheet(result: IndexResult) -> SheetSpec:
     for rec in table.itertuples(index=False):
         t = int(rec.tier)
         rows.append([_cell(rec.tier, tier_style(INTEGER, t)), _cell(rec.label, tier_style(TEXT, t)),
-                     _cell(rec.units, tier_style(Style(wrap=True), t)),
+                     _cell(rec.units, tier_style(WRAPPED, t)),
                      _cell(rec.count, tier_style(INTEGER, t))])
-    return SheetSpec("Tiers", rows, _widths(cols, _TEXT_WIDTHS | {"tier": 7.0}), autofilter=False)
+    return SheetSpec("Tiers", rows, fit(rows, cols, _TEXT_WIDTHS), autofilter=False)
 
 
 def weights_sheet(result: IndexResult) -> SheetSpec:
@@ -146,9 +145,8 @@ def weights_sheet(result: IndexResult) -> SheetSpec:
     cols = list(table.columns)
     rows: list[list[Cell]] = [_header(cols)]
     for rec in table.itertuples(index=False):
-        rows.append([_cell(v, PRECISE if c.startswith("weight") else TEXT)
-                     for c, v in zip(cols, rec, strict=True)])
-    return SheetSpec("WeightsUsed", rows, _widths(cols, _TEXT_WIDTHS | {"weight_in_total": 16.0}))
+        rows.append([_cell(v, column_style(c)) for c, v in zip(cols, rec, strict=True)])
+    return SheetSpec("WeightsUsed", rows, fit(rows, cols))
 
 
 def problems_sheet(problems: Sequence[Problem]) -> SheetSpec:
@@ -157,10 +155,11 @@ def problems_sheet(problems: Sequence[Problem]) -> SheetSpec:
     rows: list[list[Cell]] = [_header(cols)]
     for p in problems:
         link = f"'{p.sheet}'!{p.cell}" if p.sheet and p.cell else None
-        rows.append([Cell(p.sheet), Cell(p.cell, link=link), Cell(p.unit), Cell(p.node),
-                     Cell(p.problem, style=Style(wrap=True))])
-    return SheetSpec("Problems", rows, _widths(cols, _TEXT_WIDTHS), tab_color="C00000" if problems
-                     else None)
+        rows.append([Cell(p.sheet, style=TEXT), Cell(p.cell, style=TEXT, link=link),
+                     Cell(p.unit, style=TEXT), Cell(p.node, style=TEXT),
+                     Cell(p.problem, style=WRAPPED)])
+    return SheetSpec("Problems", rows, fit(rows, cols, _TEXT_WIDTHS),
+                     tab_color="C00000" if problems else None)
 
 
 
@@ -172,7 +171,7 @@ def log_sheet(previous: Sequence[Sequence[Any]], entry: dict[str, Any]) -> Sheet
     for old in previous:
         rows.append([_cell(v) for v in list(old)[: len(cols)]])
     rows.append([_cell(None if entry.get(c) == "" else entry.get(c),
-                       Style(wrap=True) if c == "notes" else None) for c in cols])
+                       WRAPPED if c == "notes" else None) for c in cols])
     return SheetSpec("Log", rows, {i: LOG_WIDTHS[c] for i, c in enumerate(cols)})
 
 
@@ -185,8 +184,7 @@ def treatment_sheet(result: IndexResult) -> SheetSpec:
     for rec in table.itertuples(index=False):
         rows.append([_cell(v, PRECISE if c.startswith(("skew", "kurtosis")) else TEXT)
                      for c, v in zip(cols, rec, strict=True)])
-    return SheetSpec(result.model.settings.sheet("Treatment"), rows, _widths(cols, _TEXT_WIDTHS | {"indicator": 14.0,
-                                                                     "treatment": 70.0}))
+    return SheetSpec(result.model.settings.sheet("Treatment"), rows, fit(rows, cols))
 
 
 def group_ranking_sheet(result: IndexResult, table: pd.DataFrame | None = None) -> SheetSpec:
@@ -194,11 +192,10 @@ def group_ranking_sheet(result: IndexResult, table: pd.DataFrame | None = None) 
     (``table``: :func:`~xl_aiindex.groups.group_ranking` of ``result``, if already computed)."""
     table = group_ranking(result) if table is None else table
     cols = list(table.columns)
-    rows = ColumnRows(_header(cols), [
-        Column(_values(table[c]), INTEGER if c == "rank" else NUMBER if c == "score" else TEXT)
-        for c in cols])
-    return SheetSpec(result.model.settings.sheet(GROUP_RANKING_SHEET), rows,
-                     _widths(cols, _TEXT_WIDTHS | {"rank": 7.0, "grouping": 14.0, "group": 14.0}),
+    score = score_style(result.model.settings)
+    rows = ColumnRows(_header(cols), [Column(_values(table[c]), column_style(c, score))
+                                      for c in cols])
+    return SheetSpec(result.model.settings.sheet(GROUP_RANKING_SHEET), rows, fit(rows, cols),
                      freeze=(1, 2))
 
 
