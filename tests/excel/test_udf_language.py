@@ -43,3 +43,17 @@ def test_validate_macro_says_it_in_chinese(chinese_book: Path) -> None:
     book = HeadlessBook(chinese_book)
     validate_inputs(book)
     assert book.messages == [("info", "没有发现问题")]
+
+
+def test_unknown_name_in_chinese_is_still_na(chinese_book: Path) -> None:
+    """A Chinese "unknown" answer keeps the English tag the VBA turns into #N/A; AI_WHY shows
+    the Chinese reason alone."""
+    from udfs import AI_INDEX
+
+    ERRORS.clear()
+    cell = excel_cell(chinese_book, "Data", "$H$3")
+    answer = AI_INDEX("Alphx", caller=cell)
+    assert answer == '#AI! unknown 未知的城市“Alphx”——是否指 Alpha？'
+    assert error_code(answer) == "#N/A"
+    assert AI_WHY(SimpleNamespace(sheet=cell.sheet, address="$H$3")) == \
+        '未知的城市“Alphx”——是否指 Alpha？'
