@@ -57,3 +57,17 @@ def test_unknown_name_in_chinese_is_still_na(chinese_book: Path) -> None:
     assert error_code(answer) == "#N/A"
     assert AI_WHY(SimpleNamespace(sheet=cell.sheet, address="$H$3")) == \
         '未知的城市“Alphx”——是否指 Alpha？'
+
+
+def test_examples_sheet_checks_ai_why_in_the_workbooks_language(chinese_book: Path) -> None:
+    """The Examples row of AI_WHY tests the reason's start in the language the workbook
+    answers in (a Chinese reason has no ASCII quote to cut at)."""
+    from xl_aiindex.i18n import use_language
+    from xl_aiindex.workbook.io import compute, load_workbook
+    from xl_aiindex.workbook.xlsm import examples
+
+    with use_language(None):
+        rows = examples(compute(load_workbook(chinese_book)), None)
+    why = next(r for r in rows if r.formula.startswith("=AI_WHY("))
+    assert why.value == "未知的城市“Pekin”——是否指 Epsilon？"
+    assert why.test == '=LEFT({c},5)="未知的城市"'

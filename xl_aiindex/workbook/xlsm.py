@@ -203,7 +203,8 @@ def examples(result: IndexResult, fit_ranges: tuple[str, str, float] | None) -> 
     from ..lookup import NameIndex
 
     why = NameIndex.of(model, "unit").unknown_text("Pekin")
-    said = why[:why.index('"')]   # 'unknown city ', in the unit word (Settings unit_label)
+    # 'unknown city ' (未知的城市 in Chinese), in the unit word (Settings unit_label)
+    said = why[:why.index("Pekin")].rstrip('"“')
     rows += [
         _Example(f"an unknown {unit_word(model.settings)} is an error (#N/A), as a lookup's",
                  '=AI_INDEX("Pekin")', "#N/A", "=ISNA({c})"),
