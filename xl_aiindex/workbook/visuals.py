@@ -15,6 +15,7 @@ report and the exports.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..contract import CHANGES, CHARTS, COMPARE
@@ -72,21 +73,56 @@ def charts_table(result: IndexResult) -> pd.DataFrame:
     """The Charts sheet's table: for the total and each child of the root, its TOP-N units
     (N = Settings ``chart_top``), a block of rows per chart, ``position`` 1…N within it; then
     ``tier_1`` … ``tier_k``: the score again in the column of the unit's tier (blank in the
-    others), the series the charts colour by tier."""
+    others), the series the charts colour by tier. The rows of :func:`top_table` per node,
+    chosen with numpy on the whole columns (one DataFrame at the end: a recalc builds this
+    table every run, and pandas costs a fraction of a millisecond per operation)."""
     n = result.model.settings.chart_top
     k = result.model.settings.tiers.count
     tier_cols = [f"tier_{t}" for t in range(1, k + 1)]
-    frames = []
-    for node in [result.root, *root_children(result)] if n > 0 else []:
-        top = top_table(result, node, n)
-        top.insert(0, "position", range(1, len(top) + 1))
-        top.insert(0, "chart", node)
-        for t, col in enumerate(tier_cols, 1):
-            top[col] = top["score"].where(top["tier"] == t)
-        frames.append(top)
-    if not frames:
+    nodes = [result.root, *root_children(result)] if n > 0 else []
+    if not nodes:
         return pd.DataFrame(columns=[*CHARTS_COLUMNS, *tier_cols])
-    return pd.concat(frames, ignore_index=True)[[*CHARTS_COLUMNS, *tier_cols]]
+    index = result.scores.index
+    units = result.model.units
+    unit_ids = np.asarray(index.astype(str), dtype=object)
+    unit_order = np.argsort(unit_ids.astype(str), kind="stable")
+    unit_key = np.empty(len(unit_order), dtype=np.intp)   # position of each unit id, sorted
+    unit_key[unit_order] = np.arange(len(unit_order))
+    ranks = _node_ranks(result, nodes[1:])
+    charts, picks, rank_parts, score_parts = [], [], [], []
+    for node in nodes:
+        score = result.scores[node].to_numpy(dtype=float)
+        rank = result.rank.reindex(index).to_numpy(dtype=float) if node == result.root \
+            else ranks[node]
+        ranked = np.flatnonzero(~np.isnan(rank))
+        # sort_values(["rank", "unit"], kind="stable") of the ranked units, first N
+        order = ranked[np.lexsort((unit_key[ranked], rank[ranked]))][:n]
+        charts.extend([node] * len(order))
+        picks.append(order)
+        rank_parts.append(rank[order])
+        score_parts.append(score[order])
+    rows = np.concatenate(picks)
+    scores = np.concatenate(score_parts)
+    tiers = result.tier.reindex(index).iloc[rows].reset_index(drop=True)
+    positions = np.concatenate([np.arange(1, len(p) + 1) for p in picks])
+    columns: dict[str, object] = {
+        "chart": charts, "position": positions, "rank": np.concatenate(rank_parts),
+        "unit": unit_ids[rows], "name_zh": units["name_zh"].reindex(index).iloc[rows]
+        .reset_index(drop=True), "name_en": units["name_en"].reindex(index).iloc[rows]
+        .reset_index(drop=True), "score": scores, "tier": tiers}
+    tier_values = tiers.to_numpy()
+    for t, col in enumerate(tier_cols, 1):
+        columns[col] = np.where(tier_values == t, scores, np.nan)
+    return pd.DataFrame(columns)[[*CHARTS_COLUMNS, *tier_cols]]
+
+
+def _node_ranks(result: IndexResult, nodes: list[str]) -> dict[str, np.ndarray]:
+    """:func:`node_rank` of each of ``nodes`` as arrays in the order of ``result.scores``'
+    rows, ranked in one pandas call."""
+    if not nodes:
+        return {}
+    table = result.scores[nodes].astype(float).rank(method="min", ascending=False)
+    return {node: table[node].to_numpy(dtype=float) for node in nodes}
 
 
 def _node_title(result: IndexResult, node: str) -> str:
@@ -103,12 +139,22 @@ def score_axis(values: pd.Series) -> tuple[float | None, float | None]:
     scores on 0–100 (all within it, the largest above 10: not shares of 1), so that every
     chart reads on the same scale; else 0 to the application's choice when none is negative;
     else the application's choice of both."""
-    v = pd.to_numeric(values, errors="coerce").dropna()
-    if not len(v) or float(v.min()) < 0:
+    return _axis(pd.to_numeric(values, errors="coerce").dropna().tolist())
+
+
+def _axis(values: list[float]) -> tuple[float | None, float | None]:
+    """:func:`score_axis` of numbers (no blanks among them)."""
+    if not values or min(values) < 0:
         return None, None
-    if float(v.max()) <= SCORE_SCALE and float(v.max()) > SCORE_SCALE / 10:
+    if SCORE_SCALE / 10 < max(values) <= SCORE_SCALE:
         return 0.0, SCORE_SCALE
     return 0.0, None
+
+
+def _numbers(values: list[object]) -> list[float]:
+    """The numbers among cell values ``values`` as floats, blanks (None, NaN) left out."""
+    return [float(v) for v in values  # type: ignore[arg-type]
+            if v is not None and not isinstance(v, str) and v == v]
 
 
 def charts_sheet(result: IndexResult) -> SheetSpec:
@@ -123,33 +169,47 @@ def charts_sheet(result: IndexResult) -> SheetSpec:
     rows: list[list[Cell]] = [_header(cols)]
     score = score_style(result.model.settings)
     styles = {c: TEXT if c == "tier" else column_style(c, score) for c in cols}
-    for rec in table.itertuples(index=False):
-        t = int(rec.tier) if pd.notna(rec.tier) else 0
-        values = dict(zip(cols, rec, strict=True))
-        values["tier"] = rule.label(t) if t > 0 else None
-        rows.append([_cell(values[c], tier_style(styles[c], t)) for c in cols])
+    at_tier = cols.index("tier")
+    for rec in table.itertuples(index=False, name=None):
+        t = int(rec[at_tier]) if pd.notna(rec[at_tier]) else 0
+        values = list(rec)
+        values[at_tier] = rule.label(t) if t > 0 else None
+        rows.append([_cell(v, tier_style(styles[c], t)) for c, v in zip(cols, values,
+                                                                       strict=True)])
     charts: list[bytes] = []
     name = result.model.settings.sheet(CHARTS)   # Settings sheet_charts: the references follow
     col_name = column_letter(cols.index("name_zh"))
     first = 2
     n = result.model.settings.chart_top
-    for node, block in table.groupby("chart", sort=False):
-        last = first + len(block) - 1
+    chart_of = table["chart"].tolist()
+    score_of = table["score"].tolist()
+    for block in _groups(chart_of):
+        block_len = len(block)
+        last = first + block_len - 1
         series = []
         for t, col in enumerate(tier_cols, 1):
             letter = column_letter(cols.index(col))
             series.append(Series(sheet_ref(name, letter, first, letter, last),
                                  name=rule.label(t), color=tier_fill(t), outline=OUTLINE))
-        title = f"{_node_title(result, str(node))} TOP {len(block)}"
-        low, high = score_axis(block["score"])
+        title = f"{_node_title(result, str(chart_of[block[0]]))} TOP {block_len}"
+        low, high = _axis(_numbers([score_of[i] for i in block]))
         charts.append(clustered_bar_chart(
             title, sheet_ref(name, col_name, first, col_name, last), series, horizontal=True,
             overlap=100, axis_min=low, axis_max=high))
-        first += len(block)
+        first += block_len
     anchors = grid_anchors(len(charts), first_col=len(cols) + 1,
                            height=max(12, 8 + int(n * 1.1)))
     return SheetSpec(name, rows, fit(rows, cols),
                      drawing=Drawing(tuple(zip(anchors, charts, strict=True))))
+
+
+def _groups(keys: list[object]) -> list[list[int]]:
+    """The positions of each distinct value of ``keys``, values in order of first appearance
+    (as ``groupby(sort=False)``)."""
+    groups: dict[object, list[int]] = {}
+    for i, key in enumerate(keys):
+        groups.setdefault(key, []).append(i)
+    return list(groups.values())
 
 
 def resolve_pairs(result: IndexResult) -> list[tuple[str, str]]:
@@ -175,32 +235,59 @@ def compare_units(result: IndexResult, units: list[str]) -> pd.DataFrame:
     table = pd.DataFrame({"node": nodes,
                           "name_zh": [result.model.node(n).name_zh for n in nodes],
                           "name_en": [result.model.node(n).name_en for n in nodes]})
-    for u in units:
-        table[f"score:{u}"] = [float(result.total[u]) if n == result.root
-                               else float(result.scores.at[u, n]) for n in nodes]
-        table[f"rank:{u}"] = [result.rank[u] if n == result.root else node_rank(result, n)[u]
-                              for n in nodes]
+    for u, (scores, ranks) in zip(units, _unit_columns(result, nodes, units), strict=True):
+        table[f"score:{u}"] = scores
+        table[f"rank:{u}"] = ranks
     return table
+
+
+def _unit_columns(result: IndexResult, nodes: list[str], units: list[str]
+                  ) -> list[tuple[list[float], list[float]]]:
+    """Per unit of ``units``: its score and its rank on each of ``nodes`` (the root's: the
+    total and the index rank), every node ranked once."""
+    root = result.root
+    ranks = _node_ranks(result, [n for n in nodes if n != root])
+    row = {unit: i for i, unit in enumerate(result.scores.index)}
+    columns = []
+    for u in units:
+        scores = [float(result.total[u]) if n == root else float(result.scores.at[u, n])
+                  for n in nodes]
+        unit_ranks = [float(result.rank[u]) if n == root else float(ranks[n][row[u]])
+                      for n in nodes]
+        columns.append((scores, unit_ranks))
+    return columns
 
 
 def compare_table(result: IndexResult, pairs: list[tuple[str, str]] | None = None
                   ) -> pd.DataFrame:
     """The Compare sheet's table: per pair (ids; default the Settings ``compare`` pairs), a row
-    per child of the root and one for the total, both units' score and rank, ``diff`` = a − b."""
+    per child of the root and one for the total, both units' score and rank, ``diff`` = a − b.
+    Built from lists, one DataFrame at the end (the recalc builds it every run)."""
     pairs = resolve_pairs(result) if pairs is None else pairs
-    frames = []
-    for a, b in pairs:
-        t = compare_units(result, [a, b])
-        frames.append(pd.DataFrame({
-            "pair": f"{unit_label(result, a)}/{unit_label(result, b)}",
-            "node": t["node"], "name_zh": t["name_zh"], "name_en": t["name_en"],
-            "unit_a": a, "name_a": unit_label(result, a), "score_a": t[f"score:{a}"],
-            "rank_a": t[f"rank:{a}"], "unit_b": b, "name_b": unit_label(result, b),
-            "score_b": t[f"score:{b}"], "rank_b": t[f"rank:{b}"],
-            "diff": t[f"score:{a}"] - t[f"score:{b}"]}))
-    if not frames:
+    if not pairs:
         return pd.DataFrame(columns=list(COMPARE_COLUMNS))
-    return pd.concat(frames, ignore_index=True)[list(COMPARE_COLUMNS)]
+    nodes = [*root_children(result), result.root]
+    names_zh = [result.model.node(n).name_zh for n in nodes]
+    names_en = [result.model.node(n).name_en for n in nodes]
+    columns: dict[str, list[object]] = {c: [] for c in COMPARE_COLUMNS}
+    for a, b in pairs:
+        (score_a, rank_a), (score_b, rank_b) = _unit_columns(result, nodes, [a, b])
+        name_a, name_b = unit_label(result, a), unit_label(result, b)
+        size = len(nodes)
+        columns["pair"] += [f"{name_a}/{name_b}"] * size
+        columns["node"] += nodes
+        columns["name_zh"] += names_zh
+        columns["name_en"] += names_en
+        columns["unit_a"] += [a] * size
+        columns["name_a"] += [name_a] * size
+        columns["score_a"] += score_a
+        columns["rank_a"] += rank_a
+        columns["unit_b"] += [b] * size
+        columns["name_b"] += [name_b] * size
+        columns["score_b"] += score_b
+        columns["rank_b"] += rank_b
+        columns["diff"] += [x - y for x, y in zip(score_a, score_b, strict=True)]
+    return pd.DataFrame(columns)
 
 
 def compare_sheet(result: IndexResult) -> SheetSpec | None:
@@ -216,21 +303,23 @@ def compare_sheet(result: IndexResult) -> SheetSpec | None:
     # the total's row in bold, with the same number formats as the rows above it
     bold = {c: Style(st.num_format, True, st.fill, st.font_color, st.wrap, st.align,
                      st.border_bottom, st.indent) for c, st in styles.items()}
-    for rec in table.itertuples(index=False):
-        look = bold if rec.node == result.root else styles
+    root = result.root
+    for rec in table.itertuples(index=False, name=None):
+        look = bold if rec[1] == root else styles   # rec[1]: the node
         rows.append([_cell(v, look[c]) for c, v in zip(cols, rec, strict=True)])
     letter = {c: column_letter(i) for i, c in enumerate(cols)}
     name = result.model.settings.sheet(COMPARE)   # Settings sheet_compare
     charts = []
     n_children = len(root_children(result))
     first = 2
-    for _pair, block in table.groupby("pair", sort=False):
+    column = {c: table[c].tolist() for c in ("pair", "name_a", "name_b", "score_a", "score_b")}
+    for block in _groups(column["pair"]):
         last = first + n_children - 1
-        title = f"{block['name_a'].iloc[0]} / {block['name_b'].iloc[0]}"
+        title = f"{column['name_a'][block[0]]} / {column['name_b'][block[0]]}"
         series = [Series(sheet_ref(name, letter[f"score_{s}"], first, letter[f"score_{s}"], last),
                          name_ref=sheet_ref(name, letter[f"name_{s}"], first))
                   for s in ("a", "b")]
-        low, high = score_axis(block[["score_a", "score_b"]].stack())
+        low, high = _axis(_numbers([column[f"score_{s}"][i] for i in block for s in "ab"]))
         charts.append(clustered_bar_chart(
             title, sheet_ref(name, letter["name_zh"], first, letter["name_zh"], last), series,
             axis_min=low, axis_max=high))
