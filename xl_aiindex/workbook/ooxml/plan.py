@@ -10,7 +10,7 @@ import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 import defusedxml.ElementTree as DET
 
@@ -71,6 +71,21 @@ def _check_new_name(name: str) -> None:
         raise ValueError(f"'{RESERVED_SHEET_NAME}' is a reserved sheet name")
 
 
+class _SmallReads:
+    """A binary file read at most :attr:`SIZE` bytes at a time: ``iterparse`` asks for 16 KiB,
+    parses all of it and only then yields its events, so the rows that follow a sheet's head
+    would be parsed for nothing; in small reads the parse stops soon after the head."""
+
+    SIZE = 2048
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self.fh = fh
+
+    def read(self, size: int = -1) -> bytes:
+        """At most :attr:`SIZE` bytes (fewer at the end of the file)."""
+        return self.fh.read(self.SIZE if size < 0 else min(size, self.SIZE))
+
+
 def _old_sheet_head(zin: zipfile.ZipFile, part: str) -> tuple[str | None, dict[str, str],
                                                                dict[str, str]]:
     """codeName, first sheetView's kept attributes and sheetFormatPr's kept attributes of an
@@ -80,7 +95,7 @@ def _old_sheet_head(zin: zipfile.ZipFile, part: str) -> tuple[str | None, dict[s
     fmt: dict[str, str] = {}
     seen_view = False
     with zin.open(part) as fh:
-        for _event, el in DET.iterparse(fh, events=("start",), forbid_dtd=True):
+        for _event, el in DET.iterparse(_SmallReads(fh), events=("start",), forbid_dtd=True):
             local = el.tag.rpartition("}")[2] if isinstance(el.tag, str) else ""
             if local == "sheetPr":
                 code_name = el.get("codeName")
