@@ -15,6 +15,8 @@ report and the exports.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -245,17 +247,26 @@ def _unit_columns(result: IndexResult, nodes: list[str], units: list[str]
                   ) -> list[tuple[list[float], list[float]]]:
     """Per unit of ``units``: its score and its rank on each of ``nodes`` (the root's: the
     total and the index rank), every node ranked once."""
+    column = _unit_column(result, nodes)
+    return [column(u) for u in units]
+
+
+def _unit_column(result: IndexResult, nodes: list[str]
+                 ) -> Callable[[str], tuple[list[float], list[float]]]:
+    """The function giving a unit's score and rank on each of ``nodes`` (see
+    :func:`_unit_columns`), the nodes ranked once, here."""
     root = result.root
     ranks = _node_ranks(result, [n for n in nodes if n != root])
     row = {unit: i for i, unit in enumerate(result.scores.index)}
-    columns = []
-    for u in units:
-        scores = [float(result.total[u]) if n == root else float(result.scores.at[u, n])
-                  for n in nodes]
-        unit_ranks = [float(result.rank[u]) if n == root else float(ranks[n][row[u]])
+    scores = result.scores[nodes].to_numpy(dtype=float)
+    index_rank = dict(zip(result.rank.index, result.rank.to_numpy(dtype=float), strict=True))
+
+    def column(u: str) -> tuple[list[float], list[float]]:
+        unit_ranks = [float(index_rank[u]) if n == root else float(ranks[n][row[u]])
                       for n in nodes]
-        columns.append((scores, unit_ranks))
-    return columns
+        return scores[row[u]].tolist(), unit_ranks
+
+    return column
 
 
 def compare_table(result: IndexResult, pairs: list[tuple[str, str]] | None = None
@@ -270,8 +281,9 @@ def compare_table(result: IndexResult, pairs: list[tuple[str, str]] | None = Non
     names_zh = [result.model.node(n).name_zh for n in nodes]
     names_en = [result.model.node(n).name_en for n in nodes]
     columns: dict[str, list[object]] = {c: [] for c in COMPARE_COLUMNS}
+    unit_column = _unit_column(result, nodes)
     for a, b in pairs:
-        (score_a, rank_a), (score_b, rank_b) = _unit_columns(result, nodes, [a, b])
+        (score_a, rank_a), (score_b, rank_b) = unit_column(a), unit_column(b)
         name_a, name_b = unit_label(result, a), unit_label(result, b)
         size = len(nodes)
         columns["pair"] += [f"{name_a}/{name_b}"] * size
