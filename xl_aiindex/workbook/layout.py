@@ -38,6 +38,8 @@ def display_width(text: str) -> int:
     >>> display_width("新疆维吾尔自治区"), display_width("beijing"), display_width("92.93")
     (16, 7, 5)
     """
+    if text.isascii():   # no ASCII character is wide or combining
+        return len(text)
     width = 0
     for ch in text:
         if unicodedata.combining(ch):
@@ -73,14 +75,9 @@ def format_number(value: float, num_format: str = "General") -> str:
         if body == "" and len(sections) > 1:
             return ""   # an empty section hides the value
         return _general(magnitude)
-    tokens = _SECTION.findall(body)
-    digits = [t for t in tokens if t in ("0", "#", "?", ".", ",")]
-    percent = "%" in tokens
+    tokens, percent, decimals, grouped = _body_plan(body)
     if percent:
         magnitude *= 100
-    pattern = "".join(digits)
-    decimals = len(pattern.split(".", 1)[1].replace(",", "")) if "." in pattern else 0
-    grouped = "," in pattern.split(".", 1)[0]
     number = f"{abs(magnitude):,.{decimals}f}" if grouped else f"{abs(magnitude):.{decimals}f}"
     if signed and magnitude < 0:   # as Excel and LibreOffice: -0.004 shows -0.00
         number = "-" + number
@@ -99,6 +96,18 @@ def format_number(value: float, num_format: str = "General") -> str:
         else:
             out.append(t)
     return "".join(out)
+
+
+@functools.lru_cache(maxsize=256)
+def _body_plan(body: str) -> tuple[tuple[str, ...], bool, int, bool]:
+    """A number format section's tokens, whether it shows a percentage, its decimals and
+    whether it groups thousands (parsed once per format: every cell of a column shares it)."""
+    tokens = _SECTION.findall(body)
+    digits = [t for t in tokens if t in ("0", "#", "?", ".", ",")]
+    pattern = "".join(digits)
+    decimals = len(pattern.split(".", 1)[1].replace(",", "")) if "." in pattern else 0
+    grouped = "," in pattern.split(".", 1)[0]
+    return tuple(tokens), "%" in tokens, decimals, grouped
 
 
 @functools.lru_cache(maxsize=256)
