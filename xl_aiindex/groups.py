@@ -24,7 +24,7 @@ import pandas as pd
 
 from .contract import ALIASES_COLUMN
 from .model import IndexResult
-from .rank import rank_units
+from .rank import excel_round
 
 #: Columns of the GroupRanking table (and sheet).
 COLUMNS = ("grouping", "group", "rank", "unit", "name_zh", "name_en", "score")
@@ -66,16 +66,19 @@ def find_grouping(units: pd.DataFrame, name: str) -> str | None:
 
 def group_ranks(result: IndexResult, column: str) -> pd.Series:
     """Each unit's rank within its group of Units column ``column`` (NaN: not ranked, or no group)."""
-    units = result.model.units
-    s = result.model.settings
     total = result.total
-    eligible = result.rank.notna()
-    groups = units[column].reindex(total.index)
-    out = pd.Series(float("nan"), index=total.index)
-    for group in dict.fromkeys(_group_key(v) for v in groups.tolist() if not _blank(v)):
-        members = [u for u, v in groups.items() if not _blank(v) and _group_key(v) == group]
-        out[members] = rank_units(total[members], s.rank_decimals, eligible[members])
-    return out
+    keys = [None if _blank(v) else _group_key(v)
+            for v in result.model.units[column].reindex(total.index).tolist()]
+    # the totals as rank_units ranks them (rounded, eligible units only), then ranked within
+    # each group in one call: the same ranks as rank_units per group
+    values = total.astype(float)
+    decimals = result.model.settings.rank_decimals
+    if decimals is not None:
+        values = values.map(lambda v: excel_round(v, decimals))
+    values = values.where(result.rank.notna())
+    ranks = values.groupby(pd.Series(keys, index=total.index, dtype=object), sort=False,
+                           dropna=True).rank(method="min", ascending=False)
+    return ranks.astype(float).rename(None)
 
 
 def group_ranking(result: IndexResult) -> pd.DataFrame:
