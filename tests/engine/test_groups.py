@@ -104,3 +104,25 @@ def test_ai_rank_of_a_unit_without_a_group(tmp_path, small, blank):
     with use_book(book):
         assert AI_RANK("a", "region") == "#AI! a has no region in Units: it is in no group of that column"
         assert AI_RANK("b", "region") == 1
+
+
+def test_group_ranks_are_rank_units_within_each_group():
+    # group_ranks ranks every group in one call: the ranks must be those rank_units gives each
+    # group on its own (rounded ties, units not ranked overall, blank and padded group names)
+    from xl_aiindex.rank import rank_units
+
+    rng = np.random.default_rng(7)
+    values = rng.integers(0, 6, size=40).astype(float) + rng.choice([0.0, 0.004, 0.006], 40)
+    region = list(rng.choice(["n", " n ", "s", "", None, "w"], size=40))
+    for decimals in (None, 0):
+        r = result(list(values), {"region": region}, rank_decimals=decimals)
+        got = group_ranks(r, "region")
+        keys = pd.Series([None if v is None or not str(v).strip() else str(v).strip()
+                          for v in region], index=r.total.index)
+        eligible = r.rank.notna()
+        for key in keys.dropna().unique():
+            members = keys.index[keys == key]
+            expected = rank_units(r.total[members], decimals, eligible[members])
+            assert got[members].tolist() == pytest.approx(expected.tolist(), nan_ok=True)
+        assert got[keys.isna()].isna().all()
+        assert got.notna().sum() == eligible[keys.notna()].sum()

@@ -322,3 +322,63 @@ def test_a_picture_or_shape_on_the_charts_sheet_is_never_dropped(tmp_path):
                                           "did not draw; move them to another sheet"):
         recalc_file(book)
     assert book.read_bytes() == before
+
+
+def test_charts_and_compare_tables_are_those_of_each_node_and_pair():
+    # charts_table picks every node's TOP-N with numpy and compare_table ranks each node once
+    # for all pairs: each block must be top_table of its node, each pair compare_units of its
+    # two units (ties and units without a score included)
+    import dataclasses
+
+    import numpy as np
+    import pandas as pd
+
+    from xl_aiindex.workbook.io import compute, load_workbook
+    from xl_aiindex.workbook.visuals import (
+        charts_table,
+        compare_table,
+        compare_units,
+        root_children,
+        top_table,
+    )
+
+    given = compute(load_workbook(GIVEN))
+    scores = given.scores.round(0)          # ties on every node
+    scores.iloc[3, :] = np.nan              # a unit without scores, and one without one score
+    scores.iloc[5, 2] = np.nan
+    rank = given.rank.copy()
+    rank.iloc[3] = np.nan
+    tied = dataclasses.replace(given, scores=scores, rank=rank)
+    for result in (given, tied):
+        n = result.model.settings.chart_top
+        table = charts_table(result)
+        nodes = [result.root, *root_children(result)]
+        assert table["chart"].unique().tolist() == nodes
+        for node in nodes:
+            block = table[table["chart"] == node].reset_index(drop=True)
+            top = top_table(result, node, n)
+            assert block["position"].tolist() == list(range(1, len(top) + 1))
+            pd.testing.assert_frame_equal(block[list(top.columns)], top, check_exact=True)
+            for t in range(1, result.model.settings.tiers.count + 1):
+                expected = top["score"].where(top["tier"] == t)
+                assert block[f"tier_{t}"].tolist() == pytest.approx(expected.tolist(),
+                                                                    nan_ok=True)
+        pairs = [(str(a), str(b)) for a, b in zip(result.total.index[:3],
+                                                  result.total.index[1:4], strict=True)]
+        compared = compare_table(result, pairs)
+        size = len(nodes)
+        for i, (a, b) in enumerate(pairs):
+            block = compared.iloc[i * size:(i + 1) * size].reset_index(drop=True)
+            units = compare_units(result, [a, b])
+            assert block["node"].tolist() == units["node"].tolist()
+            for s, u in (("a", a), ("b", b)):
+                assert block[f"unit_{s}"].eq(u).all()
+                assert block[f"score_{s}"].tolist() == pytest.approx(
+                    units[f"score:{u}"].tolist(), nan_ok=True)
+                assert block[f"rank_{s}"].tolist() == pytest.approx(
+                    units[f"rank:{u}"].tolist(), nan_ok=True)
+                expected_rank = [result.rank[u] if node == result.root else
+                                 result.scores[node].rank(method="min", ascending=False)[u]
+                                 for node in units["node"]]
+                assert units[f"rank:{u}"].tolist() == pytest.approx(expected_rank,
+                                                                     nan_ok=True)
