@@ -172,12 +172,15 @@ def charts_sheet(result: IndexResult) -> SheetSpec:
     score = score_style(result.model.settings)
     styles = {c: TEXT if c == "tier" else column_style(c, score) for c in cols}
     at_tier = cols.index("tier")
+    # one style object per column and tier (equal styles: the cells share it, not a copy each)
+    looks: dict[int, list[Style]] = {}
     for rec in table.itertuples(index=False, name=None):
         t = int(rec[at_tier]) if pd.notna(rec[at_tier]) else 0
         values = list(rec)
         values[at_tier] = rule.label(t) if t > 0 else None
-        rows.append([_cell(v, tier_style(styles[c], t)) for c, v in zip(cols, values,
-                                                                       strict=True)])
+        if t not in looks:
+            looks[t] = [tier_style(styles[c], t) for c in cols]
+        rows.append([_cell(v, look) for v, look in zip(values, looks[t], strict=True)])
     charts: list[bytes] = []
     name = result.model.settings.sheet(CHARTS)   # Settings sheet_charts: the references follow
     col_name = column_letter(cols.index("name_zh"))
