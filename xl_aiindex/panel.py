@@ -37,7 +37,7 @@ import pandas as pd
 
 from .errors import Problem, ProblemsFound
 from .model import IndexModel, IndexResult, Step
-from .pipeline import build_index
+from .pipeline import build_index, check_model
 from .rank import assign_tiers, rank_units
 
 #: The index level holding the year in a panel's Data/Given frame.
@@ -192,7 +192,12 @@ def _stack(model: IndexModel, years: tuple[int, ...]) -> tuple[IndexModel, dict[
 
 
 def _pooled(model: IndexModel, years: tuple[int, ...]) -> PanelResult:
+    # unit pairs to compare name units, not unit-years: checked on a year, not on the stack
+    _, problems, _ = check_model(year_model(model, years[-1]))
+    if any(p.field == "compare" for p in problems):
+        raise ProblemsFound([p for p in problems if p.field == "compare"])
     stacked, ids = _stack(model, years)
+    stacked = stacked._replace(settings=stacked.settings._replace(compare=()))
     try:
         whole = build_index(stacked)
     except ProblemsFound as e:

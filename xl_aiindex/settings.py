@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,6 +25,10 @@ KNOWN_KEYS = (
     "outlier_kurtosis", "outlier_max_points", "coverage_min", "goalposts_scale", "missing", "output",
     "chart_top", "compare",
 )
+
+#: Settings keys of panel workbooks (Data/Given with a ``year`` column): read like
+#: :data:`KNOWN_KEYS`, not written into a new single-year workbook's Settings.
+PANEL_KEYS = ("panel_normalisation",)
 
 #: Settings keys naming an optional result sheet (written under that name instead of its
 #: default), with the default name: a sheet of the user's under the default name is kept and
@@ -70,7 +75,7 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
     def given(key: str) -> str:
         return cell_text(values.get(key))
 
-    for key in sorted(set(values) - set(KNOWN_KEYS) - set(SHEET_NAME_KEYS)):
+    for key in sorted(set(values) - set(KNOWN_KEYS) - set(SHEET_NAME_KEYS) - set(PANEL_KEYS)):
         notes.append(f"Settings key '{key}' is not one xl-aiindex reads: ignored")
 
     for key in ("name_zh", "name_en"):
@@ -186,6 +191,18 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
             bad("missing", f"'{text}' needs a Units grouping column, e.g. {name}:region")
         else:
             out["missing"] = f"{name}:{arg}" if name in IMPUTERS and arg else name
+
+    text = given("panel_normalisation")
+    if text:
+        name, arg = split_method(text)
+        if name in ("pooled", "per_year") and not arg:
+            out["panel_normalisation"] = name
+        elif name == "base" and re.fullmatch(r"\d{1,4}(\.0+)?", arg):
+            out["panel_normalisation"] = f"base:{int(float(arg))}"
+        else:
+            # whether the panel has that year is the panel build's check (it knows the years)
+            bad("panel_normalisation", f"'{text}' is not one of pooled, per_year, base:YEAR "
+                                       "(e.g. base:2020)")
 
     return Settings(**out), problems, notes
 
