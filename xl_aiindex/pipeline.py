@@ -536,9 +536,11 @@ def _normalise(model: IndexModel, tree: IndicatorTree, x: pd.DataFrame, c: _Coll
         method = n.normalisation or s.normalisation
         try:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                ref = None if reference is None else reference.stages["treated"][leaf]
-                out[leaf] = NORMALISERS[method](x[leaf], int(n.direction), norm_params(s, n),
-                                                ref=ref)
+                normaliser, params = NORMALISERS[method], norm_params(s, n)
+                # without a reference, the three-argument call a registered method may expect
+                out[leaf] = (normaliser(x[leaf], int(n.direction), params) if reference is None
+                             else normaliser(x[leaf], int(n.direction), params,
+                                             ref=reference.stages["treated"][leaf]))
         except MethodInputError as e:
             c.add("Data", f"indicator {n.label} {e} under {method} normalisation", node=leaf, field=leaf)
             out[leaf] = pd.Series(np.nan, index=x.index)
