@@ -22,7 +22,7 @@ from .commands.compare_editions import EditionsCompared, compare_editions
 from .commands.excel import ExcelWorkbook, excel
 from .commands.explain import Explanation, Loss, explain
 from .commands.export import Exported, export
-from .commands.fit_weights import fit_weights
+from .commands.fit_weights import fit_json, fit_weights
 from .commands.new_workbook import NewWorkbook, new_workbook
 from .commands.recalc import RankedUnit, Recalculated, recalc
 from .commands.report import Report, report
@@ -37,6 +37,6 @@ __all__ = [
     "Comparison", "EditionsCompared", "ExcelWorkbook", "Explanation", "Exported", "Loss",
     "NewWorkbook", "RankedUnit", "Recalculated", "Report", "Standing", "UncertaintyRun",
     "Validated", "WeightMethods", "audit", "check", "compare", "compare_editions",
-    "error_kind", "excel", "exit_code", "explain", "export", "fit_weights", "new_workbook",
+    "error_kind", "excel", "exit_code", "explain", "export", "fit_json", "fit_weights", "new_workbook",
     "recalc", "report", "uncertainty", "validate", "weights",
 ]

@@ -3,7 +3,8 @@ COINr, from an :class:`~xl_aiindex.model.IndexResult`. Pure pandas/numpy: no fil
 
 * Per indicator (the leaves with ``input = data``; the Given columns the computation starts
   from with ``input = given``), on the values outlier treatment sees (after denominators, log
-  transforms and imputation): count, missing count, min, max, mean, sample standard deviation,
+  transforms and imputation): count, missing count (blanks of the Data sheet, imputed ones
+  included), min, max, mean, sample standard deviation,
   skewness and excess kurtosis (Excel's SKEW and KURT), and whether the ``skew_kurtosis`` rule
   would treat it under the Settings thresholds (``outlier_skew``, ``outlier_kurtosis``).
 * Per node with a score: Pearson correlation (units with both present) with its parent and
@@ -141,7 +142,12 @@ def audit(result: IndexResult) -> Audit:
     scores = result.scores
     scored = [n for n in tree.pre_order if n != root and n in result.stages["scores"].columns]
     indicators = [n for n in result.stages["normalised"].columns if n in scored]
-    stats = indicator_stats(result.stages["prepared"][indicators], s)
+    prepared = result.stages["prepared"][indicators]
+    stats = indicator_stats(prepared, s)
+    # "missing" counts the blanks of the Data (Given) sheet, imputed ones included: after
+    # imputation the prepared values have none left to count
+    blank = result.stages["raw"].reindex(index=prepared.index, columns=indicators).isna()
+    stats["missing"] = (blank | prepared.isna()).sum().astype(int)
     total = result.total
     importance = effective_importance(scores[indicators], total)
     used = result.weights_used

@@ -16,6 +16,7 @@ import click
 from . import __version__, api
 from . import cli_format as show
 from .errors import EXIT_PROBLEMS, EXIT_UNREADABLE, ProblemsFound, exit_code, one_line
+from .i18n import _
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,6 +53,32 @@ def _run(debug: bool, action: Callable[[], int | None]) -> None:
         show.show_error(e)
         code = exit_code(e)
     sys.exit(code)
+
+
+def _run_json(debug: bool, book: Path, action: Callable[[], dict[str, Any]]) -> None:
+    """Run ``action`` (one library call returning plain data) and print its JSON, exit 0; on
+    an error, print the JSON record ``validate --json`` prints for a failed workbook
+    (``path``, ``status``, ``error``, ``problems``) and exit with the error's code."""
+    from .errors import error_kind
+
+    try:
+        doc = action()
+        code = 0
+    except Exception as e:
+        if debug:
+            traceback.print_exc()
+        problems = [one_line(str(p)) for p in e.problems] if isinstance(e, ProblemsFound) else []
+        doc = {"path": str(book), "status": error_kind(e),
+               "error": problems[0] if problems else one_line(str(e)), "problems": problems}
+        code = exit_code(e)
+    click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
+    sys.exit(code)
+
+
+def _json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True,
+                        help=_("Print JSON (the result as plain data; on an error, the record "
+                               "validate --json prints), nothing else."))(f)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -255,8 +282,9 @@ def validate(books: tuple[str, ...], recursive: bool, jobs: int | None, quiet: b
 @click.argument("book", type=NonEmptyPath(dir_okay=True, path_type=Path))
 @click.option("--node", default=None, help="Fit the weights of this node's children "
                                            "(default: the root's).")
+@_json_option
 @_debug_option
-def fit_weights_command(book: Path, node: str | None, debug: bool) -> None:
+def fit_weights_command(book: Path, node: str | None, as_json: bool, debug: bool) -> None:
     """Infer the non-negative weights, summing to 1, that best turn the Given sub-scores of a
     node's children into the node's given scores (the root: the `published` column), by least
     squares, and print each unit's residual.
@@ -265,6 +293,8 @@ def fit_weights_command(book: Path, node: str | None, debug: bool) -> None:
 
         xl-aiindex fit-weights workbooks/city_ai_index_2020.xlsx
     """
+    if as_json:
+        _run_json(debug, book, lambda: api.fit_json(book, api.fit_weights(book, node=node)))
     _run(debug, lambda: show.show_fit(api.fit_weights(book, node=node)))
 
 
@@ -276,11 +306,17 @@ def fit_weights_command(book: Path, node: str | None, debug: bool) -> None:
 @click.option("--units", "units", required=True, metavar="UNITS.csv",
               type=NonEmptyPath(exists=True, dir_okay=False, path_type=Path),
               help="The units: id, name_zh, name_en, then grouping or numeric columns.")
+@click.option("--data", "data", metavar="DATA.csv", default=None,
+              type=NonEmptyPath(exists=True, dir_okay=False, path_type=Path),
+              help=_("Fill the Data sheet from this file: the units (ids or names) in the first "
+                     "column, one column per indicator headed by its id, Chinese or English "
+                     "name."))
 @click.option("-o", "--output", required=True, metavar="BOOK.xlsx",
               type=NonEmptyPath(dir_okay=False, path_type=Path), help="The workbook to write.")
 @click.option("--force", is_flag=True, help="Overwrite BOOK.xlsx if it exists.")
 @_debug_option
-def new(framework: Path, units: Path, output: Path, force: bool, debug: bool) -> None:
+def new(framework: Path, units: Path, data: Path | None, output: Path, force: bool,
+        debug: bool) -> None:
     """Write a ready workbook for your own index: the tree of TREE.csv (any depth) and the
     units of UNITS.csv in Framework and Units, Data with a row per unit to fill in, Settings
     with the defaults, drop-downs, a bilingual README and empty result sheets. Then fill Data
@@ -289,10 +325,12 @@ def new(framework: Path, units: Path, output: Path, force: bool, debug: bool) ->
     Example:
 
         xl-aiindex new --framework tree.csv --units units.csv -o my_index.xlsx
+
+        xl-aiindex new --framework tree.csv --units units.csv --data data.csv -o my_index.xlsx
     """
     def action() -> int:
         try:
-            done = api.new_workbook(framework, units, output, force=force)
+            done = api.new_workbook(framework, units, output, force=force, data=data)
         except ProblemsFound as e:   # the CSVs' problems: file and cell
             show.show_file_problems(e)
             return EXIT_PROBLEMS
@@ -349,6 +387,8 @@ def uncertainty(book: Path, output: Path | None, samples: int, budget: float, se
     """Vary what the Uncertainty sheet lists (weights, methods, indicators), run the index
     many times, and write how far each unit's rank moves (UncertaintyResults) and which
     assumption moves the ranks most (Sensitivity: Sobol' indices with 95 % intervals).
+    Without an Uncertainty sheet the default analysis runs (weights ±25 %, the normalisation
+    alternatives, the missing-value methods where Data has blanks), with a note.
 
     Example:
 
@@ -369,8 +409,10 @@ def uncertainty(book: Path, output: Path | None, samples: int, budget: float, se
 @click.option("--node", default=None, help="Explain this node (id or name; default: the index).")
 @click.option("--depth", default=1, show_default=True, type=click.IntRange(min=1),
               help="How many levels below the node to show.")
+@_json_option
 @_debug_option
-def explain(book: Path, unit: str, node: str | None, depth: int, debug: bool) -> None:
+def explain(book: Path, unit: str, node: str | None, depth: int, as_json: bool,
+            debug: bool) -> None:
     """Explain UNIT's score (an id, Chinese or English name): each child's weight, the unit's
     score and rank on it, its contribution (weight × score, under arithmetic aggregation) and
     the gap to the best unit — and where the unit loses most.
@@ -381,6 +423,8 @@ def explain(book: Path, unit: str, node: str | None, depth: int, debug: bool) ->
 
         xl-aiindex explain workbooks/city_ai_index_2020_data.xlsx Nanjing --node rnd --depth 2
     """
+    if as_json:
+        _run_json(debug, book, lambda: api.explain(book, unit, node=node, depth=depth).as_json())
     _run(debug, lambda: show.show_explain(api.explain(book, unit, node=node, depth=depth),
                                           depth))
 
@@ -393,9 +437,10 @@ def explain(book: Path, unit: str, node: str | None, depth: int, debug: bool) ->
 @click.option("--force", is_flag=True,
               help="Replace an Audit sheet the tool did not write, or cells of it edited by "
                    "hand.")
+@_json_option
 @_debug_option
 def audit_command(book: Path, output: Path | None, no_sheet: bool, force: bool,
-                  debug: bool) -> None:
+                  as_json: bool, debug: bool) -> None:
     """Audit the index statistically, as the OECD-JRC Handbook and COINr do: per indicator
     min, max, mean, sd, skewness, kurtosis, missing values and whether it needs outlier
     treatment; each node's correlation with its parent and the total; Cronbach's alpha and the
@@ -408,6 +453,10 @@ def audit_command(book: Path, output: Path | None, no_sheet: bool, force: bool,
 
         xl-aiindex audit workbooks/city_ai_index_2020_data.xlsx -o out.xlsx
     """
+    if as_json:
+        _run_json(debug, book, lambda: api.audit(book, output=output, write=not no_sheet,
+                                                 force=force).as_json())
+
     def action() -> None:
         done = api.audit(book, output=output, write=not no_sheet, force=force)
         show.notes(done.notes)
@@ -447,18 +496,27 @@ def weights_command(book: Path, node: str | None, as_json: bool, debug: bool) ->
 @cli.command()
 @click.argument("book", type=NonEmptyPath(dir_okay=True, path_type=Path))
 @click.argument("units", nargs=-1, required=True, metavar="UNIT UNIT...")
+@click.option("--node", default=None, help=_("Compare on this node's children (id or name; "
+                                             "default: the index's)."))
+@_json_option
 @_debug_option
-def compare(book: Path, units: tuple[str, ...], debug: bool) -> None:
-    """Compare two or more units (ids, Chinese or English names) side by side: their score on
-    each child of the root and on the index, and the difference of each to the first.
+def compare(book: Path, units: tuple[str, ...], node: str | None, as_json: bool,
+            debug: bool) -> None:
+    """Compare two or more units (ids, Chinese or English names) side by side: their score
+    and rank on each child of the root (or of --node) and on the index (that node), and the
+    difference of each to the first.
 
     Example:
 
         xl-aiindex compare workbooks/city_ai_index_2020.xlsx 北京 上海
+
+        xl-aiindex compare workbooks/city_ai_index_2020_data.xlsx 北京 上海 --node rnd
     """
     if len(units) < 2:
         raise click.UsageError("name at least two units to compare")
-    _run(debug, lambda: show.show_compare(api.compare(book, units)))
+    if as_json:
+        _run_json(debug, book, lambda: api.compare(book, units, node=node).as_json())
+    _run(debug, lambda: show.show_compare(api.compare(book, units, node=node)))
 
 
 @cli.command("compare-editions")
@@ -517,17 +575,28 @@ def report(book: Path, output: Path, debug: bool) -> None:
               help="csv: one file per table; json: one file with every table.")
 @click.option("--out-dir", type=NonEmptyPath(file_okay=False, path_type=Path), default=None,
               help="Folder to write to (default: BOOKSTEM-export beside the workbook).")
+@click.option("--encoding", type=click.Choice(["utf-8-sig", "utf-8", "gb18030", "gbk"],
+                                             case_sensitive=False), default=None,
+              help="The CSV files' encoding (default utf-8-sig: UTF-8 with a byte-order mark, "
+                   "which Excel opens as UTF-8).")
+@click.option("--force", is_flag=True, help="Overwrite exported files that exist.")
 @_debug_option
-def export(book: Path, fmt: str, out_dir: Path | None, debug: bool) -> None:
+def export(book: Path, fmt: str, out_dir: Path | None, encoding: str | None, force: bool,
+           debug: bool) -> None:
     """Export the result tables (ranking, scores, tiers, weights, framework, compare and the
-    uncertainty and audit sheets when present) for other tools: UTF-8, numbers as numbers,
-    names in Chinese and English.
+    uncertainty and audit sheets when present) for other tools: numbers as numbers, names in
+    Chinese and English; CSV files are named BOOKSTEM_TABLE.csv, UTF-8 with a byte-order mark
+    unless --encoding says otherwise. Existing files are refused unless --force.
 
     Example:
 
         xl-aiindex export workbooks/city_ai_index_2020.xlsx --format csv --out-dir out/
     """
-    _run(debug, lambda: show.show_export(api.export(book, format=fmt, out_dir=out_dir)))
+    if encoding is not None and fmt != "csv":
+        raise click.UsageError(_("--encoding applies to --format csv only (JSON is UTF-8)"))
+    _run(debug, lambda: show.show_export(api.export(
+        book, format=fmt, out_dir=out_dir, encoding=(encoding or "utf-8-sig").lower(),
+        force=force)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .errors import one_line
+from .i18n import _
 
 if TYPE_CHECKING:
     from .api import (
@@ -63,6 +64,16 @@ def signed(v: Any, digits: int) -> str:
         return ""
     text = f"{float(v):+.{digits}f}"
     return text if text.strip("+-0.") else f"{0:.{digits}f}"   # "0.00", never "+0.00"/"-0.00"
+
+
+def raw_text(v: Any) -> str:
+    """A value as typed in a sheet: up to four decimals, no trailing zeros ("" for NaN).
+
+    >>> raw_text(60736.0), raw_text(0.35), raw_text(1 / 3), raw_text(float("nan"))
+    ('60736', '0.35', '0.3333', '')
+    """
+    f = float(v)
+    return "" if f != f else (f"{f:.4f}".rstrip("0").rstrip(".") or "0")
 
 
 def rank_text(v: Any) -> str:
@@ -232,11 +243,15 @@ def show_fit(report: FitReport) -> None:
 
 
 def show_new(done: NewWorkbook) -> None:
-    """``new``: what was written, and what to do next."""
+    """``new``: the notes, what was written, and what to do next."""
+    notes(done.notes)
     say(f"Wrote {one_line(str(done.path))}: {done.nodes} nodes in {done.levels} levels "
                f"({done.indicators} indicators), {done.units} units")
-    say("Next: fill the Data sheet (a row per unit, a column per indicator; blank = "
-               "missing), then run")
+    if done.filled:
+        say(_("Next: check the Data sheet, then run"))
+    else:
+        say("Next: fill the Data sheet (a row per unit, a column per indicator; blank = "
+                   "missing), then run")
     say(f"  xl-aiindex recalc {one_line(str(done.path))}")
 
 
@@ -293,13 +308,22 @@ def show_explain(done: Explanation, depth: int) -> None:
     say(one_line(f"{s.label} ({s.unit}) in {one_line(str(done.book))}: {done.root} {fmt(done.total)}, "
                         f"{_where(s.rank, s.ranked, s.tier)}"))
     say("")
-    rows = [["node", "name", "weight", "score", "to parent", "rank", "gap to best"]]
+    rows = [["node", "name", "weight", _("raw"), "score", "to parent", "rank", "gap to best",
+             _("mark")]]
     for rec in done.table.itertuples(index=False):
+        mark = _("imputed") if rec.imputed else _("treated") if rec.treated else ""
         rows.append(["  " * int(rec.depth) + str(rec.node), str(rec.name),
-                     fmt(rec.weight, 3), fmt(rec.score), fmt(rec.contribution),
+                     fmt(rec.weight, 3), raw_text(rec.raw), fmt(rec.score), fmt(rec.contribution),
                      f"{rec.rank}/{rec.of}" if rec.rank is not None else "",
-                     fmt(rec.gap_to_best)])
-    echo_table(rows, right={2, 3, 4, 5, 6})
+                     fmt(rec.gap_to_best), mark])
+    # the raw and mark columns only where the table shows indicators (and one is marked)
+    keep = [j for j in range(len(rows[0])) if j not in (3, 8) or any(r[j] for r in rows[1:])]
+    echo_table([[r[j] for j in keep] for r in rows],
+               right={i for i, j in enumerate(keep) if j in (2, 3, 4, 5, 6, 7)})
+    for marked, word, why in ((done.table["imputed"].any(), _("imputed"), done.imputed_by),
+                              (done.table["treated"].any(), _("treated"), done.treated_by)):
+        if marked:
+            say(_("{mark}: {why}").format(mark=word, why=why))
     if done.shallower:
         say(f"note: --depth {depth} shows {plural(done.levels, 'level')}: "
                    + done.shallower, err=True)
@@ -376,9 +400,13 @@ def show_compare(done: Comparison) -> None:
         say(f"{s.label} ({s.unit}): {_where(s.rank, s.ranked, s.tier)}")
     say("")
     labels = [s.label for s in done.standings]
-    rows = [["node", "name", *labels, *[f"{labels[0]}−{other}" for other in labels[1:]]]]
+    rank = _("rank")
+    rows = [["node", "name", *[h for label in labels for h in (label, rank)],
+             *[f"{labels[0]}−{other}" for other in labels[1:]]]]
     for n in done.nodes:
-        rows.append([n.node, n.name, *[fmt(v) for v in n.scores],
+        rows.append([n.node, n.name,
+                     *[t for v, r in zip(n.scores, n.ranks, strict=True)
+                       for t in (fmt(v), rank_text(r))],
                      *[fmt(v) for v in n.differences]])
     echo_table(rows, right=set(range(2, len(rows[0]))))
 

@@ -4,7 +4,10 @@ For a unit and a node, every child gets its weight within the node, its weight i
 the unit's score on it, the unit's rank on it (ties share the better rank) and — under
 arithmetic aggregation — its contribution ``weight × score`` to its parent (the children's
 contributions sum to the parent's score).
-The gap to the best unit on each child shows where the unit loses most.
+The gap to the best unit on each child shows where the unit loses most. An indicator's row
+(``input = data``) also holds its ``raw`` value from the Data sheet, and whether that value was
+``imputed`` (blank in Data, filled by the ``missing`` method) or ``treated`` (changed by
+outlier treatment before normalisation).
 
 >>> import pandas as pd
 >>> from xl_aiindex.model import IndexModel, Node, Settings
@@ -25,8 +28,15 @@ import pandas as pd
 from .errors import XlAiIndexError
 from .model import IndexResult
 
-COLUMNS = ("node", "depth", "name", "weight", "weight_in_total", "score", "contribution", "rank",
-           "of", "best", "gap_to_best")
+COLUMNS = ("node", "depth", "name", "weight", "weight_in_total", "raw", "imputed", "treated",
+           "score", "contribution", "rank", "of", "best", "gap_to_best")
+
+
+def _value(frame: pd.DataFrame | None, unit: str, column: str) -> float:
+    """``frame[column][unit]`` as a float; NaN when the frame, column or unit is not there."""
+    if frame is None or column not in frame.columns or unit not in frame.index:
+        return float("nan")
+    return float(frame.at[unit, column])
 
 
 def explain(result: IndexResult, unit: str, node: str | None = None, depth: int = 1
@@ -53,6 +63,16 @@ def explain(result: IndexResult, unit: str, node: str | None = None, depth: int 
     in_total = dict(zip(used["child"], used["weight_in_total"], strict=True))
     in_total[result.root] = 1.0
     rows = []
+    data_mode = model.settings.input == "data"
+    raw, prepared, treated = (result.stages.get(k) for k in ("raw", "prepared", "treated"))
+
+    def inputs(node_id: str) -> dict[str, object]:
+        """An indicator's Data value and what was done to it (blank for other nodes)."""
+        if not data_mode or raw is None or node_id not in raw.columns:
+            return {"raw": np.nan, "imputed": False, "treated": False}
+        value, before, after = (_value(f, unit, node_id) for f in (raw, prepared, treated))
+        return {"raw": value, "imputed": bool(value != value and before == before),
+                "treated": bool(before == before and after == after and before != after)}
 
     def row(node_id: str, level: int) -> dict[str, object]:
         column = scores[node_id]
@@ -65,7 +85,8 @@ def explain(result: IndexResult, unit: str, node: str | None = None, depth: int 
         arithmetic = node_id == start or method == "arithmetic"
         return {
             "node": node_id, "depth": level, "name": by_id[node_id].name_zh or by_id[node_id].name_en,
-            "weight": w, "weight_in_total": in_total.get(node_id, np.nan), "score": value,
+            "weight": w, "weight_in_total": in_total.get(node_id, np.nan), **inputs(node_id),
+            "score": value,
             "contribution": value * w if arithmetic else np.nan,
             "rank": int(ranks[unit]) if unit in ranks.index and ranks[unit] == ranks[unit] else None,
             "of": int(column.notna().sum()), "best": float(column.max()),

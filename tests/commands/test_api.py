@@ -224,8 +224,9 @@ def test_report_writes_html(tmp_path):
 def test_export_ranking_csv(tmp_path):
     done = api.export(BOOK, format="csv", out_dir=tmp_path / "out")
     assert done.units == len(PUBLISHED) and done.folder == tmp_path / "out"
-    assert tmp_path / "out" / "ranking.csv" in done.files
-    with open(tmp_path / "out" / "ranking.csv", encoding="utf-8") as fh:
+    ranking = tmp_path / "out" / f"{BOOK.stem}_ranking.csv"
+    assert ranking in done.files
+    with open(ranking, encoding="utf-8-sig") as fh:
         first = next(csv.DictReader(fh))
     assert first["unit"] == "beijing"
     assert float(first["score"]) == pytest.approx(92.9285, abs=1e-4)

@@ -67,8 +67,8 @@ def test_new_writes_a_ready_workbook(csvs: tuple[Path, Path], tmp_path: Path) ->
         "then run\n"
         f"  xl-aiindex recalc {out}\n")
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["README", "Settings", "Framework", "Units", "Data", "Scores",
-                             "Ranking", "Tiers", "WeightsUsed", "Problems", "Log"]
+    assert wb.sheetnames == ["README", "Settings", "Framework", "Units", "Data", "Uncertainty",
+                             "Scores", "Ranking", "Tiers", "WeightsUsed", "Problems", "Log"]
     data = [[c.value for c in row] for row in wb["Data"].iter_rows()]
     assert data == [["unit", "lifeexp", "mort", "gni", "emp"], ["a", None, None, None, None],
                     ["b", None, None, None, None], ["c", None, None, None, None]]

@@ -45,13 +45,13 @@ workbooks/city_ai_index_2020.xlsx
 北京 (beijing): rank 1 of 30, 第一梯队
 上海 (shanghai): rank 2 of 30, 第一梯队
 
-node            name                       北京   上海  北京−上海
-environment     城市发展环境              90.54  88.37       2.17
-funding         资金支持力度              92.68  82.56      10.12
-rnd             研发能力                  90.91  86.46       4.45
-infrastructure  基础支持情况              96.09  90.91       5.18
-outcomes        发展成效                  94.33  87.23       7.10
-index           中国城市人工智能发展指数  92.93  87.01       5.92
+node            name                       北京  rank   上海  rank  北京−上海
+environment     城市发展环境              90.54     1  88.37     2       2.17
+funding         资金支持力度              92.68     1  82.56     3      10.12
+rnd             研发能力                  90.91     1  86.46     2       4.45
+infrastructure  基础支持情况              96.09     1  90.91     3       5.18
+outcomes        发展成效                  94.33     1  87.23     3       7.10
+index           中国城市人工智能发展指数  92.93     1  87.01     2       5.92
 """
 
 
@@ -72,10 +72,12 @@ def test_compare_three_units_in_english(small_book):
                                           "Gamma (c): rank 3 of 5, middle",
                                           "甲 (a): rank 5 of 5, bottom"]
     lines = r.output.splitlines()[5:]
-    assert lines[0].split() == ["node", "name", "Epsilon", "Gamma", "甲", "Epsilon−Gamma",
-                                "Epsilon−甲"]
-    assert lines[1].split()[-5:] == ["100.00", "50.00", "0.00", "50.00", "100.00"]
-    assert lines[3].split()[-5:] == ["100.00", "42.50", "0.00", "57.50", "100.00"]
+    assert lines[0].split() == ["node", "name", "Epsilon", "rank", "Gamma", "rank", "甲", "rank",
+                                "Epsilon−Gamma", "Epsilon−甲"]
+    # d1 ranks: e 1, c 3 (d has 75), a 5; the index: the Ranking's 1, 3, 5
+    assert lines[1].split()[-8:] == ["100.00", "1", "50.00", "3", "0.00", "5", "50.00", "100.00"]
+    assert lines[3].split()[-8:] == ["100.00", "1", "42.50", "3", "0.00", "5", "57.50",
+                                     "100.00"]
 
 
 def test_compare_unknown_unit_and_single_unit(small_book):
@@ -153,15 +155,70 @@ def test_export_csv(small_book, tmp_path):
     out = tmp_path / "csv"
     r = run("export", small_book, "--format", "csv", "--out-dir", out)
     assert r.exit_code == 0, r.output
-    assert r.output == (f"Exported 5 units of {small_book} to {out}:\n  ranking.csv\n"
-                        "  scores.csv\n  tiers.csv\n  weights.csv\n  framework.csv\n")
-    raw = (out / "ranking.csv").read_bytes()
-    assert not raw.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(raw.decode("utf-8").splitlines()))
+    assert r.output == (f"Exported 5 units of {small_book} to {out}:\n  small_ranking.csv\n"
+                        "  small_scores.csv\n  small_tiers.csv\n  small_weights.csv\n"
+                        "  small_framework.csv\n")
+    raw = (out / "small_ranking.csv").read_bytes()
+    # UTF-8 with a byte-order mark: Excel (a Chinese one too) opens it as UTF-8
+    assert raw.startswith(b"\xef\xbb\xbfrank,unit,")
+    rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
     assert rows[0] == ["rank", "unit", "name_zh", "name_en", "score", "tier", "d1", "d2"]
     assert rows[3] == ["3", "c", "丙", "Gamma", "42.5", "middle", "50", "31.25"]
-    weights = list(csv.reader((out / "weights.csv").read_text(encoding="utf-8").splitlines()))
+    weights = list(csv.reader((out / "small_weights.csv").read_text(encoding="utf-8-sig")
+                              .splitlines()))
     assert weights[1] == ["index", "d1", "维度一", "Dimension 1", "given", "0.6", "0.6"]
+
+
+@pytest.mark.parametrize(("encoding", "head"), [
+    ("utf-8", b"rank,unit,name_zh"),
+    ("gb18030", "rank,unit,name_zh".encode("gb18030")),
+    ("GBK", "rank,unit,name_zh".encode("gbk"))])
+def test_export_csv_encoding(small_book, tmp_path, encoding, head):
+    out = tmp_path / "csv"
+    r = run("export", small_book, "--format", "csv", "--out-dir", out, "--encoding", encoding)
+    assert r.exit_code == 0, r.output
+    raw = (out / "small_ranking.csv").read_bytes()
+    assert raw.startswith(head)
+    rows = list(csv.reader(raw.decode(encoding.lower()).splitlines()))
+    assert rows[3][:4] == ["3", "c", "丙", "Gamma"]
+
+
+def test_export_csv_encoding_only_for_csv(small_book, tmp_path):
+    r = run("export", small_book, "--format", "json", "--out-dir", tmp_path, "--encoding", "gbk")
+    assert r.exit_code == 2
+    assert "--encoding applies to --format csv only (JSON is UTF-8)" in r.output
+    assert not list(tmp_path.glob("*.json"))
+
+
+def test_export_csv_character_the_encoding_cannot_hold(tmp_path):
+    sheets = _sheets()
+    sheets["Units"][1][1] = "甲😀"
+    book = write_book(tmp_path / "s.xlsx", sheets)
+    r = run("export", book, "--format", "csv", "--out-dir", tmp_path / "o", "--encoding", "gbk")
+    assert r.exit_code == 2
+    assert r.stderr == (f"Error: {tmp_path / 'o' / 's_ranking.csv'}: line 6: the character "
+                        "'😀' cannot be written in gbk; export with --encoding utf-8-sig\n")
+    assert not (tmp_path / "o").exists() or not list((tmp_path / "o").iterdir())
+
+
+def test_export_two_workbooks_into_one_folder(small_book, tmp_path):
+    other = write_book(tmp_path / "other.xlsx", _sheets())
+    out = tmp_path / "both"
+    assert run("export", small_book, "--format", "csv", "--out-dir", out).exit_code == 0
+    before = (out / "small_ranking.csv").read_bytes()
+    assert run("export", other, "--format", "csv", "--out-dir", out).exit_code == 0
+    assert (out / "small_ranking.csv").read_bytes() == before
+    assert (out / "other_ranking.csv").read_bytes() == before
+    # the same workbook again: refused, every file kept, unless --force
+    (out / "small_tiers.csv").write_text("mine", encoding="utf-8")
+    r = run("export", small_book, "--format", "csv", "--out-dir", out)
+    assert r.exit_code == 2
+    assert r.stderr == (f"Error: {out / 'small_ranking.csv'}: exists; use --force to overwrite "
+                        "it, or write to another folder; nothing was written\n")
+    assert (out / "small_tiers.csv").read_text(encoding="utf-8") == "mine"
+    r = run("export", small_book, "--format", "csv", "--out-dir", out, "--force")
+    assert r.exit_code == 0, r.output
+    assert (out / "small_tiers.csv").read_bytes().startswith(b"\xef\xbb\xbftier,")
 
 
 def test_export_json_has_numbers_and_both_names(tmp_path):

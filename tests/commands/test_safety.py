@@ -48,13 +48,13 @@ def test_export_csv_writes_formula_like_text_as_text(small, tmp_path):
     book = write_book(tmp_path / "s.xlsx", _hostile_names(small))
     r = run("export", book, "--format", "csv", "--out-dir", tmp_path / "csv")
     assert r.exit_code == 0, r.output
-    ranking = list(csv.DictReader((tmp_path / "csv" / "ranking.csv").open(encoding="utf-8")))
+    ranking = list(csv.DictReader((tmp_path / "csv" / "s_ranking.csv").open(encoding="utf-8-sig")))
     names = {row["unit"]: (row["name_zh"], row["name_en"]) for row in ranking}
     assert names["a"] == ("'" + INJECTION, "'+SUM(1,2)")
     assert names["b"] == ("'-2+3", "'@SUM(1)")
     assert names["c"] == ("丙", "Gamma")
     # numbers, negative ones included, stay numbers
-    compare = list(csv.DictReader((tmp_path / "csv" / "compare.csv").open(encoding="utf-8")))
+    compare = list(csv.DictReader((tmp_path / "csv" / "s_compare.csv").open(encoding="utf-8-sig")))
     assert [row["diff"] for row in compare] == ["-100", "-100", "-100"]
     assert {row["unit"]: row["score"] for row in ranking}["e"] == "100"
 

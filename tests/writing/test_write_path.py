@@ -317,10 +317,10 @@ def test_export_onto_a_full_disk_names_the_file_and_keeps_the_old_export(book, t
                                                                           request):
     folder = tmp_path / "out"
     folder.mkdir()
-    old = folder / "ranking.csv"
+    old = folder / f"{book.stem}_ranking.csv"
     old.write_text("old,export\n", encoding="utf-8")
     request.getfixturevalue("full_disk")
-    r = run("export", book, "--format", "csv", "--out-dir", folder)
+    r = run("export", book, "--format", "csv", "--out-dir", folder, "--force")
     assert r.exit_code == 2, r.output
     assert r.output.startswith(f"Error: {folder}{os.sep}")
     assert r.output.endswith(".csv: cannot write: no space left on device; the file was not "
@@ -328,4 +328,4 @@ def test_export_onto_a_full_disk_names_the_file_and_keeps_the_old_export(book, t
                                                                "left on device; nothing was "
                                                                "written\n")
     assert old.read_text(encoding="utf-8") == "old,export\n"
-    assert [p.name for p in folder.iterdir() if p.name != "ranking.csv"] == []
+    assert [p.name for p in folder.iterdir() if p != old] == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,6 +44,19 @@ class Audited:
     groups: tuple[AuditGroup, ...]
     notes: tuple[str, ...]
     report: Audit
+
+    def as_json(self) -> dict[str, Any]:
+        """Plain data (``--json``): the workbook, where the Audit sheet went, the scope, the
+        warnings, the sibling groups and one record per node (the Audit sheet's rows)."""
+        from ..workbook.export import plain, records
+
+        return {"path": str(self.book), "status": "ok",
+                "output": str(self.path) if self.path is not None else "",
+                "scope": self.scope, "units": self.units, "warnings": list(self.warnings),
+                "groups": [{"node": g.node, "label": g.label, "children": g.children,
+                            "alpha": plain(g.alpha), "pc1_share": plain(g.pc1_share),
+                            "units": g.units} for g in self.groups],
+                "rows": records(self.report.table), "notes": list(self.notes)}
 
 
 def audit(book: str | os.PathLike[str], *, output: str | os.PathLike[str] | None = None,

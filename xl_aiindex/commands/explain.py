@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .standing import Standing
 
@@ -37,7 +37,9 @@ class Explanation:
     ``levels``: how many levels below the node the table shows; ``shallower``: why it shows
     fewer than asked for ("" when it does not); ``loss``: the child where the unit loses most
     (None when it has no child or leads on every one); ``leads``: True when the node has
-    children and the unit is nowhere behind the best.
+    children and the unit is nowhere behind the best; ``imputed_by`` and ``treated_by``: what
+    filled the indicators marked ``imputed`` and what changed those marked ``treated`` (the
+    Settings ``missing`` and ``outliers`` methods, in words).
     """
 
     book: Path
@@ -50,6 +52,22 @@ class Explanation:
     shallower: str
     loss: Loss | None
     leads: bool
+    imputed_by: str = ""
+    treated_by: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        """Plain data (``--json``): the workbook, the unit's standing and total, the node
+        explained, its rows (:data:`xl_aiindex.explain.COLUMNS`) and the largest loss."""
+        from dataclasses import asdict
+
+        from ..workbook.export import records
+
+        s = self.standing
+        return {"path": str(self.book), "status": "ok", "unit": s.unit, "name": s.label,
+                "rank": s.rank, "of": s.ranked, "tier": s.tier, "root": self.root,
+                "total": self.total, "node": self.node, "rows": records(self.table),
+                "largest_loss": asdict(self.loss) if self.loss is not None else None,
+                "leads": self.leads, "notes": [self.shallower] if self.shallower else []}
 
 
 def explain(book: str | os.PathLike[str], unit: str, *, node: str | None = None,
@@ -68,6 +86,7 @@ def explain(book: str | os.PathLike[str], unit: str, *, node: str | None = None,
     level with ``input = given``), and what reading raises.
     """
     from ..explain import explain as explain_unit
+    from ..i18n import _
     from ..lookup import NameIndex
     from ..workbook.io import compute, load_workbook
     from .standing import standing
@@ -91,11 +110,16 @@ def explain(book: str | os.PathLike[str], unit: str, *, node: str | None = None,
                         float(worst["gap_to_best"]), float(points.max()))
         else:
             leads = True
+    settings = result.model.settings
     return Explanation(
         book=Path(book), standing=standing(result, unit_id, str(label)), root=result.root,
         total=float(result.total[unit_id]), node=head, table=table, levels=levels,
         shallower=why_shallower(result, head, levels) if levels < depth else "",
-        loss=loss, leads=leads)
+        loss=loss, leads=leads,
+        imputed_by=_("blank in Data, filled by missing = {method}").format(
+            method=settings.missing),
+        treated_by=_("an outlier, changed by outliers = {method} before normalisation").format(
+            method=settings.outliers))
 
 
 def why_shallower(result: IndexResult, node: str, shown: int) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..fit import FitReport
@@ -26,3 +27,20 @@ def fit_weights(book: str | os.PathLike[str], *, node: str | None = None) -> Fit
     from ..workbook.io import load_workbook
 
     return fit_from_model(load_workbook(book).model, node)
+
+
+def fit_json(book: str | os.PathLike[str], report: FitReport) -> dict[str, Any]:
+    """``fit-weights --json``: the workbook, the node and target, per child the fitted and the
+    Framework's weight, per unit the residual (None: left out, a value is blank), the RMSE
+    and the largest absolute residual."""
+    from ..workbook.export import plain
+
+    fitted = report.fit.weights
+    return {"path": str(Path(book)), "status": "ok", "node": report.node,
+            "target": report.target,
+            "weights": {str(c): {"fitted": plain(w),
+                                 "framework": plain(report.framework_weights.get(c))}
+                        for c, w in fitted.items()},
+            "residuals": {str(u): plain(r) for u, r in report.fit.residuals.items()},
+            "rmse": plain(report.fit.rmse),
+            "max_abs_residual": plain(report.fit.max_abs_residual)}

@@ -1,4 +1,5 @@
-"""``xl-aiindex uncertainty``: how far ranks move when the Uncertainty sheet's assumptions vary."""
+"""``xl-aiindex uncertainty``: how far ranks move when the Uncertainty sheet's assumptions (or
+the default analysis's) vary."""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ def uncertainty(book: str | os.PathLike[str], *, output: str | os.PathLike[str] 
     times, and write UncertaintyResults (how far each unit's rank moves) and Sensitivity
     (which assumption moves the ranks most), with one Log row.
 
-    :param book: the workbook to read (it needs an Uncertainty sheet)
+    :param book: the workbook to read; without an Uncertainty sheet the default analysis
+        runs (:mod:`xl_aiindex.uncertainty_defaults`), with a note
     :param output: where to write (default: ``book``, in place)
     :param samples: the base sample size N to start from (default 512); the index runs
         N × (assumptions + 2) times, N doubled while the indices are not precise enough

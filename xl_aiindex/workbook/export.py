@@ -3,8 +3,10 @@
 The tables are computed from the workbook's inputs (as ``recalc`` would write them), plus the
 result sheets other commands wrote that cannot be recomputed cheaply (``UncertaintyResults``,
 ``Sensitivity``, ``Audit``, ``GroupRanking``), read as they are. Numbers are numbers (whole
-numbers such as ranks as integers), blanks are empty (CSV) or ``null`` (JSON), text is UTF-8
-(no byte-order mark), units and nodes carry both their Chinese and English names.
+numbers such as ranks as integers), blanks are empty (CSV) or ``null`` (JSON), units and nodes
+carry both their Chinese and English names. CSV files are UTF-8 with a byte-order mark by
+default (so that Excel, a Chinese one too, opens them as UTF-8; ``--encoding`` changes it) and
+named after the workbook (``BOOKSTEM_ranking.csv``); JSON is UTF-8.
 
 A CSV text field that a spreadsheet would run as a formula (one starting with ``=``, ``+``,
 ``-``, ``@``, a tab or a carriage return: the OWASP CSV-injection rule) is written with a
@@ -125,13 +127,64 @@ def records(table: pd.DataFrame) -> list[dict[str, Any]]:
             for row in table.itertuples(index=False, name=None)]
 
 
+#: The encodings ``export --format csv`` writes (``--encoding``): UTF-8 with a byte-order mark
+#: (the default: Excel, a Chinese one too, opens it as UTF-8), plain UTF-8, and the Chinese
+#: code pages Chinese Excel's plain "CSV" uses.
+CSV_ENCODINGS = ("utf-8-sig", "utf-8", "gb18030", "gbk")
+
+
+def export_file_name(book: str | os.PathLike[str], table: str, suffix: str = ".csv") -> str:
+    """The file a table of ``book`` is exported to: the workbook's stem, then the table's name,
+    so that two workbooks exported into one folder never share a file.
+
+    >>> export_file_name("out/dei_2023.xlsx", "ranking")
+    'dei_2023_ranking.csv'
+    """
+    return f"{Path(book).stem}_{table}{suffix}"
+
+
+def csv_text(table: pd.DataFrame) -> str:
+    """``table`` as CSV text: a header row, then one row per record (:func:`csv_field`)."""
+    fh = io.StringIO(newline="")
+    w = csv.writer(fh, lineterminator="\n")
+    w.writerow([csv_field(str(c)) for c in table.columns])
+    for rec in records(table):
+        w.writerow(["" if v is None else csv_field(v) for v in rec.values()])
+    return fh.getvalue()
+
+
+def encode_csv(text: str, encoding: str, path: Path) -> bytes:
+    """``text`` in ``encoding`` (one of :data:`CSV_ENCODINGS`); a character the encoding cannot
+    hold raises :class:`~xl_aiindex.errors.BadArgument` naming the file, its line and the
+    character (nothing is replaced silently)."""
+    from ..errors import BadArgument
+    from ..i18n import _
+
+    try:
+        return text.encode(encoding)
+    except UnicodeEncodeError as e:
+        line = text.count("\n", 0, e.start) + 1
+        raise BadArgument(_("{path}: line {line}: the character {char!r} cannot be written in "
+                            "{encoding}; export with --encoding utf-8-sig").format(
+            path=path, line=line, char=text[e.start], encoding=encoding)) from None
+
+
 def export_book(result: IndexResult, book: str | os.PathLike[str], fmt: str,
-                out_dir: str | os.PathLike[str]) -> list[Path]:
-    """Write the tables of :func:`export_tables` to ``out_dir``: one ``NAME.csv`` each, or one
-    ``BOOKSTEM.json`` holding the index's names and every table as a list of records.
-    Returns the files written."""
+                out_dir: str | os.PathLike[str], *, encoding: str = "utf-8-sig",
+                force: bool = False) -> list[Path]:
+    """Write the tables of :func:`export_tables` to ``out_dir``: one
+    ``BOOKSTEM_NAME.csv`` each (:func:`export_file_name`) in ``encoding`` (default UTF-8 with
+    a byte-order mark), or one ``BOOKSTEM.json`` (UTF-8) holding the index's names and every
+    table as a list of records. Every file is checked before the first is written: an
+    existing one is refused unless ``force``. Returns the files written."""
+    from ..errors import BadArgument
+    from ..i18n import _
+
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    if encoding not in CSV_ENCODINGS:
+        raise BadArgument(_("unknown encoding {encoding!r}; choose one of: {choices}").format(
+            encoding=encoding, choices=", ".join(CSV_ENCODINGS)))
     from .files import check_destination, write_file
 
     tables = export_tables(result, book)
@@ -139,17 +192,14 @@ def export_book(result: IndexResult, book: str | os.PathLike[str], fmt: str,
     inputs = [Path(book)]
     written: list[Path] = []
     if fmt == "csv":
-        paths = {name: folder / f"{name}.csv" for name in tables}
+        paths = {name: folder / export_file_name(book, name) for name in tables}
+        contents = {name: encode_csv(csv_text(table), encoding, paths[name])
+                    for name, table in tables.items()}
         for path in paths.values():   # every file checked before the first is written
-            check_destination(path, (".csv",), "CSV file", inputs)
-        for name, table in tables.items():
-            fh = io.StringIO(newline="")
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow([csv_field(str(c)) for c in table.columns])
-            for rec in records(table):
-                w.writerow(["" if v is None else csv_field(v) for v in rec.values()])
-            write_file(paths[name], fh.getvalue(), suffixes=(".csv",), kind="CSV file",
-                       inputs=inputs)
+            check_destination(path, (".csv",), "CSV file", inputs, replace=force)
+        for name in tables:
+            write_file(paths[name], contents[name], suffixes=(".csv",), kind="CSV file",
+                       inputs=inputs, replace=force)
             written.append(paths[name])
         return written
     s = result.model.settings
@@ -158,7 +208,7 @@ def export_book(result: IndexResult, book: str | os.PathLike[str], fmt: str,
            "tables": {name: records(table) for name, table in tables.items()}}
     path = folder / f"{Path(book).stem}.json"
     write_file(path, json.dumps(doc, ensure_ascii=False, indent=1) + "\n",
-               suffixes=(".json",), kind="JSON file", inputs=inputs)
+               suffixes=(".json",), kind="JSON file", inputs=inputs, replace=force)
     return [path]
 
 

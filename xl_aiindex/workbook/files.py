@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from ..errors import UnreadableWorkbook, UnsafeWrite, WorkbookBusy, WriteFailed
+from ..i18n import _
 
 #: Seconds a write waits for another xl-aiindex writing the same file (``--wait``).
 LOCK_WAIT = 30.0
@@ -123,11 +124,12 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def check_destination(dst: Path, suffixes: Sequence[str], kind: str,
-                      inputs: Sequence[Path] = ()) -> None:
+                      inputs: Sequence[Path] = (), *, replace: bool = True) -> None:
     """Refuse a non-workbook output (``kind``: "HTML report", "CSV file"…) before anything is
     written: a suffix other than ``suffixes`` (HTML into ``report.pdf`` or over ``book.xlsx``),
     one of the command's ``inputs``, a destination that is not a regular file, is read-only or
-    is open in Excel or LibreOffice. Raises :class:`UnsafeWrite` (exit 2)."""
+    is open in Excel or LibreOffice, or (``replace=False``) that exists at all. Raises
+    :class:`UnsafeWrite` (exit 2)."""
     suffix = dst.suffix.lower()
     if suffix not in suffixes:
         names = " or ".join(suffixes)
@@ -137,6 +139,9 @@ def check_destination(dst: Path, suffixes: Sequence[str], kind: str,
         if os.path.lexists(dst) and _same_file(src, dst):
             raise UnsafeWrite(f"{dst}: is the input workbook; write the {kind} to another "
                               "file; nothing was written")
+    if not replace and os.path.lexists(dst):
+        raise UnsafeWrite(_("{path}: exists; use --force to overwrite it, or write to another "
+                            "folder; nothing was written").format(path=dst))
     _check_existing(dst, "the file", "write to another file; nothing was written")
     owner = excel_owner_file(dst) if dst.exists() else None
     if owner is not None:
@@ -149,12 +154,13 @@ def _app(owner: Path) -> str:
 
 
 def write_file(dst: str | os.PathLike[str], content: bytes | str, *, suffixes: Sequence[str],
-               kind: str, inputs: Sequence[Path] = (), wait: float = LOCK_WAIT) -> Path:
+               kind: str, inputs: Sequence[Path] = (), wait: float = LOCK_WAIT,
+               replace: bool = True) -> Path:
     """Write a non-workbook output (``content``; text as UTF-8) to ``dst``: refused as
-    :func:`check_destination` says, then written by :func:`atomic_write`. Returns the path
-    written."""
+    :func:`check_destination` says (``replace=False``: an existing ``dst`` too), then written
+    by :func:`atomic_write`. Returns the path written."""
     dst = Path(dst)
-    check_destination(dst, suffixes, kind, inputs)
+    check_destination(dst, suffixes, kind, inputs, replace=replace)
     data = content.encode("utf-8") if isinstance(content, str) else content
     return atomic_write(dst, data, wait=wait, what="the file")
 

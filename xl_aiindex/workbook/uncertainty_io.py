@@ -5,18 +5,22 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..contract import UNCERTAINTY, UNCERTAINTY_RESULTS, UNCERTAINTY_RESULTS_COLUMNS, key
 from ..errors import Problem, ProblemsFound
+from ..i18n import _
 from ..uncertainty import (
     DEFAULT_BUDGET,
     DEFAULT_SAMPLES,
+    Assumption,
     UncertaintyResult,
     parse_assumptions,
     run_uncertainty,
 )
+from ..uncertainty_defaults import default_assumptions, describe
 from .calamine_source import CalamineSource
 from .cells import address, column_letter
 from .charts import Anchor, Drawing, rank_interval_chart, sheet_ref
@@ -27,18 +31,17 @@ from .sheetspec import HEADER, INTEGER, NUMBER, PERCENT, PRECISE, TEXT, Cell, Sh
 from .writer import Update, update_workbook
 
 
-def read_assumptions(path: str | os.PathLike[str]) -> list[tuple[Any, Any, Any, str]]:
-    """Rows ``(assumption, how, values, cell)`` of the workbook's Uncertainty sheet.
+def read_assumptions(path: str | os.PathLike[str]) -> list[tuple[Any, Any, Any, str]] | None:
+    """Rows ``(assumption, how, values, cell)`` of the workbook's Uncertainty sheet; None when
+    the workbook has no such sheet (the default analysis then runs).
 
-    Raises :class:`ProblemsFound` when the sheet or one of its columns is missing.
+    Raises :class:`ProblemsFound` when one of the sheet's columns is missing.
     """
     source = CalamineSource(path)
     try:
         real = next((n for n in source.sheet_names() if key(n) == key(UNCERTAINTY)), None)
         if real is None:
-            raise ProblemsFound([Problem(UNCERTAINTY, problem="the workbook has no sheet "
-                                         "'Uncertainty' (columns assumption, how, values; one row "
-                                         "per assumption to vary)")])
+            return None
         grid = source.grid(real)
     finally:
         source.close()
@@ -74,19 +77,45 @@ def uncertainty_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | 
     src_path = Path(src)
     guard_destination(src_path, Path(dst) if dst is not None else src_path)
     rows = read_assumptions(src_path)
-    assumptions, problems = parse_assumptions([r[:3] for r in rows])
-    if problems:
+    assumptions, problems = parse_assumptions([r[:3] for r in rows or ()])
+    if problems and rows is not None:
         cells = {text(r[0]).lower(): r[3] for r in rows}
         raise ProblemsFound([p.at(cells.get(p.field, "")) for p in problems])
 
     def build(loaded: Loaded) -> Update[UncertaintyResult]:
-        result = run_uncertainty(loaded.model, assumptions, samples, seed, budget, progress)
+        nonlocal assumptions
+        defaults: list[str] = []
+        try:
+            if rows is None:
+                assumptions, defaults = default_analysis(loaded.model)
+            result = run_uncertainty(loaded.model, assumptions, samples, seed, budget, progress)
+        except ProblemsFound as e:   # the inputs' problems, with their cells
+            raise ProblemsFound([loaded.locator.locate(p) for p in e.problems]) from None
+        if defaults:
+            result = replace(result, notes=(*defaults, *result.notes))
         specs = [units_sheet(result, loaded.model), sensitivity_sheet(result)]
         entry = {"input": loaded.model.settings.input, "units": int(len(loaded.model.units)),
                  "status": "ok", "notes": "; ".join(result.notes)}
         return Update(result, specs, entry)
 
     return update_workbook(src_path, dst, build, command="uncertainty", force=force)
+
+
+def default_analysis(model: Any) -> tuple[list[Assumption], list[str]]:
+    """The assumptions of the default analysis for ``model`` (a workbook without an Uncertainty
+    sheet: :func:`~xl_aiindex.uncertainty_defaults.default_assumptions`) and the notes saying
+    so, first the one naming what varies. Raises the model's own problems first, as recalc
+    would."""
+    from ..pipeline import build_index
+
+    build_index(model)   # the inputs' problems, before any alternative is tried
+    rows, left_out = default_assumptions(model)
+    assumptions, problems = parse_assumptions(rows)
+    assert not problems, problems   # the defaults are valid rows by construction
+    note = _("the workbook has no Uncertainty sheet: ran the default analysis ({what}; see "
+             "docs/commands.md); add an Uncertainty sheet to choose what varies").format(
+        what=describe(rows))
+    return assumptions, [note, *left_out]
 
 
 #: The UncertaintyResults sheet (per unit) and its columns, by their names in this module.

@@ -14,6 +14,7 @@ Where things are (each module one concern; lower ones never import higher ones):
 * :mod:`.readme`: the README sheet's text and row heights;
 * :mod:`.sheets`: :func:`write_workbook`, every input sheet and the result headers;
 * :mod:`.csv_inputs`: reading and checking the two CSV files;
+* :mod:`.data_csv`: the values of ``--data DATA.csv``, mapped onto the Data sheet;
 * this module: :func:`new_workbook`, the ``new`` command's workflow.
 """
 
@@ -28,7 +29,9 @@ import pandas as pd
 from ...errors import Problem, ProblemsFound
 from ...model import Node
 from ...tree import build_tree
+from ...uncertainty_defaults import default_rows
 from .csv_inputs import read_framework_csv, read_units_csv
+from .data_csv import read_data_csv
 from .readme import new_readme
 from .sheets import FIXED_CREATED, result_headers, write_workbook
 
@@ -37,14 +40,20 @@ __all__ = ["new_workbook", "read_framework_csv", "read_units_csv", "result_heade
 
 
 def new_workbook(framework_csv: str | os.PathLike[str], units_csv: str | os.PathLike[str],
-                 out: str | os.PathLike[str]) -> tuple[tuple[Node, ...], pd.DataFrame]:
+                 out: str | os.PathLike[str], notes: list[str] | None = None, *,
+                 data_csv: str | os.PathLike[str] | None = None
+                 ) -> tuple[tuple[Node, ...], pd.DataFrame]:
     """Write a ready workbook for the tree of ``framework_csv`` and the units of ``units_csv``
     (``xl-aiindex new``) to ``out``, atomically; returns the nodes and units written.
 
     Settings get the contract's defaults and the root's names; Data lists every unit id, one
-    column per indicator, blank values to fill; Data's unit column has a drop-down of the ids.
-    Raises :class:`ProblemsFound` (nothing written) with every problem of both CSVs, each with
-    the file name as ``sheet`` and its cell. Overwrites ``out``: the caller checks first.
+    column per indicator, blank values to fill (or the values of ``data_csv``:
+    :func:`~.data_csv.read_data_csv`); Data's unit column has a drop-down of the ids; the
+    Uncertainty sheet holds the default analysis
+    (:func:`~xl_aiindex.uncertainty_defaults.default_rows`). Raises :class:`ProblemsFound`
+    (nothing written) with every problem of the CSVs, each with the file name as ``sheet`` and
+    its cell. Overwrites ``out``: the caller checks first. Notes on what was read (values
+    copied as text, units or indicators the data file leaves blank) are appended to ``notes``.
     """
     from ..files import atomic_write
 
@@ -64,6 +73,8 @@ def new_workbook(framework_csv: str | os.PathLike[str], units_csv: str | os.Path
     tree, _ = build_tree(nodes)
     assert tree is not None
     data = pd.DataFrame(np.nan, index=units.index, columns=list(tree.leaves))
+    if data_csv is not None:
+        data = read_data_csv(data_csv, nodes, units, notes)[list(tree.leaves)]
     root = tree.root
     settings: dict[str, object] = {"name_zh": root.name_zh or None, "name_en": root.name_en or None}
     name = " / ".join(x for x in (root.name_zh, root.name_en) if x) or root.id
@@ -71,5 +82,6 @@ def new_workbook(framework_csv: str | os.PathLike[str], units_csv: str | os.Path
     frame = units
     atomic_write(target, lambda tmp: write_workbook(
         tmp, nodes=nodes, units=frame, settings=settings, data=data,
-        readme=new_readme(name, target.name), created=FIXED_CREATED, unit_lists=True))
+        readme=new_readme(name, target.name), created=FIXED_CREATED, unit_lists=True,
+        uncertainty=default_rows()))
     return nodes, units

@@ -42,6 +42,11 @@ def new_readme(name: str, file_name: str) -> list[tuple[str, str]]:
          "result sheets, or lists every problem with its sheet and cell.",
          f"4. 运行 `xl-aiindex recalc {file_name}`（加 --formulas 写成公式）：填写结果表，或列出每个"
          "问题及其所在的表和单元格。"),
+        (f"5. `xl-aiindex uncertainty {file_name}` varies what the Uncertainty sheet lists (the "
+         "default analysis: weights ±25%, the normalisation and missing-value methods; edit or "
+         "delete its rows) and writes how far each rank moves.",
+         f"5. `xl-aiindex uncertainty {file_name}` 按 Uncertainty 表变动假设（默认分析：权重 ±25%、"
+         "标准化方法和缺失值处理方法；可修改或删除其中的行），写出每个单位排名的变动范围。"),
     ]
 
 
