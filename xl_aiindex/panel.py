@@ -30,7 +30,7 @@ compare, report) works on any year.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -131,6 +131,34 @@ class PanelResult:
                   for y, r in self.by_year.items()}
         out = pd.concat(frames, names=[YEAR, "unit"])
         return out.swaplevel().sort_index(level=YEAR, sort_remaining=False)
+
+    def result(self, year: int | None = None) -> YearResult:
+        """The result of ``year`` (None: the latest) as a :class:`YearResult`: an ordinary
+        :class:`IndexResult` that also knows its year and this panel. ValueError naming the
+        years when the panel has no such year."""
+        year = self.latest if year is None else int(year)
+        if year not in self.by_year:
+            raise ValueError(f"the panel has no year {year} (years: "
+                             f"{', '.join(map(str, self.years))})")
+        one = self.by_year[year]
+        return YearResult(**{f.name: getattr(one, f.name) for f in fields(one)},
+                          year=year, panel=self)
+
+
+@dataclass(frozen=True)
+class YearResult(IndexResult):
+    """One year of a panel: everything that reads an :class:`IndexResult` (explain, audit,
+    compare, the single-year result sheets) reads it as that year's result; the writers of
+    the panel sheets (Scores, Ranking and Tiers per year, Trends) find the whole panel in
+    ``panel``."""
+
+    year: int = 0
+    panel: PanelResult | None = field(default=None, compare=False, repr=False)
+
+
+def panel_of(result: IndexResult) -> PanelResult | None:
+    """The panel ``result`` is a year of (None: a single-year result)."""
+    return result.panel if isinstance(result, YearResult) else None
 
 
 def build_panel(model: IndexModel, mode: str = "pooled") -> PanelResult:

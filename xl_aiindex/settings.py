@@ -36,7 +36,7 @@ PANEL_KEYS = ("panel_normalisation",)
 #: not written into the Settings sheet of a new workbook (rarely needed; docs/workbook.md).
 SHEET_NAME_KEYS: dict[str, str] = {
     "sheet_treatment": "Treatment", "sheet_groupranking": "GroupRanking",
-    "sheet_charts": "Charts", "sheet_compare": "Compare",
+    "sheet_charts": "Charts", "sheet_compare": "Compare", "sheet_trends": "Trends",
 }
 #: Settings keys whose value must be one of a fixed list.
 CHOICES: dict[str, tuple[str, ...]] = {
