@@ -61,7 +61,7 @@ class Comparison:
 
 
 def compare(book: str | os.PathLike[str], units: Sequence[str], *,
-            node: str | None = None) -> Comparison:
+            node: str | None = None, year: int | None = None) -> Comparison:
     """Compare two or more units side by side: their score and rank on each child of ``node``
     (default: the index) and on ``node`` itself, and the difference of each to the first.
 
@@ -69,6 +69,8 @@ def compare(book: str | os.PathLike[str], units: Sequence[str], *,
     :param units: the units (ids, Chinese or English names), at least two; named in Chinese,
         the units and nodes are labelled in Chinese, else in English
     :param node: the node whose children to compare (id or name; default: the index)
+    :param year: the year of a panel (Data with a ``year`` column; default: the latest); a
+        workbook of one edition refuses it (:class:`~xl_aiindex.errors.BadArgument`)
 
     Returns a :class:`Comparison`. Raises :class:`~xl_aiindex.errors.UnknownName` (with the
     closest names) for a unit or node that is not there,
@@ -84,7 +86,7 @@ def compare(book: str | os.PathLike[str], units: Sequence[str], *,
 
     if len(units) < 2:
         raise XlAiIndexError("name at least two units to compare")
-    result = compute(load_workbook(book))
+    result = compute(load_workbook(book), year)
     index = NameIndex.of(result.model, "unit")
     ids = [index.find(u) for u in units]
     labels = [index.label(i, q) for i, q in zip(ids, units, strict=True)]

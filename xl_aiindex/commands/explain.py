@@ -71,7 +71,7 @@ class Explanation:
 
 
 def explain(book: str | os.PathLike[str], unit: str, *, node: str | None = None,
-            depth: int = 1) -> Explanation:
+            depth: int = 1, year: int | None = None) -> Explanation:
     """Explain ``unit``'s score: each child's weight, the unit's score and rank on it, its
     contribution (weight × score, under arithmetic aggregation) and the gap to the best unit.
 
@@ -79,6 +79,8 @@ def explain(book: str | os.PathLike[str], unit: str, *, node: str | None = None,
     :param unit: the unit: its id, Chinese or English name
     :param node: the node to explain (id or name; default: the index)
     :param depth: how many levels below the node to show
+    :param year: the year of a panel (Data with a ``year`` column; default: the latest); a
+        workbook of one edition refuses it (:class:`~xl_aiindex.errors.BadArgument`)
 
     Returns an :class:`Explanation`. Raises :class:`~xl_aiindex.errors.UnknownName` (with
     the closest names) for a unit or node that is not there,
@@ -91,7 +93,7 @@ def explain(book: str | os.PathLike[str], unit: str, *, node: str | None = None,
     from ..workbook.io import compute, load_workbook
     from .standing import standing
 
-    result = compute(load_workbook(book))
+    result = compute(load_workbook(book), year)
     unit_id = NameIndex.of(result.model, "unit").find(unit)
     node_id = NameIndex.of(result.model, "node").find(node) if node else None
     table = explain_unit(result, unit_id, node_id, depth)

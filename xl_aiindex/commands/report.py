@@ -18,13 +18,17 @@ class Report:
     units: int
 
 
-def report(book: str | os.PathLike[str], *, output: str | os.PathLike[str]) -> Report:
+def report(book: str | os.PathLike[str], *, output: str | os.PathLike[str],
+           year: int | None = None) -> Report:
     """Write a self-contained bilingual HTML report of ``book``: ranking with tiers, the TOP-N
     and comparison charts (inline SVG), the weights in use, the uncertainty and audit results
     when the workbook has them, and a methodology annex. It opens offline and prints to PDF.
 
     :param book: the workbook to read
     :param output: the HTML file to write (named ``.html`` or ``.htm``; never the workbook)
+    :param year: the year of a panel (Data with a ``year`` column; default: the latest; the report
+        gets a trends section); a
+        workbook of one edition refuses it (:class:`~xl_aiindex.errors.BadArgument`)
 
     Returns a :class:`Report`. Raises :class:`~xl_aiindex.errors.UnsafeWrite` for an output
     that cannot hold the report (another suffix, the workbook itself, read-only, open), before
@@ -36,7 +40,7 @@ def report(book: str | os.PathLike[str], *, output: str | os.PathLike[str]) -> R
 
     # a name that cannot hold the report is refused before minutes of computing
     check_destination(Path(output), REPORT_SUFFIXES, "HTML report", [Path(book)])
-    result = compute(load_workbook(book))
+    result = compute(load_workbook(book), year)
     counts = write_report(result, book, output)
     return Report(path=Path(output), sections=counts["sections"], charts=counts["charts"],
                   units=len(result.scores))

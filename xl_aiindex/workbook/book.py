@@ -23,17 +23,18 @@ from typing import Any
 
 from .. import pipeline
 from ..contract import LOG, LOG_COLUMNS, STORE_SHEET, key
-from ..errors import ProblemsFound
+from ..errors import BadArgument, ProblemsFound
+from ..i18n import _
 from ..model import IndexModel, IndexResult
-from ..panel import build_panel, is_panel
+from ..panel import build_panel, is_panel, panel_of
 from .calamine_source import CalamineSource
 from .fingerprint import Stored, read_store
 from .grid import BookSource, Grid
 from .package import Package
 from .read import Locator, read_model
 
-__all__ = ["BookState", "Inputs", "Loaded", "compute", "compute_inputs", "load_workbook",
-           "log_table", "read_inputs", "read_state"]
+__all__ = ["BookState", "Inputs", "Loaded", "compute", "compute_inputs", "for_year",
+           "load_workbook", "log_table", "read_inputs", "read_state"]
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,31 @@ def load_workbook(path: str | os.PathLike[str]) -> Loaded:
                   state.names, state.stored, state.log_header, state.log_width, source)
 
 
-def compute(loaded: Loaded) -> IndexResult:
+def compute(loaded: Loaded, year: int | None = None) -> IndexResult:
     """Build the index of a loaded workbook; the engine's problems get their cells
-    (:func:`compute_inputs`)."""
-    return compute_inputs(loaded.inputs)
+    (:func:`compute_inputs`). ``year``: the year of a panel to return (:func:`for_year`;
+    None: the latest)."""
+    return for_year(compute_inputs(loaded.inputs), year)
+
+
+def one_edition(year: int) -> str:
+    """Why ``year`` cannot be chosen in a workbook of one edition."""
+    return _("year {year}: this workbook holds one edition (Data and Given have no year "
+             "column), so there is no year to choose").format(year=year)
+
+
+def for_year(result: IndexResult, year: int | None) -> IndexResult:
+    """The result of ``year`` when ``result`` is a year of a panel (None: ``result`` as it
+    is, the latest year as computed). Raises :class:`~xl_aiindex.errors.BadArgument` saying
+    why when the workbook holds one edition (no ``year`` column) or the panel has no such
+    year."""
+    if year is None:
+        return result
+    panel = panel_of(result)
+    if panel is None:
+        raise BadArgument(one_edition(year))
+    if int(year) not in panel.by_year:
+        raise BadArgument(_("year {year}: the workbook has no results for that year (years: "
+                            "{years})").format(year=year,
+                                               years=", ".join(map(str, panel.years))))
+    return panel.result(int(year))

@@ -90,11 +90,11 @@ from .methods import (
     aggregate_formula,
     normalise_formula,
 )
-from .output import output_mode, output_sheets
+from .output import output_mode, output_sheets, panel_output_mode
 from .refs import FUNCTIONS, Names, block_range, column_range, num, quote_sheet
 
 __all__ = ["FORMULA_AGGREGATIONS", "FORMULA_NORMALISATIONS", "FUNCTIONS", "NORMALISATION_STATS",
            "STAT_FORMULAS", "VALUE_ONLY_AGGREGATIONS", "VALUE_ONLY_NORMALISATIONS", "FormulaOutput",
            "Names", "aggregate_formula", "block_range", "column_range", "formula_output",
            "helper_values_sheets", "normalise_formula", "num", "output_mode", "output_sheets",
-           "quote_sheet"]
+           "panel_output_mode", "quote_sheet"]

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ...contract import CALC, CALC_STATS, key
+from ...i18n import _
 from ...model import IndexResult
+from ...panel import panel_of
 from ..read import Locator
 from ..results import result_sheets
 from ..sheetspec import SheetSpec
@@ -20,6 +22,16 @@ def output_mode(settings_output: str, override: str | None) -> str:
     if mode not in ("values", "formulas"):
         raise ValueError(f"output must be 'values' or 'formulas', not {mode!r}")
     return mode
+
+
+def panel_output_mode(result: IndexResult, mode: str) -> tuple[str, tuple[str, ...]]:
+    """The mode a result is written in and a note when it is not the mode asked for: a panel
+    (a :class:`~xl_aiindex.panel.YearResult`) is written as values, its Scores and Ranking
+    having one row per unit-year that formula mode's per-unit formulas do not cover."""
+    if mode == "formulas" and panel_of(result) is not None:
+        return "values", (_("output = formulas is not available for a panel (Data or Given with a "
+                            "year column) yet: the results are written as values"),)
+    return mode, ()
 
 
 def output_sheets(result: IndexResult, locator: Locator, source: str | Path, mode: str,
