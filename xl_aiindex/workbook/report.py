@@ -21,7 +21,9 @@ from typing import Any
 import pandas as pd
 
 from ..model import IndexResult
+from ..panel import YearResult, panel_of
 from .export import read_written_sheets
+from .panel_sheets import trends_table
 from .results import ranking_table
 from .visuals import compare_table, root_children, tier_fill, top_table
 
@@ -280,8 +282,25 @@ def _summary(result: IndexResult, book: Path) -> str:
     levels = _depth(result)
     return (f'<section id="summary"><h1>{_e(zh)}<br><span class="en">{_e(en)}</span></h1>'
             f'<p class="meta">来源 Source: {_e(book.name)} · {ranked} 个单位 units ranked · '
-            f"{n_nodes} 个节点 nodes in {levels} 层 levels · 输入 input = {_e(s.input)}</p>"
+            f"{n_nodes} 个节点 nodes in {levels} 层 levels · 输入 input = {_e(s.input)}"
+            + (f" · 年份 year {result.year}" if isinstance(result, YearResult) else "")
+            + "</p>"
             "</section>")
+
+
+def _trends(result: IndexResult) -> str:
+    """A panel's Trends table (each unit's index per year, change and rank change first →
+    last year; :func:`~xl_aiindex.workbook.panel_sheets.trends_table`); "" for one edition."""
+    panel = panel_of(result)
+    if panel is None:
+        return ""
+    table = trends_table(panel)
+    first, last = panel.years[0], panel.years[-1]
+    shown = f"{result.year}" if isinstance(result, YearResult) else str(last)
+    return (f'<section id="trends">{_h2("各年趋势", "Trends over the years")}'
+            f'<p class="note">{first}–{last} · panel_normalisation = {_e(panel.mode)} · '
+            f"排名与图表：{_e(shown)} 年 · ranking and charts: {_e(shown)}</p>"
+            f"{_table(table, {'rank_change': 0})}</section>")
 
 
 def _depth(result: IndexResult) -> int:
@@ -481,8 +500,8 @@ def report_html(result: IndexResult, book: str | os.PathLike[str]) -> tuple[str,
     charts, n_charts = _charts(result)
     compare, n_compare = _compare(result)
     uncertainty, n_unc = _uncertainty(sheets)
-    sections = [_summary(result, path), _ranking(result), charts, compare, _weights(result),
-                uncertainty, _audit(sheets), _methodology(result)]
+    sections = [_summary(result, path), _ranking(result), _trends(result), charts, compare,
+                _weights(result), uncertainty, _audit(sheets), _methodology(result)]
     body = "".join(s for s in sections if s)
     s = result.model.settings
     title = s.name_zh or s.name_en or result.root
