@@ -1,10 +1,7 @@
-"""What each UDF answers, from a cached :class:`~udfs.cache.Outcome`; plain Python, no Excel.
-
-Every failure is a :class:`UdfError` whose :attr:`~UdfError.text` is the short ``#AI! …`` text a
-cell shows (never a traceback): an unknown city or node (with a "did you mean"), a malformed
-argument, the workbook's first problem and the count, a node below the given level.
-Cities and nodes are matched as :mod:`xl_aiindex.lookup` does: by id, Chinese name or English
-name, ignoring case, spaces and full-width forms (``" BEI JING "`` finds ``beijing``).
+"""What each UDF answers: the shared answers (:mod:`xl_aiindex.workbook.answers`, also used by
+xlwings Lite) re-exported, and the two that only the desktop add-in has: ``AI_FIT_WEIGHTS``
+(:func:`fit_table`, SciPy) and ``AI_RANK_INTERVAL`` (:func:`rank_interval`, reads a result
+sheet of the open book).
 """
 
 from __future__ import annotations
@@ -14,231 +11,30 @@ from typing import Any
 
 import pandas as pd
 
-from xl_aiindex.contract import ERROR_VALUES, UNCERTAINTY_RESULTS, key
-from xl_aiindex.errors import AmbiguousName, Problem
+from xl_aiindex.contract import UNCERTAINTY_RESULTS, key
 from xl_aiindex.fit import fit_weights
-from xl_aiindex.groups import find_grouping, group_ranks, grouping_columns
-from xl_aiindex.lookup import NameIndex, match_key
-from xl_aiindex.model import IndexResult
+from xl_aiindex.lookup import match_key
 from xl_aiindex.normalise import MethodInputError
+from xl_aiindex.workbook.answers import (  # noqa: F401 (re-exported: their old home)
+    GIVEN_ONLY,
+    PROBLEM_CHARS,
+    Outcome,
+    UdfError,
+    find_node,
+    find_unit,
+    flag,
+    index_of,
+    ok_result,
+    one_value,
+    problems_text,
+    rank_of,
+    ranking_rows,
+    scores_rows,
+    subindex_of,
+    tier_of,
+    weight_of,
+)
 from xl_aiindex.workbook.read import parse_number, text
-
-from .cache import Outcome
-
-#: How much of the first problem a cell shows.
-PROBLEM_CHARS = 200
-GIVEN_ONLY = "not available with input = given"
-
-
-class UdfError(Exception):
-    """An answer that is an error: ``text`` is what the cell shows (``#AI! …``)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.text = "#AI! " + message
-
-
-def one_value(arg: Any, what: str) -> str:
-    """A UDF argument that must be one non-blank cell, as text.
-
-    A 1-cell range is unwrapped; a bigger range, a blank, TRUE/FALSE or an error value is a
-    :class:`UdfError` naming the argument.
-    """
-    if isinstance(arg, list | tuple):
-        flat = [v for row in arg for v in (row if isinstance(row, list | tuple) else [row])]
-        if len(flat) != 1:
-            raise UdfError(f"{what} must be one cell, not a range of {len(flat)} cells")
-        arg = flat[0]
-    if isinstance(arg, bool):
-        raise UdfError(f"{what} is {'TRUE' if arg else 'FALSE'}: give a text such as \"北京\"")
-    if isinstance(arg, float) and not math.isfinite(arg):
-        raise UdfError(f"{what} is not a finite number")
-    if arg is not None and not isinstance(arg, str | int | float):
-        raise UdfError(f"{what} is a {type(arg).__name__}, not a text")
-    value = text(arg)
-    if not value:
-        raise UdfError(f"{what} is blank")
-    if value in ERROR_VALUES:
-        raise UdfError(f"{what} is the error value {value}")
-    return value
-
-
-def ok_result(outcome: Outcome) -> IndexResult:
-    """The result, or the :class:`UdfError` saying why there is none."""
-    if outcome.result is not None:
-        return outcome.result
-    if outcome.error is not None:
-        raise UdfError(f"cannot read the workbook: {outcome.error}")
-    raise UdfError(problems_text(outcome.problems))
-
-
-def problems_text(problems: tuple[Problem, ...] | list[Problem]) -> str:
-    """``1 problem in the workbook: …`` / ``N problems in the workbook; first: …``."""
-    n = len(problems)
-    first = str(problems[0]) if problems else "unknown"
-    if len(first) > PROBLEM_CHARS:
-        first = first[: PROBLEM_CHARS - 1] + "…"
-    if n == 1:
-        return f"1 problem in the workbook: {first}"
-    return f"{n} problems in the workbook; first: {first} (run validate_inputs to list them all)"
-
-
-# ---- lookups ----
-
-def _names(outcome: Outcome, kind: str) -> NameIndex:
-    """The unit or node name index of the outcome's model, built once per input state."""
-    memo_key = "index:" + kind
-    if memo_key not in outcome.memo:
-        outcome.memo[memo_key] = NameIndex.of(ok_result(outcome).model, kind)
-    return outcome.memo[memo_key]  # type: ignore[no-any-return]
-
-
-def _find(outcome: Outcome, arg: Any, kind: str) -> str:
-    query = one_value(arg, "city" if kind == "unit" else "node")
-    names = _names(outcome, kind)
-    try:
-        ident = names.get(query)
-    except AmbiguousName as e:  # two units share the name: list them, never pick one
-        raise UdfError(str(e)) from None
-    if ident is not None:
-        return ident
-    memo_key = f"unknown:{kind}:{query}"  # 200 cells with the same typo: one search
-    if memo_key not in outcome.memo:
-        outcome.memo[memo_key] = names.unknown_text(query)
-    raise UdfError(outcome.memo[memo_key])
-
-
-def find_unit(outcome: Outcome, city: Any) -> str:
-    """The unit id ``city`` names (id, name_zh or name_en)."""
-    return _find(outcome, city, "unit")
-
-
-def find_node(outcome: Outcome, node: Any) -> str:
-    """The node id ``node`` names (id, name_zh or name_en)."""
-    return _find(outcome, node, "node")
-
-
-def _given_only(result: IndexResult, node: str) -> bool:
-    """Whether ``node`` has no score because it lies below the given level."""
-    model = result.model
-    if model.settings.input != "given":
-        return False
-    scored = set(result.stages["scores"].columns)
-    given = set(model.given.columns) if model.given is not None else set()
-    return node not in scored and node not in given
-
-
-# ---- answers ----
-
-def index_of(outcome: Outcome, city: Any) -> float:
-    """AI_INDEX: the root's score."""
-    result = ok_result(outcome)
-    return _score(result, find_unit(outcome, city), result.root)
-
-
-def subindex_of(outcome: Outcome, city: Any, node: Any) -> float:
-    """AI_SUBINDEX: any node's score (an indicator's normalised value)."""
-    result = ok_result(outcome)
-    unit = find_unit(outcome, city)
-    return _score(result, unit, find_node(outcome, node))
-
-
-def _score(result: IndexResult, unit: str, node_id: str) -> float:
-    v = result.scores.at[unit, node_id]
-    if pd.isna(v):
-        if _given_only(result, node_id):
-            raise UdfError(f"{GIVEN_ONLY} — {node_id} is below the nodes whose scores Given holds")
-        raise UdfError(f"{unit} has no score for {node_id} (its inputs are blank)")
-    return float(v)
-
-
-def rank_of(outcome: Outcome, city: Any, group: Any = None) -> int:
-    """AI_RANK: 1 = best; ties share the better rank. ``group``: a grouping column of Units
-    (e.g. ``region``): the rank among the units of the city's group in that column."""
-    result = ok_result(outcome)
-    unit = find_unit(outcome, city)
-    r = result.rank.get(unit)
-    if r is None or pd.isna(r):
-        raise UdfError(f"{unit} is not ranked (no total score, or coverage below coverage_min)")
-    if group is None or (isinstance(group, str) and not group.strip()):
-        return int(r)
-    column = _grouping(outcome, one_value(group, "group"))
-    memo_key = "group_ranks:" + column
-    if memo_key not in outcome.memo:
-        outcome.memo[memo_key] = group_ranks(result, column)
-    g = outcome.memo[memo_key].get(unit)
-    if g is None or pd.isna(g):
-        raise UdfError(f"{unit} has no {column} in Units: it is in no group of that column")
-    return int(g)
-
-
-def _grouping(outcome: Outcome, name: str) -> str:
-    units = ok_result(outcome).model.units
-    column = find_grouping(units, name)
-    if column is None:
-        columns = grouping_columns(units)
-        listing = ", ".join(columns) if columns else "none (add a text column such as region)"
-        raise UdfError(f"group \"{name}\" is not a grouping column of Units; grouping "
-                       f"columns: {listing}")
-    return column
-
-
-def tier_of(outcome: Outcome, city: Any, label: Any = False) -> int | str:
-    """AI_TIER: the tier number (1 = best), or its label when ``label`` is TRUE."""
-    result = ok_result(outcome)
-    unit = find_unit(outcome, city)
-    t = result.tier.get(unit)
-    if t is None or pd.isna(t) or int(t) <= 0:
-        raise UdfError(f"{unit} has no tier (it is not ranked)")
-    if flag(label, "as_label"):
-        return result.model.settings.tiers.label(int(t))
-    return int(t)
-
-
-def flag(arg: Any, what: str) -> bool:
-    """A TRUE/FALSE argument: TRUE, FALSE, 1 or 0 (a blank cell or a left-out argument is FALSE);
-    anything else, a text "TRUE" included, is a :class:`UdfError` naming the argument."""
-    if isinstance(arg, list | tuple):
-        flat = [v for row in arg for v in (row if isinstance(row, list | tuple) else [row])]
-        if len(flat) != 1:
-            raise UdfError(f"{what} must be one cell, not a range of {len(flat)} cells")
-        arg = flat[0]
-    if arg is None or isinstance(arg, bool):
-        return bool(arg)
-    if isinstance(arg, int | float) and arg in (0, 1):
-        return bool(arg)
-    if isinstance(arg, str) and arg in ERROR_VALUES:
-        raise UdfError(f"{what} is the error value {arg}")
-    shown = f'"{arg}"' if isinstance(arg, str) else repr(arg)
-    raise UdfError(f"{what} must be TRUE, FALSE, 1 or 0, not {shown}")
-
-
-def weight_of(outcome: Outcome, node: Any) -> float:
-    """AI_WEIGHT: the node's effective weight in the total (product of weights up from it)."""
-    result = ok_result(outcome)
-    node_id = find_node(outcome, node)
-    if node_id == result.root:
-        return 1.0
-    used = result.weights_used
-    row = used[used["child"] == node_id]
-    if row.empty:
-        if result.model.settings.input == "given":
-            raise UdfError(f"{GIVEN_ONLY} — {node_id} is below the nodes whose scores Given holds")
-        raise UdfError(f"{node_id} has no weight in the total")
-    return float(row["weight_in_total"].iloc[0])
-
-
-def ranking_rows(outcome: Outcome) -> list[list[Any]]:
-    """AI_RANKING: the Ranking table with its header."""
-    ok_result(outcome)
-    return outcome.ranking_rows
-
-
-def scores_rows(outcome: Outcome) -> list[list[Any]]:
-    """AI_SCORES: the Scores table with its header."""
-    ok_result(outcome)
-    return outcome.scores_rows
-
 
 # ---- AI_FIT_WEIGHTS ----
 

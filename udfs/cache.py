@@ -31,67 +31,15 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any
+from dataclasses import dataclass
 
-import pandas as pd
-
-from xl_aiindex.errors import Problem, ProblemsFound, UnreadableWorkbook, XlAiIndexError
-from xl_aiindex.model import IndexResult
-from xl_aiindex.workbook.book import compute_inputs, read_inputs
+from xl_aiindex.workbook.answers import Outcome, evaluate, table_rows  # noqa: F401 (re-exported)
 from xl_aiindex.workbook.ownership import is_tool_sheet
-from xl_aiindex.workbook.read import Locator
-from xl_aiindex.workbook.results import ranking_table, scores_table
 from xl_aiindex.workbook.source import Grid
 from xl_aiindex.workbook.xlwings_book import MacroBook
 
 #: A pause between two calls longer than this (seconds) ends a calculation.
 WINDOW = 0.5
-
-
-@dataclass
-class Outcome:
-    """What building a workbook's index gave: a result, or the problems, or why it is unreadable."""
-
-    result: IndexResult | None = None
-    problems: tuple[Problem, ...] = ()
-    error: str | None = None
-    notes: tuple[str, ...] = ()
-    locator: Locator | None = None
-    #: per-outcome memo for derived answers (lookup tables, spilled tables)
-    memo: dict[str, Any] = field(default_factory=dict)
-
-    @cached_property
-    def ranking_rows(self) -> list[list[Any]]:
-        """The Ranking table as Excel rows, header first."""
-        assert self.result is not None
-        return table_rows(ranking_table(self.result), integers=("rank", "tier"))
-
-    @cached_property
-    def scores_rows(self) -> list[list[Any]]:
-        """The Scores table as Excel rows, header first."""
-        assert self.result is not None
-        return table_rows(scores_table(self.result))
-
-
-def table_rows(table: pd.DataFrame, integers: Sequence[str] = ()) -> list[list[Any]]:
-    """A DataFrame as a header row and plain Python values (blank for missing, ints where whole)."""
-    rows: list[list[Any]] = [[str(c) for c in table.columns]]
-    whole = {i for i, c in enumerate(table.columns) if c in integers}
-    for rec in table.itertuples(index=False):
-        row: list[Any] = []
-        for i, v in enumerate(rec):
-            if v is None or v is pd.NA or (isinstance(v, float) and v != v):
-                row.append(None)
-                continue
-            if hasattr(v, "item"):
-                v = v.item()
-            if i in whole and isinstance(v, float) and v.is_integer():
-                v = int(v)
-            row.append(v)
-        rows.append(row)
-    return rows
 
 
 class Snapshot:
@@ -134,25 +82,6 @@ class Snapshot:
             g = self.grid(name)
             h.update(repr((name, g.values, sorted(g.formulas), g.merged)).encode())
         return h.hexdigest()
-
-
-def evaluate(source: Snapshot) -> Outcome:
-    """Read the inputs from ``source`` and build the index, as ``recalc`` does
-    (:func:`~xl_aiindex.workbook.book.read_inputs`, :func:`~xl_aiindex.workbook.book.compute_inputs`),
-    the problems or the reason it cannot be read kept as the outcome instead of raised."""
-    try:
-        inputs = read_inputs(source)
-    except ProblemsFound as e:
-        return Outcome(problems=e.problems)
-    except UnreadableWorkbook as e:
-        return Outcome(error=str(e))
-    try:
-        result = compute_inputs(inputs)
-    except ProblemsFound as e:
-        return Outcome(problems=e.problems, locator=inputs.locator)
-    except XlAiIndexError as e:
-        return Outcome(error=str(e), locator=inputs.locator)
-    return Outcome(result=result, notes=inputs.notes + tuple(result.notes), locator=inputs.locator)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from .commands.check import check
 from .commands.compare import ComparedNode, Comparison, compare
 from .commands.compare_editions import EditionsCompared, compare_editions
 from .commands.excel import ExcelWorkbook, excel
+from .commands.excel_lite import LiteWorkbook, excel_lite
 from .commands.explain import Explanation, Loss, explain
 from .commands.export import Exported, export
 from .commands.fit_weights import fit_json, fit_weights
@@ -34,9 +35,10 @@ from .errors import EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE, error_kind, exit_co
 
 __all__ = [
     "EXIT_OK", "EXIT_PROBLEMS", "EXIT_UNREADABLE", "AuditGroup", "Audited", "ComparedNode",
-    "Comparison", "EditionsCompared", "ExcelWorkbook", "Explanation", "Exported", "Loss",
+    "Comparison", "EditionsCompared", "ExcelWorkbook", "Explanation", "Exported", "LiteWorkbook", "Loss",
     "NewWorkbook", "RankedUnit", "Recalculated", "Report", "Standing", "UncertaintyRun",
     "Validated", "WeightMethods", "audit", "check", "compare", "compare_editions",
-    "error_kind", "excel", "exit_code", "explain", "export", "fit_json", "fit_weights", "new_workbook",
+    "error_kind", "excel", "excel_lite", "exit_code", "explain", "export", "fit_json",
+    "fit_weights", "new_workbook",
     "recalc", "report", "uncertainty", "validate", "weights",
 ]

@@ -357,9 +357,12 @@ def new(framework: Path, units: Path, data: Path | None, output: Path, force: bo
 @click.option("--interpreter", "interpreter_win", default=None, metavar="PYTHON.EXE",
               help="Pin this Python (Windows) in the xlwings.conf sheet (default: the one the "
                    "xlwings add-in or its config file names).")
+@click.option("--lite", is_flag=True, help="For xlwings Lite instead (Excel on Windows, Mac "
+              "and the web): add a defined name per input sheet and a Lite Examples sheet to "
+              "BOOK (or OUT), no VBA (docs/lite.md).")
 @_debug_option
 def excel(book: Path, output: Path | None, force: bool, interpreter_win: str | None,
-          debug: bool) -> None:
+          lite: bool, debug: bool) -> None:
     """Turn a workbook of the contract into a macro-enabled workbook for Excel: the AI_*
     functions and the Rebuild/Validate macros in its VBA project (xlwings standalone: no
     add-in, no Import Functions), an xlwings.conf sheet, an Examples sheet for its units and
@@ -369,6 +372,14 @@ def excel(book: Path, output: Path | None, force: bool, interpreter_win: str | N
 
         xl-aiindex excel my_index.xlsx -o my_index.xlsm
     """
+    if lite:
+        if interpreter_win is not None:
+            from .i18n import _
+
+            raise click.UsageError(_("--interpreter is for the desktop .xlsm, not with --lite"))
+        _run(debug, lambda: show.show_excel_lite(api.excel_lite(book, output=output,
+                                                                force=force)))
+        return
     _run(debug, lambda: show.show_excel(api.excel(book, output=output, force=force,
                                                   interpreter_win=interpreter_win)))
 
@@ -542,12 +553,16 @@ def compare(book: Path, units: tuple[str, ...], node: str | None, year: int | No
 @click.option("--no-write", is_flag=True, help="Print only; write no Changes sheet.")
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
 @click.option("--top", default=10, show_default=True, help="How many units to print.")
+@click.option("--common-scale", is_flag=True,
+              help="Normalise both editions' data together before comparing, so a change in "
+                   "score is a change in the unit's own values.")
 @click.option("--force", is_flag=True,
               help="Replace a Changes sheet the tool did not write, or cells of it edited by "
-                   "hand.")
+                   "hand; compare editions that share fewer than half of their units.")
 @_debug_option
 def compare_editions_command(old: Path, new: Path, output: Path | None, no_write: bool,
-                             as_json: bool, top: int, force: bool, debug: bool) -> None:
+                             as_json: bool, top: int, common_scale: bool, force: bool,
+                             debug: bool) -> None:
     """Compare two editions of the same index (OLD and NEW workbooks, units matched by id):
     per unit the change of rank, score and tier overall and on each child of the root, and
     the units that entered or left. Writes the table as the Changes sheet into NEW (or -o OUT).
@@ -557,7 +572,8 @@ def compare_editions_command(old: Path, new: Path, output: Path | None, no_write
         xl-aiindex compare-editions index_2020.xlsx index_2021.xlsx
     """
     def action() -> None:
-        done = api.compare_editions(old, new, output=output, write=not no_write, force=force)
+        done = api.compare_editions(old, new, output=output, write=not no_write, force=force,
+                                    common_scale=common_scale)
         if as_json:
             click.echo(json.dumps(done.as_json(), ensure_ascii=False, indent=1))
         else:
@@ -569,14 +585,16 @@ def compare_editions_command(old: Path, new: Path, output: Path | None, no_write
 @cli.command()
 @click.argument("book", type=NonEmptyPath(dir_okay=True, path_type=Path))
 @click.option("-o", "--output", type=NonEmptyPath(dir_okay=False, path_type=Path), required=True,
-              help="The HTML file to write (named .html or .htm; never the workbook).")
+              help="The file to write: .html or .htm (the page) or .pdf (printed by headless "
+                   "Chromium or WeasyPrint); never the workbook.")
 @_year_option
 @_debug_option
 def report(book: Path, output: Path, year: int | None, debug: bool) -> None:
     """Write a self-contained bilingual HTML report of BOOK: ranking with tiers, the TOP-N and
     comparison charts (inline SVG), the weights in use, the uncertainty and audit results when
-    the workbook has them, and a methodology annex (tree, weights, methods and formulas).
-    No external file or address: it opens offline and prints to PDF.
+    the workbook has them, and a methodology annex (tree, weights, methods and formulas,
+    imputed values, outliers, uncertainty set-up). No external file or address: it opens
+    offline and prints to A4; -o report.pdf prints it to PDF.
 
     Example:
 

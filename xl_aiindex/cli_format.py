@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         ExcelWorkbook,
         Explanation,
         Exported,
+        LiteWorkbook,
         NewWorkbook,
         Recalculated,
         Report,
@@ -267,6 +268,22 @@ def show_excel(done: ExcelWorkbook) -> None:
     say("Next: open it in Excel on Windows and enable macros (docs/excel.md)")
 
 
+def show_excel_lite(done: LiteWorkbook) -> None:
+    """``excel --lite``: the names and sheet written, the inputs' problems if any, what next."""
+    from .i18n import _
+
+    say(_("Wrote {path}: the defined names {names} and the sheet Lite Examples "
+          "(calls of {functions})").format(path=one_line(str(done.path)),
+                                             names=", ".join(done.names),
+                                             functions=", ".join(done.functions)))
+    if done.problems:
+        say(_("Note: the inputs have {count} problems (first: {first}); the functions show "
+              "results once they are fixed").format(count=len(done.problems),
+                                                    first=done.problems[0]))
+    say(_("Next: open it in Excel with the xlwings Lite add-in and paste main.py and "
+          "requirements.txt (docs/lite.md)"))
+
+
 def show_uncertainty(done: UncertaintyRun, top: int) -> None:
     """``uncertainty``: the Sobol' indices per assumption, then the first ``top`` units' ranks."""
     for note in done.notes:
@@ -412,7 +429,13 @@ def show_compare(done: Comparison) -> None:
 
 
 def show_editions(done: EditionsCompared, top: int) -> None:
-    """``compare-editions``: the counts, the first ``top`` units' changes, who entered/left."""
+    """``compare-editions``: what to know first (different scales), the counts, the first
+    ``top`` units' changes, who entered/left."""
+    if done.warning:
+        say(_("Warning: {text}").format(text=done.warning))
+    elif done.common_scale:
+        say(_("Both editions' data normalised together (common scale): a change in score is a "
+              "change in the unit's own values."))
     say(f"{one_line(str(done.old))} → {one_line(str(done.new))}: {done.both} units in both, "
                f"{len(done.entered)} entered, {len(done.left)} left")
     if done.path is not None:
@@ -446,6 +469,7 @@ def show_report(done: Report) -> None:
     """``report``: the file written and what it holds."""
     say(f"Wrote {one_line(str(done.path))}: {done.sections} sections, {done.charts} charts, "
                f"{done.units} units")
+    notes(done.notes)
 
 
 def show_export(done: Exported) -> None:

@@ -68,6 +68,8 @@ UNCERTAINTY_RESULTS, SENSITIVITY = "UncertaintyResults", "Sensitivity"
 AUDIT, GROUP_RANKING = "Audit", "GroupRanking"
 CHARTS, COMPARE, CHANGES = "Charts", "Compare", "Changes"
 TRENDS, EXAMPLES = "Trends", "Examples"
+#: The sheet `excel --lite` writes: the xlwings Lite functions at work (xl_aiindex.lite).
+LITE_EXAMPLES = "Lite Examples"
 #: The very hidden sheet of fingerprints (:mod:`~xl_aiindex.workbook.fingerprint`).
 STORE_SHEET = "_xl_aiindex"
 

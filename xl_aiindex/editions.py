@@ -7,10 +7,21 @@ the root's children by node id (a child in only one edition has no change).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import pandas as pd
 
+from .errors import Problem, ProblemsFound
+from .i18n import _
 from .model import IndexResult
+from .panel import YEAR, build_panel
+
+#: Normalisations whose scores depend on the other units of the edition (its min and max, mean
+#: and sd, ranks): scores of two editions normalised apart are on different scales.
+RELATIVE_METHODS = frozenset({"minmax", "efficacy", "zscore", "rank", "percentile"})
+#: Below this share of units in both editions (of the smaller edition), a comparison is refused
+#: unless forced: "4 units in both, 26 entered, 26 left" compares nothing.
+MIN_SHARED = 0.5
 
 #: The columns before the per-child ones.
 BASE_COLUMNS = ("unit", "name_zh", "name_en", "status", "rank_old", "rank_new", "rank_change",
@@ -97,3 +108,89 @@ def _num(v: object) -> float | None:
 
 def _diff(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else a - b
+
+
+def relative_indicators(result: IndexResult) -> list[str]:
+    """The indicators of ``result`` normalised relative to the edition's other units (empty when
+    it starts from given scores: those are on whatever scale they were given)."""
+    model = result.model
+    if model.settings.input != "data":
+        return []
+    parents = {n.parent for n in model.nodes}
+    return [n.id for n in model.nodes if n.id not in parents
+            and (n.normalisation or model.settings.normalisation) in RELATIVE_METHODS]
+
+
+def scale_warning(old: IndexResult, new: IndexResult) -> str:
+    """What a reader must know before reading score changes between two editions normalised each
+    on its own; empty when that does not apply."""
+    if not relative_indicators(old) or not relative_indicators(new):
+        return ""
+    return _("scores of the two editions are on different scales; changes in score partly "
+             "reflect the other units (each edition is normalised against its own units: "
+             "{methods}); use --common-scale to normalise both editions' data together"
+             ).format(methods=", ".join(sorted({
+                 (n.normalisation or r.model.settings.normalisation)
+                 for r in (old, new) for n in r.model.nodes
+                 if n.id in relative_indicators(r)})))
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """How much two editions share: units in both, entered (new only), left (old only), and the
+    root's children in both."""
+
+    both: int
+    entered: int
+    left: int
+    children: int
+
+    @property
+    def share(self) -> float:
+        """Units in both as a share of the smaller edition."""
+        smaller = min(self.both + self.left, self.both + self.entered)
+        return self.both / smaller if smaller else 0.0
+
+
+def overlap(old: IndexResult, new: IndexResult) -> Overlap:
+    """What ``old`` and ``new`` have in common."""
+    o, n = set(old.scores.index), set(new.scores.index)
+    return Overlap(len(o & n), len(n - o), len(o - n), len(shared_children(old, new)))
+
+
+def overlap_problem(shared: Overlap) -> str:
+    """Why two editions cannot be compared (too few units or no child of the root in common);
+    empty when they can."""
+    if shared.children == 0:
+        return _("the two editions share no dimension (child of the index): their frameworks "
+                 "differ; nothing to compare")
+    if shared.share < MIN_SHARED:
+        return _("only {both} units are in both editions ({entered} entered, {left} left): "
+                 "fewer than {share:.0%} of the smaller edition, so this is not a comparison of "
+                 "the same units; check that the unit ids match, or use --force").format(
+                     both=shared.both, entered=shared.entered, left=shared.left,
+                     share=MIN_SHARED)
+    return ""
+
+
+def on_common_scale(old: IndexResult, new: IndexResult) -> tuple[IndexResult, IndexResult]:
+    """Both editions rebuilt with their data normalised together (the new edition's framework
+    and settings; a two-year panel under ``pooled``), so a change in score is a change in the
+    unit's own values. Raises :class:`ProblemsFound` when the editions' Data cannot be pooled."""
+    om, nm = old.model, new.model
+    if om.settings.input != "data" or nm.settings.input != "data" \
+            or om.data is None or nm.data is None:
+        raise ProblemsFound([Problem("Settings", field="input", problem=_(
+            "--common-scale normalises the raw values of both editions together: both need "
+            "input = data (a Data sheet), not given scores"))])
+    leaves = [c for c in nm.data.columns]
+    lacking = [c for c in leaves if c not in om.data.columns]
+    if lacking:
+        raise ProblemsFound([Problem("Data", field=lacking[0], problem=_(
+            "--common-scale needs every indicator of the new edition in the old edition's "
+            "Data; it lacks: {ids}").format(ids=", ".join(lacking)))])
+    units = pd.concat([nm.units, om.units.loc[om.units.index.difference(nm.units.index)]])
+    frames = {1: om.data.reindex(columns=leaves), 2: nm.data.reindex(columns=leaves)}
+    data = pd.concat(frames, names=[YEAR, "unit"]).swaplevel()
+    panel = build_panel(nm._replace(units=units, data=data), "pooled")
+    return panel.by_year[1], panel.by_year[2]

@@ -218,7 +218,7 @@ def test_report_writes_html(tmp_path):
     page = out.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "北京" in page
     with pytest.raises(UnsafeWrite):
-        api.report(BOOK, output=tmp_path / "report.pdf")
+        api.report(BOOK, output=tmp_path / "report.txt")
 
 
 def test_export_ranking_csv(tmp_path):

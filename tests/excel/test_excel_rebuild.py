@@ -89,7 +89,12 @@ def test_rebuild_keeps_the_users_modules_beside_ours(tmp_path: Path) -> None:
     assert project.sources["MyTools"] == MY_TOOLS.format(comment="")
     assert project.sources["MyClass"] == MY_CLASS
     assert project.kinds["MyTools"] == "module" and project.kinds["MyClass"] == "class"
-    assert project.sources["ThisWorkbook"].endswith("\r\n" + WORKBOOK_OPEN)
+    # the user's Workbook_Open is kept, our call (Insert Function help) as its first line: an
+    # event has one handler, so ours is not added beside it
+    assert project.sources["ThisWorkbook"].endswith(
+        '\r\nPrivate Sub Workbook_Open()\r\n    XlAiIndexOnOpen Me  \' xl-aiindex: Insert Function '
+        'help, one recalculation\r\n    MsgBox "hi"\r\nEnd Sub\r\n')
+    assert project.sources["ThisWorkbook"].count("Workbook_Open") == 1
     # Data is the 4th sheet: its module is Sheet4 in the rebuilt project as it was
     assert project.sources["Sheet4"].endswith("\r\n" + DATA_SHEET_CODE)
     assert "Worksheet_Change" not in "".join(project.sources[f"Sheet{i}"] for i in (1, 2, 3, 5, 6))
@@ -104,7 +109,7 @@ def test_rebuild_keeps_the_users_modules_beside_ours(tmp_path: Path) -> None:
     assert again.exit_code == 0, again.output
     project2 = read_project(_vba(book))
     assert project2.sources["MyTools"] == MY_TOOLS.format(comment="")
-    assert project2.sources["ThisWorkbook"].count("Workbook_Open") == 1
+    assert project2.sources["ThisWorkbook"] == project.sources["ThisWorkbook"]
 
 
 def test_chinese_comments_keep_the_projects_code_page(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 
 import olefile
 import pytest
-from conftest import REPO
+from conftest import REPO, SMALL
 from oletools.olevba import VBA_Parser, decompress_stream
 
 from xl_aiindex.workbook import vba_project as vp
@@ -92,6 +92,38 @@ def test_project_reads_back_whole_with_olevba() -> None:
     assert "Document=ThisWorkbook/&H00000000\r\n" in project
 
 
+def test_document_modules_added_to_a_project_keep_every_module() -> None:
+    """A sheet appended to a macro workbook gets its module: the project is written again with
+    every module's source as it was (olevba reads them back) and the new document module."""
+    modules = _modules()
+    data = vp.with_document_modules(vp.project_bin(modules, codepage=936), ["Sheet7"])
+    assert data is not None
+    parser = VBA_Parser("vbaProject.bin", data=data)
+    got = {name: code for _, _, name, code in parser.extract_macros()}
+    for m in modules:
+        assert got[m.name + (".bas" if m.kind == "module" else ".cls")] == m.source, m.name
+    assert 'Attribute VB_Base = "0{00020820-0000-0000-C000-000000000046}"' in got["Sheet7.cls"]
+    project = vp.read_project(data)
+    assert project.kinds["Sheet7"] == "document" and project.codepage == 936
+    assert list(project.sources) == [m.name for m in modules] + ["Sheet7"]
+
+
+def test_a_locked_project_is_not_written_again() -> None:
+    """A password or a project locked for viewing (PROJECT's DPB, CMG, GC) is left as it is."""
+    pid = "{5CF9CDAB-B77B-4FE4-BD7E-D29900070E1B}"
+
+    def project(cmg: bytes, dpb: bytes, gc: bytes) -> str:
+        return (f'ID="{pid}"\r\nCMG="{vp.encrypt(cmg, pid, 0x41)}"\r\n'
+                f'DPB="{vp.encrypt(dpb, pid, 0x43)}"\r\nGC="{vp.encrypt(gc, pid, 0x45)}"\r\n')
+
+    open_ = (bytes(4), b"\x00", b"\xff")
+    assert not vp._locked(project(*open_))
+    assert vp._locked(project(b"\x01\x00\x00\x00", b"\x00", b"\xff"))   # protected
+    assert vp._locked(project(bytes(4), bytes(range(1, 30)), b"\xff"))     # a password hash
+    assert vp._locked(project(bytes(4), b"\x00", b"\x00"))                 # not viewable
+    assert vp._locked('CMG="00"\r\n')                                       # unreadable
+
+
 def test_directory_is_a_valid_red_black_tree() -> None:
     """MS-CFB: siblings ordered by (length, upper case), root black, no red node with a red
     child, the same number of black nodes on every path."""
@@ -144,7 +176,12 @@ def test_libreoffice_imports_the_modules(tmp_path: Path) -> None:
     units.write_text("id,name_zh,name_en\na,甲,Alpha\nb,乙,Beta\n", encoding="utf-8")
     new_workbook(tree, units, tmp_path / "mine.xlsx")
     assert main(["excel", str(tmp_path / "mine.xlsx")]) == 0
-    books = [SHIPPED, tmp_path / "mine.xlsm"]
+    # a user's .xlsm into which recalc spliced the result sheets, each with its module (#21)
+    from test_excel_rebuild import user_book
+
+    spliced = user_book(tmp_path / "spliced.xlsm", picture=False)
+    assert main(["recalc", str(spliced)]) == 0
+    books = [SHIPPED, tmp_path / "mine.xlsm", spliced]
     for book, ods in zip(books, convert_to_ods(books, tmp_path / "ods"), strict=True):
         with zipfile.ZipFile(book) as z:
             expected = read_vba_modules(z.read("xl/vbaProject.bin"))
@@ -152,11 +189,27 @@ def test_libreoffice_imports_the_modules(tmp_path: Path) -> None:
             names = {n[len("Basic/VBAProject/"):-4] for n in z.namelist()
                      if n.startswith("Basic/VBAProject/") and n.endswith(".xml")} - {"script-lb"}
             assert names == set(expected), book
+            if book == spliced:   # the user's modules, and one per sheet, the appended ones too
+                import openpyxl
+
+                sheets = len(openpyxl.load_workbook(spliced, read_only=True).sheetnames)
+                assert sheets > len(SMALL)
+                assert names == {"ThisWorkbook", "MyTools", "MyClass"} | {
+                    f"Sheet{i}" for i in range(1, sheets + 1)}
+                continue
             udfs_xml = z.read("Basic/VBAProject/xlwings_udfs.xml").decode()
             xlwings_xml = z.read("Basic/VBAProject/xlwings.xml").decode()
+            this_xml = z.read("Basic/VBAProject/ThisWorkbook.xml").decode()
         for name in ("AI_INDEX", "AI_WHY", "XlAiIndexResult"):
             assert f"Function {name}(" in udfs_xml
         assert "Sub rebuild_results()" in udfs_xml
+        # the Mac branch and the Insert Function help (issue #21), as LibreOffice read them
+        udfs_text = ElementTree.fromstring(udfs_xml).text or ""
+        assert "#If Mac Then" in udfs_text
+        assert 'RunPython "import udfs; udfs.rebuild_results()"' in udfs_text
+        assert "Public Sub XlAiIndexOnOpen(ByVal book As Object)" in udfs_text
+        assert udfs_text.count("Application.MacroOptions Macro:=target") == 3
+        assert "XlAiIndexOnOpen Me" in (ElementTree.fromstring(this_xml).text or "")
         # the 46 KB module whole: every procedure LibreOffice read is the source's
         lo_text = ElementTree.fromstring(xlwings_xml).text or ""
         for end in ("End Function", "End Sub"):

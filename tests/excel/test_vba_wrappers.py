@@ -182,7 +182,12 @@ def rows_of(path: Path, sheet: str, data_only: bool = True) -> list[list[Any]]:
 
 
 def test_xlsm_carries_its_own_vba_project(xlsm: Path, imported: dict[str, Any]) -> None:
-    from xl_aiindex.workbook.excel_vba import read_vba_modules, wrapper_module, xlwings_version
+    from xl_aiindex.workbook.excel_vba import (
+        function_help,
+        read_vba_modules,
+        wrapper_module,
+        xlwings_version,
+    )
 
     with zipfile.ZipFile(xlsm) as z:
         modules = read_vba_modules(z.read("xl/vbaProject.bin"))
@@ -191,11 +196,14 @@ def test_xlsm_carries_its_own_vba_project(xlsm: Path, imported: dict[str, Any]) 
                       if n.endswith(".vml"))
     # the wrappers are what xlwings' generator writes (run independently above), each Function
     # passing its answer through XlAiIndexResult
-    expected = wrapper_module(imported["vba"], xlwings_version())
+    expected = wrapper_module(imported["vba"], xlwings_version(), function_help())
     assert modules["xlwings_udfs"] == expected
     plain = expected.replace("\r\n", "\n")
     assert plain.count(" = XlAiIndexResult(") == 2 * len(FUNCTIONS)
-    assert re.sub(r"^\s*(\w+) = XlAiIndexResult\(\1\)\n", "", plain, flags=re.M).split(
+    # the macros' Mac branch (tested below) taken out, the rest is the generator's text
+    generated = re.sub(r'^(\s*)#If Mac Then\n\s*RunPython "[^"\n]*"\n\s*#ElseIf ', r"\1#If ", plain,
+                       flags=re.M)
+    assert re.sub(r"^\s*(\w+) = XlAiIndexResult\(\1\)\n", "", generated, flags=re.M).split(
         "Private Function XlAiIndexResult")[0].endswith(imported["vba"].replace("\r\n", "\n"))
     assert "application/vnd.ms-excel.sheet.macroEnabled.main+xml" in types
     for macro in MACROS:  # the two buttons call Subs that are there
@@ -359,3 +367,112 @@ def test_examples_self_tests_read_true_with_the_python_udfs(xlsm: Path) -> None:
     # every UDF is exercised, but AI_RANK_INTERVAL: the .xlsm (input = given) has no
     # uncertainty run to read (tests/engine/test_uncertainty.py calls it on one)
     assert used == set(FUNCTIONS) - {"AI_RANK_INTERVAL"}
+
+
+# ---- Insert Function help, the Mac, and opening (issue #21) ----
+
+def vba_modules_of(path: Path) -> dict[str, str]:
+    """The modules of a workbook as olevba decompresses them (an independent reader)."""
+    from oletools.olevba import VBA_Parser
+
+    parser = VBA_Parser(str(path))
+    try:
+        return {name.rsplit(".", 1)[0]: code.replace("\r\n", "\n")
+                for _, _, name, code in parser.extract_macros()}
+    finally:
+        parser.close()
+
+
+def vba_string(expression: str) -> str:
+    """The value of a VBA string expression made of "literals" and ChrW(n) joined by &."""
+    out = []
+    for literal, code in re.findall(r'\s*(?:"((?:[^"]|"")*)"|ChrW\((\d+)\))\s*(?:&|$)', expression):
+        out.append(chr(int(code)) if code else literal.replace('""', '"'))
+    rebuilt = " & ".join(f'"{x}"' for x in out)
+    assert len(out) == expression.count("&") + 1, (expression, rebuilt)
+    return "".join(out).encode("utf-16", "surrogatepass").decode("utf-16")
+
+
+def registered_help(udfs_vba: str) -> dict[str, tuple[str, str, list[str]]]:
+    """Function -> (description, category, argument descriptions) as XlAiIndexOnOpen passes
+    them to Application.MacroOptions, read by running its assignments."""
+    body = udfs_vba.split("Public Sub XlAiIndexOnOpen(")[1].split("End Sub")[0]
+    values: dict[str, Any] = {}
+    out = {}
+    for line in body.split("\n"):
+        line = line.strip()
+        if m := re.fullmatch(r"(d|args\(\d+\)) = \1 & (.+)", line):
+            values[m.group(1)] += vba_string(m.group(2))
+        elif m := re.fullmatch(r"(d|args\(\d+\)) = (.+)", line):
+            values[m.group(1)] = vba_string(m.group(2))
+        elif line.startswith("ReDim args(") or line == "args = Array()":   # the next function's
+            values = {"d": values.get("d")}
+        elif m := re.fullmatch(r'XlAiIndexDescribe book, "(\w+)", d, "([^"]*)", args', line):
+            args = [values[k] for k in sorted((k for k in values if k.startswith("args(")),
+                                              key=lambda k: int(k[5:-1]))]
+            out[m.group(1)] = (values["d"], m.group(2), args)
+    return out
+
+
+def test_workbook_open_registers_the_help_of_every_function(xlsm: Path,
+                                                           imported: dict[str, Any]) -> None:
+    """Insert Function lists the functions under xl-aiindex with their help: Workbook_Open calls
+    Application.MacroOptions for each, with the texts of their Python definitions (read here by
+    the independent probe above), never stopping the workbook opening."""
+    modules = vba_modules_of(xlsm)
+    this, udfs_vba = modules["ThisWorkbook"], modules["xlwings_udfs"]
+    assert re.search(r"^Private Sub Workbook_Open\(\)\n    On Error Resume Next.*\n"
+                     r"    XlAiIndexOnOpen Me .*\nEnd Sub$", this, re.M)
+    on_open = udfs_vba.split("Public Sub XlAiIndexOnOpen(ByVal book As Object)\n")[1]
+    assert on_open.split("\n")[2].strip() == "On Error Resume Next"   # before anything runs
+    describe = udfs_vba.split("Private Sub XlAiIndexDescribe(")[1].split("End Sub")[0]
+    assert "On Error Resume Next" in describe
+    assert describe.count("Application.MacroOptions Macro:=target") == 3
+    assert "ArgumentDescriptions:=args" in describe
+    assert "target = \"'\" & Replace(book.Name, \"'\", \"''\") & \"'!\" & fname" in describe
+    help_ = registered_help(udfs_vba)
+    assert set(help_) == set(FUNCTIONS)    # every function, no macro
+    for name in FUNCTIONS:
+        meta = imported["meta"][name]
+        shown = [a["doc"] for a in meta["args"] if a["vba"] is None]
+        assert help_[name] == (meta["doc"], "xl-aiindex", shown), name
+    assert "第一梯队" in help_["AI_TIER"][2][1]   # non-ASCII text survives through ChrW
+    # the source is ASCII (any code page holds it)
+    assert all(ord(ch) < 128 for ch in udfs_vba.split("Public Sub XlAiIndexOnOpen")[1])
+    assert all(ord(ch) < 128 for ch in this)
+
+
+def test_workbook_open_calculates_once_unless_calculation_is_manual(xlsm: Path) -> None:
+    """Cells calculated before macros were enabled show #NAME?: opening with macros enabled
+    recalculates everything once (manual calculation mode left alone); the help registration
+    does not mark the workbook changed."""
+    udfs_vba = vba_modules_of(xlsm)["xlwings_udfs"]
+    on_open = udfs_vba.split("Public Sub XlAiIndexOnOpen(")[1].split("End Sub")[0]
+    assert "If Application.Calculation <> -4135 Then Application.CalculateFull" in on_open
+    assert on_open.index("wasSaved = book.Saved") < on_open.index("XlAiIndexDescribe") \
+        < on_open.index("book.Saved = wasSaved")
+    # the Windows-only part is skipped on the Mac
+    assert on_open.index("#If Mac Then") < on_open.index("#Else") < on_open.index("XlAiIndexDescribe")
+
+
+def test_macros_run_through_runpython_on_the_mac(xlsm: Path) -> None:
+    """On the Mac `#If App = "Microsoft Excel"` is true too and XLPy.CallUDF (a Windows DLL)
+    fails: each button's Sub runs RunPython there, and CallUDF stays the Windows path."""
+    modules = vba_modules_of(xlsm)
+    udfs_vba = modules["xlwings_udfs"]
+    for name in MACROS:
+        text = block(udfs_vba, "Sub", name)
+        assert text.split("\n")[1:5] == [
+            "    #If Mac Then",
+            f'        RunPython "import udfs; udfs.{name}()"',
+            '    #ElseIf App = "Microsoft Excel" Then',
+            f'        XLPy.CallUDF "udfs", "{name}", Array(Nothing), ThisWorkbook, Application.Caller',
+        ], text
+        # the Python statement RunPython runs names the macro udfs exports
+        assert callable(getattr(udfs, name))
+    # RunPython is xlwings' public VBA API taking the Python statement (its own xlwings.bas)
+    assert re.search(r"^Public Function RunPython\(PythonCommand As String\)", modules["xlwings"],
+                     re.M)
+    assert "ExecuteMac PythonCommand" in modules["xlwings"]
+    for name in FUNCTIONS:   # worksheet functions keep xlwings' generated code
+        assert "#If Mac Then" not in block(udfs_vba, "Function", name)

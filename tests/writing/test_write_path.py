@@ -242,11 +242,11 @@ def test_a_workbook_is_never_written_under_another_files_name(book, args, name):
     assert not (book.parent / name).exists()
 
 
-def test_report_refuses_a_name_that_is_not_html(book):
-    r = run("report", book, "-o", book.with_name("report.pdf"))
+def test_report_refuses_a_name_that_is_not_html_or_pdf(book):
+    r = run("report", book, "-o", book.with_name("report.txt"))
     assert r.exit_code == 2, r.output
-    assert "name the output .html or .htm" in r.output
-    assert not book.with_name("report.pdf").exists()
+    assert "name the output .html or .htm or .pdf" in r.output
+    assert not book.with_name("report.txt").exists()
 
 
 def test_report_never_writes_over_the_workbook(book):

@@ -21,56 +21,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import pipeline
 from ..contract import LOG, LOG_COLUMNS, STORE_SHEET, key
-from ..errors import BadArgument, ProblemsFound
+from ..errors import BadArgument
 from ..i18n import _
 from ..model import IndexModel, IndexResult
-from ..panel import build_panel, is_panel, panel_of
+from ..panel import panel_of
 from .calamine_source import CalamineSource
 from .fingerprint import Stored, read_store
-from .grid import BookSource, Grid
+from .grid import Grid
+from .inputs import Inputs, compute_inputs, read_inputs
 from .package import Package
-from .read import Locator, read_model
+from .read import Locator
 
 __all__ = ["BookState", "Inputs", "Loaded", "compute", "compute_inputs", "for_year",
-           "load_workbook", "log_table", "read_inputs", "read_state"]
-
-
-@dataclass(frozen=True)
-class Inputs:
-    """A workbook's input sheets, read: the model, where each input came from (to place the
-    engine's problems in cells) and notes (text read as numbers, columns ignored…)."""
-
-    model: IndexModel
-    locator: Locator
-    notes: tuple[str, ...]
-
-
-def read_inputs(source: BookSource) -> Inputs:
-    """Read the input sheets of the workbook ``source`` reads (any reader: the package reader,
-    an open Excel book). Raises :class:`~xl_aiindex.errors.ProblemsFound` (every problem in the
-    sheets, with cells) or :class:`~xl_aiindex.errors.UnreadableWorkbook`."""
-    model, locator, notes = read_model(source)
-    return Inputs(model, locator, tuple(notes))
-
-
-def compute_inputs(inputs: Inputs) -> IndexResult:
-    """Build the index of workbook inputs; the engine's problems get their cells (raised as
-    :class:`~xl_aiindex.errors.ProblemsFound`). ``pipeline.build_index`` is looked up at call
-    time (tests count the engine runs).
-
-    A panel (Data/Given with a ``year`` column) is built whole (:func:`~xl_aiindex.panel.
-    build_panel`, Settings ``panel_normalisation``) and its latest year returned as a
-    :class:`~xl_aiindex.panel.YearResult`: whatever reads one result reads the latest year, the
-    panel writers find every year in its ``panel`` (a single-year book is built as before)."""
-    model = inputs.model
-    try:
-        if is_panel(model.data if model.settings.input == "data" else model.given):
-            return build_panel(model, model.settings.panel_normalisation).result()
-        return pipeline.build_index(model)
-    except ProblemsFound as e:
-        raise ProblemsFound([inputs.locator.locate(p) for p in e.problems]) from None
+           "load_workbook", "log_table", "one_edition", "read_inputs", "read_state"]
 
 
 @dataclass(frozen=True)

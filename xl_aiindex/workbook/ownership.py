@@ -17,7 +17,7 @@ macro sheet under such a name is always refused (nothing can be written into it)
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..contract import (
     AHP_PREFIX,
@@ -42,9 +42,12 @@ from ..errors import Problem
 from ..model import Settings
 from ..settings import SHEET_NAME_EXAMPLES, SHEET_NAME_KEYS
 from .cells import address, text
-from .fingerprint import Stored
 from .grid import BookSource
-from .sheetspec import SheetSpec
+
+if TYPE_CHECKING:  # annotations only: the Lite reader (xl_aiindex.lite) imports this module,
+    # and fingerprint/sheetspec would pull in the XML writer (defusedxml) it must not need
+    from .fingerprint import Stored
+    from .sheetspec import SheetSpec
 
 #: Sheet kinds (relationship types) by the words people know them by.
 _KIND_WORDS = {"chartsheet": "a chart sheet", "dialogsheet": "a dialog sheet",

@@ -23,6 +23,7 @@ True
 from __future__ import annotations
 
 import io
+import re
 import struct
 import uuid
 from collections.abc import Mapping, Sequence
@@ -487,6 +488,11 @@ class VbaProject:
     sources: dict[str, str]
     kinds: dict[str, str]
     references: tuple[str, ...]
+    #: the project's name, whether it is locked (a password, or not viewable), and what it
+    #: holds that :func:`project_bin` does not write (its words, e.g. "a help file")
+    name: str = "VBAProject"
+    locked: bool = False
+    unwritten: tuple[str, ...] = ()
 
 
 def read_project(vba_bin: bytes) -> VbaProject:
@@ -498,6 +504,7 @@ def read_project(vba_bin: bytes) -> VbaProject:
     try:
         d = decompress(ole.openstream("VBA/dir").read())
         i, codepage, name, stream = 0, CODEPAGE, "", ""
+        project_name, unwritten = "VBAProject", set()
         sources: dict[str, str] = {}
         references: list[str] = []
         while i + 6 <= len(d):
@@ -507,6 +514,10 @@ def read_project(vba_bin: bytes) -> VbaProject:
             i += 6 + size
             if ident == 0x0003:
                 codepage = int.from_bytes(payload, "little")
+            elif ident == 0x0004:
+                project_name = payload.decode(f"cp{codepage}", "replace")
+            elif ident in _NOT_WRITTEN and (payload.strip(b"\x00") or ident in _FLAGS):
+                unwritten.add(_NOT_WRITTEN[ident])
             elif ident == 0x0016:
                 ref = payload.decode(f"cp{codepage}", "replace")
                 if ref not in references:
@@ -530,4 +541,49 @@ def read_project(vba_bin: bytes) -> VbaProject:
         if word.strip().lower() in words and value:
             kinds[value.split("/")[0].strip()] = words[word.strip().lower()]
     return VbaProject(codepage, sources, {n: kinds.get(n, "module") for n in sources},
-                      tuple(references))
+                      tuple(references), project_name, _locked(project), tuple(sorted(unwritten)))
+
+
+#: dir stream records :func:`project_bin` writes empty or not at all (MS-OVBA 2.3.4.2), when
+#: a project has them: a rewrite would lose them. The flags count by being there.
+_NOT_WRITTEN = {0x0005: "a project description", 0x0006: "a help file",
+                0x0007: "a help context", 0x000C: "conditional compilation constants",
+                0x001C: "a module description", 0x001E: "a module help context",
+                0x0025: "a read-only module", 0x0028: "a private module"}
+_FLAGS = {0x0025, 0x0028}
+
+
+def _locked(project: str) -> bool:
+    """Whether the ``PROJECT`` stream's CMG, DPB and GC say the project is protected, has a
+    password or is not viewable (MS-OVBA 2.3.1.15-17); an unreadable value counts as locked."""
+    values = dict(re.findall(r'^(CMG|DPB|GC)="([0-9A-Fa-f]*)"', project, re.M))
+    try:
+        state = decrypt(values["CMG"]) if "CMG" in values else bytes(4)
+        password = decrypt(values["DPB"]) if "DPB" in values else b"\x00"
+        visible = decrypt(values["GC"]) if "GC" in values else b"\xff"
+    except (ValueError, struct.error, IndexError):
+        return True
+    return any(state) or password != b"\x00" or visible != b"\xff"
+
+
+def with_document_modules(vba_bin: bytes, names: Sequence[str]) -> bytes | None:
+    """``vba_bin`` written again with an empty worksheet module for each of ``names`` (the code
+    names of sheets added to the workbook), as Excel keeps one per sheet. The source of every
+    module is kept; the compiled cache is not (Office recompiles, as for :func:`project_bin`).
+
+    None when the project cannot be written again without loss, and is then to be left as it
+    is: it holds a form (a designer's storage), a reference other than those a new project has
+    (:data:`REFERENCES`), something else :func:`project_bin` does not write (conditional
+    compilation constants, descriptions, help files: :attr:`VbaProject.unwritten`), or it is
+    locked."""
+    project = read_project(vba_bin)
+    ours = {n.casefold() for n, _ in REFERENCES}
+    if (project.locked or project.unwritten or "designer" in project.kinds.values()
+            or any(r.casefold() not in ours for r in project.references)):
+        return None
+    modules = [Module(n, src, project.kinds[n]) for n, src in project.sources.items()]
+    modules += [document_module(n, WORKSHEET_BASE) for n in names]
+    try:
+        return project_bin(modules, project.name, project.codepage)
+    except ValueError:   # a name or text this writer cannot store
+        return None

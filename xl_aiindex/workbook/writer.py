@@ -51,7 +51,7 @@ from .fingerprint import (
     store_sheet,
 )
 from .formulas import output_mode, output_sheets, panel_output_mode
-from .ooxml import RowAppend, sheet_names, splice_sheets
+from .ooxml import OWNED_PREFIX, RowAppend, sheet_names, splice_sheets
 from .results import problems_sheet
 from .sheetspec import SheetSpec
 from .source import unreadable_reason
@@ -83,13 +83,16 @@ class Update(Generic[T]):
     ``sheets``: the sheets to write; ``log``: the Log row's fields beyond ``time``,
     ``command``, ``version`` and ``file`` (``input``, ``units``, ``status``, ``notes``,
     ``inputs_hash``: the latter also recorded in the store, as the inputs the sheets come from);
-    ``defined_names``: the ``xlai_`` names to leave (None: names untouched).
+    ``defined_names``: the ``xlai_`` names to leave (None: names untouched);
+    ``names_prefix``: the prefix of the names this write owns (``xlai_``; ``excel --lite``
+    owns ``AI_``, which ``recalc`` never touches).
     """
 
     value: T
     sheets: Sequence[SheetSpec]
     log: Mapping[str, Any]
     defined_names: Mapping[str, str] | None = None
+    names_prefix: str = OWNED_PREFIX
 
 
 def update_workbook(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None,
@@ -116,7 +119,8 @@ def update_workbook(src: str | os.PathLike[str], dst: str | os.PathLike[str] | N
         update = build(loaded)
         names = write_results(loaded, dst_path, update.sheets, command=command, force=force,
                               log_entry=update.log, log=log,
-                              defined_names=update.defined_names, wait=wait)
+                              defined_names=update.defined_names, wait=wait,
+                              names_prefix=update.names_prefix)
     if written is not None:
         written.extend(names)
     return update.value
@@ -125,7 +129,7 @@ def update_workbook(src: str | os.PathLike[str], dst: str | os.PathLike[str] | N
 def write_results(loaded: Loaded, dst: Path, sheets: Sequence[SheetSpec], *, command: str,
                   log_entry: Mapping[str, Any], force: bool = False, log: bool = True,
                   defined_names: Mapping[str, str] | None = None,
-                  wait: float = LOCK_WAIT) -> list[str]:
+                  wait: float = LOCK_WAIT, names_prefix: str = OWNED_PREFIX) -> list[str]:
     """Write ``sheets`` into a copy of ``loaded``'s workbook at ``dst`` (the caller holds
     ``dst``'s lock and has guarded it: :func:`update_workbook`): ownership and hand edits
     checked (unless ``force``), fingerprints stored (with the run's time and the
@@ -152,7 +156,7 @@ def write_results(loaded: Loaded, dst: Path, sheets: Sequence[SheetSpec], *, com
     store = merged_store(loaded, sheets, now, hash_)
     write_sheets(loaded.path, dst, [*sheets, store], defined_names,
                  very_hidden=_store_hidden(loaded.sheet_names), wait=wait, appends=appends,
-                 data=loaded.package.data)
+                 data=loaded.package.data, names_prefix=names_prefix)
     return [*(s.name for s in sheets), *(a.sheet for a in appends)]
 
 
@@ -323,7 +327,8 @@ def store_after(stored: Stored | None, sheet_names: Sequence[str], log_rows: int
 def write_sheets(src: Path, dst: Path, sheets: Sequence[SheetSpec],
                  defined_names: Mapping[str, str] | None = None, *,
                  very_hidden: Sequence[str] = (), wait: float = LOCK_WAIT,
-                 appends: Sequence[RowAppend] = (), data: bytes | None = None) -> None:
+                 appends: Sequence[RowAppend] = (), data: bytes | None = None,
+                 names_prefix: str = OWNED_PREFIX) -> None:
     """Write ``sheets`` into a copy of ``src`` at ``dst``, atomically and surgically: every part
     of the package but the result sheets (and the few shared parts that list them) is copied
     byte for byte (:mod:`xl_aiindex.workbook.ooxml`). ``defined_names``: the ``xlai_`` names
@@ -344,7 +349,7 @@ def write_sheets(src: Path, dst: Path, sheets: Sequence[SheetSpec],
                 source = src if data is None else _bytes_io.BytesIO(data)
                 splice_sheets(source, fh, sheets, defined_names=defined_names,
                               full_calc_on_load=bool(defined_names), very_hidden=very_hidden,
-                              appends=appends)
+                              appends=appends, owned_prefix=names_prefix)
             except (ValueError, zipfile.BadZipFile, ParseError) as e:   # refused by the splicer
                 raise UnsafeWrite(f"{src}: {unreadable_reason('the workbook', e, 'cannot be rewritten')}"
                                   "; the workbook was not changed") from e

@@ -1,13 +1,15 @@
 """The macro-enabled workbook: the reference workbook's sheets + xlwings settings + UDF examples.
 
 :func:`build_xlsm` writes, with xlsxwriter, a copy of an .xlsx workbook (every sheet: values,
-formulas with their cached values, cell formats, column widths, frozen panes, header comments,
-drop-down and number validations, simple conditional formats, links, merged cells) plus:
+formulas with their cached values, cell formats, column widths, row heights, frozen panes,
+header comments, drop-down and number validations, simple conditional formats, links, merged
+cells: :mod:`.xlsm_copy`) plus:
 
 * a VBA project written here (:mod:`.vba_project`, source only: Excel compiles it on open)
   holding xlwings' standalone modules and the wrapper of every worksheet function and macro of
   ``udfs`` (:mod:`.excel_vba`), so the functions and buttons work without the xlwings add-in and
-  without *Import Functions*;
+  without *Import Functions* (the buttons on the Mac too, through ``RunPython``), and a
+  ``Workbook_Open`` that registers the functions' *Insert Function* help and recalculates once;
 * a sheet ``xlwings.conf`` whose first rows (xlwings reads column A from A1 down to the first
   blank cell) set ``UDF Modules`` = ``udfs``; the interpreter keys follow below that block with
   a note, inactive, unless interpreters are given (see :func:`conf_rows` for why);
@@ -26,8 +28,8 @@ The file is written as every workbook is (:mod:`~xl_aiindex.workbook.writer`: gu
 locked, atomic, one Log row; a user's own ``Examples`` sheet is never replaced) and is the same
 bytes for the same inputs (creation date taken from the source). The user's VBA modules and
 code are kept beside ours (:mod:`.xlsm_keep`). Not copied: charts, pictures, text boxes and
-other drawings, Excel tables (their cells are copied), forms, colour scales and data bars, row
-heights; a rebuild over its own source that would lose one of these refuses, naming it
+other drawings, Excel tables (their cells are copied), forms, colour scales and data bars; a
+rebuild over its own source that would lose one of these refuses, naming it
 (:func:`.xlsm_keep.plan_rebuild`). Numbers are stored with 16 significant digits.
 
 >>> build_xlsm("workbooks/city_ai_index_2020.xlsx", "workbooks/city_ai_index_2020.xlsm")  # doctest: +SKIP
@@ -36,22 +38,21 @@ heights; a rebuild over its own source that would lose one of these refuses, nam
 from __future__ import annotations
 
 import io
-import math
 import os
 import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from functools import cache
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..contract import EXAMPLES, FORMULA_ERRORS, MAX_FORMULA, key
 from ..errors import Problem, ProblemsFound, UnreadableWorkbook, XlAiIndexError
 from ..fit import fit_weights
+from ..i18n import _
 from ..model import IndexModel, IndexResult
-from .excel_vba import sheet_code_name, udf_wrappers, vba_modules
+from .excel_vba import sheet_code_name, vba_modules
 from .files import atomic_write, guard_destination, workbook_lock
 from .io import Loaded, compute, load_workbook
 from .read import address, column_letter
@@ -59,6 +60,8 @@ from .sheetspec import HEADER
 from .source import check_package
 from .vba_project import project_bin
 from .writer import check_replaced, finish_package, skip_optional_sheets
+from .xlsm_copy import Formats, copy_sheet, write_formula
+from .xlsm_copy import udf_names as udf_names  # the functions count the excel command reports
 from .xlsm_keep import RebuildPlan, plan_rebuild
 
 CONF = "xlwings.conf"
@@ -68,20 +71,6 @@ PREFERRED_UNITS = ("beijing", "shanghai", "zhengzhou")
 PREFERRED_NODE = "rnd"
 #: Macros the buttons run (their names in :mod:`udfs.macros`).
 MACROS = (("rebuild_results", "Rebuild results 重算结果"), ("validate_inputs", "Validate inputs 检查输入"))
-
-
-@cache
-def udf_names() -> frozenset[str]:
-    """The worksheet functions of ``udfs``, upper-case: the ``Function`` procedures of its generated VBA
-    wrappers (on Linux xlwings' decorators leave no mark on the Python functions)."""
-    return frozenset(n.upper() for n in re.findall(r"^Function (\w+)\(", udf_wrappers(), re.M))
-
-
-def calls_udf(formula: str) -> bool:
-    """Whether ``formula`` calls one of the ``udfs`` worksheet functions (outside string
-    literals)."""
-    code = re.sub(r'"(?:[^"]|"")*"', '""', formula)
-    return any(name.upper() in udf_names() for name in re.findall(r"([A-Za-z_][\w.]*)\s*\(", code))
 
 
 def conf_rows(interpreter_win: str | None = None,
@@ -310,224 +299,6 @@ def _fit_ranges(src: Any, result: IndexResult) -> tuple[str, str, float] | None:
     return sub, tot, float(fit.weights.iloc[0])
 
 
-# ---- copying a sheet from openpyxl into xlsxwriter ----
-
-def _rgb(color: Any) -> str | None:
-    """An openpyxl colour as ``#RRGGBB``; None for theme/indexed colours and "no colour"."""
-    rgb = getattr(color, "rgb", None) if color is not None else None
-    if isinstance(rgb, str) and len(rgb) == 8 and rgb != "00000000":
-        return "#" + rgb[2:]
-    return None
-
-
-class _Formats:
-    """xlsxwriter formats made from openpyxl cell styles, one per distinct look."""
-
-    def __init__(self, book: Any):
-        self.book = book
-        self.cache: dict[tuple[Any, ...], Any] = {}
-
-    def of(self, cell: Any) -> Any:
-        if not getattr(cell, "has_style", False):
-            return None
-        font, fill, al, border = cell.font, cell.fill, cell.alignment, cell.border
-        props: dict[str, Any] = {}
-        if cell.number_format and cell.number_format != "General":
-            props["num_format"] = cell.number_format
-        if font is not None:
-            if font.b:
-                props["bold"] = True
-            if font.i:
-                props["italic"] = True
-            if font.u:
-                props["underline"] = 1
-            c = _rgb(font.color)
-            if c:
-                props["font_color"] = c
-        if fill is not None and fill.fill_type == "solid":
-            c = _rgb(fill.fgColor)
-            if c:
-                props["bg_color"] = c
-                props["pattern"] = 1
-        if al is not None:
-            if al.wrap_text:
-                props["text_wrap"] = True
-            if al.horizontal:
-                props["align"] = al.horizontal
-            if al.vertical:
-                props["valign"] = "vcenter" if al.vertical == "center" else al.vertical
-        if border is not None and border.bottom is not None and border.bottom.style:
-            props["bottom"] = 2 if border.bottom.style == "medium" else 1
-        if not props:
-            return None
-        k = tuple(sorted(props.items()))
-        if k not in self.cache:
-            self.cache[k] = self.book.add_format(props)
-        return self.cache[k]
-
-
-def _pixels(width: float) -> int:
-    """A column width as stored in the file (characters of the default font) → pixels, which
-    xlsxwriter stores back as the same width (Calibri 11: 7 pixels a digit)."""
-    return round(width * 7)
-
-
-def _copy_validations(ws: Any, out: Any) -> None:
-    errors = {None: "stop", "stop": "stop", "warning": "warning", "information": "information"}
-    ops = {None: "between", "between": "between", "notBetween": "not between", "equal": "==",
-           "notEqual": "!=", "greaterThan": ">", "lessThan": "<", "greaterThanOrEqual": ">=",
-           "lessThanOrEqual": "<="}
-    kinds = {"list": "list", "decimal": "decimal", "whole": "integer", "custom": "custom",
-             "textLength": "length", "date": "date", "time": "time"}
-    for dv in ws.data_validations.dataValidation:
-        kind = kinds.get(dv.type)
-        if kind is None:
-            continue
-        opts: dict[str, Any] = {"validate": kind, "ignore_blank": bool(dv.allow_blank),
-                                "error_type": errors.get(dv.errorStyle, "stop")}
-        if kind == "list":
-            opts["source"] = dv.formula1
-            opts["dropdown"] = not dv.showDropDown  # the file's flag means "hide the arrow"
-        elif kind == "custom":
-            opts["value"] = dv.formula1
-        else:
-            opts["criteria"] = ops.get(dv.operator, "between")
-            opts["value"] = dv.formula1
-            if opts["criteria"] in ("between", "not between"):
-                opts["maximum"] = dv.formula2
-        for src_attr, dst in (("promptTitle", "input_title"), ("prompt", "input_message"),
-                              ("errorTitle", "error_title"), ("error", "error_message")):
-            if getattr(dv, src_attr):
-                opts[dst] = getattr(dv, src_attr)
-        opts["show_input"] = bool(dv.showInputMessage)
-        opts["show_error"] = bool(dv.showErrorMessage)
-        for rng in dv.sqref.ranges:
-            out.data_validation(rng.min_row - 1, rng.min_col - 1, rng.max_row - 1, rng.max_col - 1,
-                                dict(opts))
-
-
-def _copy_conditional_formats(ws: Any, out: Any, book: Any) -> None:
-    ops = {"greaterThan": ">", "lessThan": "<", "equal": "==", "notEqual": "!=",
-           "greaterThanOrEqual": ">=", "lessThanOrEqual": "<=", "between": "between",
-           "notBetween": "not between"}
-    for cf in ws.conditional_formatting:
-        for rule in cf.rules:
-            props: dict[str, Any] = {}
-            dxf = rule.dxf
-            if dxf is not None:
-                if dxf.font is not None:
-                    c = _rgb(dxf.font.color)
-                    if c:
-                        props["font_color"] = c
-                    if dxf.font.b:
-                        props["bold"] = True
-                if dxf.fill is not None:
-                    c = _rgb(dxf.fill.bgColor) or _rgb(dxf.fill.fgColor)
-                    if c:
-                        props["bg_color"] = c
-            fmt = book.add_format(props) if props else None
-            if rule.type == "expression" and rule.formula:
-                opts: dict[str, Any] = {"type": "formula", "criteria": "=" + rule.formula[0]}
-            elif rule.type == "cellIs" and rule.operator in ops and rule.formula:
-                opts = {"type": "cell", "criteria": ops[rule.operator], "value": rule.formula[0]}
-                if len(rule.formula) > 1:
-                    opts = {"type": "cell", "criteria": ops[rule.operator],
-                            "minimum": rule.formula[0], "maximum": rule.formula[1]}
-            else:
-                continue  # colour scales, data bars… are not copied
-            if fmt is not None:
-                opts["format"] = fmt
-            for rng in cf.sqref.ranges:
-                out.conditional_format(rng.coord, dict(opts))
-
-
-def _write_value(out: Any, r: int, c: int, value: Any, fmt: Any, cached: Any,
-                 formula: bool) -> None:
-    """Write one copied cell; ``formula``: the source cell holds a formula (openpyxl's data
-    type ``f``). A text cell that starts with ``=`` (a name typed after a ``'``) stays text."""
-    from openpyxl.worksheet.formula import ArrayFormula
-
-    if isinstance(value, ArrayFormula):
-        out.write_array_formula(value.ref, value.text, fmt, "" if cached is None else cached)
-    elif formula and isinstance(value, str) and value.startswith("=") and len(value) > 1:
-        write_formula(out, r, c, value, fmt, "" if cached is None else cached)
-    elif isinstance(value, str):
-        out.write_string(r, c, value, fmt)
-    elif isinstance(value, bool):
-        out.write_boolean(r, c, value, fmt)
-    elif isinstance(value, int | float):
-        if math.isfinite(value):
-            out.write_number(r, c, value, fmt)
-    elif isinstance(value, datetime | date | time):
-        out.write_datetime(r, c, value, fmt)
-    elif value is None:
-        if fmt is not None:
-            out.write_blank(r, c, None, fmt)
-    else:
-        out.write_string(r, c, str(value), fmt)
-
-
-def write_formula(out: Any, r: int, c: int, formula: str, fmt: Any = None, value: Any = 0) -> None:
-    """Write ``formula``; one that calls a ``udfs`` function as a (one-cell) dynamic-array
-    formula, as Excel 365 stores it, so that Excel never adds an implicit-intersection ``@``."""
-    if calls_udf(formula):
-        out.write_dynamic_array_formula(r, c, r, c, formula, fmt, value)
-    else:
-        out.write_formula(r, c, formula, fmt, value)
-
-
-def _copy_sheet(ws: Any, cached_ws: Any, out: Any, formats: _Formats, book: Any) -> None:
-    cached_rows = {(c.row, c.column): c.value for row in cached_ws.iter_rows() for c in row
-                   if c.value is not None}
-    merged = {(rng.min_row, rng.min_col): rng for rng in ws.merged_cells.ranges}
-    inside_merge = {(r, c) for rng in ws.merged_cells.ranges
-                    for r in range(rng.min_row, rng.max_row + 1)
-                    for c in range(rng.min_col, rng.max_col + 1)}
-    for row in ws.iter_rows():
-        for cell in row:
-            if type(cell).__name__ == "MergedCell":
-                continue
-            r, c = cell.row - 1, cell.column - 1
-            fmt = formats.of(cell)
-            rng = merged.get((cell.row, cell.column))
-            if rng is not None:
-                out.merge_range(rng.min_row - 1, rng.min_col - 1, rng.max_row - 1, rng.max_col - 1,
-                                "", fmt)
-            elif (cell.row, cell.column) in inside_merge:
-                continue
-            _write_value(out, r, c, cell.value, fmt, cached_rows.get((cell.row, cell.column)),
-                         cell.data_type == "f")
-            if cell.hyperlink is not None:
-                link = cell.hyperlink
-                text = None if cell.value is None else str(cell.value)
-                if link.location:
-                    out.write_url(r, c, "internal:" + link.location, fmt, text)
-                elif link.target:
-                    out.write_url(r, c, link.target, fmt, text)
-            if cell.comment is not None:
-                out.write_comment(r, c, cell.comment.text,
-                                  {"author": cell.comment.author or "xl-aiindex", "x_scale": 2.4,
-                                   "y_scale": 1.6})
-    for dim in ws.column_dimensions.values():
-        if dim.width or dim.hidden:
-            lo, hi = (dim.min or 1) - 1, (dim.max or dim.min or 1) - 1
-            width = _pixels(dim.width) if dim.width else None
-            out.set_column_pixels(lo, hi, width, None, {"hidden": True} if dim.hidden else None)
-    if ws.freeze_panes:
-        out.freeze_panes(ws.freeze_panes)
-    if ws.auto_filter.ref:
-        out.autofilter(ws.auto_filter.ref)
-    tab = _rgb(ws.sheet_properties.tabColor)
-    if tab:
-        out.set_tab_color(tab)
-    if ws.sheet_state == "veryHidden":
-        out.very_hidden()
-    elif ws.sheet_state != "visible":
-        out.hide()
-    _copy_validations(ws, out)
-    _copy_conditional_formats(ws, out, book)
-
-
 # ---- the two added sheets ----
 
 def _write_examples(book: Any, rows: list[_Example], result: IndexResult | None) -> None:
@@ -538,8 +309,7 @@ def _write_examples(book: Any, rows: list[_Example], result: IndexResult | None)
     mono = book.add_format({"font_name": "Consolas"})
     number = book.add_format({"num_format": "0.0000"})
     ok = book.add_format({"bold": True, "align": "center"})
-    note = book.add_format({"italic": True, "font_color": "#595959", "text_wrap": True,
-                            "valign": "top"})
+    note = book.add_format({"italic": True, "font_color": "#595959"})  # one line, not wrapped
     header = ["what it shows", "formula", "result", "self-test"]
     for c, h in enumerate(header):
         ws.write_string(0, c, h, head)
@@ -563,14 +333,10 @@ def _write_examples(book: Any, rows: list[_Example], result: IndexResult | None)
     for n, (macro, caption) in enumerate(MACROS):
         ws.insert_button(1 + 3 * n, 5, {"macro": macro, "caption": caption, "width": 200,
                                         "height": 36})
-    ws.write_string(7, 5, "The buttons run the Python macros rebuild_results and validate_inputs "
-                          "(module udfs); they are also in the list of Alt+F8. The workbook "
-                          "carries its VBA (xlwings standalone): enable macros, no add-in and no "
-                          "Import Functions needed. Every cell of column D should read TRUE: "
-                          "FALSE or #NAME? there means macros are disabled or the Python "
-                          "interpreter is wrong (see docs/excel.md). 启用宏后按钮和函数即可使用，"
-                          "无需 xlwings 加载项。", note)
-    ws.set_row(7, 150)
+    # the note: one short line per row below the buttons, in the rows of the table (no tall
+    # row splitting the table, no merged cells where AI_RANKING spills further down)
+    for n, line in enumerate(_note_lines()):
+        ws.write_string(7 + n, 5, line, note)
     start = last + 4
     ws.write_string(start, 0, "=AI_RANKING() spills the Ranking table here:", head)
     table = _rows_of(result, "ranking") if result is not None else [["#VALUE!"]]
@@ -579,6 +345,20 @@ def _write_examples(book: Any, rows: list[_Example], result: IndexResult | None)
     ws.write_string(start2, 0, "=AI_SCORES() spills the Scores table here:", head)
     scores = _rows_of(result, "scores") if result is not None else [["#VALUE!"]]
     ws.write_dynamic_array_formula(start2 + 1, 0, start2 + 1, 0, "=AI_SCORES()", None, scores[0][0])
+
+
+def _note_lines() -> list[str]:
+    """The Examples sheet's note beside the table (at most 6 lines: the table is longer)."""
+    return [
+        _("The buttons run the Python macros rebuild_results and validate_inputs (module udfs);"),
+        _("they are also in the list of Alt+F8 (View > Macros)."),
+        _("The workbook carries its VBA (xlwings standalone): enable macros; no add-in, no "
+          "Import Functions."),
+        _("Every cell of column D should read TRUE. #NAME? there: enable macros, then press "
+          "Ctrl+Alt+F9."),
+        _("FALSE or another error: see docs/excel.md, Troubleshooting."),
+        "启用宏后按钮和函数即可使用，无需 xlwings 加载项。",
+    ]
 
 
 def _rows_of(result: IndexResult, which: str) -> list[list[Any]]:
@@ -750,10 +530,10 @@ def _build_package(loaded: Loaded, interpreter_win: str | None, interpreter_mac:
                          "comments": "Built by xl-aiindex from " + src.name})
     book.set_vba_name("ThisWorkbook")
     book.add_vba_project(io.BytesIO(vba), is_stream=True)
-    fmts = _Formats(book)
+    fmts = Formats(book)
     for ws in sheets:
         out = book.add_worksheet(ws.title)
-        _copy_sheet(ws, cached[ws.title], out, fmts, book)
+        copy_sheet(ws, cached[ws.title], out, fmts, book)
     _write_examples(book, rows, result)
     _write_conf(book, conf_rows(interpreter_win, interpreter_mac))
     for i, out in enumerate(book.worksheets()):  # the code names of the document modules

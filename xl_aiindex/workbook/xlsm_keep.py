@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import XlAiIndexError
+from .excel_vba import vba_modules, without_our_code, workbook_code
 from .vba_project import (
     CODEPAGE,
     REFERENCES,
@@ -73,8 +74,16 @@ class RebuildPlan:
 
     def project(self, ours: Sequence[Module]) -> list[Module]:
         """``ours`` (the modules ``excel`` writes) with the user's code and modules added."""
-        out = [Module(m.name, m.source.rstrip("\r\n") + "\r\n" + self.bodies[m.name], m.kind)
-               if m.name in self.bodies else m for m in ours]
+        out = []
+        for m in ours:
+            body = self.bodies.get(m.name)
+            if body is None:
+                out.append(m)
+            elif m.name == "ThisWorkbook":   # the user's code and our Workbook_Open, merged
+                header = _header_and_body(m.source)[0]
+                out.append(Module(m.name, header + "\r\n" + workbook_code(body), m.kind))
+            else:
+                out.append(Module(m.name, m.source.rstrip("\r\n") + "\r\n" + body, m.kind))
         return out + self.modules
 
 
@@ -192,6 +201,8 @@ def rebuild_plan(path: Path, carried: Sequence[str], rebuilt: Collection[str],
         if kind == "designer":
             plan.lost.append(f"the VBA form '{name}' (a form's design cannot be copied)")
         elif kind == "document":
+            if WORKBOOK_BASE in header:   # the Workbook_Open excel wrote is written anew
+                body = without_our_code(body)
             if not body.strip():
                 continue
             target = "ThisWorkbook" if WORKBOOK_BASE in header else \
@@ -249,8 +260,6 @@ def plan_rebuild(loaded: Loaded, rewritten: Sequence[str], *,
     (``Examples``, ``xlwings.conf``) written anew after the others. With ``replaces_source``
     (the rebuild goes over the file it is built from) anything it would lose raises
     :class:`RebuildWouldLose`, naming each, before anything is written."""
-    from .excel_vba import vba_modules
-
     skip = {n.strip().casefold() for n in rewritten}
     kinds = loaded.package.kinds()
     carried = [n for n in loaded.sheet_names

@@ -20,6 +20,11 @@ deflated again with identical uncompressed bytes). Only these parts may change:
   the part does not grow with every recalc); existing entries are never reordered or
   changed, so every style index already used in the workbook keeps its meaning. Custom number formats get ids >= 164 that
   do not clash with the existing ones; ``count`` attributes are updated;
+* ``xl/vbaProject.bin`` of a macro-enabled workbook, when sheets are appended: each gets a
+  code name and an empty document module, as Excel keeps one per sheet (:mod:`.vba_sheets`);
+  every module's source stays as it was, the compiled cache is dropped (Office recompiles).
+  A project that cannot be written again without loss (forms, other libraries' references,
+  descriptions, a password…) is copied byte for byte, and the new sheets get no code name;
 * ``xl/calcChain.xml`` is removed (with its relationship and content-type override) when a
   sheet is replaced: its entries may name cells that no longer hold formulas, which Excel
   reports as corruption; Excel rebuilds the chain on load.

@@ -25,6 +25,7 @@ from .opc import _next_id, _Package, _Rel, _rels_name, _workbook_part
 from .rows import RowAppend, _append_row
 from .styles import _hex_argb, _StyleBook
 from .tables import _repoint_table, _table_users
+from .vba_sheets import RT_VBA_PROJECT, add_sheet_modules
 from .workbookxml import OWNED_PREFIX, _edit_list, _edit_workbook
 from .xmltext import (
     _XML_DECL,
@@ -331,6 +332,22 @@ class _Shared:
     ct_inserts: list[str] = field(default_factory=list)
 
 
+def _code_names(book: _Book) -> set[str]:
+    """The folded code names of the workbook's worksheets (read only when it has a VBA
+    project: they are what an appended sheet's code name must differ from)."""
+    if not any(r.type == RT_VBA_PROJECT for r in book.wb_rels.values()):
+        return set()
+    names = set()
+    for name_rid in book.existing.values():
+        rel = book.wb_rels.get(name_rid[1])
+        part = None if rel is None else book.pkg.resolve(book.wb_part, rel)
+        if rel is not None and rel.type == RT_WORKSHEET and part in book.zin.namelist():
+            code_name = _old_sheet_head(book.zin, part)[0]
+            if code_name:
+                names.add(code_name.casefold())
+    return names
+
+
 def _sheet_dir(book: _Book) -> str:
     """The folder of the workbook's worksheet parts (where appended sheets go)."""
     sheet_parts = [book.pkg.resolve(book.wb_part, r) for r in book.wb_rels.values()
@@ -523,6 +540,8 @@ def _plan(zin: zipfile.ZipFile, specs: list[SheetSpec], full_calc_on_load: bool,
     removed = _unreachable(book, new_rels)
     rewritten: dict[str, bytes | None] = {**matched.appended_rows, **repointed}
     _sheet_rels(book, jobs, new_jobs, rewritten, added)
+    if new_jobs:   # appended sheets of a macro workbook: code names and modules
+        add_sheet_modules(book, new_jobs, _code_names(book), rewritten)
     _styles_edit(book, styles, styles_part, shared, rewritten, added)
     _shared_edits(book, shared, dropped_wb_rels, removed, full_calc_on_load, names,
                   owned_prefix, very_hidden, rewritten, added)
