@@ -29,6 +29,7 @@ compare, report) works on any year.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 
@@ -251,14 +252,25 @@ def _pooled(model: IndexModel, years: tuple[int, ...]) -> PanelResult:
             tier=assign_tiers(rank, total, s.tiers, s.rank_decimals),
             weights_used=whole.weights_used, treatment=whole.treatment,
             log=(*whole.log, Step("panel", {"normalisation": "pooled", "years": list(years)})))
-    return PanelResult("pooled", by_year, whole.notes)
+    return PanelResult("pooled", by_year, tuple(_unstack_text(n) for n in whole.notes))
 
 
 def _unstack_problem(problem: Problem, ids: dict[str, tuple[str, int]]) -> Problem:
     if problem.unit in ids:
         unit, year = ids[problem.unit]
-        return replace(problem, unit=unit, year=year)
+        return replace(problem, unit=unit, year=year, problem=_unstack_text(problem.problem))
     return problem
+
+
+#: A unit-year id of the stacked panel in a message (``beijing@2021``).
+_STACKED_ID = re.compile(r"(\S+?)" + re.escape(_JOIN) + r"(\d{1,4})\b")
+
+
+def _unstack_text(message: str) -> str:
+    """A message of the stacked build as the user reads it: ``b@2021 (乙 2021)`` → ``b
+    (乙 2021)`` (the name keeps the year), a bare ``b@2021`` → ``b 2021``."""
+    message = re.sub(_STACKED_ID.pattern + r"(?= \()", r"\1", message)
+    return _STACKED_ID.sub(r"\1 \2", message)
 
 
 def trends(panel: PanelResult) -> pd.DataFrame:
