@@ -217,7 +217,7 @@ def _sheet_names(given: Callable[[str], str]) -> tuple[tuple[str, str], ...]:
 
 #: A name to suggest for each optional result sheet (in notes and problems).
 SHEET_NAME_EXAMPLES = {"sheet_treatment": "异常值处理", "sheet_groupranking": "分组排名",
-                       "sheet_charts": "图表", "sheet_compare": "对比"}
+                       "sheet_charts": "图表", "sheet_compare": "对比", "sheet_trends": "趋势"}
 
 
 def _parse_tiers(text: str, labels_text: str, bad: Callable[[str, str], None]) -> TierRule | None:
