@@ -15,23 +15,61 @@ Importing this module is cheap: pandas and the workbook layer load when a functi
 
 from __future__ import annotations
 
-from .commands.audit import Audited, AuditGroup, audit
-from .commands.check import check
-from .commands.compare import ComparedNode, Comparison, compare
-from .commands.compare_editions import EditionsCompared, compare_editions
-from .commands.excel import ExcelWorkbook, excel
-from .commands.excel_lite import LiteWorkbook, excel_lite
-from .commands.explain import Explanation, Loss, explain
-from .commands.export import Exported, export
-from .commands.fit_weights import fit_json, fit_weights
-from .commands.new_workbook import NewWorkbook, new_workbook
-from .commands.recalc import RankedUnit, Recalculated, recalc
-from .commands.report import Report, report
-from .commands.standing import Standing
-from .commands.uncertainty import UncertaintyRun, uncertainty
-from .commands.validate import Validated, validate
-from .commands.weights import WeightMethods, weights
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .errors import EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE, error_kind, exit_code
+
+# each command's module is imported when its function is first asked for (PEP 562): a run
+# of one command does not pay for the others' (issue 20: start-up)
+if TYPE_CHECKING:
+    from .commands.audit import Audited, AuditGroup, audit
+    from .commands.check import check
+    from .commands.compare import ComparedNode, Comparison, compare
+    from .commands.compare_editions import EditionsCompared, compare_editions
+    from .commands.excel import ExcelWorkbook, excel
+    from .commands.excel_lite import LiteWorkbook, excel_lite
+    from .commands.explain import Explanation, Loss, explain
+    from .commands.export import Exported, export
+    from .commands.fit_weights import fit_json, fit_weights
+    from .commands.new_workbook import NewWorkbook, new_workbook
+    from .commands.recalc import RankedUnit, Recalculated, recalc
+    from .commands.report import Report, report
+    from .commands.standing import Standing
+    from .commands.uncertainty import UncertaintyRun, uncertainty
+    from .commands.validate import Validated, validate
+    from .commands.weights import WeightMethods, weights
+
+#: the module (under ``xl_aiindex.commands``) of each name exported here
+_HOMES = {
+    **dict.fromkeys(("Audited", "AuditGroup", "audit"), "audit"),
+    **dict.fromkeys(("check",), "check"),
+    **dict.fromkeys(("ComparedNode", "Comparison", "compare"), "compare"),
+    **dict.fromkeys(("EditionsCompared", "compare_editions"), "compare_editions"),
+    **dict.fromkeys(("ExcelWorkbook", "excel"), "excel"),
+    **dict.fromkeys(("LiteWorkbook", "excel_lite"), "excel_lite"),
+    **dict.fromkeys(("Explanation", "Loss", "explain"), "explain"),
+    **dict.fromkeys(("Exported", "export"), "export"),
+    **dict.fromkeys(("fit_json", "fit_weights"), "fit_weights"),
+    **dict.fromkeys(("NewWorkbook", "new_workbook"), "new_workbook"),
+    **dict.fromkeys(("RankedUnit", "Recalculated", "recalc"), "recalc"),
+    **dict.fromkeys(("Report", "report"), "report"),
+    **dict.fromkeys(("Standing",), "standing"),
+    **dict.fromkeys(("UncertaintyRun", "uncertainty"), "uncertainty"),
+    **dict.fromkeys(("Validated", "validate"), "validate"),
+    **dict.fromkeys(("WeightMethods", "weights"), "weights"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """A command's function or result class, its module imported on first use."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".commands.{home}", __package__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "EXIT_OK", "EXIT_PROBLEMS", "EXIT_UNREADABLE", "AuditGroup", "Audited", "ComparedNode",

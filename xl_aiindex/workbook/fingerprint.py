@@ -33,7 +33,9 @@ Excel's Unhide list, reachable from VBA), one row per item — ``sheet, kind, pa
 written by :func:`store_sheet` and read back by :func:`read_store`. It also records the number
 of ``Log`` rows and the time of the Log entry written together with it: when the Log has moved
 on since (a macro or an older version rewrote the result sheets without a fingerprint), the
-fingerprints are stale and nothing is compared.
+fingerprints are stale and nothing is compared. A row ``zip`` per sheet holds the CRC-32 and
+size of the zip entry the sheet was written to (:class:`PartSum`): the hand-edit check skips a
+sheet whose entry still has them (:func:`~xl_aiindex.workbook.hand_edits.written_unchanged`).
 
 For the Excel macros (``udfs``), which rewrite result sheets through xlwings::
 
@@ -57,7 +59,7 @@ import numbers
 import re
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -67,7 +69,7 @@ from .ooxml import _text as _writer_text  # the writer's text encoding, whatever
 from .ooxml.xmltext import unescape
 from .sheetspec import Cell, ColumnRows, SheetSpec
 
-__all__ = ["STORE_SHEET", "HandEdit", "SheetFingerprint", "Stored", "canonical_grid",
+__all__ = ["STORE_SHEET", "HandEdit", "PartSum", "SheetFingerprint", "Stored", "canonical_grid",
            "canonical_read_value", "canonical_spec_cell", "find_edits", "fingerprint_grid",
            "fingerprint_blocks", "fingerprint_sheet", "blocks_digest", "grid_digest",
            "read_blocks", "read_rows", "read_store", "result_fingerprint", "spec_blocks",
@@ -547,6 +549,32 @@ def result_fingerprint(sheets: Sequence[SheetSpec],
 
 
 @dataclass(frozen=True)
+class PartSum:
+    """What a zip's central directory says of an entry: its CRC-32 and uncompressed size
+    (read without unpacking anything). Equal sums: the part is, but for a collision no hand
+    edit makes by chance, byte for byte the one written."""
+
+    crc: int
+    size: int
+
+    def __str__(self) -> str:
+        """``crc32:<8 hex digits>:<size>``, as stored."""
+        return f"crc32:{self.crc:08x}:{self.size}"
+
+    @classmethod
+    def parse(cls, value: str) -> PartSum | None:
+        """The sums :meth:`__str__` wrote, None when ``value`` is not such text."""
+        kind, _, rest = value.strip().partition(":")
+        crc, _, size = rest.partition(":")
+        if kind != "crc32" or len(crc) != 8 or not size.isdigit():
+            return None
+        try:
+            return cls(int(crc, 16), int(size))
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
 class Stored:
     """A store sheet as read: the fingerprints by sheet (case-folded name), the Log rows and
     the time of the Log entry that were written with them, and the hash of the inputs the
@@ -559,6 +587,9 @@ class Stored:
     inputs_hash: str = ""
     #: the store's format (:data:`FORMAT`, or :data:`LEGACY_FORMAT`: compare numbers as then)
     format: str = FORMAT
+    #: the zip entry of each sheet as written (case-folded name -> :class:`PartSum`): a sheet
+    #: whose part still has them is byte for byte what was written (no hand edit to look for)
+    sums: Mapping[str, PartSum] = field(default_factory=dict)
 
     @property
     def legacy(self) -> bool:
@@ -567,11 +598,14 @@ class Stored:
 
 
 def store_sheet(fingerprints: Sequence[SheetFingerprint], log_rows: int,
-                log_time: str, inputs_hash: str = "") -> SheetSpec:
+                log_time: str, inputs_hash: str = "",
+                sums: Mapping[str, PartSum] | None = None) -> SheetSpec:
     """The :data:`STORE_SHEET` holding ``fingerprints``; ``log_rows`` is the number of Log rows
     (below its header) after this write, ``log_time`` the ``time`` of the Log entry written,
     ``inputs_hash`` the hash of the inputs the result sheets come from
-    (:func:`xl_aiindex.staleness.inputs_hash`)."""
+    (:func:`xl_aiindex.staleness.inputs_hash`); ``sums``: the CRC-32 and size of the zip entry
+    each sheet was written to, by case-folded name (a row ``zip`` each; readers of format 2
+    that predate them skip rows of a kind they do not know)."""
     rows: list[list[Cell]] = [[Cell("sheet"), Cell("kind"), Cell("part"), Cell("value")]]
     rows.append([Cell(""), Cell("note"), Cell(0), Cell(
         "Written by xl-aiindex: fingerprints of the result sheets as last written, so the next "
@@ -589,6 +623,9 @@ def store_sheet(fingerprints: Sequence[SheetFingerprint], log_rows: int,
             for part, i in enumerate(range(0, len(series), _PER_CELL)):
                 rows.append([Cell(fp.sheet), Cell(kind), Cell(part),
                              Cell("".join(series[i:i + _PER_CELL]))])
+        written = (sums or {}).get(key(fp.sheet))
+        if written is not None:
+            rows.append([Cell(fp.sheet), Cell("zip"), Cell(0), Cell(str(written))])
     return SheetSpec(STORE_SHEET, rows, freeze=(0, 0), autofilter=False)
 
 
@@ -599,6 +636,7 @@ def read_store(values: Sequence[Sequence[Any]]) -> Stored | None:
     meta: dict[str, str] = {}
     parts: dict[tuple[str, str], dict[int, str]] = {}
     names: dict[str, str] = {}
+    sums: dict[str, PartSum] = {}
     for row in values[1:]:
         cells = [text(v) for v in list(row)[:4]] + [""] * (4 - len(row))
         sheet, kind, part, value = cells
@@ -606,6 +644,11 @@ def read_store(values: Sequence[Sequence[Any]]) -> Stored | None:
             continue
         if not sheet:
             meta[kind] = value
+            continue
+        if kind == "zip":     # an entry's sums: one that does not parse only costs a re-read
+            written = PartSum.parse(value)
+            if written is not None:
+                sums[key(sheet)] = written
             continue
         if not part.isdigit():
             return None
@@ -631,7 +674,8 @@ def read_store(values: Sequence[Sequence[Any]]) -> Stored | None:
         sheets[sheet_key] = SheetFingerprint(name, digest, series["rows"], series["cols"],
                                        series["diags"])
     return Stored(sheets, int(meta["log_rows"]), meta.get("log_time", ""),
-                  meta.get("inputs_hash", ""), meta["format"])
+                  meta.get("inputs_hash", ""), meta["format"],
+                  {k: v for k, v in sums.items() if k in sheets})
 
 
 # --------------------------------------------------------------------------------------------

@@ -124,17 +124,20 @@ def sheet_extent(xml: bytes, limit: int) -> tuple[int, int]:
     its reference is spelled (``r='XFD1048576'``, ``r = "xfd1048576"``)."""
     if _odd_refs(xml):
         return _exact_extent(xml)
+    # each pattern below starts with the literal ``r="`` (the word boundary before the ``r``
+    # checked behind it): the regex engine then jumps from one reference to the next instead
+    # of trying every byte, several times faster on a large sheet (issue 20)
     rows = [int(r) for r in _ROW_NUMBER.findall(xml)]
     height = max(rows, default=0)
     # a cell may claim a row beyond its <row>: bound it by the number of digits
     digits = len(str(height)) if height else 1
-    if re.search(rb'\br="[A-Z]{0,3}[0-9]{%d,}"' % (digits + 1), xml) is not None:
+    if re.search(rb'r="(?<!\wr=")[A-Z]{0,3}[0-9]{%d,}"' % (digits + 1), xml) is not None:
         height_bound = 10 ** 7
     else:
         height_bound = 10 ** digits - 1
     width_bound = 26
     for letters in (3, 2):   # the widest column named with three letters, else with two
-        named = set(re.findall(rb'\br="([A-Z]{%d})[0-9]' % letters, xml))
+        named = set(re.findall(rb'r="(?<!\wr=")([A-Z]{%d})[0-9]' % letters, xml))
         if named:
             width_bound = max(column_index(c) for c in named) + 1
             break

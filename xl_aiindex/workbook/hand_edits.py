@@ -6,6 +6,14 @@ package, as the inputs (:func:`~xl_aiindex.workbook.io.load_workbook` keeps both
 :class:`~xl_aiindex.workbook.io.Loaded`): the check costs what reading those sheets costs,
 and the file is not opened again. The comparison itself is
 :func:`~xl_aiindex.workbook.fingerprint.find_edits`.
+
+Most sheets are not read at all (issue 20: a second recalc costs what the first does): the store
+keeps the CRC-32 and size of the zip entry each result sheet was written to
+(:class:`~xl_aiindex.workbook.fingerprint.PartSum`), and a sheet whose entry still has them, as
+the zip's central directory says without unpacking anything, is byte for byte what was written,
+so none of its cells was edited (:func:`written_unchanged`). Excel, LibreOffice or any other
+program that saves the workbook rewrites the entries; then the sheets are read and compared as
+before.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from ..errors import HandEditsFound, Problem
 from .calamine_source import CalamineSource
 from .fingerprint import (
     HandEdit,
+    PartSum,
     blocks_digest,
     canonical_grid,
     find_edits,
@@ -121,6 +130,8 @@ def hand_edits(loaded: Loaded, sheets: Sequence[SheetSpec] | None) -> list[HandE
     for k in order:
         if k not in present:      # the sheet was deleted: nothing of it to lose
             continue
+        if k in stored.sums and written_unchanged(loaded, present[k], stored.sums[k]):
+            continue              # byte for byte what was written: nothing to read
         written = stored.sheets[k]
         # one sheet at a time, and its digest first, a column of numbers formatted at once:
         # the cells are kept as text only when the sheet has changed (the rare case)
@@ -135,6 +146,14 @@ def hand_edits(loaded: Loaded, sheets: Sequence[SheetSpec] | None) -> list[HandE
         fresh = None if spec is None or stored.legacy else fingerprint_sheet(spec)
         edits.extend(find_edits(written, current, grid, fresh=fresh))
     return edits
+
+
+def written_unchanged(loaded: Loaded, name: str, sums: PartSum) -> bool:
+    """Whether sheet ``name``'s zip entry has the CRC-32 and size (from the zip's central
+    directory: nothing unpacked) of the entry the tool wrote: then its cells are those the
+    stored fingerprint was computed from, and no cell of it was edited."""
+    found = loaded.package.part_sums(name)
+    return found is not None and found == (sums.crc, sums.size)
 
 
 def check_hand_edits(loaded: Loaded, sheets: Sequence[SheetSpec]) -> None:

@@ -294,6 +294,15 @@ class Package:
         """The entry name of sheet ``name``'s part (None: no such sheet, or no part)."""
         return self.sheet_parts().get(name)
 
+    def part_sums(self, name: str) -> tuple[int, int] | None:
+        """The CRC-32 and uncompressed size the zip's central directory gives for sheet
+        ``name``'s part (nothing is unpacked); None when the sheet has no part."""
+        part = self.part(name)
+        if part is None:
+            return None
+        info = self._zip.getinfo(part)
+        return info.CRC, info.file_size
+
     def missing_part(self, name: str) -> str:
         """Why sheet ``name`` has no content: one line for an error message."""
         where = next((p for n, _, p in self._sheets if n == name), None)

@@ -44,6 +44,7 @@ from ..staleness import inputs_hash
 from .files import LOCK_WAIT, atomic_write, check_output, guard_destination, workbook_lock
 from .fingerprint import (
     STORE_SHEET,
+    PartSum,
     SheetFingerprint,
     Stored,
     fingerprint_grid,
@@ -51,7 +52,7 @@ from .fingerprint import (
     store_sheet,
 )
 from .formulas import output_mode, output_sheets, panel_output_mode
-from .ooxml import OWNED_PREFIX, RowAppend, sheet_names, splice_sheets
+from .ooxml import OWNED_PREFIX, FinishLast, RowAppend, sheet_names, splice_sheets
 from .results import problems_sheet
 from .sheetspec import SheetSpec
 from .source import unreadable_reason
@@ -154,9 +155,16 @@ def write_results(loaded: Loaded, dst: Path, sheets: Sequence[SheetSpec], *, com
                                  {i: LOG_WIDTHS.get(k, 12.0) for i, k in enumerate(LOG_COLUMNS)}))
     hash_ = str(entry["inputs_hash"]) if entry.get("inputs_hash") else None
     store = merged_store(loaded, sheets, now, hash_)
+
+    def finished_store(sums: Mapping[str, tuple[int, int]]) -> SheetSpec:
+        # the store again, with the zip sums of the sheets as just written: the next run
+        # skips reading a sheet whose entry still has them (nothing in it was edited)
+        return merged_store(loaded, sheets, now, hash_, part_sums(sums))
+
     write_sheets(loaded.path, dst, [*sheets, store], defined_names,
                  very_hidden=_store_hidden(loaded.sheet_names), wait=wait, appends=appends,
-                 data=loaded.package.data, names_prefix=names_prefix)
+                 data=loaded.package.data, names_prefix=names_prefix,
+                 finish_last=finished_store)
     return [*(s.name for s in sheets), *(a.sheet for a in appends)]
 
 
@@ -290,34 +298,50 @@ def log_row(log_header: Mapping[str, int], log_width: int, entry: Mapping[str, A
 
 
 def merged_store(loaded: Loaded, written: Sequence[SheetSpec], log_time: str | None,
-                 inputs_hash: str | None = None) -> SheetSpec:
+                 inputs_hash: str | None = None,
+                 sums: Mapping[str, PartSum] | None = None) -> SheetSpec:
     """The store sheet after writing ``written``: their fingerprints, and the stored ones of
     the other tool sheets still in the workbook (another command wrote them); ``log_time``:
     the time of the Log row written with it (None: keep the stored one); ``inputs_hash``: of
-    the inputs the result sheets now come from (None: keep the stored one)."""
+    the inputs the result sheets now come from (None: keep the stored one); ``sums``: the zip
+    sums of the entries ``written`` went to (:func:`part_sums`)."""
     return store_after(loaded.stored, loaded.sheet_names, len(loaded.log_rows) + 1, written,
-                       log_time, inputs_hash)
+                       log_time, inputs_hash, sums=sums)
+
+
+def part_sums(sums: Mapping[str, tuple[int, int]]) -> dict[str, PartSum]:
+    """The splice's (CRC-32, size) of each sheet's entry by sheet name, as the store keeps them
+    (case-folded names)."""
+    return {key(name.strip()): PartSum(crc, size) for name, (crc, size) in sums.items()}
 
 
 def store_after(stored: Stored | None, sheet_names: Sequence[str], log_rows: int,
                 written: Sequence[SheetSpec], log_time: str | None,
                 inputs_hash: str | None = None,
-                extra: Sequence[SheetFingerprint] = ()) -> SheetSpec:
+                extra: Sequence[SheetFingerprint] = (), *,
+                sums: Mapping[str, PartSum] | None = None) -> SheetSpec:
     """:func:`merged_store` over what any reader found: ``stored`` (the store as read, None:
     none), the workbook's ``sheet_names``, and ``log_rows``, the Log's rows after this write;
-    ``extra``: fingerprints of sheets written other than as a :class:`SheetSpec`."""
+    ``extra``: fingerprints of sheets written other than as a :class:`SheetSpec`; ``sums``:
+    the zip sums of the entries the sheets ``written`` went to (by case-folded name; a sheet
+    kept from ``stored`` keeps its own: its entry is copied unchanged)."""
     # a sheet rewritten unchanged (the usual second run) keeps its stored fingerprint
     fps = result_fingerprint(written, stored.sheets if stored is not None else None)
     new = {key(fp.sheet) for fp in [*fps, *extra]}
     present = {key(n) for n in sheet_names}
+    kept_sums: dict[str, PartSum] = {}
     if stored is not None:
-        fps = [*fps, *(fp for k, fp in stored.sheets.items() if k not in new and k in present)]
+        kept = [(k, fp) for k, fp in stored.sheets.items() if k not in new and k in present]
+        fps = [*fps, *(fp for _, fp in kept)]
+        kept_sums = {k: stored.sums[k] for k, _ in kept if k in stored.sums}
     fps = [*fps, *extra]   # after the kept ones: a store copied whole stays its first rows
     if log_time is None:
         log_time = stored.log_time if stored is not None else ""
     if inputs_hash is None:
         inputs_hash = stored.inputs_hash if stored is not None else ""
-    return store_sheet(fps, log_rows=log_rows, log_time=log_time, inputs_hash=inputs_hash)
+    written_sums = {k: v for k, v in (sums or {}).items() if k in new}
+    return store_sheet(fps, log_rows=log_rows, log_time=log_time, inputs_hash=inputs_hash,
+                       sums={**kept_sums, **written_sums})
 
 
 # --------------------------------------------------------------------------------------------
@@ -328,7 +352,8 @@ def write_sheets(src: Path, dst: Path, sheets: Sequence[SheetSpec],
                  defined_names: Mapping[str, str] | None = None, *,
                  very_hidden: Sequence[str] = (), wait: float = LOCK_WAIT,
                  appends: Sequence[RowAppend] = (), data: bytes | None = None,
-                 names_prefix: str = OWNED_PREFIX) -> None:
+                 names_prefix: str = OWNED_PREFIX,
+                 finish_last: FinishLast | None = None) -> None:
     """Write ``sheets`` into a copy of ``src`` at ``dst``, atomically and surgically: every part
     of the package but the result sheets (and the few shared parts that list them) is copied
     byte for byte (:mod:`xl_aiindex.workbook.ooxml`). ``defined_names``: the ``xlai_`` names
@@ -341,6 +366,8 @@ def write_sheets(src: Path, dst: Path, sheets: Sequence[SheetSpec],
     :class:`UnsafeWrite` (a package the surgical writer cannot rewrite); in each case ``dst``
     is left as it was. A low-level step: commands write through :func:`update_workbook`.
     ``data``: ``src``'s bytes as already read (the package opened once); None reads ``src``.
+    ``finish_last``: builds the last of ``sheets`` from the zip sums of the others as written
+    (:func:`~xl_aiindex.workbook.ooxml.splice_sheets`).
     """
 
     def write(tmp: Path) -> None:
@@ -349,7 +376,8 @@ def write_sheets(src: Path, dst: Path, sheets: Sequence[SheetSpec],
                 source = src if data is None else _bytes_io.BytesIO(data)
                 splice_sheets(source, fh, sheets, defined_names=defined_names,
                               full_calc_on_load=bool(defined_names), very_hidden=very_hidden,
-                              appends=appends, owned_prefix=names_prefix)
+                              appends=appends, owned_prefix=names_prefix,
+                              finish_last=finish_last)
             except (ValueError, zipfile.BadZipFile, ParseError) as e:   # refused by the splicer
                 raise UnsafeWrite(f"{src}: {unreadable_reason('the workbook', e, 'cannot be rewritten')}"
                                   "; the workbook was not changed") from e
@@ -403,10 +431,16 @@ def finish_package(loaded: Loaded, package: bytes, built: Sequence[str],
         else loaded.stored.log_rows
     store = store_after(loaded.stored, names, log_rows, sheets, now if appends else None, None,
                         fps)
+
+    def finished_store(sums: Mapping[str, tuple[int, int]]) -> SheetSpec:
+        return store_after(loaded.stored, names, log_rows, sheets, now if appends else None,
+                           None, fps, sums=part_sums(sums))
+
     out = _bytes_io.BytesIO()
     try:
         splice_sheets(_bytes_io.BytesIO(package), out, [*sheets, store],
-                      very_hidden=_store_hidden(names), appends=appends)
+                      very_hidden=_store_hidden(names), appends=appends,
+                      finish_last=finished_store)
     except (ValueError, zipfile.BadZipFile, ParseError) as e:
         raise UnsafeWrite(f"{loaded.path}: {unreadable_reason('the workbook', e, 'cannot be rewritten')}"
                           "; nothing was written") from e

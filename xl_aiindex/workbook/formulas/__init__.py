@@ -79,19 +79,46 @@ Where things are (each module one concern; lower ones never import higher ones):
 * :mod:`.output`: :func:`output_mode`, :func:`output_sheets` (what ``recalc`` writes per mode).
 """
 
-from .build import FormulaOutput, formula_output, helper_values_sheets
-from .methods import (
-    FORMULA_AGGREGATIONS,
-    FORMULA_NORMALISATIONS,
-    NORMALISATION_STATS,
-    STAT_FORMULAS,
-    VALUE_ONLY_AGGREGATIONS,
-    VALUE_ONLY_NORMALISATIONS,
-    aggregate_formula,
-    normalise_formula,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# loaded on first use (PEP 562): a values-mode recalc needs only .output, and the formula
+# builders are a good part of a small recalc's start-up (issue 20)
+if TYPE_CHECKING:
+    from .build import FormulaOutput, formula_output, helper_values_sheets
+    from .methods import (
+        FORMULA_AGGREGATIONS,
+        FORMULA_NORMALISATIONS,
+        NORMALISATION_STATS,
+        STAT_FORMULAS,
+        VALUE_ONLY_AGGREGATIONS,
+        VALUE_ONLY_NORMALISATIONS,
+        aggregate_formula,
+        normalise_formula,
+    )
+    from .refs import FUNCTIONS, Names, block_range, column_range, num, quote_sheet
 from .output import output_mode, output_sheets, panel_output_mode
-from .refs import FUNCTIONS, Names, block_range, column_range, num, quote_sheet
+
+#: the module of each name exported here but :mod:`.output`'s
+_HOMES = {
+    **dict.fromkeys(("FormulaOutput", "formula_output", "helper_values_sheets"), "build"),
+    **dict.fromkeys(("FORMULA_AGGREGATIONS", "FORMULA_NORMALISATIONS", "NORMALISATION_STATS",
+                     "STAT_FORMULAS", "VALUE_ONLY_AGGREGATIONS", "VALUE_ONLY_NORMALISATIONS",
+                     "aggregate_formula", "normalise_formula"), "methods"),
+    **dict.fromkeys(("FUNCTIONS", "Names", "block_range", "column_range", "num",
+                     "quote_sheet"), "refs"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The names of the formula builders, imported when first asked for."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = ["FORMULA_AGGREGATIONS", "FORMULA_NORMALISATIONS", "FUNCTIONS", "NORMALISATION_STATS",
            "STAT_FORMULAS", "VALUE_ONLY_AGGREGATIONS", "VALUE_ONLY_NORMALISATIONS", "FormulaOutput",

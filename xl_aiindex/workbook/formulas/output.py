@@ -13,7 +13,6 @@ from ...panel import panel_of
 from ..read import Locator
 from ..results import result_sheets
 from ..sheetspec import SheetSpec
-from .build import formula_output, helper_values_sheets
 
 
 def output_mode(settings_output: str, override: str | None) -> str:
@@ -45,6 +44,8 @@ def output_sheets(result: IndexResult, locator: Locator, source: str | Path, mod
     sheets as already read (None: read them from ``source``).
     """
     if mode == "formulas":
+        from .build import formula_output  # the formula builders: loaded when used
+
         out = formula_output(result, locator, source)
         return out.sheets, out.names
     sheets = result_sheets(result)
@@ -54,5 +55,7 @@ def output_sheets(result: IndexResult, locator: Locator, source: str | Path, mod
         sheet_names = read_sheet_names(source)
     present = [n for n in sheet_names if key(n) in (key(CALC), key(CALC_STATS))]
     if present:
+        from .build import helper_values_sheets
+
         sheets.extend(helper_values_sheets(result, locator, present))
     return sheets, {}

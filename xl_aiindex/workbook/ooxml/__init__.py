@@ -130,11 +130,11 @@ Where things are (the package's modules, each one concern; lower ones never impo
 
 from .opc import package_parts, sheet_kinds, sheet_names
 from .rows import RowAppend
-from .splice import check_splice, splice_sheets
+from .splice import FinishLast, check_splice, splice_sheets
 from .workbookxml import OWNED_PREFIX
 
 # the writer's text encoding: fingerprint.py encodes cells exactly as they are written
 from .xmltext import _text as _text  # noqa: F401
 
-__all__ = ["OWNED_PREFIX", "RowAppend", "check_splice", "package_parts", "sheet_kinds",
+__all__ = ["OWNED_PREFIX", "FinishLast", "RowAppend", "check_splice", "package_parts", "sheet_kinds",
            "sheet_names", "splice_sheets"]

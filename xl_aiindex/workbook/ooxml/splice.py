@@ -5,15 +5,17 @@ docstring for what may change and what never does).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from ..sheetspec import SheetSpec
-from .jobs import _Plan
+from ..sheetspec import ColumnRows, SheetSpec, Style
+from .jobs import _Plan, _SheetJob
 from .opc import _rels_name
 from .plan import _plan
 from .rows import RowAppend
@@ -29,7 +31,8 @@ def splice_sheets(src: str | os.PathLike[str] | IO[bytes], dst: str | os.PathLik
                   sheets: Sequence[SheetSpec], *, full_calc_on_load: bool = False,
                   defined_names: Mapping[str, str] | None = None,
                   owned_prefix: str = OWNED_PREFIX, very_hidden: Sequence[str] = (),
-                  appends: Sequence[RowAppend] = ()) -> None:
+                  appends: Sequence[RowAppend] = (), finish_last: FinishLast | None = None
+                  ) -> None:
     """Copy the package at src to dst, replacing each sheet whose name matches a SheetSpec
     (case-insensitive, surrounding spaces ignored) and appending the others at the end.
 
@@ -45,6 +48,12 @@ def splice_sheets(src: str | os.PathLike[str] | IO[bytes], dst: str | os.PathLik
     appended sheets to add with ``state="veryHidden"`` (replaced sheets keep their state).
     ``appends``: rows appended to existing sheets (:class:`RowAppend`; the Log), or new
     sheets holding them.
+    ``finish_last``: the last of ``sheets`` stands in for a sheet whose cells depend on the
+    others as written (the fingerprint store): when its turn comes, it is replaced by
+    ``finish_last(sums)``, ``sums`` holding the CRC-32 and size of the zip entry of every
+    other sheet written (by SheetSpec name). It is written after them: in its place when they
+    come before it in the package (the usual case), else as the package's last entry. The
+    sheet it returns has the same name and uses no style, link or note the stand-in lacks.
     """
     specs = list(sheets)
     names = None if defined_names is None else _check_names(defined_names, owned_prefix)
@@ -55,17 +64,18 @@ def splice_sheets(src: str | os.PathLike[str] | IO[bytes], dst: str | os.PathLik
         zin = stack.enter_context(zipfile.ZipFile(src))
         plan = _plan(zin, specs, full_calc_on_load, names, owned_prefix, very_hidden,
                      list(appends))
+        late = None if finish_last is None or not specs else _Late(specs[-1], finish_last)
         if isinstance(dst, str | os.PathLike):
             # a path: through the one file writer (temporary file, flushed, replaced atomically)
             from ..files import atomic_write
 
             def write(tmp: Path) -> None:
                 with open(tmp, "wb") as fh:
-                    _write_package(zin, raw, fh, plan)
+                    _write_package(zin, raw, fh, plan, late)
 
             atomic_write(dst, write)
         else:
-            _write_package(zin, raw, dst, plan)
+            _write_package(zin, raw, dst, plan, late)
 
 
 def check_splice(src: str | os.PathLike[str] | IO[bytes], sheets: Sequence[SheetSpec], *,
@@ -102,16 +112,61 @@ def _sheet_info(name: str) -> zipfile.ZipInfo:
     return zi
 
 
-def _write_package(zin: zipfile.ZipFile, raw: IO[bytes], fh: IO[bytes], plan: _Plan) -> None:
+#: The CRC-32 and size of each sheet's zip entry as written, by SheetSpec name.
+Sums = dict[str, tuple[int, int]]
+FinishLast = Callable[[Mapping[str, tuple[int, int]]], SheetSpec]
+
+
+@dataclass
+class _Late:
+    """The sheet written after the others (``splice_sheets``' ``finish_last``)."""
+
+    stand_in: SheetSpec
+    finish: FinishLast
+    deferred: tuple[zipfile.ZipInfo, _SheetJob] | None = None
+
+
+def _finished(job: _SheetJob, spec: SheetSpec, xf_attr: Mapping[Style, str]) -> _SheetJob:
+    """``job`` writing ``spec`` (the finished sheet) instead of its stand-in, resized."""
+    if spec.name != job.spec.name or isinstance(spec.rows, ColumnRows):
+        raise ValueError(f"{spec.name}: the finished sheet must be a list of rows named "
+                         f"{job.spec.name!r}")
+    for row in spec.rows:
+        for cell in row:
+            if cell.link is not None or (cell.style is not None and cell.style not in xf_attr):
+                raise ValueError(f"{spec.name}: the finished sheet has a link or style its "
+                                 "stand-in lacked")
+    return dataclasses.replace(job, spec=spec, n_rows=len(spec.rows),
+                               n_cols=max(map(len, spec.rows), default=0))
+
+
+def _write_package(zin: zipfile.ZipFile, raw: IO[bytes], fh: IO[bytes], plan: _Plan,
+                   late: _Late | None = None) -> None:
     """Write the package ``plan`` makes of ``zin`` (whose file ``raw`` is) to ``fh``: the
-    entries that do not change copied raw (:func:`~.zipcopy.copy_raw`), in their order."""
+    entries that do not change copied raw (:func:`~.zipcopy.copy_raw`), in their order;
+    ``late``: the sheet written once the others are (``splice_sheets``' ``finish_last``)."""
+    sums: Sums = {}
+    others = sum(1 for job in [*plan.jobs.values(), *plan.new_jobs]
+                 if late is None or job.spec is not late.stand_in)
+
     with zipfile.ZipFile(fh, "w", allowZip64=True) as zout:
+
+        def sheet(zi: zipfile.ZipInfo, job: _SheetJob) -> None:
+            if late is not None and job.spec is late.stand_in:
+                if len(sums) < others:      # a sheet it describes comes later: it waits
+                    late.deferred = (zi, job)
+                    return
+                job = _finished(job, late.finish(dict(sums)), plan.xf_attr)
+            _write_sheet(zout, zi, job, plan.xf_attr)
+            # zipfile sets the entry's CRC and size on ``zi`` as it closes it
+            sums[job.spec.name] = (zi.CRC, zi.file_size)
 
         def write_new_sheets() -> None:
             for job in plan.new_jobs:
-                _write_sheet(zout, _sheet_info(job.part), job, plan.xf_attr)
+                sheet(_sheet_info(job.part), job)
                 rels = _rels_name(job.part)
-                if rels in plan.added:
+                if rels in plan.added and (late is None or late.deferred is None
+                                           or late.deferred[1] is not job):
                     zout.writestr(_new_info(rels), plan.added.pop(rels))
 
         for info in zin.infolist():
@@ -119,7 +174,7 @@ def _write_package(zin: zipfile.ZipFile, raw: IO[bytes], fh: IO[bytes], plan: _P
             if name in plan.jobs:
                 zi = _clone(info)
                 zi._compresslevel = 1  # type: ignore[attr-defined]  # as _sheet_info
-                _write_sheet(zout, zi, plan.jobs[name], plan.xf_attr)
+                sheet(zi, plan.jobs[name])
             elif name in plan.rewritten:
                 data = plan.rewritten[name]
                 if data is not None:
@@ -133,6 +188,10 @@ def _write_package(zin: zipfile.ZipFile, raw: IO[bytes], fh: IO[bytes], plan: _P
                 write_new_sheets()
         if plan.insert_after is None:
             write_new_sheets()
+        if late is not None and late.deferred is not None:
+            zi, job = late.deferred
+            late.deferred = None
+            sheet(zi, job)
         for name, data in plan.added.items():
             zout.writestr(_new_info(name), data)
         zout.comment = zin.comment
