@@ -77,3 +77,14 @@ def test_a_single_edition_refuses_year(small_book: Path, tmp_path: Path, args) -
     assert r.exit_code == 2, r.output
     assert "year 2021: this workbook holds one edition (Data and Given have no year column)" \
         in r.output
+
+
+def test_export_writes_every_year_and_the_trends(book: Path, tmp_path: Path) -> None:
+    r = run("export", book, "--format", "csv", "--out-dir", tmp_path / "out")
+    assert r.exit_code == 0, r.output
+    ranking = (tmp_path / "out" / "p_ranking.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert ranking[0].startswith("rank,unit,year,")
+    assert len(ranking) == 1 + 8                   # one row per unit-year
+    trends = (tmp_path / "out" / "p_trends.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert trends[:2] == ["unit,name_zh,name_en,2020,2021,2022,change,rank_change",
+                          "c,丙,C,60,,100,40,0"]
