@@ -214,6 +214,13 @@ def show_recalc(done: Recalculated, top: int) -> None:
             rows.append(["" if r.rank is None else str(r.rank), r.unit, r.name, fmt(r.score),
                          r.tier])
         say("")
+        from .panel import panel_of  # loaded by the recalc already
+
+        panel = panel_of(done.result)
+        if panel is not None:
+            say(_("Ranking of {year} (years {first}–{last}, panel_normalisation = {mode}; every "
+                  "year in the sheets Ranking and Trends):").format(
+                year=panel.latest, first=panel.years[0], last=panel.years[-1], mode=panel.mode))
         echo_table(rows, right={0, 3})
         if done.more:
             say(f"… {done.more} more in sheet Ranking")
@@ -322,7 +329,8 @@ def _where(rank: int | None, ranked: int, tier: str) -> str:
 def show_explain(done: Explanation, depth: int) -> None:
     """``explain``: the unit's standing, the table of the node's children, its largest loss."""
     s = done.standing
-    say(one_line(f"{s.label} ({s.unit}) in {one_line(str(done.book))}: {done.root} {fmt(done.total)}, "
+    where = one_line(str(done.book)) + ("" if done.year is None else f" ({done.year})")
+    say(one_line(f"{s.label} ({s.unit}) in {where}: {done.root} {fmt(done.total)}, "
                         f"{_where(s.rank, s.ranked, s.tier)}"))
     say("")
     rows = [["node", "name", "weight", _("raw"), "score", "to parent", "rank", "gap to best",
@@ -412,7 +420,7 @@ def show_weights(done: WeightMethods) -> None:
 
 def show_compare(done: Comparison) -> None:
     """``compare``: each unit's standing, then the scores side by side and the differences."""
-    say(f"{one_line(str(done.book))}")
+    say(one_line(str(done.book)) + ("" if done.year is None else f" ({done.year})"))
     for s in done.standings:
         say(f"{s.label} ({s.unit}): {_where(s.rank, s.ranked, s.tier)}")
     say("")

@@ -28,13 +28,25 @@ def test_explain_gives_the_years_score_and_rank(book: Path) -> None:
     assert latest.total == pytest.approx(EXPECTED["pooled"][2022]["a"])
     r = run("explain", book, "a", "--year", "2021", "--json")
     assert r.exit_code == 0 and json.loads(r.output)["total"] == pytest.approx(20)
+    assert json.loads(r.output)["year"] == 2021
+    r = run("explain", book, "a", "--year", "2021")
+    assert r.output.startswith(f"甲 (a) in {book} (2021): index 20.00, rank 2 of 2, middle\n")
 
 
 def test_compare_within_a_year(book: Path) -> None:
     r = run("compare", book, "b", "c", "--year", "2020", "--json")
     assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["year"] == 2020
     rows = {row["node"]: row for row in json.loads(r.output)["rows"]}
     assert rows["index"]["scores"] == {"b": pytest.approx(30), "c": pytest.approx(60)}
+
+
+def test_recalc_says_which_years_ranking_it_prints(book: Path) -> None:
+    r = run("recalc", book, "--top", "1")
+    assert r.exit_code == 0, r.output
+    assert ("Ranking of 2022 (years 2020–2022, panel_normalisation = pooled; every year in the "
+            "sheets Ranking and Trends):\nrank  unit  name   score  tier\n   1  c     丙    100.00  "
+            "top\n") in r.output
 
 
 def test_a_unit_without_a_row_that_year_is_not_found(book: Path) -> None:

@@ -42,6 +42,8 @@ class Comparison:
     nodes: tuple[ComparedNode, ...]
     table: pd.DataFrame
     node: str = ""
+    #: the year of a panel compared (None: a workbook of one edition)
+    year: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         """Plain data (``--json``): the workbook, each unit's standing, and per node each
@@ -57,7 +59,7 @@ class Comparison:
                           "ranks": dict(zip(ids, n.ranks, strict=True)),
                           "differences": {u: plain(v) for u, v in
                                           zip(ids[1:], n.differences, strict=True)}}
-                         for n in self.nodes]}
+                         for n in self.nodes]} | ({} if self.year is None else {"year": self.year})
 
 
 def compare(book: str | os.PathLike[str], units: Sequence[str], *,
@@ -113,7 +115,8 @@ def compare(book: str | os.PathLike[str], units: Sequence[str], *,
     return Comparison(book=Path(book),
                       standings=tuple(standing(result, i, label)
                                       for i, label in zip(ids, labels, strict=True)),
-                      nodes=tuple(rows), table=table, node=head)
+                      nodes=tuple(rows), table=table, node=head,
+                      year=getattr(result, "year", None))
 
 
 def compare_table(result: IndexResult, node: str, children: Sequence[str],

@@ -54,6 +54,8 @@ class Explanation:
     leads: bool
     imputed_by: str = ""
     treated_by: str = ""
+    #: the year of a panel explained (None: a workbook of one edition)
+    year: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         """Plain data (``--json``): the workbook, the unit's standing and total, the node
@@ -67,7 +69,8 @@ class Explanation:
                 "rank": s.rank, "of": s.ranked, "tier": s.tier, "root": self.root,
                 "total": self.total, "node": self.node, "rows": records(self.table),
                 "largest_loss": asdict(self.loss) if self.loss is not None else None,
-                "leads": self.leads, "notes": [self.shallower] if self.shallower else []}
+                "leads": self.leads, "notes": [self.shallower] if self.shallower else []} | (
+            {} if self.year is None else {"year": self.year})
 
 
 def explain(book: str | os.PathLike[str], unit: str, *, node: str | None = None,
@@ -121,7 +124,8 @@ def explain(book: str | os.PathLike[str], unit: str, *, node: str | None = None,
         imputed_by=_("blank in Data, filled by missing = {method}").format(
             method=settings.missing),
         treated_by=_("an outlier, changed by outliers = {method} before normalisation").format(
-            method=settings.outliers))
+            method=settings.outliers),
+        year=getattr(result, "year", None))
 
 
 def why_shallower(result: IndexResult, node: str, shown: int) -> str:
