@@ -114,20 +114,41 @@ def test_settings_sheet_trends_renames_it_and_a_users_trends_sheet_is_kept(tmp_p
     assert rows(book, "Trends") == [("my own notes",)]
 
 
-def test_formula_mode_writes_a_panel_as_values_and_says_so(tmp_path: Path) -> None:
-    book = panel_book(tmp_path / "p.xlsx", "pooled")
+def test_formula_mode_per_year_leaves_what_has_no_per_year_formula_as_values(tmp_path) -> None:
+    sheets = panel_sheets("per_year")
+    sheets["Framework"][0].append("normalisation")
+    sheets["Framework"][3].append("zscore")          # y: no conditional standard deviation
+    book = write_book(tmp_path / "p.xlsx", sheets)
     r = run("recalc", book, "--formulas", "--top", "0")
     assert r.exit_code == 0, r.output
-    assert "output = formulas is not available for a panel" in r.output
+    assert ("panel_normalisation = per_year: the normalisation of y has no per-year formula "
+            "(only minmax, efficacy and goalposts have one): written as values") in r.output
     wb = openpyxl.load_workbook(book)
     try:
-        formulas = [c.value for name in ("Scores", "Ranking", "Tiers") for row in wb[name].iter_rows()
-                    for c in row if isinstance(c.value, str) and c.value.startswith("=")]
-        assert formulas == [] and "Calc" not in wb.sheetnames
+        x, y = wb["Scores"]["E2"].value, wb["Scores"]["F2"].value
     finally:
         wb.close()
-    # the values are the hand computation's, not formulas' stale guesses
-    assert records(book, "Scores")[-1]["index"] == pytest.approx(100)
+    assert str(x).startswith("=IF(ISNUMBER(") and "_xlfn.MINIFS(" in x
+    assert isinstance(y, float)                       # the engine's z-score of a in 2020
+    assert y == pytest.approx(-1.0)    # y 5, 3, 1: z = (5 − 3) / 2, lower is better: −z
+
+
+def test_formula_mode_per_year_with_weights_from_the_data_is_written_as_values(tmp_path) -> None:
+    sheets = panel_sheets("per_year")
+    sheets["Framework"][0].append("weighting")
+    sheets["Framework"][1].append("entropy")          # each year's own weights
+    book = write_book(tmp_path / "p.xlsx", sheets)
+    r = run("recalc", book, "--formulas", "--top", "0")
+    assert r.exit_code == 0, r.output
+    assert "the weights of index are computed from each year's data" in r.output
+    assert "live formulas" not in r.output
+    wb = openpyxl.load_workbook(book)
+    try:
+        assert "Calc" not in wb.sheetnames
+        assert not any(isinstance(c.value, str) and c.value.startswith("=")
+                       for row in wb["Scores"].iter_rows() for c in row)
+    finally:
+        wb.close()
 
 
 def test_a_single_year_book_is_written_as_before(small_book: Path) -> None:
@@ -139,3 +160,36 @@ def test_a_single_year_book_is_written_as_before(small_book: Path) -> None:
                                                                                    "name_zh"]
     finally:
         book.close()
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_recomputes_a_panel_in_formula_mode(tmp_path: Path) -> None:
+    """Each panel_normalisation in formula mode: a raw value edited and the cached values
+    dropped (openpyxl saves none), LibreOffice's recalculation gives the engine's scores,
+    ranks within the year and tier counts per year of the edited inputs."""
+    from lo_harness import mismatches, read_book, recalculate
+
+    from xl_aiindex.workbook.io import compute, load_workbook
+    from xl_aiindex.workbook.results import result_sheets
+
+    edited = []
+    for i, mode in enumerate(EXPECTED):
+        book = panel_book(tmp_path / f"p{i}.xlsx", mode)
+        r = run("recalc", book, "--formulas", "--top", "0")
+        assert r.exit_code == 0 and "live formulas" in r.output, r.output
+        wb = openpyxl.load_workbook(book)
+        formulas = [c.value for row in wb["Scores"].iter_rows(min_row=2) for c in row[4:]]
+        assert all(isinstance(f, str) and f.startswith("=") for f in formulas)
+        if mode != "pooled":     # the statistics of the row's (or the base) year
+            assert "_xlfn.MINIFS(" in formulas[0]
+        wb["Data"]["C8"] = 45    # b's 2022 x: 50 -> 45 (ranks unchanged, b's scores fall)
+        wb.save(tmp_path / f"e{i}.xlsx")
+        wb.close()
+        edited.append(tmp_path / f"e{i}.xlsx")
+    for path, done in zip(edited, recalculate(edited, tmp_path / "lo"), strict=True):
+        expected = [s for s in result_sheets(compute(load_workbook(path)))
+                    if s.name in ("Scores", "Ranking", "Tiers")]
+        cached = openpyxl.load_workbook(path, data_only=True)
+        assert cached["Scores"]["G8"].value is None      # b's 2022 index: no cached value
+        cached.close()
+        assert mismatches(read_book(done, path), expected) == [], path.name

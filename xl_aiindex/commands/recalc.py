@@ -89,11 +89,10 @@ def recalc(book: str | os.PathLike[str], *, output: str | os.PathLike[str] | Non
 
 def written_mode(result: IndexResult, asked: str | None) -> str:
     """The mode the results were written in: ``asked`` (None: Settings ``output``), but
-    values for a panel (formula mode does not cover one yet; the notes say so)."""
-    from ..panel import panel_of
+    values for a panel that formula mode cannot write (the notes say why)."""
+    from ..workbook.formulas import panel_output_mode
 
-    mode = asked or result.model.settings.output
-    return "values" if panel_of(result) is not None else mode
+    return panel_output_mode(result, asked or result.model.settings.output)[0]
 
 
 def ranked_units(result: IndexResult, top: int) -> tuple[tuple[RankedUnit, ...], int]:

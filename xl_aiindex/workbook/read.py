@@ -463,6 +463,8 @@ class _Reader:
                 columns[k] = PUBLISHED_COLUMN
         for k, canonical in columns.items():
             loc.cols[canonical.lower()] = t.header[k]
+        if YEAR_COLUMN in t.header:   # a panel's years: formula mode reads them (per_year)
+            loc.cols.setdefault(YEAR_COLUMN, t.header[YEAR_COLUMN])
         if wanted == DATA and only_nodes:
             ignored = [k for k in t.header if k not in ("unit", YEAR_COLUMN) and k not in columns]
             if ignored:
