@@ -166,7 +166,7 @@ def test_a_single_year_book_is_written_as_before(small_book: Path) -> None:
 def test_libreoffice_recomputes_a_panel_in_formula_mode(tmp_path: Path) -> None:
     """Each panel_normalisation in formula mode: a raw value edited and the cached values
     dropped (openpyxl saves none), LibreOffice's recalculation gives the engine's scores,
-    ranks within the year and tier counts per year of the edited inputs."""
+    ranks within the year, tier counts per year and Trends of the edited inputs."""
     from lo_harness import mismatches, read_book, recalculate
 
     from xl_aiindex.workbook.io import compute, load_workbook
@@ -188,7 +188,7 @@ def test_libreoffice_recomputes_a_panel_in_formula_mode(tmp_path: Path) -> None:
         edited.append(tmp_path / f"e{i}.xlsx")
     for path, done in zip(edited, recalculate(edited, tmp_path / "lo"), strict=True):
         expected = [s for s in result_sheets(compute(load_workbook(path)))
-                    if s.name in ("Scores", "Ranking", "Tiers")]
+                    if s.name in ("Scores", "Ranking", "Tiers", "Trends")]
         cached = openpyxl.load_workbook(path, data_only=True)
         assert cached["Scores"]["G8"].value is None      # b's 2022 index: no cached value
         cached.close()

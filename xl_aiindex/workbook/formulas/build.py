@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ...contract import CALC, CALC_STATS
+from ...contract import CALC, CALC_STATS, TRENDS
 from ...errors import ProblemsFound
 from ...model import IndexResult
 from ...panel import panel_of
@@ -17,6 +17,7 @@ from ..sheetspec import SheetSpec
 from .calc import calc_sheet, stats_sheet
 from .checks import check_lengths, check_numbers
 from .panel import stacked
+from .panel import trends_sheet as panel_trends
 from .refs import with_value
 from .scores import scores_sheet
 from .state import FormulaState
@@ -46,6 +47,9 @@ def build(state: FormulaState) -> FormulaOutput:
     if state.numeric_check:
         check_numbers(state)
     live = {"Scores": scores, "Ranking": ranking, "Tiers": tiers, "WeightsUsed": weights}
+    if state.panel is not None:
+        name = state.settings.sheet(TRENDS)
+        live[name] = panel_trends(specs[name], state.panel, state.names)
     # other result sheets (Treatment…) have no formulas: as values mode writes them
     sheets = [live.get(name, spec) for name, spec in specs.items()] + [calc]
     sheets.append(stats_sheet(state))     # header only when no indicator is normalised

@@ -18,14 +18,16 @@ under ``per_year`` and ``base:YEAR``, with a note; so are the weights of a data-
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
 from ...model import IndexResult
-from ...panel import PanelResult, parse_panel_mode
+from ...panel import PanelResult, panel_of, parse_panel_mode
+from ..cells import column_letter
 from ..read import Locator, panel_row_key
-from .refs import quote_sheet
+from ..sheetspec import Cell, SheetSpec
+from .refs import Names, cached, quote_sheet, with_value
 
 #: Normalisations with a formula form under ``per_year`` and ``base:YEAR`` (their statistics
 #: have a conditional formula: MINIFS, MAXIFS; goalposts needs none).
@@ -92,6 +94,39 @@ def stacked(panel: PanelResult, shown: IndexResult, locator: Locator
     sheet = located.sheets.get("data" if model.settings.input == "data" else "given")
     year_col = sheet.cols.get("year") if sheet is not None else None
     return whole, located, PanelLayout(shown, name, base, tuple(years), year_col)
+
+
+def trends_sheet(spec: SheetSpec, layout: PanelLayout, names: Names) -> SheetSpec:
+    """The Trends sheet ``spec`` with formulas: each year's index looked up by unit and year
+    (blank where the unit has no row that year), ``change`` and ``rank_change`` from them and
+    from the ranks; the rows stay in the order written (by the last year's rank then)."""
+    panel = panel_of(layout.shown)
+    assert panel is not None
+    header = [str(c.value) for c in spec.rows[0]]
+    years = [str(y) for y in panel.years]
+    key, score = names.get("", "key"), names.get("s", layout.shown.root)
+    rank = names.get("", "rank")
+    first, last = column_letter(header.index(years[0])), column_letter(header.index(years[-1]))
+    rows: list[list[Cell]] = [list(spec.rows[0])]
+    for i, old_row in enumerate(spec.rows[1:]):
+        r = i + 2
+        row = list(old_row)
+
+        def look(name: str, year: str, r: int = r) -> str:
+            return f'INDEX({name},MATCH($A{r}&"|"&{year},{key},0))'
+
+        for y in years:
+            j = header.index(y)
+            row[j] = with_value(row[j], cached(row[j].value),
+                                formula=f'IFERROR({look(score, y)},"")')
+        j = header.index("change")
+        row[j] = with_value(row[j], cached(row[j].value), formula=(
+            f'IF(AND(ISNUMBER({first}{r}),ISNUMBER({last}{r})),{last}{r}-{first}{r},"")'))
+        j = header.index("rank_change")
+        row[j] = with_value(row[j], cached(row[j].value), formula=(
+            f'IFERROR({look(rank, years[0])}-{look(rank, years[-1])},"")'))
+        rows.append(row)
+    return replace(spec, rows=rows)
 
 
 def year_stats(layout: PanelLayout, row: int, x_ref: str, year_range: str
