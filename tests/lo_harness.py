@@ -161,6 +161,44 @@ def convert_to_ods(books: Sequence[Path], out_dir: Path, timeout: float = TIMEOU
     return results
 
 
+#: LibreOffice's CSV filter: comma, double quote, UTF-8, from row 1, cells *as shown* (their
+#: number format applied), every sheet to its own file ``<stem>-<sheet>.csv`` (7.2 and later).
+_CSV_SHOWN = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
+
+
+def shown_texts(books: Sequence[Path], timeout: float = TIMEOUT
+                ) -> list[dict[str, list[list[str]]]]:
+    """What every cell of every sheet shows once LibreOffice has recalculated the workbook: its
+    value through its number format (``92.93``, ``85.2%``), as LibreOffice's CSV export writes
+    it; one soffice run for all ``books``. Per book: sheet -> rows of texts (row 1 first)."""
+    import csv
+
+    with tempfile.TemporaryDirectory(prefix="xl-aiindex-csv-") as tmp:
+        src, out = Path(tmp) / "in", Path(tmp) / "out"
+        src.mkdir()
+        out.mkdir()
+        inputs = []
+        for i, book in enumerate(books):
+            p = src / f"b{i:03d}{book.suffix.lower()}"
+            shutil.copyfile(book, p)
+            inputs.append(p)
+        rc, log = _run(["--convert-to", _CSV_SHOWN, "--outdir", str(out), *map(str, inputs)],
+                       timeout)
+        results = []
+        for book, p in zip(books, inputs, strict=True):
+            names = openpyxl.load_workbook(book, read_only=True).sheetnames
+            sheets = {}
+            for name in names:
+                f = out / f"{p.stem}-{name}.csv"
+                if not f.is_file():
+                    raise LibreOfficeError(f"LibreOffice wrote no CSV of {book} sheet {name} "
+                                           f"(exit {rc}):\n{log}")
+                with f.open(encoding="utf-8", newline="") as fh:
+                    sheets[name] = list(csv.reader(fh))
+            results.append(sheets)
+    return results
+
+
 @dataclass
 class Book:
     """The values LibreOffice computed (``values[sheet][(row, col)]``, 1-based) and its error

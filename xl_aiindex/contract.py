@@ -106,7 +106,7 @@ UNCERTAINTY_RESULTS_COLUMNS = ("unit", "name_zh", "name_en", "nominal_rank", "ra
                                "median_rank", "rank_q95", "nominal_tier", "p_nominal_tier",
                                "mean_abs_shift", "below_median", "above_median")
 #: Column widths of a new Log sheet.
-LOG_WIDTHS = {"time": 26.0, "command": 12.0, "version": 10.0, "file": 30.0, "input": 8.0,
+LOG_WIDTHS = {"time": 26.0, "command": 18.0, "version": 10.0, "file": 30.0, "input": 8.0,
               "units": 8.0, "status": 12.0, "notes": 60.0, "inputs_hash": 18.0}
 
 

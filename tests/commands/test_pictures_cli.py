@@ -110,6 +110,9 @@ def test_compare_editions_table_and_changes_sheet(tmp_path):
     # by hand: b's x1 → (45−10)/40 = 87.5, d1 = (87.5 + 25)/2 = 56.25 (+31.25), total
     # .6·56.25 + .4·43.75 = 51.25 (+18.75): b passes c (42.5); c falls to rank 4 = bottom
     assert r.output == (
+        "Warning: scores of the two editions are on different scales; changes in score partly "
+        "reflect the other units (each edition is normalised against its own units: minmax); "
+        "use --common-scale to normalise both editions' data together\n"
         f"{old} → {new}: 4 units in both, 1 entered, 1 left\n"
         f"Wrote Changes to {new}\n"
         "\n"

@@ -289,7 +289,7 @@ def test_result_headers(book: Path) -> None:
     assert _rows(wb["WeightsUsed"]) == [["node", "child", "method", "weight", "weight_in_total"]]
     assert _rows(wb["Problems"]) == [["sheet", "cell", "unit", "node", "problem"]]
     assert _rows(wb["Log"]) == [["time", "command", "version", "file", "input", "units", "status",
-                                 "notes"]]
+                                 "inputs_hash", "notes"]]
 
 
 def test_reproducible(tmp_path: Path) -> None:

@@ -181,7 +181,7 @@ def test_audit_command_exact_output_and_sheet(tmp_path, small):
     assert [r[0] for r in rows[1:]] == ["d1", "x1", "x2", "d2", "x3", "x4"]
     x1 = dict(zip(COLUMNS, rows[2], strict=True))
     assert (x1["n"], x1["missing"], x1["min"], x1["max"], x1["mean"]) == (5, 0, 10, 50, 30)
-    assert x1["needs_treatment"] is False and x1["flags"] == "near-duplicate pair with x2 (1.00)"
+    assert x1["needs_treatment"] == "no" and x1["flags"] == "near-duplicate pair with x2 (1.00)"
     assert "Audit" not in openpyxl.load_workbook(book).sheetnames   # -o: the input untouched
 
 

@@ -102,7 +102,7 @@ def test_shipped_workbooks_start_with_an_empty_log():
     for name in ("city_ai_index_2020.xlsx", "city_ai_index_2020_data.xlsx"):
         rows = values(REPO / "workbooks" / name, "Log")
         assert rows == [["time", "command", "version", "file", "input", "units", "status",
-                         "notes"]], name
+                         "inputs_hash", "notes"]], name
 
 
 # ---- 2. only sheets the tool wrote are replaced ----

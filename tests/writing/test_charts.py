@@ -155,7 +155,9 @@ def test_shipped_charts_reference_the_top15_cells():
     titles = [c.find(".//c:title//a:t", NS).text for c in charts]
     assert titles == ["中国城市人工智能发展指数 TOP 15", "城市发展环境 TOP 15", "资金支持力度 TOP 15",
                       "研发能力 TOP 15", "基础支持情况 TOP 15", "发展成效 TOP 15"]
-    sers = charts[0].findall(".//c:ser", NS)
+    # horizontal bars: the series are written last tier first, as Excel and LibreOffice list
+    # such a chart's legend from the last series up (the legend reads 第一梯队 first)
+    sers = charts[0].findall(".//c:ser", NS)[::-1]
     # a series per tier, drawn on top of each other: each bar has the colour of its tier
     assert [s.find("c:tx/c:v", NS).text for s in sers] == ["第一梯队", "第二梯队", "第三梯队"]
     assert [s.find("c:spPr//a:srgbClr", NS).get("val") for s in sers] == \

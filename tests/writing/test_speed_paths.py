@@ -270,7 +270,7 @@ def _column_specs() -> list[SheetSpec]:
               Cell("total", formula="=SUM(B2:B10)", style=HEADER), Cell(None),
               Cell("a <b> & _x0041_ \r\n c", style=HEADER), Cell("f32"), Cell("mixed")]
     columns = [
-        Column([f"u{i} <&> _x00{i}F_" if i % 2 else f"单位{i}" for i in range(9)], TEXT),
+        Column([f"u{i} <&> _x00{i}F_" if i % 2 else f"单位{i}" for i in range(9)], Style()),
         Column(floats, styles=tiers),
         Column(floats * 3.5, PRECISE),
         Column(np.full(9, nan), Style(num_format="0.000")),

@@ -11,14 +11,10 @@ import pandas as pd
 from ..audit import Audit, audit
 from ..model import IndexResult
 from .io import Loaded, compute, load_workbook
+from .result_cells import _TEXT_WIDTHS, _header, column_style, fit, yes_no
 from .results import AUDIT_SHEET
-from .sheetspec import HEADER, INTEGER, PRECISE, TEXT, Cell, SheetSpec, Style
+from .sheetspec import TEXT, WRAPPED, Cell, SheetSpec
 from .writer import Update, update_workbook
-
-_TEXT = {"node", "parent", "name"}
-_INTEGER = {"depth", "n", "missing"}
-_WIDTHS = {"node": 16.0, "parent": 16.0, "name": 18.0, "flags": 90.0, "needs_treatment": 16.0,
-           "weight_in_total": 16.0, "group_pc1_share": 16.0}
 
 
 def _value(v: object) -> str | float | int | bool | None:
@@ -32,26 +28,23 @@ def _value(v: object) -> str | float | int | bool | None:
 
 
 def audit_sheet(report: Audit) -> SheetSpec:
-    """The Audit sheet: :attr:`Audit.table`, flags (if any) in the last column."""
+    """The Audit sheet: :attr:`Audit.table`, flags (if any) in the last column; yes/no columns
+    (``indicator``, ``needs_treatment``) as yes or no in the workbook's language, never a
+    TRUE/FALSE beside numbers."""
     table = report.table
     cols = list(table.columns)
-    rows: list[list[Cell]] = [[Cell(c, style=HEADER) for c in cols]]
+    rows: list[list[Cell]] = [_header(cols)]
+    styles = {c: WRAPPED if c == "flags" else column_style(c) for c in cols}
     for rec in table.itertuples(index=False):
         row = []
         for c, v in zip(cols, rec, strict=True):
-            style: Style | None = PRECISE
-            if c == "flags":
-                style = Style(wrap=True)
-            elif c in _TEXT:
-                style = TEXT
-            elif c in _INTEGER:
-                style = INTEGER
-            elif isinstance(_value(v), bool):
-                style = None
-            row.append(Cell(_value(v), style=style))
+            value = _value(v)
+            if isinstance(value, bool):
+                row.append(Cell(yes_no(value), style=TEXT))
+            else:
+                row.append(Cell(value, style=styles[c]))
         rows.append(row)
-    widths = {i: _WIDTHS.get(c, max(10.0, len(c) + 2.0)) for i, c in enumerate(cols)}
-    return SheetSpec(AUDIT_SHEET, rows, widths, freeze=(1, 1))
+    return SheetSpec(AUDIT_SHEET, rows, fit(rows, cols, _TEXT_WIDTHS), freeze=(1, 1))
 
 
 def audit_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None = None,

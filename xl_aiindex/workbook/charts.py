@@ -174,19 +174,26 @@ def _legend(pos: str = "b") -> str:
     return f'<c:legend><c:legendPos val="{pos}"/><c:overlay val="0"/>{_txpr(900)}</c:legend>'
 
 
-def _space(title: str, plot: str, legend: bool) -> bytes:
+def _major_unit(low: float | None, high: float | None) -> float | None:
+    """20 on a fixed 0–100 axis (six labels: 0, 20 … 100); the application's choice otherwise."""
+    return 20.0 if low == 0.0 and high == 100.0 else None
+
+
+def _space(title: str, plot: str, legend: bool, legend_pos: str = "b") -> bytes:
     xml = (f'{_DECL}<c:chartSpace xmlns:c="{NS_C}" xmlns:a="{NS_A}" xmlns:r="{NS_REL}">'
            '<c:date1904 val="0"/><c:lang val="zh-CN"/><c:roundedCorners val="0"/><c:chart>'
            f"{_title(title) if title else _NO_TITLE}"
            f"<c:plotArea><c:layout/>{plot}</c:plotArea>"
-           f"{_legend() if legend else ''}"
+           f"{_legend(legend_pos) if legend else ''}"
            '<c:plotVisOnly val="1"/><c:dispBlanksAs val="gap"/></c:chart>'
            f'{_sppr("FFFFFF", "D9D9D9")}{_txpr(900)}</c:chartSpace>')
     return xml.encode("utf-8")
 
 
-def _bar_ser(i: int, s: Series, categories: str, labels: str | None) -> str:
-    color = s.color or SERIES_COLORS[i % len(SERIES_COLORS)]
+def _bar_ser(i: int, s: Series, categories: str, labels: str | None, color_of: int | None = None
+             ) -> str:
+    k = i if color_of is None else color_of
+    color = s.color or SERIES_COLORS[k % len(SERIES_COLORS)]
     points = "".join(
         f'<c:dPt><c:idx val="{j}"/><c:invertIfNegative val="0"/><c:bubble3D val="0"/>'
         f"{_sppr(fill, OUTLINE)}</c:dPt>" for j, fill in enumerate(s.point_fills))
@@ -214,13 +221,19 @@ def clustered_bar_chart(title: str, categories: str, series: Sequence[Series], *
                         axis_min: float | None = None, axis_max: float | None = None,
                         overlap: int | None = None) -> bytes:
     """Several series side by side over the same categories (e.g. two cities' dimension
-    scores); a legend names the series. ``overlap`` 100 draws the series on top of each other:
-    with one non-blank value per category (a column per tier, say) each bar takes the colour
-    of the series holding its value, so colours follow the cells."""
+    scores); a legend names the series in the order given. ``overlap`` 100 draws the series on
+    top of each other: with one non-blank value per category (a column per tier, say) each bar
+    takes the colour of the series holding its value, so colours follow the cells."""
     if not series:
         raise ValueError("a bar chart needs at least one series")
-    sers = "".join(_bar_ser(i, s, categories, num_format if labels else None)
-                   for i, s in enumerate(series))
+    order = list(range(len(series)))
+    if horizontal:
+        # Excel and LibreOffice list a horizontal bar chart's legend from the last series to
+        # the first (as the bars stack upwards): the series go in last-first, so the legend
+        # reads in the caller's order (第一梯队 first)
+        order.reverse()
+    sers = "".join(_bar_ser(i, series[k], categories, num_format if labels else None, k)
+                   for i, k in enumerate(order))
     plot = (f'<c:barChart><c:barDir val="{"bar" if horizontal else "col"}"/>'
             '<c:grouping val="clustered"/><c:varyColors val="0"/>'
             f'{sers}<c:gapWidth val="{60 if len(series) == 1 or overlap == 100 else 80}"/>'
@@ -229,8 +242,9 @@ def clustered_bar_chart(title: str, categories: str, series: Sequence[Series], *
             + '<c:axId val="500000001"/><c:axId val="500000002"/></c:barChart>'
             + _cat_ax(500000001, 500000002, "l" if horizontal else "b", horizontal)
             + _val_ax(500000002, 500000001, "t" if horizontal else "l", "0",
-                      minimum=axis_min, maximum=axis_max))
-    return _space(title, plot, legend and len(series) > 1)
+                      minimum=axis_min, maximum=axis_max,
+                      major=_major_unit(axis_min, axis_max)))
+    return _space(title, plot, legend and len(series) > 1, "r" if horizontal else "b")
 
 
 def radar_chart(title: str, categories: str, series: Sequence[Series], *,

@@ -21,9 +21,9 @@ from ..model import IndexResult
 from ..panel import PanelResult, trends
 from .cells import column_letter
 from .charts import Drawing, Series, grid_anchors, line_chart, sheet_ref
-from .result_cells import _TEXT_WIDTHS, _cell, _header, _widths
+from .result_cells import _cell, _header, fit, score_style
 from .result_tables import ranking_table, scores_table, tiers_table
-from .sheetspec import NUMBER, TEXT, Cell, SheetSpec, Style, tier_style
+from .sheetspec import TEXT, Cell, SheetSpec, Style, tier_style
 
 #: The Trends sheet's columns after the years: the change first → last year.
 TRENDS_CHANGES = ("change", "rank_change")
@@ -97,13 +97,14 @@ def trends_sheet(result: IndexResult, panel: PanelResult) -> SheetSpec:
     last = panel.by_year[panel.latest]
     tiers = [tier_of(last, u) for u in table["unit"]]
     rows: list[list[Cell]] = [_header(cols)]
+    score = score_style(settings)
     change = Style(num_format="+0.00;-0.00;0.00")
     rank_change = Style(num_format="+0;-0;0")
     for rec, t in zip(table.itertuples(index=False), tiers, strict=True):
         values = dict(zip(cols, rec, strict=True))
         rows.append([_cell(values[c], tier_style(
             TEXT if c in ("unit", "name_zh", "name_en") else change if c == "change"
-            else rank_change if c == "rank_change" else NUMBER, t)) for c in cols])
+            else rank_change if c == "rank_change" else score, t)) for c in cols])
     name = settings.sheet(TRENDS)
     n = min(settings.chart_top, int(table[years[-1]].notna().sum()))
     charts: list[bytes] = []
@@ -119,9 +120,8 @@ def trends_sheet(result: IndexResult, panel: PanelResult) -> SheetSpec:
         charts.append(line_chart(title, sheet_ref(name, first_year, 1, last_year, 1), series))
     anchors = grid_anchors(len(charts), first_col=len(cols) + 1, per_row=1, width=12,
                            height=max(16, 8 + n))
-    return SheetSpec(name, rows, _widths(cols, _TEXT_WIDTHS | {c: 9.0 for c in years}
-                                         | {"change": 9.0, "rank_change": 12.0}),
-                     freeze=(1, 3), drawing=Drawing(tuple(zip(anchors, charts, strict=True))))
+    return SheetSpec(name, rows, fit(rows, cols), freeze=(1, 3),
+                     drawing=Drawing(tuple(zip(anchors, charts, strict=True))))
 
 
 __all__ = ["TRENDS_CHANGES", "panel_ranking_table", "panel_scores_table", "panel_tiers_table",

@@ -33,7 +33,7 @@ from .panel_sheets import (
     tier_of,
     trends_sheet,
 )
-from .result_cells import _TEXT_WIDTHS, _cell, _header, _widths
+from .result_cells import _TEXT_WIDTHS, _cell, _header, column_style, fit, score_style
 from .result_tables import (  # noqa: F401 (re-exported: the tables' historical home)
     decimals_of,
     display_name,
@@ -44,9 +44,9 @@ from .result_tables import (  # noqa: F401 (re-exported: the tables' historical 
 )
 from .sheetspec import (
     INTEGER,
-    NUMBER,
     PRECISE,
     TEXT,
+    WRAPPED,
     Cell,
     Column,
     ColumnRows,
@@ -74,29 +74,32 @@ def scores_sheet(result: IndexResult) -> SheetSpec:
     """The Scores sheet: every node's score for every unit (normalised values for indicators)."""
     table = scores_table(result)
     tiers = result.tier.reindex(table["unit"]).fillna(0).astype(int).tolist()
-    return scores_spec(table, tiers, result.root)
+    return scores_spec(table, tiers, result)
 
 
-def scores_spec(table: pd.DataFrame, tiers: list[int], root: str) -> SheetSpec:
+def _style(column: str, score: Style) -> Style:
+    """:func:`column_style`, a panel's ``year`` a whole number without separators."""
+    return INTEGER if column == YEAR_COLUMN else column_style(column, score)
+
+
+def scores_spec(table: pd.DataFrame, tiers: list[int], result: IndexResult) -> SheetSpec:
     """The Scores sheet of ``table`` (:func:`scores_table`, or a panel's, with ``year``), the
     root's cells coloured by each row's tier (``tiers``, 0: none)."""
     cols = list(table.columns)
-    root_styles = {t: tier_style(NUMBER, t) for t in set(tiers)}
+    score = score_style(result.model.settings)
+    root_styles = {t: tier_style(score, t) for t in set(tiers)}
     # column by column, numbers as float arrays: ~10⁶ cells built and written without a Cell each
     columns = []
     for col in cols:
         series = table[col]
         values: Any = (series.to_numpy(dtype=float) if series.dtype.kind == "f"
                        else [_plain(v) for v in series.tolist()])
-        if col == root:
+        if col == result.root:
             columns.append(Column(values, styles=[root_styles[t] for t in tiers]))
         else:
-            columns.append(Column(values, INTEGER if col == "year" else
-                                  TEXT if col in ("unit", "name_zh", "name_en") else
-                                  PRECISE if col == "coverage" else NUMBER))
-    frozen = 4 if "year" in cols else 3
-    return SheetSpec("Scores", ColumnRows(_header(cols), columns), _widths(cols, _TEXT_WIDTHS),
-                     freeze=(1, frozen))
+            columns.append(Column(values, _style(col, score)))
+    rows = ColumnRows(_header(cols), columns)
+    return SheetSpec("Scores", rows, fit(rows, cols), freeze=(1, 4 if YEAR_COLUMN in cols else 3))
 
 
 def _values(series: pd.Series) -> Any:
@@ -121,13 +124,14 @@ def ranking_sheet(result: IndexResult) -> SheetSpec:
     """The Ranking sheet, coloured by tier."""
     table = ranking_table(result)
     tiers = table["unit"].map(result.tier).fillna(0).astype(int).tolist()
-    return ranking_spec(table, tiers, bool(result.model.settings.tiers.labels))
+    return ranking_spec(table, tiers, result)
 
 
-def ranking_spec(table: pd.DataFrame, tiers: list[int], labelled: bool) -> SheetSpec:
+def ranking_spec(table: pd.DataFrame, tiers: list[int], result: IndexResult) -> SheetSpec:
     """The Ranking sheet of ``table`` (:func:`ranking_table`, or a panel's, with ``year``),
-    each row coloured by its tier (``tiers``, 0: none); ``labelled``: tiers shown by label."""
+    each row coloured by its tier (``tiers``, 0: none)."""
     cols = list(table.columns)
+    score = score_style(result.model.settings)
     diff_format = None
     if "diff" in cols:
         places = decimals_of(table["published"])
@@ -138,18 +142,15 @@ def ranking_spec(table: pd.DataFrame, tiers: list[int], labelled: bool) -> Sheet
         if col == "tier":
             bases = [TEXT if isinstance(v, str) else INTEGER for v in values]
         else:
-            base = INTEGER if col in ("rank", "year") else TEXT if col in (
-                "unit", "name_zh", "name_en") \
-                else diff_format if col == "diff" and diff_format is not None else NUMBER
+            base = diff_format if col == "diff" and diff_format is not None else \
+                _style(col, score)
             bases = [base] * len(tiers)
         columns.append(Column(values, styles=[tier_style(b, t)
                                               for b, t in zip(bases, tiers, strict=True)]))
     rows = ColumnRows(_header(cols), columns)
     notes = {cols.index("diff"): DIFF_NOTE} if "diff" in cols else {}
-    frozen = 5 if "year" in cols else 4
-    return SheetSpec("Ranking", rows, _widths(cols, _TEXT_WIDTHS | {
-        "rank": 7.0, "year": 7.0, "tier": 12.0 if labelled else 7.0}), freeze=(1, frozen),
-        header_notes=notes)
+    return SheetSpec("Ranking", rows, fit(rows, cols), freeze=(1, 5 if YEAR_COLUMN in cols else 4),
+                     header_notes=notes)
 
 
 def tiers_sheet(result: IndexResult) -> SheetSpec:
@@ -160,15 +161,15 @@ def tiers_sheet(result: IndexResult) -> SheetSpec:
 def tiers_spec(table: pd.DataFrame) -> SheetSpec:
     """The Tiers sheet of ``table`` (:func:`tiers_table`, or a panel's, with ``year`` first)."""
     cols = list(table.columns)
+    styles = {"tier": INTEGER, YEAR_COLUMN: INTEGER, "label": TEXT, "units": WRAPPED,
+              "count": INTEGER}
     rows: list[list[Cell]] = [_header(cols)]
     for rec in table.itertuples(index=False):
         values = dict(zip(cols, rec, strict=True))
         t = int(values["tier"])
-        styles = {"tier": INTEGER, "year": INTEGER, "label": TEXT, "units": Style(wrap=True),
-                  "count": INTEGER}
         rows.append([_cell(values[c], tier_style(styles[c], t)) for c in cols])
-    return SheetSpec("Tiers", rows, _widths(cols, _TEXT_WIDTHS | {"tier": 7.0, "year": 7.0}),
-                     autofilter="year" in cols)
+    return SheetSpec("Tiers", rows, fit(rows, cols, _TEXT_WIDTHS),
+                     autofilter=YEAR_COLUMN in cols)
 
 
 def weights_sheet(result: IndexResult) -> SheetSpec:
@@ -177,9 +178,8 @@ def weights_sheet(result: IndexResult) -> SheetSpec:
     cols = list(table.columns)
     rows: list[list[Cell]] = [_header(cols)]
     for rec in table.itertuples(index=False):
-        rows.append([_cell(v, PRECISE if c.startswith("weight") else TEXT)
-                     for c, v in zip(cols, rec, strict=True)])
-    return SheetSpec("WeightsUsed", rows, _widths(cols, _TEXT_WIDTHS | {"weight_in_total": 16.0}))
+        rows.append([_cell(v, column_style(c)) for c, v in zip(cols, rec, strict=True)])
+    return SheetSpec("WeightsUsed", rows, fit(rows, cols))
 
 
 def problems_sheet(problems: Sequence[Problem]) -> SheetSpec:
@@ -188,10 +188,11 @@ def problems_sheet(problems: Sequence[Problem]) -> SheetSpec:
     rows: list[list[Cell]] = [_header(cols)]
     for p in problems:
         link = f"'{p.sheet}'!{p.cell}" if p.sheet and p.cell else None
-        rows.append([Cell(p.sheet), Cell(p.cell, link=link), Cell(p.unit), Cell(p.node),
-                     Cell(p.problem, style=Style(wrap=True))])
-    return SheetSpec("Problems", rows, _widths(cols, _TEXT_WIDTHS), tab_color="C00000" if problems
-                     else None)
+        rows.append([Cell(p.sheet, style=TEXT), Cell(p.cell, style=TEXT, link=link),
+                     Cell(p.unit, style=TEXT), Cell(p.node, style=TEXT),
+                     Cell(p.problem, style=WRAPPED)])
+    return SheetSpec("Problems", rows, fit(rows, cols, _TEXT_WIDTHS),
+                     tab_color="C00000" if problems else None)
 
 
 
@@ -203,7 +204,7 @@ def log_sheet(previous: Sequence[Sequence[Any]], entry: dict[str, Any]) -> Sheet
     for old in previous:
         rows.append([_cell(v) for v in list(old)[: len(cols)]])
     rows.append([_cell(None if entry.get(c) == "" else entry.get(c),
-                       Style(wrap=True) if c == "notes" else None) for c in cols])
+                       WRAPPED if c == "notes" else None) for c in cols])
     return SheetSpec("Log", rows, {i: LOG_WIDTHS[c] for i, c in enumerate(cols)})
 
 
@@ -216,8 +217,7 @@ def treatment_sheet(result: IndexResult) -> SheetSpec:
     for rec in table.itertuples(index=False):
         rows.append([_cell(v, PRECISE if c.startswith(("skew", "kurtosis")) else TEXT)
                      for c, v in zip(cols, rec, strict=True)])
-    return SheetSpec(result.model.settings.sheet("Treatment"), rows, _widths(cols, _TEXT_WIDTHS | {"indicator": 14.0,
-                                                                     "treatment": 70.0}))
+    return SheetSpec(result.model.settings.sheet("Treatment"), rows, fit(rows, cols))
 
 
 def group_ranking_sheet(result: IndexResult, table: pd.DataFrame | None = None) -> SheetSpec:
@@ -225,11 +225,10 @@ def group_ranking_sheet(result: IndexResult, table: pd.DataFrame | None = None) 
     (``table``: :func:`~xl_aiindex.groups.group_ranking` of ``result``, if already computed)."""
     table = group_ranking(result) if table is None else table
     cols = list(table.columns)
-    rows = ColumnRows(_header(cols), [
-        Column(_values(table[c]), INTEGER if c == "rank" else NUMBER if c == "score" else TEXT)
-        for c in cols])
-    return SheetSpec(result.model.settings.sheet(GROUP_RANKING_SHEET), rows,
-                     _widths(cols, _TEXT_WIDTHS | {"rank": 7.0, "grouping": 14.0, "group": 14.0}),
+    score = score_style(result.model.settings)
+    rows = ColumnRows(_header(cols), [Column(_values(table[c]), column_style(c, score))
+                                      for c in cols])
+    return SheetSpec(result.model.settings.sheet(GROUP_RANKING_SHEET), rows, fit(rows, cols),
                      freeze=(1, 2))
 
 
@@ -242,9 +241,8 @@ def panel_core_sheets(result: IndexResult, panel: PanelResult) -> list[SheetSpec
     ranking = panel_ranking_table(panel)
     ranking_tiers = [tier_of(panel.by_year[y], u)
                      for u, y in zip(ranking["unit"], ranking[YEAR_COLUMN], strict=True)]
-    labelled = bool(result.model.settings.tiers.labels)
-    return [scores_spec(scores, scores_tiers, result.root),
-            ranking_spec(ranking, ranking_tiers, labelled), tiers_spec(panel_tiers_table(panel))]
+    return [scores_spec(scores, scores_tiers, result),
+            ranking_spec(ranking, ranking_tiers, result), tiers_spec(panel_tiers_table(panel))]
 
 
 def result_sheets(result: IndexResult) -> list[SheetSpec]:

@@ -29,6 +29,7 @@ class Style:
     wrap: bool = False
     align: str | None = None         # "left" | "center" | "right"
     border_bottom: bool = False
+    indent: int = 0                  # characters of indent (left- or right-aligned text)
 
 
 class Cell(NamedTuple):
@@ -154,13 +155,27 @@ class SheetSpec:
         return max((len(r) for r in self.rows), default=0)
 
 
+#: The one header style of every result sheet.
 HEADER = Style(bold=True, fill="1F4E78", font_color="FFFFFF", wrap=True, align="center",
                border_bottom=True)
-TEXT = Style()
+#: Text, indented one character: a gap after a right-aligned number to its left (``1 beijing``
+#: would read as one string).
+TEXT = Style(align="left", indent=1)
+#: Text that wraps within its column (problems, notes, flags).
+WRAPPED = Style(wrap=True, align="left", indent=1)
+#: Scores at the default two decimals (a workbook's own: :func:`~xl_aiindex.workbook.
+#: result_cells.score_style`).
 NUMBER = Style(num_format="0.00")
+#: Statistics (skewness, correlations, Sobol' indices).
 PRECISE = Style(num_format="0.0000")
+#: Ranks, counts, tiers.
 INTEGER = Style(num_format="0")
+#: Percentages.
 PERCENT = Style(num_format="0%")
+#: Probabilities and shares (99.9 % is not 100 %).
+PROBABILITY = Style(num_format="0.0%")
+#: Weights.
+WEIGHT = Style(num_format="0.000")
 
 #: Tier fills, best first (green, amber, orange, then greys); more tiers reuse the last.
 TIER_FILLS = ("C6EFCE", "FFEB9C", "F8CBAD", "D9D9D9", "EDEDED", "F2F2F2")
@@ -173,4 +188,4 @@ def tier_style(base: Style, tier: int) -> Style:
         return base
     fill = TIER_FILLS[min(tier, len(TIER_FILLS)) - 1]
     return Style(base.num_format, base.bold, fill, base.font_color, base.wrap, base.align,
-                 base.border_bottom)
+                 base.border_bottom, base.indent)

@@ -27,8 +27,10 @@ from .cells import address, column_letter
 from .charts import Anchor, Drawing, rank_interval_chart, sheet_ref
 from .files import guard_destination
 from .io import Loaded
+from .layout import display_width
 from .read import text
-from .sheetspec import HEADER, INTEGER, NUMBER, PERCENT, PRECISE, TEXT, Cell, SheetSpec
+from .result_cells import _header, column_style, fit
+from .sheetspec import TEXT, Cell, SheetSpec
 from .writer import Update, update_workbook
 
 
@@ -170,10 +172,12 @@ def label_column(zh: list[str], en: list[str]) -> str:
     return "unit"
 
 
-def interval_drawing(count: int, labels: str) -> Drawing:
+def interval_drawing(count: int, labels: str, longest: int = 0) -> Drawing:
     """The UncertaintyResults sheet's rank-interval chart for ``count`` units (rows 2…count+1),
-    named by the column ``labels``: right of the table, wider with more units. It depends on
-    ``count`` and ``labels`` only, so a rerun over the same units keeps its parts unchanged."""
+    named by the column ``labels`` whose longest name is ``longest`` characters wide (CJK count
+    2): right of the table, wider with more units and taller with longer names (the names stand
+    upright below the plot, none clipped). It depends on its arguments only, so a rerun over the
+    same units keeps its parts unchanged."""
     if count == 0:
         return Drawing()
     letter = {c: column_letter(i) for i, c in enumerate(UNITS_COLUMNS)}
@@ -187,7 +191,9 @@ def interval_drawing(count: int, labels: str) -> Drawing:
                                 name="median_rank")
     col = len(UNITS_COLUMNS) + 1
     width = min(60, max(10, 4 + math.ceil(count * 0.4)))
-    return Drawing(((Anchor(col, 1, col + width, 1 + 24), chart),))
+    # an upright name takes about a row (20 px) per 3 characters of 9-pt text
+    height = 24 + math.ceil(max(longest - 8, 0) / 3)
+    return Drawing(((Anchor(col, 1, col + width, 1 + height), chart),))
 
 
 def units_sheet(result: UncertaintyResult, model: Any) -> SheetSpec:
@@ -196,7 +202,8 @@ def units_sheet(result: UncertaintyResult, model: Any) -> SheetSpec:
     the unit in it, the mean absolute rank shift, and ``below_median`` = median − 5 % and
     ``above_median`` = 95 % − median, the error bars of the rank-interval chart drawn right of
     the table (:func:`interval_drawing`)."""
-    rows: list[list[Cell]] = [[Cell(c, style=HEADER) for c in UNITS_COLUMNS]]
+    rows: list[list[Cell]] = [_header(UNITS_COLUMNS)]
+    style = {c: column_style(c) for c in UNITS_COLUMNS}
     units = model.units
     names_zh, names_en = [], []
     for rec in result.summary.itertuples(index=False):
@@ -205,15 +212,14 @@ def units_sheet(result: UncertaintyResult, model: Any) -> SheetSpec:
         names_zh.append(zh)
         names_en.append(en)
         rows.append([Cell(rec.unit, style=TEXT), Cell(zh, style=TEXT), Cell(en, style=TEXT),
-                     *(Cell(_number(getattr(rec, c)), style=INTEGER)
+                     *(Cell(_number(getattr(rec, c)), style=style[c])
                        for c in ("nominal_rank", "rank_q05", "median_rank", "rank_q95")),
-                     Cell(int(rec.nominal_tier), style=INTEGER),
-                     Cell(_number(rec.p_nominal_tier), style=PERCENT),
-                     Cell(_number(rec.mean_abs_shift), style=NUMBER),
-                     Cell(_gap(rec.median_rank, rec.rank_q05), style=INTEGER),
-                     Cell(_gap(rec.rank_q95, rec.median_rank), style=INTEGER)])
-    widths = {0: 14.0, 1: 12.0, 2: 16.0, **{i: 13.0 for i in range(3, 8)},
-              **{i: 15.0 for i in range(8, len(UNITS_COLUMNS))}}
+                     Cell(int(rec.nominal_tier), style=style["nominal_tier"]),
+                     Cell(_number(rec.p_nominal_tier), style=style["p_nominal_tier"]),
+                     Cell(_number(rec.mean_abs_shift), style=style["mean_abs_shift"]),
+                     Cell(_gap(rec.median_rank, rec.rank_q05), style=style["below_median"]),
+                     Cell(_gap(rec.rank_q95, rec.median_rank), style=style["above_median"])])
+    widths = fit(rows, UNITS_COLUMNS)
     notes = {UNITS_COLUMNS.index("rank_q05"): "5 % of the runs rank the unit better than this",
              UNITS_COLUMNS.index("rank_q95"): "5 % of the runs rank the unit worse than this",
              UNITS_COLUMNS.index("p_nominal_tier"): "share of the runs that keep the unit in "
@@ -222,7 +228,11 @@ def units_sheet(result: UncertaintyResult, model: Any) -> SheetSpec:
                                                    "above the dot",
              UNITS_COLUMNS.index("above_median"): "rank_q95 − median_rank: the chart's bar "
                                                    "below the dot"}
-    drawing = interval_drawing(len(rows) - 1, label_column(names_zh, names_en))
+    labels = label_column(names_zh, names_en)
+    shown = {"name_zh": names_zh, "name_en": names_en}.get(
+        labels, [str(r[0].value) for r in rows[1:]])
+    drawing = interval_drawing(len(rows) - 1, labels,
+                               max((display_width(s) for s in shown), default=0))
     return SheetSpec(UNITS_SHEET, rows, widths, freeze=(1, 3), header_notes=notes,
                      drawing=drawing)
 
@@ -232,11 +242,10 @@ def sensitivity_sheet(result: UncertaintyResult) -> SheetSpec:
     shift with their 95 % bootstrap intervals, the base sample N and the runs made."""
     table = result.sensitivity.assign(samples=result.samples, runs=result.runs)
     cols = list(table.columns)
-    rows: list[list[Cell]] = [[Cell(c, style=HEADER) for c in cols]]
+    rows: list[list[Cell]] = [_header(cols)]
     for rec in table.itertuples(index=False):
         rows.append([Cell(str(v), style=TEXT) if c in ("assumption", "note") else
-                     Cell(int(v), style=INTEGER) if c in ("levels", "samples", "runs") else
-                     Cell(float(v), style=PRECISE)
+                     Cell(int(v), style=column_style(c)) if c in ("levels", "samples", "runs")
+                     else Cell(float(v), style=column_style(c))
                      for c, v in zip(cols, rec, strict=True)])
-    widths = {0: 16.0, **{i: 14.0 for i in range(1, len(cols))}, cols.index("note"): 40.0}
-    return SheetSpec("Sensitivity", rows, widths, autofilter=False)
+    return SheetSpec("Sensitivity", rows, fit(rows, cols), autofilter=False)

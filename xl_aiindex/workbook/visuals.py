@@ -22,7 +22,7 @@ from ..lookup import NameIndex
 from ..model import IndexResult
 from .cells import column_letter
 from .charts import OUTLINE, Drawing, Series, clustered_bar_chart, grid_anchors, sheet_ref
-from .result_cells import _TEXT_WIDTHS, _cell, _header, _widths
+from .result_cells import _cell, _header, column_style, fit, score_style
 from .result_tables import ranking_table
 from .sheetspec import INTEGER, NUMBER, TEXT, TIER_FILLS, Cell, SheetSpec, Style, tier_style
 
@@ -94,10 +94,21 @@ def _node_title(result: IndexResult, node: str) -> str:
     return nd.name_zh or nd.name_en or nd.id
 
 
-def _axis_min(values: pd.Series) -> float | None:
-    """0 when every value is ≥ 0 (bars start at zero), else the application's choice."""
+#: Scores on this scale get a fixed axis from 0 to it (every chart of a workbook alike).
+SCORE_SCALE = 100.0
+
+
+def score_axis(values: pd.Series) -> tuple[float | None, float | None]:
+    """The value axis' (minimum, maximum) for bars of ``values``: 0 to 100 when they are
+    scores on 0–100 (all within it, the largest above 10: not shares of 1), so that every
+    chart reads on the same scale; else 0 to the application's choice when none is negative;
+    else the application's choice of both."""
     v = pd.to_numeric(values, errors="coerce").dropna()
-    return 0.0 if len(v) and float(v.min()) >= 0 else None
+    if not len(v) or float(v.min()) < 0:
+        return None, None
+    if float(v.max()) <= SCORE_SCALE and float(v.max()) > SCORE_SCALE / 10:
+        return 0.0, SCORE_SCALE
+    return 0.0, None
 
 
 def charts_sheet(result: IndexResult) -> SheetSpec:
@@ -110,13 +121,13 @@ def charts_sheet(result: IndexResult) -> SheetSpec:
     cols = list(table.columns)
     tier_cols = [c for c in cols if c.startswith("tier_")]
     rows: list[list[Cell]] = [_header(cols)]
+    score = score_style(result.model.settings)
+    styles = {c: TEXT if c == "tier" else column_style(c, score) for c in cols}
     for rec in table.itertuples(index=False):
         t = int(rec.tier) if pd.notna(rec.tier) else 0
         values = dict(zip(cols, rec, strict=True))
         values["tier"] = rule.label(t) if t > 0 else None
-        rows.append([_cell(values[c], tier_style(
-            INTEGER if c in ("position", "rank") else NUMBER if c == "score" or c in tier_cols
-            else TEXT, t)) for c in cols])
+        rows.append([_cell(values[c], tier_style(styles[c], t)) for c in cols])
     charts: list[bytes] = []
     name = result.model.settings.sheet(CHARTS)   # Settings sheet_charts: the references follow
     col_name = column_letter(cols.index("name_zh"))
@@ -130,13 +141,14 @@ def charts_sheet(result: IndexResult) -> SheetSpec:
             series.append(Series(sheet_ref(name, letter, first, letter, last),
                                  name=rule.label(t), color=tier_fill(t), outline=OUTLINE))
         title = f"{_node_title(result, str(node))} TOP {len(block)}"
+        low, high = score_axis(block["score"])
         charts.append(clustered_bar_chart(
             title, sheet_ref(name, col_name, first, col_name, last), series, horizontal=True,
-            overlap=100, axis_min=_axis_min(block["score"])))
+            overlap=100, axis_min=low, axis_max=high))
         first += len(block)
     anchors = grid_anchors(len(charts), first_col=len(cols) + 1,
                            height=max(12, 8 + int(n * 1.1)))
-    return SheetSpec(name, rows, _widths(cols, _TEXT_WIDTHS | {"chart": 14.0, "tier": 10.0}),
+    return SheetSpec(name, rows, fit(rows, cols),
                      drawing=Drawing(tuple(zip(anchors, charts, strict=True))))
 
 
@@ -199,12 +211,14 @@ def compare_sheet(result: IndexResult) -> SheetSpec | None:
     table = compare_table(result)
     cols = list(COMPARE_COLUMNS)
     rows: list[list[Cell]] = [_header(cols)]
+    score = score_style(result.model.settings)
+    styles = {c: column_style(c, score) for c in cols}
+    # the total's row in bold, with the same number formats as the rows above it
+    bold = {c: Style(st.num_format, True, st.fill, st.font_color, st.wrap, st.align,
+                     st.border_bottom, st.indent) for c, st in styles.items()}
     for rec in table.itertuples(index=False):
-        bold = rec.node == result.root
-        rows.append([_cell(v, INTEGER if c.startswith("rank") else NUMBER
-                           if c.startswith(("score", "diff")) else TEXT)
-                     if not bold else _cell(v, None)
-                     for c, v in zip(cols, rec, strict=True)])
+        look = bold if rec.node == result.root else styles
+        rows.append([_cell(v, look[c]) for c, v in zip(cols, rec, strict=True)])
     letter = {c: column_letter(i) for i, c in enumerate(cols)}
     name = result.model.settings.sheet(COMPARE)   # Settings sheet_compare
     charts = []
@@ -216,12 +230,13 @@ def compare_sheet(result: IndexResult) -> SheetSpec | None:
         series = [Series(sheet_ref(name, letter[f"score_{s}"], first, letter[f"score_{s}"], last),
                          name_ref=sheet_ref(name, letter[f"name_{s}"], first))
                   for s in ("a", "b")]
+        low, high = score_axis(block[["score_a", "score_b"]].stack())
         charts.append(clustered_bar_chart(
             title, sheet_ref(name, letter["name_zh"], first, letter["name_zh"], last), series,
-            axis_min=_axis_min(block[["score_a", "score_b"]].stack())))
+            axis_min=low, axis_max=high))
         first += len(block)
     anchors = grid_anchors(len(charts), first_col=len(cols) + 1, height=16)
-    return SheetSpec(name, rows, _widths(cols, _TEXT_WIDTHS | {"pair": 12.0}),
+    return SheetSpec(name, rows, fit(rows, cols),
                      drawing=Drawing(tuple(zip(anchors, charts, strict=True))))
 
 
@@ -267,5 +282,4 @@ def changes_sheet(table: pd.DataFrame) -> SheetSpec:
                 style = TEXT
             row.append(_cell(v, style))
         rows.append(row)
-    return SheetSpec(CHANGES, rows, _widths(cols, _TEXT_WIDTHS | {"tier_move": 20.0}),
-                     freeze=(1, 3))
+    return SheetSpec(CHANGES, rows, fit(rows, cols), freeze=(1, 3))

@@ -430,6 +430,8 @@ def style_settings(style: Style) -> list[tuple[str, Any]]:
         out.append(("wrap_text", True))
     if style.align:
         out.append(("horizontal_alignment", style.align))
+    if style.indent:
+        out.append(("indent", style.indent))
     if style.border_bottom:
         out.append(("border_bottom", True))
     return out
@@ -440,6 +442,8 @@ def _apply(rng: Any, attr: str, value: Any) -> None:
     with contextlib.suppress(Exception):
         if attr.startswith("font."):
             setattr(rng.font, attr[5:], value)
+        elif attr == "indent":
+            rng.api.IndentLevel = value   # Windows; skipped where the platform lacks it
         elif attr == "border_bottom":
             rng.api.Borders(9).LineStyle = 1  # xlEdgeBottom, xlContinuous (Windows)
         else:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from ...contract import CALC, CALC_STATS
 from ..cells import column_letter
+from ..layout import fitted_widths
 from ..sheetspec import HEADER, INTEGER, NUMBER, PRECISE, Cell, SheetSpec
 from .methods import NORMALISATION_STATS, STAT_FORMULAS
 from .refs import cached, column_range, num, quote_sheet, with_value
@@ -142,12 +143,12 @@ def calc_sheet(state: FormulaState) -> SheetSpec:
                 f'IF(ISNUMBER({bl}{r}),COUNTIFS({state.names.get("", "year")},{year},'
                 f'{state.names.get("", "basis")},">"&{bl}{r})+1,"")'))
         rows.append(row)
-    widths = {0: 14.0, 1: 12.0, 2: 16.0}
+    # as wide as what the columns show (a sample of the rows: every row has the same formats)
+    widths = fitted_widths(rows[:501], {0: 14.0, 1: 12.0, 2: 16.0})
     return SheetSpec(CALC, rows, widths, freeze=(1, 3))
 
 
 def stats_sheet(state: FormulaState) -> SheetSpec:
     """The CalcStats sheet: one row per indicator normalised with a formula."""
     rows = [[Cell(h, style=HEADER) for h in STAT_COLUMNS], *state.stats_rows]
-    widths = {0: 14.0, 1: 12.0, 2: 10.0, **{j: 14.0 for j in range(3, len(STAT_COLUMNS))}}
-    return SheetSpec(CALC_STATS, rows, widths, freeze=(1, 1))
+    return SheetSpec(CALC_STATS, rows, fitted_widths(rows, {0: 14.0}), freeze=(1, 1))

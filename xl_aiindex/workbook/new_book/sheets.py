@@ -24,6 +24,7 @@ from ...contract import (
     GIVEN,
     LOG,
     LOG_COLUMNS,
+    LOG_WIDTHS,
     PROBLEMS,
     PROBLEMS_HEADER,
     RANKING,
@@ -76,8 +77,9 @@ def result_headers(nodes: Sequence[Node], published: bool = False) -> dict[str, 
         TIERS: list(TIERS_COLUMNS),
         WEIGHTS_USED: list(WEIGHTS_USED_COLUMNS),
         PROBLEMS: list(PROBLEMS_HEADER),
-        # no inputs_hash yet: the first run that records one adds its header cell
-        LOG: [c for c in LOG_COLUMNS if c != "inputs_hash"],
+        # every column, inputs_hash too (a header cell a later run added would be unstyled);
+        # the notes last, where a long note runs on into empty cells instead of being cut
+        LOG: [*(c for c in LOG_COLUMNS if c != "notes"), "notes"],
     }
 
 def write_workbook(path: str | os.PathLike[str], *, nodes: Sequence[Node], units: pd.DataFrame,
@@ -126,8 +128,8 @@ def write_workbook(path: str | os.PathLike[str], *, nodes: Sequence[Node], units
         for sheet, header in result_headers(nodes, published).items():
             ws = wb.add_worksheet(sheet)
             w.header(ws, header, extra_notes.get(sheet.lower(), {}),
-                     widths={"name_en": 18, "units": 60, "problem": 80, "notes": 60, "file": 30,
-                             "time": 20, "label": 14})
+                     widths=dict(LOG_WIDTHS) if sheet == LOG else
+                     {"name_en": 18, "units": 60, "problem": 80, "label": 14})
     finally:
         wb.close()
 
@@ -200,6 +202,10 @@ def _framework(w: SheetWriter, nodes: Sequence[Node], notes: Mapping[str, str]) 
         rows.append(row)
     w.header(ws, columns, {**FRAMEWORK_NOTES, **notes}, widths={})
     w.fit(ws, columns, rows, high=40)
+    # a source is a citation: as wide as the longest (to 80), not cut by the note beside it
+    source = col["source"]
+    ws.set_column(source, source, min(80, max([cell_width("source") + 2]
+                                              + [cell_width(r[source]) + 2 for r in rows])))
     ws.set_column(col["note"], col["note"], 50)
     ws.set_column(col[SIBLING_SUM], col[SIBLING_SUM], 12)
     for r, row in enumerate(rows, start=1):

@@ -64,6 +64,8 @@ class SheetWriter:
                 spec.update(text_wrap=True, valign="top")
             if style.align:
                 spec["align"] = style.align
+            if style.indent:
+                spec["indent"] = style.indent
             if style.border_bottom:
                 spec["bottom"] = 1
             self._formats[style] = self.wb.add_format(spec)

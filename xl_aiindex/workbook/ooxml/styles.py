@@ -201,6 +201,8 @@ class _StyleBook:
             align = "<alignment"
             if style.align is not None:
                 align += f' horizontal="{style.align}"'
+            if style.indent and style.align in ("left", "right", "distributed"):
+                align += f' indent="{int(style.indent)}"'
             if style.wrap:
                 align += ' wrapText="1"'
             align += "/>"
