@@ -50,8 +50,9 @@ def test_recalc_says_which_years_ranking_it_prints(book: Path) -> None:
 
 
 def test_a_unit_without_a_row_that_year_is_not_found(book: Path) -> None:
-    r = run("explain", book, "c", "--year", "2021")
-    assert r.exit_code == 2 and "c" in r.output
+    for args in (("explain", book, "丙"), ("compare", book, "a", "c")):
+        r = run(*args, "--year", "2021")
+        assert (r.exit_code, r.output) == (2, "Error: c has no row in 2021 (Data or Given)\n")
 
 
 def test_weights_audit_uncertainty_and_report_take_a_year(book: Path, tmp_path: Path) -> None:

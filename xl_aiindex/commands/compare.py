@@ -83,6 +83,7 @@ def compare(book: str | os.PathLike[str], units: Sequence[str], *,
     from ..errors import XlAiIndexError
     from ..i18n import _
     from ..lookup import NameIndex
+    from ..workbook.book import find_unit
     from ..workbook.io import compute, load_workbook
     from .standing import standing
 
@@ -90,7 +91,7 @@ def compare(book: str | os.PathLike[str], units: Sequence[str], *,
         raise XlAiIndexError("name at least two units to compare")
     result = compute(load_workbook(book), year)
     index = NameIndex.of(result.model, "unit")
-    ids = [index.find(u) for u in units]
+    ids = [find_unit(result, u) for u in units]
     labels = [index.label(i, q) for i, q in zip(ids, units, strict=True)]
     head = NameIndex.of(result.model, "node").find(node) if node else result.root
     kids = [n.id for n in result.model.nodes if n.parent == head]

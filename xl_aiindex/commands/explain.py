@@ -93,11 +93,12 @@ def explain(book: str | os.PathLike[str], unit: str, *, node: str | None = None,
     from ..explain import explain as explain_unit
     from ..i18n import _
     from ..lookup import NameIndex
+    from ..workbook.book import find_unit
     from ..workbook.io import compute, load_workbook
     from .standing import standing
 
     result = compute(load_workbook(book), year)
-    unit_id = NameIndex.of(result.model, "unit").find(unit)
+    unit_id = find_unit(result, unit)
     node_id = NameIndex.of(result.model, "node").find(node) if node else None
     table = explain_unit(result, unit_id, node_id, depth)
     head = str(table.iloc[0]["node"])

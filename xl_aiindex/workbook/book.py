@@ -33,7 +33,7 @@ from .inputs import Inputs, compute_inputs, read_inputs
 from .package import Package
 from .read import Locator
 
-__all__ = ["BookState", "Inputs", "Loaded", "compute", "compute_inputs", "for_year",
+__all__ = ["BookState", "Inputs", "Loaded", "compute", "compute_inputs", "find_unit", "for_year",
            "load_workbook", "log_table", "one_edition", "read_inputs", "read_state"]
 
 
@@ -169,6 +169,27 @@ def compute(loaded: Loaded, year: int | None = None) -> IndexResult:
     (:func:`compute_inputs`). ``year``: the year of a panel to return (:func:`for_year`;
     None: the latest)."""
     return for_year(compute_inputs(loaded.inputs), year)
+
+
+def find_unit(result: IndexResult, text: str) -> str:
+    """The unit id ``text`` names in ``result`` (:class:`~xl_aiindex.lookup.NameIndex`). In a
+    year of a panel, a unit of another year that has no row in this one is an
+    :class:`~xl_aiindex.errors.UnknownName` saying so, not an unknown name."""
+    from ..errors import UnknownName
+    from ..lookup import NameIndex
+
+    try:
+        return NameIndex.of(result.model, "unit").find(text)
+    except UnknownName:
+        panel = panel_of(result)
+        if panel is None:
+            raise
+        for other in panel.years:
+            index = NameIndex.of(panel.by_year[other].model, "unit")
+            if index.get(text) is not None:
+                raise UnknownName(_("{unit} has no row in {year} (Data or Given)").format(
+                    unit=index.get(text), year=getattr(result, "year", panel.latest))) from None
+        raise
 
 
 def one_edition(year: int) -> str:
