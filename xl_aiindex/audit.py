@@ -26,12 +26,15 @@ correlated negatively with its parent or the total, a negative or near-duplicate
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from .i18n import _
 from .model import IndexResult, Settings
+from .scale import scale_outliers
 from .treat import needs_treatment
 from .tree import IndicatorTree
 
@@ -127,14 +130,37 @@ def effective_importance(scores: pd.DataFrame, total: pd.Series) -> pd.Series:
     return r2 / s if s > 0 else r2 * np.nan
 
 
+def outlier_units(x: pd.Series, skewed: bool = True) -> list[object]:
+    """The units of one indicator's values ``x`` that lie far outside the rest: 100 times
+    away from the median where the others are not (:func:`~xl_aiindex.scale.scale_outliers`,
+    a likely unit error), and — for a ``skewed`` indicator, one outlier treatment would treat
+    — beyond Tukey's far fences (Q1 − 3·IQR, Q3 + 3·IQR); farthest first.
+
+    >>> outlier_units(pd.Series([10.0, 12, 11, 13, 9, 400], index=list("abcdef")))
+    ['f']
+    """
+    v = x.dropna().astype(float)
+    found = [u for u, _v, _r in scale_outliers(v)]
+    if skewed and len(v) >= 4:
+        q1, q3 = float(v.quantile(0.25)), float(v.quantile(0.75))
+        far = 3 * (q3 - q1)
+        if far > 0:
+            median = float(v.median())
+            beyond = v[(v < q1 - far) | (v > q3 + far)]
+            found += [u for u in (beyond - median).abs().sort_values(ascending=False).index
+                      if u not in found]
+    return found
+
+
 # ---- the audit ----
 
 def _fmt(v: float) -> str:
     return f"{v:.2f}"
 
 
-def audit(result: IndexResult) -> Audit:
-    """Audit ``result`` (see the module docstring); nodes without a score are left out."""
+def audit(result: IndexResult, where: Callable[[str, str], str] | None = None) -> Audit:
+    """Audit ``result`` (see the module docstring); nodes without a score are left out.
+    ``where(unit, indicator)`` gives the cell of a raw value, for the outliers' warnings."""
     model = result.model
     tree = IndicatorTree(model.nodes)
     s = model.settings
@@ -159,13 +185,19 @@ def audit(result: IndexResult) -> Audit:
     group_rows, pair_rows = [], []
     flags: dict[str, list[str]] = {n: [] for n in scored}
     for n in indicators:
+        far = _outliers_said(result, n, where, bool(stats.at[n, "needs_treatment"]))
         if stats.at[n, "needs_treatment"]:
             treated = "treated" if s.outliers == "skew_kurtosis" else f"not treated: outliers = {s.outliers}"
             text = (f"skewed: |skewness| {_fmt(abs(stats.at[n, 'skewness']))} ≥ "
                     f"{s.outlier_skew:g} and kurtosis {_fmt(stats.at[n, 'kurtosis'])} ≥ "
-                    f"{s.outlier_kurtosis:g} ({treated})")
+                    f"{s.outlier_kurtosis:g}" + (_(", far out: {listing}").format(listing=far)
+                                                 if far else "") + f" ({treated})")
             flags[n].append(text)
             warnings.append(f"{label[n]} is {text}")
+        elif far:   # not skewed, yet a value 100 times away: a likely unit error
+            text = _("a value 100 times away from the rest: {listing}").format(listing=far)
+            flags[n].append(text)
+            warnings.append(_("{indicator} has {text}").format(indicator=label[n], text=text))
     r_parent = {n: correlation(scores[n], scores[tree.by_id[n].parent or root]) for n in scored}
     r_total = {n: correlation(scores[n], total) for n in scored}
     for n in scored:
@@ -227,3 +259,22 @@ def audit(result: IndexResult) -> Audit:
                                                           "pc1_share"]),
                  pairs=pd.DataFrame(pair_rows, columns=["node", "a", "b", "r", "flag"]),
                  warnings=tuple(warnings), scope=scope)
+
+
+def _outliers_said(result: IndexResult, n: str, where: Callable[[str, str], str] | None,
+                   skewed: bool) -> str:
+    """Indicator ``n``'s outliers in its raw values (:func:`outlier_units`; far fences only
+    when ``skewed``), each as unit, value and cell (``zhejiang (浙江省) 183995 [Data!G12]``,
+    ``;``-separated); "" when none (or no Data)."""
+    model = result.model
+    if model.data is None or n not in model.data.columns:
+        return ""
+    units = model.units
+    said = []
+    for u in outlier_units(model.data[n], skewed):
+        name = str(units.at[u, "name_zh"] or units.at[u, "name_en"] or "") \
+            if u in units.index else ""
+        cell = where(str(u), n) if where is not None else ""
+        said.append(f"{u}{f' ({name})' if name and name != u else ''} "
+                    f"{float(model.data.at[u, n]):g}" + (f" [{cell}]" if cell else ""))
+    return "; ".join(said)

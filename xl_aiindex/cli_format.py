@@ -45,8 +45,11 @@ def say(text: str = "", err: bool = False) -> None:
     click.echo("\n".join(one_line(line) for line in str(text).split("\n")), err=err)
 
 def notes(lines: Sequence[str]) -> None:
-    """Print each note, on one line, to standard error."""
-    for n in lines:
+    """Print each note, on one line, to standard error; a long list of one kind in a few
+    lines (:func:`~xl_aiindex.problem_groups.grouped_notes`)."""
+    from .problem_groups import grouped_notes
+
+    for n in grouped_notes(lines):
         say(f"note: {one_line(n)}", err=True)
 
 
@@ -104,11 +107,14 @@ def plural(n: int, noun: str, many: str | None = None) -> str:
 
 
 def show_problems(error: ProblemsFound) -> None:
-    """The inputs' problems, one a line, to standard error."""
+    """The inputs' problems, one a line, to standard error; a long list of one kind in a few
+    lines (:func:`~xl_aiindex.problem_groups.grouped_lines`)."""
+    from .problem_groups import grouped_lines
+
     count = len(error.problems)
     say(f"{count} problem{'s' if count != 1 else ''} found:", err=True)
-    for p in error.problems:
-        say(one_line(str(p)), err=True)
+    for line in grouped_lines(error.problems):
+        say(line, err=True)
 
 
 def show_file_problems(error: ProblemsFound) -> None:

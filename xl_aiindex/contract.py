@@ -51,6 +51,12 @@ FRAMEWORK_COLUMNS = ("id", "parent", "name_zh", "name_en", "weight", "direction"
                      "unit", "source", "note")
 #: The Units sheet's required columns (any other column is a grouping or a denominator).
 UNITS_COLUMNS = ("id", "name_zh", "name_en")
+#: The optional Units column of other names of a unit (``京;Peking``), ``;``-separated.
+ALIASES_COLUMN = "aliases"
+#: Texts of a Data or Given cell read as a missing value (with a note) unless Settings
+#: ``missing_markers`` gives others: the dashes, ellipsis, "not yet available" and "none" of
+#: Chinese statistical tables, and the English not-available marks.
+DEFAULT_MISSING_MARKERS = ("—", "-", "–", "…", "暂无", "无", "N/A", "NA", "#N/A", "n/a")
 #: The column of Data and Given that names the unit of a row (then one column per node id).
 UNIT_COLUMN = "unit"
 #: Panel mode: this column right after ``unit`` in Data or Given.

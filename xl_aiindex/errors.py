@@ -34,6 +34,10 @@ def one_line(text: str) -> str:
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+#: :attr:`Problem.kind` of an input value that is missing (a blank Data or Given cell).
+MISSING_VALUE = "missing_value"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the inputs, located as precisely as it can be.
@@ -43,6 +47,8 @@ class Problem:
     ``unit`` / ``node``: the unit id and node id concerned, if any.
     ``field``: the column key (``weight``, ``direction``...) or Settings key, used to find the cell.
     ``problem``: the sentence shown to people; it names the unit, node and what was expected.
+    ``kind``: what sort of problem it is when many of one sort are expected (``missing_value``):
+    the terminal groups a long list by it (blank: by its wording).
 
     >>> str(Problem("Data", "D5", "beijing", "I03", "value 'abc' is not a number"))
     "Sheet 'Data', cell D5: value 'abc' is not a number"
@@ -56,6 +62,7 @@ class Problem:
     field: str = ""
     #: the year of a panel's row (Data/Given with a ``year`` column), if the problem is one year's
     year: int | None = None
+    kind: str = ""
 
     def __str__(self) -> str:
         where = f"Sheet '{self.sheet}'" if self.sheet else "Workbook"

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .contract import ALIASES_COLUMN
 from .model import IndexResult
 from .rank import rank_units
 
@@ -29,7 +30,7 @@ from .rank import rank_units
 COLUMNS = ("grouping", "group", "rank", "unit", "name_zh", "name_en", "score")
 
 #: Units columns that are never groupings, whatever their type.
-_NOT_GROUPINGS = frozenset({"name_zh", "name_en"})
+_NOT_GROUPINGS = frozenset({"name_zh", "name_en", ALIASES_COLUMN})
 
 
 def _blank(v: object) -> bool:

@@ -1,10 +1,13 @@
-"""Finding a unit or a node by what a person types: its id, Chinese name or English name.
+"""Finding a unit or a node by what a person types: its id, Chinese name, English name or alias.
 
 Matching ignores case, spaces, zero-width characters and full-width forms (``" BEI JING "``
 finds ``beijing``, ``"ｒｎｄ"`` finds ``rnd``), reads Traditional characters as Simplified
-(``廣州`` finds ``广州``, ``研發能力`` finds ``研发能力``) and lets a city be named with or
-without the 市 suffix (``北京市`` finds ``北京``, and ``北京`` finds a unit named ``北京市``). A
-name that could mean two units (two units share it, or it is another unit's id) is never
+(``廣州`` finds ``广州``, ``研發能力`` finds ``研发能力``) and lets a Chinese unit be named with
+or without its administrative suffix (``北京市`` finds ``北京``, ``浙江`` finds ``浙江省``,
+``广西`` finds ``广西壮族自治区``, ``香港`` finds ``香港特别行政区``; also 地区, 盟, 州, 县, 区,
+旗), a weaker match used only when nothing matches exactly. Units may have other names in an
+``aliases`` column (``京;Peking``). A name that could mean two units (two units share it, it is
+another unit's id, or two units share it without their suffixes, as 吉林省 and 吉林市) is never
 resolved silently: the lookup says it is ambiguous and lists the candidates (and a name equal
 to another unit's id is a problem of the workbook, :func:`id_collisions`). An unknown name
 gets the closest ones as a suggestion, in the script the person typed.
@@ -17,6 +20,7 @@ is needed, and it keeps the engine free of a C++ extension or a large phrase dic
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,8 +28,9 @@ from difflib import SequenceMatcher
 from functools import cache
 from importlib import resources
 
-from .contract import UNITS_COLUMNS
+from .contract import ALIASES_COLUMN, UNITS_COLUMNS
 from .errors import AmbiguousName, UnknownName
+from .i18n import _
 from .model import IndexModel
 
 #: How many close names an "unknown city/node" message suggests.
@@ -37,6 +42,26 @@ ZERO_WIDTH = dict.fromkeys(map(ord, "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\
                                     "\u2061\u2062\u2063\u2064\ufeff"))
 #: The suffix "city" a Chinese city name may carry or not (北京市 = 北京).
 CITY_SUFFIX = "市"
+#: Administrative suffixes a Chinese unit name may carry or not, longest first: 浙江省 = 浙江,
+#: 香港特别行政区 = 香港, 大兴安岭地区 = 大兴安岭, 锡林郭勒盟 = 锡林郭勒. What is left must keep
+#: two characters (市: one), so 广州 and 杭州 keep their 州.
+ADMIN_SUFFIXES = ("特别行政区", "地区", "省", "市", "盟", "州", "县", "区", "旗")
+#: An autonomous region, prefecture, county or banner, with the peoples it is named after:
+#: 广西壮族自治区 = 广西, 新疆维吾尔自治区 = 新疆, 恩施土家族苗族自治州 = 恩施.
+_AUTONOMOUS = re.compile(r"^(?P<stem>.{2,}?)(?:维吾尔|蒙古|[\u4e00-\u9fff]{1,3}族)*自治[区州县旗]$")
+#: What separates the names of an ``aliases`` cell (ASCII or full-width semicolon).
+_ALIAS_SEPARATOR = re.compile("[;；]")
+
+
+def split_aliases(value: object) -> list[str]:
+    """The names of an ``aliases`` cell: ``"京; Peking；北平"`` → ``["京", "Peking", "北平"]``.
+
+    >>> split_aliases("京; Peking；北平"), split_aliases(None)
+    (['京', 'Peking', '北平'], [])
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        return []
+    return [a.strip() for a in _ALIAS_SEPARATOR.split(str(value)) if a.strip()]
 
 
 @cache
@@ -63,13 +88,16 @@ def match_key(value: str) -> str:
 
 def name_entries(model: IndexModel, kind: str, only: Iterable[str] | None = None
                  ) -> list[tuple[str, list[str]]]:
-    """``(id, [id, name_zh, name_en])`` of every unit (``kind="unit"``) or node, in sheet order
-    (of the ids ``only`` when given)."""
+    """``(id, [id, name_zh, name_en, *aliases])`` of every unit (``kind="unit"``; aliases from
+    the Units column ``aliases`` when it has one) or node (``[id, name_zh, name_en]``), in sheet
+    order (of the ids ``only`` when given)."""
     wanted = None if only is None else set(only)
     if kind == "unit":
         units = model.units
+        aliases = ALIASES_COLUMN in units.columns
         return [(str(u), [str(u), str(units.at[u, "name_zh"] or ""),
-                          str(units.at[u, "name_en"] or "")])
+                          str(units.at[u, "name_en"] or ""),
+                          *(split_aliases(units.at[u, ALIASES_COLUMN]) if aliases else [])])
                 for u in units.index if wanted is None or str(u) in wanted]
     return [(n.id, [n.id, n.name_zh, n.name_en]) for n in model.nodes
             if wanted is None or n.id in wanted]
@@ -89,10 +117,10 @@ def id_collisions(model: IndexModel, kind: str) -> list[tuple[str, str, str, str
     ids = {match_key(ident): ident for ident, _ in entries}
     out = []
     for ident, names in entries:
-        for pos in (1, 2):
+        for pos in range(1, len(names)):
             other = ids.get(match_key(names[pos])) if names[pos].strip() else None
             if other is not None and other != ident:
-                out.append((ident, _FIELDS[pos], names[pos], other))
+                out.append((ident, _field(pos), names[pos], other))
     return out
 
 
@@ -102,17 +130,41 @@ def without_city_suffix(k: str) -> str:
     return k[: -len(CITY_SUFFIX)] if k.endswith(CITY_SUFFIX) and len(k) > 1 else k
 
 
+def without_suffix(k: str) -> str:
+    """A match key without its Chinese administrative suffix (:data:`ADMIN_SUFFIXES`, 自治区
+    and the peoples it names); unchanged when it has none.
+
+    >>> [without_suffix(k) for k in ("浙江省", "广西壮族自治区", "新疆维吾尔自治区", "内蒙古自治区",
+    ...                               "香港特别行政区", "北京市", "广州", "锡林郭勒盟", "beijing")]
+    ['浙江', '广西', '新疆', '内蒙古', '香港', '北京', '广州', '锡林郭勒', 'beijing']
+    """
+    m = _AUTONOMOUS.match(k)
+    if m:
+        return m.group("stem")
+    for suffix in ADMIN_SUFFIXES:
+        if k.endswith(suffix) and len(k) - len(suffix) >= (1 if suffix == CITY_SUFFIX else 2):
+            return k[: -len(suffix)]
+    return k
+
+
 #: What each position of an entry's names is, for messages (the Units columns that name a unit).
 _FIELDS = UNITS_COLUMNS
+
+
+def _field(pos: int) -> str:
+    """The Units column that holds position ``pos`` of an entry's names (aliases after the
+    three names)."""
+    return _FIELDS[pos] if pos < len(_FIELDS) else ALIASES_COLUMN
 
 
 @dataclass(frozen=True)
 class NameIndex:
     """Match key → ids, for the units (``kind="unit"``) or the nodes (``kind="node"``) of a model.
 
-    ``matches`` maps the key of every id and name to the ids it names (two or more: the key is
-    ambiguous); ``loose`` does the same for unit names without their 市, a weaker match used
-    only when nothing matches exactly. ``keys`` maps each key to its first id (suggestions).
+    ``matches`` maps the key of every id, name and alias to the ids it names (two or more: the
+    key is ambiguous); ``loose`` does the same for unit names and aliases without their
+    administrative suffix (省, 市, 自治区…), a weaker match used only when nothing matches
+    exactly. ``keys`` maps each key to its first id (suggestions).
     """
 
     model: IndexModel
@@ -126,16 +178,17 @@ class NameIndex:
         """Build the index of ``model``'s units or nodes."""
         entries = name_entries(model, kind)
         exact: dict[str, list[str]] = {}
-        for pos in range(3):  # ids first: suggestions and listings name the id's owner first
+        width = max((len(names) for _ident, names in entries), default=3)
+        for pos in range(width):  # ids first: suggestions and listings name the id's owner first
             for ident, names in entries:
-                k = match_key(names[pos])
+                k = match_key(names[pos]) if pos < len(names) else ""
                 if k and ident not in exact.setdefault(k, []):
                     exact[k].append(ident)
         loose: dict[str, list[str]] = {}
-        if kind == "unit":  # the names without their 市, as a weaker match
-            for pos in (1, 2):
+        if kind == "unit":  # the names without their suffix, as a weaker match
+            for pos in range(1, width):
                 for ident, names in entries:
-                    k = without_city_suffix(match_key(names[pos]))
+                    k = without_suffix(match_key(names[pos])) if pos < len(names) else ""
                     if k and ident not in loose.setdefault(k, []):
                         loose[k].append(ident)
         keys = {k: ids[0] for k, ids in exact.items()}
@@ -145,17 +198,19 @@ class NameIndex:
                    {k: tuple(v) for k, v in loose.items()})
 
     def candidates(self, query: str) -> tuple[str, ...]:
-        """Every id ``query`` may name: its exact matches (id, name_zh, name_en), else — for
-        units — the matches with a trailing 市 left out or added; empty when none."""
+        """Every id ``query`` may name: its exact matches (id, name_zh, name_en, aliases), else
+        — for units — the matches with an administrative suffix (省, 市, 自治区…) left out or
+        added; empty when none."""
         k = match_key(query)
         found = self.matches.get(k, ())
         if not found and self.kind == "unit":
-            found = self.matches.get(without_city_suffix(k), ()) \
-                or self.loose.get(without_city_suffix(k), ())
+            stem = without_suffix(k)
+            found = self.matches.get(stem, ()) or self.loose.get(stem, ())
         return found
 
     def get(self, query: str) -> str | None:
-        """The id ``query`` names, or None (for units a trailing 市 may be left out or added).
+        """The id ``query`` names, or None (for units an administrative suffix may be left out
+        or added).
         Raises :class:`AmbiguousName` when it names more than one."""
         found = self.candidates(query)
         if len(found) > 1:
@@ -170,20 +225,32 @@ class NameIndex:
             raise UnknownName(self.unknown_text(query))
         return ident
 
+    def _what(self) -> str:
+        """What an entry is called in messages: the unit word (Settings ``unit_label``,
+        default city) or node."""
+        from .settings import unit_word
+
+        return unit_word(self.model.settings) if self.kind == "unit" else _("node")
+
     def ambiguous_text(self, query: str, found: Sequence[str]) -> str:
         """``ambiguous city "b": it could be b (id b) or x (name_en 'b'); …``."""
-        what = "city" if self.kind == "unit" else "node"
         names = dict(name_entries(self.model, self.kind, found))
         k = match_key(query)
+        stem = without_suffix(k)
         said = []
         for ident in found:
-            how = next((f"{_FIELDS[pos]} '{name}'" for pos, name in enumerate(names[ident])
-                        if match_key(name) == k), "its name without 市")
+            how = next((f"{_field(pos)} '{name}'" for pos, name in enumerate(names[ident])
+                        if match_key(name) == k), None)
+            if how is None:
+                how = next((_("{field} '{name}' without its suffix").format(
+                    field=_field(pos), name=name) for pos, name in enumerate(names[ident])
+                    if pos and without_suffix(match_key(name)) == stem), _("a name"))
             said.append(f"{ident} ({how})")
-        listing = ", ".join(said[:-1]) + " or " + said[-1]
+        listing = _("{some} or {last}").format(some=", ".join(said[:-1]), last=said[-1])
         fix = ("Units" if self.kind == "unit" else "Framework")
-        return (f'ambiguous {what} "{query}": it could be {listing}; use an id or a name only '
-                f"one of them has, or rename one in {fix} so that names and ids do not collide")
+        return _('ambiguous {what} "{query}": it could be {listing}; use an id or a name only '
+                 "one of them has, or rename one in {sheet} so that names and ids do not "
+                 "collide").format(what=self._what(), query=query, listing=listing, sheet=fix)
 
     def label(self, ident: str, query: str) -> str:
         """How to name ``ident`` to someone who typed ``query``: Chinese if they typed Chinese."""
@@ -196,8 +263,9 @@ class NameIndex:
         return (zh if wide else en) or zh or en or ident
 
     def unknown_text(self, query: str) -> str:
-        """``unknown city "Pekin" — did you mean Beijing or Kunming?`` and the like."""
-        what = "city" if self.kind == "unit" else "node"
+        """``unknown city "Pekin" — did you mean Beijing or Kunming?`` and the like (the unit
+        word from Settings ``unit_label``: ``unknown 省份 "浙"``)."""
+        what = self._what()
         close = self.close(match_key(query))
         if close:
             labels = [self.label(ident, query) for ident in close[:SUGGESTIONS]]

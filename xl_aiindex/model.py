@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from .contract import DEFAULT_MISSING_MARKERS
+
 #: Column names the result sheets use; a node id may not be one of them.
 RESERVED_IDS = frozenset(
     {"unit", "rank", "score", "tier", "name_zh", "name_en", "coverage", "published", "diff"}
@@ -104,6 +106,11 @@ class Settings:
     panel_normalisation: str = "pooled"
     #: how many units the TOP-N charts show (0 = no charts)
     chart_top: int = 15
+    #: what a unit is called in messages, the report and the Examples sheet (``省份``, or
+    #: ``省份/province`` for each language); blank = city
+    unit_label: str = ""
+    #: texts of a Data or Given cell read as a missing value (with a note)
+    missing_markers: tuple[str, ...] = DEFAULT_MISSING_MARKERS
     #: unit pairs compared side by side (ids or names, as typed; checked against Units)
     compare: tuple[tuple[str, str], ...] = ()
     #: optional result sheets written under a name of the user's (Settings ``sheet_charts``…):

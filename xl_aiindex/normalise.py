@@ -40,13 +40,16 @@ class NormParams:
     goalposts_scale: float = 100.0
 
 
+class ZeroSpread(MethodInputError):
+    """Every present value is the same: a range-based method has nothing to scale."""
+
+
 def _spread(x: pd.Series) -> tuple[float, float]:
     lo, hi = float(x.min()), float(x.max())
-    if not np.isfinite(lo) or hi - lo == 0:
-        raise MethodInputError(
-            "has zero spread (every present value is the same)" if np.isfinite(lo)
-            else "has no values"
-        )
+    if not np.isfinite(lo):
+        raise MethodInputError("has no values")
+    if hi - lo == 0:
+        raise ZeroSpread("has zero spread (every present value is the same)")
     return lo, hi
 
 
@@ -88,7 +91,7 @@ def n_zscore(x: pd.Series, direction: int = 1, p: NormParams = NormParams(),
         x, sample = x / big, sample / big
     sd = float(sample.std(ddof=1))
     if not np.isfinite(sd) or sd == 0:
-        raise MethodInputError("has zero spread (standard deviation 0), so z-scores are undefined")
+        raise ZeroSpread("has zero spread (standard deviation 0), so z-scores are undefined")
     z = (x - float(sample.mean())) / sd
     return z * direction
 

@@ -19,11 +19,12 @@ import numpy as np
 import pandas as pd
 
 from .aggregate import AGGREGATORS, POSITIVE_ONLY, ROOT_ONLY
-from .errors import Problem, ProblemsFound, unknown_method_problem
+from .errors import MISSING_VALUE, Problem, ProblemsFound, unknown_method_problem
+from .i18n import _
 from .impute import IMPUTERS
 from .limits import output_size_problems
 from .model import IndexModel, IndexResult, Node, Settings, Step
-from .normalise import NORMALISERS, MethodInputError, NormParams
+from .normalise import NORMALISERS, MethodInputError, NormParams, ZeroSpread
 from .rank import assign_tiers, rank_units
 from .settings import split_method
 from .treat import TREATMENTS
@@ -32,6 +33,12 @@ from .weights import SUM_TOLERANCE, WEIGHTINGS, WeightInputs, ahp_consistency_ra
 
 #: How many units one problem of the same kind lists before it says "and N more".
 _LIST_LIMIT = 10
+
+
+def _zero_spread_fix() -> str:
+    """What to do about an indicator with the same value for every unit."""
+    return _(": it tells no units apart, so remove it (from Framework and Data), or give it "
+             "goalposts (normalisation goalposts, with goal_low and goal_high in Framework)")
 
 
 def _fmt(v: float) -> str:
@@ -64,8 +71,10 @@ class _Collector:
         self.problems: list[Problem] = []
         self.notes: list[str] = []
 
-    def add(self, sheet: str, text: str, unit: str = "", node: str = "", field: str = "") -> None:
-        self.problems.append(Problem(sheet, unit=unit, node=node, problem=text, field=field))
+    def add(self, sheet: str, text: str, unit: str = "", node: str = "", field: str = "",
+            kind: str = "") -> None:
+        self.problems.append(Problem(sheet, unit=unit, node=node, problem=text, field=field,
+                                     kind=kind))
 
 
 def check_model(model: IndexModel) -> tuple[IndicatorTree | None, list[Problem], list[str]]:
@@ -408,7 +417,7 @@ def _handle_missing(model: IndexModel, x: pd.DataFrame, sheet: str, c: _Collecto
                 c.add(sheet, f"unit {_unit_label(model, str(u))} has no value for {col}"
                              f" ({_node_name(model, col)}): enter it, or set 'missing' to reweight "
                              "or an imputation method (mean, median, group_mean:COLUMN…)",
-                      unit=str(u), node=col, field=col)
+                      unit=str(u), node=col, field=col, kind=MISSING_VALUE)
         return x
     if name == "reweight":
         count = int(missing.to_numpy().sum())
@@ -542,7 +551,8 @@ def _normalise(model: IndexModel, tree: IndicatorTree, x: pd.DataFrame, c: _Coll
                              else normaliser(x[leaf], int(n.direction), params,
                                              ref=reference.stages["treated"][leaf]))
         except MethodInputError as e:
-            c.add("Data", f"indicator {n.label} {e} under {method} normalisation", node=leaf, field=leaf)
+            c.add("Data", f"indicator {n.label} {e} under {method} normalisation"
+                  + (_zero_spread_fix() if isinstance(e, ZeroSpread) else ""), node=leaf, field=leaf)
             out[leaf] = pd.Series(np.nan, index=x.index)
         else:
             broken = x[leaf].notna() & ~np.isfinite(out[leaf].astype(float))

@@ -9,9 +9,11 @@ from typing import Any
 
 from .aggregate import AGGREGATORS
 from .errors import Problem
+from .i18n import _, current_language
 from .impute import IMPUTERS, MISSING_METHODS
 from .model import Settings, TierRule
 from .normalise import NORMALISERS
+from .text import ascii_punctuation, split_list
 from .text import text as cell_text
 from .treat import TREATMENTS
 
@@ -19,12 +21,14 @@ from .treat import TREATMENTS
 MAX_MAGNITUDE = 1e15
 
 #: Every key the Settings sheet may hold (others are kept for people and ignored, with a note).
-KNOWN_KEYS = (
+KNOWN_KEYS: tuple[str, ...] = (
     "name_zh", "name_en", "input", "normalisation", "minmax_range", "efficacy_a", "efficacy_b",
     "aggregation", "weights", "tiers", "tier_labels", "rank_decimals", "outliers", "outlier_skew",
     "outlier_kurtosis", "outlier_max_points", "coverage_min", "goalposts_scale", "missing", "output",
     "chart_top", "compare",
 )
+#: Keys of what a Chinese analyst's workbook calls things and how it marks gaps (docs/workbook.md).
+KNOWN_KEYS += ("unit_label", "missing_markers")
 
 #: Settings keys of panel workbooks (Data/Given with a ``year`` column): read like
 #: :data:`KNOWN_KEYS`, not written into a new single-year workbook's Settings.
@@ -50,7 +54,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
 
 def split_method(text: str) -> tuple[str, str]:
     """``"group_mean:region"`` → ``("group_mean", "region")``; ``"mean"`` → ``("mean", "")``."""
-    name, _, arg = text.partition(":")
+    name, _sep, arg = text.partition(":")
     return name.strip().lower(), arg.strip()
 
 
@@ -74,6 +78,9 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
 
     def given(key: str) -> str:
         return cell_text(values.get(key))
+
+    def given_ascii(key: str) -> str:   # numbers, method names: full-width forms as ASCII
+        return ascii_punctuation(given(key))
 
     for key in sorted(set(values) - set(KNOWN_KEYS) - set(SHEET_NAME_KEYS) - set(PANEL_KEYS)):
         notes.append(f"Settings key '{key}' is not one xl-aiindex reads: ignored")
@@ -133,10 +140,8 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
     text = given("compare")
     if text:
         pairs = []
-        for part in (p.strip() for p in text.split(";")):
-            if not part:
-                continue
-            names = [n.strip() for n in part.split("/")]
+        for part in split_list(text):
+            names = [n.strip() for n in part.replace("／", "/").split("/")]
             if len(names) != 2 or not all(names):
                 bad("compare", f"'{part}' is not a pair 'a/b' (ids or names); separate pairs "
                                "with ';', e.g. 北京/上海;深圳/广州")
@@ -148,7 +153,7 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
     if renamed:
         out["sheet_names"] = renamed
 
-    text = given("minmax_range")
+    text = given_ascii("minmax_range")
     if text:
         parts = [p.strip() for p in text.replace(";", ",").split(",")]
         try:
@@ -161,11 +166,11 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
             bad("minmax_range", f"'{text}' is not 'low,high' with low < high (e.g. 0,100), "
                                 f"both finite and at most {MAX_MAGNITUDE:g} in magnitude")
 
-    rule = _parse_tiers(given("tiers"), given("tier_labels"), bad)
+    rule = _parse_tiers(given_ascii("tiers"), given("tier_labels"), bad)
     if rule is not None:
         out["tiers"] = rule
 
-    text = given("outliers")
+    text = given_ascii("outliers")
     if text:
         name, arg = split_method(text)
         if name not in TREATMENTS:
@@ -181,7 +186,7 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
         else:
             out["outliers"] = name
 
-    text = given("missing")
+    text = given_ascii("missing")
     if text:
         name, arg = split_method(text)
         valid = ", ".join(m if not m.startswith("group_") else f"{m}:COLUMN" for m in MISSING_METHODS)
@@ -192,7 +197,13 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
         else:
             out["missing"] = f"{name}:{arg}" if name in IMPUTERS and arg else name
 
-    text = given("panel_normalisation")
+    text = given("unit_label")
+    if text:
+        out["unit_label"] = text
+    text = given("missing_markers")
+    if text:
+        out["missing_markers"] = tuple(split_list(text))
+    text = given_ascii("panel_normalisation")
     if text:
         name, arg = split_method(text)
         if name in ("pooled", "per_year") and not arg:
@@ -205,6 +216,34 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
                                        "(e.g. base:2020)")
 
     return Settings(**out), problems, notes
+
+
+def unit_words(settings: Settings) -> tuple[str, str]:
+    """What a unit is called ``(in Chinese, in English)``: Settings ``unit_label`` (``省份``
+    for both, ``省份/province`` for each), else ``("城市", "city")``.
+
+    >>> unit_words(Settings()), unit_words(Settings(unit_label="省份 / province"))
+    (('城市', 'city'), ('省份', 'province'))
+    """
+    parts = [p.strip() for p in settings.unit_label.replace("／", "/").split("/") if p.strip()]
+    if not parts:
+        return "城市", "city"
+    return parts[0], parts[-1]
+
+
+def unit_word(settings: Settings) -> str:
+    """What a unit is called in the current language (:func:`unit_words`); "city" translated
+    when Settings ``unit_label`` is blank.
+
+    >>> from xl_aiindex.i18n import use_language
+    >>> with use_language("en"):
+    ...     unit_word(Settings()), unit_word(Settings(unit_label="省份 / province"))
+    ('city', 'province')
+    """
+    if not settings.unit_label.strip():
+        return _("city")
+    zh, en = unit_words(settings)
+    return zh if current_language() == "zh" else en
 
 
 def _sheet_names(given: Callable[[str], str]) -> tuple[tuple[str, str], ...]:
@@ -245,7 +284,7 @@ def _parse_tiers(text: str, labels_text: str, bad: Callable[[str, str], None]) -
             return None
     labels: tuple[str, ...] = ()
     if labels_text:
-        labels = tuple(p.strip() for p in labels_text.split(";"))
+        labels = tuple(split_list(labels_text))
         if len(labels) != len(bounds) + 1:
             bad("tier_labels", f"{len(labels)} label(s) given for {len(bounds) + 1} tiers "
                                f"('{labels_text}'); give one per tier, separated by ';'")

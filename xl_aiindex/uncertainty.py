@@ -83,6 +83,7 @@ from .sensitivity import (  # noqa: F401  (re-exported: they lived here)
     sobol_indices,
 )
 from .settings import split_method
+from .text import ascii_punctuation, share, split_list
 from .tree import IndicatorTree, build_tree
 
 #: Every (assumption, how) pair the Uncertainty sheet may use.
@@ -166,7 +167,7 @@ def parse_assumptions(rows: Sequence[tuple[Any, Any, Any]]) -> tuple[list[Assump
         seen.add(name)
         if how in ("uniform", "dirichlet"):
             try:
-                amount = float(raw_values)
+                amount = share(raw_values)
             except (TypeError, ValueError):
                 amount = float("nan")
             ok = 0 < amount < 1 if how == "uniform" else amount > 0
@@ -178,7 +179,8 @@ def parse_assumptions(rows: Sequence[tuple[Any, Any, Any]]) -> tuple[list[Assump
                 continue
             out.append(Assumption(name, how, amount=amount))
         elif how == "choice":
-            choices = tuple(c.strip().lower() for c in str(raw_values or "").split(";") if c.strip())
+            choices = tuple(c.lower() for c in split_list(ascii_punctuation(str(raw_values or "")),
+                                                          commas=True))
             valid = _CHOICES[name]
             unknown = [c for c in choices if split_method(c)[0] not in valid]
             if len(choices) < 2 or len(set(choices)) < len(choices) or unknown:

@@ -60,7 +60,9 @@ def test_recalc_top_zero_prints_no_table(small_book, tmp_path):
      "(x3 0.5, x4 0.75); correct them, or set 'weights' to rescale"),
     (lambda s: [r.__setitem__(3, 7) for r in s["Data"][1:]],
      "Sheet 'Data', cell D1: indicator x3 (指标三) has zero spread (every present value is the "
-     "same) under minmax normalisation"),
+     "same) under minmax normalisation: it tells no units apart, so remove it (from Framework "
+     "and Data), or give it goalposts (normalisation goalposts, with goal_low and goal_high in "
+     "Framework)"),
     (lambda s: s["Framework"][4].__setitem__(1, "dx"),
      "Sheet 'Framework', cell B5: node x1 (指标一) has parent 'dx', which is not a node id (orphan node)"),
     (lambda s: s["Framework"][2].__setitem__(1, "x1"),
@@ -74,8 +76,8 @@ def test_recalc_top_zero_prints_no_table(small_book, tmp_path):
     (lambda s: s["Data"].insert(3, [None] * 5),
      "Sheet 'Data', cell A4: row 4 is blank inside the table: delete it (a blank row ends "
      "nothing; data continues below)"),
-    (lambda s: s["Data"][2].__setitem__(2, "#N/A"),
-     "Sheet 'Data', cell C3: unit b, indicator x2: holds the error value #N/A"),
+    (lambda s: s["Data"][2].__setitem__(2, "#REF!"),   # (#N/A is read as missing: a marker)
+     "Sheet 'Data', cell C3: unit b, indicator x2: holds the error value #REF!"),
     (lambda s: s.pop("Settings"),
      "Sheet 'Settings': the workbook has no sheet 'Settings'; its sheets: Framework, Units, Data"),
     (lambda s: s["Units"].append(["A ", "己", "Zeta", "north", 1]),

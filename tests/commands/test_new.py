@@ -161,8 +161,8 @@ def test_new_lists_every_problem_of_the_csvs(tmp_path: Path) -> None:
     assert r.output == (
         "4 problems found:\n"
         "File 'tree.csv', cell E6: node income, column weight: 'abc' is not a number\n"
-        "File 'tree.csv', cell F9: node mort, column direction: '2' must be 1 or + (higher is "
-        "better), -1 or - (lower is better)\n"
+        "File 'tree.csv', cell F9: node mort, column direction: '2' must be 1, + or 正向 (higher "
+        "is better), -1, - or 负向 (lower is better)\n"
         "File 'tree.csv', cell H10: node gni, column denominator: 'pop' is not a column of the "
         "units file; numeric units columns: population\n"
         "File 'tree.csv', cell G11: node emp, column normalisation: unknown method 'min-max'; "

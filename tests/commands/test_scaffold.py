@@ -228,7 +228,7 @@ def test_validations_follow_the_registries(book: Path) -> None:
         letter = get_column_letter(header.index(col) + 1)
         return [v for v in fw if v[2].startswith(f"{letter}2:")]
 
-    assert [_list(v[1]) for v in at("direction")] == [["1", "-1"]]
+    assert [_list(v[1]) for v in at("direction")] == [["1", "-1", "正向", "负向"]]
     assert [_list(v[1]) for v in at("normalisation")] == [sorted(NORMALISERS)]
     assert [_list(v[1]) for v in at("aggregation")] == [sorted(AGGREGATORS)]
     assert [_list(v[1]) for v in at("weighting")] == [sorted(WEIGHTINGS)]

@@ -117,6 +117,8 @@ def test_each_flag_fires_on_its_constructed_case():
     assert report.pairs[["node", "a", "b", "flag"]].values.tolist() == [
         ["g1", "x1", "x2", "near-duplicate"], ["g2", "x3", "x4", "negative"]]
     assert [w.split(" ")[0] for w in report.warnings] == ["x5", "x3", "x3", "x1", "x3"]
+    # x5 is ~10 for every unit but u0's 200: beyond Q3 + 3·IQR (about 18), named with its value
+    assert ", far out: u0 200 (not treated" in report.warnings[0]
     assert "correlates negatively with the total" in report.warnings[2]
     assert "negative correlation with the total" in t.loc["x3", "flags"]
     assert report.warnings[0].endswith("(not treated: outliers = none)")

@@ -120,7 +120,7 @@ def test_rebuild_with_problems_leaves_the_results_and_lists_the_problems(small: 
     run_rebuild(HeadlessBook(good))
     ranking_before = values(good, "Ranking")
     book = openpyxl.load_workbook(good)
-    book["Data"]["B3"] = "n/a"
+    book["Data"]["B3"] = "n.a."   # (n/a is a missing-value marker)
     book["Data"]["C4"] = "?"
     book.save(good)
     hb = HeadlessBook(good)

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from ..audit import Audit, audit
+from ..errors import Problem
 from ..model import IndexResult
 from .io import Loaded, compute, load_workbook
 from .result_cells import _TEXT_WIDTHS, _header, column_style, fit, yes_no
@@ -47,6 +49,14 @@ def audit_sheet(report: Audit) -> SheetSpec:
     return SheetSpec(AUDIT_SHEET, rows, fit(rows, cols, _TEXT_WIDTHS), freeze=(1, 1))
 
 
+def _cells(loaded: Loaded) -> Callable[[str, str], str]:
+    """``(unit, indicator) -> 'Data!G12'``: where a raw value is (blank when unknown)."""
+    def where(unit: str, node: str) -> str:
+        p = loaded.locator.locate(Problem("Data", unit=unit, node=node, field=node))
+        return f"{p.sheet}!{p.cell}" if p.cell else ""
+    return where
+
+
 def audit_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None = None,
                write: bool = True, *, force: bool = False, year: int | None = None
                ) -> tuple[IndexResult, Audit]:
@@ -58,12 +68,13 @@ def audit_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None =
     latest; :func:`~xl_aiindex.workbook.book.for_year`)."""
     src_path = Path(src)
     if not write:
-        result = compute(load_workbook(src_path), year)
-        return result, audit(result)
+        loaded = load_workbook(src_path)
+        result = compute(loaded, year)
+        return result, audit(result, _cells(loaded))
 
     def build(loaded: Loaded) -> Update[tuple[IndexResult, Audit]]:
         result = compute(loaded, year)
-        report = audit(result)
+        report = audit(result, _cells(loaded))
         notes = loaded.notes + result.notes
         entry = {"input": loaded.model.settings.input, "units": int(len(result.scores)),
                  "status": "ok", "notes": "; ".join(notes)}

@@ -42,10 +42,19 @@ def address(row: int, col: int) -> str:
     return f"{column_letter(col)}{row + 1}"
 
 
-#: Signs accepted for a leaf's ``direction`` besides 1 and -1 (ASCII, full-width, minus sign).
-DIRECTION_SIGNS = {"+": 1, "-": -1, "＋": 1, "－": -1, "−": -1}
+#: Signs and words accepted for a leaf's ``direction`` besides 1 and -1 (ASCII, full-width,
+#: minus sign; the words Chinese indicator tables use: 正向/负向 indicators, 逆向 = 负向).
+DIRECTION_SIGNS = {"+": 1, "-": -1, "＋": 1, "－": -1, "−": -1,
+                   "正": 1, "正向": 1, "正指标": 1, "正向指标": 1,
+                   "负": -1, "负向": -1, "负指标": -1, "负向指标": -1,
+                   "逆": -1, "逆向": -1, "逆指标": -1, "逆向指标": -1}
 
 
 def direction_sign(value: Any) -> int | None:
-    """``+``/``-`` typed as a leaf's direction: 1 or -1; None for anything else."""
+    """``+``/``-`` or 正向/负向 (正/负, 逆向, 正指标/负指标) typed as a leaf's direction: 1 or
+    -1; None for anything else.
+
+    >>> direction_sign("正向"), direction_sign(" 负 "), direction_sign("逆向"), direction_sign("x")
+    (1, -1, -1, None)
+    """
     return DIRECTION_SIGNS.get(value.strip()) if isinstance(value, str) else None

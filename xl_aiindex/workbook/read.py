@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..contract import (  # noqa: F401 (FRAMEWORK_COLUMNS, key: re-exported, their old home)
     AHP_PREFIX,
+    ALIASES_COLUMN,
     BUDGET_PREFIX,
     DATA,
     ERROR_VALUES,
@@ -35,9 +36,18 @@ from ..contract import (  # noqa: F401 (FRAMEWORK_COLUMNS, key: re-exported, the
     key,
 )
 from ..errors import Problem, ProblemsFound
+from ..i18n import _
 from ..model import IndexModel, Node
 from ..settings import parse_settings
 from .cells import address, column_letter, direction_sign, text  # noqa: F401 (re-exported)
+from .data_checks import (
+    PercentCell,
+    ValueLog,
+    marker_key,
+    marker_note,
+    mixed_scale_problems,
+    unit_error_notes,
+)
 from .grid import BookSource, Grid
 from .ownership import sheet_name_problems
 
@@ -219,6 +229,10 @@ class _Reader:
                                 "read as the same sheet (names match ignoring case and "
                                 "surrounding spaces): rename or delete one")
         self.missing: set[str] = set()   # required sheets the workbook lacks (by key)
+        #: texts of a Data or Given cell read as a missing value (Settings missing_markers)
+        self.markers: set[str] = set()
+        #: what reading Data and Given noticed (cells read as missing, percentages), by sheet key
+        self.value_logs: dict[str, ValueLog] = {}
 
     # ---- generic ----
     def bad(self, sheet: str, cell: str, problem: str, unit: str = "", node: str = "") -> None:
@@ -318,6 +332,25 @@ class _Reader:
         elif why:
             self.notes.append(f"Sheet '{t.grid.name}', cell {address(r, c)}: {why}")
         return n
+
+    def value(self, t: _Table, r: int, col: str, what: str, log: ValueLog, unit: str,
+              canonical: str) -> float | None:
+        """A Data or Given value: :meth:`number`, except that a missing-value marker (``—``,
+        ``暂无``, ``N/A``…) is read as missing and noted in ``log``, as is a percentage."""
+        c = t.header[col]
+        row = t.grid.values[r]
+        v = row[c] if c < len(row) else None
+        if type(v) is float and v - v == 0.0:   # nearly every cell: a plain finite number
+            return v
+        if isinstance(v, str):
+            if v.strip() and marker_key(v) in self.markers:
+                log.marked[address(r, c)] = v.strip()
+                return None
+            n = self.number(t, r, col, what)
+            if n is not None and marker_key(v).endswith("%"):
+                log.percents.append(PercentCell(unit, canonical, address(r, c), v.strip(), n))
+            return n
+        return self.number(t, r, col, what)
 
     # ---- sheets ----
     def settings(self) -> dict[str, Any]:
@@ -444,6 +477,33 @@ class _Reader:
                              unit=str(unit_id))
                 else:
                     seen[k] = str(unit_id)
+        if ALIASES_COLUMN in t.header:
+            self._check_aliases(t, frame)
+
+    def _check_aliases(self, t: _Table, frame: pd.DataFrame) -> None:
+        """An alias must name one unit: one that is another unit's name or alias is a problem
+        naming both rows (one that is another unit's id is the engine's, as any name's)."""
+        from ..lookup import match_key, split_aliases
+
+        rows = self.locator.sheets[key(UNITS)].rows
+        owner: dict[str, tuple[str, str]] = {}   # match key -> (unit, what it is of that unit)
+        for col in ("name_zh", "name_en"):
+            for unit_id, name in frame[col].items():
+                if str(name).strip():
+                    owner.setdefault(match_key(str(name)), (str(unit_id), col))
+        c = t.header[ALIASES_COLUMN]
+        for unit_id, cell in frame[ALIASES_COLUMN].items():
+            for alias in split_aliases(cell):
+                k = match_key(alias)
+                other, what = owner.setdefault(k, (str(unit_id), ALIASES_COLUMN))
+                if other != str(unit_id):
+                    r = rows[str(unit_id).lower()]
+                    self.bad(t.grid.name, address(r, c), _(
+                        "unit {unit}: alias '{alias}' is also the {what} of unit {other} (row "
+                        "{other_row}): an alias must name one unit; remove it from one of the "
+                        "two rows ({row} and {other_row})").format(
+                            unit=unit_id, alias=alias, what=what, other=other,
+                            other_row=rows[other.lower()] + 1, row=r + 1), unit=str(unit_id))
 
     def scores_sheet(self, wanted: str, units: pd.DataFrame, node_ids: list[str],
                      only_nodes: bool) -> pd.DataFrame | None:
@@ -481,6 +541,7 @@ class _Reader:
         panel = YEAR_COLUMN in t.header
         records: list[dict[str, float | None]] = []
         seen: dict[str, int] = {}
+        log = self.value_logs.setdefault(key(wanted), ValueLog(t.grid.name))
         for r in t.rows:
             raw_unit = self.cell(t, r, "unit")
             given_id = text(raw_unit) if raw_unit is not _UNSET else ""
@@ -520,7 +581,7 @@ class _Reader:
             rec: dict[str, float | None] = {}
             for k, canonical in columns.items():
                 label = f"unit {unit_id}, {'indicator' if wanted == DATA else 'node'} {canonical}"
-                rec[canonical] = self.number(t, r, k, label)
+                rec[canonical] = self.value(t, r, k, label, log, unit_id, canonical)
             records.append(rec)
         rows_index = (pd.MultiIndex.from_arrays([pd.Index(index, dtype=object), years],
                                                 names=["unit", YEAR_COLUMN]) if panel
@@ -594,6 +655,40 @@ def id_key(value: Any) -> str:
     return " ".join(unicodedata.normalize("NFKC", text(value)).split()).casefold()
 
 
+def _check_values(reader: _Reader, units: pd.DataFrame, nodes: list[Node],
+                  data: pd.DataFrame | None, given: pd.DataFrame | None) -> None:
+    """Notes and problems on Data's and Given's values that need their cells: the cells read
+    as missing because of their text (one note a sheet), percentages among values on another
+    scale (problems), and values a unit error may have put 100 times away from the rest (notes,
+    Data only)."""
+    labels = {n.id: n.label for n in nodes}
+
+    def unit_label(unit: str) -> str:
+        name = str(units.at[unit, "name_zh"] or units.at[unit, "name_en"] or "") \
+            if unit in units.index else ""
+        return f"{unit} ({name})" if name and name != unit else unit
+
+    def node_label(node: str) -> str:
+        return labels.get(node, node)
+
+    for sheet, frame in ((DATA, data), (GIVEN, given)):
+        log = reader.value_logs.get(key(sheet))
+        if log is None or frame is None:
+            continue
+        note = marker_note(log)
+        if note:
+            reader.notes.append(note)
+        reader.problems.extend(mixed_scale_problems(log, frame, unit_label, node_label))
+    if data is not None and key(DATA) in reader.locator.sheets:
+        loc = reader.locator.sheets[key(DATA)]
+
+        def cell(unit: str, column: str) -> str:
+            return address(loc.rows[unit.lower()], loc.cols[column.lower()])
+
+        reader.notes.extend(unit_error_notes(loc.name, data, list(data.columns), cell,
+                                             unit_label, node_label))
+
+
 def read_model(source: BookSource) -> tuple[IndexModel, Locator, list[str]]:
     """Read every input sheet of ``source`` into an :class:`IndexModel`.
 
@@ -604,6 +699,7 @@ def read_model(source: BookSource) -> tuple[IndexModel, Locator, list[str]]:
     reader = _Reader(source)
     raw_settings = reader.settings()
     settings, setting_problems, setting_notes = parse_settings(raw_settings)
+    reader.markers = {marker_key(m) for m in settings.missing_markers if m.strip()}
     setting_problems += sheet_name_problems(settings)   # sheet_charts…: names the book takes
     reader.notes.extend(setting_notes)
     nodes = reader.framework()
@@ -614,6 +710,7 @@ def read_model(source: BookSource) -> tuple[IndexModel, Locator, list[str]]:
     given = reader.scores_sheet(GIVEN, units, node_ids, False)
     ahp = reader.matrices(AHP_PREFIX, node_ids)
     budgets = reader.matrices(BUDGET_PREFIX, node_ids)
+    _check_values(reader, units, nodes, data, given)
     problems = reader.problems + [reader.locator.locate(p) for p in setting_problems]
     model = IndexModel(tuple(nodes), settings, units, data, given, ahp, budgets)
     if problems:
@@ -627,7 +724,7 @@ def read_model(source: BookSource) -> tuple[IndexModel, Locator, list[str]]:
         if is_panel(data if settings.input == "data" else given) and \
                 len(data if settings.input == "data" else given):  # type: ignore[arg-type]
             checked = year_model(model, panel_years(model)[-1])
-        _, more, _ = check_model(checked)
+        _tree, more, _notes = check_model(checked)
         seen = {(p.sheet, p.cell) for p in problems if p.cell}
         for p in (reader.locator.locate(m) for m in more):
             if key(p.sheet) in reader.missing:

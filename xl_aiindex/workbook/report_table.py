@@ -120,8 +120,10 @@ COLUMN_LABELS: dict[str, tuple[str, str, str]] = {
 
 def unit_word(settings: Settings) -> str:
     """What the report calls a unit in Chinese (城市, 省份…): Settings ``unit_label`` when the
-    workbook sets it, else the neutral 单位. The one place the report reads the word from."""
-    return str(getattr(settings, "unit_label", "") or "") or "单位"
+    workbook sets it (its Chinese part: ``省份/province`` gives 省份), else the neutral 单位.
+    The one place the report reads the word from."""
+    label = str(getattr(settings, "unit_label", "") or "")
+    return label.replace("／", "/").split("/")[0].strip() or "单位"
 
 
 @dataclass(frozen=True)

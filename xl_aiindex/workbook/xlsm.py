@@ -52,6 +52,7 @@ from ..errors import Problem, ProblemsFound, UnreadableWorkbook, XlAiIndexError
 from ..fit import fit_weights
 from ..i18n import _
 from ..model import IndexModel, IndexResult
+from ..settings import unit_word
 from .excel_vba import sheet_code_name, vba_modules
 from .files import atomic_write, guard_destination, workbook_lock
 from .io import Loaded, compute, load_workbook
@@ -179,7 +180,7 @@ def examples(result: IndexResult, fit_ranges: tuple[str, str, float] | None) -> 
                  f"=ABS({{c}}-{_num(total1)})<1E-6"),
         _Example(f"score of node {node}", f"=AI_SUBINDEX({_q(zh1)},{_q(node)})", sub1,
                  f"=ABS({{c}}-{_num(sub1)})<1E-6"),
-        _Example("a node by its Chinese name, a city by its id",
+        _Example(f"a node by its Chinese name, a {unit_word(model.settings)} by its id",
                  f"=AI_SUBINDEX({_q(u1)},{_q(node_zh)})", sub1, f"=ABS({{c}}-{_num(sub1)})<1E-6"),
         _Example("rank (1 = best)", f"=AI_RANK({_q(en2)})", rank2, f"={{c}}={rank2}"),
         _Example("tier (1 = best)", f"=AI_TIER({_q(zh3)})", tier3, f"={{c}}={tier3}"),
@@ -202,11 +203,12 @@ def examples(result: IndexResult, fit_ranges: tuple[str, str, float] | None) -> 
     from ..lookup import NameIndex
 
     why = NameIndex.of(model, "unit").unknown_text("Pekin")
+    said = why[:why.index('"')]   # 'unknown city ', in the unit word (Settings unit_label)
     rows += [
-        _Example("an unknown city is an error (#N/A), as a lookup's", '=AI_INDEX("Pekin")', "#N/A",
-                 "=ISNA({c})"),
+        _Example(f"an unknown {unit_word(model.settings)} is an error (#N/A), as a lookup's",
+                 '=AI_INDEX("Pekin")', "#N/A", "=ISNA({c})"),
         _Example("AI_WHY(cell) tells why a cell shows an error", "=AI_WHY({prev})", why,
-                 '=LEFT({c},13)="unknown city "'),
+                 f'=LEFT({{c}},{len(said)})={_q(said)}'),
         _Example("IFERROR catches the error", '=IFERROR(AI_INDEX("Pekin"),"not found")',
                  "not found", '={c}="not found"'),
     ]
@@ -248,8 +250,8 @@ def pending_examples(model: IndexModel) -> list[_Example]:
     ]
     why = NameIndex.of(model, "unit").unknown_text("Pekin")
     return rows + [
-        _Example("an unknown city is an error (#N/A), as a lookup's", '=AI_INDEX("Pekin")', "#N/A",
-                 "=ISERROR({c})"),
+        _Example(f"an unknown {unit_word(model.settings)} is an error (#N/A), as a lookup's",
+                 '=AI_INDEX("Pekin")', "#N/A", "=ISERROR({c})"),
         _Example("AI_WHY(cell) tells why a cell shows an error", "=AI_WHY({prev})", why,
                  "=ISTEXT({c})"),
         _Example("IFERROR catches the error", '=IFERROR(AI_INDEX("Pekin"),"not found")',

@@ -53,19 +53,20 @@ def new_workbook(framework_csv: str | os.PathLike[str], units_csv: str | os.Path
     (:func:`~xl_aiindex.uncertainty_defaults.default_rows`). Raises :class:`ProblemsFound`
     (nothing written) with every problem of the CSVs, each with the file name as ``sheet`` and
     its cell. Overwrites ``out``: the caller checks first. Notes on what was read (values
-    copied as text, units or indicators the data file leaves blank) are appended to ``notes``.
+    copied as text, units or indicators the data file leaves blank, a CSV file read as GBK) are
+    appended to ``notes``.
     """
     from ..files import atomic_write
 
     problems: list[Problem] = []
     units: pd.DataFrame | None = None
     try:
-        units = read_units_csv(units_csv)
+        units = read_units_csv(units_csv, notes)
     except ProblemsFound as e:
         problems.extend(e.problems)
     nodes: tuple[Node, ...] = ()
     try:
-        nodes = read_framework_csv(framework_csv, units)
+        nodes = read_framework_csv(framework_csv, units, notes)
     except ProblemsFound as e:
         problems.extend(e.problems)
     if problems or units is None:

@@ -5,9 +5,11 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +20,7 @@ import pandas as pd
 
 from ...aggregate import AGGREGATORS
 from ...errors import Problem, ProblemsFound
+from ...i18n import _
 from ...model import Node
 from ...normalise import NORMALISERS
 from ...tree import build_tree
@@ -39,22 +42,64 @@ def _csv_number(text: str) -> float | None:
     return v if math.isfinite(v) else None
 
 
+def _csv_share(text: str) -> float | None:
+    """``text`` as a finite number, a percentage read as a share (``30%``, full-width
+    ``３０％`` → 0.3; full-width digits read as ASCII ones), or None when it is not one.
+
+    >>> _csv_share("30%"), _csv_share("３０％"), _csv_share("0.25"), _csv_share("３０"), _csv_share("x%")
+    (0.3, 0.3, 0.25, 30.0, None)
+    """
+    s = unicodedata.normalize("NFKC", text).strip()
+    if not s.endswith("%"):
+        return _csv_number(s)
+    v = _csv_number(s[:-1])
+    return None if v is None else v / 100
+
+
+#: Encodings a CSV file is tried in, in order: UTF-8 (with or without the byte-order mark Excel's
+#: "CSV UTF-8" writes), then GB18030 (a superset of GBK and GB2312: what Chinese Excel's plain
+#: "CSV" and WPS save).
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+def read_csv_text(path: str | os.PathLike[str], name: str, notes: list[str] | None = None
+                  ) -> str:
+    """The text of the CSV file ``path``, read in the first of :data:`CSV_ENCODINGS` that
+    decodes it; a note is appended to ``notes`` when that is not UTF-8. Raises
+    :class:`ProblemsFound` (``name`` as the sheet) when the file is missing or is text in
+    neither encoding."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ProblemsFound([Problem(name, problem=_("file '{path}' not found").format(
+            path=os.fspath(path)))]) from None
+    first_error: UnicodeDecodeError | None = None
+    for encoding in CSV_ENCODINGS:
+        try:
+            content = data.decode(encoding)
+        except UnicodeDecodeError as e:
+            first_error = first_error or e
+            continue
+        if encoding != CSV_ENCODINGS[0] and notes is not None:
+            notes.append(_("file '{name}' is not UTF-8: read as GBK/GB18030 (Chinese Excel's "
+                           "plain CSV); check its Chinese names in the workbook").format(name=name))
+        return content
+    assert first_error is not None
+    raise ProblemsFound([Problem(name, problem=_(
+        "the file is neither UTF-8 nor GBK/GB18030 text ({reason} at byte {start}): save it "
+        "as 'CSV UTF-8'").format(reason=first_error.reason, start=first_error.start))])
+
+
 class _Csv:
     """A CSV file read as text: header keys → column index, data rows with their row numbers."""
 
-    def __init__(self, path: str | os.PathLike[str], required: Sequence[str]):
+    def __init__(self, path: str | os.PathLike[str], required: Sequence[str],
+                 notes: list[str] | None = None):
         self.name = Path(path).name
         self.problems: list[Problem] = []
+        content = read_csv_text(path, self.name, notes)
         try:
-            with open(path, encoding="utf-8-sig", newline="") as fh:
-                records = list(csv.reader(fh))
-        except FileNotFoundError:
-            raise ProblemsFound([Problem(self.name, problem=f"file '{os.fspath(path)}' not found")]
-                                ) from None
-        except UnicodeDecodeError as e:
-            raise ProblemsFound([Problem(self.name, problem="the file is not UTF-8 text "
-                                         f"({e.reason} at byte {e.start}): save it as 'CSV UTF-8'")]
-                                ) from None
+            records = list(csv.reader(io.StringIO(content, newline="")))
         except csv.Error as e:
             raise ProblemsFound([Problem(self.name, problem=f"cannot be read as CSV: {e}")]) from None
         if not records or not any(c.strip() for c in records[0]):
@@ -102,18 +147,20 @@ class _Csv:
         return record[c].strip() if c is not None else ""
 
 
-def read_framework_csv(path: str | os.PathLike[str], units: pd.DataFrame | None = None
-                       ) -> tuple[Node, ...]:
+def read_framework_csv(path: str | os.PathLike[str], units: pd.DataFrame | None = None,
+                       notes: list[str] | None = None) -> tuple[Node, ...]:
     """The nodes of a ``TREE.csv`` with the Framework's columns (only ``id`` and ``parent``
     required; any depth), in file order. Cells are read as text, so ``NA`` stays ``NA``.
 
     Raises :class:`ProblemsFound` listing every problem, each with the file name as ``sheet``
     and the cell (``E5``) where it is: duplicate ids, non-numbers in ``weight``/``goal_*``,
-    ``direction`` other than 1/-1, unknown method names, and the tree's structure (one root,
-    known parents, no cycle); with ``units`` (from :func:`read_units_csv`), a ``denominator``
-    that is not a numeric column of it.
+    ``direction`` other than 1/-1 (``+``/``-``, 正向/负向, 正/负, 逆向), unknown method names,
+    and the tree's structure (one root, known parents, no cycle); with ``units`` (from
+    :func:`read_units_csv`), a ``denominator`` that is not a numeric column of it. Numbers may
+    be percentages (``30%``, ``３０％``: 0.3). A file in GBK/GB18030 is read with a note
+    appended to ``notes``.
     """
-    t = _Csv(path, ("id", "parent"))
+    t = _Csv(path, ("id", "parent"), notes)
     nodes: list[Node] = []
     first_row: dict[str, int] = {}
     registries: dict[str, Sequence[str]] = {
@@ -138,7 +185,7 @@ def read_framework_csv(path: str | os.PathLike[str], units: pd.DataFrame | None 
             raw = t.get(record, col)
             values[col] = None
             if raw:
-                v = _csv_number(raw)
+                v = _csv_share(raw)
                 if v is None:
                     t.bad(r, t.header[col], f"node {node_id}, column {col}: '{raw}' is not a number",
                           node=node_id, field=col)
@@ -151,10 +198,11 @@ def read_framework_csv(path: str | os.PathLike[str], units: pd.DataFrame | None 
         direction = 1
         if raw:
             sign = direction_sign(raw)
-            v = float(sign) if sign is not None else _csv_number(raw)
+            v = float(sign) if sign is not None else _csv_share(raw)
             if v not in (1.0, -1.0):
-                t.bad(r, t.header["direction"], f"node {node_id}, column direction: '{raw}' must be "
-                                                "1 or + (higher is better), -1 or - (lower is better)",
+                t.bad(r, t.header["direction"], _(
+                    "node {node}, column direction: '{raw}' must be 1, + or 正向 (higher is "
+                    "better), -1, - or 负向 (lower is better)").format(node=node_id, raw=raw),
                       node=node_id, field="direction")
             else:
                 direction = int(v)  # type: ignore[arg-type]
@@ -207,16 +255,17 @@ def _check_denominator(t: _Csv, r: int, node_id: str, name: str, units: pd.DataF
               f"{', '.join(numeric) or 'none'}", node=node_id, field="denominator")
 
 
-def read_units_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
+def read_units_csv(path: str | os.PathLike[str], notes: list[str] | None = None) -> pd.DataFrame:
     """The units of a ``UNITS.csv`` (``id``, ``name_zh``, ``name_en``, then any columns).
 
     Returns a frame indexed by unit id (text: ``NA``, ``None``, ``null`` stay ids) with columns
     ``name_zh``, ``name_en`` (blank when the file has none), then the others in file order: a
     column whose every filled cell is a number becomes numeric (blank → NaN), any other stays
     text (a denominator must be numeric; a grouping is text). Raises :class:`ProblemsFound` for
-    a missing ``id`` column, blank or duplicate ids (case-insensitive), each with its cell.
+    a missing ``id`` column, blank or duplicate ids (case-insensitive), each with its cell. A
+    file in GBK/GB18030 is read with a note appended to ``notes``.
     """
-    t = _Csv(path, ("id",))
+    t = _Csv(path, ("id",), notes)
     cid = t.header["id"]
     ids: list[str] = []
     seen: dict[str, int] = {}

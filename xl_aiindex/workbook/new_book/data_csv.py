@@ -16,6 +16,7 @@ those cells.
 from __future__ import annotations
 
 import csv
+import io
 import os
 from pathlib import Path
 from typing import Any
@@ -28,26 +29,21 @@ from ...i18n import _
 from ...lookup import NameIndex
 from ...model import IndexModel, Node, Settings
 from ..cells import column_letter
-from .csv_inputs import _csv_number
+from .csv_inputs import _csv_number, read_csv_text
 
 #: How many cells a note about text values lists before "and N more".
 CELLS_LISTED = 8
 
 
-def csv_records(path: str | os.PathLike[str], name: str) -> list[list[str]]:
+def csv_records(path: str | os.PathLike[str], name: str, notes: list[str] | None = None
+                ) -> list[list[str]]:
     """The rows of the CSV file ``path`` as lists of text (UTF-8, with or without the
-    byte-order mark Excel's "CSV UTF-8" writes). Raises :class:`ProblemsFound` (``name`` as the
-    sheet) when the file is missing, not UTF-8 text or not CSV."""
+    byte-order mark Excel's "CSV UTF-8" writes, else GBK/GB18030 with a note appended to
+    ``notes``: :func:`~.csv_inputs.read_csv_text`). Raises :class:`ProblemsFound` (``name`` as
+    the sheet) when the file is missing, text in neither encoding or not CSV."""
+    content = read_csv_text(path, name, notes)
     try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            return list(csv.reader(fh))
-    except FileNotFoundError:
-        raise ProblemsFound([Problem(name, problem=_("file '{path}' not found").format(
-            path=os.fspath(path)))]) from None
-    except UnicodeDecodeError as e:
-        raise ProblemsFound([Problem(name, problem=_(
-            "the file is not UTF-8 text ({reason} at byte {start}): save it as 'CSV UTF-8'"
-        ).format(reason=e.reason, start=e.start))]) from None
+        return list(csv.reader(io.StringIO(content, newline="")))
     except csv.Error as e:
         raise ProblemsFound([Problem(name, problem=_("cannot be read as CSV: {error}").format(
             error=e))]) from None
@@ -81,7 +77,7 @@ def read_data_csv(path: str | os.PathLike[str], nodes: tuple[Node, ...], units: 
     named twice, values in a row without a label or a column without a header.
     """
     name = Path(path).name
-    records = csv_records(path, name)
+    records = csv_records(path, name, notes)
     if not records or not any(c.strip() for c in records[0]):
         raise ProblemsFound([Problem(name, "A1", problem=_(
             "the file is empty: its first row must be a header (the units' column, then one "

@@ -26,7 +26,7 @@ def method_names(registry: Mapping[str, object] | Sequence[str]) -> list[str]:
 
 #: Drop-down lists of the Framework, built from the registries (code and lists never disagree).
 FRAMEWORK_LISTS: dict[str, list[str]] = {
-    "direction": ["1", "-1"],
+    "direction": ["1", "-1", "正向", "负向"],
     "normalisation": method_names(NORMALISERS),
     "aggregation": method_names(AGGREGATORS),
     "weighting": method_names(WEIGHTINGS),
@@ -47,6 +47,8 @@ def _defaults() -> dict[str, object]:
     for k in ("name_zh", "name_en"):
         out[k] = out[k] or None
     out["compare"] = None
+    out["unit_label"] = None
+    out["missing_markers"] = ";".join(s.missing_markers)
     return {k: out.get(k) for k in KNOWN_KEYS}
 
 
@@ -55,6 +57,11 @@ SETTING_DEFAULTS: dict[str, object] = _defaults()
 
 #: The Settings sheet's ``note`` column: what each key means, in Chinese and English.
 SETTING_NOTES: dict[str, str] = {
+    "unit_label": "单位的称呼，用于提示、报告和 Examples 表，如 省份 或 省份/province；留空 = 城市 / "
+                  "what a unit is called in messages, the report and the Examples sheet, e.g. "
+                  "省份 or 省份/province; blank = city",
+    "missing_markers": "读作缺失值的文字（会注明单元格），以 ; 分隔 / texts of a Data cell read as "
+                       "a missing value (with a note naming the cells), separated by ';'",
     "chart_top": "TOP-N 条形图显示的单位个数（0 = 不画图）/ how many units the TOP-N charts of the "
                  "Charts sheet show (0 = no charts)",
     "compare": "并列比较的单位对，如 北京/上海;深圳/广州（编号或名称）/ unit pairs compared side by "
