@@ -74,6 +74,23 @@ SMALL: Sheets = {
 }
 
 
+@pytest.fixture(autouse=True)
+def english_by_default(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Every test runs in English unless it asks for Chinese: a Chinese locale on the machine
+    (``LANG=zh_CN.UTF-8``) must not change the messages tests compare, and a workbook's
+    Settings ``language`` read by one test must not carry over to the next."""
+    from xl_aiindex.i18n import set_language, set_workbook_language
+
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    set_language(None)
+    set_workbook_language(None)
+    yield
+    set_language(None)
+    set_workbook_language(None)
+
+
 def run(*args: object) -> Result:
     """Run the ``xl-aiindex`` command line in-process with ``args`` (each turned into text);
     the result has ``exit_code``, ``output`` and ``stderr``."""

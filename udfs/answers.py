@@ -13,6 +13,7 @@ import pandas as pd
 
 from xl_aiindex.contract import UNCERTAINTY_RESULTS, key
 from xl_aiindex.fit import fit_weights
+from xl_aiindex.i18n import _
 from xl_aiindex.lookup import match_key
 from xl_aiindex.normalise import MethodInputError
 from xl_aiindex.workbook.answers import (  # noqa: F401 (re-exported: their old home)
@@ -57,7 +58,8 @@ def _numbers(rows: list[list[Any]], what: str, first_row: int) -> list[list[floa
         for j, v in enumerate(row):
             n, why = parse_number(v)
             if n is None and why:
-                raise UdfError(f"{what}: row {first_row + i}, column {j + 1}: {why}")
+                raise UdfError(_("{what}: row {row}, column {column}: {why}").format(
+                    what=what, row=first_row + i, column=j + 1, why=why))
             vals.append(math.nan if n is None else n)
         out.append(vals)
     return out
@@ -74,29 +76,30 @@ def fit_table(subscores: Any, totals: Any) -> list[list[Any]]:
     sub = _rows(subscores)
     tot = [v for row in _rows(totals) for v in row]
     if not sub or not sub[0]:
-        raise UdfError("subscores is empty")
+        raise UdfError(_("{what} is empty").format(what="subscores"))
     width = len(sub[0])
     if any(len(r) != width for r in sub):
-        raise UdfError("subscores must be a rectangular range")
+        raise UdfError(_("{what} must be a rectangular range").format(what="subscores"))
     header = [text(v) for v in sub[0]] if all(_is_label(v) for v in sub[0]) else None
     data = sub[1:] if header else sub
     if tot and _is_label(tot[0]):
         tot = tot[1:]
     if len(tot) != len(data):
-        raise UdfError(f"subscores has {len(data)} data rows but totals has {len(tot)}: give the "
-                       "same units in the same order")
+        raise UdfError(_("subscores has {rows} data rows but totals has {totals}: give the same "
+                         "units in the same order").format(rows=len(data), totals=len(tot)))
     if not data:
-        raise UdfError("subscores has no data rows")
+        raise UdfError(_("{what} has no data rows").format(what="subscores"))
     start = 2 if header else 1
-    names = header or [f"column {j + 1}" for j in range(width)]
+    names = header or [_("column {number}").format(number=j + 1) for j in range(width)]
     if len(set(names)) != len(names):
-        raise UdfError("subscores: the header names a column twice")
+        raise UdfError(_("{what}: the header names a column twice").format(what="subscores"))
     x = pd.DataFrame(_numbers(data, "subscores", start), columns=names)
     y = pd.Series([row[0] for row in _numbers([[v] for v in tot], "totals", start)])
     try:
         fit = fit_weights(x, y)
     except MethodInputError as e:
-        raise UdfError(f"AI_FIT_WEIGHTS {e}") from None
+        raise UdfError(_("{function} {problem}").format(function="AI_FIT_WEIGHTS",
+                                                         problem=e)) from None
     out: list[list[Any]] = [["node", "weight"]]
     out += [[name, float(w)] for name, w in fit.weights.items()]
     out += [["rmse", fit.rmse], ["max |residual|", fit.max_abs_residual], ["row", "residual"]]
@@ -117,15 +120,16 @@ def rank_interval(book: Any, city: Any) -> list[list[Any]]:
     sheet = next((n for n in book.sheet_names() if key(n) == key(UNCERTAINTY_RESULTS)),
                  None)
     if sheet is None:
-        raise UdfError("no uncertainty run yet (no UncertaintyResults sheet): run "
-                       "xl-aiindex uncertainty on this workbook first")
+        raise UdfError(_("no uncertainty run yet (no UncertaintyResults sheet): run xl-aiindex "
+                         "uncertainty on this workbook first"))
     rows = book.grid(sheet).values
     header = {match_key(text(v)): c for c, v in enumerate(rows[0] if rows else []) if text(v)}
     lacking = [c for c in ("unit", *_INTERVAL) if c not in header]
     if lacking or len(rows) < 2:
-        raise UdfError(f"sheet {sheet} has no " + (f"column {', '.join(lacking)}" if lacking
-                                                    else "units")
-                       + ": run xl-aiindex uncertainty on this workbook again")
+        raise UdfError((_("sheet {sheet} has no column {columns}: run xl-aiindex uncertainty "
+                          "on this workbook again") if lacking else
+                        _("sheet {sheet} has no units: run xl-aiindex uncertainty on this "
+                          "workbook again")).format(sheet=sheet, columns=", ".join(lacking)))
     wanted = match_key(query)
     unit_col = header["unit"]
     hits: dict[str, list[Any]] = {}  # unit id -> its row, for every row the query names
@@ -135,12 +139,14 @@ def rank_interval(book: Any, city: Any) -> list[list[Any]]:
             if c is not None and c < len(r) and match_key(text(r[c])) == wanted:
                 hits.setdefault(text(r[unit_col]) if unit_col < len(r) else "", r)
     if len(hits) > 1:  # never pick one of two units silently
-        raise UdfError(f'ambiguous city "{query}" in sheet {sheet}: it could be '
-                       + ", ".join(list(hits)[:-1]) + f" or {list(hits)[-1]}; use the unit id")
+        raise UdfError(_('ambiguous city "{query}" in sheet {sheet}: it could be {first} or '
+                         '{last}; use the unit id').format(query=query, sheet=sheet,
+                                                          first=", ".join(list(hits)[:-1]),
+                                                          last=list(hits)[-1]))
     found = next(iter(hits.values()), None)
     if found is None:
-        raise UdfError(f'unknown city "{query}" in sheet {sheet} (use a unit id, name_zh or '
-                       "name_en)")
+        raise UdfError(_('unknown city "{query}" in sheet {sheet} (use a unit id, name_zh or '
+                         'name_en)').format(query=query, sheet=sheet), unknown=True)
     out: list[Any] = []
     for col in _INTERVAL:
         c = header[col]

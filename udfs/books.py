@@ -25,6 +25,7 @@ from xml.etree.ElementTree import ParseError
 
 from xl_aiindex.contract import key
 from xl_aiindex.errors import UnreadableWorkbook, UnsafeWrite, XlAiIndexError
+from xl_aiindex.i18n import _
 from xl_aiindex.workbook.io import excel_owner_file, write_sheets
 from xl_aiindex.workbook.ooxml import RowAppend
 from xl_aiindex.workbook.package import Package
@@ -103,8 +104,9 @@ class HeadlessBook:
         if self.out.resolve() == src.resolve():
             owner = excel_owner_file(src)
             if owner is not None:
-                raise UnsafeWrite(f"{src}: the workbook seems open in Excel ({owner.name} exists): "
-                                  "close it in Excel, or run the macro from Excel")
+                raise UnsafeWrite(_("{path}: the workbook seems open in Excel ({owner} exists): "
+                                    "close it in Excel, or run the macro from Excel").format(
+                                        path=src, owner=owner.name))
             self.close()  # release the file before it is replaced (Windows)
         present = {key(n) for n in self.sheet_names()}
         write_sheets(src, self.out, list(sheets),
@@ -173,7 +175,8 @@ def book_of_caller(caller: Any) -> MacroBook:
     :func:`use_book` (or a book/path passed as ``caller`` in Python)."""
     if caller is None:
         if not _default:
-            raise NoBook("no workbook: call from Excel, or set one with udfs.use_book(PATH)")
+            raise NoBook(_("no workbook: call from Excel, or set one with "
+                           "udfs.use_book(PATH)"))
         return _default[-1]
     sheet = getattr(caller, "sheet", None)
     if sheet is not None and not _is_book(caller):
@@ -187,8 +190,9 @@ def book_of_macro(book: Any) -> MacroBook:
         try:
             return XlwingsBook.caller()
         except Exception as e:  # not called from Excel
-            raise XlAiIndexError(
+            raise XlAiIndexError(_(
                 "this macro works on the Excel workbook that runs it (a button, Alt+F8 or "
                 "RunPython); from Python, pass a workbook: rebuild_results('book.xlsx') or "
-                f"rebuild_results(HeadlessBook(src, out)) ({type(e).__name__}: {e})") from e
+                "rebuild_results(HeadlessBook(src, out)) ({kind}: {error})").format(
+                    kind=type(e).__name__, error=e)) from e
     return as_book(book)

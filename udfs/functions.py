@@ -36,6 +36,8 @@ from typing import Any
 
 import xlwings as xw
 
+from xl_aiindex.i18n import _, use_language
+
 from . import answers
 from .answers import UdfError
 from .books import NoBook, book_of_caller
@@ -59,14 +61,21 @@ def _answer(compute: Callable[[Outcome], Any], caller: Any) -> Any:
 
 def _compute(compute: Callable[[Outcome], Any], caller: Any) -> Any:
     try:
-        return compute(CACHE.outcome(book_of_caller(caller), cell=cell_key(caller)))
+        outcome = CACHE.outcome(book_of_caller(caller), cell=cell_key(caller))
+        with use_language(outcome.language):   # the workbook's Settings language
+            return compute(outcome)
     except UdfError as e:
         return e.text
     except NoBook as e:
         return f"#AI! {e}"
     except Exception as e:  # a cell shows a short text, never a traceback
         log.exception("xl-aiindex UDF failed")
-        return f"#AI! internal error ({type(e).__name__}: {e})"[:250]
+        return _internal_error(e)
+
+
+def _internal_error(e: Exception) -> str:
+    return "#AI! " + _("internal error ({kind}: {error})").format(kind=type(e).__name__,
+                                                                 error=e)[:245]
 
 
 @xw.func(volatile=True, call_in_wizard=False, category=CATEGORY)
@@ -135,7 +144,7 @@ def AI_RANK_INTERVAL(city: Any, caller: Any = None) -> Any:
         return f"#AI! {e}"
     except Exception as e:  # a cell shows a short text, never a traceback
         log.exception("xl-aiindex UDF failed")
-        return f"#AI! internal error ({type(e).__name__}: {e})"[:250]
+        return _internal_error(e)
 
 
 @xw.func(category=CATEGORY)
@@ -150,7 +159,7 @@ def AI_FIT_WEIGHTS(subscores: Any, totals: Any, caller: Any = None) -> Any:
         answer = e.text
     except Exception as e:  # a cell shows a short text, never a traceback
         log.exception("xl-aiindex UDF failed")
-        answer = f"#AI! internal error ({type(e).__name__}: {e})"[:250]
+        answer = _internal_error(e)
     return ERRORS.note(caller, answer)
 
 

@@ -66,6 +66,7 @@ import xlwings as xw
 from xl_aiindex import __version__
 from xl_aiindex.contract import LOG, PROBLEMS, STORE_SHEET, key
 from xl_aiindex.errors import Problem, XlAiIndexError
+from xl_aiindex.i18n import N_, _, ngettext, use_language
 from xl_aiindex.model import IndexResult
 from xl_aiindex.staleness import inputs_hash
 from xl_aiindex.workbook.book import BookState, read_state
@@ -99,7 +100,7 @@ def book_state(book: MacroBook) -> BookState:
 
 
 #: What a refused macro tells the user to do (Excel has no ``--force``).
-MACRO_REMEDY = "rename your sheet (or delete it); only xl-aiindex recalc --force replaces it"
+MACRO_REMEDY = N_("rename your sheet (or delete it); only xl-aiindex recalc --force replaces it")
 
 
 def refusals(book: MacroBook, state: BookState, sheets: Sequence[SheetSpec],
@@ -115,7 +116,7 @@ def refusals(book: MacroBook, state: BookState, sheets: Sequence[SheetSpec],
         return foreign_sheet_problems(lambda name: book.grid(name).values, sheets, state.names,
                                       state.stored, verb, remedy=MACRO_REMEDY)
     except XlAiIndexError as e:
-        return [Problem("", problem=f"the workbook cannot be read: {e}")]
+        return [Problem("", problem=_("the workbook cannot be read: {error}").format(error=e))]
 
 
 def _state(book: MacroBook) -> tuple[BookState | None, list[Problem]]:
@@ -123,7 +124,8 @@ def _state(book: MacroBook) -> tuple[BookState | None, list[Problem]]:
     try:
         return book_state(book), []
     except XlAiIndexError as e:
-        return None, [Problem("", problem=f"the workbook cannot be read: {e}")]
+        return None, [Problem("", problem=_("the workbook cannot be read: {error}").format(
+            error=e))]
 
 
 def _refuse(book: MacroBook, state: BookState | None, problems: Sequence[Problem],
@@ -132,17 +134,20 @@ def _refuse(book: MacroBook, state: BookState | None, problems: Sequence[Problem
     even that when Problems is a refused sheet or the book cannot be read: then the message
     alone — and tell the user."""
     n = len(problems)
-    what = f"{n} problem{'s' if n != 1 else ''} with the sheets it writes"
+    what = ngettext("{n} problem with the sheets it writes",
+                    "{n} problems with the sheets it writes", n).format(n=n)
     kinds = {} if state is None else {key(k): v for k, v in state.kinds.items()}
     if state is not None and kinds.get(key(PROBLEMS), "worksheet") == "worksheet" and \
             not any(key(p.sheet) == key(PROBLEMS) for p in problems):
         sheet = problems_sheet(problems)
         store = store_after(state.stored, state.names, len(state.log_rows), [sheet], None)
         book.write_sheets([sheet, store], activate=PROBLEMS, very_hidden=(STORE_SHEET,))
-        message = f"nothing was written: {what}; see the Problems sheet. First: {problems[0]}"
+        message = _("nothing was written: {what}; see the Problems sheet. First: {first}").format(
+            what=what, first=problems[0])
         written: tuple[str, ...] = (sheet.name,)
     else:
-        message = f"nothing was written: {what}. First: {problems[0]}"
+        message = _("nothing was written: {what}. First: {first}").format(what=what,
+                                                                           first=problems[0])
         written = ()
     book.notify(message, "error")
     return MacroReport(outcome.result, tuple(problems), written, message, outcome.notes)
@@ -165,19 +170,25 @@ def _calc_values(book: MacroBook, outcome: Outcome) -> list[SheetSpec]:
 
 def _problems_of(outcome: Outcome) -> tuple[Problem, ...]:
     if outcome.error is not None:
-        return (Problem("", problem=f"the workbook cannot be read: {outcome.error}"),)
+        return (Problem("", problem=_("the workbook cannot be read: {error}").format(
+            error=outcome.error)),)
     return outcome.problems
 
 
 def run_rebuild(book: MacroBook, command: str = "rebuild_results") -> MacroReport:
     """Recompute ``book`` from its inputs (read now), write its result sheets and append a row
-    to Log.
+    to Log; its messages in the workbook's language (Settings ``language``).
 
     With problems in the inputs the result sheets are left as they were; the problems go to the
     Problems sheet (and the Log row says how many). A sheet the tool may not replace (module
     docstring) stops it before anything is written but the Problems sheet listing why.
     """
     outcome = CACHE.outcome(book, fresh=True)
+    with use_language(outcome.language):
+        return _rebuild(book, command, outcome)
+
+
+def _rebuild(book: MacroBook, command: str, outcome: Outcome) -> MacroReport:
     result = outcome.result
     entry: dict[str, Any] = {"time": run_time().isoformat(timespec="seconds"),
                              "command": command, "version": __version__, "file": book.name}
@@ -204,24 +215,27 @@ def run_rebuild(book: MacroBook, command: str = "rebuild_results") -> MacroRepor
         store = store_after(state.stored, state.names, len(state.log_rows) + 1, written,
                             str(entry["time"]), str(entry["inputs_hash"]))
         names = [*(s.name for s in written), LOG]
-        message = (f"rebuilt {', '.join(names[:-1])} and {names[-1]}: {len(result.scores)} "
-                   f"units, input = {result.model.settings.input}"
-                   + "".join(f"\n{note}" for note in skipped))
+        message = _("rebuilt {sheets} and {last}: {units} units, input = {input}").format(
+            sheets=", ".join(names[:-1]), last=names[-1], units=len(result.scores),
+            input=result.model.settings.input) + "".join(f"\n{note}" for note in skipped)
         appends = [log_row(state.log_header, state.log_width, entry)]
         book.write_sheets([*written, store], very_hidden=(STORE_SHEET,), appends=appends)
         book.notify(message, "info")
         return MacroReport(result, (), tuple(names), message, (*outcome.notes, *skipped))
     problems = _problems_of(outcome)
     n = len(problems)
-    entry.update({"status": f"{n} problem{'s' if n != 1 else ''}",
+    entry.update({"status": ngettext("{n} problem", "{n} problems", n).format(n=n),
                   "notes": "; ".join(str(p) for p in problems[:3])})
     sheet = problems_sheet(problems)
     refused = refusals(book, state, [sheet], (LOG,), command)
     if refused:
         return _refuse(book, state, refused, outcome)
     store = store_after(state.stored, state.names, len(state.log_rows) + 1, [sheet], None)
-    message = (f"{n} problem{'s' if n != 1 else ''} in the inputs: nothing was recomputed; see the "
-               f"Problems sheet. First: {problems[0]}" if problems else "nothing to do")
+    message = ngettext("{n} problem in the inputs: nothing was recomputed; see the Problems "
+                       "sheet. First: {first}",
+                       "{n} problems in the inputs: nothing was recomputed; see the Problems "
+                       "sheet. First: {first}", n).format(n=n, first=problems[0]) \
+        if problems else _("nothing to do")
     appends = [log_row(state.log_header, state.log_width, entry)]
     book.write_sheets([sheet, store], activate=PROBLEMS, very_hidden=(STORE_SHEET,),
                       appends=appends)
@@ -233,8 +247,14 @@ def run_validate(book: MacroBook) -> MacroReport:
     """Check ``book``'s inputs (reading and computing, writing nothing else) and write every
     problem to the Problems sheet, each linked to its cell; an empty table when there are none.
     The Problems sheet is fingerprinted (so ``recalc`` tells a Problems sheet typed over by
-    hand) and, like a result sheet, not written over a user's own sheet of that name."""
+    hand) and, like a result sheet, not written over a user's own sheet of that name. Its
+    messages are in the workbook's language (Settings ``language``)."""
     outcome = CACHE.outcome(book, fresh=True)
+    with use_language(outcome.language):
+        return _validate(book, outcome)
+
+
+def _validate(book: MacroBook, outcome: Outcome) -> MacroReport:
     problems = _problems_of(outcome)
     sheet = problems_sheet(problems)
     state, refused = _state(book)
@@ -245,11 +265,12 @@ def run_validate(book: MacroBook) -> MacroReport:
     store = store_after(state.stored, state.names, len(state.log_rows), [sheet], None)
     n = len(problems)
     if n:
-        message = f"{n} problem{'s' if n != 1 else ''} found: see the Problems sheet"
+        message = ngettext("{n} problem found: see the Problems sheet",
+                           "{n} problems found: see the Problems sheet", n).format(n=n)
         book.write_sheets([sheet, store], activate=PROBLEMS, very_hidden=(STORE_SHEET,))
         book.notify(message, "error")
     else:
-        message = "no problems found"
+        message = _("no problems found")
         book.write_sheets([sheet, store], very_hidden=(STORE_SHEET,))
         book.notify(message, "info")
     return MacroReport(outcome.result, problems, (sheet.name,), message, outcome.notes)

@@ -14,12 +14,14 @@ by :func:`error_code` (the VBA wrapper applies the same rule; a test checks they
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from typing import Any
 
 #: Error values an argument may carry in (``err_to_str``), with their CVErr numbers.
 from xl_aiindex.contract import ERROR_CODES
+from xl_aiindex.i18n import _
 
 #: What marks a failed call's answer (and what the VBA wrapper looks for).
 MARK = "#AI! "
@@ -42,6 +44,17 @@ def error_code(answer: Any) -> str | None:
             if rest.startswith(name):
                 return name
     return "#VALUE!"
+
+
+def reason_of(answer: str) -> str:
+    """What ``AI_WHY`` says of an error answer: its message without the mark, and without the
+    English tag a message in another language carries for the VBA
+    (:class:`udfs.answers.UdfError`)."""
+    reason = answer[len(MARK):]
+    if reason.startswith("unknown ") and reason[len("unknown "):][:1] > "\x7f":
+        reason = reason[len("unknown "):]
+    tag = re.search(r" \[" + re.escape(ARGUMENT_ERROR) + r"#[^\]]+\]$", reason)
+    return reason[:tag.start()] if tag else reason
 
 
 def cell_key(caller: Any) -> str | None:
@@ -75,7 +88,7 @@ class ErrorLog:
             return answer
         with self._lock:
             if error_code(answer) is not None:
-                self._reasons[k] = answer[len(MARK):]
+                self._reasons[k] = reason_of(answer)
                 self._reasons.move_to_end(k)
                 while len(self._reasons) > self.limit:
                     self._reasons.popitem(last=False)
@@ -88,13 +101,13 @@ class ErrorLog:
         is nothing to explain when it did not."""
         k = cell_key(cell)
         if k is None:
-            return "give AI_WHY a reference to one cell, e.g. =AI_WHY(C5)"
+            return _("give AI_WHY a reference to one cell, e.g. =AI_WHY(C5)")
         with self._lock:
             why = self._reasons.get(k)
         if why is not None:
             return why
-        return (f"no xl-aiindex error in {k.split('|', 1)[1].replace('|', '!')} "
-                "(recalculate with F9 if it shows one)")
+        return _("no xl-aiindex error in {cell} (recalculate with F9 if it shows one)").format(
+            cell=k.split("|", 1)[1].replace("|", "!"))
 
     def clear(self) -> None:
         """Forget every reason."""

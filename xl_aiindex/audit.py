@@ -187,13 +187,17 @@ def audit(result: IndexResult, where: Callable[[str, str], str] | None = None) -
     for n in indicators:
         far = _outliers_said(result, n, where, bool(stats.at[n, "needs_treatment"]))
         if stats.at[n, "needs_treatment"]:
-            treated = "treated" if s.outliers == "skew_kurtosis" else f"not treated: outliers = {s.outliers}"
-            text = (f"skewed: |skewness| {_fmt(abs(stats.at[n, 'skewness']))} ≥ "
-                    f"{s.outlier_skew:g} and kurtosis {_fmt(stats.at[n, 'kurtosis'])} ≥ "
-                    f"{s.outlier_kurtosis:g}" + (_(", far out: {listing}").format(listing=far)
-                                                 if far else "") + f" ({treated})")
+            treated = _("treated") if s.outliers == "skew_kurtosis" else \
+                _("not treated: outliers = {method}").format(method=s.outliers)
+            far_out = _(", far out: {listing}").format(listing=far) if far else ""
+            text = _("skewed: |skewness| {skewness} ≥ {skew_limit} and kurtosis {kurtosis} ≥ "
+                     "{kurtosis_limit}{far_out} ({treated})").format(
+                         skewness=_fmt(abs(stats.at[n, "skewness"])),
+                         skew_limit=f"{s.outlier_skew:g}", kurtosis=_fmt(stats.at[n, "kurtosis"]),
+                         kurtosis_limit=f"{s.outlier_kurtosis:g}", far_out=far_out,
+                         treated=treated)
             flags[n].append(text)
-            warnings.append(f"{label[n]} is {text}")
+            warnings.append(_("{node} is {what}").format(node=label[n], what=text))
         elif far:   # not skewed, yet a value 100 times away: a likely unit error
             text = _("a value 100 times away from the rest: {listing}").format(listing=far)
             flags[n].append(text)
@@ -203,13 +207,15 @@ def audit(result: IndexResult, where: Callable[[str, str], str] | None = None) -
     for n in scored:
         parent = tree.by_id[n].parent or root
         if r_parent[n] < 0:
-            flags[n].append(f"negative correlation with its parent {parent} ({_fmt(r_parent[n])})")
-            warnings.append(f"{label[n]} correlates negatively with its parent {parent}: "
-                            f"r = {_fmt(r_parent[n])}")
+            flags[n].append(_("negative correlation with its parent {parent} ({r})").format(
+                parent=parent, r=_fmt(r_parent[n])))
+            warnings.append(_("{node} correlates negatively with its parent {parent}: r = "
+                              "{r}").format(node=label[n], parent=parent, r=_fmt(r_parent[n])))
         if parent != root and r_total[n] < 0:
-            flags[n].append(f"negative correlation with the total ({_fmt(r_total[n])})")
-            warnings.append(f"{label[n]} correlates negatively with the total: "
-                            f"r = {_fmt(r_total[n])}")
+            flags[n].append(_("negative correlation with the total ({r})").format(
+                r=_fmt(r_total[n])))
+            warnings.append(_("{node} correlates negatively with the total: r = {r}").format(
+                node=label[n], r=_fmt(r_total[n])))
     alpha: dict[str, float] = {}
     share: dict[str, float] = {}
     for parent in tree.pre_order:
@@ -228,11 +234,15 @@ def audit(result: IndexResult, where: Callable[[str, str], str] | None = None) -
                 if not kind:
                     continue
                 pair_rows.append({"node": parent, "a": a, "b": b, "r": r, "flag": kind})
-                what = (f"near-duplicates (r = {_fmt(r)} > {NEAR_DUPLICATE:g})"
-                        if kind == "near-duplicate" else f"negatively correlated (r = {_fmt(r)})")
-                warnings.append(f"{label[a]} and {label[b]} (siblings under {parent}) are {what}")
-                flags[a].append(f"{kind} pair with {b} ({_fmt(r)})")
-                flags[b].append(f"{kind} pair with {a} ({_fmt(r)})")
+                what = _("near-duplicates (r = {r} > {limit})").format(
+                    r=_fmt(r), limit=f"{NEAR_DUPLICATE:g}") if kind == "near-duplicate" else \
+                    _("negatively correlated (r = {r})").format(r=_fmt(r))
+                warnings.append(_("{a} and {b} (siblings under {parent}) are {what}").format(
+                    a=label[a], b=label[b], parent=parent, what=what))
+                pair = _("near-duplicate pair with {other} ({r})") if kind == "near-duplicate" \
+                    else _("negative pair with {other} ({r})")
+                flags[a].append(pair.format(other=b, r=_fmt(r)))
+                flags[b].append(pair.format(other=a, r=_fmt(r)))
 
     rows = []
     for n in scored:
@@ -250,10 +260,11 @@ def audit(result: IndexResult, where: Callable[[str, str], str] | None = None) -
                     "flags": "; ".join(flags[n])})
         rows.append(row)
     if s.input == "data":
-        scope = f"{len(indicators)} indicators (Data, as prepared for treatment)"
+        scope = _("{count} indicators (Data, as prepared for treatment)").format(
+            count=len(indicators))
     else:
-        scope = (f"input = given: the Given scores of {', '.join(indicators)} are audited as the "
-                 "indicators (nothing below them has data)")
+        scope = _("input = given: the Given scores of {nodes} are audited as the indicators "
+                  "(nothing below them has data)").format(nodes=", ".join(indicators))
     return Audit(table=pd.DataFrame(rows, columns=list(COLUMNS)),
                  groups=pd.DataFrame(group_rows, columns=["node", "children", "units", "alpha",
                                                           "pc1_share"]),

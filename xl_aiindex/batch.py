@@ -23,6 +23,8 @@ from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
+from .i18n import _, ngettext
+
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
 
@@ -72,16 +74,17 @@ def expand_inputs(items: Sequence[str], recursive: bool = False) -> list[Path]:
 
     for item in items:
         if item == "":  # Path("") is the current folder: never what an unset variable meant
-            raise InputError("an empty path was given (an unset shell variable?): name the "
-                             "file or folder")
+            raise InputError(_("an empty path was given (an unset shell variable?): name the "
+                               "file or folder"))
         p = Path(item)
         if p.is_dir():
             pattern = "**/*" if recursive else "*"
             found = sorted(f for f in p.glob(pattern)
                            if f.is_file() and f.suffix.lower() in WORKBOOK_SUFFIXES)
             if not found:
-                raise InputError(f"{item}: folder has no .xlsx or .xlsm workbook"
-                                 + ("" if recursive else " (use --recursive for subfolders)"))
+                raise InputError((_("{item}: folder has no .xlsx or .xlsm workbook") if recursive
+                                  else _("{item}: folder has no .xlsx or .xlsm workbook (use "
+                                         "--recursive for subfolders)")).format(item=item))
             for f in found:
                 add(f)
         elif p.exists() or not glob.has_magic(item):
@@ -90,11 +93,12 @@ def expand_inputs(items: Sequence[str], recursive: bool = False) -> list[Path]:
             matches = sorted(glob.glob(item, recursive=recursive))
             workbooks = [Path(m) for m in matches if Path(m).suffix.lower() in WORKBOOK_SUFFIXES]
             if not workbooks:
-                raise InputError(f"{item}: pattern matches no .xlsx or .xlsm workbook")
+                raise InputError(_("{item}: pattern matches no .xlsx or .xlsm workbook").format(
+                    item=item))
             for f in workbooks:
                 add(f)
     if not out:
-        raise InputError("no workbook given")
+        raise InputError(_("no workbook given"))
     return out
 
 
@@ -107,8 +111,9 @@ def output_paths(inputs: Sequence[Path], out_dir: Path | None) -> list[Path | No
     for p in inputs:
         other = by_name.setdefault(p.name.lower(), p)
         if other != p:
-            raise InputError(f"{other} and {p} would both be written to {out_dir / p.name}: "
-                             "give them different names or recalculate them separately")
+            raise InputError(_("{first} and {second} would both be written to {target}: give "
+                               "them different names or recalculate them separately").format(
+                                   first=other, second=p, target=out_dir / p.name))
     return list(targets)
 
 
@@ -116,6 +121,17 @@ def _one(command: str, path: str, output: str | None, options: dict[str, Any]) -
     """Run one workbook through the library call of ``command`` (:func:`xl_aiindex.api.recalc`
     or :func:`~xl_aiindex.api.validate`); every outcome becomes a record, its status from the
     one error map (:func:`~xl_aiindex.errors.error_kind`) (runs in a worker process)."""
+    from .i18n import use_language
+
+    options = dict(options)
+    # the run's --lang ("language"): contextvars do not cross into worker processes
+    with use_language(options.pop("language", None)):
+        return _one_in_language(command, path, output, options)
+
+
+def _one_in_language(command: str, path: str, output: str | None,
+                     options: dict[str, Any]) -> Record:
+    """:func:`_one` in the language chosen for the run."""
     from .errors import ProblemsFound, XlAiIndexError, error_kind
 
     start = time.perf_counter()
@@ -138,13 +154,16 @@ def _one(command: str, path: str, output: str | None, options: dict[str, Any]) -
             lines = [str(p) for p in e.problems]
             count = len(lines)
             return Record(path, status, seconds,
-                          error=f"{count} problem{'s' if count != 1 else ''}: {lines[0]}",
+                          error=_("{problems}: {first}").format(
+                              problems=ngettext("{n} problem", "{n} problems", count).format(
+                                  n=count), first=lines[0]),
                           problems=lines)
         if isinstance(e, XlAiIndexError):
             return Record(path, status, seconds, error=_without(path, e))
         if isinstance(e, OSError):
             return Record(path, status, seconds, error=f"{e.filename or path}: {e.strerror or e}")
-        return Record(path, status, seconds, error=f"internal error ({type(e).__name__}: {e})")
+        return Record(path, status, seconds, error=_("internal error ({kind}: {error})").format(
+            kind=type(e).__name__, error=e))
 
 
 def _without(path: str, error: Exception) -> str:
@@ -223,10 +242,10 @@ def _pool_round(command: str, queue: deque[Task], jobs: int, options: dict[str, 
             pending[future] = task
 
         # keep just `jobs` tasks in flight so progress reports the file really being worked on
-        for _ in range(jobs):
+        for _slot in range(jobs):
             submit_next()
         while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            done, _pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 task = pending.pop(future)
                 try:
@@ -237,7 +256,8 @@ def _pool_round(command: str, queue: deque[Task], jobs: int, options: dict[str, 
                     continue
                 except (Exception, SystemExit) as e:   # e.g. a record that cannot be pickled
                     record = Record(task[1], "failed", 0.0,
-                                    error=f"worker process failed ({type(e).__name__}: {e})")
+                                    error=_("worker process failed ({kind}: {error})").format(
+                                        kind=type(e).__name__, error=e))
                 finish(task, record)
                 submit_next()
     return sorted(lost)
@@ -285,13 +305,15 @@ def process_death(exitcode: int | None) -> str:
     if exitcode is not None and exitcode < 0:
         number = -exitcode
         if number == getattr(signal, "SIGKILL", None):   # what the out-of-memory killer sends
-            return f"the worker process died (killed by signal {number}: out of memory?)"
+            return _("the worker process died (killed by signal {number}: out of "
+                     "memory?)").format(number=number)
         try:
             name = signal.Signals(number).name
         except ValueError:
-            return f"the worker process died (killed by signal {number})"
-        return f"the worker process died (killed by signal {number}, {name})"
-    return f"the worker process died (exit code {exitcode})"
+            return _("the worker process died (killed by signal {number})").format(number=number)
+        return _("the worker process died (killed by signal {number}, {name})").format(
+            number=number, name=name)
+    return _("the worker process died (exit code {code})").format(code=exitcode)
 
 
 def _mp_context() -> BaseContext:

@@ -4,19 +4,21 @@ its sheet and cell); 2 the file cannot be read at all, or the command line is wr
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from . import __version__, api
+from . import __version__, api, i18n
 from . import cli_format as show
 from .errors import EXIT_PROBLEMS, EXIT_UNREADABLE, ProblemsFound, exit_code, one_line
-from .i18n import _
+from .i18n import N_, _, ngettext, normalise_language, use_language
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,8 +31,8 @@ class NonEmptyPath(click.Path):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """``value`` as click.Path converts it, after refusing an empty one."""
         if isinstance(value, str) and value == "":
-            self.fail("an empty path was given (an unset shell variable?): name the file or "
-                      "folder", param, ctx)
+            self.fail(_("an empty path was given (an unset shell variable?): name the file or "
+                        "folder"), param, ctx)
         return super().convert(value, param, ctx)
 
 
@@ -53,6 +55,118 @@ def _run(debug: bool, action: Callable[[], int | None]) -> None:
         show.show_error(e)
         code = exit_code(e)
     sys.exit(code)
+
+
+def _language_in(args: list[str]) -> tuple[str | None, list[str]]:
+    """The language ``--lang zh|en`` (or ``--lang=zh``) asks for, wherever it stands on the
+    command line, and the arguments without it (it is read before click parses, so that help
+    screens are translated and ``validate book.xlsx --lang zh`` works too). A value that is not
+    a language is left in place for click to refuse."""
+    rest: list[str] = []
+    language: str | None = None
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        value = None
+        if arg == "--lang" and i + 1 < len(args):
+            value, step = args[i + 1], 2
+        elif arg.startswith("--lang="):
+            value, step = arg.partition("=")[2], 1
+        if value is not None and normalise_language(value) is not None:
+            language = normalise_language(value)
+            i += step
+            continue
+        rest.append(arg)
+        i += 1
+    return language, rest
+
+
+def _localise_help(command: click.Command) -> None:
+    """Put ``command``'s help texts (and its subcommands', its options') in the current
+    language; the English ones stay in ``_help_source`` (the catalogue's msgids:
+    :func:`xl_aiindex.i18n_tools.help_texts`)."""
+    import inspect
+
+    for owner, attribute in ((command, "help"), (command, "short_help"), (command, "epilog"),
+                             *((p, "help") for p in command.params)):
+        sources = owner.__dict__.setdefault("_help_source", {})
+        if attribute not in sources:
+            text = getattr(owner, attribute, None)
+            sources[attribute] = (inspect.cleandoc(text) if owner is command else text) \
+                if text else text
+        if sources[attribute]:
+            setattr(owner, attribute, i18n.translations(i18n.current_language())
+                    .gettext(sources[attribute]))
+    if not command.__dict__["_help_source"]["short_help"]:
+        # click shortens a help to its first words, which Chinese does not separate by spaces:
+        # the first clause of a translated help is the command list's summary
+        translated = command.help or ""
+        command.short_help = re.split("[。：；]", translated, maxsplit=1)[0][:40] \
+            if translated != command.__dict__["_help_source"]["help"] else None
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _localise_help(sub)
+
+
+#: click's own texts the command line shows (help headings, usage errors), marked for the
+#: catalogue: click looks each up with ``gettext``, which :func:`_click_in_language` points at it.
+CLICK_TEXTS = (
+    N_("Usage:"), N_("Options"), N_("Commands"), N_("Show this message and exit."),
+    N_("Error: {message}"), N_("Try '{command} {option}' for help."), N_("Missing argument"),
+    N_("Missing option"), N_("Missing command."), N_("No such option {name!r}."),
+    N_("No such command {name!r}."), N_("Invalid value for {param_hint}: {message}"),
+    N_("Invalid value: {message}"), N_("Aborted!"), N_("{name} {filename!r} does not exist."),
+    N_("{name} {filename!r} is a directory."), N_("file"), N_("directory"), N_("path"),
+    ngettext("{value!r} is not {choice}.", "{value!r} is not one of {choices}.", 2),
+    ngettext("Got unexpected extra argument ({args})",
+             "Got unexpected extra arguments ({args})", 2),
+    ngettext("Option {name!r} requires an argument.",
+             "Option {name!r} requires {nargs} arguments.", 2),
+    ngettext("Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)", 2),
+)
+
+
+@contextlib.contextmanager
+def _click_in_language() -> Iterator[None]:
+    """click's own texts (help headings, usage errors) in the current language while the
+    block runs: its modules' ``gettext`` look in the catalogue (a text it lacks stays
+    click's)."""
+    import click.core
+    import click.decorators
+    import click.exceptions
+    import click.formatting
+    import click.parser
+    import click.types
+
+    catalogue = i18n.translations(i18n.current_language())
+    modules = (click.core, click.decorators, click.exceptions, click.formatting, click.parser,
+               click.types)
+    saved = [(m, name, getattr(m, name)) for m in modules for name in ("_", "ngettext")
+             if hasattr(m, name)]
+    for m, name, _original in saved:
+        setattr(m, name, catalogue.gettext if name == "_" else catalogue.ngettext)
+    try:
+        yield
+    finally:
+        for m, name, original in saved:
+            setattr(m, name, original)
+
+
+class LocalisedGroup(click.Group):
+    """The command group, in the language ``--lang`` asks for (else the locale's): its help
+    screens and every message of the run."""
+
+    def main(self, args: Sequence[str] | None = None, *more: Any, **options: Any) -> Any:
+        """Run the command line with ``args`` (``sys.argv`` when None) in its language."""
+        language, rest = _language_in(list(sys.argv[1:] if args is None else args))
+        with use_language(language), _click_in_language():
+            _localise_help(self)
+            # sys.argv untouched: click reads it itself (and expands wildcards on Windows)
+            return super().main(rest if args is not None or language else None, *more,
+                                **options)
 
 
 def _run_json(debug: bool, book: Path, action: Callable[[], dict[str, Any]]) -> None:
@@ -84,13 +198,17 @@ def _year_option(f: F) -> F:
 
 def _json_option(f: F) -> F:
     return click.option("--json", "as_json", is_flag=True,
-                        help=_("Print JSON (the result as plain data; on an error, the record "
+                        help=N_("Print JSON (the result as plain data; on an error, the record "
                                "validate --json prints), nothing else."))(f)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LocalisedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xl-aiindex")
-def cli() -> None:
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
+              help="Language of messages, help and what is written into workbooks: zh (Chinese) "
+                   "or en (English). Default: the workbook's Settings 'language', else the "
+                   "locale (LANG=zh_CN.UTF-8 gives Chinese), else English.")
+def cli(lang: str | None = None) -> None:
     """Build, compute, check and explain composite indices kept in Excel workbooks.
 
     Exit codes: 0 done; 1 the workbook has problems (each listed with its sheet and cell);
@@ -116,8 +234,8 @@ def _batch_options(f: F) -> F:
 
 
 def _count(n: int, noun: str) -> str:
-    """``1 workbook``, ``3 workbooks``."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+    """``1 workbook``, ``3 workbooks``, in the current language."""
+    return show.counted(n, noun)
 
 
 def _is_batch(books: Sequence[str]) -> bool:
@@ -139,23 +257,28 @@ def _batch(command: str, books: Sequence[str], out_dir: Path | None, recursive: 
         outputs: list[Path | None] = [output] if output is not None else \
             output_paths(inputs, out_dir)
     except InputError as e:
-        click.echo(f"Error: {one_line(str(e))}", err=True)
+        click.echo(_("Error: {error}").format(error=one_line(str(e))), err=True)
         return EXIT_UNREADABLE
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
     n = len(inputs)
     workers = min(jobs or default_jobs(), n)
-    verb = "Recalculating" if command == "recalc" else "Validating"
+    recalculating = command == "recalc"
     verbose = not (quiet or as_json)
     bar: Any = None
     current: list[str] = [""]
     if verbose and sys.stderr.isatty():
-        bar = click.progressbar(length=n, label=f"{verb} {_count(n, 'workbook')} ({workers} at a time)",
+        label = _("Recalculating {workbooks} ({workers} at a time)") if recalculating else \
+            _("Validating {workbooks} ({workers} at a time)")
+        bar = click.progressbar(length=n, label=label.format(workbooks=_count(n, "workbook"),
+                                                             workers=workers),
                                 file=sys.stderr, show_pos=True,
-                                item_show_func=lambda _: current[0] or None)
+                                item_show_func=lambda _item: current[0] or None)
         bar.__enter__()
     elif verbose:
-        click.echo(f"{verb} {_count(n, 'workbook')}, {workers} at a time", err=True)
+        line = _("Recalculating {workbooks}, {workers} at a time") if recalculating else \
+            _("Validating {workbooks}, {workers} at a time")
+        click.echo(line.format(workbooks=_count(n, "workbook"), workers=workers), err=True)
 
     # file names print as text, never as commands: a newline in a name would forge a line
     # (``FAILED``), an escape sequence would drive the terminal
@@ -167,11 +290,12 @@ def _batch(command: str, books: Sequence[str], out_dir: Path | None, recursive: 
             bar.update(1)
         elif verbose:
             tail = f"{record.seconds:.2f} s" if record.ok else record.error
-            click.echo(f"{'ok' if record.ok else 'FAILED':<6} {one_line(record.path)}: "
-                       f"{one_line(tail)}", err=True)
+            status = _("ok") if record.ok else _("FAILED")
+            click.echo(f"{status:<6} {one_line(record.path)}: {one_line(tail)}", err=True)
 
     try:
-        records = run_batch(command, inputs, outputs, workers, options, started, done)
+        records = run_batch(command, inputs, outputs, workers,
+                            {**options, "language": i18n.chosen_language()}, started, done)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -231,7 +355,8 @@ def recalc(books: tuple[str, ...], output: Path | None, out_dir: Path | None, re
     """
     if check:
         if len(books) != 1 or output is not None or out_dir is not None or as_json:
-            raise click.UsageError("--check takes one workbook, and no -o, --out-dir or --json")
+            raise click.UsageError(_("--check takes one workbook, and no -o, --out-dir or "
+                                     "--json"))
         def check_action() -> int:
             state = api.check(books[0])
             show.show_check(state)
@@ -241,9 +366,9 @@ def recalc(books: tuple[str, ...], output: Path | None, out_dir: Path | None, re
         return
     batch = _is_batch(books)
     if output is not None and (batch or out_dir is not None):
-        raise click.UsageError("-o names one output file; with several workbooks use "
-                               "--out-dir DIR" if batch else "give -o OUT or --out-dir DIR, "
-                               "not both")
+        raise click.UsageError(_("-o names one output file; with several workbooks use "
+                                 "--out-dir DIR") if batch else
+                               _("give -o OUT or --out-dir DIR, not both"))
     if batch or out_dir is not None or as_json:
         sys.exit(_batch("recalc", books, out_dir, recursive, jobs, quiet, as_json,
                         {"formulas": formulas, "force": force, "wait": wait}, output))
@@ -315,7 +440,7 @@ def fit_weights_command(book: Path, node: str | None, as_json: bool, debug: bool
               help="The units: id, name_zh, name_en, then grouping or numeric columns.")
 @click.option("--data", "data", metavar="DATA.csv", default=None,
               type=NonEmptyPath(exists=True, dir_okay=False, path_type=Path),
-              help=_("Fill the Data sheet from this file: the units (ids or names) in the first "
+              help=N_("Fill the Data sheet from this file: the units (ids or names) in the first "
                      "column, one column per indicator headed by its id, Chinese or English "
                      "name."))
 @click.option("-o", "--output", required=True, metavar="BOOK.xlsx",
@@ -414,7 +539,7 @@ def uncertainty(book: Path, output: Path | None, samples: int, budget: float, se
         xl-aiindex uncertainty workbooks/city_ai_index_2020_data.xlsx -o out.xlsx
     """
     def action() -> None:
-        with show.progress_bar("Running the index") as progress:
+        with show.progress_bar(_("Running the index")) as progress:
             done = api.uncertainty(book, output=output, samples=samples, budget=budget,
                                    seed=seed, force=force, progress=progress, year=year)
         show.show_uncertainty(done, top)
@@ -520,7 +645,7 @@ def weights_command(book: Path, node: str | None, as_json: bool, year: int | Non
 @cli.command()
 @click.argument("book", type=NonEmptyPath(dir_okay=True, path_type=Path))
 @click.argument("units", nargs=-1, required=True, metavar="UNIT UNIT...")
-@click.option("--node", default=None, help=_("Compare on this node's children (id or name; "
+@click.option("--node", default=None, help=N_("Compare on this node's children (id or name; "
                                              "default: the index's)."))
 @_year_option
 @_json_option
@@ -538,7 +663,7 @@ def compare(book: Path, units: tuple[str, ...], node: str | None, year: int | No
         xl-aiindex compare workbooks/city_ai_index_2020_data.xlsx 北京 上海 --node rnd
     """
     if len(units) < 2:
-        raise click.UsageError("name at least two units to compare")
+        raise click.UsageError(_("name at least two units to compare"))
     if as_json:
         _run_json(debug, book, lambda: api.compare(book, units, node=node,
                                                    year=year).as_json())

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .errors import one_line
-from .i18n import _
+from .i18n import _, ngettext
 
 if TYPE_CHECKING:
     from .api import (
@@ -50,7 +50,7 @@ def notes(lines: Sequence[str]) -> None:
     from .problem_groups import grouped_notes
 
     for n in grouped_notes(lines):
-        say(f"note: {one_line(n)}", err=True)
+        say(_("note: {note}").format(note=one_line(n)), err=True)
 
 
 def fmt(v: Any, digits: int = 2) -> str:
@@ -102,8 +102,21 @@ def echo_table(rows: list[list[str]], right: set[int], indent: str = "") -> None
 
 
 def plural(n: int, noun: str, many: str | None = None) -> str:
-    """``1 problem``, ``3 problems``."""
+    """``1 problem``, ``3 problems`` (English nouns; :func:`counted` translates)."""
     return f"{n} {noun if n == 1 else many or noun + 's'}"
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` things in the current language: ``3 workbooks`` / ``3 个工作簿``; ``noun`` is one
+    of the counted nouns below (each a catalogue entry)."""
+    forms = {
+        "workbook": ngettext("{n} workbook", "{n} workbooks", n),
+        "level": ngettext("{n} level", "{n} levels", n),
+        "child": ngettext("{n} child", "{n} children", n),
+        "problem": ngettext("{n} problem", "{n} problems", n),
+        "warning": ngettext("{n} warning", "{n} warnings", n),
+    }
+    return forms[noun].format(n=n)
 
 
 def show_problems(error: ProblemsFound) -> None:
@@ -112,7 +125,8 @@ def show_problems(error: ProblemsFound) -> None:
     from .problem_groups import grouped_lines
 
     count = len(error.problems)
-    say(f"{count} problem{'s' if count != 1 else ''} found:", err=True)
+    say(ngettext("{count} problem found:", "{count} problems found:", count).format(count=count),
+        err=True)
     for line in grouped_lines(error.problems):
         say(line, err=True)
 
@@ -121,10 +135,12 @@ def show_file_problems(error: ProblemsFound) -> None:
     """The problems of input files that are not workbooks (``new``'s CSV files): file and
     cell, to standard error."""
     count = len(error.problems)
-    say(f"{count} problem{'s' if count != 1 else ''} found:", err=True)
+    say(ngettext("{count} problem found:", "{count} problems found:", count).format(count=count),
+        err=True)
     for p in error.problems:
-        cell = f", cell {p.cell}" if p.cell else ""
-        say(one_line(f"File '{p.sheet}'{cell}: {p.problem}"), err=True)
+        line = _("File '{file}', cell {cell}: {problem}") if p.cell else \
+            _("File '{file}': {problem}")
+        say(one_line(line.format(file=p.sheet, cell=p.cell, problem=p.problem)), err=True)
 
 
 def show_error(error: Exception) -> None:
@@ -134,14 +150,15 @@ def show_error(error: Exception) -> None:
     if isinstance(error, ProblemsFound):
         show_problems(error)
     elif isinstance(error, UnreadableWorkbook | UnsafeWrite | UnknownName):
-        say(f"Error: {one_line(str(error))}", err=True)
+        say(_("Error: {error}").format(error=one_line(str(error))), err=True)
     elif isinstance(error, XlAiIndexError):   # may list items a line each: escape each line
-        say(f"Error: {error}", err=True)
+        say(_("Error: {error}").format(error=error), err=True)
     elif isinstance(error, OSError):
-        say(one_line(f"Error: {error.filename or ''}: {error.strerror or error}"), err=True)
+        say(one_line(_("Error: {error}").format(
+            error=f"{error.filename or ''}: {error.strerror or error}")), err=True)
     else:
-        say(f"Error: internal error ({type(error).__name__}: {error}); run again with "
-                   "--debug for a traceback, and please report it", err=True)
+        say(_("Error: internal error ({kind}: {error}); run again with --debug for a traceback, "
+              "and please report it").format(kind=type(error).__name__, error=error), err=True)
 
 
 def show_batch(command: str, records: Sequence[Record], *, quiet: bool, as_json: bool) -> None:
@@ -157,23 +174,23 @@ def show_batch(command: str, records: Sequence[Record], *, quiet: bool, as_json:
         return
     for r in records:
         for note in r.notes:
-            say(f"note: {one_line(r.path)}: {one_line(note)}", err=True)
+            say(_("note: {note}").format(note=f"{one_line(r.path)}: {one_line(note)}"), err=True)
     if command == "validate":
         for r in failed:
             say(f"{one_line(r.path)}: " + (
-                f"{len(r.problems)} problem{'s' if len(r.problems) != 1 else ''}:"
-                if r.problems else one_line(r.error)))
+                counted(len(r.problems), "problem") + ":" if r.problems else one_line(r.error)))
             for line in r.problems:
                 say(f"  {one_line(line)}")
-    rows = [["status", "workbook", "seconds", "units", "reason"]]
+    rows = [[_("status"), _("workbook"), _("seconds"), _("units"), _("reason")]]
     for r in records if not quiet else failed:
-        rows.append(["ok" if r.ok else "FAILED", r.path, f"{r.seconds:.2f}",
+        rows.append([_("ok") if r.ok else _("FAILED"), r.path, f"{r.seconds:.2f}",
                      "" if r.units is None else str(r.units), one_line(r.error)])
     if len(rows) > 1:
         echo_table(rows, right={2, 3})
     n = len(records)
-    say(f"{n - len(failed)} ok, {len(failed)} failed ({plural(n, 'workbook')}, "
-               f"{sum(r.seconds for r in records):.1f} s of work)")
+    say(_("{ok} ok, {failed} failed ({workbooks}, {seconds} s of work)").format(
+        ok=n - len(failed), failed=len(failed), workbooks=counted(n, "workbook"),
+        seconds=f"{sum(r.seconds for r in records):.1f}"))
 
 
 @contextlib.contextmanager
@@ -207,15 +224,19 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 
 def show_recalc(done: Recalculated, top: int) -> None:
     """``recalc``: what was computed and written, then the first ``top`` ranked units."""
-    say(f"Recalculated {one_line(str(done.book))}: {done.units} units, {done.nodes} nodes "
-               f"(input = {done.input})")
-    live = " (live formulas with cached values)" if done.mode == "formulas" else ""
+    say(_("Recalculated {book}: {units} units, {nodes} nodes (input = {input})").format(
+        book=one_line(str(done.book)), units=done.units, nodes=done.nodes, input=done.input))
     # the Problems sheet a validation may have filled is emptied on success: not news
     names = [n for n in done.sheets if n.lower() != "problems"]
-    listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
-    say(f"Wrote {listed} to {one_line(str(done.path))}{live}")
+    listed = _("{first} and {last}").format(first=_(", ").join(names[:-1]), last=names[-1]) \
+        if len(names) > 1 else names[0]
+    if done.mode == "formulas":
+        wrote = _("Wrote {sheets} to {path} (live formulas with cached values)")
+    else:
+        wrote = _("Wrote {sheets} to {path}")
+    say(wrote.format(sheets=listed, path=one_line(str(done.path))))
     if top > 0:
-        rows = [["rank", "unit", "name", "score", "tier"]]
+        rows = [[_("rank"), _("unit"), _("name"), _("score"), _("tier")]]
         for r in done.top:
             rows.append(["" if r.rank is None else str(r.rank), r.unit, r.name, fmt(r.score),
                          r.tier])
@@ -229,25 +250,28 @@ def show_recalc(done: Recalculated, top: int) -> None:
                 year=panel.latest, first=panel.years[0], last=panel.years[-1], mode=panel.mode))
         echo_table(rows, right={0, 3})
         if done.more:
-            say(f"… {done.more} more in sheet Ranking")
+            say(_("… {count} more in sheet {sheet}").format(count=done.more, sheet="Ranking"))
 
 
 def show_check(state: Freshness) -> None:
     """``recalc --check``: up to date, or stale and why."""
     if state.fresh:
-        say(f"Up to date: {one_line(str(state.path))}: the result sheets match the inputs (last recalc "
-                   f"{state.last_run}, inputs hash {state.current})")
+        say(_("Up to date: {path}: the result sheets match the inputs (last recalc {last}, "
+              "inputs hash {hash})").format(path=one_line(str(state.path)), last=state.last_run,
+                                            hash=state.current))
         return
-    say(f"Stale: {one_line(str(state.path))}: the result sheets do not match the inputs; run "
-               f"xl-aiindex recalc {one_line(str(state.path))}")
+    say(_("Stale: {path}: the result sheets do not match the inputs; run xl-aiindex recalc "
+          "{path}").format(path=one_line(str(state.path))))
     for reason in state.reasons:
         say(f"  {reason}")
 
 
 def show_validate(done: Validated) -> None:
     """``validate``: the OK line."""
-    say(f"OK: {one_line(str(done.book))}: no problems ({done.units} units, {done.indicators} "
-               f"indicators, {done.nodes} nodes, input = {done.input})")
+    say(_("OK: {book}: no problems ({units} units, {indicators} indicators, {nodes} nodes, "
+          "input = {input})").format(book=one_line(str(done.book)), units=done.units,
+                                     indicators=done.indicators, nodes=done.nodes,
+                                     input=done.input))
 
 
 def show_fit(report: FitReport) -> None:
@@ -259,26 +283,30 @@ def show_fit(report: FitReport) -> None:
 def show_new(done: NewWorkbook) -> None:
     """``new``: the notes, what was written, and what to do next."""
     notes(done.notes)
-    say(f"Wrote {one_line(str(done.path))}: {done.nodes} nodes in {done.levels} levels "
-               f"({done.indicators} indicators), {done.units} units")
+    say(_("Wrote {path}: {nodes} nodes in {levels} levels ({indicators} indicators), {units} "
+          "units").format(path=one_line(str(done.path)), nodes=done.nodes, levels=done.levels,
+                          indicators=done.indicators, units=done.units))
     if done.filled:
         say(_("Next: check the Data sheet, then run"))
     else:
-        say("Next: fill the Data sheet (a row per unit, a column per indicator; blank = "
-                   "missing), then run")
+        say(_("Next: fill the Data sheet (a row per unit, a column per indicator; blank = "
+              "missing), then run"))
     say(f"  xl-aiindex recalc {one_line(str(done.path))}")
 
 
 def show_excel(done: ExcelWorkbook) -> None:
     """``excel``: what was written, the inputs' problems if any, what to do next."""
-    say(f"Wrote {one_line(str(done.path))}: {done.functions} functions and {done.macros} macros in its "
-               f"VBA project (xlwings {done.xlwings}, standalone)")
+    say(_("Wrote {path}: {functions} functions and {macros} macros in its VBA project (xlwings "
+          "{version}, standalone)").format(path=one_line(str(done.path)),
+                                           functions=done.functions, macros=done.macros,
+                                           version=done.xlwings))
     if done.problems:
         n = len(done.problems)
-        say(f"Note: the inputs have {n} problem{'s' if n != 1 else ''} (first: "
-                   f"{done.problems[0]}); the functions show results once they are fixed: "
-                   f"xl-aiindex validate {one_line(str(done.path))}")
-    say("Next: open it in Excel on Windows and enable macros (docs/excel.md)")
+        say(_("Note: the inputs have {problems} (first: {first}); the functions show results "
+              "once they are fixed: xl-aiindex validate {path}").format(
+                  problems=counted(n, "problem"), first=done.problems[0],
+                  path=one_line(str(done.path))))
+    say(_("Next: open it in Excel on Windows and enable macros (docs/excel.md)"))
 
 
 def show_excel_lite(done: LiteWorkbook) -> None:
@@ -300,20 +328,28 @@ def show_excel_lite(done: LiteWorkbook) -> None:
 def show_uncertainty(done: UncertaintyRun, top: int) -> None:
     """``uncertainty``: the Sobol' indices per assumption, then the first ``top`` units' ranks."""
     for note in done.notes:
-        say(f"note: {note}", err=True)
-    say(f"Uncertainty analysis of {one_line(str(done.book))}: {len(done.sensitivity)} assumptions, "
-               f"N = {done.samples}, {done.runs} runs")
-    say(f"Wrote UncertaintyResults and Sensitivity to {one_line(str(done.path))}")
+        say(_("note: {note}").format(note=note), err=True)
+    say(_("Uncertainty analysis of {book}: {assumptions} assumptions, N = {samples}, {runs} "
+          "runs").format(book=one_line(str(done.book)), assumptions=len(done.sensitivity),
+                         samples=done.samples, runs=done.runs))
+    say(_("Wrote {sheets} to {path}").format(
+        sheets=_("{first} and {last}").format(first="UncertaintyResults", last="Sensitivity"),
+        path=one_line(str(done.path))))
     say("")
-    rows = [["assumption", "first-order", "95% interval", "total", "95% interval"]]
+    rows = [[_("assumption"), _("first-order"), _("95% interval"), _("total"),
+             _("95% interval")]]
+    between = _("{low} to {high}")
     for rec in done.sensitivity.itertuples(index=False):
         rows.append([str(rec.assumption), f"{rec.first_order:.2f}",
-                     f"{rec.first_order_low:.2f} to {rec.first_order_high:.2f}",
-                     f"{rec.total:.2f}", f"{rec.total_low:.2f} to {rec.total_high:.2f}"])
+                     between.format(low=f"{rec.first_order_low:.2f}",
+                                    high=f"{rec.first_order_high:.2f}"),
+                     f"{rec.total:.2f}", between.format(low=f"{rec.total_low:.2f}",
+                                                        high=f"{rec.total_high:.2f}")])
     echo_table(rows, right={1, 2, 3, 4})
     if top > 0:
         say("")
-        rows = [["rank", "unit", "5%", "median", "95%", "same tier", "mean shift"]]
+        rows = [[_("rank"), _("unit"), "5%", _("median"), "95%", _("same tier"),
+                 _("mean shift")]]
 
         def whole(v: float) -> str:
             return "-" if v != v else f"{v:.0f}"
@@ -328,19 +364,21 @@ def show_uncertainty(done: UncertaintyRun, top: int) -> None:
 
 def _where(rank: int | None, ranked: int, tier: str) -> str:
     """``rank 3 of 30, 第一梯队``, ``not ranked``."""
-    where = f"rank {rank} of {ranked}" if rank is not None else "not ranked"
-    return f"{where}, {tier}" if tier else where
+    where = _("rank {rank} of {ranked}").format(rank=rank, ranked=ranked) if rank is not None \
+        else _("not ranked")
+    return _("{where}, {tier}").format(where=where, tier=tier) if tier else where
 
 
 def show_explain(done: Explanation, depth: int) -> None:
     """``explain``: the unit's standing, the table of the node's children, its largest loss."""
     s = done.standing
-    where = one_line(str(done.book)) + ("" if done.year is None else f" ({done.year})")
-    say(one_line(f"{s.label} ({s.unit}) in {where}: {done.root} {fmt(done.total)}, "
-                        f"{_where(s.rank, s.ranked, s.tier)}"))
+    book = one_line(str(done.book)) + ("" if done.year is None else f" ({done.year})")
+    say(one_line(_("{label} ({unit}) in {book}: {root} {total}, {where}").format(
+        label=s.label, unit=s.unit, book=book, root=done.root,
+        total=fmt(done.total), where=_where(s.rank, s.ranked, s.tier))))
     say("")
-    rows = [["node", "name", "weight", _("raw"), "score", "to parent", "rank", "gap to best",
-             _("mark")]]
+    rows = [[_("node"), _("name"), _("weight"), _("raw"), _("score"), _("to parent"), _("rank"),
+             _("gap to best"), _("mark")]]
     for rec in done.table.itertuples(index=False):
         mark = _("imputed") if rec.imputed else _("treated") if rec.treated else ""
         rows.append(["  " * int(rec.depth) + str(rec.node), str(rec.name),
@@ -356,43 +394,49 @@ def show_explain(done: Explanation, depth: int) -> None:
         if marked:
             say(_("{mark}: {why}").format(mark=word, why=why))
     if done.shallower:
-        say(f"note: --depth {depth} shows {plural(done.levels, 'level')}: "
-                   + done.shallower, err=True)
+        say(_("note: {note}").format(note=_("--depth {depth} shows {levels}: {why}").format(
+            depth=depth, levels=counted(done.levels, "level"), why=done.shallower)), err=True)
     if done.loss is not None:
         loss = done.loss
         say("")
-        say(one_line(f"Largest loss: {loss.node} ({loss.name}): weight "
-                            f"{loss.weight:.3f} × gap {loss.gap:.2f} = {loss.points:.2f} "
-                            f"points of {done.node}"))
+        say(one_line(_("Largest loss: {node} ({name}): weight {weight} × gap {gap} = {points} "
+                       "points of {parent}").format(
+                           node=loss.node, name=loss.name, weight=f"{loss.weight:.3f}",
+                           gap=f"{loss.gap:.2f}", points=f"{loss.points:.2f}",
+                           parent=done.node)))
     elif done.leads:
         say("")
-        say(f"Leads on every child of {done.node}: no gap to the best unit anywhere")
+        say(_("Leads on every child of {node}: no gap to the best unit anywhere").format(
+            node=done.node))
 
 
 def show_audit(done: Audited) -> None:
     """``audit``: warnings first, then a table per sibling group."""
-    say(f"Audit of {one_line(str(done.book))}: {done.scope}, {done.units} units")
+    say(_("Audit of {book}: {scope}, {units} units").format(
+        book=one_line(str(done.book)), scope=done.scope, units=done.units))
     if done.path is not None:
-        say(f"Wrote Audit to {one_line(str(done.path))}")
+        say(_("Wrote {sheets} to {path}").format(sheets="Audit", path=one_line(str(done.path))))
     say("")
     n = len(done.warnings)
-    say(f"{n} warning{'s' if n != 1 else ''}{':' if n else ''}")
+    say(_("{count}:").format(count=counted(n, "warning")) if n else counted(n, "warning"))
     for w in done.warnings:
         say(f"  {w}")
     for g in done.groups:
         say("")
-        head = f"{g.label}: {plural(g.children, 'child', 'children')}"
+        head = f"{g.label}: {counted(g.children, 'child')}"
         if g.alpha == g.alpha:
-            head += (f", Cronbach's alpha {g.alpha:.2f}, first component "
-                     f"{g.pc1_share:.0%} of the variance ({g.units} units)")
+            head += _(", Cronbach's alpha {alpha}, first component {share} of the variance "
+                      "({units} units)").format(alpha=f"{g.alpha:.2f}", share=f"{g.pc1_share:.0%}",
+                                                units=g.units)
         say(head)
-        rows = [["node", "miss", "min", "max", "mean", "sd", "skew", "kurt", "treat",
-                 "r parent", "r total", "weight", "importance"]]
+        rows = [[_("node"), _("miss"), _("min"), _("max"), _("mean"), _("sd"), _("skew"),
+                 _("kurt"), _("treat"), _("r parent"), _("r total"), _("weight"),
+                 _("importance")]]
         for rec in g.rows.itertuples(index=False):
             ind = bool(rec.indicator)
             stats = [str(int(rec.missing)), fmt(rec.min), fmt(rec.max), fmt(rec.mean),
                      fmt(rec.sd), fmt(rec.skewness), fmt(rec.kurtosis),
-                     "yes" if rec.needs_treatment else ""] if ind else [""] * 8
+                     _("yes") if rec.needs_treatment else ""] if ind else [""] * 8
             rows.append([str(rec.node), *stats, fmt(rec.r_parent), fmt(rec.r_total),
                          fmt(rec.weight_in_total, 3), fmt(rec.importance, 3)])
         # columns blank in every row (statistics, for a group of inner nodes) are left out
@@ -403,20 +447,20 @@ def show_audit(done: Audited) -> None:
 
 def show_weights(done: WeightMethods) -> None:
     """``weights``: per sibling group, the weights by method and the rank moves."""
-    say(f"Weights by method for {one_line(str(done.book))} (* = the current choice; moves: units whose "
-               "rank changes if this group alone is weighted so)")
+    say(_("Weights by method for {book} (* = the current choice; moves: units whose rank "
+          "changes if this group alone is weighted so)").format(book=one_line(str(done.book))))
     for g in done.groups:
         say("")
-        say(f"{done.labels[g.node]}: {len(g.children)} children")
-        header = ["child"] + [m.method + ("*" if m.method == g.current else "")
+        say(f"{done.labels[g.node]}: {counted(len(g.children), 'child')}")
+        header = [_("child")] + [m.method + ("*" if m.method == g.current else "")
                               for m in g.methods]
         rows = [header]
         for child in g.children:
             rows.append([child] + [fmt(m.weights[child], 3) if m.weights is not None
                                    else "-" for m in g.methods])
-        rows.append(["units moved"] + [str(m.units_moved) if m.moves is not None else "-"
+        rows.append([_("units moved")] + [str(m.units_moved) if m.moves is not None else "-"
                                        for m in g.methods])
-        rows.append(["largest move"] + [str(m.largest_move) if m.moves is not None else "-"
+        rows.append([_("largest move")] + [str(m.largest_move) if m.moves is not None else "-"
                                         for m in g.methods])
         echo_table(rows, right=set(range(1, len(header))), indent="  ")
         for m in g.methods:
@@ -432,7 +476,7 @@ def show_compare(done: Comparison) -> None:
     say("")
     labels = [s.label for s in done.standings]
     rank = _("rank")
-    rows = [["node", "name", *[h for label in labels for h in (label, rank)],
+    rows = [[_("node"), _("name"), *[h for label in labels for h in (label, rank)],
              *[f"{labels[0]}−{other}" for other in labels[1:]]]]
     for n in done.nodes:
         rows.append([n.node, n.name,
@@ -450,17 +494,18 @@ def show_editions(done: EditionsCompared, top: int) -> None:
     elif done.common_scale:
         say(_("Both editions' data normalised together (common scale): a change in score is a "
               "change in the unit's own values."))
-    say(f"{one_line(str(done.old))} → {one_line(str(done.new))}: {done.both} units in both, "
-               f"{len(done.entered)} entered, {len(done.left)} left")
+    say(_("{old} → {new}: {both} units in both, {entered} entered, {left} left").format(
+        old=one_line(str(done.old)), new=one_line(str(done.new)), both=done.both,
+        entered=len(done.entered), left=len(done.left)))
     if done.path is not None:
-        say(f"Wrote {done.sheet} to {one_line(str(done.path))}")
+        say(_("Wrote {sheets} to {path}").format(sheets=done.sheet, path=one_line(str(done.path))))
     children = done.children
-    rows = [["rank", "change", "unit", "name", "score", "change", "tier move",
+    rows = [[_("rank"), _("change"), _("unit"), _("name"), _("score"), _("change"), _("tier move"),
              *[f"Δ{c}" for c in children]]]
     for rec in done.shown.head(max(top, 0)).to_dict("records"):
         rank = "" if rec["rank_new"] is None or rec["rank_new"] != rec["rank_new"] \
             else str(int(rec["rank_new"]))
-        change = "new" if rec["status"] == "entered" else signed(rec["rank_change"], 0)
+        change = _("new") if rec["status"] == "entered" else signed(rec["rank_change"], 0)
         rows.append([rank, change, str(rec["unit"]), str(rec["name_zh"] or rec["name_en"] or ""),
                      fmt(rec["score_new"]), signed(rec["score_change"], 2),
                      str(rec["tier_move"] or ""),
@@ -468,26 +513,31 @@ def show_editions(done: EditionsCompared, top: int) -> None:
     say("")
     echo_table(rows, right={0, 1, 4, 5, *range(7, len(rows[0]))})
     if len(done.shown) > top:
-        say(f"… {len(done.shown) - top} more in sheet {done.sheet}")
+        say(_("… {count} more in sheet {sheet}").format(count=len(done.shown) - top,
+                                                       sheet=done.sheet))
     if len(done.entered):
-        say("Entered: " + ", ".join(
-            f"{r['name_zh'] or r['unit']} ({r['unit']}, rank {rank_text(r['rank_new'])})"
-            for r in done.entered.to_dict("records")))
+        say(_("Entered: {units}").format(units=", ".join(
+            _("{name} ({unit}, rank {rank})").format(
+                name=r["name_zh"] or r["unit"], unit=r["unit"], rank=rank_text(r["rank_new"]))
+            for r in done.entered.to_dict("records"))))
     if len(done.left):
-        say("Left: " + ", ".join(
-            f"{r['name_zh'] or r['unit']} ({r['unit']}, was rank {rank_text(r['rank_old'])})"
-            for r in done.left.to_dict("records")))
+        say(_("Left: {units}").format(units=", ".join(
+            _("{name} ({unit}, was rank {rank})").format(
+                name=r["name_zh"] or r["unit"], unit=r["unit"], rank=rank_text(r["rank_old"]))
+            for r in done.left.to_dict("records"))))
 
 
 def show_report(done: Report) -> None:
     """``report``: the file written and what it holds."""
-    say(f"Wrote {one_line(str(done.path))}: {done.sections} sections, {done.charts} charts, "
-               f"{done.units} units")
+    say(_("Wrote {path}: {sections} sections, {charts} charts, {units} units").format(
+        path=one_line(str(done.path)), sections=done.sections, charts=done.charts,
+        units=done.units))
     notes(done.notes)
 
 
 def show_export(done: Exported) -> None:
     """``export``: the folder and the files written."""
-    say(f"Exported {done.units} units of {one_line(str(done.book))} to {one_line(str(done.folder))}:")
+    say(_("Exported {units} units of {book} to {folder}:").format(
+        units=done.units, book=one_line(str(done.book)), folder=one_line(str(done.folder))))
     for path in done.files:
         say(f"  {one_line(path.name)}")

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ProblemsFound, XlAiIndexError
+from .i18n import _
 from .model import IndexResult
 from .normalise import MethodInputError
 from .pipeline import build_index
@@ -95,10 +96,10 @@ def method_weights(result: IndexResult, node: str, method: str) -> pd.Series:
     if method == "given":
         if w.isna().any():
             blank = ", ".join(str(k) for k in w.index[w.isna()])
-            raise MethodInputError(f"has no weight cell for {blank}")
+            raise MethodInputError(_("has no weight cell for {nodes}").format(nodes=blank))
         total = float(w.sum())
         if total <= 0:
-            raise MethodInputError("has given weights that are all 0")
+            raise MethodInputError(_("has given weights that are all 0"))
         w = w / total
     return w.astype(float)
 
@@ -125,10 +126,12 @@ def compare_weights(result: IndexResult, node: str | None = None) -> list[GroupW
     if node is not None:
         n = tree.by_id[node]
         if tree.is_leaf(node):
-            raise XlAiIndexError(f"node {n.label} is an indicator: it has no children to weight")
+            raise XlAiIndexError(_("node {node} is an indicator: it has no children to "
+                                   "weight").format(node=n.label))
         if not all(k in scored for k in tree.children[node]):
-            raise XlAiIndexError(f"node {n.label}: its children have no scores (not available "
-                                 "with input = given below the Given sheet's nodes)")
+            raise XlAiIndexError(_("node {node}: its children have no scores (not available "
+                                   "with input = given below the Given sheet's nodes)").format(
+                                       node=n.label))
         groups = [node]
     else:
         groups = [g for g in tree.pre_order if len(tree.children[g]) >= 2
@@ -140,7 +143,8 @@ def compare_weights(result: IndexResult, node: str | None = None) -> list[GroupW
             try:
                 w = method_weights(result, g, method)
             except MethodInputError as e:
-                methods.append(MethodWeights(method, None, f"{method} {e}"))
+                methods.append(MethodWeights(method, None, _("{function} {problem}").format(
+                    function=method, problem=e)))
                 continue
             try:
                 moves = rank_moves(result, g, method)

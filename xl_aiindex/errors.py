@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from .i18n import _, ngettext
+
 _LINE_BREAKS = re.compile("\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
@@ -65,12 +67,20 @@ class Problem:
     kind: str = ""
 
     def __str__(self) -> str:
-        where = f"Sheet '{self.sheet}'" if self.sheet else "Workbook"
-        if self.cell:
-            where += f", cell {self.cell}"
+        if self.sheet and self.cell:
+            text = _("Sheet '{sheet}', cell {cell}: {problem}")
+        elif self.sheet and self.year is not None:
+            text = _("Sheet '{sheet}', year {year}: {problem}")
+        elif self.sheet:
+            text = _("Sheet '{sheet}': {problem}")
+        elif self.cell:
+            text = _("Workbook, cell {cell}: {problem}")
         elif self.year is not None:
-            where += f", year {self.year}"
-        return one_line(f"{where}: {self.problem}")
+            text = _("Workbook, year {year}: {problem}")
+        else:
+            text = _("Workbook: {problem}")
+        return one_line(text.format(sheet=self.sheet, cell=self.cell, year=self.year,
+                                    problem=self.problem))
 
     def at(self, cell: str) -> Problem:
         """Return a copy located at ``cell``."""
@@ -87,8 +97,9 @@ class ProblemsFound(XlAiIndexError):
     def __init__(self, problems: list[Problem] | tuple[Problem, ...]):
         self.problems = tuple(problems)
         count = len(self.problems)
-        head = f"{count} problem{'s' if count != 1 else ''} found"
-        super().__init__(head + ":\n" + "\n".join(str(p) for p in self.problems))
+        head = ngettext("{count} problem found:", "{count} problems found:", count).format(
+            count=count)
+        super().__init__(head + "\n" + "\n".join(str(p) for p in self.problems))
 
 
 class HandEditsFound(ProblemsFound):
@@ -107,7 +118,7 @@ class UnreadableWorkbook(XlAiIndexError):
     def __init__(self, path: str, reason: str):
         self.path = path
         self.reason = reason
-        super().__init__(f"{path}: {reason}")
+        super().__init__(_("{path}: {reason}").format(path=path, reason=reason))
 
 
 class UnknownMethodError(XlAiIndexError):
@@ -117,7 +128,8 @@ class UnknownMethodError(XlAiIndexError):
         self.kind = kind
         self.name = name
         self.valid = tuple(valid)
-        super().__init__(f"unknown {kind} method '{name}'; choose one of: {', '.join(self.valid)}")
+        super().__init__(_("unknown {kind} method '{name}'; choose one of: {valid}").format(
+            kind=kind, name=name, valid=", ".join(self.valid)))
 
 
 class UnknownName(XlAiIndexError):
@@ -153,17 +165,21 @@ class WorkbookBusy(UnsafeWrite):
     def __init__(self, path: str, waited: float):
         self.path = path
         self.waited = waited
-        super().__init__(f"another xl-aiindex is writing {path} (waited {waited:g} s); try again")
+        super().__init__(_("another xl-aiindex is writing {path} (waited {waited} s); try "
+                           "again").format(path=path, waited=f"{waited:g}"))
 
 
 class WriteFailed(UnsafeWrite):
     """The operating system refused the write (disk full, no permission…); nothing was changed."""
 
-    def __init__(self, path: str, reason: str, existed: bool = True, what: str = "the workbook"):
+    def __init__(self, path: str, reason: str, existed: bool = True, what: str = ""):
         self.path = path
         self.reason = reason
-        outcome = f"{what} was not changed" if existed else "nothing was written"
-        super().__init__(f"{path}: cannot write: {reason}; {outcome}")
+        what = what or _("the workbook")
+        outcome = _("{what} was not changed").format(what=what) if existed \
+            else _("nothing was written")
+        super().__init__(_("{path}: cannot write: {reason}; {outcome}").format(
+            path=path, reason=reason, outcome=outcome))
 
 
 #: Exit codes of the workbook contract (WORKBOOK.md): 0 done; 1 the workbook has problems (each
@@ -218,10 +234,13 @@ def unknown_method_problem(
     kind: str, name: str, valid: list[str] | tuple[str, ...], sheet: str, node: str = "", field: str = ""
 ) -> Problem:
     """A :class:`Problem` for an unknown method name, listing the valid names."""
-    where = f" for node {node}" if node and sheet == "Framework" else ""
+    if node and sheet == "Framework":
+        text = _("unknown {kind} method '{name}' for node {node}; choose one of: {valid}")
+    else:
+        text = _("unknown {kind} method '{name}'; choose one of: {valid}")
     return Problem(
         sheet=sheet,
         node=node if sheet == "Framework" else "",
         field=field or kind,
-        problem=f"unknown {kind} method '{name}'{where}; choose one of: {', '.join(valid)}",
+        problem=text.format(kind=kind, name=name, node=node, valid=", ".join(valid)),
     )

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import XlAiIndexError
+from .i18n import _
 from .model import IndexResult
 
 COLUMNS = ("node", "depth", "name", "weight", "weight_in_total", "raw", "imputed", "treated",
@@ -56,8 +57,9 @@ def explain(result: IndexResult, unit: str, node: str | None = None, depth: int 
     start = node or result.root
     scores = result.scores
     if scores[start].isna().all():
-        raise XlAiIndexError(f"node {by_id[start].label} has no score: not available with "
-                             "input = given (computation starts at the Given sheet's nodes)")
+        raise XlAiIndexError(_("node {node} has no score: not available with input = given "
+                               "(computation starts at the Given sheet's nodes)").format(
+                                   node=by_id[start].label))
     used = result.weights_used
     weight = dict(zip(used["child"], used["weight"], strict=True))
     in_total = dict(zip(used["child"], used["weight_in_total"], strict=True))

@@ -9,6 +9,7 @@ import pandas as pd
 from scipy.optimize import minimize, nnls
 
 from .errors import XlAiIndexError
+from .i18n import _
 from .model import IndexModel
 from .normalise import MethodInputError
 from .terminal import pad
@@ -47,12 +48,13 @@ def fit_weights(subscores: pd.DataFrame, totals: pd.Series) -> WeightFit:
     k = subscores.shape[1]
     if len(both) < k:
         raise MethodInputError(
-            f"needs at least {k} units with every sub-score and the total present; has {len(both)}")
+            _("needs at least {needed} units with every sub-score and the total present; has "
+              "{count}").format(needed=k, count=len(both)))
     x = both[subscores.columns].to_numpy(dtype=float)
     y = both["__total__"].to_numpy(dtype=float)
     # Start from the unconstrained non-negative fit, rescaled onto the simplex, then solve the
     # constrained problem exactly (small, convex: SLSQP converges to the optimum).
-    start, _ = nnls(x, y)
+    start, _residual = nnls(x, y)
     start = start / start.sum() if start.sum() > 0 else np.full(k, 1.0 / k)
     scale = float(np.abs(y).max()) or 1.0
     res = minimize(
@@ -83,20 +85,23 @@ class FitReport:
 
     def lines(self) -> list[str]:
         """The report as the CLI prints it."""
-        out = [f"Weights of the children of {self.node} that best turn Given's sub-scores into "
-               f"'{self.target}' (least squares; each ≥ 0, summing to 1):",
-               f"  {'child':<16} {'fitted':>8} {'framework':>10}"]
+        out = [_("Weights of the children of {node} that best turn Given's sub-scores into "
+                 "'{target}' (least squares; each ≥ 0, summing to 1):").format(
+                     node=self.node, target=self.target),
+               f"  {pad(_('child'), 16)} {pad(_('fitted'), 8, True)} "
+               f"{pad(_('framework'), 10, True)}"]
         for child, w in self.fit.weights.items():
             fw = self.framework_weights.get(child)
             fw_text = f"{fw:.4f}" if fw is not None and fw == fw else ""
             out.append(f"  {pad(str(child), 16)} {w:>8.4f} {fw_text:>10}")
-        out.append(f"Residuals ({self.target} − fitted):")
+        out.append(_("Residuals ({target} − fitted):").format(target=self.target))
         for unit, r in self.fit.residuals.items():
-            text = "(left out: a value is blank)" if r != r else f"{r:+.4f}"
+            text = _("(left out: a value is blank)") if r != r else f"{r:+.4f}"
             out.append(f"  {pad(str(self.labels.get(unit, unit)), 28)} {text}")
         worst = self.fit.residuals.abs().idxmax()
-        out.append(f"RMSE {self.fit.rmse:.4f}; largest |residual| {self.fit.max_abs_residual:.4f} "
-                   f"({self.labels.get(worst, worst)})")
+        out.append(_("RMSE {rmse}; largest |residual| {largest} ({unit})").format(
+            rmse=f"{self.fit.rmse:.4f}", largest=f"{self.fit.max_abs_residual:.4f}",
+            unit=self.labels.get(worst, worst)))
         return out
 
 
@@ -110,23 +115,28 @@ def fit_from_model(model: IndexModel, node: str | None = None) -> FitReport:
     ids = {n.id.lower(): n.id for n in model.nodes}
     target_node = root if node is None else ids.get(node.strip().lower())
     if target_node is None:
-        raise XlAiIndexError(f"--node '{node}' is not a node id of the Framework; ids: "
-                             f"{', '.join(n.id for n in model.nodes)}")
+        raise XlAiIndexError(_("--node '{node}' is not a node id of the Framework; ids: "
+                               "{ids}").format(node=node, ids=", ".join(n.id for n in model.nodes)))
     children = [n.id for n in model.nodes if n.parent == target_node]
     if not children:
-        raise XlAiIndexError(f"node {target_node} is an indicator: it has no children to weight")
+        raise XlAiIndexError(_("node {node} is an indicator: it has no children to weight").format(
+            node=target_node))
     given = model.given
     if given is None:
-        raise XlAiIndexError("fit-weights reads the Given sheet, and this workbook has none")
+        raise XlAiIndexError(_("fit-weights reads the Given sheet, and this workbook has none"))
     target = "published" if target_node == root and "published" in given.columns else target_node
     missing = [c for c in [*children, target] if c not in given.columns]
     if missing:
-        raise XlAiIndexError(f"fit-weights needs Given columns {', '.join(missing)} (the children "
-                             f"of {target_node} and its own score{' (published)' if target == 'published' else ''})")
+        text = _("fit-weights needs Given columns {columns} (the children of {node} and its own "
+                 "score (published))") if target == "published" else \
+            _("fit-weights needs Given columns {columns} (the children of {node} and its own "
+              "score)")
+        raise XlAiIndexError(text.format(columns=", ".join(missing), node=target_node))
     try:
         fit = fit_weights(given[children], given[target])
     except MethodInputError as e:
-        raise XlAiIndexError(f"fit-weights {e}") from None
+        raise XlAiIndexError(_("{function} {problem}").format(function="fit-weights",
+                                                              problem=e)) from None
     framework = pd.Series({n.id: (n.weight if n.weight is not None else float("nan"))
                            for n in model.nodes if n.parent == target_node})
     labels = pd.Series({u: (f"{u} ({model.units.at[u, 'name_zh']})"

@@ -27,6 +27,10 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 
 _language: contextvars.ContextVar[str | None] = contextvars.ContextVar("xl_aiindex_language",
                                                                        default=None)
+#: The language the Settings sheet of the workbook being read asks for (``language`` key):
+#: used when no caller chose one (:func:`set_workbook_language`).
+_workbook_language: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "xl_aiindex_workbook_language", default=None)
 
 
 def normalise_language(text: str) -> str | None:
@@ -53,13 +57,20 @@ def language_from_locale(environ: Mapping[str, str] | None = None) -> str:
 
 def current_language() -> str:
     """The language messages are produced in now: the one set by :func:`use_language` /
-    :func:`set_language`, else the locale's."""
-    return _language.get() or language_from_locale()
+    :func:`set_language` (``--lang``), else the workbook's Settings ``language``
+    (:func:`set_workbook_language`), else the locale's."""
+    return _language.get() or _workbook_language.get() or language_from_locale()
 
 
 def set_language(language: str | None) -> None:
     """Make ``language`` (``"zh"``/``"en"``, None for the locale's) the language of this run."""
     _language.set(normalise_language(language) if language else None)
+
+
+def chosen_language() -> str | None:
+    """The language ``--lang`` (or a caller) chose, None when none was (worker processes of a
+    batch get it passed, as contextvars do not cross processes)."""
+    return _language.get()
 
 
 def language_was_chosen() -> bool:
@@ -68,13 +79,25 @@ def language_was_chosen() -> bool:
     return _language.get() is not None
 
 
+def set_workbook_language(language: str | None) -> None:
+    """The language the workbook being read asks for in its Settings (``language``; None or
+    ``""``: it does not say). Governs what is written into it and printed about it, unless a
+    caller chose a language (``--lang``, :func:`use_language`). Each workbook read sets it, so
+    a second workbook without the key does not inherit the first one's."""
+    _workbook_language.set(normalise_language(language) if language else None)
+
+
 @contextmanager
 def use_language(language: str | None) -> Iterator[None]:
-    """Produce messages in ``language`` inside the ``with`` block."""
+    """Produce messages in ``language`` inside the ``with`` block (None: keep the language
+    chosen so far). A workbook's Settings ``language`` read inside the block lasts until its
+    end only."""
     token = _language.set(normalise_language(language) if language else _language.get())
+    book_token = _workbook_language.set(_workbook_language.get())
     try:
         yield
     finally:
+        _workbook_language.reset(book_token)
         _language.reset(token)
 
 
@@ -94,3 +117,9 @@ def _(message: str) -> str:
 def ngettext(singular: str, plural: str, count: int) -> str:
     """The singular or plural form of a message for ``count``, in the current language."""
     return translations(current_language()).ngettext(singular, plural, count)
+
+
+def N_(message: str) -> str:
+    """``message`` unchanged: marks a text for the catalogue where it is defined (a table of
+    texts built at import); the code translates it with :func:`_` where it is shown."""
+    return message

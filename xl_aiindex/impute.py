@@ -14,13 +14,15 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from .i18n import _
 from .normalise import MethodInputError
 
 
 def _by_statistic(table: pd.DataFrame, stat: str) -> tuple[pd.DataFrame, list[str]]:
     fills = table.agg(stat)
-    notes = [f"{col}: {int(table[col].isna().sum())} missing value(s) set to the {stat} "
-             f"of the other units ({fills[col]:.6g})"
+    notes = [_("{column}: {count} missing value(s) set to the {statistic} of the other units "
+               "({value})").format(column=col, count=int(table[col].isna().sum()), statistic=stat,
+                                   value=f"{fills[col]:.6g}")
              for col in table.columns if table[col].isna().any()]
     return table.fillna(fills), notes
 
@@ -28,8 +30,9 @@ def _by_statistic(table: pd.DataFrame, stat: str) -> tuple[pd.DataFrame, list[st
 def _by_group(table: pd.DataFrame, units: pd.DataFrame, column: str, stat: str
               ) -> tuple[pd.DataFrame, list[str]]:
     if column not in units.columns:
-        raise MethodInputError(f"group_{stat} needs a Units column '{column}'; Units has: "
-                               f"{', '.join(map(str, units.columns))}")
+        raise MethodInputError(_("{method} needs a Units column '{column}'; Units has: "
+                                 "{columns}").format(method=f"group_{stat}", column=column,
+                                                     columns=", ".join(map(str, units.columns))))
     groups = units[column].reindex(table.index)
     group_fill = table.groupby(groups).transform(stat)
     overall = table.agg(stat)
@@ -39,9 +42,13 @@ def _by_group(table: pd.DataFrame, units: pd.DataFrame, column: str, stat: str
         n = int(table[col].isna().sum())
         if n:
             fallback = int(out[col].isna().sum())
-            notes.append(f"{col}: {n} missing value(s) set to the {stat} of their '{column}' group"
-                         + (f" ({fallback} with no value in their group: overall {stat})"
-                            if fallback else ""))
+            text = _("{column}: {count} missing value(s) set to the {statistic} of their "
+                     "'{group}' group ({fallback} with no value in their group: overall "
+                     "{statistic})") if fallback else \
+                _("{column}: {count} missing value(s) set to the {statistic} of their '{group}' "
+                  "group")
+            notes.append(text.format(column=col, count=n, statistic=stat, group=column,
+                                     fallback=fallback))
     return out.fillna(overall), notes
 
 

@@ -12,6 +12,7 @@ before the work starts.
 from __future__ import annotations
 
 from .errors import Problem
+from .i18n import _, ngettext
 from .model import IndexModel
 from .tree import IndicatorTree
 
@@ -31,17 +32,23 @@ def output_size_problems(model: IndexModel, tree: IndicatorTree) -> list[Problem
     per_chart = min(s.chart_top, units)
     if charts * per_chart > MAX_BARS:
         fits = MAX_BARS // charts
-        problems.append(Problem("Settings", field="chart_top", problem=(
-            f"setting 'chart_top': {s.chart_top} would draw {charts:,} charts (the total and "
-            f"each of the root's {children:,} children) of {per_chart:,} bars each: "
-            f"{charts * per_chart:,} bars, more than the {MAX_BARS:,} the Charts sheet may hold; "
-            f"set chart_top to {fits} or less (0 = no charts)")))
+        problems.append(Problem("Settings", field="chart_top", problem=_(
+            "setting 'chart_top': {top} would draw {charts} charts (the total and each of the "
+            "root's {children} children) of {per_chart} bars each: {bars} bars, more than the "
+            "{limit} the Charts sheet may hold; set chart_top to {fits} or less (0 = no "
+            "charts)").format(top=s.chart_top, charts=f"{charts:,}", children=f"{children:,}",
+                              per_chart=f"{per_chart:,}", bars=f"{charts * per_chart:,}",
+                              limit=f"{MAX_BARS:,}", fits=fits)))
     pairs = len(s.compare)
     if pairs * 2 * children > MAX_BARS:
         fits = MAX_BARS // (2 * children)
-        problems.append(Problem("Settings", field="compare", problem=(
-            f"setting 'compare': {pairs:,} pairs of units would draw {pairs * 2 * children:,} "
-            f"bars (two per child of the root, {children:,} children), more than the "
-            f"{MAX_BARS:,} the Compare sheet may hold; list {fits} pair"
-            f"{'s' if fits != 1 else ''} or fewer")))
+        problems.append(Problem("Settings", field="compare", problem=ngettext(
+            "setting 'compare': {pairs} pairs of units would draw {bars} bars (two per child of "
+            "the root, {children} children), more than the {limit} the Compare sheet may hold; "
+            "list {fits} pair or fewer",
+            "setting 'compare': {pairs} pairs of units would draw {bars} bars (two per child of "
+            "the root, {children} children), more than the {limit} the Compare sheet may hold; "
+            "list {fits} pairs or fewer", fits).format(
+                pairs=f"{pairs:,}", bars=f"{pairs * 2 * children:,}", children=f"{children:,}",
+                limit=f"{MAX_BARS:,}", fits=fits)))
     return problems

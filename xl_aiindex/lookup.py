@@ -269,17 +269,21 @@ class NameIndex:
         close = self.close(match_key(query))
         if close:
             labels = [self.label(ident, query) for ident in close[:SUGGESTIONS]]
-            said = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
-            hint = f" — did you mean {said}?"
-        elif self.kind == "unit":
+            said = labels[0] if len(labels) == 1 else _("{some} or {last}").format(
+                some=", ".join(labels[:-1]), last=labels[-1])
+            text = _('unknown {what} "{query}" — did you mean {names}?')
+            return text.format(what=what, query=query, names=said)
+        if self.kind == "unit":
             first = str(self.model.units.index[0])
             examples = ", ".join(dict.fromkeys(
                 [first, self.label(first, "中"), self.label(first, "a")]))
-            hint = f" — use a Units id, name_zh or name_en (e.g. {examples})"
+            text = _('unknown {what} "{query}" — use a Units id, name_zh or name_en (e.g. '
+                     '{examples})')
         else:
-            root = next(n.id for n in self.model.nodes if n.parent is None)
-            hint = f" — use a Framework id, name_zh or name_en (e.g. {root})"
-        return f'unknown {what} "{query}"{hint}'
+            examples = next(n.id for n in self.model.nodes if n.parent is None)
+            text = _('unknown {what} "{query}" — use a Framework id, name_zh or name_en (e.g. '
+                     '{examples})')
+        return text.format(what=what, query=query, examples=examples)
 
     def close(self, k: str) -> list[str]:
         """Ids whose id or name is closest to ``k`` (ratio ≥ 0.5), ties with the best kept."""

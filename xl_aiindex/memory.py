@@ -13,6 +13,8 @@ import os
 import sys
 from pathlib import Path
 
+from .i18n import _
+
 #: The budget when the machine's memory cannot be found out.
 FALLBACK_BUDGET = 2 * 2**30
 #: The share of the machine's memory a run may plan to use: the rest is for the operating
@@ -38,8 +40,9 @@ def memory_budget() -> tuple[int, str]:
     machine's memory is unknown."""
     total = machine_memory()
     if total is None:
-        return FALLBACK_BUDGET, "the default, as this machine's memory is unknown"
-    return int(total * BUDGET_SHARE), f"half of this machine's {gib(total)}"
+        return FALLBACK_BUDGET, _("the default, as this machine's memory is unknown")
+    return int(total * BUDGET_SHARE), _("half of this machine's {memory}").format(
+        memory=gib(total))
 
 
 def gib(n_bytes: float) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from .contract import DEFAULT_MISSING_MARKERS
+from .i18n import _
 
 #: Column names the result sheets use; a node id may not be one of them.
 RESERVED_IDS = frozenset(
@@ -75,7 +76,7 @@ class TierRule:
         """The label of tier ``tier`` (1-based); ``Tier n`` when none were given."""
         if self.labels:
             return self.labels[tier - 1]
-        return f"Tier {tier}"
+        return _("Tier {tier}").format(tier=tier)
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,9 @@ class Settings:
     #: optional result sheets written under a name of the user's (Settings ``sheet_charts``…):
     #: ``(default name, name)`` pairs, only those given
     sheet_names: tuple[tuple[str, str], ...] = ()
+    #: the language of what is written into the workbook and printed about it (``zh``/``en``;
+    #: blank: the locale's), unless ``--lang`` chooses another
+    language: str = ""
 
     def _replace(self, **changes: Any) -> Settings:
         return _checked_replace(self, changes)

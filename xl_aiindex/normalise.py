@@ -22,6 +22,8 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
+from .i18n import _
+
 
 class MethodInputError(ValueError):
     """A method cannot be applied to these values (e.g. zero spread); the message says why."""
@@ -47,9 +49,9 @@ class ZeroSpread(MethodInputError):
 def _spread(x: pd.Series) -> tuple[float, float]:
     lo, hi = float(x.min()), float(x.max())
     if not np.isfinite(lo):
-        raise MethodInputError("has no values")
+        raise MethodInputError(_("has no values"))
     if hi - lo == 0:
-        raise ZeroSpread("has zero spread (every present value is the same)")
+        raise ZeroSpread(_("has zero spread (every present value is the same)"))
     return lo, hi
 
 
@@ -91,7 +93,7 @@ def n_zscore(x: pd.Series, direction: int = 1, p: NormParams = NormParams(),
         x, sample = x / big, sample / big
     sd = float(sample.std(ddof=1))
     if not np.isfinite(sd) or sd == 0:
-        raise ZeroSpread("has zero spread (standard deviation 0), so z-scores are undefined")
+        raise ZeroSpread(_("has zero spread (standard deviation 0), so z-scores are undefined"))
     z = (x - float(sample.mean())) / sd
     return z * direction
 
@@ -132,7 +134,7 @@ def n_percentile(x: pd.Series, direction: int = 1, p: NormParams = NormParams(),
     """
     n = int((x if ref is None else ref).notna().sum())
     if n < 2:
-        raise MethodInputError("needs at least two units with a value for percentile ranks")
+        raise MethodInputError(_("needs at least two units with a value for percentile ranks"))
     s = 100.0 * (n_rank(x, ref=ref) - 1) / (n - 1)
     return s if direction == 1 else 100.0 - s
 
@@ -148,10 +150,12 @@ def n_goalposts(x: pd.Series, direction: int = 1, p: NormParams = NormParams(),
     [0.0, 50.0, 100.0]
     """
     if p.goal_low is None or p.goal_high is None:
-        raise MethodInputError("uses goalposts but goal_low or goal_high is blank in the Framework")
+        raise MethodInputError(_("uses goalposts but goal_low or goal_high is blank in the "
+                                 "Framework"))
     if p.goal_high <= p.goal_low:
         raise MethodInputError(
-            f"has goal_high ({p.goal_high:g}) not above goal_low ({p.goal_low:g})"
+            _("has goal_high ({high}) not above goal_low ({low})").format(
+                high=f"{p.goal_high:g}", low=f"{p.goal_low:g}")
         )
     s = p.goalposts_scale * (x.clip(p.goal_low, p.goal_high) - p.goal_low) / (p.goal_high - p.goal_low)
     return s if direction == 1 else p.goalposts_scale - s

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import Problem, ProblemsFound
+from .i18n import _
 from .model import IndexModel, IndexResult, Step
 from .pipeline import build_index, check_model
 from .rank import assign_tiers, rank_units
@@ -70,7 +71,7 @@ def panel_years(model: IndexModel) -> tuple[int, ...]:
 def parse_panel_mode(text: str, years: tuple[int, ...]) -> tuple[str, int | None]:
     """``(mode, base year)`` from a ``panel_normalisation`` value; ValueError saying what is
     expected when it is not one of them or names a year the panel does not have."""
-    name, _, arg = str(text).strip().partition(":")
+    name, _colon, arg = str(text).strip().partition(":")
     name = name.strip().lower()
     if name in ("pooled", "per_year") and not arg:
         return name, None
@@ -78,13 +79,14 @@ def parse_panel_mode(text: str, years: tuple[int, ...]) -> tuple[str, int | None
         try:
             year = int(float(arg))
         except ValueError:
-            raise ValueError(f"'{text}': base needs a year, e.g. base:{years[0] if years else 2020}"
-                             ) from None
+            raise ValueError(_("'{text}': base needs a year, e.g. base:{year}").format(
+                text=text, year=years[0] if years else 2020)) from None
         if year not in years:
-            raise ValueError(f"'{text}': the panel has no year {year} (years: "
-                             f"{', '.join(map(str, years))})")
+            raise ValueError(_("'{text}': the panel has no year {year} (years: {years})").format(
+                text=text, year=year, years=", ".join(map(str, years))))
         return name, year
-    raise ValueError(f"'{text}' is not one of pooled, per_year, base:YEAR")
+    raise ValueError(_("'{text}' is not one of {choices}").format(
+        text=text, choices="pooled, per_year, base:YEAR"))
 
 
 def year_model(model: IndexModel, year: int) -> IndexModel:
@@ -172,7 +174,8 @@ def build_panel(model: IndexModel, mode: str = "pooled") -> PanelResult:
     try:
         name, base = parse_panel_mode(mode, years)
     except ValueError as e:
-        raise ProblemsFound([Problem("Settings", problem=f"setting 'panel_normalisation': {e}",
+        raise ProblemsFound([Problem("Settings", problem=_("setting '{key}': {problem}").format(
+                                         key="panel_normalisation", problem=e),
                                      field="panel_normalisation")]) from None
     if name == "pooled":
         return _pooled(model, years)

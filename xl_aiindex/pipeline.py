@@ -48,7 +48,7 @@ def _fmt(v: float) -> str:
 def _show(v: object) -> str:
     """A cell value as people read it: ``0``, ``'abc'``, ``a blank`` (no numpy reprs)."""
     if v is None or (isinstance(v, float) and v != v) or v is pd.NA:
-        return "a blank"
+        return _("a blank")
     if isinstance(v, bool | np.bool_):
         return "TRUE" if v else "FALSE"
     if isinstance(v, int | float | np.integer | np.floating):
@@ -90,9 +90,10 @@ def check_model(model: IndexModel) -> tuple[IndicatorTree | None, list[Problem],
 
     dupes = units.index[units.index.duplicated()].unique()
     for u in dupes:
-        c.add("Units", f"unit id '{u}' appears more than once in Units", unit=str(u), field="id")
+        c.add("Units", _("unit id '{unit}' appears more than once in Units").format(unit=u),
+              unit=str(u), field="id")
     if len(units) == 0:
-        c.add("Units", "the Units sheet lists no unit")
+        c.add("Units", _("the Units sheet lists no unit"))
 
     if tree is None:
         return None, c.problems, c.notes
@@ -101,10 +102,12 @@ def check_model(model: IndexModel) -> tuple[IndicatorTree | None, list[Problem],
         is_leaf = tree.is_leaf(n.id)
         if n.parent is not None and tree.by_id[n.parent].weighting in (None, "given") \
                 and n.weight is None:
-            c.add("Framework", f"node {n.label} has no weight (its parent {n.parent} uses the given "
-                               "weights): enter its weight relative to its siblings", node=n.id, field="weight")
+            c.add("Framework", _("node {node} has no weight (its parent {parent} uses the given "
+                                 "weights): enter its weight relative to its siblings").format(
+                                     node=n.label, parent=n.parent), node=n.id, field="weight")
         if n.weight is not None and (not np.isfinite(n.weight) or n.weight < 0):
-            c.add("Framework", f"node {n.label} has weight {_fmt(n.weight)}: weights must be ≥ 0",
+            c.add("Framework", _("node {node} has weight {weight}: weights must be ≥ 0").format(
+                node=n.label, weight=_fmt(n.weight)),
                   node=n.id, field="weight")
         if is_leaf:
             _check_leaf(model, n, c)
@@ -117,8 +120,10 @@ def check_model(model: IndexModel) -> tuple[IndicatorTree | None, list[Problem],
         _check_given(model, tree, c)
     name, arg = split_method(s.missing)
     if name.startswith("group_") and arg not in units.columns:
-        c.add("Settings", f"setting 'missing': '{s.missing}' names Units column '{arg}', which Units "
-                          f"does not have; Units columns: {', '.join(map(str, units.columns))}",
+        c.add("Settings", _("setting 'missing': '{value}' names Units column '{column}', which "
+                            "Units does not have; Units columns: {columns}").format(
+                                value=s.missing, column=arg,
+                                columns=", ".join(map(str, units.columns))),
               field="missing")
     _check_names(model, c)
     _check_compare(model, c)
@@ -140,11 +145,13 @@ def _check_names(model: IndexModel, c: _Collector) -> None:
             return f"{ident} ({name})" if name and name != ident else ident
 
         for ident, col, name, other in collisions:
-            what = "unit" if kind == "unit" else "node"
-            c.add(sheet, f"{col} '{name}' of {what} {label(ident)} is the id of {what} "
-                         f"{label(other)}: names "
-                         f"and ids must not collide (a lookup of '{name}' could mean either); "
-                         f"rename one", unit=ident if kind == "unit" else "",
+            text = _("{column} '{name}' of unit {unit} is the id of unit {other}: names and ids "
+                     "must not collide (a lookup of '{name}' could mean either); rename one") \
+                if kind == "unit" else \
+                _("{column} '{name}' of node {unit} is the id of node {other}: names and ids "
+                  "must not collide (a lookup of '{name}' could mean either); rename one")
+            c.add(sheet, text.format(column=col, name=name, unit=label(ident), other=label(other)),
+                  unit=ident if kind == "unit" else "",
                   node=ident if kind == "node" else "", field=col)
 
 
@@ -161,7 +168,8 @@ def _check_compare(model: IndexModel, c: _Collector) -> None:
             try:
                 index.find(name)
             except UnknownName as e:
-                c.add("Settings", f"setting 'compare': {e}", field="compare")
+                c.add("Settings", _("setting '{key}': {problem}").format(key="compare", problem=e),
+                      field="compare")
 
 
 def _check_leaf(model: IndexModel, n: Node, c: _Collector) -> None:
@@ -171,23 +179,29 @@ def _check_leaf(model: IndexModel, n: Node, c: _Collector) -> None:
                                                  "Framework", n.id, "normalisation"))
     if n.direction not in (1, -1):
         written = n.direction if isinstance(n.direction, int) else repr(float(n.direction))
-        c.add("Framework", f"indicator {n.label} has direction {written}: use 1 or + (higher is "
-                           "better), -1 or - (lower is better)", node=n.id, field="direction")
+        c.add("Framework", _("indicator {node} has direction {direction}: use 1 or + (higher is "
+                             "better), -1 or - (lower is better)").format(
+                                 node=n.label, direction=written), node=n.id, field="direction")
     if method == "goalposts" and (n.goal_low is None or n.goal_high is None):
-        c.add("Framework", f"indicator {n.label} uses goalposts but goal_low or goal_high is blank",
+        c.add("Framework", _("indicator {node} uses goalposts but goal_low or goal_high is "
+                             "blank").format(node=n.label),
               node=n.id, field="goal_low" if n.goal_low is None else "goal_high")
     elif method == "goalposts" and n.goal_high is not None and n.goal_low is not None \
             and n.goal_high <= n.goal_low:
-        c.add("Framework", f"indicator {n.label}: goal_high ({_fmt(n.goal_high)}) must be above "
-                           f"goal_low ({_fmt(n.goal_low)})", node=n.id, field="goal_high")
+        c.add("Framework", _("indicator {node}: goal_high ({high}) must be above goal_low "
+                             "({low})").format(node=n.label, high=_fmt(n.goal_high),
+                                               low=_fmt(n.goal_low)), node=n.id, field="goal_high")
     if n.transform not in (None, "log"):
-        c.add("Framework", f"indicator {n.label} has transform '{n.transform}'; choose one of: log "
-                           "(or leave it blank)", node=n.id, field="transform")
+        c.add("Framework", _("indicator {node} has transform '{transform}'; choose one of: log "
+                             "(or leave it blank)").format(node=n.label, transform=n.transform),
+              node=n.id, field="transform")
     if n.denominator is not None:
         cols = {str(col).lower(): col for col in model.units.columns}
         if n.denominator.lower() not in cols:
-            c.add("Framework", f"indicator {n.label} is divided by '{n.denominator}', which is not a "
-                               f"Units column; Units columns: {', '.join(map(str, model.units.columns))}",
+            c.add("Framework", _("indicator {node} is divided by '{denominator}', which is not a "
+                                 "Units column; Units columns: {columns}").format(
+                                     node=n.label, denominator=n.denominator,
+                                     columns=", ".join(map(str, model.units.columns))),
                   node=n.id, field="denominator")
 
 
@@ -197,61 +211,71 @@ def _check_inner(model: IndexModel, tree: IndicatorTree, n: Node, c: _Collector)
         c.problems.append(unknown_method_problem("aggregation", method, sorted(AGGREGATORS),
                                                  "Framework", n.id, "aggregation"))
     elif method in ROOT_ONLY and n.parent is not None:
-        c.add("Framework", f"node {n.label} uses '{method}' aggregation, which only the root may use "
-                           "(its result is not on its children's scale)", node=n.id, field="aggregation")
+        c.add("Framework", _("node {node} uses '{method}' aggregation, which only the root may "
+                             "use (its result is not on its children's scale)").format(
+                                 node=n.label, method=method), node=n.id, field="aggregation")
     weighting = n.weighting or "given"
     if weighting not in WEIGHTINGS:
         c.problems.append(unknown_method_problem("weighting", weighting, sorted(WEIGHTINGS),
                                                  "Framework", n.id, "weighting"))
     elif weighting == "ahp" and n.id not in model.ahp:
-        c.add("Framework", f"node {n.label} uses ahp weighting but the workbook has no sheet "
-                           f"'AHP_{n.id}'", node=n.id, field="weighting")
+        c.add("Framework", _("node {node} uses {method} weighting but the workbook has no sheet "
+                             "'{sheet}'").format(node=n.label, method="ahp", sheet=f"AHP_{n.id}"),
+              node=n.id, field="weighting")
     elif weighting == "budget" and n.id not in model.budgets:
-        c.add("Framework", f"node {n.label} uses budget weighting but the workbook has no sheet "
-                           f"'Budget_{n.id}'", node=n.id, field="weighting")
+        c.add("Framework", _("node {node} uses {method} weighting but the workbook has no sheet "
+                             "'{sheet}'").format(node=n.label, method="budget",
+                                                 sheet=f"Budget_{n.id}"),
+              node=n.id, field="weighting")
 
 
 def _check_data(model: IndexModel, tree: IndicatorTree, c: _Collector) -> None:
     if model.data is None:
-        c.add("Data", "setting 'input' is 'data' but the workbook has no Data sheet")
+        c.add("Data", _("setting 'input' is 'data' but the workbook has no Data sheet"))
         return
     data = model.data
     for leaf in tree.leaves:
         if leaf not in data.columns:
-            c.add("Data", f"indicator {tree.by_id[leaf].label} has no column in Data (header '{leaf}' "
-                          "expected in row 1)", node=leaf, field="id")
+            c.add("Data", _("indicator {node} has no column in Data (header '{column}' expected in "
+                            "row 1)").format(node=tree.by_id[leaf].label, column=leaf),
+                  node=leaf, field="id")
     for u in data.index[data.index.duplicated()].unique():
-        c.add("Data", f"unit '{u}' has more than one row in Data", unit=str(u), field="unit")
+        c.add("Data", _("unit '{unit}' has more than one row in {sheet}").format(
+            unit=u, sheet="Data"), unit=str(u), field="unit")
     for u in data.index.difference(model.units.index):
-        c.add("Data", f"unit '{u}' is not in Units (ids there: {_preview(model.units.index)})",
-              unit=str(u), field="unit")
+        c.add("Data", _("unit '{unit}' is not in Units (ids there: {ids})").format(
+            unit=u, ids=_preview(model.units.index)), unit=str(u), field="unit")
     for u in model.units.index.difference(data.index):
-        c.add("Data", f"unit {_unit_label(model, str(u))} has no row in Data", unit=str(u))
+        c.add("Data", _("unit {unit} has no row in {sheet}").format(
+            unit=_unit_label(model, str(u)), sheet="Data"), unit=str(u))
 
 
 def _check_given(model: IndexModel, tree: IndicatorTree, c: _Collector) -> None:
     if model.given is None:
-        c.add("Given", "setting 'input' is 'given' but the workbook has no Given sheet")
+        c.add("Given", _("setting 'input' is 'given' but the workbook has no Given sheet"))
         return
     given_nodes = [col for col in model.given.columns if col in tree.by_id]
     if not given_nodes:
-        c.add("Given", "setting 'input' is 'given' but Given has no column named after a node id")
+        c.add("Given", _("setting 'input' is 'given' but Given has no column named after a node "
+                         "id"))
         return
     for leaf in tree.leaves:
         path = (leaf, *tree.ancestors(leaf))
         if not any(p in given_nodes for p in path):
             top = path[-2] if len(path) > 1 else leaf
-            c.add("Given", f"with input = given, every branch needs a given score: node "
-                           f"{tree.by_id[top].label} has none (add its column to Given, or columns for "
-                           "all of its children)", node=top)
+            c.add("Given", _("with input = given, every branch needs a given score: node {node} "
+                             "has none (add its column to Given, or columns for all of its "
+                             "children)").format(node=tree.by_id[top].label), node=top)
             break
     for u in model.given.index[model.given.index.duplicated()].unique():
-        c.add("Given", f"unit '{u}' has more than one row in Given", unit=str(u), field="unit")
+        c.add("Given", _("unit '{unit}' has more than one row in {sheet}").format(
+            unit=u, sheet="Given"), unit=str(u), field="unit")
     for u in model.given.index.difference(model.units.index):
-        c.add("Given", f"unit '{u}' is not in Units (ids there: {_preview(model.units.index)})",
-              unit=str(u), field="unit")
+        c.add("Given", _("unit '{unit}' is not in Units (ids there: {ids})").format(
+            unit=u, ids=_preview(model.units.index)), unit=str(u), field="unit")
     for u in model.units.index.difference(model.given.index):
-        c.add("Given", f"unit {_unit_label(model, str(u))} has no row in Given", unit=str(u))
+        c.add("Given", _("unit {unit} has no row in {sheet}").format(
+            unit=_unit_label(model, str(u)), sheet="Given"), unit=str(u))
 
 
 def _preview(index: pd.Index) -> str:
@@ -349,8 +373,10 @@ def build_index(model: IndexModel, reference: IndexResult | None = None) -> Inde
     eligible = (coverage >= s.coverage_min) & total.notna()
     low = units[~eligible & total.notna()]
     if len(low):
-        c.notes.append(f"{len(low)} unit(s) below coverage_min {s.coverage_min:g} are not ranked: "
-                       + ", ".join(_unit_label(model, str(u)) for u in low[:_LIST_LIMIT]))
+        c.notes.append(_("{count} unit(s) below coverage_min {minimum} are not ranked: "
+                         "{units}").format(count=len(low), minimum=f"{s.coverage_min:g}",
+                                           units=", ".join(_unit_label(model, str(u))
+                                                           for u in low[:_LIST_LIMIT])))
     rank = rank_units(total, s.rank_decimals, eligible)
     tier = assign_tiers(rank, total, s.tiers, s.rank_decimals)
     log.append(Step("rank", {"rank_decimals": s.rank_decimals, "coverage_min": s.coverage_min}))
@@ -376,23 +402,29 @@ def _denominate_transform(model: IndexModel, tree: IndicatorTree, raw: pd.DataFr
             den = pd.to_numeric(model.units[col], errors="coerce").reindex(x.index)
             bad = x[leaf].notna() & ~(den.notna() & (den != 0))
             for u in x.index[bad]:
-                c.add("Units", f"indicator {n.label} is divided by Units column '{col}', but unit "
-                               f"{_unit_label(model, str(u))} has {_show(model.units.at[u, col])} there "
-                               "(a non-zero number is needed)", unit=str(u), field=str(col))
+                c.add("Units", _("indicator {node} is divided by Units column '{column}', but unit "
+                                 "{unit} has {value} there (a non-zero number is needed)").format(
+                                     node=n.label, column=col, unit=_unit_label(model, str(u)),
+                                     value=_show(model.units.at[u, col])),
+                      unit=str(u), field=str(col))
             with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
                 x[leaf] = x[leaf] / den
             for u in x.index[np.isinf(x[leaf]) & ~bad]:
-                c.add("Data", f"unit {_unit_label(model, str(u))}, indicator {n.label}: "
-                              f"{_fmt(float(raw.at[u, leaf]))} divided by its {col} "
-                              f"{_show(den[u])} is too large for a number (overflow): check "
-                              "both values", unit=str(u), node=leaf, field=leaf)
+                c.add("Data", _("unit {unit}, indicator {node}: {value} divided by its {column} "
+                                "{denominator} is too large for a number (overflow): check both "
+                                "values").format(unit=_unit_label(model, str(u)), node=n.label,
+                                                 value=_fmt(float(raw.at[u, leaf])), column=col,
+                                                 denominator=_show(den[u])),
+                      unit=str(u), node=leaf, field=leaf)
             done[leaf] = f"/ {col}"
         if n.transform == "log":
             bad = x[leaf].notna() & (x[leaf] <= 0)
             for u in x.index[bad]:
                 c.add("Data",
-                      f"indicator {n.label} is log-transformed, but unit {_unit_label(model, str(u))} "
-                      f"has {_fmt(float(x.at[u, leaf]))} (after denomination); log needs values > 0",
+                      _("indicator {node} is log-transformed, but unit {unit} has {value} (after "
+                        "denomination); log needs values > 0").format(
+                            node=n.label, unit=_unit_label(model, str(u)),
+                            value=_fmt(float(x.at[u, leaf]))),
                       unit=str(u), node=leaf, field=leaf)
             x[leaf] = np.log(x[leaf].where(x[leaf] > 0))
             done[leaf] = (done.get(leaf, "") + " then log").strip()
@@ -414,18 +446,22 @@ def _handle_missing(model: IndexModel, x: pd.DataFrame, sheet: str, c: _Collecto
             for u in x.index[missing[col]]:
                 if data_rows is not None and u not in data_rows.index:
                     continue  # reported as "no row" already
-                c.add(sheet, f"unit {_unit_label(model, str(u))} has no value for {col}"
-                             f" ({_node_name(model, col)}): enter it, or set 'missing' to reweight "
-                             "or an imputation method (mean, median, group_mean:COLUMN…)",
+                c.add(sheet, _("unit {unit} has no value for {node} ({name}): enter it, or set "
+                               "'missing' to reweight or an imputation method (mean, median, "
+                               "group_mean:COLUMN…)").format(unit=_unit_label(model, str(u)),
+                                                             node=col,
+                                                             name=_node_name(model, col)),
                       unit=str(u), node=col, field=col, kind=MISSING_VALUE)
         return x
     if name == "reweight":
         count = int(missing.to_numpy().sum())
         cells = [f"{_unit_label(model, str(u))} {col}" for col in x.columns
                  for u in x.index[missing[col]]]
-        more = f" and {len(cells) - _LIST_LIMIT} more" if len(cells) > _LIST_LIMIT else ""
-        c.notes.append(f"{count} missing value(s) skipped: their siblings' weights were rescaled "
-                       f"(missing = reweight); {sheet}: {', '.join(cells[:_LIST_LIMIT])}{more}")
+        more = _(" and {count} more").format(count=len(cells) - _LIST_LIMIT) \
+            if len(cells) > _LIST_LIMIT else ""
+        c.notes.append(_("{count} missing value(s) skipped: their siblings' weights were "
+                         "rescaled (missing = reweight); {sheet}: {cells}").format(
+                             count=count, sheet=sheet, cells=", ".join(cells[:_LIST_LIMIT]) + more))
         log.append(Step("missing", {"method": "reweight", "count": count}))
         return x
     if reference is not None:
@@ -433,7 +469,8 @@ def _handle_missing(model: IndexModel, x: pd.DataFrame, sheet: str, c: _Collecto
     try:
         filled, fill_notes = IMPUTERS[name](x, model.units, arg)
     except MethodInputError as e:
-        c.add("Settings", f"setting 'missing': {e}", field="missing")
+        c.add("Settings", _("setting '{key}': {problem}").format(key="missing", problem=e),
+              field="missing")
         return x
     c.notes.extend(fill_notes)
     log.append(Step("impute", {"method": s.missing}))
@@ -454,13 +491,15 @@ def _fill_from_reference(model: IndexModel, x: pd.DataFrame, reference: IndexRes
     units = pd.concat([ref_units.set_axis([("ref", u) for u in ref_units.index]),
                        model.units.set_axis([("this", u) for u in model.units.index])])
     try:
-        filled, _ = IMPUTERS[name](stacked, units, arg)
+        filled, _notes = IMPUTERS[name](stacked, units, arg)
     except MethodInputError as e:
-        c.add("Settings", f"setting 'missing': {e}", field="missing")
+        c.add("Settings", _("setting '{key}': {problem}").format(key="missing", problem=e),
+              field="missing")
         return x
     fills = filled.loc[[("this", u) for u in x.index]].set_axis(x.index)
     count = int(x.isna().to_numpy().sum())
-    c.notes.append(f"{count} missing value(s) set to the {name} of the base year's values")
+    c.notes.append(_("{count} missing value(s) set to the {statistic} of the base year's "
+                     "values").format(count=count, statistic=name))
     log.append(Step("impute", {"method": model.settings.missing, "parameters": "base year"}))
     return x.fillna(fills)
 
@@ -504,7 +543,7 @@ def _treat(s: Settings, x: pd.DataFrame, log: list[Step], reference: IndexResult
         rows.append({"indicator": col, "method": s.outliers,
                      "skew_before": float(v0.skew()), "kurtosis_before": float(v0.kurt()),
                      "skew_after": float(v1.skew()), "kurtosis_after": float(v1.kurt()),
-                     "treatment": what or "none needed"})
+                     "treatment": what or _("none needed")})
     log.append(Step("treat", {"method": s.outliers}))
     out = pd.DataFrame(columns, index=x.index, columns=x.columns)  # at once: no fragments
     return out, pd.DataFrame(rows)
@@ -521,11 +560,12 @@ def _treat_like(x: pd.Series, ref_before: pd.Series, ref_after: pd.Series) -> tu
     lo, hi = float(after.min()), float(after.max())
     if after.equals(before.clip(lo, hi)):
         out = x.clip(lo, hi)
-        return out, f"clamped at the base year's treated range [{_fmt(lo)}, {_fmt(hi)}]"
+        return out, _("clamped at the base year's treated range [{low}, {high}]").format(
+            low=_fmt(lo), high=_fmt(hi))
     lo, hi = float(before.min()), float(before.max())
     # below the reference's minimum the log's argument would go non-positive: clamp there
     out = np.log(x.clip(lower=lo) - lo + 0.01 * (hi - lo))
-    return out, "log-transformed with the base year's min and max"
+    return out, _("log-transformed with the base year's min and max")
 
 
 def norm_params(s: Settings, n: Node) -> NormParams:
@@ -551,17 +591,20 @@ def _normalise(model: IndexModel, tree: IndicatorTree, x: pd.DataFrame, c: _Coll
                              else normaliser(x[leaf], int(n.direction), params,
                                              ref=reference.stages["treated"][leaf]))
         except MethodInputError as e:
-            c.add("Data", f"indicator {n.label} {e} under {method} normalisation"
+            c.add("Data", _("indicator {node} {problem} under {method} normalisation").format(
+                node=n.label, problem=e, method=method)
                   + (_zero_spread_fix() if isinstance(e, ZeroSpread) else ""), node=leaf, field=leaf)
             out[leaf] = pd.Series(np.nan, index=x.index)
         else:
             broken = x[leaf].notna() & ~np.isfinite(out[leaf].astype(float))
             if broken.any():
                 biggest = x[leaf].abs().idxmax()
-                c.add("Data", f"unit {_unit_label(model, str(biggest))}, indicator {n.label}: "
-                              f"{_fmt(float(x.at[biggest, leaf]))} is too large to compute with: "
-                              f"{method} normalisation of {n.label} overflows (no finite result "
-                              f"for {int(broken.sum())} unit(s)); check the value",
+                c.add("Data", _("unit {unit}, indicator {node}: {value} is too large to compute "
+                                "with: {method} normalisation of {node} overflows (no finite "
+                                "result for {count} unit(s)); check the value").format(
+                                    unit=_unit_label(model, str(biggest)), node=n.label,
+                                    value=_fmt(float(x.at[biggest, leaf])), method=method,
+                                    count=int(broken.sum())),
                       unit=str(biggest), node=leaf, field=leaf)
         used[leaf] = method
     log.append(Step("normalise", used))
@@ -578,36 +621,41 @@ def _weights(model: IndexModel, tree: IndicatorTree, node: Node, child_scores: p
                                                           budget=model.budgets.get(node.id)))
     except MethodInputError as e:
         sheet = {"ahp": f"AHP_{node.id}", "budget": f"Budget_{node.id}"}.get(method, "Framework")
-        c.add(sheet, f"node {node.label} ({method} weighting) {e}", node=node.id, field="weighting")
+        c.add(sheet, _("node {node} ({method} weighting) {problem}").format(
+            node=node.label, method=method, problem=e), node=node.id, field="weighting")
         return None, method
     if method == "ahp":
         ratio = ahp_consistency_ratio(model.ahp[node.id].reindex(index=kids, columns=kids))
         if ratio > 0.1:
-            c.notes.append(f"AHP_{node.id}: consistency ratio {ratio:.3f} is above Saaty's 0.1: "
-                           "the pairwise judgements contradict each other; revisit them")
+            c.notes.append(_("{sheet}: consistency ratio {ratio} is above Saaty's 0.1: the "
+                             "pairwise judgements contradict each other; revisit them").format(
+                                 sheet=f"AHP_{node.id}", ratio=f"{ratio:.3f}"))
     if method != "given":
         return w, method
     with np.errstate(over="ignore"):
         total = float(w.sum())
     if not np.isfinite(total):
         big = str(w.abs().idxmax())
-        c.add("Framework", f"the weights of the children of {node.label} are too large to add up "
-                           f"(node {big} has {_fmt(float(w[big]))}): use weights of ordinary size",
+        c.add("Framework", _("the weights of the children of {node} are too large to add up "
+                             "(node {child} has {weight}): use weights of ordinary size").format(
+                                 node=node.label, child=big, weight=_fmt(float(w[big]))),
               node=big, field="weight")
         return None, method
     if total <= 0:
-        c.add("Framework", f"the weights of the children of {node.label} are all 0", node=kids[0],
+        c.add("Framework", _("the weights of the children of {node} are all 0").format(
+            node=node.label), node=kids[0],
               field="weight")
         return None, method
     if abs(total - 1.0) > SUM_TOLERANCE:
         listing = ", ".join(f"{k} {_fmt(float(w[k]))}" for k in kids)
         if model.settings.weights == "strict":
-            c.add("Framework", f"the weights of the children of {node.label} sum to {_fmt(total)}, "
-                               f"not 1 ({listing}); correct them, or set 'weights' to rescale",
+            c.add("Framework", _("the weights of the children of {node} sum to {total}, not 1 "
+                                 "({weights}); correct them, or set 'weights' to rescale").format(
+                                     node=node.label, total=_fmt(total), weights=listing),
                   node=kids[0], field="weight")
             return None, method
-        c.notes.append(f"weights of the children of {node.label} summed to {_fmt(total)}: "
-                       "rescaled to sum to 1 (weights = rescale)")
+        c.notes.append(_("weights of the children of {node} summed to {total}: rescaled to sum "
+                         "to 1 (weights = rescale)").format(node=node.label, total=_fmt(total)))
     return w / total, method
 
 
@@ -617,12 +665,15 @@ def _positive(model: IndexModel, node: Node, child_scores: pd.DataFrame, method:
     if not bad.to_numpy().any():
         return True
     cases = [(str(u), k) for k in bad.columns for u in bad.index[bad[k]]]
-    listing = "; ".join(f"{_unit_label(model, u)} has {_fmt(float(child_scores.at[u, k]))} for {k}"
-                        for u, k in cases[:_LIST_LIMIT])
-    more = f" and {len(cases) - _LIST_LIMIT} more" if len(cases) > _LIST_LIMIT else ""
-    c.add("Framework", f"node {node.label} uses {method} aggregation, which needs scores > 0, but "
-                       f"{listing}{more}; use arithmetic aggregation, or a normalisation whose range "
-                       "is above 0 (e.g. minmax_range 1,100 or efficacy)", node=node.id,
+    listing = "; ".join(_("{unit} has {score} for {node}").format(
+        unit=_unit_label(model, u), score=_fmt(float(child_scores.at[u, k])), node=k)
+        for u, k in cases[:_LIST_LIMIT])
+    more = _(" and {count} more").format(count=len(cases) - _LIST_LIMIT) \
+        if len(cases) > _LIST_LIMIT else ""
+    c.add("Framework", _("node {node} uses {method} aggregation, which needs scores > 0, but "
+                         "{cases}; use arithmetic aggregation, or a normalisation whose range is "
+                         "above 0 (e.g. minmax_range 1,100 or efficacy)").format(
+                             node=node.label, method=method, cases=listing + more), node=node.id,
           field="aggregation")
     return False
 
@@ -636,9 +687,10 @@ def _check_finite(model: IndexModel, tree: IndicatorTree, node: Node, child_scor
     for u in result.index[broken][:_LIST_LIMIT]:
         kid = str(child_scores.loc[u].abs().idxmax())
         c.add(sheet if kid not in tree.inner or sheet == "Given" else "Framework",
-              f"unit {_unit_label(model, str(u))}: the score of node {node.label} is not a finite "
-              f"number (overflow): {kid} is {_fmt(float(child_scores.at[u, kid]))}, too large to "
-              "compute with; check the values", unit=str(u), node=kid, field=kid)
+              _("unit {unit}: the score of node {node} is not a finite number (overflow): "
+                "{child} is {value}, too large to compute with; check the values").format(
+                    unit=_unit_label(model, str(u)), node=node.label, child=kid,
+                    value=_fmt(float(child_scores.at[u, kid]))), unit=str(u), node=kid, field=kid)
 
 
 def _weights_table(tree: IndicatorTree, rows: list[dict[str, object]]) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from typing import Any
 
 from .aggregate import AGGREGATORS
 from .errors import Problem
-from .i18n import _, current_language
+from .i18n import _, current_language, normalise_language
 from .impute import IMPUTERS, MISSING_METHODS
 from .model import Settings, TierRule
 from .normalise import NORMALISERS
@@ -29,6 +29,10 @@ KNOWN_KEYS: tuple[str, ...] = (
 )
 #: Keys of what a Chinese analyst's workbook calls things and how it marks gaps (docs/workbook.md).
 KNOWN_KEYS += ("unit_label", "missing_markers")
+#: Settings keys read like :data:`KNOWN_KEYS` but not written into the Settings sheet of a new
+#: workbook (blank is their default; docs/workbook.md): ``language`` (zh/en) of messages and of
+#: what is written into the workbook.
+OPTIONAL_KEYS = ("language",)
 
 #: Settings keys of panel workbooks (Data/Given with a ``year`` column): read like
 #: :data:`KNOWN_KEYS`, not written into a new single-year workbook's Settings.
@@ -74,7 +78,8 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
     out: dict[str, Any] = {}
 
     def bad(key: str, text: str) -> None:
-        problems.append(Problem("Settings", field=key, problem=f"setting '{key}': {text}"))
+        problems.append(Problem("Settings", field=key, problem=_("setting '{key}': {problem}")
+                                .format(key=key, problem=text)))
 
     def given(key: str) -> str:
         return cell_text(values.get(key))
@@ -82,8 +87,10 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
     def given_ascii(key: str) -> str:   # numbers, method names: full-width forms as ASCII
         return ascii_punctuation(given(key))
 
-    for key in sorted(set(values) - set(KNOWN_KEYS) - set(SHEET_NAME_KEYS) - set(PANEL_KEYS)):
-        notes.append(f"Settings key '{key}' is not one xl-aiindex reads: ignored")
+    for key in sorted(set(values) - set(KNOWN_KEYS) - set(SHEET_NAME_KEYS) - set(OPTIONAL_KEYS)
+                      - set(PANEL_KEYS)):
+        notes.append(_("Settings key '{key}' is not one xl-aiindex reads: ignored").format(
+            key=key))
 
     for key in ("name_zh", "name_en"):
         out[key] = given(key)
@@ -93,48 +100,56 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
         if not text:
             continue
         if text not in choices:
-            bad(key, f"unknown value '{given(key)}'; choose one of: {', '.join(choices)}")
+            bad(key, _("unknown value '{value}'; choose one of: {choices}").format(
+                value=given(key), choices=", ".join(choices)))
         else:
             out[key] = text
 
-    def number(key: str, check: Callable[[float], bool] = lambda v: True, expect: str = "a number"
+    def number(key: str, check: Callable[[float], bool] = lambda v: True, expect: str = ""
                ) -> float | None:
+        expect = expect or _("a number")
         text = given(key)
         if not text:
             return None
         try:
             v = float(values[key]) if isinstance(values[key], int | float) else float(text)
         except ValueError:
-            bad(key, f"'{text}' is not a number; expected {expect}")
+            bad(key, _("'{text}' is not a number; expected {expected}").format(
+                text=text, expected=expect))
             return None
         if not check(v) or not math.isfinite(v) or abs(v) > MAX_MAGNITUDE:
             shown = text if len(text) <= 20 else f"{v:g}"
-            bad(key, f"{shown} is out of range; expected {expect}"
-                     + (f" (at most {MAX_MAGNITUDE:g} in magnitude)" if math.isfinite(v) and
-                        abs(v) > MAX_MAGNITUDE else ""))
+            if math.isfinite(v) and abs(v) > MAX_MAGNITUDE:
+                bad(key, _("{value} is out of range; expected {expected} (at most {limit} in "
+                           "magnitude)").format(value=shown, expected=expect,
+                                                limit=f"{MAX_MAGNITUDE:g}"))
+            else:
+                bad(key, _("{value} is out of range; expected {expected}").format(
+                    value=shown, expected=expect))
             return None
         return v
 
     for key, check, expect in (
-        ("efficacy_a", lambda v: True, "a number"),
-        ("efficacy_b", lambda v: v != 0, "a non-zero number"),
-        ("outlier_skew", lambda v: v > 0, "a positive number"),
-        ("outlier_kurtosis", lambda v: True, "a number"),
-        ("coverage_min", lambda v: 0 <= v <= 1, "a share between 0 and 1 (e.g. 0.8)"),
-        ("goalposts_scale", lambda v: v > 0, "a positive number"),
+        ("efficacy_a", lambda v: True, _("a number")),
+        ("efficacy_b", lambda v: v != 0, _("a non-zero number")),
+        ("outlier_skew", lambda v: v > 0, _("a positive number")),
+        ("outlier_kurtosis", lambda v: True, _("a number")),
+        ("coverage_min", lambda v: 0 <= v <= 1, _("a share between 0 and 1 (e.g. 0.8)")),
+        ("goalposts_scale", lambda v: v > 0, _("a positive number")),
     ):
         v = number(key, check, expect)
         if v is not None:
             out[key] = v
-    v = number("outlier_max_points", lambda v: v >= 1 and v.is_integer(), "a whole number ≥ 1")
+    v = number("outlier_max_points", lambda v: v >= 1 and v.is_integer(), _("a whole number ≥ 1"))
     if v is not None:
         out["outlier_max_points"] = int(v)
-    v = number("rank_decimals", lambda v: 0 <= v <= 12 and v.is_integer(), "blank or a whole number 0–12")
+    v = number("rank_decimals", lambda v: 0 <= v <= 12 and v.is_integer(),
+               _("blank or a whole number 0–12"))
     if v is not None:
         out["rank_decimals"] = int(v)
 
     v = number("chart_top", lambda v: 0 <= v <= 1000 and v.is_integer(),
-               "a whole number 0–1000 (0 = no charts)")
+               _("a whole number 0–1000 (0 = no charts)"))
     if v is not None:
         out["chart_top"] = int(v)
     text = given("compare")
@@ -143,11 +158,20 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
         for part in split_list(text):
             names = [n.strip() for n in part.replace("／", "/").split("/")]
             if len(names) != 2 or not all(names):
-                bad("compare", f"'{part}' is not a pair 'a/b' (ids or names); separate pairs "
-                               "with ';', e.g. 北京/上海;深圳/广州")
+                bad("compare", _("'{part}' is not a pair 'a/b' (ids or names); separate pairs "
+                                 "with ';', e.g. 北京/上海;深圳/广州").format(part=part))
                 continue
             pairs.append((names[0], names[1]))
         out["compare"] = tuple(pairs)
+
+    text = given("language")
+    if text:
+        language = normalise_language(text)
+        if language is None:
+            bad("language", _("unknown language '{value}'; choose zh (Chinese) or en (English)")
+                .format(value=text))
+        else:
+            out["language"] = language
 
     renamed = _sheet_names(given)
     if renamed:
@@ -163,8 +187,9 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
                 raise ValueError
             out["minmax_range"] = (low, high)
         except ValueError:
-            bad("minmax_range", f"'{text}' is not 'low,high' with low < high (e.g. 0,100), "
-                                f"both finite and at most {MAX_MAGNITUDE:g} in magnitude")
+            bad("minmax_range", _("'{text}' is not 'low,high' with low < high (e.g. 0,100), "
+                                  "both finite and at most {limit} in magnitude").format(
+                                      text=text, limit=f"{MAX_MAGNITUDE:g}"))
 
     rule = _parse_tiers(given_ascii("tiers"), given("tier_labels"), bad)
     if rule is not None:
@@ -174,7 +199,8 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
     if text:
         name, arg = split_method(text)
         if name not in TREATMENTS:
-            bad("outliers", f"unknown method '{text}'; choose one of: none, skew_kurtosis, winsorise:P")
+            bad("outliers", _("unknown method '{text}'; choose one of: {choices}").format(
+                text=text, choices="none, skew_kurtosis, winsorise:P"))
         elif name == "winsorise":
             try:
                 p = float(arg or "nan")
@@ -182,7 +208,8 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
                     raise ValueError
                 out["outliers"] = f"winsorise:{arg}"
             except ValueError:
-                bad("outliers", f"'{text}' needs a percentile between 0 and 50, e.g. winsorise:5")
+                bad("outliers", _("'{text}' needs a percentile between 0 and 50, e.g. "
+                                  "winsorise:5").format(text=text))
         else:
             out["outliers"] = name
 
@@ -191,9 +218,11 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
         name, arg = split_method(text)
         valid = ", ".join(m if not m.startswith("group_") else f"{m}:COLUMN" for m in MISSING_METHODS)
         if name not in MISSING_METHODS:
-            bad("missing", f"unknown method '{text}'; choose one of: {valid}")
+            bad("missing", _("unknown method '{text}'; choose one of: {choices}").format(
+                text=text, choices=valid))
         elif name.startswith("group_") and not arg:
-            bad("missing", f"'{text}' needs a Units grouping column, e.g. {name}:region")
+            bad("missing", _("'{text}' needs a Units grouping column, e.g. {example}").format(
+                text=text, example=f"{name}:region"))
         else:
             out["missing"] = f"{name}:{arg}" if name in IMPUTERS and arg else name
 
@@ -212,8 +241,8 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
             out["panel_normalisation"] = f"base:{int(float(arg))}"
         else:
             # whether the panel has that year is the panel build's check (it knows the years)
-            bad("panel_normalisation", f"'{text}' is not one of pooled, per_year, base:YEAR "
-                                       "(e.g. base:2020)")
+            bad("panel_normalisation", _("'{value}' is not one of pooled, per_year, base:YEAR "
+                                         "(e.g. base:2020)").format(value=text))
 
     return Settings(**out), problems, notes
 
@@ -271,22 +300,26 @@ def _parse_tiers(text: str, labels_text: str, bad: Callable[[str, str], None]) -
             if not bounds:
                 raise ValueError
         except ValueError:
-            bad("tiers", f"'{text}' is not 'rank:10,20' (last rank of each tier but the last) or "
-                         "'score:80,70,55' (lower score bounds, high to low)")
+            bad("tiers", _("'{text}' is not 'rank:10,20' (last rank of each tier but the last) "
+                           "or 'score:80,70,55' (lower score bounds, high to low)").format(
+                               text=text))
             return None
         kind = name
         if kind == "rank" and (list(bounds) != sorted(set(bounds))
                                or any(b < 1 or not b.is_integer() for b in bounds)):
-            bad("tiers", f"'{text}': rank cut-offs must be whole numbers ≥ 1, increasing")
+            bad("tiers", _("'{text}': rank cut-offs must be whole numbers ≥ 1, increasing")
+                .format(text=text))
             return None
         if kind == "score" and list(bounds) != sorted(set(bounds), reverse=True):
-            bad("tiers", f"'{text}': score bounds must decrease (best tier's lower bound first)")
+            bad("tiers", _("'{text}': score bounds must decrease (best tier's lower bound "
+                           "first)").format(text=text))
             return None
     labels: tuple[str, ...] = ()
     if labels_text:
         labels = tuple(split_list(labels_text))
         if len(labels) != len(bounds) + 1:
-            bad("tier_labels", f"{len(labels)} label(s) given for {len(bounds) + 1} tiers "
-                               f"('{labels_text}'); give one per tier, separated by ';'")
+            bad("tier_labels", _("{count} label(s) given for {tiers} tiers ('{text}'); give "
+                                 "one per tier, separated by ';'").format(
+                                     count=len(labels), tiers=len(bounds) + 1, text=labels_text))
             labels = ()
     return TierRule(kind, bounds, labels)

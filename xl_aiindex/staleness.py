@@ -102,8 +102,9 @@ def inputs_hash(model: IndexModel) -> str:
     """
     h = hashlib.sha256()
     settings = dataclasses.asdict(model.settings)
-    if not settings.get("sheet_names"):   # a default added later: hashes stay as they were
-        settings.pop("sheet_names", None)
+    for later in ("sheet_names", "language"):   # defaults added later: hashes stay as they were
+        if not settings.get(later):
+            settings.pop(later, None)
     h.update(json.dumps(_canon(settings), ensure_ascii=False, sort_keys=True).encode())
     h.update(json.dumps(_canon([dataclasses.asdict(n) for n in model.nodes]),
                         ensure_ascii=False, sort_keys=True).encode())

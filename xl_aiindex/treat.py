@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from .i18n import _
 from .model import Settings
 
 
@@ -54,8 +55,8 @@ def t_winsorise(x: pd.Series, s: Settings, arg: str = "5") -> tuple[pd.Series, s
     lo, hi = np.nanpercentile(x.to_numpy(dtype=float), [p, 100 - p])
     out = x.clip(lo, hi)
     changed = int(((out != x) & x.notna()).sum())
-    return out, (f"winsorised {changed} value(s) at the {p:g}th/{100 - p:g}th percentiles"
-                 if changed else "")
+    return out, (_("winsorised {count} value(s) at the {low}th/{high}th percentiles").format(
+        count=changed, low=f"{p:g}", high=f"{100 - p:g}") if changed else "")
 
 
 def t_skew_kurtosis(x: pd.Series, s: Settings, arg: str = "") -> tuple[pd.Series, str]:
@@ -76,7 +77,7 @@ def t_skew_kurtosis(x: pd.Series, s: Settings, arg: str = "") -> tuple[pd.Series
     out = x.copy()
     changed = 0
     while _flagged(out, s) and changed < s.outlier_max_points:
-        skew, _ = _skew_kurt(out)
+        skew, _kurtosis = _skew_kurt(out)
         present = out.dropna()
         extreme = present.max() if skew >= 0 else present.min()
         rest = present[present != extreme]
@@ -85,11 +86,12 @@ def t_skew_kurtosis(x: pd.Series, s: Settings, arg: str = "") -> tuple[pd.Series
         out[out == extreme] = rest.max() if skew >= 0 else rest.min()
         changed = int(((out != x) & x.notna()).sum())
     if not _flagged(out, s):
-        return out, f"winsorised {changed} value(s) (skew/kurtosis rule)"
+        return out, _("winsorised {count} value(s) (skew/kurtosis rule)").format(count=changed)
     lo, hi = float(x.min()), float(x.max())
     logged = np.log(x - lo + 0.01 * (hi - lo))
-    return logged, (f"log-transformed: ln(x − min + 0.01·(max − min)) (winsorising {changed} "
-                    "value(s) did not bring skew and kurtosis within the thresholds)")
+    return logged, _("log-transformed: ln(x − min + 0.01·(max − min)) (winsorising {count} "
+                     "value(s) did not bring skew and kurtosis within the thresholds)").format(
+                         count=changed)
 
 
 Treatment = Callable[[pd.Series, Settings, str], tuple[pd.Series, str]]

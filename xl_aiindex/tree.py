@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .errors import Problem
+from .i18n import _
 from .model import RESERVED_IDS, Node
 
 #: Ids are safe as DataFrame columns, Excel names and sheet-name suffixes: ASCII, no spaces.
@@ -136,18 +137,19 @@ def build_tree(nodes: Iterable[Node]) -> tuple[IndicatorTree | None, list[Proble
     seen: dict[str, str] = {}
     for n in nodes:
         if not n.id:
-            bad(n.id, "id", "a node has no id")
+            bad(n.id, "id", _("a node has no id"))
             continue
         if not _ID_PATTERN.match(n.id):
-            bad(n.id, "id", f"node id '{n.id}' must be ASCII letters, digits, '_', '-' or '.', "
-                            "starting with a letter or '_' (no spaces)")
+            bad(n.id, "id", _("node id '{node}' must be ASCII letters, digits, '_', '-' or '.', "
+                              "starting with a letter or '_' (no spaces)").format(node=n.id))
         if n.id.lower() in RESERVED_IDS:
-            bad(n.id, "id", f"node id '{n.id}' is reserved for a result column; "
-                            f"reserved: {', '.join(sorted(RESERVED_IDS))}")
+            bad(n.id, "id", _("node id '{node}' is reserved for a result column; reserved: "
+                              "{reserved}").format(node=n.id,
+                                                   reserved=", ".join(sorted(RESERVED_IDS))))
         key = n.id.lower()
         if key in seen:
-            bad(n.id, "id", f"node id '{n.id}' is used twice (also '{seen[key]}'); ids must be unique "
-                            "(case-insensitive)")
+            bad(n.id, "id", _("node id '{node}' is used twice (also '{other}'); ids must be "
+                              "unique (case-insensitive)").format(node=n.id, other=seen[key]))
         seen[key] = n.id
 
     roots = [n for n in nodes if n.parent is None]
@@ -155,18 +157,20 @@ def build_tree(nodes: Iterable[Node]) -> tuple[IndicatorTree | None, list[Proble
         if roots:
             names = ", ".join(r.id for r in roots)
             for r in roots:
-                bad(r.id, "parent", f"node {r.label} has no parent, as do {names}: exactly one node "
-                                    "(the index itself) may have a blank parent")
+                bad(r.id, "parent", _("node {node} has no parent, as do {nodes}: exactly one "
+                                      "node (the index itself) may have a blank parent").format(
+                                          node=r.label, nodes=names))
         else:
-            problems.append(Problem("Framework", field="parent", problem="no node has a blank parent: "
-                                    "exactly one node (the index itself) must be the root"))
+            problems.append(Problem("Framework", field="parent", problem=_(
+                "no node has a blank parent: exactly one node (the index itself) must be the "
+                "root")))
     ids = {n.id for n in nodes}
     for n in nodes:
         if n.parent is not None and n.parent not in ids:
-            bad(n.id, "parent", f"node {n.label} has parent '{n.parent}', which is not a node id "
-                                "(orphan node)")
+            bad(n.id, "parent", _("node {node} has parent '{parent}', which is not a node id "
+                                  "(orphan node)").format(node=n.label, parent=n.parent))
         if n.parent == n.id:
-            bad(n.id, "parent", f"node {n.label} is its own parent")
+            bad(n.id, "parent", _("node {node} is its own parent").format(node=n.label))
 
     if problems:
         return None, problems
@@ -183,7 +187,8 @@ def build_tree(nodes: Iterable[Node]) -> tuple[IndicatorTree | None, list[Proble
         while cur is not None and cur not in reaches_root and cur not in reported:
             if cur in place:
                 cycle = " -> ".join(path[place[cur]:] + [cur])
-                bad(n.id, "parent", f"node {n.label} is in a cycle: {cycle}")
+                bad(n.id, "parent", _("node {node} is in a cycle: {cycle}").format(
+                    node=n.label, cycle=cycle))
                 break
             place[cur] = len(path)
             path.append(cur)
@@ -198,5 +203,6 @@ def build_tree(nodes: Iterable[Node]) -> tuple[IndicatorTree | None, list[Proble
     tree = IndicatorTree(nodes)
     for leaf in tree.leaves:
         if tree.by_id[leaf].parent is None:
-            bad(leaf, "id", f"the root {tree.by_id[leaf].label} has no children: the tree needs indicators")
+            bad(leaf, "id", _("the root {node} has no children: the tree needs indicators").format(
+                node=tree.by_id[leaf].label))
     return tree, problems

@@ -69,6 +69,7 @@ import pandas as pd
 
 from .aggregate import AGGREGATORS
 from .errors import BadArgument, Problem, ProblemsFound
+from .i18n import _, ngettext
 from .impute import MISSING_METHODS
 from .memory import gib, memory_budget
 from .model import IndexModel, TierRule
@@ -155,14 +156,16 @@ def parse_assumptions(rows: Sequence[tuple[Any, Any, Any]]) -> tuple[list[Assump
         if not name:
             continue
         if name not in ASSUMPTIONS:
-            bad(name, f"unknown assumption '{raw_name}'; choose one of: {', '.join(ASSUMPTIONS)}")
+            bad(name, _("unknown assumption '{name}'; choose one of: {choices}").format(
+                name=raw_name, choices=", ".join(ASSUMPTIONS)))
             continue
         if how not in ASSUMPTIONS[name]:
-            bad(name, f"assumption '{name}': unknown way '{raw_how}'; choose one of: "
-                      f"{', '.join(ASSUMPTIONS[name])}")
+            bad(name, _("assumption '{name}': unknown way '{how}'; choose one of: "
+                        "{choices}").format(name=name, how=raw_how,
+                                            choices=", ".join(ASSUMPTIONS[name])))
             continue
         if name in seen:
-            bad(name, f"assumption '{name}' is listed twice")
+            bad(name, _("assumption '{name}' is listed twice").format(name=name))
             continue
         seen.add(name)
         if how in ("uniform", "dirichlet"):
@@ -172,10 +175,10 @@ def parse_assumptions(rows: Sequence[tuple[Any, Any, Any]]) -> tuple[list[Assump
                 amount = float("nan")
             ok = 0 < amount < 1 if how == "uniform" else amount > 0
             if not ok:
-                bad(name, f"weights / {how} needs "
-                          + ("a share between 0 and 1 (0.25 = each weight ±25%)" if how == "uniform"
-                             else "a positive concentration (e.g. 50)")
-                          + f", not {raw_values!r}")
+                bad(name, (_("weights / {how} needs a share between 0 and 1 (0.25 = each "
+                             "weight ±25%), not {value}") if how == "uniform" else
+                           _("weights / {how} needs a positive concentration (e.g. 50), not "
+                             "{value}")).format(how=how, value=repr(raw_values)))
                 continue
             out.append(Assumption(name, how, amount=amount))
         elif how == "choice":
@@ -184,9 +187,12 @@ def parse_assumptions(rows: Sequence[tuple[Any, Any, Any]]) -> tuple[list[Assump
             valid = _CHOICES[name]
             unknown = [c for c in choices if split_method(c)[0] not in valid]
             if len(choices) < 2 or len(set(choices)) < len(choices) or unknown:
-                bad(name, f"{name} / choice needs two or more different methods of: "
-                          f"{', '.join(valid)}, separated by ';'"
-                          + (f" (unknown: {', '.join(unknown)})" if unknown else ""))
+                bad(name, (_("{name} / choice needs two or more different methods of: "
+                             "{methods}, separated by ';' (unknown: {unknown})") if unknown else
+                           _("{name} / choice needs two or more different methods of: "
+                             "{methods}, separated by ';'")).format(
+                               name=name, methods=", ".join(valid),
+                               unknown=", ".join(unknown)))
                 continue
             out.append(Assumption(name, how, choices=choices))
         else:
@@ -222,8 +228,8 @@ class Plan:
             if a.how == "choice":
                 parts.append(f"{a.name} = {a.choices[lv]}")
             elif a.name == "indicators" and lv:
-                parts.append(f"indicator {self.leaves[lv - 1]} left out")
-        return ", ".join(parts) or "varied weights"
+                parts.append(_("indicator {node} left out").format(node=self.leaves[lv - 1]))
+        return ", ".join(parts) or _("varied weights")
 
 
 def make_plan(model: IndexModel, assumptions: Sequence[Assumption],
@@ -353,9 +359,9 @@ def run_loop(plan: Plan, levels: np.ndarray,
         try:
             r = build_index(variant_model(plan, row))
         except ProblemsFound as e:
-            raise ProblemsFound([Problem("Uncertainty", problem=f"a run with "
-                                         f"{plan.describe(row)} cannot be computed: "
-                                         f"{e.problems[0].problem}")]) from None
+            raise ProblemsFound([Problem("Uncertainty", problem=_(
+                "a run with {run} cannot be computed: {problem}").format(
+                    run=plan.describe(row), problem=e.problems[0].problem))]) from None
         totals[i] = r.total.reindex(units).to_numpy(dtype=float)
         ranks[i] = r.rank.reindex(units).to_numpy(dtype=float)
         tiers[i] = r.tier.reindex(units).to_numpy()
@@ -370,18 +376,18 @@ def vector_obstacles(plan: Plan) -> list[str]:
     why = []
     odd = [n for n in tree.inner if (tree.by_id[n].weighting or "given") not in ("given", "equal")]
     if odd:
-        why.append(f"node {odd[0]} uses {tree.by_id[odd[0]].weighting} weighting (weights "
-                   "computed from the data)")
+        why.append(_("node {node} uses {method} weighting (weights computed from the "
+                     "data)").format(node=odd[0], method=tree.by_id[odd[0]].weighting))
     methods = {tree.by_id[n].aggregation or model.settings.aggregation for n in tree.inner}
     for a in plan.factors:
         if a.name == "aggregation":
             methods |= set(a.choices)
     if "copeland" in methods:
-        why.append("copeland aggregation")
+        why.append(_("copeland aggregation"))
     if model.settings.rank_decimals is not None:
-        why.append("rank_decimals (Excel's ROUND)")
+        why.append(_("rank_decimals (Excel's ROUND)"))
     if model.settings.input == "given" and any(a.name == "indicators" for a in plan.factors):
-        why.append("leaving indicators out with input = given")
+        why.append(_("leaving indicators out with input = given"))
     return why
 
 
@@ -394,9 +400,9 @@ class _Scenario:
         try:
             r = build_index(model)
         except ProblemsFound as e:
-            raise ProblemsFound([Problem("Uncertainty", problem=f"the combination "
-                                         f"{plan.describe(levels)} cannot be computed: "
-                                         f"{e.problems[0].problem}")]) from None
+            raise ProblemsFound([Problem("Uncertainty", problem=_(
+                "the combination {run} cannot be computed: {problem}").format(
+                    run=plan.describe(levels), problem=e.problems[0].problem))]) from None
         units = plan.model.units.index
         start = r.stages["normalised"].reindex(units)
         self.start = {c: start[c].to_numpy(dtype=float) for c in start.columns}
@@ -597,14 +603,16 @@ def check_run_size(samples: int, factors: int, units: int,
     if need <= limit:
         return
     best = largest_samples(factors, units, limit)
-    size = (f"{samples:,} × {factors + 2} runs × {units:,} unit{'s' if units != 1 else ''}, "
-            "with the bootstrap of the indices")
-    advice = (f"use --samples {best} or fewer" if best >= 4 else
-              "even the smallest run (--samples 4) does not fit: vary fewer assumptions, or "
-              "run on a machine with more memory")
-    raise BadArgument(f"--samples {samples}: the uncertainty analysis would need about "
-                      f"{gib(need)} of memory ({size}), more than its budget of {gib(limit)} "
-                      f"({why}); {advice}")
+    size = ngettext("{samples} × {runs} runs × {units} unit, with the bootstrap of the indices",
+                    "{samples} × {runs} runs × {units} units, with the bootstrap of the indices",
+                    units).format(samples=f"{samples:,}", runs=factors + 2, units=f"{units:,}")
+    advice = (_("use --samples {best} or fewer").format(best=best) if best >= 4 else
+              _("even the smallest run (--samples 4) does not fit: vary fewer assumptions, or "
+                "run on a machine with more memory"))
+    raise BadArgument(_("--samples {samples}: the uncertainty analysis would need about {need} "
+                        "of memory ({size}), more than its budget of {limit} ({why}); "
+                        "{advice}").format(samples=samples, need=gib(need), size=size,
+                                           limit=gib(limit), why=why, advice=advice))
 
 
 def _power_of_two(n: int) -> int:
@@ -628,8 +636,8 @@ def run_uncertainty(model: IndexModel, assumptions: Sequence[Assumption],
     choices cannot be computed (e.g. geometric aggregation of z-scores).
     """
     if not assumptions:
-        raise ProblemsFound([Problem("Uncertainty", problem="the Uncertainty sheet lists no "
-                                     "assumption to vary")])
+        raise ProblemsFound([Problem("Uncertainty", problem=_(
+            "the Uncertainty sheet lists no assumption to vary"))])
     k = len(assumptions)
     n = max(4, int(samples))
     n_units = len(model.units)
@@ -642,8 +650,8 @@ def run_uncertainty(model: IndexModel, assumptions: Sequence[Assumption],
     notes: list[str] = []
     obstacles = vector_obstacles(plan)
     if obstacles and method != "loop":
-        notes.append("runs computed one by one (build_index per run), not vectorised: "
-                     + "; ".join(obstacles) + " has no vectorised form")
+        notes.append(_("runs computed one by one (build_index per run), not vectorised: "
+                       "{reasons} has no vectorised form").format(reasons="; ".join(obstacles)))
     # A and B: independent uniform rows (Monte Carlo), so that the bootstrap over rows is a
     # valid error estimate; a quasi-random sequence gains little here anyway, since a stream of
     # noisy weight vectors (or a left-out indicator) has no order in u for it to exploit
@@ -669,10 +677,10 @@ def run_uncertainty(model: IndexModel, assumptions: Sequence[Assumption],
             table = pd.DataFrame({c: np.zeros(k) for c in ("first_order", "first_order_low",
                                   "first_order_high", "total", "total_low", "total_high")})
             table.attrs["first_order_sum"] = (0.0, 0.0, 0.0)
-            notes.append("no assumption changed any rank: sensitivity indices are 0")
+            notes.append(_("no assumption changed any rank: sensitivity indices are 0"))
             break
         table = sobol_indices(y, n, k, seed)
-        s1_sum, _, sum_high = table.attrs["first_order_sum"]
+        s1_sum, _s1_low, sum_high = table.attrs["first_order_sum"]
         wide = (table["first_order_high"] - table["first_order_low"] > CI_WIDTH) | \
                (table["total_high"] - table["total_low"] > CI_WIDTH)
         over = s1_sum - 1 > sum_high - s1_sum
@@ -689,15 +697,18 @@ def run_uncertainty(model: IndexModel, assumptions: Sequence[Assumption],
         need = max(2 * n, min(MAX_SAMPLES,
                               _power_of_two(int(np.ceil(n * (widest / CI_WIDTH) ** 2)))))
         more = "" if run_memory(need, k, n_units) <= memory[0] else \
-            f" on a machine with more memory (the budget of {gib(memory[0])} fits N = " \
-            f"{largest_samples(k, n_units, memory[0])})"
+            _(" on a machine with more memory (the budget of {budget} fits N = {fits})").format(
+                budget=gib(memory[0]), fits=largest_samples(k, n_units, memory[0]))
         why = []
         if wide.any():
-            why.append(f"95 % intervals up to {widest:.2f} wide (above {CI_WIDTH:g})")
+            why.append(_("95 % intervals up to {widest} wide (above {limit})").format(
+                widest=f"{widest:.2f}", limit=f"{CI_WIDTH:g}"))
         if over:
-            why.append(f"first-order indices sum to {s1_sum:.2f}, above 1 by more than their error")
-        notes.append(f"with N = {n}: {' and '.join(why)}; for reliable indices run with "
-                     f"--samples {need}{more}")
+            why.append(_("first-order indices sum to {total}, above 1 by more than their "
+                         "error").format(total=f"{s1_sum:.2f}"))
+        notes.append(_("with N = {n}: {why}; for reliable indices run with --samples "
+                       "{need}{more}").format(n=n, why=_(" and ").join(why), need=need,
+                                              more=more))
         break
     ranks = _saltelli_order_rows([b.ranks for b in blocks], k)
     tiers = _saltelli_order_rows([b.tiers for b in blocks], k)
@@ -705,7 +716,7 @@ def run_uncertainty(model: IndexModel, assumptions: Sequence[Assumption],
     sensitivity["note"] = np.where(
         (sensitivity["first_order_high"] - sensitivity["first_order_low"] > CI_WIDTH)
         | (sensitivity["total_high"] - sensitivity["total_low"] > CI_WIDTH),
-        f"interval wider than {CI_WIDTH:g}: raise --samples", "")
+        _("interval wider than {limit}: raise --samples").format(limit=f"{CI_WIDTH:g}"), "")
     sensitivity = sensitivity[["assumption", "levels", "first_order", "first_order_low",
                                "first_order_high", "total", "total_low", "total_high", "note"]]
     summary = _summary(units, nominal_rank, nominal.tier.to_numpy(), ranks, tiers)
@@ -741,7 +752,9 @@ def _check_choice_combinations(plan: Plan) -> None:
             build_index(variant_model(plan, levels))
         except ProblemsFound as e:
             problems.append(Problem("Uncertainty", field=plan.factors[choices[0]].name,
-                                    problem=f"the combination {plan.describe(levels)} cannot be "
-                                            f"computed: {e.problems[0].problem}"))
+                                    problem=_("the combination {run} cannot be computed: "
+                                              "{problem}").format(
+                                                  run=plan.describe(levels),
+                                                  problem=e.problems[0].problem)))
     if problems:
         raise ProblemsFound(problems)

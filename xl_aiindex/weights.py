@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .i18n import _
 from .normalise import MethodInputError
 
 #: Tolerance for "sums to 1": what a typed 0.333/0.333/0.334 or =1/3 cells give, not a typo.
@@ -40,21 +41,22 @@ class WeightInputs:
 def _normalised(raw: pd.Series, what: str) -> pd.Series:
     total = float(raw.sum())
     if not np.isfinite(total) or total <= 0:
-        raise MethodInputError(f"gives no usable weights ({what} sum to {total:g})")
+        raise MethodInputError(_("gives no usable weights ({what} sum to {total})").format(
+            what=what, total=f"{total:g}"))
     return raw / total
 
 
 def _complete_rows(scores: pd.DataFrame) -> pd.DataFrame:
     full = scores.dropna()
     if len(full) < 2:
-        raise MethodInputError("needs at least two units with every child's score present")
+        raise MethodInputError(_("needs at least two units with every child's score present"))
     return full
 
 
 def w_given(scores: pd.DataFrame, inputs: WeightInputs) -> pd.Series:
     """The ``weight`` cells of the Framework, as given (the pipeline checks sums and signs)."""
     if inputs.given is None:
-        raise MethodInputError("has no weights given")
+        raise MethodInputError(_("has no weights given"))
     return inputs.given.astype(float)
 
 
@@ -74,7 +76,7 @@ def w_sd(scores: pd.DataFrame, inputs: WeightInputs) -> pd.Series:
     >>> w_sd(pd.DataFrame({"a": [0.0, 2.0], "b": [0.0, 6.0]}), WeightInputs()).round(12).tolist()
     [0.25, 0.75]
     """
-    return _normalised(_complete_rows(scores).std(ddof=1), "standard deviations")
+    return _normalised(_complete_rows(scores).std(ddof=1), _("standard deviations"))
 
 
 def w_entropy(scores: pd.DataFrame, inputs: WeightInputs) -> pd.Series:
@@ -84,18 +86,19 @@ def w_entropy(scores: pd.DataFrame, inputs: WeightInputs) -> pd.Series:
     """
     full = _complete_rows(scores)
     if (full < 0).to_numpy().any():
-        raise MethodInputError("needs non-negative scores (entropy weighting); "
-                               "use a normalisation whose range starts at 0 or above")
+        raise MethodInputError(_("needs non-negative scores (entropy weighting); use a "
+                                 "normalisation whose range starts at 0 or above"))
     col_sums = full.sum()
     if (col_sums <= 0).any():
         zero = ", ".join(map(str, col_sums.index[col_sums <= 0]))
-        raise MethodInputError(f"cannot weight by entropy: children {zero} are 0 for every unit")
+        raise MethodInputError(_("cannot weight by entropy: children {children} are 0 for every "
+                                 "unit").format(children=zero))
     p = full / col_sums
     n = len(full)
     with np.errstate(divide="ignore", invalid="ignore"):
         plogp = (p * np.log(p)).fillna(0.0)
     e = -plogp.sum() / np.log(n)
-    return _normalised(1.0 - e, "1 - entropies")
+    return _normalised(1.0 - e, _("1 - entropies"))
 
 
 def w_critic(scores: pd.DataFrame, inputs: WeightInputs) -> pd.Series:
@@ -104,11 +107,12 @@ def w_critic(scores: pd.DataFrame, inputs: WeightInputs) -> pd.Series:
     spread = full.max() - full.min()
     if (spread == 0).any():
         flat = ", ".join(map(str, spread.index[spread == 0]))
-        raise MethodInputError(f"cannot weight by CRITIC: children {flat} have zero spread")
+        raise MethodInputError(_("cannot weight by {method}: children {children} have zero "
+                                 "spread").format(method="CRITIC", children=flat))
     scaled = (full - full.min()) / spread
     corr = scaled.corr().fillna(0.0)
     info = scaled.std(ddof=1) * (1.0 - corr).sum()
-    return _normalised(info, "CRITIC information")
+    return _normalised(info, _("CRITIC information"))
 
 
 def w_pca(scores: pd.DataFrame, inputs: WeightInputs) -> pd.Series:
@@ -121,11 +125,12 @@ def w_pca(scores: pd.DataFrame, inputs: WeightInputs) -> pd.Series:
     sd = full.std(ddof=1)
     if (sd == 0).any():
         flat = ", ".join(map(str, sd.index[sd == 0]))
-        raise MethodInputError(f"cannot weight by PCA: children {flat} have zero spread")
+        raise MethodInputError(_("cannot weight by {method}: children {children} have zero "
+                                 "spread").format(method="PCA", children=flat))
     corr = np.corrcoef(full.to_numpy(dtype=float), rowvar=False)
     vals, vecs = np.linalg.eigh(np.atleast_2d(corr))
     first = vecs[:, int(np.argmax(vals))]
-    return _normalised(pd.Series(first**2, index=scores.columns), "squared loadings")
+    return _normalised(pd.Series(first**2, index=scores.columns), _("squared loadings"))
 
 
 def ahp_consistency_ratio(matrix: pd.DataFrame) -> float:
@@ -148,16 +153,16 @@ def w_ahp(scores: pd.DataFrame, inputs: WeightInputs) -> pd.Series:
     [0.75, 0.25]
     """
     if inputs.ahp is None:
-        raise MethodInputError("uses ahp weighting but has no AHP_<node> sheet")
+        raise MethodInputError(_("uses ahp weighting but has no AHP_<node> sheet"))
     m = inputs.ahp.reindex(index=scores.columns, columns=scores.columns)
     if m.isna().to_numpy().any():
-        raise MethodInputError("has an AHP matrix that lacks some children's rows or columns")
+        raise MethodInputError(_("has an AHP matrix that lacks some children's rows or columns"))
     a = m.to_numpy(dtype=float)
     if (a <= 0).any():
-        raise MethodInputError("has an AHP matrix with entries ≤ 0 (all must be positive)")
+        raise MethodInputError(_("has an AHP matrix with entries ≤ 0 (all must be positive)"))
     vals, vecs = np.linalg.eig(a)
     v = np.abs(vecs[:, int(np.argmax(vals.real))].real)
-    return _normalised(pd.Series(v, index=scores.columns), "eigenvector entries")
+    return _normalised(pd.Series(v, index=scores.columns), _("eigenvector entries"))
 
 
 def w_budget(scores: pd.DataFrame, inputs: WeightInputs) -> pd.Series:
@@ -168,16 +173,17 @@ def w_budget(scores: pd.DataFrame, inputs: WeightInputs) -> pd.Series:
     [0.5, 0.5]
     """
     if inputs.budget is None:
-        raise MethodInputError("uses budget weighting but has no Budget_<node> sheet")
+        raise MethodInputError(_("uses budget weighting but has no Budget_<node> sheet"))
     b = inputs.budget.reindex(columns=scores.columns).astype(float)
     if b.isna().to_numpy().any():
-        raise MethodInputError("has a Budget sheet with blank points or missing children's columns")
+        raise MethodInputError(_("has a Budget sheet with blank points or missing children's "
+                                 "columns"))
     if (b < 0).to_numpy().any():
-        raise MethodInputError("has negative budget points")
+        raise MethodInputError(_("has negative budget points"))
     totals = b.sum(axis=1)
     if (totals <= 0).any():
-        raise MethodInputError("has an expert who gave no points")
-    return _normalised(b.div(totals, axis=0).mean(), "mean shares")
+        raise MethodInputError(_("has an expert who gave no points"))
+    return _normalised(b.div(totals, axis=0).mean(), _("mean shares"))
 
 
 Weighting = Callable[[pd.DataFrame, WeightInputs], pd.Series]

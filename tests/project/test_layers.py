@@ -20,6 +20,7 @@ COMMAND_LAYER = frozenset({
     "xl_aiindex.api",         # the library call of each command (xl_aiindex/commands/)
     "xl_aiindex.batch",       # the command line over a folder of workbooks
     "xl_aiindex.terminal",    # what the command line prints
+    "xl_aiindex.i18n_tools",  # the catalogue's upkeep: reads the command line's help texts
 })
 
 #: Import cycles excused: none (a pair goes here only while a change that breaks it is under way).

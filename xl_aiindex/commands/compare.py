@@ -88,7 +88,7 @@ def compare(book: str | os.PathLike[str], units: Sequence[str], *,
     from .standing import standing
 
     if len(units) < 2:
-        raise XlAiIndexError("name at least two units to compare")
+        raise XlAiIndexError(_("name at least two units to compare"))
     result = compute(load_workbook(book), year)
     index = NameIndex.of(result.model, "unit")
     ids = [find_unit(result, u) for u in units]

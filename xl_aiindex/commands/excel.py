@@ -45,17 +45,19 @@ def excel(book: str | os.PathLike[str], *, output: str | os.PathLike[str] | None
     tool did not write).
     """
     from ..errors import UnreadableWorkbook, UnsafeWrite
+    from ..i18n import _
     from ..workbook.excel_vba import xlwings_version
     from ..workbook.xlsm import MACROS, build_excel, udf_names
 
     source = Path(book)
     out = Path(output) if output is not None else source.with_suffix(".xlsm")
     if out.suffix.lower() != ".xlsm":
-        raise UnsafeWrite(f"{out}: a macro-enabled workbook must end in .xlsm")
+        raise UnsafeWrite(_("{path}: a macro-enabled workbook must end in .xlsm").format(path=out))
     if not source.is_file():
-        raise UnreadableWorkbook(str(source), "no such file")
+        raise UnreadableWorkbook(str(source), _("no such file"))
     if out.exists() and not force:
-        raise UnsafeWrite(f"{out} exists: use --force to overwrite it, or write to another file")
+        raise UnsafeWrite(_("{path} exists: use --force to overwrite it, or write to another "
+                            "file").format(path=out))
     built = build_excel(source, out, interpreter_win=interpreter_win, force=force)
     return ExcelWorkbook(path=out, functions=len(udf_names()), macros=len(MACROS),
                          xlwings=xlwings_version(), problems=tuple(built.problems))

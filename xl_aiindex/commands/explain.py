@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..i18n import _
 from .standing import Standing
 
 if TYPE_CHECKING:
@@ -137,10 +138,10 @@ def why_shallower(result: IndexResult, node: str, shown: int) -> str:
         if n.parent is not None:
             kids.setdefault(n.parent, []).append(n.id)
     level = [node]
-    for _ in range(shown):
+    for _level in range(shown):
         level = [c for p in level for c in kids.get(p, [])]
     below = [c for p in level for c in kids.get(p, [])]
     if not below:
-        return "the tree has no level below"
-    return ("the nodes below have no score with input = given (computation starts at the Given "
-            "sheet's nodes; set input = data to compute them from the Data sheet)")
+        return _("the tree has no level below")
+    return _("the nodes below have no score with input = given (computation starts at the Given "
+             "sheet's nodes; set input = data to compute them from the Data sheet)")

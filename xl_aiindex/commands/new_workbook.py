@@ -44,15 +44,17 @@ def new_workbook(framework: str | os.PathLike[str], units: str | os.PathLike[str
     ``sheet`` is the file's name, its ``cell`` the cell of that file); nothing written then.
     """
     from ..errors import UnsafeWrite
+    from ..i18n import _
     from ..tree import build_tree
     from ..workbook.new_book import new_workbook as write_new_workbook
 
     out = Path(output)
     if out.exists() and not force:
-        raise UnsafeWrite(f"{out} exists: use --force to overwrite it, or write to another file")
+        raise UnsafeWrite(_("{path} exists: use --force to overwrite it, or write to another "
+                            "file").format(path=out))
     notes: list[str] = []
     nodes, frame = write_new_workbook(framework, units, out, notes, data_csv=data)
-    tree, _ = build_tree(nodes)
+    tree, _problems = build_tree(nodes)
     assert tree is not None   # the scaffold refuses a framework without a tree
     return NewWorkbook(path=out, nodes=len(nodes),
                        levels=1 + max(tree.depth(n) for n in tree.by_id),

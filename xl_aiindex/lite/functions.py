@@ -32,7 +32,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from ..i18n import _
+from ..i18n import _, use_language
 from ..workbook import answers
 from ..workbook.answers import Outcome, UdfError, evaluate
 from .ranges import RangeBook, ValuesBook
@@ -123,7 +123,9 @@ def _answer(compute: Callable[[Outcome], Any], model: Any) -> Any:
     """``compute`` on the handle's outcome; every failure becomes the ``#AI! …`` text the
     desktop function shows (never a traceback)."""
     try:
-        return compute(_outcome(model))
+        outcome = _outcome(model)
+        with use_language(outcome.language):   # the workbook's Settings language
+            return compute(outcome)
     except UdfError as e:
         return e.text
     except Exception as e:  # a cell shows a short text, never a traceback

@@ -29,7 +29,7 @@ import pandas as pd
 from ..contract import ERROR_VALUES
 from ..errors import AmbiguousName, Problem, ProblemsFound, UnreadableWorkbook, XlAiIndexError
 from ..groups import find_grouping, group_ranks, grouping_columns
-from ..i18n import _
+from ..i18n import _, current_language, use_language
 from ..lookup import NameIndex
 from ..model import IndexResult
 from ..panel import panel_of
@@ -50,6 +50,9 @@ class Outcome:
     locator: Locator | None = None
     #: per-outcome memo for derived answers (lookup tables, spilled tables)
     memo: dict[str, Any] = field(default_factory=dict)
+    #: the language the answers about this workbook are in: its Settings ``language``, else
+    #: the locale's (read with the inputs; the UDFs answer in it)
+    language: str | None = None
 
     @cached_property
     def ranking_rows(self) -> list[list[Any]]:
@@ -86,7 +89,15 @@ def table_rows(table: pd.DataFrame, integers: Sequence[str] = ()) -> list[list[A
 def evaluate(source: BookSource) -> Outcome:
     """Read the inputs from ``source`` and build the index, as ``recalc`` does
     (:func:`~xl_aiindex.workbook.book.read_inputs`, :func:`~xl_aiindex.workbook.book.compute_inputs`),
-    the problems or the reason it cannot be read kept as the outcome instead of raised."""
+    the problems or the reason it cannot be read kept as the outcome instead of raised; in the
+    workbook's language (its Settings ``language``), which the outcome keeps."""
+    with use_language(None):   # the workbook's language lasts for this workbook only
+        outcome = _evaluate(source)
+        outcome.language = current_language()
+    return outcome
+
+
+def _evaluate(source: BookSource) -> Outcome:
     try:
         inputs = read_inputs(source)
     except ProblemsFound as e:
@@ -105,14 +116,33 @@ def evaluate(source: BookSource) -> Outcome:
 #: How much of the first problem a cell shows.
 PROBLEM_CHARS = 200
 GIVEN_ONLY = "not available with input = given"
+#: The tags the workbook's VBA reads an answer's Excel error from (``XlAiIndexResult``,
+#: :func:`udfs.why.error_code`): English words, also in a Chinese workbook's answers.
+UNKNOWN_TAG = "unknown "
+ARGUMENT_ERROR_TAG = " is the error value "
+
+
+def _given_only_text(node_id: str) -> str:
+    return _("not available with input = given — {node} is below the nodes whose scores Given "
+             "holds").format(node=node_id)
 
 
 class UdfError(Exception):
-    """An answer that is an error: ``text`` is what the cell shows (``#AI! …``)."""
+    """An answer that is an error: ``text`` is what the cell shows (``#AI! …``). The Excel
+    error it stands for is ``#VALUE!`` unless ``unknown`` (a name that names nothing: ``#N/A``)
+    or ``error_value`` (an argument's own error value, passed on): a message in another
+    language than English gets the English tag the VBA reads (:data:`UNKNOWN_TAG` before it,
+    ``[ is the error value #X]`` after it); ``AI_WHY`` shows the message without it
+    (:func:`udfs.why.reason_of`)."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, unknown: bool = False, error_value: str | None = None):
         super().__init__(message)
-        self.text = "#AI! " + message
+        text = message
+        if unknown and not message.startswith(UNKNOWN_TAG):
+            text = UNKNOWN_TAG + message
+        elif error_value is not None and ARGUMENT_ERROR_TAG not in message:
+            text = f"{message} [{ARGUMENT_ERROR_TAG}{error_value}]"
+        self.text = "#AI! " + text
 
 
 def one_value(arg: Any, what: str) -> str:
@@ -124,19 +154,23 @@ def one_value(arg: Any, what: str) -> str:
     if isinstance(arg, list | tuple):
         flat = [v for row in arg for v in (row if isinstance(row, list | tuple) else [row])]
         if len(flat) != 1:
-            raise UdfError(f"{what} must be one cell, not a range of {len(flat)} cells")
+            raise UdfError(_("{what} must be one cell, not a range of {count} cells").format(
+                what=what, count=len(flat)))
         arg = flat[0]
     if isinstance(arg, bool):
-        raise UdfError(f"{what} is {'TRUE' if arg else 'FALSE'}: give a text such as \"北京\"")
+        raise UdfError(_("{what} is {value}: give a text such as \"北京\"").format(
+            what=what, value="TRUE" if arg else "FALSE"))
     if isinstance(arg, float) and not math.isfinite(arg):
-        raise UdfError(f"{what} is not a finite number")
+        raise UdfError(_("{what} is not a finite number").format(what=what))
     if arg is not None and not isinstance(arg, str | int | float):
-        raise UdfError(f"{what} is a {type(arg).__name__}, not a text")
+        raise UdfError(_("{what} is a {kind}, not a text").format(what=what,
+                                                                  kind=type(arg).__name__))
     value = text(arg)
     if not value:
-        raise UdfError(f"{what} is blank")
+        raise UdfError(_("{what} is blank").format(what=what))
     if value in ERROR_VALUES:
-        raise UdfError(f"{what} is the error value {value}")
+        raise UdfError(_("{what} is the error value {value}").format(what=what, value=value),
+                       error_value=value)
     return value
 
 
@@ -145,19 +179,20 @@ def ok_result(outcome: Outcome) -> IndexResult:
     if outcome.result is not None:
         return outcome.result
     if outcome.error is not None:
-        raise UdfError(f"cannot read the workbook: {outcome.error}")
+        raise UdfError(_("cannot read the workbook: {error}").format(error=outcome.error))
     raise UdfError(problems_text(outcome.problems))
 
 
 def problems_text(problems: tuple[Problem, ...] | list[Problem]) -> str:
     """``1 problem in the workbook: …`` / ``N problems in the workbook; first: …``."""
     n = len(problems)
-    first = str(problems[0]) if problems else "unknown"
+    first = str(problems[0]) if problems else _("unknown")
     if len(first) > PROBLEM_CHARS:
         first = first[: PROBLEM_CHARS - 1] + "…"
     if n == 1:
-        return f"1 problem in the workbook: {first}"
-    return f"{n} problems in the workbook; first: {first} (run validate_inputs to list them all)"
+        return _("1 problem in the workbook: {first}").format(first=first)
+    return _("{count} problems in the workbook; first: {first} (run validate_inputs to list them "
+             "all)").format(count=n, first=first)
 
 
 # ---- lookups ----
@@ -223,7 +258,7 @@ def _find(outcome: Outcome, arg: Any, kind: str) -> str:
     memo_key = f"unknown:{kind}:{query}"  # 200 cells with the same typo: one search
     if memo_key not in outcome.memo:
         outcome.memo[memo_key] = names.unknown_text(query)
-    raise UdfError(outcome.memo[memo_key])
+    raise UdfError(outcome.memo[memo_key], unknown=True)
 
 
 def find_unit(outcome: Outcome, city: Any) -> str:
@@ -267,8 +302,9 @@ def _score(result: IndexResult, unit: str, node_id: str) -> float:
     v = result.scores.at[unit, node_id]
     if pd.isna(v):
         if _given_only(result, node_id):
-            raise UdfError(f"{GIVEN_ONLY} — {node_id} is below the nodes whose scores Given holds")
-        raise UdfError(f"{unit} has no score for {node_id} (its inputs are blank)")
+            raise UdfError(_given_only_text(node_id))
+        raise UdfError(_("{unit} has no score for {node} (its inputs are blank)").format(
+            unit=unit, node=node_id))
     return float(v)
 
 
@@ -281,7 +317,8 @@ def rank_of(outcome: Outcome, city: Any, group: Any = None, year: Any = None) ->
     _present(result, unit)
     r = result.rank.get(unit)
     if r is None or pd.isna(r):
-        raise UdfError(f"{unit} is not ranked (no total score, or coverage below coverage_min)")
+        raise UdfError(_("{unit} is not ranked (no total score, or coverage below "
+                         "coverage_min)").format(unit=unit))
     if group is None or (isinstance(group, str) and not group.strip()):
         return int(r)
     column = _grouping(outcome, one_value(group, "group"))
@@ -290,7 +327,8 @@ def rank_of(outcome: Outcome, city: Any, group: Any = None, year: Any = None) ->
         outcome.memo[memo_key] = group_ranks(result, column)
     g = outcome.memo[memo_key].get(unit)
     if g is None or pd.isna(g):
-        raise UdfError(f"{unit} has no {column} in Units: it is in no group of that column")
+        raise UdfError(_("{unit} has no {column} in Units: it is in no group of that "
+                         "column").format(unit=unit, column=column))
     return int(g)
 
 
@@ -299,9 +337,10 @@ def _grouping(outcome: Outcome, name: str) -> str:
     column = find_grouping(units, name)
     if column is None:
         columns = grouping_columns(units)
-        listing = ", ".join(columns) if columns else "none (add a text column such as region)"
-        raise UdfError(f"group \"{name}\" is not a grouping column of Units; grouping "
-                       f"columns: {listing}")
+        listing = ", ".join(columns) if columns else \
+            _("none (add a text column such as region)")
+        raise UdfError(_("group \"{name}\" is not a grouping column of Units; grouping "
+                         "columns: {columns}").format(name=name, columns=listing))
     return column
 
 
@@ -313,7 +352,7 @@ def tier_of(outcome: Outcome, city: Any, label: Any = False, year: Any = None) -
     _present(result, unit)
     t = result.tier.get(unit)
     if t is None or pd.isna(t) or int(t) <= 0:
-        raise UdfError(f"{unit} has no tier (it is not ranked)")
+        raise UdfError(_("{unit} has no tier (it is not ranked)").format(unit=unit))
     if flag(label, "as_label"):
         return result.model.settings.tiers.label(int(t))
     return int(t)
@@ -325,16 +364,19 @@ def flag(arg: Any, what: str) -> bool:
     if isinstance(arg, list | tuple):
         flat = [v for row in arg for v in (row if isinstance(row, list | tuple) else [row])]
         if len(flat) != 1:
-            raise UdfError(f"{what} must be one cell, not a range of {len(flat)} cells")
+            raise UdfError(_("{what} must be one cell, not a range of {count} cells").format(
+                what=what, count=len(flat)))
         arg = flat[0]
     if arg is None or isinstance(arg, bool):
         return bool(arg)
     if isinstance(arg, int | float) and arg in (0, 1):
         return bool(arg)
     if isinstance(arg, str) and arg in ERROR_VALUES:
-        raise UdfError(f"{what} is the error value {arg}")
+        raise UdfError(_("{what} is the error value {value}").format(what=what, value=arg),
+                       error_value=arg)
     shown = f'"{arg}"' if isinstance(arg, str) else repr(arg)
-    raise UdfError(f"{what} must be TRUE, FALSE, 1 or 0, not {shown}")
+    raise UdfError(_("{what} must be TRUE, FALSE, 1 or 0, not {value}").format(what=what,
+                                                                               value=shown))
 
 
 def weight_of(outcome: Outcome, node: Any) -> float:
@@ -347,8 +389,8 @@ def weight_of(outcome: Outcome, node: Any) -> float:
     row = used[used["child"] == node_id]
     if row.empty:
         if result.model.settings.input == "given":
-            raise UdfError(f"{GIVEN_ONLY} — {node_id} is below the nodes whose scores Given holds")
-        raise UdfError(f"{node_id} has no weight in the total")
+            raise UdfError(_given_only_text(node_id))
+        raise UdfError(_("{node} has no weight in the total").format(node=node_id))
     return float(row["weight_in_total"].iloc[0])
 
 

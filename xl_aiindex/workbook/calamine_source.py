@@ -20,6 +20,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ..errors import UnreadableWorkbook
+from ..i18n import _
 from . import grid as _grid
 from .cells import address, column_index
 from .grid import Grid, check_extent, sheet_extent
@@ -61,8 +62,8 @@ class CalamineSource:
         except Exception as e:  # calamine raises its own error kinds for damaged packages
             if self._own:
                 self.package.close()
-            raise UnreadableWorkbook(str(self.path), f"cannot be read as a workbook ({e})") \
-                from e
+            raise UnreadableWorkbook(str(self.path), _("cannot be read as a workbook ({error})")
+                                     .format(error=e)) from e
         self._readable = list(self._book.sheet_names)
 
     def sheet_names(self) -> list[str]:
@@ -100,9 +101,10 @@ class CalamineSource:
         end = sheet.end  # last used cell, 0-based; the grid starts at A1
         height, width = (end[0] + 1, end[1] + 1) if end else (0, 0)
         if height * width > limit:
-            raise UnreadableWorkbook(str(self.path), f"sheet '{name}' is larger than the limit of "
-                                                     f"{limit:,} cells ({height:,} rows × "
-                                                     f"{width:,} columns)")
+            raise UnreadableWorkbook(str(self.path), _(
+                "sheet '{sheet}' is larger than the limit of {limit} cells ({rows} rows × "
+                "{columns} columns)").format(sheet=name, limit=f"{limit:,}", rows=f"{height:,}",
+                                             columns=f"{width:,}"))
         values: list[list[Any]] = [[_value(v) for v in row]
                                    for row in sheet.to_python(skip_empty_area=False)]
         formulas: set[tuple[int, int]] = set()

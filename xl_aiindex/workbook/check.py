@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..contract import key
+from ..i18n import _, ngettext
 from ..staleness import inputs_hash
 from .fingerprint import STORE_SHEET
 from .io import hand_edits, load_workbook, stale_store
@@ -56,27 +57,34 @@ def check_file(path: str | os.PathLike[str]) -> Freshness:
     stored = loaded.stored
     reasons: list[str] = []
     if stored is None:
-        return Freshness(path, ("no fingerprint of the result sheets is stored (sheet "
-                                f"{STORE_SHEET}): they were never computed by this version of "
-                                "xl-aiindex; recalc once",), "", "", current)
+        return Freshness(path, (_("no fingerprint of the result sheets is stored (sheet "
+                                  "{sheet}): they were never computed by this version of "
+                                  "xl-aiindex; recalc once").format(sheet=STORE_SHEET),),
+                         "", "", current)
     when = stored.log_time
     logged = stored.inputs_hash
     if stale_store(loaded):
-        reasons.append("a later run logged in Log rewrote the result sheets without "
-                       "recording their inputs: recalc once")
+        reasons.append(_("a later run logged in Log rewrote the result sheets without "
+                         "recording their inputs: recalc once"))
     elif not logged:
-        reasons.append("the result sheets record no inputs hash (written by an older "
-                       "version): recalc once to record one")
+        reasons.append(_("the result sheets record no inputs hash (written by an older "
+                         "version): recalc once to record one"))
     elif logged != current:
-        reasons.append(f"the inputs changed since the last recalc ({when or 'time unknown'})")
+        reasons.append(_("the inputs changed since the last recalc ({time})").format(
+            time=when or _("time unknown")))
     present = {key(n) for n in loaded.sheet_names}
     for k, fp in stored.sheets.items():
         if k != key(STORE_SHEET) and k not in present:
-            reasons.append(f"sheet '{fp.sheet}' written by the last recalc is gone")
+            reasons.append(_("sheet '{sheet}' written by the last recalc is gone").format(
+                sheet=fp.sheet))
     edits = hand_edits(loaded, None)
     if edits:
         cells = ", ".join(f"{e.sheet}!{e.cell}" for e in edits[:LISTED_EDITS])
-        more = f" and {len(edits) - LISTED_EDITS} more" if len(edits) > LISTED_EDITS else ""
-        reasons.append(f"{len(edits)} result cell{'s' if len(edits) != 1 else ''} edited by "
-                       f"hand since the last recalc: {cells}{more}")
+        more = _(" and {count} more").format(count=len(edits) - LISTED_EDITS) \
+            if len(edits) > LISTED_EDITS else ""
+        reasons.append(ngettext("{count} result cell edited by hand since the last recalc: "
+                                "{cells}",
+                                "{count} result cells edited by hand since the last recalc: "
+                                "{cells}", len(edits)).format(count=len(edits),
+                                                              cells=cells + more))
     return Freshness(path, tuple(reasons), when, logged, current)

@@ -41,6 +41,7 @@ from typing import Any
 
 from ..contract import ERROR_CODES  # CVErr numbers of the errors an argument may carry in
 from ..errors import XlAiIndexError
+from ..i18n import _
 from .vba_project import WORKBOOK_BASE, WORKSHEET_BASE, Module, crlf, document_module
 
 UDF_MODULE = "udfs"
@@ -85,7 +86,7 @@ ARGUMENT_ERROR = " is the error value "
 def _xlwings_dir() -> Path:
     spec = importlib.util.find_spec("xlwings")
     if spec is None or spec.origin is None:
-        raise XlAiIndexError("xlwings is not installed: pip install xlwings")
+        raise XlAiIndexError(_("xlwings is not installed: pip install xlwings"))
     return Path(spec.origin).parent
 
 
@@ -93,7 +94,7 @@ def xlwings_version() -> str:
     """The installed xlwings' version (read from its ``xlwings.bas``, without importing it)."""
     m = re.search(r'XLWINGS_VERSION As String = "([^"]+)"', xlwings_bas())
     if m is None:
-        raise XlAiIndexError("cannot tell the version of the installed xlwings.bas")
+        raise XlAiIndexError(_("cannot tell the version of the installed xlwings.bas"))
     return m.group(1)
 
 
@@ -110,7 +111,7 @@ def xlwings_bas() -> str:
     try:
         return crlf(path.read_text(encoding="cp1252"))
     except OSError as e:
-        raise XlAiIndexError(f"cannot read {path}: {e}") from e
+        raise XlAiIndexError(_("cannot read {path}: {error}").format(path=path, error=e)) from e
 
 
 def read_vba_modules(vba_bin: bytes) -> dict[str, str]:
@@ -128,9 +129,10 @@ def dictionary_cls() -> str:
         with zipfile.ZipFile(path) as z:
             modules = read_vba_modules(z.read("xl/vbaProject.bin"))
     except (OSError, KeyError, zipfile.BadZipFile, ValueError) as e:
-        raise XlAiIndexError(f"cannot read the VBA project of {path}: {e}") from e
+        raise XlAiIndexError(_("cannot read the VBA project of {path}: {error}").format(
+            path=path, error=e)) from e
     if "Dictionary" not in modules:
-        raise XlAiIndexError(f"{path} has no Dictionary class module")
+        raise XlAiIndexError(_("{path} has no Dictionary class module").format(path=path))
     return crlf(modules["Dictionary"])
 
 
@@ -139,14 +141,16 @@ def _probe(module_name: str) -> dict[str, Any]:
     """Run :data:`PROBE` over ``module_name`` in a subprocess that imports it afresh."""
     spec = importlib.util.find_spec(module_name)
     if spec is None or spec.origin is None:
-        raise XlAiIndexError(f"the Python module {module_name} is not installed")
+        raise XlAiIndexError(_("the Python module {module} is not installed").format(
+            module=module_name))
     folder = str(Path(spec.origin).parent.parent)
     env = {**os.environ, "PYTHONPATH": folder + os.pathsep + os.environ.get("PYTHONPATH", "")}
     done = subprocess.run([sys.executable, "-c", PROBE, module_name], env=env, capture_output=True,
                           text=True, timeout=300)
     if done.returncode != 0:
-        raise XlAiIndexError(f"cannot generate the VBA wrappers of {module_name}: "
-                             + (done.stderr.strip().splitlines() or ["no message"])[-1])
+        raise XlAiIndexError(_("cannot generate the VBA wrappers of {module}: {error}").format(
+            module=module_name,
+            error=(done.stderr.strip().splitlines() or [_("no message")])[-1]))
     return dict(json.loads(done.stdout))
 
 

@@ -39,7 +39,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from ..errors import UnreadableWorkbook, UnsafeWrite, WorkbookBusy, WriteFailed
-from ..i18n import _
+from ..i18n import N_, _
+
+#: The kinds of output :func:`check_destination` names (``kind``), marked for the catalogue:
+#: the messages say them in the reader's language.
+OUTPUT_KINDS = (N_("HTML report"), N_("CSV file"), N_("JSON file"))
 
 #: Seconds a write waits for another xl-aiindex writing the same file (``--wait``).
 LOCK_WAIT = 30.0
@@ -78,17 +82,20 @@ def check_output(src: Path, dst: Path, *, macros: bool | None = None,
     then opened once."""
     suffix = dst.suffix.lower()
     if suffix not in OUTPUT_SUFFIXES:
-        raise UnsafeWrite(f"{dst}: cannot write a {suffix or 'suffix-less'} file: xl-aiindex "
-                          "writes Excel workbooks; name the output .xlsx (or .xlsm when the "
-                          "workbook holds macros)")
+        raise UnsafeWrite(_("{path}: cannot write a {suffix} file: xl-aiindex writes Excel "
+                            "workbooks; name the output .xlsx (or .xlsm when the workbook holds "
+                            "macros)").format(path=dst, suffix=suffix or _("suffix-less")))
     if macros is None and check_macros:
         macros = _is_macro_enabled(src)
     if macros is not None and macros != OUTPUT_SUFFIXES[suffix]:
         need = ".xlsm" if macros else ".xlsx"
-        what = "holds macros (a macro-enabled workbook)" if macros else "holds no macros"
-        raise UnsafeWrite(f"{dst}: {src.name} {what}, which Excel opens only as {need}: "
-                          f"write to a {need} file; the workbook was not changed")
-    _check_existing(dst, "the workbook", "write with -o OUT.xlsx; the workbook was not changed")
+        text = _("{path}: {name} holds macros (a macro-enabled workbook), which Excel opens only "
+                 "as {need}: write to a {need} file; the workbook was not changed") if macros \
+            else _("{path}: {name} holds no macros, which Excel opens only as {need}: write to "
+                   "a {need} file; the workbook was not changed")
+        raise UnsafeWrite(text.format(path=dst, name=src.name, need=need))
+    _check_existing(dst, _("the workbook"),
+                    _("write with -o OUT.xlsx; the workbook was not changed"))
 
 
 def _check_existing(dst: Path, what: str, remedy: str) -> None:
@@ -101,9 +108,11 @@ def _check_existing(dst: Path, what: str, remedy: str) -> None:
     except OSError:
         return   # a dangling link: the write creates its target
     if not stat.S_ISREG(st.st_mode):
-        raise UnsafeWrite(f"{dst}: is not a regular file; nothing was written")
+        raise UnsafeWrite(_("{path}: is not a regular file; nothing was written").format(
+            path=dst))
     if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
-        raise UnsafeWrite(f"{dst}: {what} is read-only; make it writable or {remedy}")
+        raise UnsafeWrite(_("{path}: {what} is read-only; make it writable or {remedy}").format(
+            path=dst, what=what, remedy=remedy))
 
 
 def _is_macro_enabled(path: Path) -> bool | None:
@@ -131,22 +140,25 @@ def check_destination(dst: Path, suffixes: Sequence[str], kind: str,
     is open in Excel or LibreOffice, or (``replace=False``) that exists at all. Raises
     :class:`UnsafeWrite` (exit 2)."""
     suffix = dst.suffix.lower()
+    kind = _(kind)   # one of OUTPUT_KINDS
     if suffix not in suffixes:
-        names = " or ".join(suffixes)
-        raise UnsafeWrite(f"{dst}: cannot write a {kind} into a {suffix or 'suffix-less'} file: "
-                          f"name the output {names}; nothing was written")
+        raise UnsafeWrite(_("{path}: cannot write a {kind} into a {suffix} file: name the output "
+                            "{names}; nothing was written").format(
+                                path=dst, kind=kind, suffix=suffix or _("suffix-less"),
+                                names=_(" or ").join(suffixes)))
     for src in inputs:
         if os.path.lexists(dst) and _same_file(src, dst):
-            raise UnsafeWrite(f"{dst}: is the input workbook; write the {kind} to another "
-                              "file; nothing was written")
+            raise UnsafeWrite(_("{path}: is the input workbook; write the {kind} to another "
+                                "file; nothing was written").format(path=dst, kind=kind))
     if not replace and os.path.lexists(dst):
         raise UnsafeWrite(_("{path}: exists; use --force to overwrite it, or write to another "
                             "folder; nothing was written").format(path=dst))
-    _check_existing(dst, "the file", "write to another file; nothing was written")
+    _check_existing(dst, _("the file"), _("write to another file; nothing was written"))
     owner = excel_owner_file(dst) if dst.exists() else None
     if owner is not None:
-        raise UnsafeWrite(f"{dst}: the file seems open in {_app(owner)} ({owner.name} exists): "
-                          f"close it in {_app(owner)} or write to another file")
+        raise UnsafeWrite(_("{path}: the file seems open in {app} ({owner} exists): close it in "
+                            "{app} or write to another file").format(
+                                path=dst, app=_app(owner), owner=owner.name))
 
 
 def _app(owner: Path) -> str:
@@ -162,7 +174,7 @@ def write_file(dst: str | os.PathLike[str], content: bytes | str, *, suffixes: S
     dst = Path(dst)
     check_destination(dst, suffixes, kind, inputs, replace=replace)
     data = content.encode("utf-8") if isinstance(content, str) else content
-    return atomic_write(dst, data, wait=wait, what="the file")
+    return atomic_write(dst, data, wait=wait, what=_("the file"))
 
 
 def guard_destination(src: Path, dst: Path, *, macros: bool | None = None,
@@ -177,11 +189,11 @@ def guard_destination(src: Path, dst: Path, *, macros: bool | None = None,
     if owner is not None:
         in_place = os.path.lexists(src) and _same_file(src, dst)
         app = _app(owner)
-        where = "close it in {} or write with -o OUT.xlsx (several workbooks: --out-dir DIR)" \
-            if in_place else \
-            "close it in {} or write to another file"
-        raise UnsafeWrite(f"{dst}: the workbook seems open in {app} ({owner.name} exists): "
-                          + where.format(app))
+        text = _("{path}: the workbook seems open in {app} ({owner} exists): close it in {app} "
+                 "or write with -o OUT.xlsx (several workbooks: --out-dir DIR)") if in_place \
+            else _("{path}: the workbook seems open in {app} ({owner} exists): close it in {app} "
+                   "or write to another file")
+        raise UnsafeWrite(text.format(path=dst, app=app, owner=owner.name))
 
 
 def check_file(path: Path) -> None:
@@ -191,12 +203,12 @@ def check_file(path: Path) -> None:
     except OSError:
         return   # the reader says "no such file"
     if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
-        raise UnreadableWorkbook(str(path), "is not a regular file (a named pipe, a device…): "
-                                            "give the workbook file itself")
+        raise UnreadableWorkbook(str(path), _("is not a regular file (a named pipe, a device…): "
+                                              "give the workbook file itself"))
 
 
 def atomic_write(dst: str | os.PathLike[str], write: Callable[[Path], None] | bytes, *,
-                 wait: float = LOCK_WAIT, what: str = "the workbook") -> Path:
+                 wait: float = LOCK_WAIT, what: str = "") -> Path:
     """Write ``dst`` atomically: ``write`` is the content (bytes), or a function that writes a
     temporary path beside ``dst``; the temporary file is then flushed and moved onto ``dst``.
     Returns the path written (the target of a symbolic link: the link stays a link).
@@ -269,9 +281,10 @@ def make_folder(path: Path) -> Path:
     except OSError as e:
         blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()),
                        None)
-        why = (f"{blocker} is a file, not a folder" if blocker is not None
+        why = (_("{path} is a file, not a folder").format(path=blocker) if blocker is not None
                else (e.strerror or str(e)).lower())
-        raise WriteFailed(str(path), f"cannot create the folder {folder}: {why}", False) from e
+        raise WriteFailed(str(path), _("cannot create the folder {folder}: {why}").format(
+            folder=folder, why=why), False) from e
     return folder
 
 

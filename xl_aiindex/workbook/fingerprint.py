@@ -64,6 +64,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from ..contract import STORE_SHEET, key
+from ..i18n import _
 from .cells import column_letter, text
 from .ooxml import _text as _writer_text  # the writer's text encoding, whatever it does
 from .ooxml.xmltext import unescape
@@ -388,7 +389,7 @@ class _Digests:
         prefixes, whole, rows = self.prefixes, self.whole, self.rows
         shorts, row_digests = self.shorts, self.row_digests
         sha256 = hashlib.sha256
-        for r, row in enumerate(zip(*columns, strict=True) if columns else ([] for _ in range(n)),
+        for r, row in enumerate(zip(*columns, strict=True) if columns else ([] for _row in range(n)),
                                 r0):
             parts = [p + v for p, v in zip(prefixes, row, strict=False) if v]
             if not parts:
@@ -502,7 +503,7 @@ def fingerprint_sheet(spec: SheetSpec, previous: SheetFingerprint | None = None
                               previous.diags)
     else:
         fp = fingerprint_blocks(name, spec_blocks(spec))
-    for k in [k for k, (ref, _) in _FINGERPRINTS.items() if ref() is None]:
+    for k in [k for k, (ref, _spec) in _FINGERPRINTS.items() if ref() is None]:
         del _FINGERPRINTS[k]      # the specs gone: their ids may be reused
     _FINGERPRINTS[id(spec)] = (weakref.ref(spec), fp)
     return fp
@@ -564,8 +565,8 @@ class PartSum:
     @classmethod
     def parse(cls, value: str) -> PartSum | None:
         """The sums :meth:`__str__` wrote, None when ``value`` is not such text."""
-        kind, _, rest = value.strip().partition(":")
-        crc, _, size = rest.partition(":")
+        kind, _colon, rest = value.strip().partition(":")
+        crc, _sep, size = rest.partition(":")
         if kind != "crc32" or len(crc) != 8 or not size.isdigit():
             return None
         try:
@@ -717,10 +718,10 @@ class HandEdit:
     @property
     def message(self) -> str:
         """``edited by hand since the last recalc (was 87.01, now 90): …``."""
-        values = f"now {show(self.now)}" if self.was is None else \
-            f"was {show(self.was)}, now {show(self.now)}"
-        return (f"edited by hand since the last recalc ({values}): recalc would overwrite it; "
-                "use --force to overwrite")
+        values = _("now {now}").format(now=show(self.now)) if self.was is None else \
+            _("was {was}, now {now}").format(was=show(self.was), now=show(self.now))
+        return _("edited by hand since the last recalc ({values}): recalc would overwrite it; "
+                 "use --force to overwrite").format(values=values)
 
 
 def _at(seq: Sequence[str], i: int) -> str:

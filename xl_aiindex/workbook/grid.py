@@ -17,6 +17,7 @@ from typing import Any, Protocol
 # defined by the contract; the readers look MAX_SHEET_CELLS up here at call time (tests lower it)
 from ..contract import ERROR_VALUES, MAX_SHEET_CELLS  # noqa: F401 (re-exported)
 from ..errors import UnreadableWorkbook
+from ..i18n import _
 from .cells import column_index
 
 
@@ -51,9 +52,10 @@ def check_extent(path: str | os.PathLike[str], name: str, xml: bytes) -> None:
     limit = MAX_SHEET_CELLS
     height, width = sheet_extent(xml, limit)
     if height * width > limit:
-        raise UnreadableWorkbook(str(path), f"sheet '{name}' is larger than the limit of "
-                                            f"{limit:,} cells ({height:,} rows × {width:,} "
-                                            "columns)")
+        raise UnreadableWorkbook(str(path), _(
+            "sheet '{sheet}' is larger than the limit of {limit} cells ({rows} rows × {columns} "
+            "columns)").format(sheet=name, limit=f"{limit:,}", rows=f"{height:,}",
+                               columns=f"{width:,}"))
 
 
 _ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]+)"')

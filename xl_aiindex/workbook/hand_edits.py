@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..contract import LOG_COLUMNS, STORE_SHEET, key
 from ..errors import HandEditsFound, Problem
+from ..i18n import ngettext
 from .calamine_source import CalamineSource
 from .fingerprint import (
     HandEdit,
@@ -166,8 +167,10 @@ def check_hand_edits(loaded: Loaded, sheets: Sequence[SheetSpec]) -> None:
     rest = edits[MAX_LISTED_EDITS:]
     if rest:
         where = ", ".join(dict.fromkeys(e.sheet for e in rest))
-        problems.append(Problem("", problem=f"{len(rest)} more cell{'s' if len(rest) != 1 else ''}"
-                                            f" edited by hand since the last recalc ({where}): "
-                                            "recalc would overwrite them; use --force to "
-                                            "overwrite"))
+        problems.append(Problem("", problem=ngettext(
+            "{count} more cell edited by hand since the last recalc ({sheets}): recalc would "
+            "overwrite them; use --force to overwrite",
+            "{count} more cells edited by hand since the last recalc ({sheets}): recalc would "
+            "overwrite them; use --force to overwrite", len(rest)).format(count=len(rest),
+                                                                          sheets=where)))
     raise HandEditsFound(problems, len(edits))

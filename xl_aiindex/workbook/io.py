@@ -16,6 +16,7 @@ from xml.etree.ElementTree import ParseError
 
 from ..contract import STORE_SHEET, key
 from ..errors import Problem, ProblemsFound
+from ..i18n import _
 from ..model import IndexResult
 from .book import Loaded, compute, load_workbook, log_table  # noqa: F401  (re-exported)
 from .files import (  # noqa: F401  (re-exported: the file layer's old home)
@@ -72,15 +73,19 @@ def validate_file(path: str | os.PathLike[str]) -> tuple[IndexResult, tuple[str,
     """
     loaded = load_workbook(path)
     result = compute(loaded)
-    mode, unavailable = panel_output_mode(result, output_mode(loaded.model.settings.output, None))
-    results, _ = output_sheets(result, loaded.locator, loaded.path, mode, loaded.sheet_names)
+    mode, unavailable = panel_output_mode(result, output_mode(loaded.model.settings.output,
+                                                              None))
+    results, _written = output_sheets(result, loaded.locator, loaded.path, mode, loaded.sheet_names)
     results = [r for r in results if key(r.name) != key(STORE_SHEET)]
     results, skipped = skip_optional_sheets(loaded, results)   # as recalc: a note each
     stale = stale_problems(loaded.sheet_names)
     problems = write_problems(loaded, [*results, *stale], appended=("Log",))
     problems += [Problem(e.sheet, e.cell, problem=e.message)
                  for e in hand_edits(loaded, [*results, *stale])]
-    if not any(p.problem.startswith(f"sheet '{p.sheet}' is ") for p in problems):
+    from .ownership import kind_problems
+
+    # a chart sheet (or another non-worksheet) where a result sheet goes: the splice is moot
+    if not kind_problems(loaded.package.kinds(), [*(s.name for s in [*results, *stale]), "Log"]):
         from .ooxml import check_splice
 
         try:   # what the writer itself would refuse (a table other formulas use…)
@@ -88,7 +93,7 @@ def validate_file(path: str | os.PathLike[str]) -> tuple[IndexResult, tuple[str,
                          appends=[log_append(loaded, {"time": "", "command": "validate"})])
         except (ValueError, zipfile.BadZipFile, ParseError) as e:
             problems.append(Problem("", problem=unreadable_reason(
-                "the workbook", e, "recalc could not rewrite it")))
+                _("the workbook"), e, _("recalc could not rewrite it"))))
     if problems:
         raise ProblemsFound(problems)
     return result, (*loaded.notes, *result.notes, *unavailable, *skipped)

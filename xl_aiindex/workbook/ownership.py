@@ -39,6 +39,7 @@ from ..contract import (
 )
 from ..contract import key as _key
 from ..errors import Problem
+from ..i18n import N_, _
 from ..model import Settings
 from ..settings import SHEET_NAME_EXAMPLES, SHEET_NAME_KEYS
 from .cells import address, text
@@ -50,9 +51,15 @@ if TYPE_CHECKING:  # annotations only: the Lite reader (xl_aiindex.lite) imports
     from .sheetspec import SheetSpec
 
 #: Sheet kinds (relationship types) by the words people know them by.
-_KIND_WORDS = {"chartsheet": "a chart sheet", "dialogsheet": "a dialog sheet",
-               "xlMacrosheet": "an Excel 4 macro sheet", "xlIntlMacrosheet":
-               "an Excel 4 macro sheet", "missing": "a sheet without content part"}
+_KIND_WORDS = {"chartsheet": N_("a chart sheet"), "dialogsheet": N_("a dialog sheet"),
+               "xlMacrosheet": N_("an Excel 4 macro sheet"), "xlIntlMacrosheet":
+               N_("an Excel 4 macro sheet"), "missing": N_("a sheet without content part")}
+
+
+def _kind_words(kind: str) -> str:
+    """A sheet kind in the words people know it by, in the current language."""
+    words = _KIND_WORDS.get(kind)
+    return _(words) if words else _("not a worksheet ({kind})").format(kind=kind)
 
 
 def is_tool_sheet(name: str) -> bool:
@@ -68,10 +75,10 @@ def kind_problems(kinds: Mapping[str, str], names: Sequence[str], verb: str = "r
     out = []
     for real, kind in kinds.items():
         if _key(real) in wanted and kind != "worksheet":
-            what = _KIND_WORDS.get(kind, f"not a worksheet ({kind})")
-            out.append(Problem(real, problem=f"sheet '{real}' is {what}, but {verb} writes its "
-                                             f"results to a worksheet of this name: rename or "
-                                             "delete that sheet"))
+            out.append(Problem(real, problem=_(
+                "sheet '{sheet}' is {what}, but {verb} writes its results to a worksheet of this "
+                "name: rename or delete that sheet").format(sheet=real, what=_kind_words(kind),
+                                                            verb=verb)))
     return out
 
 
@@ -96,7 +103,7 @@ def _first_content(values: list[list[Any]], header: set[str], first: str = ""
 
 
 #: How a refusal ends on the command line (``--force`` replaces the user's sheet).
-CLI_REMEDY = "rename your sheet (or delete it), or use --force to replace it"
+CLI_REMEDY = N_("rename your sheet (or delete it), or use --force to replace it")
 
 
 def ownership_problems(book: BookSource, specs: Sequence[SheetSpec],
@@ -129,10 +136,10 @@ def foreign_sheet_problems(values: Callable[[str], list[list[Any]]],
         todo.append((existing[k], spec))
     out: list[Problem] = []
     for real, _spec, cell, shown in _foreign(values, todo):
-        out.append(Problem(real, cell, problem=(
-            f"sheet '{real}' was not written by xl-aiindex (it holds '{shown}' in "
-            f"{cell}), but {verb} writes its results to a sheet of this name and "
-            f"would replace it: {remedy}")))
+        out.append(Problem(real, cell, problem=_(
+            "sheet '{sheet}' was not written by xl-aiindex (it holds '{shown}' in {cell}), but "
+            "{verb} writes its results to a sheet of this name and would replace it: "
+            "{remedy}").format(sheet=real, shown=shown, cell=cell, verb=verb, remedy=_(remedy))))
     return out
 
 
@@ -189,22 +196,28 @@ def skip_optional(kinds: Mapping[str, str], values: Callable[[str], list[list[An
             continue
         kind = kind_of.get(k, "worksheet")
         if kind != "worksheet":
-            skipped[k] = (existing[k], f"is {_KIND_WORDS.get(kind, 'not a worksheet')} of yours")
+            words = _KIND_WORDS.get(kind)
+            skipped[k] = (existing[k], _("is {what} of yours").format(
+                what=_(words) if words else _("not a worksheet")))
         elif not force and (stored is None or k not in stored.sheets):
             todo.append((existing[k], spec))
+    forced: set[str] = set()   # the user's worksheets, which recalc --force replaces
     for real, _spec, cell, shown in _foreign(values, todo):
-        skipped[_key(real)] = (real, f"is yours (it holds '{shown}' in {cell})")
-    forced = {k for k, (_, what) in skipped.items() if what.startswith("is yours")}
+        skipped[_key(real)] = (real, _("is yours (it holds '{shown}' in {cell})").format(
+            shown=shown, cell=cell))
+        forced.add(_key(real))
     notes = []
     for k, (real, what) in skipped.items():
         key = optional[k]
         default = SHEET_NAME_KEYS[key]
-        how = f"name a sheet for it in Settings, e.g. {key} = {SHEET_NAME_EXAMPLES[key]}" \
-            if k == _key(default) else f"give Settings {key} another name than '{real}'"
+        how = _("name a sheet for it in Settings, e.g. {key} = {example}").format(
+            key=key, example=SHEET_NAME_EXAMPLES[key]) if k == _key(default) else \
+            _("give Settings {key} another name than '{sheet}'").format(key=key, sheet=real)
         if k in forced:
-            how += " (or recalc --force to replace your sheet)"
-        notes.append(f"sheet '{real}' {what}: it was left as it is and the {default} result "
-                     f"sheet was not written; to get {default}, {how}")
+            how += _(" (or recalc --force to replace your sheet)")
+        notes.append(_("sheet '{sheet}' {what}: it was left as it is and the {default} result "
+                       "sheet was not written; to get {default}, {how}").format(
+                           sheet=real, what=what, default=default, how=how))
     return [s for s in specs if _key(s.name) not in skipped], notes
 
 
@@ -229,35 +242,41 @@ def sheet_name_problems(settings: Settings) -> list[Problem]:
     characters, one of ``[]:*?/\\``, ``'`` at either end, ``History``), that an input sheet
     has (``AHP_…`` and ``Budget_…`` by prefix) or another result sheet, or that two keys
     give."""
-    taken = {_key(n): f"the input sheet '{n}'" for n in (*INPUT_SHEETS, UNCERTAINTY, README)}
-    taken |= {_key(n): f"the result sheet '{n}'"
+    taken = {_key(n): _("the input sheet '{sheet}'").format(sheet=n)
+             for n in (*INPUT_SHEETS, UNCERTAINTY, README)}
+    taken |= {_key(n): _("the result sheet '{sheet}'").format(sheet=n)
               for n in (*TOOL_SHEETS, TRENDS, EXAMPLES, "xlwings.conf")}
     keys = {default: k for k, default in SHEET_NAME_KEYS.items()}
     out: list[Problem] = []
 
     def bad(key: str, what: str) -> None:
-        out.append(Problem(SETTINGS, field=key, problem=f"setting '{key}': {what}"))
+        out.append(Problem(SETTINGS, field=key, problem=_("setting '{key}': {problem}").format(
+            key=key, problem=what)))
 
     for default, name in settings.sheet_names:
         key = keys[default]
         folded = _key(name)
         others = [keys[d] for d, n in settings.sheet_names if d != default and _key(n) == folded]
         if len(name) > MAX_SHEET_NAME:
-            bad(key, f"'{name}' has {len(name)} characters; a sheet name has at most "
-                     f"{MAX_SHEET_NAME}")
+            bad(key, _("'{name}' has {count} characters; a sheet name has at most {limit}").format(
+                name=name, count=len(name), limit=MAX_SHEET_NAME))
         elif any(ch in SHEET_NAME_FORBIDDEN for ch in name) or any(ord(ch) < 32 for ch in name):
-            bad(key, f"'{name}' is not a sheet name Excel accepts: it may not hold any of "
-                     f"{' '.join(SHEET_NAME_FORBIDDEN)} or control characters")
+            bad(key, _("'{name}' is not a sheet name Excel accepts: it may not hold any of "
+                       "{characters} or control characters").format(
+                           name=name, characters=" ".join(SHEET_NAME_FORBIDDEN)))
         elif name.startswith("'") or name.endswith("'") or folded == _key(RESERVED_SHEET_NAME):
-            bad(key, f"'{name}' is not a sheet name Excel accepts (no ' at either end; "
-                     f"'{RESERVED_SHEET_NAME}' is reserved)")
+            bad(key, _("'{name}' is not a sheet name Excel accepts (no ' at either end; "
+                       "'{reserved}' is reserved)").format(name=name,
+                                                          reserved=RESERVED_SHEET_NAME))
         elif folded != _key(default) and folded in taken:
-            bad(key, f"'{name}' is {taken[folded]}; name the {default} sheet otherwise, "
-                     f"e.g. {key} = {SHEET_NAME_EXAMPLES[key]}")
+            bad(key, _("'{name}' is {taken}; name the {default} sheet otherwise, e.g. {key} = "
+                       "{example}").format(name=name, taken=taken[folded], default=default,
+                                           key=key, example=SHEET_NAME_EXAMPLES[key]))
         elif folded.startswith((_key(AHP_PREFIX) + "_", _key(BUDGET_PREFIX) + "_")):
-            bad(key, f"'{name}' is the name of an input sheet ({AHP_PREFIX}_… and "
-                     f"{BUDGET_PREFIX}_… hold matrices); name the {default} sheet otherwise")
+            bad(key, _("'{name}' is the name of an input sheet ({ahp}_… and {budget}_… hold "
+                       "matrices); name the {default} sheet otherwise").format(
+                           name=name, ahp=AHP_PREFIX, budget=BUDGET_PREFIX, default=default))
         elif others:
-            bad(key, f"'{name}' is also the name given by {others[0]}; give each sheet its "
-                     "own name")
+            bad(key, _("'{name}' is also the name given by {other}; give each sheet its own "
+                       "name").format(name=name, other=others[0]))
     return out

@@ -30,6 +30,7 @@ from typing import Any
 from defusedxml import ElementTree
 
 from ..errors import UnreadableWorkbook
+from ..i18n import _
 
 #: Limits that keep a hostile or accidental giant file from exhausting memory: the package may
 #: unpack to at most MAX_UNCOMPRESSED_BYTES, and to at most MAX_COMPRESSION_RATIO times its
@@ -69,7 +70,8 @@ def unreadable_reason(what: str, error: BaseException, failed: str = "") -> str:
             return f"{what} {DTD_REFUSED}"
         cause = cause.__cause__ or cause.__context__
     detail = " ".join(str(error).split()) or type(error).__name__
-    return f"{failed or what + ' cannot be read'} ({detail})"
+    return _("{failed} ({detail})").format(
+        failed=failed or _("{what} cannot be read").format(what=what), detail=detail)
 
 
 def _read_file(p: Path) -> bytes:
@@ -77,23 +79,26 @@ def _read_file(p: Path) -> bytes:
     try:
         st = os.stat(p)
     except FileNotFoundError:
-        raise UnreadableWorkbook(str(p), "no such file") from None
+        raise UnreadableWorkbook(str(p), _("no such file")) from None
     except OSError as e:
-        raise UnreadableWorkbook(str(p), f"cannot be opened ({e.strerror})") from e
+        raise UnreadableWorkbook(str(p), _("cannot be opened ({reason})").format(
+            reason=e.strerror)) from e
     if stat.S_ISDIR(st.st_mode):
-        raise UnreadableWorkbook(str(p), "is a folder, not a workbook")
+        raise UnreadableWorkbook(str(p), _("is a folder, not a workbook"))
     if not stat.S_ISREG(st.st_mode):   # a named pipe would block the reader forever
-        raise UnreadableWorkbook(str(p), "is not a regular file (a named pipe, a device…): give "
-                                         "the workbook file itself")
+        raise UnreadableWorkbook(str(p), _("is not a regular file (a named pipe, a device…): "
+                                           "give the workbook file itself"))
     if st.st_size > MAX_UNCOMPRESSED_BYTES:   # it would unpack to more: never read it whole
-        raise UnreadableWorkbook(str(p), f"is {st.st_size:,} bytes (limit "
-                                         f"{MAX_UNCOMPRESSED_BYTES:,} unpacked): refused as too "
-                                         "large a workbook")
+        raise UnreadableWorkbook(str(p), _("is {size} bytes (limit {limit} unpacked): refused "
+                                           "as too large a workbook").format(
+                                               size=f"{st.st_size:,}",
+                                               limit=f"{MAX_UNCOMPRESSED_BYTES:,}"))
     try:
         with open(p, "rb") as f:
             return f.read()
     except OSError as e:
-        raise UnreadableWorkbook(str(p), f"cannot be opened ({e.strerror})") from e
+        raise UnreadableWorkbook(str(p), _("cannot be opened ({reason})").format(
+            reason=e.strerror)) from e
 
 
 class Package:
@@ -132,13 +137,14 @@ class Package:
     def _check_head(self) -> None:
         head = self.data[:8]
         if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-            raise self._refuse("is a password-protected workbook or a legacy .xls file (OLE2 "
-                               "format): save it unencrypted as .xlsx")
+            raise self._refuse(_("is a password-protected workbook or a legacy .xls file (OLE2 "
+                                 "format): save it unencrypted as .xlsx"))
         if not head.startswith(b"PK"):
-            kind = "an empty file" if not head else (
-                "a text file (CSV?)" if all(32 <= b < 127 or b in (9, 10, 13) for b in head)
-                else "not a zip package")
-            raise self._refuse(f"is {kind}, not an .xlsx/.xlsm workbook")
+            if not head:
+                raise self._refuse(_("is an empty file, not an .xlsx/.xlsm workbook"))
+            if all(32 <= b < 127 or b in (9, 10, 13) for b in head):
+                raise self._refuse(_("is a text file (CSV?), not an .xlsx/.xlsm workbook"))
+            raise self._refuse(_("is not a zip package, not an .xlsx/.xlsm workbook"))
 
     def _check_entries(self) -> None:
         """Names, compression and sizes of the zip entries (module docstring)."""
@@ -170,7 +176,8 @@ class Package:
                 raise self._refuse(f"zip entry '{info.filename}' is encrypted: save the "
                                    "workbook unencrypted as .xlsx")
         if WORKBOOK_PART not in self._by_lower:
-            raise self._refuse("is a zip package but not an Excel workbook (no xl/workbook.xml)")
+            raise self._refuse(_("is a zip package but not an Excel workbook (no "
+                                 "xl/workbook.xml)"))
         total = sum(i.file_size for i in self.infos)
         packed = sum(i.compress_size for i in self.infos) or 1
         if total > MAX_UNCOMPRESSED_BYTES or \
@@ -210,8 +217,8 @@ class Package:
         wb = self.actual(WORKBOOK_PART) or WORKBOOK_PART
         root = self._xml(wb)
         if root.tag == f"{{{NS_STRICT_MAIN}}}workbook":
-            raise self._refuse(f"is a Strict Open XML workbook (part {wb}), which is not "
-                               "supported: save it as Excel Workbook (.xlsx)")
+            raise self._refuse(_("is a Strict Open XML workbook (part {part}), which is not "
+                                 "supported: save it as Excel Workbook (.xlsx)").format(part=wb))
         if root.tag != f"{{{NS_MAIN}}}workbook":
             raise self._refuse(f"part {wb} is not a SpreadsheetML workbook ({root.tag})")
         rels_name = self.actual(WORKBOOK_RELS)
@@ -306,10 +313,10 @@ class Package:
     def missing_part(self, name: str) -> str:
         """Why sheet ``name`` has no content: one line for an error message."""
         where = next((p for n, _, p in self._sheets if n == name), None)
-        return (f"sheet '{name}' has no content part ({where} is not in the package): a "
-                "damaged package; save it again in Excel" if where else
-                f"sheet '{name}' has no content part (its relationship is missing): a damaged "
-                "package; save it again in Excel")
+        return (_("sheet '{sheet}' has no content part ({part} is not in the package): a "
+                  "damaged package; save it again in Excel") if where else
+                _("sheet '{sheet}' has no content part (its relationship is missing): a damaged "
+                  "package; save it again in Excel")).format(sheet=name, part=where)
 
     def filelike(self) -> io.BytesIO:
         """A fresh file-like over the package's bytes (python-calamine, the splice)."""

@@ -36,7 +36,7 @@ from ..contract import (  # noqa: F401 (FRAMEWORK_COLUMNS, key: re-exported, the
     key,
 )
 from ..errors import Problem, ProblemsFound
-from ..i18n import _
+from ..i18n import _, normalise_language, set_workbook_language
 from ..model import IndexModel, Node
 from ..settings import parse_settings
 from .cells import address, column_letter, direction_sign, text  # noqa: F401 (re-exported)
@@ -104,27 +104,29 @@ def parse_number(value: Any) -> tuple[float | None, str]:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, ""
     if isinstance(value, bool):
-        return None, f"{'TRUE' if value else 'FALSE'} is not a number"
+        return None, _("{value} is not a number").format(value="TRUE" if value else "FALSE")
     if isinstance(value, int | float):
         v = float(value)
         if not math.isfinite(v):
-            return None, f"{value} is not a finite number"
+            return None, _("{value} is not a finite number").format(value=value)
         return v, ""
     if not isinstance(value, str):
         if isinstance(value, datetime | date | time | timedelta):
             # a date typed (or formatted) where a number belongs
             shown = value.isoformat(sep=" ") if isinstance(value, datetime) else \
                 value.isoformat() if isinstance(value, date | time) else str(value)
-            return None, f"the date/time {shown} is not a number (is the cell formatted as a date?)"
-        return None, f"{value!r} ({type(value).__name__}) is not a number"
+            return None, _("the date/time {value} is not a number (is the cell formatted as a "
+                           "date?)").format(value=shown)
+        return None, _("{value} ({kind}) is not a number").format(value=repr(value),
+                                                                   kind=type(value).__name__)
     raw = value.strip()
     if raw in ERROR_VALUES:
-        return None, f"holds the error value {raw}"
+        return None, _("holds the error value {value}").format(value=raw)
     for ch in raw:
         tag = unicodedata.decomposition(ch)
         if tag.startswith("<") and not tag.startswith(("<wide>", "<narrow>", "<noBreak>")):
             # superscripts, circled digits, fractions…: not a number typed in another width
-            return None, f"text '{raw}' is not a number"
+            return None, _("text '{text}' is not a number").format(text=raw)
     # NFKC: full-width digits and signs, no-break and thin spaces become ASCII ones
     s = unicodedata.normalize("NFKC", raw).replace("\u2212", "-").strip()
     percent = s.endswith("%")
@@ -136,25 +138,28 @@ def parse_number(value: Any) -> tuple[float | None, str]:
     elif _THOUSANDS.match(s):
         v = float(s.replace(",", "").replace(" ", ""))
     else:
-        return None, f"text '{raw}' is not a number" + _separator_hint(s)
+        return None, _("text '{text}' is not a number").format(text=raw) + _separator_hint(s)
     if percent:
         v /= 100
     if not math.isfinite(v):
-        return None, f"text '{raw}' is not a finite number"
-    return v, f"text '{raw}' read as the number {v:.15g}"
+        return None, _("text '{text}' is not a finite number").format(text=raw)
+    return v, _("text '{text}' read as the number {number}").format(text=raw, number=f"{v:.15g}")
 
 
 def _separator_hint(s: str) -> str:
     """Why text that looks like a grouped number is not read as one (empty when it does not
     look like one)."""
     if _LEADING_ZERO_GROUPS.match(s):
-        sep = "comma" if "," in s else "space"
-        return (f": a {sep} after a leading 0 may be a decimal separator (as in many locales) "
-                "or a thousands separator: type the number without it, with a decimal point if "
-                "one is meant")
+        if "," in s:
+            return _(": a comma after a leading 0 may be a decimal separator (as in many "
+                     "locales) or a thousands separator: type the number without it, with a "
+                     "decimal point if one is meant")
+        return _(": a space after a leading 0 may be a decimal separator (as in many locales) "
+                 "or a thousands separator: type the number without it, with a decimal point if "
+                 "one is meant")
     if re.search(r"\d \d", s):
-        return (": a space separates thousands only between groups of three digits "
-                "(1 234 567): type the number without it")
+        return _(": a space separates thousands only between groups of three digits "
+                 "(1 234 567): type the number without it")
     return ""
 
 
@@ -225,9 +230,10 @@ class _Reader:
         for n in source.sheet_names():
             first = self.names.setdefault(key(n), n)
             if first != n:
-                self.bad(n, "", f"the workbook has two sheets named '{first}' and '{n}', which "
-                                "read as the same sheet (names match ignoring case and "
-                                "surrounding spaces): rename or delete one")
+                self.bad(n, "", _("the workbook has two sheets named '{first}' and '{second}', "
+                                  "which read as the same sheet (names match ignoring case and "
+                                  "surrounding spaces): rename or delete one").format(
+                                      first=first, second=n))
         self.missing: set[str] = set()   # required sheets the workbook lacks (by key)
         #: texts of a Data or Given cell read as a missing value (Settings missing_markers)
         self.markers: set[str] = set()
@@ -244,16 +250,21 @@ class _Reader:
             if required:
                 have = ", ".join(self.source.sheet_names())
                 close = get_close_matches(key(wanted), list(self.names), n=1, cutoff=0.6)
-                hint = f" (did you mean '{self.names[close[0]]}'? sheet names must be exactly '{wanted}')" \
-                    if close else ""
-                self.bad(wanted, "", f"the workbook has no sheet '{wanted}'{hint}; its sheets: {have}")
+                if close:
+                    problem = _("the workbook has no sheet '{sheet}' (did you mean '{close}'? sheet "
+                                "names must be exactly '{sheet}'); its sheets: {sheets}")
+                else:
+                    problem = _("the workbook has no sheet '{sheet}'; its sheets: {sheets}")
+                self.bad(wanted, "", problem.format(
+                    sheet=wanted, close=self.names[close[0]] if close else "", sheets=have))
                 self.missing.add(key(wanted))
             return None
         grid = self.source.grid(real)
         loc = SheetLocator(real)
         self.locator.sheets[key(wanted)] = loc
         if not grid.values:
-            self.bad(real, "A1", f"sheet '{real}' is empty: it needs a header row")
+            self.bad(real, "A1", _("sheet '{sheet}' is empty: it needs a header row").format(
+                sheet=real))
             return None
         header: dict[str, int] = {}
         for c, v in enumerate(grid.values[0]):
@@ -261,23 +272,27 @@ class _Reader:
             if not k:
                 continue
             if k in header:
-                self.bad(real, address(0, c), f"column '{text(v)}' appears twice in the header "
-                                              f"(also {address(0, header[k])})")
+                self.bad(real, address(0, c), _("column '{column}' appears twice in the header "
+                                                "(also {cell})").format(
+                                                    column=text(v), cell=address(0, header[k])))
                 continue
             header[k] = c
         loc.cols.update(header)
         for col in needed_columns:
             if col not in header:
                 self.bad(real, address(0, len(grid.values[0])),
-                         f"sheet '{real}' has no column '{col}' in its header row "
-                         f"(columns: {', '.join(text(v) for v in grid.values[0] if text(v))})")
+                         _("sheet '{sheet}' has no column '{column}' in its header row "
+                           "(columns: {columns})").format(
+                             sheet=real, column=col,
+                             columns=", ".join(text(v) for v in grid.values[0] if text(v))))
         last_col = max(header.values(), default=-1)
         for m in grid.merged:
             bounds = _range_bounds(m)
             # a merge beside or below the table (a title, a note) is not the table's business
             if bounds is not None and bounds[0] <= last_col and bounds[1] < len(grid.values):
                 self.bad(real, address(bounds[1], bounds[0]),
-                         f"merged cells {m} inside the table: unmerge them")
+                         _("merged cells {cells} inside the table: unmerge them").format(
+                             cells=m))
         rows: list[int] = []
         blank_run: list[int] = []
         for r in range(1, len(grid.values)):
@@ -286,13 +301,14 @@ class _Reader:
                 continue
             if len(blank_run) == 1:
                 b = blank_run[0]
-                self.bad(real, address(b, 0), f"row {b + 1} is blank inside the table: delete it "
-                                              "(a blank row ends nothing; data continues below)")
+                self.bad(real, address(b, 0), _("row {row} is blank inside the table: delete it "
+                                                "(a blank row ends nothing; data continues "
+                                                "below)").format(row=b + 1))
             elif blank_run:
                 self.bad(real, address(blank_run[0], 0),
-                         f"rows {blank_run[0] + 1}–{blank_run[-1] + 1} are blank inside the "
-                         f"table: delete them (blank rows end nothing; data continues below, "
-                         f"in row {r + 1})")
+                         _("rows {first}–{last} are blank inside the table: delete them (blank "
+                           "rows end nothing; data continues below, in row {row})").format(
+                             first=blank_run[0] + 1, last=blank_run[-1] + 1, row=r + 1))
             blank_run = []
             rows.append(r)
         return _Table(grid, header, rows)
@@ -304,13 +320,15 @@ class _Reader:
         row = t.grid.values[r]
         v = row[c] if c < len(row) else None
         if v is None and (r, c) in t.grid.formulas:
-            self.bad(t.grid.name, address(r, c), (f"{what}: " if what else "")
-                     + "holds a formula with no stored value (the file was written by a program and "
-                     "never calculated): open and save it in a spreadsheet application")
+            why = _("holds a formula with no stored value (the file was written by a program "
+                    "and never calculated): open and save it in a spreadsheet application")
+            self.bad(t.grid.name, address(r, c),
+                     _("{what}: {why}").format(what=what, why=why) if what else why)
             return _UNSET
         if isinstance(v, str) and v.strip() in ERROR_VALUES:
-            self.bad(t.grid.name, address(r, c), (f"{what}: " if what else "")
-                     + f"holds the error value {v.strip()}")
+            why = _("holds the error value {value}").format(value=v.strip())
+            self.bad(t.grid.name, address(r, c),
+                     _("{what}: {why}").format(what=what, why=why) if what else why)
             return _UNSET
         return v
 
@@ -328,9 +346,10 @@ class _Reader:
         n, why = parse_number(v)
         c = t.header[col]
         if n is None and why:
-            self.bad(t.grid.name, address(r, c), f"{what}: {why}")
+            self.bad(t.grid.name, address(r, c), _("{what}: {why}").format(what=what, why=why))
         elif why:
-            self.notes.append(f"Sheet '{t.grid.name}', cell {address(r, c)}: {why}")
+            self.notes.append(_("Sheet '{sheet}', cell {cell}: {problem}").format(
+                sheet=t.grid.name, cell=address(r, c), problem=why))
         return n
 
     def value(self, t: _Table, r: int, col: str, what: str, log: ValueLog, unit: str,
@@ -365,7 +384,8 @@ class _Reader:
                 continue
             if k in raw:
                 self.bad(t.grid.name, address(r, t.header["key"]),
-                         f"setting '{k}' appears twice (also row {loc.rows[k] + 1})")
+                         _("setting '{key}' appears twice (also row {row})").format(
+                             key=k, row=loc.rows[k] + 1))
                 continue
             v = self.cell(t, r, "value")
             raw[k] = None if v is _UNSET else v
@@ -384,7 +404,7 @@ class _Reader:
                 continue   # its error value is reported
             node_id = text(raw_id)
             if not node_id:
-                self.bad(t.grid.name, address(r, t.header["id"]), "a Framework row has no id")
+                self.bad(t.grid.name, address(r, t.header["id"]), _("a Framework row has no id"))
                 continue
             if node_id.lower() not in loc.rows:
                 loc.rows[node_id.lower()] = r
@@ -393,7 +413,8 @@ class _Reader:
                 if col in t.header:
                     sign = direction_sign(self.cell(t, r, col)) if col == "direction" else None
                     values[col] = sign if sign is not None else \
-                        self.number(t, r, col, f"node {node_id}: {col}")
+                        self.number(t, r, col, _("node {node}: {column}").format(
+                            node=node_id, column=col))
             for col in ("name_zh", "name_en", "unit", "source", "note", "denominator"):
                 v = self.cell(t, r, col)
                 values[col] = "" if v is _UNSET else text(v)
@@ -433,15 +454,19 @@ class _Reader:
             unit_id = text(raw_id)
             c = t.header["id"]
             if not unit_id:
-                self.bad(t.grid.name, address(r, c), "a Units row has no id")
+                self.bad(t.grid.name, address(r, c), _("a Units row has no id"))
                 continue
             norm = id_key(unit_id)
             if norm in seen:
                 first = seen[norm]
                 same = text(t.grid.values[first][c]) == unit_id
                 self.bad(t.grid.name, address(r, c),
-                         f"unit id '{unit_id}' {'repeats' if same else 'differs only in case, width or spaces from'}"
-                         f" '{text(t.grid.values[first][c])}' in {address(first, c)}: ids must be unique",
+                         (_("unit id '{unit}' repeats '{other}' in {cell}: ids must be unique")
+                          if same else
+                          _("unit id '{unit}' differs only in case, width or spaces from '{other}' "
+                            "in {cell}: ids must be unique")).format(
+                             unit=unit_id, other=text(t.grid.values[first][c]),
+                             cell=address(first, c)),
                          unit=unit_id)
                 continue
             seen[norm] = r
@@ -472,8 +497,10 @@ class _Reader:
                 if k in seen:
                     r = self.locator.sheets[key(UNITS)].rows[str(unit_id).lower()]
                     self.bad(t.grid.name, address(r, t.header[col]),
-                             f"unit {unit_id}: {col} '{name}' is also the {col} of unit {seen[k]}; "
-                             "names must tell units apart (UDFs accept a unit by name)",
+                             _("unit {unit}: {column} '{name}' is also the {column} of unit "
+                               "{other}; names must tell units apart (UDFs accept a unit by "
+                               "name)").format(unit=unit_id, column=col, name=name,
+                                               other=seen[k]),
                              unit=str(unit_id))
                 else:
                     seen[k] = str(unit_id)
@@ -528,8 +555,9 @@ class _Reader:
         if wanted == DATA and only_nodes:
             ignored = [k for k in t.header if k not in ("unit", YEAR_COLUMN) and k not in columns]
             if ignored:
-                self.notes.append(f"Sheet '{t.grid.name}': column(s) {', '.join(ignored)} are not "
-                                  "indicator ids of the Framework: ignored")
+                self.notes.append(_("Sheet '{sheet}': column(s) {columns} are not indicator ids "
+                                    "of the Framework: ignored").format(
+                                        sheet=t.grid.name, columns=", ".join(ignored)))
         unit_ids = {id_key(u): str(u) for u in units.index}
         names: dict[str, str] = {}
         for col in ("name_zh", "name_en"):
@@ -547,7 +575,8 @@ class _Reader:
             given_id = text(raw_unit) if raw_unit is not _UNSET else ""
             c = t.header["unit"]
             if not given_id:
-                self.bad(t.grid.name, address(r, c), f"row {r + 1} of '{t.grid.name}' has no unit id")
+                self.bad(t.grid.name, address(r, c), _("row {row} of '{sheet}' has no unit "
+                                                     "id").format(row=r + 1, sheet=t.grid.name))
                 continue
             unit_id = unit_ids.get(id_key(given_id))
             if unit_id is None and key(UNITS) in self.missing:
@@ -555,9 +584,12 @@ class _Reader:
             if unit_id is None:
                 by_name = names.get(" ".join(given_id.split()).lower())
                 close = get_close_matches(given_id.lower(), list(unit_ids), n=1, cutoff=0.6)
-                hint = (f"; that is the name of unit '{by_name}': use its id" if by_name else
-                        f"; did you mean '{unit_ids[close[0]]}'?" if close else "")
-                self.bad(t.grid.name, address(r, c), f"unit '{given_id}' is not an id in Units{hint}",
+                problem = (_("unit '{given}' is not an id in Units; that is the name of unit "
+                             "'{unit}': use its id") if by_name else
+                           _("unit '{given}' is not an id in Units; did you mean '{unit}'?")
+                           if close else _("unit '{given}' is not an id in Units"))
+                self.bad(t.grid.name, address(r, c), problem.format(
+                    given=given_id, unit=by_name or (unit_ids[close[0]] if close else "")),
                          unit=given_id)
                 continue
             row_key = unit_id.lower()
@@ -568,9 +600,11 @@ class _Reader:
                 row_key = panel_row_key(row_key, year)
                 years.append(year)
             if row_key in seen:
-                again = f" in {year}" if panel else ""
-                self.bad(t.grid.name, address(r, c), f"unit '{unit_id}' has a second row{again} "
-                                                     f"here (first in row {seen[row_key] + 1})",
+                again = (_("unit '{unit}' has a second row in {year} here (first in row {row})")
+                         if panel else
+                         _("unit '{unit}' has a second row here (first in row {row})"))
+                self.bad(t.grid.name, address(r, c), again.format(
+                    unit=unit_id, year=year if panel else "", row=seen[row_key] + 1),
                          unit=unit_id)
                 if panel:
                     years.pop()
@@ -580,7 +614,8 @@ class _Reader:
             index.append(unit_id)
             rec: dict[str, float | None] = {}
             for k, canonical in columns.items():
-                label = f"unit {unit_id}, {'indicator' if wanted == DATA else 'node'} {canonical}"
+                label = (_("unit {unit}, indicator {node}") if wanted == DATA else
+                         _("unit {unit}, node {node}")).format(unit=unit_id, node=canonical)
                 rec[canonical] = self.value(t, r, k, label, log, unit_id, canonical)
             records.append(rec)
         rows_index = (pd.MultiIndex.from_arrays([pd.Index(index, dtype=object), years],
@@ -596,10 +631,11 @@ class _Reader:
         v = self.cell(t, r, YEAR_COLUMN, "year")
         if v is _UNSET:
             return None
-        n, _ = parse_number(v)
+        n, _unit = parse_number(v)
         if n is None or not float(n).is_integer() or not 1 <= n <= 9999:
+            shown = text(v) if v is not None and text(v) else _("blank")
             self.bad(t.grid.name, address(r, c),
-                     f"year {text(v) or 'blank'!s}: a year is a whole number such as 2021")
+                     _("year {value}: a year is a whole number such as 2021").format(value=shown))
             return None
         return int(n)
 
@@ -613,7 +649,8 @@ class _Reader:
                 continue
             node = by_key.get(k[len(prefix) + 1:])
             if node is None:
-                self.notes.append(f"sheet '{real}' names no node of the Framework: ignored")
+                self.notes.append(_("sheet '{sheet}' names no node of the Framework: "
+                                    "ignored").format(sheet=real))
                 continue
             grid = self.source.grid(real)
             if not grid.values:
@@ -630,7 +667,7 @@ class _Reader:
                     v = row[c] if c < len(row) else None
                     n, why = parse_number(v)
                     if n is None:
-                        self.bad(real, address(r, c), why or "blank: a number is needed")
+                        self.bad(real, address(r, c), why or _("blank: a number is needed"))
                     vals.append(n)
                 rows.append(vals)
             cols = [by_key.get(key(h), h) for h in header]
@@ -698,6 +735,8 @@ def read_model(source: BookSource) -> tuple[IndexModel, Locator, list[str]]:
     """
     reader = _Reader(source)
     raw_settings = reader.settings()
+    # the workbook's language governs every message about it from here on (unless --lang)
+    set_workbook_language(normalise_language(text(raw_settings.get("language"))) or None)
     settings, setting_problems, setting_notes = parse_settings(raw_settings)
     reader.markers = {marker_key(m) for m in settings.missing_markers if m.strip()}
     setting_problems += sheet_name_problems(settings)   # sheet_charts…: names the book takes

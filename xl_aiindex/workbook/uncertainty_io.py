@@ -51,8 +51,9 @@ def read_assumptions(path: str | os.PathLike[str]) -> list[tuple[Any, Any, Any, 
     header = {key(v): c for c, v in enumerate(grid.values[0] if grid.values else []) if key(v)}
     missing = [c for c in ("assumption", "how", "values") if c not in header]
     if missing:
-        raise ProblemsFound([Problem(real, "A1", problem=f"sheet '{real}' has no column "
-                                     f"{', '.join(repr(m) for m in missing)} in its header row")])
+        raise ProblemsFound([Problem(real, "A1", problem=_(
+            "sheet '{sheet}' has no column {columns} in its header row").format(
+                sheet=real, columns=", ".join(repr(m) for m in missing)))])
     rows = []
     for r, row in enumerate(grid.values[1:], start=1):
         def get(col: str, row: list[Any] = row) -> Any:

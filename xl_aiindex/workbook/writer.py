@@ -39,6 +39,7 @@ from xml.etree.ElementTree import ParseError
 from .. import __version__
 from ..contract import LOG, LOG_COLUMNS, LOG_WIDTHS, has_problems_sheet, key
 from ..errors import Problem, ProblemsFound, UnsafeWrite
+from ..i18n import _
 from ..model import IndexResult
 from ..staleness import inputs_hash
 from .files import LOCK_WAIT, atomic_write, check_output, guard_destination, workbook_lock
@@ -379,8 +380,9 @@ def write_sheets(src: Path, dst: Path, sheets: Sequence[SheetSpec],
                               appends=appends, owned_prefix=names_prefix,
                               finish_last=finish_last)
             except (ValueError, zipfile.BadZipFile, ParseError) as e:   # refused by the splicer
-                raise UnsafeWrite(f"{src}: {unreadable_reason('the workbook', e, 'cannot be rewritten')}"
-                                  "; the workbook was not changed") from e
+                raise UnsafeWrite(_("{path}: {reason}; the workbook was not changed").format(
+                    path=src, reason=unreadable_reason(_("the workbook"), e,
+                                                       _("cannot be rewritten")))) from e
 
     atomic_write(dst, write, wait=wait)
 
@@ -442,7 +444,8 @@ def finish_package(loaded: Loaded, package: bytes, built: Sequence[str],
                       very_hidden=_store_hidden(names), appends=appends,
                       finish_last=finished_store)
     except (ValueError, zipfile.BadZipFile, ParseError) as e:
-        raise UnsafeWrite(f"{loaded.path}: {unreadable_reason('the workbook', e, 'cannot be rewritten')}"
-                          "; nothing was written") from e
+        raise UnsafeWrite(_("{path}: {reason}; nothing was written").format(
+            path=loaded.path, reason=unreadable_reason(_("the workbook"), e,
+                                                       _("cannot be rewritten")))) from e
     return out.getvalue()
 

@@ -203,7 +203,8 @@ def examples(result: IndexResult, fit_ranges: tuple[str, str, float] | None) -> 
     from ..lookup import NameIndex
 
     why = NameIndex.of(model, "unit").unknown_text("Pekin")
-    said = why[:why.index('"')]   # 'unknown city ', in the unit word (Settings unit_label)
+    # 'unknown city ' (未知的城市 in Chinese), in the unit word (Settings unit_label)
+    said = why[:why.index("Pekin")].rstrip('"“')
     rows += [
         _Example(f"an unknown {unit_word(model.settings)} is an error (#N/A), as a lookup's",
                  '=AI_INDEX("Pekin")', "#N/A", "=ISNA({c})"),
@@ -463,9 +464,10 @@ def build_excel(src_xlsx: str | os.PathLike[str], dst_xlsm: str | os.PathLike[st
     """
     src, dst = Path(src_xlsx), Path(dst_xlsm)
     if dst.suffix.lower() != ".xlsm":
-        raise XlAiIndexError(f"{dst}: a macro-enabled workbook must end in .xlsm")
+        raise XlAiIndexError(_("{path}: a macro-enabled workbook must end in .xlsm").format(
+            path=dst))
     if src.suffix.lower() not in (".xlsx", ".xlsm"):
-        raise UnreadableWorkbook(str(src), "is not an .xlsx or .xlsm workbook")
+        raise UnreadableWorkbook(str(src), _("is not an .xlsx or .xlsm workbook"))
     guard_destination(src, dst, macros=True)
     check_package(src)
     if dst.is_symlink():   # the lock and the write belong to the file the link points at

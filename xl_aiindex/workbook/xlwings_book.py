@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 from ..contract import key
 from ..errors import UnreadableWorkbook
+from ..i18n import _
 from .ooxml import RowAppend
 from .read import address, column_letter
 from .sheetspec import HEADER, Cell, SheetSpec, Style
@@ -335,7 +336,7 @@ class XlwingsBook:
             with contextlib.suppress(Exception):
                 sheet.range((r + 1, c + 1)).add_hyperlink(
                     "#" + str(cell.link), text_to_display=str(cell.value or cell.link),
-                    screen_tip=f"Go to {cell.link}")
+                    screen_tip=_("Go to {cell}").format(cell=cell.link))
         for c, note in spec.header_notes.items():
             with contextlib.suppress(Exception):
                 target = sheet.range((1, c + 1))

@@ -101,27 +101,32 @@ class _Csv:
         try:
             records = list(csv.reader(io.StringIO(content, newline="")))
         except csv.Error as e:
-            raise ProblemsFound([Problem(self.name, problem=f"cannot be read as CSV: {e}")]) from None
+            raise ProblemsFound([Problem(self.name, problem=_("cannot be read as CSV: {error}")
+                                         .format(error=e))]) from None
         if not records or not any(c.strip() for c in records[0]):
-            raise ProblemsFound([Problem(self.name, "A1", problem="the file is empty: its first row "
-                                         "must be a header (" + ",".join(required) + ",...)")])
+            raise ProblemsFound([Problem(self.name, "A1", problem=_(
+                "the file is empty: its first row must be a header ({columns},...)").format(
+                    columns=",".join(required)))])
         self.header: dict[str, int] = {}
         for c, cell in enumerate(records[0]):
             k = cell.strip().lower()
             if not k:
                 continue
             if k in self.header:
-                self.bad(0, c, f"column '{cell.strip()}' appears twice in the header (also "
-                               f"{self.address(0, self.header[k])})")
+                self.bad(0, c, _("column '{column}' appears twice in the header (also "
+                                 "{cell})").format(column=cell.strip(),
+                                                   cell=self.address(0, self.header[k])))
                 continue
             self.header[k] = c
         missing = [k for k in required if k not in self.header]
         if missing:
-            hint = ""
+            text = _("the header has no column {missing}; columns: {columns}")
             if len(self.header) == 1 and any(sep in records[0][0] for sep in (";", "\t")):
-                hint = " (columns must be separated by commas)"
-            self.bad(0, len(records[0]), f"the header has no column {', '.join(missing)}{hint}; "
-                     f"columns: {', '.join(c.strip() for c in records[0] if c.strip())}")
+                text = _("the header has no column {missing} (columns must be separated by "
+                         "commas); columns: {columns}")
+            self.bad(0, len(records[0]), text.format(
+                missing=", ".join(missing),
+                columns=", ".join(c.strip() for c in records[0] if c.strip())))
             raise ProblemsFound(self.problems)
         width = len(records[0])
         self.rows: list[tuple[int, list[str]]] = []
@@ -129,7 +134,8 @@ class _Csv:
             if not any(c.strip() for c in record):
                 continue
             if len(record) > width and any(c.strip() for c in record[width:]):
-                self.bad(r, width, f"row {r + 1} has {len(record)} fields, the header {width}")
+                self.bad(r, width, _("row {row} has {count} fields, the header {width}").format(
+                    row=r + 1, count=len(record), width=width))
             self.rows.append((r, record + [""] * (width - len(record))))
 
     @staticmethod
@@ -171,12 +177,13 @@ def read_framework_csv(path: str | os.PathLike[str], units: pd.DataFrame | None 
         node_id = t.get(record, "id")
         cid = t.header["id"]
         if not node_id:
-            t.bad(r, cid, f"row {r + 1} has no id", field="id")
+            t.bad(r, cid, _("row {row} has no id").format(row=r + 1), field="id")
             continue
         k = node_id.lower()
         if k in first_row:
-            t.bad(r, cid, f"node id '{node_id}' is used twice (first in "
-                          f"{t.address(first_row[k], cid)}); ids must be unique (case-insensitive)",
+            t.bad(r, cid, _("node id '{node}' is used twice (first in {cell}); ids must be unique "
+                            "(case-insensitive)").format(node=node_id,
+                                                         cell=t.address(first_row[k], cid)),
                   node=node_id, field="id")
             continue
         first_row[k] = r
@@ -187,11 +194,13 @@ def read_framework_csv(path: str | os.PathLike[str], units: pd.DataFrame | None 
             if raw:
                 v = _csv_share(raw)
                 if v is None:
-                    t.bad(r, t.header[col], f"node {node_id}, column {col}: '{raw}' is not a number",
+                    t.bad(r, t.header[col], _("node {node}, column {column}: '{raw}' is not a "
+                                              "number").format(node=node_id, column=col, raw=raw),
                           node=node_id, field=col)
                 elif col == "weight" and v < 0:
-                    t.bad(r, t.header[col], f"node {node_id}, column weight: {raw} is negative; "
-                                            "weights are ≥ 0", node=node_id, field=col)
+                    t.bad(r, t.header[col], _("node {node}, column weight: {raw} is negative; "
+                                              "weights are ≥ 0").format(node=node_id, raw=raw),
+                          node=node_id, field=col)
                 else:
                     values[col] = v
         raw = t.get(record, "direction")
@@ -210,8 +219,11 @@ def read_framework_csv(path: str | os.PathLike[str], units: pd.DataFrame | None 
             raw = t.get(record, col)
             values[col] = raw.lower() or None
             if raw and raw.lower() not in valid and not (col == "weighting" and raw.lower() == "given"):
-                t.bad(r, t.header[col], f"node {node_id}, column {col}: unknown method '{raw}'; "
-                                        f"choose one of: {', '.join(valid)}", node=node_id, field=col)
+                t.bad(r, t.header[col], _("node {node}, column {column}: unknown method '{raw}'; "
+                                          "choose one of: {choices}").format(
+                                              node=node_id, column=col, raw=raw,
+                                              choices=", ".join(valid)),
+                      node=node_id, field=col)
                 values[col] = None
         nodes.append(Node(
             id=node_id, parent=t.get(record, "parent") or None,
@@ -237,7 +249,7 @@ def read_framework_csv(path: str | os.PathLike[str], units: pd.DataFrame | None 
             cell = t.address(at_row, at_col) if at_row is not None else ""
             t.problems.append(Problem(t.name, cell, p.unit, p.node, p.problem, p.field))
     else:
-        t.problems.append(Problem(t.name, "A2", problem="the file lists no node"))
+        t.problems.append(Problem(t.name, "A2", problem=_("the file lists no node")))
     if t.problems:
         raise ProblemsFound(t.problems)
     return tuple(nodes)
@@ -249,10 +261,13 @@ def _check_denominator(t: _Csv, r: int, node_id: str, name: str, units: pd.DataF
                if pd.api.types.is_numeric_dtype(units[c]) and str(c) not in ("name_zh", "name_en")]
     col = cols.get(name.lower())
     if col is None or col not in numeric:
-        what = "is not a column of the units file" if col is None else "is not a numeric column"
+        text = _("node {node}, column denominator: '{name}' is not a column of the units file; "
+                 "numeric units columns: {columns}") if col is None else \
+            _("node {node}, column denominator: '{name}' is not a numeric column; numeric units "
+              "columns: {columns}")
         t.bad(r, t.header["denominator"],
-              f"node {node_id}, column denominator: '{name}' {what}; numeric units columns: "
-              f"{', '.join(numeric) or 'none'}", node=node_id, field="denominator")
+              text.format(node=node_id, name=name, columns=", ".join(numeric) or _("none")),
+              node=node_id, field="denominator")
 
 
 def read_units_csv(path: str | os.PathLike[str], notes: list[str] | None = None) -> pd.DataFrame:
@@ -273,18 +288,20 @@ def read_units_csv(path: str | os.PathLike[str], notes: list[str] | None = None)
     for r, record in t.rows:
         unit_id = t.get(record, "id")
         if not unit_id:
-            t.bad(r, cid, f"row {r + 1} has no id", field="id")
+            t.bad(r, cid, _("row {row} has no id").format(row=r + 1), field="id")
             continue
         k = unit_id.lower()
         if k in seen:
-            t.bad(r, cid, f"unit id '{unit_id}' is used twice (first in {t.address(seen[k], cid)}); "
-                          "ids must be unique (case-insensitive)", unit=unit_id, field="id")
+            t.bad(r, cid, _("unit id '{unit}' is used twice (first in {cell}); ids must be unique "
+                            "(case-insensitive)").format(unit=unit_id,
+                                                         cell=t.address(seen[k], cid)),
+                  unit=unit_id, field="id")
             continue
         seen[k] = r
         ids.append(unit_id)
         records.append(record)
     if not ids and not t.problems:
-        t.problems.append(Problem(t.name, "A2", problem="the file lists no unit"))
+        t.problems.append(Problem(t.name, "A2", problem=_("the file lists no unit")))
     if t.problems:
         raise ProblemsFound(t.problems)
     others = [k for k in sorted(t.header, key=t.header.__getitem__)

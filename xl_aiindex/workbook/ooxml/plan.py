@@ -16,6 +16,7 @@ import defusedxml.ElementTree as DET
 
 from ...contract import MAX_SHEET_NAME, RESERVED_SHEET_NAME, SHEET_NAME_FORBIDDEN
 from ...contract import key as _sheet_key
+from ...i18n import _
 from ..sheetspec import HEADER as _HEADER_STYLE
 from ..sheetspec import Cell, ColumnRows, SheetSpec, Style
 from .drawings import _plan_drawings
@@ -175,7 +176,7 @@ def _survey(job: _SheetJob, book: _StyleBook, xf_attr: dict[Style, str]) -> None
                 if st is not None and id(st) not in met:
                     met[id(st)] = (i, st)
             firsts.extend((i, j, st) for i, st in met.values())
-        for _, _, st in sorted(firsts, key=lambda f: (f[0], f[1])):
+        for _row, _col, st in sorted(firsts, key=lambda f: (f[0], f[1])):
             see(st)
         rows = [rows.header]
     for row in rows:
@@ -444,9 +445,9 @@ def _relationships_after(book: _Book, jobs: dict[str, _SheetJob]
         users = _table_users(book.zin, pkg, book.wb_part, book.wb_rels, set(jobs),
                              dropped_tables)
         if users:
-            raise ValueError("; ".join(users) + ": these formulas would break, as the table is "
-                             "removed with the sheet's old content; move the table to a sheet "
-                             "of your own")
+            raise ValueError(_("{formulas}: these formulas would break, as the table is removed "
+                               "with the sheet's old content; move the table to a sheet of your "
+                               "own").format(formulas="; ".join(users)))
     return new_rels, dropped_wb_rels, repointed
 
 

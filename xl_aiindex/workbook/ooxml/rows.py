@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...i18n import _
 from ..cells import column_letter
 from .sheetxml import _cell_xml
 from .xmltext import MAX_COLS, MAX_ROWS, _apply, _attr, _decode, _open_tag, _parse, _set_attr
@@ -52,9 +53,10 @@ def _append_row(data: bytes, app: RowAppend) -> bytes:
     beyond = [c for c in (*app.header, *app.cells) if c >= MAX_COLS]
     if beyond:
         col = min(beyond)
-        what = repr(app.header[col]) if col in app.header else "the new row"
-        raise ValueError(f"sheet {app.sheet!r} is full: no column after XFD for {what}; delete or "
-                         f"move the cells of row 1 after the {app.sheet.strip()}'s own columns")
+        what = repr(app.header[col]) if col in app.header else _("the new row")
+        raise ValueError(_("sheet {sheet} is full: no column after XFD for {what}; delete or "
+                           "move the cells of row 1 after the {name}'s own columns").format(
+                               sheet=repr(app.sheet), what=what, name=app.sheet.strip()))
     text, codec = _decode(data)
     m_open = re.search(r"<((?:[A-Za-z_][\w.-]*:)?)sheetData\b[^>]*?(/?)>", text)
     if m_open is None:
@@ -127,8 +129,9 @@ def _append_row(data: bytes, app: RowAppend) -> bytes:
             last = max(last, 1)
     n = max(last, 1) + 1
     if n > MAX_ROWS:   # Excel's last row is taken: a row below it would make the file corrupt
-        raise ValueError(f"sheet {app.sheet!r} is full: row {last:,} holds a value; delete or "
-                         f"move old {app.sheet.strip()} rows")
+        raise ValueError(_("sheet {sheet} is full: row {row} holds a value; delete or move old "
+                           "{name} rows").format(sheet=repr(app.sheet), row=f"{last:,}",
+                                                 name=app.sheet.strip()))
     cells_xml = "".join(_cell_xml(p, f"{column_letter(c)}{n}", v)
                         for c, v in sorted(app.cells.items()))
     new_row = f'<{p}row r="{n}">{cells_xml}</{p}row>'
