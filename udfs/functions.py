@@ -48,6 +48,8 @@ CATEGORY = "xl-aiindex"
 _CITY = "A city: its Units id, Chinese name or English name, e.g. \"北京\", \"Beijing\" or \"beijing\"."
 _NODE = ("A node of the Framework (the index, a dimension, an indicator): its id, Chinese name or "
          "English name, e.g. \"rnd\".")
+_YEAR = ("Optional: a year of a workbook whose Data (or Given) has a year column, e.g. 2021; "
+         "left out: the latest year.")
 log = logging.getLogger(__name__)
 
 
@@ -78,33 +80,37 @@ def _internal_error(e: Exception) -> str:
 
 @xw.func(volatile=True, call_in_wizard=False, category=CATEGORY)
 @xw.arg("city", err_to_str=True, doc=_CITY)
-def AI_INDEX(city: Any, caller: Any = None) -> Any:
-    """Total index score of a city, computed by xl-aiindex from this workbook's input sheets (Settings, Framework, Units, Data/Given). Errors show as #AI! text."""
-    return _answer(lambda o: answers.index_of(o, city), caller)
+@xw.arg("year", err_to_str=True, doc=_YEAR)
+def AI_INDEX(city: Any, year: Any = None, caller: Any = None) -> Any:
+    """Total index score of a city, computed by xl-aiindex from this workbook's input sheets (Settings, Framework, Units, Data/Given); with a year column in Data, of that year (default the latest). Errors show as #AI! text."""
+    return _answer(lambda o: answers.index_of(o, city, year), caller)
 
 
 @xw.func(volatile=True, call_in_wizard=False, category=CATEGORY)
 @xw.arg("city", err_to_str=True, doc=_CITY)
 @xw.arg("node", err_to_str=True, doc=_NODE)
-def AI_SUBINDEX(city: Any, node: Any, caller: Any = None) -> Any:
+@xw.arg("year", err_to_str=True, doc=_YEAR)
+def AI_SUBINDEX(city: Any, node: Any, year: Any = None, caller: Any = None) -> Any:
     """Score of a city in any node of the Framework (a dimension, a sub-dimension or an indicator's normalised value). With input = given, nodes below Given's columns have none."""
-    return _answer(lambda o: answers.subindex_of(o, city, node), caller)
+    return _answer(lambda o: answers.subindex_of(o, city, node, year), caller)
 
 
 @xw.func(volatile=True, call_in_wizard=False, category=CATEGORY)
 @xw.arg("city", err_to_str=True, doc=_CITY)
 @xw.arg("group", err_to_str=True, doc="Optional: a grouping column of Units, e.g. \"region\": the rank among the cities of the same group.")
-def AI_RANK(city: Any, group: Any = None, caller: Any = None) -> Any:
+@xw.arg("year", err_to_str=True, doc=_YEAR)
+def AI_RANK(city: Any, group: Any = None, year: Any = None, caller: Any = None) -> Any:
     """Rank of a city by total index score: 1 = best; tied cities share the better rank. With a grouping column of Units (e.g. "region"), its rank within its group."""
-    return _answer(lambda o: answers.rank_of(o, city, group), caller)
+    return _answer(lambda o: answers.rank_of(o, city, group, year), caller)
 
 
 @xw.func(volatile=True, call_in_wizard=False, category=CATEGORY)
 @xw.arg("city", err_to_str=True, doc=_CITY)
 @xw.arg("as_label", err_to_str=True, doc="Optional: TRUE (or 1) for the tier's label (e.g. 第一梯队), FALSE (or 0, or left out) for its number.")
-def AI_TIER(city: Any, as_label: Any = False, caller: Any = None) -> Any:
+@xw.arg("year", err_to_str=True, doc=_YEAR)
+def AI_TIER(city: Any, as_label: Any = False, year: Any = None, caller: Any = None) -> Any:
     """Tier of a city (1 = best), by the Settings 'tiers' rule; with as_label = TRUE, the tier's label from 'tier_labels'."""
-    return _answer(lambda o: answers.tier_of(o, city, as_label), caller)
+    return _answer(lambda o: answers.tier_of(o, city, as_label, year), caller)
 
 
 @xw.func(volatile=True, call_in_wizard=False, category=CATEGORY)

@@ -189,6 +189,13 @@ def _run_json(debug: bool, book: Path, action: Callable[[], dict[str, Any]]) -> 
     sys.exit(code)
 
 
+def _year_option(f: F) -> F:
+    """``--year``: the year of a panel workbook (Data with a ``year`` column) to work on."""
+    return click.option("--year", type=int, default=None,
+                        help=_("The year of a workbook with a year column in Data (default: "
+                               "the latest); a workbook of one edition refuses it."))(f)
+
+
 def _json_option(f: F) -> F:
     return click.option("--json", "as_json", is_flag=True,
                         help=N_("Print JSON (the result as plain data; on an error, the record "
@@ -517,9 +524,10 @@ def excel(book: Path, output: Path | None, force: bool, interpreter_win: str | N
 @click.option("--force", is_flag=True,
               help="Overwrite cells of UncertaintyResults and Sensitivity edited by hand (or "
                    "sheets of those names the tool did not write).")
+@_year_option
 @_debug_option
 def uncertainty(book: Path, output: Path | None, samples: int, budget: float, seed: int, top: int,
-                force: bool, debug: bool) -> None:
+                force: bool, year: int | None, debug: bool) -> None:
     """Vary what the Uncertainty sheet lists (weights, methods, indicators), run the index
     many times, and write how far each unit's rank moves (UncertaintyResults) and which
     assumption moves the ranks most (Sensitivity: Sobol' indices with 95 % intervals).
@@ -533,7 +541,7 @@ def uncertainty(book: Path, output: Path | None, samples: int, budget: float, se
     def action() -> None:
         with show.progress_bar(_("Running the index")) as progress:
             done = api.uncertainty(book, output=output, samples=samples, budget=budget,
-                                   seed=seed, force=force, progress=progress)
+                                   seed=seed, force=force, progress=progress, year=year)
         show.show_uncertainty(done, top)
 
     _run(debug, action)
@@ -545,10 +553,11 @@ def uncertainty(book: Path, output: Path | None, samples: int, budget: float, se
 @click.option("--node", default=None, help="Explain this node (id or name; default: the index).")
 @click.option("--depth", default=1, show_default=True, type=click.IntRange(min=1),
               help="How many levels below the node to show.")
+@_year_option
 @_json_option
 @_debug_option
-def explain(book: Path, unit: str, node: str | None, depth: int, as_json: bool,
-            debug: bool) -> None:
+def explain(book: Path, unit: str, node: str | None, depth: int, year: int | None,
+            as_json: bool, debug: bool) -> None:
     """Explain UNIT's score (an id, Chinese or English name): each child's weight, the unit's
     score and rank on it, its contribution (weight × score, under arithmetic aggregation) and
     the gap to the best unit — and where the unit loses most.
@@ -560,9 +569,10 @@ def explain(book: Path, unit: str, node: str | None, depth: int, as_json: bool,
         xl-aiindex explain workbooks/city_ai_index_2020_data.xlsx Nanjing --node rnd --depth 2
     """
     if as_json:
-        _run_json(debug, book, lambda: api.explain(book, unit, node=node, depth=depth).as_json())
-    _run(debug, lambda: show.show_explain(api.explain(book, unit, node=node, depth=depth),
-                                          depth))
+        _run_json(debug, book, lambda: api.explain(book, unit, node=node, depth=depth,
+                                                   year=year).as_json())
+    _run(debug, lambda: show.show_explain(api.explain(book, unit, node=node, depth=depth,
+                                                      year=year), depth))
 
 
 @cli.command("audit")
@@ -573,10 +583,11 @@ def explain(book: Path, unit: str, node: str | None, depth: int, as_json: bool,
 @click.option("--force", is_flag=True,
               help="Replace an Audit sheet the tool did not write, or cells of it edited by "
                    "hand.")
+@_year_option
 @_json_option
 @_debug_option
 def audit_command(book: Path, output: Path | None, no_sheet: bool, force: bool,
-                  as_json: bool, debug: bool) -> None:
+                  year: int | None, as_json: bool, debug: bool) -> None:
     """Audit the index statistically, as the OECD-JRC Handbook and COINr do: per indicator
     min, max, mean, sd, skewness, kurtosis, missing values and whether it needs outlier
     treatment; each node's correlation with its parent and the total; Cronbach's alpha and the
@@ -591,10 +602,10 @@ def audit_command(book: Path, output: Path | None, no_sheet: bool, force: bool,
     """
     if as_json:
         _run_json(debug, book, lambda: api.audit(book, output=output, write=not no_sheet,
-                                                 force=force).as_json())
+                                                 force=force, year=year).as_json())
 
     def action() -> None:
-        done = api.audit(book, output=output, write=not no_sheet, force=force)
+        done = api.audit(book, output=output, write=not no_sheet, force=force, year=year)
         show.notes(done.notes)
         show.show_audit(done)
 
@@ -607,8 +618,10 @@ def audit_command(book: Path, output: Path | None, no_sheet: bool, force: bool,
                                            "every sibling group with two or more members).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (weights and rank moves per "
                                                       "method), nothing else.")
+@_year_option
 @_debug_option
-def weights_command(book: Path, node: str | None, as_json: bool, debug: bool) -> None:
+def weights_command(book: Path, node: str | None, as_json: bool, year: int | None,
+                    debug: bool) -> None:
     """Compare weighting methods before choosing one: per sibling group, the weights each
     method gives (given, equal, entropy, critic, sd, pca; ahp and budget where the workbook has
     their sheets) side by side, and how many units would change rank, and by how much at most,
@@ -619,7 +632,7 @@ def weights_command(book: Path, node: str | None, as_json: bool, debug: bool) ->
         xl-aiindex weights workbooks/city_ai_index_2020_data.xlsx --node index
     """
     def action() -> None:
-        done = api.weights(book, node=node)
+        done = api.weights(book, node=node, year=year)
         if as_json:
             click.echo(json.dumps(done.as_json(), ensure_ascii=False, indent=1))
             return
@@ -634,10 +647,11 @@ def weights_command(book: Path, node: str | None, as_json: bool, debug: bool) ->
 @click.argument("units", nargs=-1, required=True, metavar="UNIT UNIT...")
 @click.option("--node", default=None, help=N_("Compare on this node's children (id or name; "
                                              "default: the index's)."))
+@_year_option
 @_json_option
 @_debug_option
-def compare(book: Path, units: tuple[str, ...], node: str | None, as_json: bool,
-            debug: bool) -> None:
+def compare(book: Path, units: tuple[str, ...], node: str | None, year: int | None,
+            as_json: bool, debug: bool) -> None:
     """Compare two or more units (ids, Chinese or English names) side by side: their score
     and rank on each child of the root (or of --node) and on the index (that node), and the
     difference of each to the first.
@@ -651,8 +665,9 @@ def compare(book: Path, units: tuple[str, ...], node: str | None, as_json: bool,
     if len(units) < 2:
         raise click.UsageError(_("name at least two units to compare"))
     if as_json:
-        _run_json(debug, book, lambda: api.compare(book, units, node=node).as_json())
-    _run(debug, lambda: show.show_compare(api.compare(book, units, node=node)))
+        _run_json(debug, book, lambda: api.compare(book, units, node=node,
+                                                   year=year).as_json())
+    _run(debug, lambda: show.show_compare(api.compare(book, units, node=node, year=year)))
 
 
 @cli.command("compare-editions")
@@ -697,8 +712,9 @@ def compare_editions_command(old: Path, new: Path, output: Path | None, no_write
 @click.option("-o", "--output", type=NonEmptyPath(dir_okay=False, path_type=Path), required=True,
               help="The file to write: .html or .htm (the page) or .pdf (printed by headless "
                    "Chromium or WeasyPrint); never the workbook.")
+@_year_option
 @_debug_option
-def report(book: Path, output: Path, debug: bool) -> None:
+def report(book: Path, output: Path, year: int | None, debug: bool) -> None:
     """Write a self-contained bilingual HTML report of BOOK: ranking with tiers, the TOP-N and
     comparison charts (inline SVG), the weights in use, the uncertainty and audit results when
     the workbook has them, and a methodology annex (tree, weights, methods and formulas,
@@ -709,7 +725,7 @@ def report(book: Path, output: Path, debug: bool) -> None:
 
         xl-aiindex report workbooks/city_ai_index_2020.xlsx -o report.html
     """
-    _run(debug, lambda: show.show_report(api.report(book, output=output)))
+    _run(debug, lambda: show.show_report(api.report(book, output=output, year=year)))
 
 
 @cli.command()

@@ -241,6 +241,13 @@ def show_recalc(done: Recalculated, top: int) -> None:
             rows.append(["" if r.rank is None else str(r.rank), r.unit, r.name, fmt(r.score),
                          r.tier])
         say("")
+        from .panel import panel_of  # loaded by the recalc already
+
+        panel = panel_of(done.result)
+        if panel is not None:
+            say(_("Ranking of {year} (years {first}–{last}, panel_normalisation = {mode}; every "
+                  "year in the sheets Ranking and Trends):").format(
+                year=panel.latest, first=panel.years[0], last=panel.years[-1], mode=panel.mode))
         echo_table(rows, right={0, 3})
         if done.more:
             say(_("… {count} more in sheet {sheet}").format(count=done.more, sheet="Ranking"))
@@ -365,8 +372,9 @@ def _where(rank: int | None, ranked: int, tier: str) -> str:
 def show_explain(done: Explanation, depth: int) -> None:
     """``explain``: the unit's standing, the table of the node's children, its largest loss."""
     s = done.standing
+    book = one_line(str(done.book)) + ("" if done.year is None else f" ({done.year})")
     say(one_line(_("{label} ({unit}) in {book}: {root} {total}, {where}").format(
-        label=s.label, unit=s.unit, book=one_line(str(done.book)), root=done.root,
+        label=s.label, unit=s.unit, book=book, root=done.root,
         total=fmt(done.total), where=_where(s.rank, s.ranked, s.tier))))
     say("")
     rows = [[_("node"), _("name"), _("weight"), _("raw"), _("score"), _("to parent"), _("rank"),
@@ -462,7 +470,7 @@ def show_weights(done: WeightMethods) -> None:
 
 def show_compare(done: Comparison) -> None:
     """``compare``: each unit's standing, then the scores side by side and the differences."""
-    say(f"{one_line(str(done.book))}")
+    say(one_line(str(done.book)) + ("" if done.year is None else f" ({done.year})"))
     for s in done.standings:
         say(f"{s.label} ({s.unit}): {_where(s.rank, s.ranked, s.tier)}")
     say("")

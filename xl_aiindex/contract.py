@@ -83,14 +83,14 @@ STORE_SHEET = "_xl_aiindex"
 TOOL_SHEETS: tuple[str, ...] = (
     SCORES, RANKING, TIERS, WEIGHTS_USED, PROBLEMS, LOG, TREATMENT, CALC,
     CALC_STATS, UNCERTAINTY_RESULTS, SENSITIVITY, AUDIT, GROUP_RANKING, COMPARE,
-    CHANGES, CHARTS, STORE_SHEET,
+    CHANGES, CHARTS, TRENDS, STORE_SHEET,
 )
 #: The core result sheets of every recalc (and of the macros): a sheet of the user's under one
 #: of these names refuses the write.
 CORE_SHEETS: tuple[str, ...] = (SCORES, RANKING, TIERS, WEIGHTS_USED, LOG, PROBLEMS, STORE_SHEET)
 #: The optional extras of a recalc: a sheet of the user's under one of these names is kept and
 #: the extra skipped with a note (the core results are still written).
-OPTIONAL_SHEETS: tuple[str, ...] = (TREATMENT, GROUP_RANKING, CHARTS, COMPARE)
+OPTIONAL_SHEETS: tuple[str, ...] = (TREATMENT, GROUP_RANKING, CHARTS, COMPARE, TRENDS)
 #: The sheets of one command or mode (formula mode's helpers, uncertainty, audit,
 #: compare-editions): the results of that command, refused as core sheets are.
 COMMAND_SHEETS: tuple[str, ...] = tuple(n for n in TOOL_SHEETS

@@ -29,8 +29,9 @@ compare, report) works on any year.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -38,7 +39,7 @@ import pandas as pd
 from .errors import Problem, ProblemsFound
 from .i18n import _
 from .model import IndexModel, IndexResult, Step
-from .pipeline import build_index
+from .pipeline import build_index, check_model
 from .rank import assign_tiers, rank_units
 
 #: The index level holding the year in a panel's Data/Given frame.
@@ -134,6 +135,34 @@ class PanelResult:
         out = pd.concat(frames, names=[YEAR, "unit"])
         return out.swaplevel().sort_index(level=YEAR, sort_remaining=False)
 
+    def result(self, year: int | None = None) -> YearResult:
+        """The result of ``year`` (None: the latest) as a :class:`YearResult`: an ordinary
+        :class:`IndexResult` that also knows its year and this panel. ValueError naming the
+        years when the panel has no such year."""
+        year = self.latest if year is None else int(year)
+        if year not in self.by_year:
+            raise ValueError(f"the panel has no year {year} (years: "
+                             f"{', '.join(map(str, self.years))})")
+        one = self.by_year[year]
+        return YearResult(**{f.name: getattr(one, f.name) for f in fields(one)},
+                          year=year, panel=self)
+
+
+@dataclass(frozen=True)
+class YearResult(IndexResult):
+    """One year of a panel: everything that reads an :class:`IndexResult` (explain, audit,
+    compare, the single-year result sheets) reads it as that year's result; the writers of
+    the panel sheets (Scores, Ranking and Tiers per year, Trends) find the whole panel in
+    ``panel``."""
+
+    year: int = 0
+    panel: PanelResult | None = field(default=None, compare=False, repr=False)
+
+
+def panel_of(result: IndexResult) -> PanelResult | None:
+    """The panel ``result`` is a year of (None: a single-year result)."""
+    return result.panel if isinstance(result, YearResult) else None
+
 
 def build_panel(model: IndexModel, mode: str = "pooled") -> PanelResult:
     """Build every year of the panel ``model`` with the years put on one scale as ``mode``
@@ -195,7 +224,12 @@ def _stack(model: IndexModel, years: tuple[int, ...]) -> tuple[IndexModel, dict[
 
 
 def _pooled(model: IndexModel, years: tuple[int, ...]) -> PanelResult:
+    # unit pairs to compare name units, not unit-years: checked on a year, not on the stack
+    _, problems, _ = check_model(year_model(model, years[-1]))
+    if any(p.field == "compare" for p in problems):
+        raise ProblemsFound([p for p in problems if p.field == "compare"])
     stacked, ids = _stack(model, years)
+    stacked = stacked._replace(settings=stacked.settings._replace(compare=()))
     try:
         whole = build_index(stacked)
     except ProblemsFound as e:
@@ -221,14 +255,25 @@ def _pooled(model: IndexModel, years: tuple[int, ...]) -> PanelResult:
             tier=assign_tiers(rank, total, s.tiers, s.rank_decimals),
             weights_used=whole.weights_used, treatment=whole.treatment,
             log=(*whole.log, Step("panel", {"normalisation": "pooled", "years": list(years)})))
-    return PanelResult("pooled", by_year, whole.notes)
+    return PanelResult("pooled", by_year, tuple(_unstack_text(n) for n in whole.notes))
 
 
 def _unstack_problem(problem: Problem, ids: dict[str, tuple[str, int]]) -> Problem:
     if problem.unit in ids:
         unit, year = ids[problem.unit]
-        return replace(problem, unit=unit, year=year)
+        return replace(problem, unit=unit, year=year, problem=_unstack_text(problem.problem))
     return problem
+
+
+#: A unit-year id of the stacked panel in a message (``beijing@2021``).
+_STACKED_ID = re.compile(r"(\S+?)" + re.escape(_JOIN) + r"(\d{1,4})\b")
+
+
+def _unstack_text(message: str) -> str:
+    """A message of the stacked build as the user reads it: ``b@2021 (乙 2021)`` → ``b
+    (乙 2021)`` (the name keeps the year), a bare ``b@2021`` → ``b 2021``."""
+    message = re.sub(_STACKED_ID.pattern + r"(?= \()", r"\1", message)
+    return _STACKED_ID.sub(r"\1 \2", message)
 
 
 def trends(panel: PanelResult) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -33,13 +34,17 @@ KNOWN_KEYS += ("unit_label", "missing_markers")
 #: what is written into the workbook.
 OPTIONAL_KEYS = ("language",)
 
+#: Settings keys of panel workbooks (Data/Given with a ``year`` column): read like
+#: :data:`KNOWN_KEYS`, not written into a new single-year workbook's Settings.
+PANEL_KEYS = ("panel_normalisation",)
+
 #: Settings keys naming an optional result sheet (written under that name instead of its
 #: default), with the default name: a sheet of the user's under the default name is kept and
 #: the optional sheet skipped, with a note naming its key. Read like :data:`KNOWN_KEYS`, but
 #: not written into the Settings sheet of a new workbook (rarely needed; docs/workbook.md).
 SHEET_NAME_KEYS: dict[str, str] = {
     "sheet_treatment": "Treatment", "sheet_groupranking": "GroupRanking",
-    "sheet_charts": "Charts", "sheet_compare": "Compare",
+    "sheet_charts": "Charts", "sheet_compare": "Compare", "sheet_trends": "Trends",
 }
 #: Settings keys whose value must be one of a fixed list.
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -82,7 +87,8 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
     def given_ascii(key: str) -> str:   # numbers, method names: full-width forms as ASCII
         return ascii_punctuation(given(key))
 
-    for key in sorted(set(values) - set(KNOWN_KEYS) - set(SHEET_NAME_KEYS) - set(OPTIONAL_KEYS)):
+    for key in sorted(set(values) - set(KNOWN_KEYS) - set(SHEET_NAME_KEYS) - set(OPTIONAL_KEYS)
+                      - set(PANEL_KEYS)):
         notes.append(_("Settings key '{key}' is not one xl-aiindex reads: ignored").format(
             key=key))
 
@@ -226,6 +232,17 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[Settings, list[Problem], lis
     text = given("missing_markers")
     if text:
         out["missing_markers"] = tuple(split_list(text))
+    text = given_ascii("panel_normalisation")
+    if text:
+        name, arg = split_method(text)
+        if name in ("pooled", "per_year") and not arg:
+            out["panel_normalisation"] = name
+        elif name == "base" and re.fullmatch(r"\d{1,4}(\.0+)?", arg):
+            out["panel_normalisation"] = f"base:{int(float(arg))}"
+        else:
+            # whether the panel has that year is the panel build's check (it knows the years)
+            bad("panel_normalisation", _("'{value}' is not one of pooled, per_year, base:YEAR "
+                                         "(e.g. base:2020)").format(value=text))
 
     return Settings(**out), problems, notes
 
@@ -268,7 +285,7 @@ def _sheet_names(given: Callable[[str], str]) -> tuple[tuple[str, str], ...]:
 
 #: A name to suggest for each optional result sheet (in notes and problems).
 SHEET_NAME_EXAMPLES = {"sheet_treatment": "异常值处理", "sheet_groupranking": "分组排名",
-                       "sheet_charts": "图表", "sheet_compare": "对比"}
+                       "sheet_charts": "图表", "sheet_compare": "对比", "sheet_trends": "趋势"}
 
 
 def _parse_tiers(text: str, labels_text: str, bad: Callable[[str, str], None]) -> TierRule | None:

@@ -87,8 +87,10 @@ def block(vba: str, kind: str, name: str) -> str:
 def test_every_function_is_declared_with_its_visible_arguments(imported: dict[str, Any]) -> None:
     vba = imported["vba"]
     signatures = {
-        "AI_INDEX": "(city)", "AI_SUBINDEX": "(city, node)", "AI_RANK": "(city, Optional group)",
-        "AI_TIER": "(city, Optional as_label)", "AI_WEIGHT": "(node)", "AI_RANKING": "()",
+        # year: optional, a panel's year (issue #24): =AI_RANK("北京",, 2021)
+        "AI_INDEX": "(city, Optional year)", "AI_SUBINDEX": "(city, node, Optional year)",
+        "AI_RANK": "(city, Optional group, Optional year)",
+        "AI_TIER": "(city, Optional as_label, Optional year)", "AI_WEIGHT": "(node)", "AI_RANKING": "()",
         "AI_SCORES": "()", "AI_RANK_INTERVAL": "(city)", "AI_FIT_WEIGHTS": "(subscores, totals)",
         "AI_WHY": "(cell)",
     }

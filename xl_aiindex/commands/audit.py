@@ -60,7 +60,7 @@ class Audited:
 
 
 def audit(book: str | os.PathLike[str], *, output: str | os.PathLike[str] | None = None,
-          write: bool = True, force: bool = False) -> Audited:
+          write: bool = True, force: bool = False, year: int | None = None) -> Audited:
     """Audit the index statistically: per indicator min, max, mean, sd, skewness, kurtosis,
     missing values and whether it needs outlier treatment; each node's correlation with its
     parent and the total; Cronbach's alpha and the first principal component's share per
@@ -71,13 +71,15 @@ def audit(book: str | os.PathLike[str], *, output: str | os.PathLike[str] | None
     :param output: where to write the Audit sheet (default: ``book``, in place)
     :param write: False writes nothing
     :param force: replace an Audit sheet the tool did not write, or cells of it edited by hand
+    :param year: the year of a panel (Data with a ``year`` column; default: the latest); a
+        workbook of one edition refuses it (:class:`~xl_aiindex.errors.BadArgument`)
 
     Returns an :class:`Audited`. Raises what :func:`recalc` raises on bad inputs and refused
     destinations.
     """
     from ..workbook.audit_io import audit_file
 
-    result, report = audit_file(book, output, write=write, force=force)
+    result, report = audit_file(book, output, write=write, force=force, year=year)
     labels = {m.id: m.label for m in result.model.nodes}
     table = report.table
     groups = tuple(

@@ -42,6 +42,8 @@ class Comparison:
     nodes: tuple[ComparedNode, ...]
     table: pd.DataFrame
     node: str = ""
+    #: the year of a panel compared (None: a workbook of one edition)
+    year: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         """Plain data (``--json``): the workbook, each unit's standing, and per node each
@@ -57,11 +59,11 @@ class Comparison:
                           "ranks": dict(zip(ids, n.ranks, strict=True)),
                           "differences": {u: plain(v) for u, v in
                                           zip(ids[1:], n.differences, strict=True)}}
-                         for n in self.nodes]}
+                         for n in self.nodes]} | ({} if self.year is None else {"year": self.year})
 
 
 def compare(book: str | os.PathLike[str], units: Sequence[str], *,
-            node: str | None = None) -> Comparison:
+            node: str | None = None, year: int | None = None) -> Comparison:
     """Compare two or more units side by side: their score and rank on each child of ``node``
     (default: the index) and on ``node`` itself, and the difference of each to the first.
 
@@ -69,6 +71,8 @@ def compare(book: str | os.PathLike[str], units: Sequence[str], *,
     :param units: the units (ids, Chinese or English names), at least two; named in Chinese,
         the units and nodes are labelled in Chinese, else in English
     :param node: the node whose children to compare (id or name; default: the index)
+    :param year: the year of a panel (Data with a ``year`` column; default: the latest); a
+        workbook of one edition refuses it (:class:`~xl_aiindex.errors.BadArgument`)
 
     Returns a :class:`Comparison`. Raises :class:`~xl_aiindex.errors.UnknownName` (with the
     closest names) for a unit or node that is not there,
@@ -79,14 +83,15 @@ def compare(book: str | os.PathLike[str], units: Sequence[str], *,
     from ..errors import XlAiIndexError
     from ..i18n import _
     from ..lookup import NameIndex
+    from ..workbook.book import find_unit
     from ..workbook.io import compute, load_workbook
     from .standing import standing
 
     if len(units) < 2:
         raise XlAiIndexError(_("name at least two units to compare"))
-    result = compute(load_workbook(book))
+    result = compute(load_workbook(book), year)
     index = NameIndex.of(result.model, "unit")
-    ids = [index.find(u) for u in units]
+    ids = [find_unit(result, u) for u in units]
     labels = [index.label(i, q) for i, q in zip(ids, units, strict=True)]
     head = NameIndex.of(result.model, "node").find(node) if node else result.root
     kids = [n.id for n in result.model.nodes if n.parent == head]
@@ -111,7 +116,8 @@ def compare(book: str | os.PathLike[str], units: Sequence[str], *,
     return Comparison(book=Path(book),
                       standings=tuple(standing(result, i, label)
                                       for i, label in zip(ids, labels, strict=True)),
-                      nodes=tuple(rows), table=table, node=head)
+                      nodes=tuple(rows), table=table, node=head,
+                      year=getattr(result, "year", None))
 
 
 def compare_table(result: IndexResult, node: str, children: Sequence[str],

@@ -55,6 +55,8 @@ class Explanation:
     leads: bool
     imputed_by: str = ""
     treated_by: str = ""
+    #: the year of a panel explained (None: a workbook of one edition)
+    year: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         """Plain data (``--json``): the workbook, the unit's standing and total, the node
@@ -68,11 +70,12 @@ class Explanation:
                 "rank": s.rank, "of": s.ranked, "tier": s.tier, "root": self.root,
                 "total": self.total, "node": self.node, "rows": records(self.table),
                 "largest_loss": asdict(self.loss) if self.loss is not None else None,
-                "leads": self.leads, "notes": [self.shallower] if self.shallower else []}
+                "leads": self.leads, "notes": [self.shallower] if self.shallower else []} | (
+            {} if self.year is None else {"year": self.year})
 
 
 def explain(book: str | os.PathLike[str], unit: str, *, node: str | None = None,
-            depth: int = 1) -> Explanation:
+            depth: int = 1, year: int | None = None) -> Explanation:
     """Explain ``unit``'s score: each child's weight, the unit's score and rank on it, its
     contribution (weight × score, under arithmetic aggregation) and the gap to the best unit.
 
@@ -80,6 +83,8 @@ def explain(book: str | os.PathLike[str], unit: str, *, node: str | None = None,
     :param unit: the unit: its id, Chinese or English name
     :param node: the node to explain (id or name; default: the index)
     :param depth: how many levels below the node to show
+    :param year: the year of a panel (Data with a ``year`` column; default: the latest); a
+        workbook of one edition refuses it (:class:`~xl_aiindex.errors.BadArgument`)
 
     Returns an :class:`Explanation`. Raises :class:`~xl_aiindex.errors.UnknownName` (with
     the closest names) for a unit or node that is not there,
@@ -89,11 +94,12 @@ def explain(book: str | os.PathLike[str], unit: str, *, node: str | None = None,
     from ..explain import explain as explain_unit
     from ..i18n import _
     from ..lookup import NameIndex
+    from ..workbook.book import find_unit
     from ..workbook.io import compute, load_workbook
     from .standing import standing
 
-    result = compute(load_workbook(book))
-    unit_id = NameIndex.of(result.model, "unit").find(unit)
+    result = compute(load_workbook(book), year)
+    unit_id = find_unit(result, unit)
     node_id = NameIndex.of(result.model, "node").find(node) if node else None
     table = explain_unit(result, unit_id, node_id, depth)
     head = str(table.iloc[0]["node"])
@@ -120,7 +126,8 @@ def explain(book: str | os.PathLike[str], unit: str, *, node: str | None = None,
         imputed_by=_("blank in Data, filled by missing = {method}").format(
             method=settings.missing),
         treated_by=_("an outlier, changed by outliers = {method} before normalisation").format(
-            method=settings.outliers))
+            method=settings.outliers),
+        year=getattr(result, "year", None))
 
 
 def why_shallower(result: IndexResult, node: str, shown: int) -> str:

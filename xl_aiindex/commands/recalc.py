@@ -81,10 +81,18 @@ def recalc(book: str | os.PathLike[str], *, output: str | os.PathLike[str] | Non
         rows, more = ranked_units(result, top)
     return Recalculated(
         book=Path(book), path=Path(output if output is not None else book),
-        sheets=tuple(dict.fromkeys(written)), mode=mode or result.model.settings.output,
+        sheets=tuple(dict.fromkeys(written)), mode=written_mode(result, mode),
         units=len(result.scores), nodes=len(result.model.nodes),
         input=result.model.settings.input, notes=tuple(result.notes), top=rows, more=more,
         result=result)
+
+
+def written_mode(result: IndexResult, asked: str | None) -> str:
+    """The mode the results were written in: ``asked`` (None: Settings ``output``), but
+    values for a panel that formula mode cannot write (the notes say why)."""
+    from ..workbook.formulas import panel_output_mode
+
+    return panel_output_mode(result, asked or result.model.settings.output)[0]
 
 
 def ranked_units(result: IndexResult, top: int) -> tuple[tuple[RankedUnit, ...], int]:

@@ -21,7 +21,8 @@ class Report:
     notes: tuple[str, ...] = ()
 
 
-def report(book: str | os.PathLike[str], *, output: str | os.PathLike[str]) -> Report:
+def report(book: str | os.PathLike[str], *, output: str | os.PathLike[str],
+           year: int | None = None) -> Report:
     """Write a self-contained bilingual report of ``book``: ranking with tiers, the TOP-N
     and comparison charts (inline SVG), the weights in use, the uncertainty and audit results
     when the workbook has them, and a methodology annex. An HTML page opens offline and
@@ -30,6 +31,9 @@ def report(book: str | os.PathLike[str], *, output: str | os.PathLike[str]) -> R
     :param book: the workbook to read
     :param output: the file to write: ``.html`` or ``.htm`` (the page) or ``.pdf`` (the page
         printed); never the workbook
+    :param year: the year of a panel (Data with a ``year`` column; default: the latest): its
+        ranking, charts and weights, and a Trends section of every year; a workbook of one
+        edition refuses it (:class:`~xl_aiindex.errors.BadArgument`)
 
     Returns a :class:`Report`. Raises :class:`~xl_aiindex.errors.UnsafeWrite` for an output
     that cannot hold the report (another suffix, the workbook itself, read-only, open, a PDF
@@ -41,7 +45,7 @@ def report(book: str | os.PathLike[str], *, output: str | os.PathLike[str]) -> R
 
     # a name that cannot hold the report is refused before minutes of computing
     check_report_destination(output, book)
-    result = compute(load_workbook(book))
+    result = compute(load_workbook(book), year)
     page = write_report(result, book, output)
     return Report(path=Path(output), sections=page.sections, charts=page.charts,
                   units=len(result.scores), notes=(*result.notes, *page.notes))

@@ -39,8 +39,8 @@ class UncertaintyRun:
 
 def uncertainty(book: str | os.PathLike[str], *, output: str | os.PathLike[str] | None = None,
                 samples: int | None = None, budget: float | None = None, seed: int = 1,
-                force: bool = False, progress: Callable[[int, int], None] | None = None
-                ) -> UncertaintyRun:
+                force: bool = False, progress: Callable[[int, int], None] | None = None,
+                year: int | None = None) -> UncertaintyRun:
     """Vary what the Uncertainty sheet lists (weights, methods, indicators), run the index many
     times, and write UncertaintyResults (how far each unit's rank moves) and Sensitivity
     (which assumption moves the ranks most), with one Log row.
@@ -55,6 +55,9 @@ def uncertainty(book: str | os.PathLike[str], *, output: str | os.PathLike[str] 
     :param force: overwrite cells of UncertaintyResults and Sensitivity edited by hand (or
         sheets of those names the tool did not write)
     :param progress: called with (runs done, runs in this round) as the runs go
+    :param year: the year of a panel (Data with a ``year`` column; default: the latest): that year's
+        data, each run normalised within the year; a
+        workbook of one edition refuses it (:class:`~xl_aiindex.errors.BadArgument`)
 
     Returns an :class:`UncertaintyRun`. Raises :class:`~xl_aiindex.errors.ProblemsFound` (the
     Uncertainty sheet's or the inputs' problems, hand edits), and what :func:`recalc` raises
@@ -65,7 +68,8 @@ def uncertainty(book: str | os.PathLike[str], *, output: str | os.PathLike[str] 
 
     result = uncertainty_file(book, output,
                               DEFAULT_SAMPLES if samples is None else samples, seed,
-                              DEFAULT_BUDGET if budget is None else budget, progress, force=force)
+                              DEFAULT_BUDGET if budget is None else budget, progress, force=force,
+                              year=year)
     return UncertaintyRun(book=Path(book), path=Path(output if output is not None else book),
                           samples=result.samples, runs=result.runs,
                           sensitivity=result.sensitivity, summary=result.summary,

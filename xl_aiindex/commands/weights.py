@@ -29,7 +29,8 @@ class WeightMethods:
         return {"book": str(self.book), "groups": as_json(list(self.groups))}
 
 
-def weights(book: str | os.PathLike[str], *, node: str | None = None) -> WeightMethods:
+def weights(book: str | os.PathLike[str], *, node: str | None = None,
+            year: int | None = None) -> WeightMethods:
     """Compare weighting methods: per sibling group, the weights each method gives (given,
     equal, entropy, critic, sd, pca; ahp and budget where the workbook has their sheets), and
     how many units would change rank, and by how much at most, if that group alone were
@@ -38,6 +39,8 @@ def weights(book: str | os.PathLike[str], *, node: str | None = None) -> WeightM
     :param book: the workbook to read
     :param node: only this node's children (id or name; default: every sibling group with two
         or more members)
+    :param year: the year of a panel (Data with a ``year`` column; default: the latest); a
+        workbook of one edition refuses it (:class:`~xl_aiindex.errors.BadArgument`)
 
     Returns a :class:`WeightMethods`. Raises :class:`~xl_aiindex.errors.UnknownName` for a
     node that is not there, and what reading raises.
@@ -46,7 +49,7 @@ def weights(book: str | os.PathLike[str], *, node: str | None = None) -> WeightM
     from ..lookup import NameIndex
     from ..workbook.io import compute, load_workbook
 
-    result = compute(load_workbook(book))
+    result = compute(load_workbook(book), year)
     node_id = NameIndex.of(result.model, "node").find(node) if node else None
     return WeightMethods(book=Path(book), groups=tuple(compare_weights(result, node_id)),
                          labels={m.id: m.label for m in result.model.nodes},

@@ -32,9 +32,10 @@ from ..groups import find_grouping, group_ranks, grouping_columns
 from ..i18n import _, current_language, use_language
 from ..lookup import NameIndex
 from ..model import IndexResult
+from ..panel import panel_of
 from .grid import BookSource
 from .inputs import compute_inputs, read_inputs
-from .read import Locator, text
+from .read import Locator, parse_number, text
 from .result_tables import ranking_table, scores_table
 
 
@@ -197,11 +198,52 @@ def problems_text(problems: tuple[Problem, ...] | list[Problem]) -> str:
 # ---- lookups ----
 
 def _names(outcome: Outcome, kind: str) -> NameIndex:
-    """The unit or node name index of the outcome's model, built once per input state."""
+    """The unit or node name index of the outcome's model, built once per input state (a
+    panel: the units of every year, so a unit absent from one year is still found)."""
     memo_key = "index:" + kind
     if memo_key not in outcome.memo:
-        outcome.memo[memo_key] = NameIndex.of(ok_result(outcome).model, kind)
+        model = ok_result(outcome).model
+        panel = panel_of(ok_result(outcome))
+        if panel is not None and kind == "unit":
+            units = pd.concat([panel.by_year[y].model.units for y in panel.years])
+            model = model._replace(units=units[~units.index.duplicated(keep="last")])
+        outcome.memo[memo_key] = NameIndex.of(model, kind)
     return outcome.memo[memo_key]  # type: ignore[no-any-return]
+
+
+def year_result(outcome: Outcome, year: Any = None) -> IndexResult:
+    """The result a UDF with the optional ``year`` argument answers from: the result (a
+    panel's latest year) when ``year`` is left out or blank, else that year of the panel. A
+    year that is not a whole number, a workbook of one edition, or a year the panel lacks is a
+    :class:`UdfError` saying so."""
+    result = ok_result(outcome)
+    if year is None or (isinstance(year, str) and not year.strip()):
+        return result
+    value = one_value(year, "year")
+    n, _unused = parse_number(value)
+    if n is None or not float(n).is_integer():
+        raise UdfError(_("year must be a whole number such as 2021, not \"{value}\"").format(
+            value=value))
+    y = int(n)
+    panel = panel_of(result)
+    if panel is None:
+        raise UdfError(_("year {year}: this workbook holds one edition (Data and Given have no "
+                         "year column)").format(year=y))
+    if y not in panel.by_year:
+        raise UdfError(_("year {year}: the workbook has no results for that year (years: "
+                         "{years})").format(year=y, years=", ".join(map(str, panel.years))))
+    memo_key = f"year:{y}"
+    if memo_key not in outcome.memo:
+        outcome.memo[memo_key] = panel.result(y)
+    return outcome.memo[memo_key]  # type: ignore[no-any-return]
+
+
+def _present(result: IndexResult, unit: str) -> None:
+    """A :class:`UdfError` when ``unit`` has no row in the year ``result`` is of (a panel)."""
+    if unit not in result.scores.index:
+        year = getattr(result, "year", "")
+        raise UdfError(_("{unit} has no row in {year} (Data or Given)").format(unit=unit,
+                                                                              year=year))
 
 
 def _find(outcome: Outcome, arg: Any, kind: str) -> str:
@@ -241,20 +283,22 @@ def _given_only(result: IndexResult, node: str) -> bool:
 
 # ---- answers ----
 
-def index_of(outcome: Outcome, city: Any) -> float:
-    """AI_INDEX: the root's score."""
-    result = ok_result(outcome)
+def index_of(outcome: Outcome, city: Any, year: Any = None) -> float:
+    """AI_INDEX: the root's score (``year``: of that year of a panel; left out: the latest)."""
+    result = year_result(outcome, year)
     return _score(result, find_unit(outcome, city), result.root)
 
 
-def subindex_of(outcome: Outcome, city: Any, node: Any) -> float:
-    """AI_SUBINDEX: any node's score (an indicator's normalised value)."""
-    result = ok_result(outcome)
+def subindex_of(outcome: Outcome, city: Any, node: Any, year: Any = None) -> float:
+    """AI_SUBINDEX: any node's score (an indicator's normalised value; ``year`` as
+    :func:`index_of`)."""
+    result = year_result(outcome, year)
     unit = find_unit(outcome, city)
     return _score(result, unit, find_node(outcome, node))
 
 
 def _score(result: IndexResult, unit: str, node_id: str) -> float:
+    _present(result, unit)
     v = result.scores.at[unit, node_id]
     if pd.isna(v):
         if _given_only(result, node_id):
@@ -264,11 +308,13 @@ def _score(result: IndexResult, unit: str, node_id: str) -> float:
     return float(v)
 
 
-def rank_of(outcome: Outcome, city: Any, group: Any = None) -> int:
+def rank_of(outcome: Outcome, city: Any, group: Any = None, year: Any = None) -> int:
     """AI_RANK: 1 = best; ties share the better rank. ``group``: a grouping column of Units
-    (e.g. ``region``): the rank among the units of the city's group in that column."""
-    result = ok_result(outcome)
+    (e.g. ``region``): the rank among the units of the city's group in that column. ``year``:
+    the rank within that year of a panel (left out: the latest)."""
+    result = year_result(outcome, year)
     unit = find_unit(outcome, city)
+    _present(result, unit)
     r = result.rank.get(unit)
     if r is None or pd.isna(r):
         raise UdfError(_("{unit} is not ranked (no total score, or coverage below "
@@ -276,7 +322,7 @@ def rank_of(outcome: Outcome, city: Any, group: Any = None) -> int:
     if group is None or (isinstance(group, str) and not group.strip()):
         return int(r)
     column = _grouping(outcome, one_value(group, "group"))
-    memo_key = "group_ranks:" + column
+    memo_key = f"group_ranks:{column}:{getattr(result, 'year', '')}"
     if memo_key not in outcome.memo:
         outcome.memo[memo_key] = group_ranks(result, column)
     g = outcome.memo[memo_key].get(unit)
@@ -298,10 +344,12 @@ def _grouping(outcome: Outcome, name: str) -> str:
     return column
 
 
-def tier_of(outcome: Outcome, city: Any, label: Any = False) -> int | str:
-    """AI_TIER: the tier number (1 = best), or its label when ``label`` is TRUE."""
-    result = ok_result(outcome)
+def tier_of(outcome: Outcome, city: Any, label: Any = False, year: Any = None) -> int | str:
+    """AI_TIER: the tier number (1 = best), or its label when ``label`` is TRUE (``year``: the
+    tier within that year of a panel; left out: the latest)."""
+    result = year_result(outcome, year)
     unit = find_unit(outcome, city)
+    _present(result, unit)
     t = result.tier.get(unit)
     if t is None or pd.isna(t) or int(t) <= 0:
         raise UdfError(_("{unit} has no tier (it is not ranked)").format(unit=unit))

@@ -58,20 +58,22 @@ def _cells(loaded: Loaded) -> Callable[[str, str], str]:
 
 
 def audit_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None = None,
-               write: bool = True, *, force: bool = False) -> tuple[IndexResult, Audit]:
+               write: bool = True, *, force: bool = False, year: int | None = None
+               ) -> tuple[IndexResult, Audit]:
     """Audit the workbook at ``src``; with ``write``, write the Audit sheet to ``dst`` (None: in
     place) through the one write path (:func:`~xl_aiindex.workbook.writer.update_workbook`):
     atomically, every other sheet kept, one Log row; a sheet ``Audit`` the tool did not write
     (or cells of it edited by hand) is refused unless ``force``. Raises what ``recalc`` raises
-    on bad inputs and refused destinations."""
+    on bad inputs and refused destinations. ``year``: the year of a panel to audit (None: the
+    latest; :func:`~xl_aiindex.workbook.book.for_year`)."""
     src_path = Path(src)
     if not write:
         loaded = load_workbook(src_path)
-        result = compute(loaded)
+        result = compute(loaded, year)
         return result, audit(result, _cells(loaded))
 
     def build(loaded: Loaded) -> Update[tuple[IndexResult, Audit]]:
-        result = compute(loaded)
+        result = compute(loaded, year)
         report = audit(result, _cells(loaded))
         notes = loaded.notes + result.notes
         entry = {"input": loaded.model.settings.input, "units": int(len(result.scores)),

@@ -22,7 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from ..contract import LOG, LOG_COLUMNS, STORE_SHEET, key
+from ..errors import BadArgument
+from ..i18n import _
 from ..model import IndexModel, IndexResult
+from ..panel import panel_of
 from .calamine_source import CalamineSource
 from .fingerprint import Stored, read_store
 from .grid import Grid
@@ -30,8 +33,8 @@ from .inputs import Inputs, compute_inputs, read_inputs
 from .package import Package
 from .read import Locator
 
-__all__ = ["BookState", "Inputs", "Loaded", "compute", "compute_inputs", "load_workbook",
-           "log_table", "read_inputs", "read_state"]
+__all__ = ["BookState", "Inputs", "Loaded", "compute", "compute_inputs", "find_unit", "for_year",
+           "load_workbook", "log_table", "one_edition", "read_inputs", "read_state"]
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,52 @@ def load_workbook(path: str | os.PathLike[str]) -> Loaded:
                   state.names, state.stored, state.log_header, state.log_width, source)
 
 
-def compute(loaded: Loaded) -> IndexResult:
+def compute(loaded: Loaded, year: int | None = None) -> IndexResult:
     """Build the index of a loaded workbook; the engine's problems get their cells
-    (:func:`compute_inputs`)."""
-    return compute_inputs(loaded.inputs)
+    (:func:`compute_inputs`). ``year``: the year of a panel to return (:func:`for_year`;
+    None: the latest)."""
+    return for_year(compute_inputs(loaded.inputs), year)
+
+
+def find_unit(result: IndexResult, text: str) -> str:
+    """The unit id ``text`` names in ``result`` (:class:`~xl_aiindex.lookup.NameIndex`). In a
+    year of a panel, a unit of another year that has no row in this one is an
+    :class:`~xl_aiindex.errors.UnknownName` saying so, not an unknown name."""
+    from ..errors import UnknownName
+    from ..lookup import NameIndex
+
+    try:
+        return NameIndex.of(result.model, "unit").find(text)
+    except UnknownName:
+        panel = panel_of(result)
+        if panel is None:
+            raise
+        for other in panel.years:
+            index = NameIndex.of(panel.by_year[other].model, "unit")
+            if index.get(text) is not None:
+                raise UnknownName(_("{unit} has no row in {year} (Data or Given)").format(
+                    unit=index.get(text), year=getattr(result, "year", panel.latest))) from None
+        raise
+
+
+def one_edition(year: int) -> str:
+    """Why ``year`` cannot be chosen in a workbook of one edition."""
+    return _("year {year}: this workbook holds one edition (Data and Given have no year "
+             "column), so there is no year to choose").format(year=year)
+
+
+def for_year(result: IndexResult, year: int | None) -> IndexResult:
+    """The result of ``year`` when ``result`` is a year of a panel (None: ``result`` as it
+    is, the latest year as computed). Raises :class:`~xl_aiindex.errors.BadArgument` saying
+    why when the workbook holds one edition (no ``year`` column) or the panel has no such
+    year."""
+    if year is None:
+        return result
+    panel = panel_of(result)
+    if panel is None:
+        raise BadArgument(one_edition(year))
+    if int(year) not in panel.by_year:
+        raise BadArgument(_("year {year}: the workbook has no results for that year (years: "
+                            "{years})").format(year=year,
+                                               years=", ".join(map(str, panel.years))))
+    return panel.result(int(year))

@@ -12,6 +12,8 @@ The functions return the chart part's XML (``bytes``) and are writer-independent
   (``fills``: e.g. by tier), rank 1 at the top;
 * :func:`clustered_bar_chart` — several series side by side over the same categories;
 * :func:`radar_chart` — several series on a radar (spider) chart;
+* :func:`line_chart` — several series as lines over the same categories (Trends: a unit per
+  line over the years);
 * :func:`rank_interval_chart` — a dot per unit at its median rank and a bar from its 5 % to its
   95 % rank (custom error bars), units left to right on a category axis, rank 1 at the top (the
   UncertaintyResults sheet's chart).
@@ -264,6 +266,29 @@ def radar_chart(title: str, categories: str, series: Sequence[Series], *,
             + _cat_ax(500000011, 500000012, "b", False)
             + _val_ax(500000012, 500000011, "l", "0", minimum=axis_min, maximum=axis_max,
                       between="between"))
+    return _space(title, plot, True)
+
+
+def line_chart(title: str, categories: str, series: Sequence[Series], *,
+               num_format: str = "0") -> bytes:
+    """Several series as lines with markers over ``categories`` (e.g. a unit per series over
+    the years of a panel); a legend names the series, a blank cell is a gap in its line."""
+    if not series:
+        raise ValueError("a line chart needs at least one series")
+    sers = []
+    for i, s in enumerate(series):
+        color = s.color or SERIES_COLORS[i % len(SERIES_COLORS)]
+        sers.append(f'<c:ser><c:idx val="{i}"/><c:order val="{i}"/>{_tx(s)}'
+                    f'<c:spPr><a:ln w="22225"><a:solidFill><a:srgbClr val="{color}"/>'
+                    "</a:solidFill></a:ln></c:spPr>"
+                    '<c:marker><c:symbol val="circle"/><c:size val="5"/>'
+                    f"{_sppr(color, color)}</c:marker>"
+                    f'{_cat(categories)}{_val(s.values)}<c:smooth val="0"/></c:ser>')
+    plot = ('<c:lineChart><c:grouping val="standard"/><c:varyColors val="0"/>'
+            f'{"".join(sers)}<c:marker val="1"/>'
+            '<c:axId val="500000041"/><c:axId val="500000042"/></c:lineChart>'
+            + _cat_ax(500000041, 500000042, "b", False)
+            + _val_ax(500000042, 500000041, "l", num_format))
     return _space(title, plot, True)
 
 

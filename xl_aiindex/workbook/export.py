@@ -29,7 +29,14 @@ import pandas as pd
 
 from ..contract import key
 from ..model import IndexResult
+from ..panel import panel_of
 from .calamine_source import CalamineSource
+from .panel_sheets import (
+    panel_ranking_table,
+    panel_scores_table,
+    panel_tiers_table,
+    trends_table,
+)
 from .results import ranking_table, scores_table, tiers_table
 from .visuals import compare_table
 
@@ -68,10 +75,14 @@ def export_tables(result: IndexResult, book: str | os.PathLike[str] | None = Non
                   ) -> dict[str, pd.DataFrame]:
     """The tables to export, by name: ranking, scores, tiers, weights, framework, compare
     (when Settings ``compare`` has pairs) and the sheets of :data:`SHEETS_AS_WRITTEN` found in
-    ``book``."""
+    ``book``. A panel (a year column in Data): ranking, scores and tiers of every year, with a
+    ``year`` column, and trends (:mod:`~xl_aiindex.workbook.panel_sheets`)."""
+    panel = panel_of(result)
     tables = {"ranking": ranking_table(result), "scores": scores_table(result),
-              "tiers": tiers_table(result), "weights": weights_table(result),
-              "framework": framework_table(result)}
+              "tiers": tiers_table(result)} if panel is None else {
+        "ranking": panel_ranking_table(panel), "scores": panel_scores_table(panel),
+        "tiers": panel_tiers_table(panel), "trends": trends_table(panel)}
+    tables |= {"weights": weights_table(result), "framework": framework_table(result)}
     if result.model.settings.compare:
         tables["compare"] = compare_table(result)
     if book is not None:

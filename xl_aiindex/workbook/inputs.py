@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from .. import pipeline
 from ..errors import ProblemsFound
 from ..model import IndexModel, IndexResult
+from ..panel import build_panel, is_panel
 from .grid import BookSource
 from .read import Locator, read_model
 
@@ -41,8 +42,16 @@ def read_inputs(source: BookSource) -> Inputs:
 def compute_inputs(inputs: Inputs) -> IndexResult:
     """Build the index of workbook inputs; the engine's problems get their cells (raised as
     :class:`~xl_aiindex.errors.ProblemsFound`). ``pipeline.build_index`` is looked up at call
-    time (tests count the engine runs)."""
+    time (tests count the engine runs).
+
+    A panel (Data/Given with a ``year`` column) is built whole (:func:`~xl_aiindex.panel.
+    build_panel`, Settings ``panel_normalisation``) and its latest year returned as a
+    :class:`~xl_aiindex.panel.YearResult`: whatever reads one result reads the latest year, the
+    panel writers find every year in its ``panel`` (a single-year book is built as before)."""
+    model = inputs.model
     try:
-        return pipeline.build_index(inputs.model)
+        if is_panel(model.data if model.settings.input == "data" else model.given):
+            return build_panel(model, model.settings.panel_normalisation).result()
+        return pipeline.build_index(model)
     except ProblemsFound as e:
         raise ProblemsFound([inputs.locator.locate(p) for p in e.problems]) from None

@@ -39,7 +39,7 @@ from .files import (  # noqa: F401  (re-exported: the file layer's old home)
     remove_stale_temps,
     workbook_lock,
 )
-from .formulas import output_mode, output_sheets
+from .formulas import output_mode, output_sheets, panel_output_mode
 from .hand_edits import (  # noqa: F401  (re-exported: the check lived here)
     MAX_LISTED_EDITS,
     _when,
@@ -73,7 +73,8 @@ def validate_file(path: str | os.PathLike[str]) -> tuple[IndexResult, tuple[str,
     """
     loaded = load_workbook(path)
     result = compute(loaded)
-    mode = output_mode(loaded.model.settings.output, None)
+    mode, unavailable = panel_output_mode(result, output_mode(loaded.model.settings.output,
+                                                              None))
     results, _written = output_sheets(result, loaded.locator, loaded.path, mode, loaded.sheet_names)
     results = [r for r in results if key(r.name) != key(STORE_SHEET)]
     results, skipped = skip_optional_sheets(loaded, results)   # as recalc: a note each
@@ -95,4 +96,4 @@ def validate_file(path: str | os.PathLike[str]) -> tuple[IndexResult, tuple[str,
                 _("the workbook"), e, _("recalc could not rewrite it"))))
     if problems:
         raise ProblemsFound(problems)
-    return result, (*loaded.notes, *result.notes, *skipped)
+    return result, (*loaded.notes, *result.notes, *unavailable, *skipped)

@@ -32,6 +32,7 @@ from ..contract import (  # noqa: F401 (FRAMEWORK_COLUMNS, key: re-exported, the
     UNIT_COLUMN,
     UNITS,
     UNITS_COLUMNS,
+    YEAR_COLUMN,
     key,
 )
 from ..errors import Problem, ProblemsFound
@@ -187,7 +188,8 @@ class Locator:
         p = replace(p, sheet=loc.name)
         if p.cell:
             return p
-        row_key = {key(FRAMEWORK): p.node, key(SETTINGS): p.field}.get(key(p.sheet), p.unit)
+        unit_key = p.unit if p.year is None else panel_row_key(p.unit, p.year)
+        row_key = {key(FRAMEWORK): p.node, key(SETTINGS): p.field}.get(key(p.sheet), unit_key)
         col_key = "value" if key(p.sheet) == key(SETTINGS) else (p.field or p.node)
         row = loc.rows.get(row_key.lower()) if row_key else None
         col = loc.cols.get(col_key.lower()) if col_key else None
@@ -198,6 +200,11 @@ class Locator:
         if col is None:
             col = 0
         return p.at(address(row, col))
+
+
+def panel_row_key(unit: str, year: int) -> str:
+    """How a panel row (Data/Given with a ``year`` column) is found by unit and year."""
+    return f"{unit}|{year}"
 
 
 @dataclass
@@ -535,7 +542,7 @@ class _Reader:
         by_key = {key(n): n for n in node_ids}
         columns: dict[str, str] = {}  # header key -> canonical column
         for k in t.header:
-            if k == "unit":
+            if k in ("unit", YEAR_COLUMN):
                 continue
             if k in by_key:
                 columns[k] = by_key[k]
@@ -543,8 +550,10 @@ class _Reader:
                 columns[k] = PUBLISHED_COLUMN
         for k, canonical in columns.items():
             loc.cols[canonical.lower()] = t.header[k]
+        if YEAR_COLUMN in t.header:   # a panel's years: formula mode reads them (per_year)
+            loc.cols.setdefault(YEAR_COLUMN, t.header[YEAR_COLUMN])
         if wanted == DATA and only_nodes:
-            ignored = [k for k in t.header if k != "unit" and k not in columns]
+            ignored = [k for k in t.header if k not in ("unit", YEAR_COLUMN) and k not in columns]
             if ignored:
                 self.notes.append(_("Sheet '{sheet}': column(s) {columns} are not indicator ids "
                                     "of the Framework: ignored").format(
@@ -556,6 +565,8 @@ class _Reader:
                 if str(n).strip():
                     names.setdefault(" ".join(str(n).split()).lower(), str(u))
         index: list[str] = []
+        years: list[int] = []
+        panel = YEAR_COLUMN in t.header
         records: list[dict[str, float | None]] = []
         seen: dict[str, int] = {}
         log = self.value_logs.setdefault(key(wanted), ValueLog(t.grid.name))
@@ -581,15 +592,25 @@ class _Reader:
                     given=given_id, unit=by_name or (unit_ids[close[0]] if close else "")),
                          unit=given_id)
                 continue
-            if unit_id.lower() in seen:
-                self.bad(t.grid.name, address(r, c), _("unit '{unit}' has a second row here "
-                                                     "(first in row {row})").format(
-                                                         unit=unit_id,
-                                                         row=seen[unit_id.lower()] + 1),
+            row_key = unit_id.lower()
+            if panel:
+                year = self.year(t, r)
+                if year is None:
+                    continue
+                row_key = panel_row_key(row_key, year)
+                years.append(year)
+            if row_key in seen:
+                again = (_("unit '{unit}' has a second row in {year} here (first in row {row})")
+                         if panel else
+                         _("unit '{unit}' has a second row here (first in row {row})"))
+                self.bad(t.grid.name, address(r, c), again.format(
+                    unit=unit_id, year=year if panel else "", row=seen[row_key] + 1),
                          unit=unit_id)
+                if panel:
+                    years.pop()
                 continue
-            seen[unit_id.lower()] = r
-            loc.rows[unit_id.lower()] = r
+            seen[row_key] = r
+            loc.rows[row_key] = r
             index.append(unit_id)
             rec: dict[str, float | None] = {}
             for k, canonical in columns.items():
@@ -597,9 +618,26 @@ class _Reader:
                          _("unit {unit}, node {node}")).format(unit=unit_id, node=canonical)
                 rec[canonical] = self.value(t, r, k, label, log, unit_id, canonical)
             records.append(rec)
-        frame = pd.DataFrame(records, index=pd.Index(index, dtype=object, name="unit"),
-                             columns=list(columns.values()), dtype=float)
+        rows_index = (pd.MultiIndex.from_arrays([pd.Index(index, dtype=object), years],
+                                                names=["unit", YEAR_COLUMN]) if panel
+                      else pd.Index(index, dtype=object, name="unit"))
+        frame = pd.DataFrame(records, index=rows_index, columns=list(columns.values()),
+                             dtype=float)
         return frame
+
+    def year(self, t: _Table, r: int) -> int | None:
+        """The ``year`` cell of a panel row: a whole number (a problem naming the cell if not)."""
+        c = t.header[YEAR_COLUMN]
+        v = self.cell(t, r, YEAR_COLUMN, "year")
+        if v is _UNSET:
+            return None
+        n, _unit = parse_number(v)
+        if n is None or not float(n).is_integer() or not 1 <= n <= 9999:
+            shown = text(v) if v is not None and text(v) else _("blank")
+            self.bad(t.grid.name, address(r, c),
+                     _("year {value}: a year is a whole number such as 2021").format(value=shown))
+            return None
+        return int(n)
 
     def matrices(self, prefix: str, node_ids: list[str]) -> dict[str, pd.DataFrame]:
         """``AHP_<node>`` (square, ids in row 1 and column A) or ``Budget_<node>`` (expert rows)."""
@@ -717,9 +755,15 @@ def read_model(source: BookSource) -> tuple[IndexModel, Locator, list[str]]:
     if problems:
         # Also report what the engine's static checks see (weights, tree, methods), so one run
         # lists every problem; a cell already reported keeps its first (more specific) problem.
+        from ..panel import is_panel, panel_years, year_model
         from ..pipeline import check_model
 
-        _tree, more, _notes = check_model(model)
+        # a panel's static checks are a year's (every year has the same tree and settings)
+        checked = model
+        if is_panel(data if settings.input == "data" else given) and \
+                len(data if settings.input == "data" else given):  # type: ignore[arg-type]
+            checked = year_model(model, panel_years(model)[-1])
+        _tree, more, _notes = check_model(checked)
         seen = {(p.sheet, p.cell) for p in problems if p.cell}
         for p in (reader.locator.locate(m) for m in more):
             if key(p.sheet) in reader.missing:

@@ -25,8 +25,10 @@ import pandas as pd
 
 from ..i18n import _
 from ..model import IndexResult
+from ..panel import YearResult, panel_of
 from ..uncertainty import CI_WIDTH
 from .export import read_written_sheets
+from .panel_sheets import trends_table
 from .report_annex import annex_html, tier_rule_text
 from .report_svg import svg_bars, svg_intervals, svg_pair
 from .report_table import columns_for, format_value, html_tables, unit_word
@@ -118,7 +120,28 @@ def _summary(result: IndexResult, book: Path) -> str:
     return (f'<section id="summary"><h1>{_e(zh)}<br><span class="en">{_e(en)}</span></h1>'
             f'<p class="meta">来源 Source: {_e(book.name)} · {ranked} 个{_e(unit_word(s))} '
             f"units ranked · {n_nodes} 个节点 nodes in {levels} 层 levels · 输入 input = "
-            f"{_e(s.input)}</p></section>")
+            f"{_e(s.input)}"
+            + (f" · 年份 year {result.year}" if isinstance(result, YearResult) else "")
+            + "</p></section>")
+
+
+def _trends(result: IndexResult) -> str:
+    """A panel's Trends table (each unit's index per year, change and rank change first →
+    last year: :func:`~xl_aiindex.workbook.panel_sheets.trends_table`); "" for one edition."""
+    panel = panel_of(result)
+    if panel is None:
+        return ""
+    table = trends_table(panel)
+    first, last = panel.years[0], panel.years[-1]
+    shown = result.year if isinstance(result, YearResult) else last
+    labels = {str(y): (str(y), "", "score") for y in panel.years} | {
+        "change": (f"变化 {first}–{last}", f"Change {first}–{last}", "score"),
+        "rank_change": ("排名变化", "Rank change", "int")}
+    cols = columns_for(table, result.model, labels)
+    return (f'<section id="trends">{_h2("各年趋势", "Trends over the years")}'
+            f'<p class="note">{first}–{last} · panel_normalisation = {_e(panel.mode)} · '
+            f"排名与图表：{shown} 年 · ranking and charts: {shown}</p>"
+            f"{html_tables(table, cols, keys=3)}</section>")
 
 
 def _depth(result: IndexResult) -> int:
@@ -378,8 +401,8 @@ def report_page(result: IndexResult, book: str | os.PathLike[str]) -> ReportPage
     charts, n_charts = _charts(result)
     compare, n_compare = _compare(result)
     uncertainty, n_unc, notes = _uncertainty(result, sheets)
-    sections = [_summary(result, path), _ranking(result), charts, compare, _weights(result),
-                uncertainty, _audit(sheets), annex_html(result, sheets)]
+    sections = [_summary(result, path), _ranking(result), _trends(result), charts, compare,
+                _weights(result), uncertainty, _audit(sheets), annex_html(result, sheets)]
     body = "".join(s for s in sections if s)
     s = result.model.settings
     title = s.name_zh or s.name_en or result.root

@@ -20,10 +20,19 @@ from ..contract import (  # noqa: F401 (LOG_COLUMNS, LOG_WIDTHS: re-exported, th
     LOG_COLUMNS,
     LOG_WIDTHS,
     PROBLEMS_HEADER,
+    YEAR_COLUMN,
 )
 from ..errors import Problem
 from ..groups import group_ranking
 from ..model import IndexResult
+from ..panel import PanelResult, panel_of
+from .panel_sheets import (
+    panel_ranking_table,
+    panel_scores_table,
+    panel_tiers_table,
+    tier_of,
+    trends_sheet,
+)
 from .result_cells import _TEXT_WIDTHS, _cell, _header, column_style, fit, score_style
 from .result_tables import (  # noqa: F401 (re-exported: the tables' historical home)
     decimals_of,
@@ -64,8 +73,19 @@ DIFF_NOTE = ("diff = score − published (computed minus printed), rounded to th
 def scores_sheet(result: IndexResult) -> SheetSpec:
     """The Scores sheet: every node's score for every unit (normalised values for indicators)."""
     table = scores_table(result)
-    cols = list(table.columns)
     tiers = result.tier.reindex(table["unit"]).fillna(0).astype(int).tolist()
+    return scores_spec(table, tiers, result)
+
+
+def _style(column: str, score: Style) -> Style:
+    """:func:`column_style`, a panel's ``year`` a whole number without separators."""
+    return INTEGER if column == YEAR_COLUMN else column_style(column, score)
+
+
+def scores_spec(table: pd.DataFrame, tiers: list[int], result: IndexResult) -> SheetSpec:
+    """The Scores sheet of ``table`` (:func:`scores_table`, or a panel's, with ``year``), the
+    root's cells coloured by each row's tier (``tiers``, 0: none)."""
+    cols = list(table.columns)
     score = score_style(result.model.settings)
     root_styles = {t: tier_style(score, t) for t in set(tiers)}
     # column by column, numbers as float arrays: ~10⁶ cells built and written without a Cell each
@@ -77,9 +97,9 @@ def scores_sheet(result: IndexResult) -> SheetSpec:
         if col == result.root:
             columns.append(Column(values, styles=[root_styles[t] for t in tiers]))
         else:
-            columns.append(Column(values, column_style(col, score)))
+            columns.append(Column(values, _style(col, score)))
     rows = ColumnRows(_header(cols), columns)
-    return SheetSpec("Scores", rows, fit(rows, cols), freeze=(1, 3))
+    return SheetSpec("Scores", rows, fit(rows, cols), freeze=(1, 4 if YEAR_COLUMN in cols else 3))
 
 
 def _values(series: pd.Series) -> Any:
@@ -103,8 +123,14 @@ def _plain(v: Any) -> Any:
 def ranking_sheet(result: IndexResult) -> SheetSpec:
     """The Ranking sheet, coloured by tier."""
     table = ranking_table(result)
-    cols = list(table.columns)
     tiers = table["unit"].map(result.tier).fillna(0).astype(int).tolist()
+    return ranking_spec(table, tiers, result)
+
+
+def ranking_spec(table: pd.DataFrame, tiers: list[int], result: IndexResult) -> SheetSpec:
+    """The Ranking sheet of ``table`` (:func:`ranking_table`, or a panel's, with ``year``),
+    each row coloured by its tier (``tiers``, 0: none)."""
+    cols = list(table.columns)
     score = score_style(result.model.settings)
     diff_format = None
     if "diff" in cols:
@@ -117,26 +143,33 @@ def ranking_sheet(result: IndexResult) -> SheetSpec:
             bases = [TEXT if isinstance(v, str) else INTEGER for v in values]
         else:
             base = diff_format if col == "diff" and diff_format is not None else \
-                column_style(col, score)
+                _style(col, score)
             bases = [base] * len(tiers)
         columns.append(Column(values, styles=[tier_style(b, t)
                                               for b, t in zip(bases, tiers, strict=True)]))
     rows = ColumnRows(_header(cols), columns)
     notes = {cols.index("diff"): DIFF_NOTE} if "diff" in cols else {}
-    return SheetSpec("Ranking", rows, fit(rows, cols), freeze=(1, 4), header_notes=notes)
+    return SheetSpec("Ranking", rows, fit(rows, cols), freeze=(1, 5 if YEAR_COLUMN in cols else 4),
+                     header_notes=notes)
 
 
 def tiers_sheet(result: IndexResult) -> SheetSpec:
     """The Tiers sheet: one row per tier, its label, its units in rank order and their count."""
-    table = tiers_table(result)
+    return tiers_spec(tiers_table(result))
+
+
+def tiers_spec(table: pd.DataFrame) -> SheetSpec:
+    """The Tiers sheet of ``table`` (:func:`tiers_table`, or a panel's, with ``year`` first)."""
     cols = list(table.columns)
+    styles = {"tier": INTEGER, YEAR_COLUMN: INTEGER, "label": TEXT, "units": WRAPPED,
+              "count": INTEGER}
     rows: list[list[Cell]] = [_header(cols)]
     for rec in table.itertuples(index=False):
-        t = int(rec.tier)
-        rows.append([_cell(rec.tier, tier_style(INTEGER, t)), _cell(rec.label, tier_style(TEXT, t)),
-                     _cell(rec.units, tier_style(WRAPPED, t)),
-                     _cell(rec.count, tier_style(INTEGER, t))])
-    return SheetSpec("Tiers", rows, fit(rows, cols, _TEXT_WIDTHS), autofilter=False)
+        values = dict(zip(cols, rec, strict=True))
+        t = int(values["tier"])
+        rows.append([_cell(values[c], tier_style(styles[c], t)) for c in cols])
+    return SheetSpec("Tiers", rows, fit(rows, cols, _TEXT_WIDTHS),
+                     autofilter=YEAR_COLUMN in cols)
 
 
 def weights_sheet(result: IndexResult) -> SheetSpec:
@@ -199,11 +232,30 @@ def group_ranking_sheet(result: IndexResult, table: pd.DataFrame | None = None) 
                      freeze=(1, 2))
 
 
+def panel_core_sheets(result: IndexResult, panel: PanelResult) -> list[SheetSpec]:
+    """Scores, Ranking and Tiers of a panel: every year's rows, a ``year`` column
+    (:mod:`~xl_aiindex.workbook.panel_sheets`). ``result``: a year of ``panel``."""
+    scores = panel_scores_table(panel)
+    scores_tiers = [tier_of(panel.by_year[y], u)
+                    for u, y in zip(scores["unit"], scores[YEAR_COLUMN], strict=True)]
+    ranking = panel_ranking_table(panel)
+    ranking_tiers = [tier_of(panel.by_year[y], u)
+                     for u, y in zip(ranking["unit"], ranking[YEAR_COLUMN], strict=True)]
+    return [scores_spec(scores, scores_tiers, result),
+            ranking_spec(ranking, ranking_tiers, result), tiers_spec(panel_tiers_table(panel))]
+
+
 def result_sheets(result: IndexResult) -> list[SheetSpec]:
     """Scores, Ranking, Tiers and WeightsUsed, in that order; Treatment when outliers are
     treated; GroupRanking when Units has a grouping (text) column; then Charts, and Compare
-    when Settings ``compare`` lists pairs (:mod:`~xl_aiindex.workbook.visuals`)."""
-    sheets = [scores_sheet(result), ranking_sheet(result), tiers_sheet(result),
+    when Settings ``compare`` lists pairs (:mod:`~xl_aiindex.workbook.visuals`).
+
+    A year of a panel (:class:`~xl_aiindex.panel.YearResult`): Scores, Ranking and Tiers hold
+    every year, Trends comes last; the other sheets are the year's (the latest, as recalc
+    computes it)."""
+    panel = panel_of(result)
+    sheets = [*(panel_core_sheets(result, panel) if panel is not None else
+                [scores_sheet(result), ranking_sheet(result), tiers_sheet(result)]),
               weights_sheet(result)]
     if result.model.settings.outliers != "none":
         sheets.append(treatment_sheet(result))
@@ -211,4 +263,6 @@ def result_sheets(result: IndexResult) -> list[SheetSpec]:
     if not groups.empty:
         sheets.append(group_ranking_sheet(result, groups))
     sheets.extend(visual_sheets(result))
+    if panel is not None:
+        sheets.append(trends_sheet(result, panel))
     return sheets

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..contract import UNCERTAINTY, UNCERTAINTY_RESULTS, UNCERTAINTY_RESULTS_COLUMNS, key
-from ..errors import Problem, ProblemsFound
+from ..errors import BadArgument, Problem, ProblemsFound
 from ..i18n import _
 from ..uncertainty import (
     DEFAULT_BUDGET,
@@ -21,6 +21,7 @@ from ..uncertainty import (
     run_uncertainty,
 )
 from ..uncertainty_defaults import default_assumptions, describe
+from .book import one_edition
 from .calamine_source import CalamineSource
 from .cells import address, column_letter
 from .charts import Anchor, Drawing, rank_interval_chart, sheet_ref
@@ -67,7 +68,7 @@ def read_assumptions(path: str | os.PathLike[str]) -> list[tuple[Any, Any, Any, 
 def uncertainty_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None = None,
                      samples: int = DEFAULT_SAMPLES, seed: int = 1, budget: float = DEFAULT_BUDGET,
                      progress: Callable[[int, int], None] | None = None, *,
-                     force: bool = False) -> UncertaintyResult:
+                     force: bool = False, year: int | None = None) -> UncertaintyResult:
     """Run the Uncertainty sheet's analysis on the workbook at ``src``; write the sheets
     UncertaintyResults (per unit) and Sensitivity (per assumption) to ``dst`` (None: in place)
     and a Log row.
@@ -76,6 +77,9 @@ def uncertainty_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | 
     As :func:`~xl_aiindex.workbook.io.recalc_file`: a sheet of those names the tool did not
     write, or cells of them edited by hand since it did, raise :class:`ProblemsFound` (nothing
     written) unless ``force``; their fingerprints join the store.
+
+    A panel (Data with a ``year`` column) is analysed in one year (``year``; None: the latest):
+    that year's data, each run normalised within the year (a note says so).
     """
     src_path = Path(src)
     guard_destination(src_path, Path(dst) if dst is not None else src_path)
@@ -89,19 +93,42 @@ def uncertainty_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | 
         nonlocal assumptions
         defaults: list[str] = []
         try:
+            model, defaults = analysed_model(loaded, year)
             if rows is None:
-                assumptions, defaults = default_analysis(loaded.model)
-            result = run_uncertainty(loaded.model, assumptions, samples, seed, budget, progress)
+                assumptions, more = default_analysis(model)
+                defaults = [*more, *defaults]
+            result = run_uncertainty(model, assumptions, samples, seed, budget, progress)
         except ProblemsFound as e:   # the inputs' problems, with their cells
             raise ProblemsFound([loaded.locator.locate(p) for p in e.problems]) from None
         if defaults:
             result = replace(result, notes=(*defaults, *result.notes))
-        specs = [units_sheet(result, loaded.model), sensitivity_sheet(result)]
-        entry = {"input": loaded.model.settings.input, "units": int(len(loaded.model.units)),
+        specs = [units_sheet(result, model), sensitivity_sheet(result)]
+        entry = {"input": loaded.model.settings.input, "units": int(len(model.units)),
                  "status": "ok", "notes": "; ".join(result.notes)}
         return Update(result, specs, entry)
 
     return update_workbook(src_path, dst, build, command="uncertainty", force=force)
+
+
+def analysed_model(loaded: Loaded, year: int | None) -> tuple[Any, list[str]]:
+    """The model an uncertainty run varies and a note: the workbook's model, or for a panel
+    the model of ``year`` (None: the latest). ``year`` for a workbook of one edition raises
+    :class:`~xl_aiindex.errors.BadArgument` (:func:`~xl_aiindex.workbook.book.for_year`)."""
+    from ..panel import is_panel, panel_years, year_model
+
+    model = loaded.model
+    if not is_panel(model.data if model.settings.input == "data" else model.given):
+        if year is not None:
+            raise BadArgument(one_edition(year))
+        return model, []
+    years = panel_years(model)
+    chosen = years[-1] if year is None else int(year)
+    if chosen not in years:
+        raise BadArgument(_("year {year}: the workbook has no results for that year (years: "
+                            "{years})").format(year=year, years=", ".join(map(str, years))))
+    note = _("uncertainty of {year}: that year's data, each run normalised within the year "
+             "(Settings panel_normalisation is not varied)").format(year=chosen)
+    return year_model(model, chosen), [note]
 
 
 def default_analysis(model: Any) -> tuple[list[Assumption], list[str]]:

@@ -52,7 +52,7 @@ from .fingerprint import (
     result_fingerprint,
     store_sheet,
 )
-from .formulas import output_mode, output_sheets
+from .formulas import output_mode, output_sheets, panel_output_mode
 from .ooxml import OWNED_PREFIX, FinishLast, RowAppend, sheet_names, splice_sheets
 from .results import problems_sheet
 from .sheetspec import SheetSpec
@@ -239,7 +239,9 @@ def recalc_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None 
 
         result = compute(loaded)
         notes = loaded.notes + result.notes
-        mode = output_mode(loaded.model.settings.output, output)
+        mode, unavailable = panel_output_mode(
+            result, output_mode(loaded.model.settings.output, output))
+        notes = (*notes, *unavailable)
         results, names = output_sheets(result, loaded.locator, src_path, mode,
                                        loaded.sheet_names)
         results = [r for r in results if key(r.name) != key(STORE_SHEET)]

@@ -97,7 +97,7 @@ if TYPE_CHECKING:
         normalise_formula,
     )
     from .refs import FUNCTIONS, Names, block_range, column_range, num, quote_sheet
-from .output import output_mode, output_sheets
+from .output import output_mode, output_sheets, panel_output_mode
 
 #: the module of each name exported here but :mod:`.output`'s
 _HOMES = {
@@ -124,4 +124,4 @@ __all__ = ["FORMULA_AGGREGATIONS", "FORMULA_NORMALISATIONS", "FUNCTIONS", "NORMA
            "STAT_FORMULAS", "VALUE_ONLY_AGGREGATIONS", "VALUE_ONLY_NORMALISATIONS", "FormulaOutput",
            "Names", "aggregate_formula", "block_range", "column_range", "formula_output",
            "helper_values_sheets", "normalise_formula", "num", "output_mode", "output_sheets",
-           "quote_sheet"]
+           "panel_output_mode", "quote_sheet"]

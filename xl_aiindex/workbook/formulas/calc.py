@@ -15,7 +15,7 @@ from ..cells import column_letter
 from ..layout import fitted_widths
 from ..sheetspec import HEADER, INTEGER, NUMBER, PRECISE, Cell, SheetSpec
 from .methods import NORMALISATION_STATS, STAT_FORMULAS
-from .refs import cached, column_range, num, quote_sheet
+from .refs import cached, column_range, num, quote_sheet, with_value
 from .state import FormulaState
 
 #: The columns of CalcStats.
@@ -101,6 +101,8 @@ def calc_sheet(state: FormulaState) -> SheetSpec:
     state.names.add("", "basis", column_range(CALC, b_col, 1, state.n))
     state.names.add("", "rank", column_range(CALC, b_col + 1, 1, state.n))
     state.names.add("", "tier", column_range(CALC, b_col + 2, 1, state.n))
+    if state.panel is not None:   # a panel: unit|year, what Ranking looks a row up by
+        state.names.add("", "key", column_range(CALC, 0, 1, state.n))
     total = state.result.total
     rank = state.result.rank
     tier = state.result.tier
@@ -134,6 +136,12 @@ def calc_sheet(state: FormulaState) -> SheetSpec:
                 Cell(cached(rank.iloc[i]), formula=f'IF(ISNUMBER({bl}{r}),RANK({bl}{r},'
                      f'{state.names.get("", "basis")},0),"")', style=INTEGER),
                 Cell(t_val, formula=f'IF(ISNUMBER({rk}),1{steps},"")', style=INTEGER)]
+        if state.panel is not None:
+            # within the year: ties share the better rank, as RANK does
+            year = f"Scores!$B{r}"
+            row[-2] = with_value(row[-2], row[-2].value, formula=(
+                f'IF(ISNUMBER({bl}{r}),COUNTIFS({state.names.get("", "year")},{year},'
+                f'{state.names.get("", "basis")},">"&{bl}{r})+1,"")'))
         rows.append(row)
     # as wide as what the columns show (a sample of the rows: every row has the same formats)
     widths = fitted_widths(rows[:501], {0: 14.0, 1: 12.0, 2: 16.0})

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ...contract import CALC, CALC_STATS, key
+from ...i18n import _
 from ...model import IndexResult
+from ...panel import panel_of
 from ..read import Locator
 from ..results import result_sheets
 from ..sheetspec import SheetSpec
@@ -19,6 +21,39 @@ def output_mode(settings_output: str, override: str | None) -> str:
     if mode not in ("values", "formulas"):
         raise ValueError(f"output must be 'values' or 'formulas', not {mode!r}")
     return mode
+
+
+def panel_output_mode(result: IndexResult, mode: str) -> tuple[str, tuple[str, ...]]:
+    """The mode a result is written in and notes on what formula mode leaves as values in a
+    panel (a :class:`~xl_aiindex.panel.YearResult`, :mod:`.panel`): under ``per_year`` a
+    weighting computed from the data gives every year its own weights, which one WeightsUsed
+    sheet cannot hold, so such a panel is written as values; normalisations without a
+    per-year formula are written as values (a note names them)."""
+    panel = panel_of(result)
+    if mode != "formulas" or panel is None:
+        return mode, ()
+    from .panel import FIXED_WEIGHTINGS, PER_YEAR_NORMALISATIONS
+
+    model = result.model
+    if panel.mode == "per_year":
+        learned = sorted(n.id for n in model.nodes
+                         if (n.weighting or "").lower() not in FIXED_WEIGHTINGS)
+        if learned:
+            return "values", (_("output = formulas with panel_normalisation = per_year: the "
+                                "weights of {nodes} are computed from each year's data, so each "
+                                "year has its own; the results are written as values").format(
+                nodes=", ".join(learned)),)
+    if panel.mode == "pooled" or model.settings.input != "data":
+        return mode, ()
+    parents = {n.parent for n in model.nodes}
+    values = sorted(n.id for n in model.nodes if n.id not in parents and
+                    (n.normalisation or model.settings.normalisation)
+                    not in PER_YEAR_NORMALISATIONS)
+    if not values:
+        return mode, ()
+    return mode, (_("panel_normalisation = {mode}: the normalisation of {leaves} has no per-year "
+                    "formula (only minmax, efficacy and goalposts have one): written as "
+                    "values").format(mode=panel.mode, leaves=", ".join(values)),)
 
 
 def output_sheets(result: IndexResult, locator: Locator, source: str | Path, mode: str,

@@ -16,7 +16,10 @@ from ..sheetspec import Cell
 
 #: Functions a formula of this module may call (all evaluated by Excel 2010+ and LibreOffice 7.4).
 FUNCTIONS = ("AND", "CHOOSE", "COUNT", "COUNTIF", "EXP", "IF", "INDEX", "ISNUMBER", "LN", "MATCH", "MAX",
-             "MIN", "N", "NA", "RANK", "ROUND", "AVERAGE", "_xlfn.RANK.AVG", "_xlfn.STDEV.S")
+             "MIN", "N", "NA", "RANK", "ROUND", "AVERAGE", "_xlfn.RANK.AVG", "_xlfn.STDEV.S",
+             # panels (formulas/panel.py): ranks and counts within a year, per-year statistics
+             # (MINIFS, MAXIFS: Excel 2019 / Microsoft 365, LibreOffice 5.2), Trends lookups
+             "COUNTIFS", "IFERROR", "_xlfn.MINIFS", "_xlfn.MAXIFS")
 
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9_.]")
 

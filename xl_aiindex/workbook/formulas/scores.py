@@ -19,7 +19,8 @@ from .methods import (
     aggregate_formula,
     normalise_formula,
 )
-from .refs import block_range, cached, count_args, with_value
+from .panel import PER_YEAR_NORMALISATIONS, is_calc_range, year_stats
+from .refs import block_range, cached, column_range, count_args, with_value
 from .state import FormulaState
 
 
@@ -27,6 +28,8 @@ def scores_sheet(state: FormulaState, spec: SheetSpec) -> SheetSpec:
     """The Scores sheet ``spec`` with a formula (or the engine's value) in every node and
     coverage cell; adds the ``xlai_unit`` and ``xlai_s_<node>`` names."""
     state.names.add("", "unit", state.scores_ref(0))
+    if state.panel is not None:
+        state.names.add("", "year", state.scores_ref(1))
     for node in state.score_cols:
         if state.result.scores[node].notna().any() or node in formula_nodes(state):
             state.names.add("s", node, state.scores_ref(state.col_of[node]))
@@ -83,16 +86,33 @@ def leaf_maker(state: FormulaState, leaf: str) -> Callable[[int, str], tuple[str
               "scale": s.goalposts_scale}
     x_name, pos = x_source(state, leaf)
     values = state.result.scores[leaf]
-    stats = stats_row(state, leaf, method, x_name) if method in FORMULA_NORMALISATIONS else {}
+    by_year = state.panel is not None and state.panel.mode != "pooled"
+    has_formula = method in (PER_YEAR_NORMALISATIONS if by_year else FORMULA_NORMALISATIONS)
+    stats = stats_row(state, leaf, method, x_name) if has_formula and not by_year else {}
+    years = panel_years_range(state, x_name) if by_year else ""
 
     def make(i: int, u: str) -> tuple[str | None, Any]:
-        if method not in FORMULA_NORMALISATIONS:   # no formula form: the engine's value
+        if not has_formula:   # no formula form: the engine's value
             v = values.iloc[i]
             return None, None if pd.isna(v) else float(v)
         x = f"INDEX({x_name},{pos(i, u)})"
+        assert state.panel is not None or not by_year
+        row_stats = year_stats(state.panel, i, x_name, years) if by_year and \
+            state.panel is not None else stats
         return normalise_formula(method, x, x_name, int(node.direction), params,
-                                 state.missing, stats), values.iloc[i]
+                                 state.missing, row_stats), values.iloc[i]
     return make
+
+
+def panel_years_range(state: FormulaState, x_name: str) -> str:
+    """The years beside the range ``x_name`` (a Calc column: Scores' year column; an input
+    column: Data's or Given's year column, same rows)."""
+    if is_calc_range(state.names.refs[x_name]):
+        return state.names.get("", "year")
+    rows = state.data if state.settings.input == "data" else state.given
+    assert rows is not None and state.panel is not None and state.panel.input_year_col is not None
+    return state.names.add("", "input_year", column_range(rows.sheet, state.panel.input_year_col,
+                                                          rows.first, rows.last))
 
 
 def given_maker(state: FormulaState, node: str, used: bool

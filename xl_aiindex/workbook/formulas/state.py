@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ...errors import Problem
 from ...model import IndexResult
@@ -16,6 +17,9 @@ from ..read import Locator
 from ..results import score_columns
 from ..sheetspec import Cell
 from .refs import Names, column_range
+
+if TYPE_CHECKING:
+    from .panel import PanelLayout
 
 
 @dataclass
@@ -54,8 +58,10 @@ class FormulaState:
     workbook file ``source``)."""
 
     def __init__(self, result: IndexResult, locator: Locator, numeric_check: bool,
-                 source: Path | None):
+                 source: Path | None, panel: PanelLayout | None = None):
         self.result = result
+        #: a panel's layout (:mod:`.panel`; ``result`` is then the unit-years stacked)
+        self.panel = panel
         self.model = result.model
         self.settings = self.model.settings
         self.locator = locator
@@ -73,8 +79,10 @@ class FormulaState:
         self.root = self.tree.root.id
         # Scores layout
         self.score_cols = score_columns(result)
-        self.col_of = {node: 3 + i for i, node in enumerate(self.score_cols)}
-        self.coverage_col = 3 + len(self.score_cols)
+        # unit, name_zh, name_en (a panel: unit, year, name_zh, name_en), then the nodes
+        lead = 3 if panel is None else 4
+        self.col_of = {node: lead + i for i, node in enumerate(self.score_cols)}
+        self.coverage_col = lead + len(self.score_cols)
         self.data = input_rows(locator, "data", self.units) if self.settings.input == "data" else None
         self.given = input_rows(locator, "given", self.units)
         self.unit_rows = input_rows(locator, "units", self.units)

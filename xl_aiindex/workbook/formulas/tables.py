@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ...panel import PanelResult, panel_of
 from ..cells import column_letter
+from ..panel_sheets import panel_ranking_table, panel_tiers_table
 from ..results import decimals_of, ranking_table, tiers_table
 from ..sheetspec import Cell, SheetSpec
 from .refs import cached, quote_sheet, with_value
@@ -45,7 +47,9 @@ def weights_sheet(state: FormulaState, spec: SheetSpec) -> SheetSpec:
 def ranking_sheet(state: FormulaState, spec: SheetSpec) -> SheetSpec:
     """The Ranking sheet ``spec``: every number looked up by unit (INDEX/MATCH), rows kept
     in the order written."""
-    table = ranking_table(state.result)
+    panel = state.panel
+    table = ranking_table(state.result) if panel is None else \
+        panel_ranking_table(_panel(state))
     cols = list(table.columns)
     unit_name = state.names.get("", "unit")
     sources = {"rank": state.names.get("", "rank"), "tier": state.names.get("", "tier"),
@@ -66,7 +70,12 @@ def ranking_sheet(state: FormulaState, spec: SheetSpec) -> SheetSpec:
         r = i + 2
         values = dict(zip(cols, rec, strict=True))
         old = list(spec.rows[i + 1])
-        match = f"MATCH(${ucol}{r},{unit_name},0)"
+        if panel is None:
+            match = f"MATCH(${ucol}{r},{unit_name},0)"
+        else:   # a unit-year: unit|year in Calc's first column
+            ycol = column_letter(cols.index("year"))
+            match = f'MATCH(${ucol}{r}&"|"&${ycol}{r},{state.names.get("", "key")},0)'
+        key = values["unit"] if panel is None else f"{values['unit']}|{values['year']}"
         for j, c in enumerate(cols):
             if c == "tier" and labels:
                 # the label the analyst reads; the tier number stays in Calc
@@ -75,8 +84,8 @@ def ranking_sheet(state: FormulaState, spec: SheetSpec) -> SheetSpec:
             elif c in sources:
                 formula = f"INDEX({sources[c]},{match})"
             elif c == "published" and published is not None and state.given is not None \
-                    and values["unit"] in state.given.pos:
-                g = f"INDEX({published},{state.given.pos[values['unit']]})"
+                    and key in state.given.pos:
+                g = f"INDEX({published},{state.given.pos[key]})"
                 formula = f'IF(ISNUMBER({g}),{g},"")'
             elif c == "diff" and published is not None:
                 a = column_letter(cols.index("score"))
@@ -92,11 +101,23 @@ def ranking_sheet(state: FormulaState, spec: SheetSpec) -> SheetSpec:
 
 def tiers_sheet(state: FormulaState, spec: SheetSpec) -> SheetSpec:
     """The Tiers sheet ``spec``: each tier's ``count`` as a COUNTIF over the Calc tiers."""
-    table = tiers_table(state.result)
+    table = tiers_table(state.result) if state.panel is None else \
+        panel_tiers_table(_panel(state))
     tier_name = state.names.get("", "tier")
+    at = list(table.columns).index("count")
     rows: list[list[Cell]] = [list(spec.rows[0])]
     for i, rec in enumerate(table.itertuples(index=False)):
         old = list(spec.rows[i + 1])
-        old[3] = with_value(old[3], int(rec.count), formula=f"COUNTIF({tier_name},{int(rec.tier)})")
+        formula = f"COUNTIF({tier_name},{int(rec.tier)})" if state.panel is None else \
+            f'COUNTIFS({tier_name},{int(rec.tier)},{state.names.get("", "year")},{int(rec.year)})'
+        old[at] = with_value(old[at], int(rec.count), formula=formula)
         rows.append(old)
     return replace(spec, rows=rows)
+
+
+def _panel(state: FormulaState) -> PanelResult:
+    """The panel whose year the formula state's panel layout shows."""
+    assert state.panel is not None
+    panel = panel_of(state.panel.shown)
+    assert panel is not None
+    return panel
