@@ -352,15 +352,18 @@ class _Reader:
                 sheet=t.grid.name, cell=address(r, c), problem=why))
         return n
 
-    def value(self, t: _Table, r: int, col: str, what: str, log: ValueLog, unit: str,
+    def value(self, t: _Table, r: int, col: str, label: str, log: ValueLog, unit: str,
               canonical: str) -> float | None:
         """A Data or Given value: :meth:`number`, except that a missing-value marker (``—``,
-        ``暂无``, ``N/A``…) is read as missing and noted in ``log``, as is a percentage."""
+        ``暂无``, ``N/A``…) is read as missing and noted in ``log``, as is a percentage.
+        ``label``: the template (``{unit}``, ``{node}``) of the cell's name in a problem,
+        filled in only for a cell that is not a plain number."""
         c = t.header[col]
         row = t.grid.values[r]
         v = row[c] if c < len(row) else None
         if type(v) is float and v - v == 0.0:   # nearly every cell: a plain finite number
             return v
+        what = label.format(unit=unit, node=canonical)
         if isinstance(v, str):
             if v.strip() and marker_key(v) in self.markers:
                 log.marked[address(r, c)] = v.strip()
@@ -617,8 +620,7 @@ class _Reader:
             index.append(unit_id)
             rec: dict[str, float | None] = {}
             for k, canonical in columns.items():
-                label = cell_label.format(unit=unit_id, node=canonical)
-                rec[canonical] = self.value(t, r, k, label, log, unit_id, canonical)
+                rec[canonical] = self.value(t, r, k, cell_label, log, unit_id, canonical)
             records.append(rec)
         rows_index = (pd.MultiIndex.from_arrays([pd.Index(index, dtype=object), years],
                                                 names=["unit", YEAR_COLUMN]) if panel
