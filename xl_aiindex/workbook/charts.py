@@ -270,9 +270,11 @@ def radar_chart(title: str, categories: str, series: Sequence[Series], *,
 
 
 def line_chart(title: str, categories: str, series: Sequence[Series], *,
-               num_format: str = "0") -> bytes:
+               num_format: str = "0", axis_min: float | None = None,
+               axis_max: float | None = None) -> bytes:
     """Several series as lines with markers over ``categories`` (e.g. a unit per series over
-    the years of a panel); a legend names the series, a blank cell is a gap in its line."""
+    the years of a panel); a legend names the series, a blank cell is a gap in its line.
+    ``axis_min``/``axis_max``: the value axis' ends (None: the application's choice)."""
     if not series:
         raise ValueError("a line chart needs at least one series")
     sers = []
@@ -288,7 +290,8 @@ def line_chart(title: str, categories: str, series: Sequence[Series], *,
             f'{"".join(sers)}<c:marker val="1"/>'
             '<c:axId val="500000041"/><c:axId val="500000042"/></c:lineChart>'
             + _cat_ax(500000041, 500000042, "b", False)
-            + _val_ax(500000042, 500000041, "l", num_format))
+            + _val_ax(500000042, 500000041, "l", num_format, minimum=axis_min,
+                      maximum=axis_max, major=_major_unit(axis_min, axis_max)))
     return _space(title, plot, True)
 
 

@@ -24,6 +24,7 @@ from .charts import Drawing, Series, grid_anchors, line_chart, sheet_ref
 from .result_cells import _cell, _header, fit, score_style
 from .result_tables import ranking_table, scores_table, tiers_table
 from .sheetspec import TEXT, Cell, SheetSpec, Style, tier_style
+from .visuals import score_axis
 
 #: The Trends sheet's columns after the years: the change first → last year.
 TRENDS_CHANGES = ("change", "rank_change")
@@ -117,7 +118,10 @@ def trends_sheet(result: IndexResult, panel: PanelResult) -> SheetSpec:
         root = result.model.node(result.root)
         title = _("{index}: TOP {n} over the years").format(
             index=root.name_zh or root.name_en or root.id, n=n)
-        charts.append(line_chart(title, sheet_ref(name, first_year, 1, last_year, 1), series))
+        # the same 0–100 axis as every other score chart of the workbook
+        low, high = score_axis(table[years].iloc[:n].stack())
+        charts.append(line_chart(title, sheet_ref(name, first_year, 1, last_year, 1), series,
+                                 axis_min=low, axis_max=high))
     anchors = grid_anchors(len(charts), first_col=len(cols) + 1, per_row=1, width=12,
                            height=max(16, 8 + n))
     return SheetSpec(name, rows, fit(rows, cols), freeze=(1, 3),
