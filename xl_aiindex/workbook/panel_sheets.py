@@ -13,6 +13,8 @@ and the rank change from the first year to the last, and a native line chart of 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from ..contract import TRENDS, YEAR_COLUMN
@@ -36,36 +38,33 @@ def tier_of(result: IndexResult, unit: str) -> int:
     return int(t) if t == t and t else 0
 
 
+def _every_year(panel: PanelResult, table_of: Callable[[IndexResult], pd.DataFrame],
+                at: int) -> pd.DataFrame:
+    """``table_of`` each year's result, a ``year`` column inserted at position ``at``, the
+    years one after another (ascending)."""
+    frames = []
+    for y in panel.years:
+        table = table_of(panel.by_year[y])
+        table.insert(at, YEAR_COLUMN, y)
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True)
+
+
 def panel_scores_table(panel: PanelResult) -> pd.DataFrame:
     """Scores of every year: ``unit, year, name_zh, name_en``, the nodes, ``coverage``; one
     row per unit-year, years ascending (within a year the units in Units order)."""
-    frames = []
-    for y in panel.years:
-        table = scores_table(panel.by_year[y])
-        table.insert(1, YEAR_COLUMN, y)
-        frames.append(table)
-    return pd.concat(frames, ignore_index=True)
+    return _every_year(panel, scores_table, 1)
 
 
 def panel_ranking_table(panel: PanelResult) -> pd.DataFrame:
     """The ranking of every year (``rank`` and ``tier`` within the year), a ``year`` column
     after ``unit``; years ascending, each year by rank."""
-    frames = []
-    for y in panel.years:
-        table = ranking_table(panel.by_year[y])
-        table.insert(2, YEAR_COLUMN, y)
-        frames.append(table)
-    return pd.concat(frames, ignore_index=True)
+    return _every_year(panel, ranking_table, 2)
 
 
 def panel_tiers_table(panel: PanelResult) -> pd.DataFrame:
     """``year, tier, label, units, count``: the tiers of every year."""
-    frames = []
-    for y in panel.years:
-        table = tiers_table(panel.by_year[y])
-        table.insert(0, YEAR_COLUMN, y)
-        frames.append(table)
-    return pd.concat(frames, ignore_index=True)
+    return _every_year(panel, tiers_table, 0)
 
 
 def trends_table(panel: PanelResult) -> pd.DataFrame:
