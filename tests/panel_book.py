@@ -52,10 +52,13 @@ PANEL: dict[str, list[list[Any]]] = {
 
 #: The index by hand (x min-max up, y min-max mirrored, mean of the two): tests/engine/test_panel.
 EXPECTED: dict[str, dict[int, dict[str, float]]] = {
+    # x over all years: 10..60; y over all years: 0..5
     "pooled": {2020: {"a": 0, "b": 30, "c": 60}, 2021: {"a": 20, "b": 60},
                2022: {"a": 40, "b": 80, "c": 100}},
+    # each year its own min and max
     "per_year": {2020: {"a": 0, "b": 50, "c": 100}, 2021: {"a": 0, "b": 100},
                  2022: {"a": 0, "b": 200 / 3, "c": 100}},
+    # 2021's min and max (x 20..40, y 2..4) applied to every year: scores leave 0–100
     "base:2021": {2020: {"a": -50, "b": 25, "c": 100}, 2021: {"a": 0, "b": 100},
                   2022: {"a": 50, "b": 150, "c": 200}},
 }

@@ -225,7 +225,7 @@ def _stack(model: IndexModel, years: tuple[int, ...]) -> tuple[IndexModel, dict[
 
 def _pooled(model: IndexModel, years: tuple[int, ...]) -> PanelResult:
     # unit pairs to compare name units, not unit-years: checked on a year, not on the stack
-    _, problems, _ = check_model(year_model(model, years[-1]))
+    _tree, problems, _notes = check_model(year_model(model, years[-1]))
     if any(p.field == "compare" for p in problems):
         raise ProblemsFound([p for p in problems if p.field == "compare"])
     stacked, ids = _stack(model, years)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from panel_book import EXPECTED  # the index by hand for each panel_normalisation
 
 from xl_aiindex.errors import ProblemsFound
 from xl_aiindex.model import IndexModel, Node, Settings
@@ -29,20 +30,6 @@ def panel_data(rows: dict[tuple[str, int], tuple[float, float]]) -> pd.DataFrame
 def build(mode: str, rows=ROWS, **settings):
     model = IndexModel(NODES, Settings(**settings), UNITS, panel_data(rows))
     return build_panel(model, mode)
-
-
-# index by hand: x min-max (up), y min-max mirrored (down), mean of the two
-EXPECTED = {
-    # x over all years: 10..60; y over all years: 0..5
-    "pooled": {2020: {"a": 0, "b": 30, "c": 60}, 2021: {"a": 20, "b": 60},
-               2022: {"a": 40, "b": 80, "c": 100}},
-    # each year its own min and max
-    "per_year": {2020: {"a": 0, "b": 50, "c": 100}, 2021: {"a": 0, "b": 100},
-                 2022: {"a": 0, "b": 200 / 3, "c": 100}},
-    # 2021's min and max (x 20..40, y 2..4) applied to every year: scores leave 0–100
-    "base:2021": {2020: {"a": -50, "b": 25, "c": 100}, 2021: {"a": 0, "b": 100},
-                  2022: {"a": 50, "b": 150, "c": 200}},
-}
 
 
 @pytest.mark.parametrize("mode", list(EXPECTED))

@@ -54,3 +54,21 @@ def test_a_single_edition_refuses_a_year() -> None:
         assert AI_INDEX("北京", 2020) == ("#AI! year 2020: this workbook holds one edition (Data "
                                          "and Given have no year column)")
         assert AI_INDEX("北京") == pytest.approx(92.9285)
+
+
+def test_the_lite_functions_take_the_year_too(tmp_path: Path) -> None:
+    """xlwings Lite: the same answers from the ranges of a panel book (=AI_INDEX(model, "a", 2021))."""
+    from test_lite import model_of, sheets_of
+
+    from xl_aiindex import lite
+
+    book = panel_book(tmp_path / "p.xlsx", "pooled")
+    model = model_of(sheets_of(book))
+    for year, units in EXPECTED["pooled"].items():
+        for unit, want in units.items():
+            assert lite.AI_INDEX(model, unit, year) == pytest.approx(want, abs=1e-9)
+    assert lite.AI_RANK(model, "乙", None, 2021) == 1 and lite.AI_RANK(model, "乙") == 2
+    assert lite.AI_TIER(model, "a", True, 2021) == "middle"
+    assert lite.AI_SUBINDEX(model, "c", "x", 2020) == pytest.approx(40)
+    with use_book(book):
+        assert lite.AI_INDEX(model, "c", 2021) == AI_INDEX("c", 2021)

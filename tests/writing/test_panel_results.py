@@ -86,6 +86,10 @@ def test_trends_sheet_and_its_line_chart(tmp_path: Path) -> None:
     assert [s.find("c:val/c:numRef/c:f", NS).text for s in sers] == ["'Trends'!$D$2:$F$2",
                                                                      "'Trends'!$D$3:$F$3"]
     assert {s.find("c:cat/c:strRef/c:f", NS).text for s in sers} == {"'Trends'!$D$1:$F$1"}
+    # scores on 0–100: the axis runs 0–100, like every score chart of the workbook
+    scaling = chart.find(".//c:valAx/c:scaling", NS)
+    assert (scaling.find("c:min", NS).get("val"), scaling.find("c:max", NS).get("val")) == \
+        ("0.0", "100.0")
 
 
 def test_every_value_grows_so_every_pooled_score_grows_on_the_trends_sheet(tmp_path) -> None:

@@ -149,30 +149,30 @@ def AI_MODEL(settings, framework, units, data_or_given,
 
 @func
 @arg("model", object, doc="the cell holding =AI_MODEL(…)")
-def AI_INDEX(model, city):
-    """Total index score of a city (its Units id, Chinese name or English name). Errors show as #AI! text."""
-    return _answer(lambda o: answers.index_of(o, city), model)
+def AI_INDEX(model, city, year=None):
+    """Total index score of a city (its Units id, Chinese name or English name); with a year column in Data, of that year (default the latest). Errors show as #AI! text."""
+    return _answer(lambda o: answers.index_of(o, city, year), model)
 
 
 @func
 @arg("model", object, doc="the cell holding =AI_MODEL(…)")
-def AI_SUBINDEX(model, city, node):
-    """Score of a city in any node of the Framework (a dimension or an indicator's normalised value)."""
-    return _answer(lambda o: answers.subindex_of(o, city, node), model)
+def AI_SUBINDEX(model, city, node, year=None):
+    """Score of a city in any node of the Framework (a dimension or an indicator's normalised value); optional year as AI_INDEX."""
+    return _answer(lambda o: answers.subindex_of(o, city, node, year), model)
 
 
 @func
 @arg("model", object, doc="the cell holding =AI_MODEL(…)")
-def AI_RANK(model, city, group=None):
-    """Rank of a city by total score (1 = best, ties share the better rank); with a grouping column of Units (e.g. "region"), its rank within its group."""
-    return _answer(lambda o: answers.rank_of(o, city, group), model)
+def AI_RANK(model, city, group=None, year=None):
+    """Rank of a city by total score (1 = best, ties share the better rank); with a grouping column of Units (e.g. "region"), its rank within its group; optional year as AI_INDEX."""
+    return _answer(lambda o: answers.rank_of(o, city, group, year), model)
 
 
 @func
 @arg("model", object, doc="the cell holding =AI_MODEL(…)")
-def AI_TIER(model, city, as_label=False):
-    """Tier of a city (1 = best) by the Settings 'tiers' rule; with as_label = TRUE, its label."""
-    return _answer(lambda o: answers.tier_of(o, city, as_label), model)
+def AI_TIER(model, city, as_label=False, year=None):
+    """Tier of a city (1 = best) by the Settings 'tiers' rule; with as_label = TRUE, its label; optional year as AI_INDEX."""
+    return _answer(lambda o: answers.tier_of(o, city, as_label, year), model)
 
 
 @func

@@ -151,12 +151,7 @@ def one_value(arg: Any, what: str) -> str:
     A 1-cell range is unwrapped; a bigger range, a blank, TRUE/FALSE or an error value is a
     :class:`UdfError` naming the argument.
     """
-    if isinstance(arg, list | tuple):
-        flat = [v for row in arg for v in (row if isinstance(row, list | tuple) else [row])]
-        if len(flat) != 1:
-            raise UdfError(_("{what} must be one cell, not a range of {count} cells").format(
-                what=what, count=len(flat)))
-        arg = flat[0]
+    arg = one_cell(arg, what)
     if isinstance(arg, bool):
         raise UdfError(_("{what} is {value}: give a text such as \"北京\"").format(
             what=what, value="TRUE" if arg else "FALSE"))
@@ -358,15 +353,22 @@ def tier_of(outcome: Outcome, city: Any, label: Any = False, year: Any = None) -
     return int(t)
 
 
-def flag(arg: Any, what: str) -> bool:
-    """A TRUE/FALSE argument: TRUE, FALSE, 1 or 0 (a blank cell or a left-out argument is FALSE);
-    anything else, a text "TRUE" included, is a :class:`UdfError` naming the argument."""
+def one_cell(arg: Any, what: str) -> Any:
+    """The value of a 1-cell range argument (a value as is); a bigger range is a
+    :class:`UdfError` naming the argument."""
     if isinstance(arg, list | tuple):
         flat = [v for row in arg for v in (row if isinstance(row, list | tuple) else [row])]
         if len(flat) != 1:
             raise UdfError(_("{what} must be one cell, not a range of {count} cells").format(
                 what=what, count=len(flat)))
-        arg = flat[0]
+        return flat[0]
+    return arg
+
+
+def flag(arg: Any, what: str) -> bool:
+    """A TRUE/FALSE argument: TRUE, FALSE, 1 or 0 (a blank cell or a left-out argument is FALSE);
+    anything else, a text "TRUE" included, is a :class:`UdfError` naming the argument."""
+    arg = one_cell(arg, what)
     if arg is None or isinstance(arg, bool):
         return bool(arg)
     if isinstance(arg, int | float) and arg in (0, 1):

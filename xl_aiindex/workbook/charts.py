@@ -247,11 +247,9 @@ def clustered_bar_chart(title: str, categories: str, series: Sequence[Series], *
     return _space(title, plot, legend and len(series) > 1, "r" if horizontal else "b")
 
 
-def radar_chart(title: str, categories: str, series: Sequence[Series], *,
-                axis_min: float | None = 0.0, axis_max: float | None = 100.0) -> bytes:
-    """Several series on a radar chart (lines with markers) over ``categories``."""
-    if not series:
-        raise ValueError("a radar chart needs at least one series")
+def _lines(categories: str, series: Sequence[Series], tail: str) -> list[str]:
+    """Each series as a coloured line with round markers (radar and line charts); ``tail``
+    closes each ``<c:ser>`` (a line chart's ``<c:smooth>``)."""
     sers = []
     for i, s in enumerate(series):
         color = s.color or SERIES_COLORS[i % len(SERIES_COLORS)]
@@ -260,7 +258,16 @@ def radar_chart(title: str, categories: str, series: Sequence[Series], *,
                     "</a:solidFill></a:ln></c:spPr>"
                     '<c:marker><c:symbol val="circle"/><c:size val="5"/>'
                     f"{_sppr(color, color)}</c:marker>"
-                    f"{_cat(categories)}{_val(s.values)}</c:ser>")
+                    f"{_cat(categories)}{_val(s.values)}{tail}</c:ser>")
+    return sers
+
+
+def radar_chart(title: str, categories: str, series: Sequence[Series], *,
+                axis_min: float | None = 0.0, axis_max: float | None = 100.0) -> bytes:
+    """Several series on a radar chart (lines with markers) over ``categories``."""
+    if not series:
+        raise ValueError("a radar chart needs at least one series")
+    sers = _lines(categories, series, "")
     plot = ('<c:radarChart><c:radarStyle val="marker"/><c:varyColors val="0"/>'
             f'{"".join(sers)}<c:axId val="500000011"/><c:axId val="500000012"/></c:radarChart>'
             + _cat_ax(500000011, 500000012, "b", False)
@@ -270,25 +277,20 @@ def radar_chart(title: str, categories: str, series: Sequence[Series], *,
 
 
 def line_chart(title: str, categories: str, series: Sequence[Series], *,
-               num_format: str = "0") -> bytes:
+               num_format: str = "0", axis_min: float | None = None,
+               axis_max: float | None = None) -> bytes:
     """Several series as lines with markers over ``categories`` (e.g. a unit per series over
-    the years of a panel); a legend names the series, a blank cell is a gap in its line."""
+    the years of a panel); a legend names the series, a blank cell is a gap in its line.
+    ``axis_min``/``axis_max``: the value axis' ends (None: the application's choice)."""
     if not series:
         raise ValueError("a line chart needs at least one series")
-    sers = []
-    for i, s in enumerate(series):
-        color = s.color or SERIES_COLORS[i % len(SERIES_COLORS)]
-        sers.append(f'<c:ser><c:idx val="{i}"/><c:order val="{i}"/>{_tx(s)}'
-                    f'<c:spPr><a:ln w="22225"><a:solidFill><a:srgbClr val="{color}"/>'
-                    "</a:solidFill></a:ln></c:spPr>"
-                    '<c:marker><c:symbol val="circle"/><c:size val="5"/>'
-                    f"{_sppr(color, color)}</c:marker>"
-                    f'{_cat(categories)}{_val(s.values)}<c:smooth val="0"/></c:ser>')
+    sers = _lines(categories, series, '<c:smooth val="0"/>')
     plot = ('<c:lineChart><c:grouping val="standard"/><c:varyColors val="0"/>'
             f'{"".join(sers)}<c:marker val="1"/>'
             '<c:axId val="500000041"/><c:axId val="500000042"/></c:lineChart>'
             + _cat_ax(500000041, 500000042, "b", False)
-            + _val_ax(500000042, 500000041, "l", num_format))
+            + _val_ax(500000042, 500000041, "l", num_format, minimum=axis_min,
+                      maximum=axis_max, major=_major_unit(axis_min, axis_max)))
     return _space(title, plot, True)
 
 

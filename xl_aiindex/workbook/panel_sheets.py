@@ -13,6 +13,8 @@ and the rank change from the first year to the last, and a native line chart of 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from ..contract import TRENDS, YEAR_COLUMN
@@ -24,6 +26,7 @@ from .charts import Drawing, Series, grid_anchors, line_chart, sheet_ref
 from .result_cells import _cell, _header, fit, score_style
 from .result_tables import ranking_table, scores_table, tiers_table
 from .sheetspec import TEXT, Cell, SheetSpec, Style, tier_style
+from .visuals import score_axis
 
 #: The Trends sheet's columns after the years: the change first → last year.
 TRENDS_CHANGES = ("change", "rank_change")
@@ -35,36 +38,33 @@ def tier_of(result: IndexResult, unit: str) -> int:
     return int(t) if t == t and t else 0
 
 
+def _every_year(panel: PanelResult, table_of: Callable[[IndexResult], pd.DataFrame],
+                at: int) -> pd.DataFrame:
+    """``table_of`` each year's result, a ``year`` column inserted at position ``at``, the
+    years one after another (ascending)."""
+    frames = []
+    for y in panel.years:
+        table = table_of(panel.by_year[y])
+        table.insert(at, YEAR_COLUMN, y)
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True)
+
+
 def panel_scores_table(panel: PanelResult) -> pd.DataFrame:
     """Scores of every year: ``unit, year, name_zh, name_en``, the nodes, ``coverage``; one
     row per unit-year, years ascending (within a year the units in Units order)."""
-    frames = []
-    for y in panel.years:
-        table = scores_table(panel.by_year[y])
-        table.insert(1, YEAR_COLUMN, y)
-        frames.append(table)
-    return pd.concat(frames, ignore_index=True)
+    return _every_year(panel, scores_table, 1)
 
 
 def panel_ranking_table(panel: PanelResult) -> pd.DataFrame:
     """The ranking of every year (``rank`` and ``tier`` within the year), a ``year`` column
     after ``unit``; years ascending, each year by rank."""
-    frames = []
-    for y in panel.years:
-        table = ranking_table(panel.by_year[y])
-        table.insert(2, YEAR_COLUMN, y)
-        frames.append(table)
-    return pd.concat(frames, ignore_index=True)
+    return _every_year(panel, ranking_table, 2)
 
 
 def panel_tiers_table(panel: PanelResult) -> pd.DataFrame:
     """``year, tier, label, units, count``: the tiers of every year."""
-    frames = []
-    for y in panel.years:
-        table = tiers_table(panel.by_year[y])
-        table.insert(0, YEAR_COLUMN, y)
-        frames.append(table)
-    return pd.concat(frames, ignore_index=True)
+    return _every_year(panel, tiers_table, 0)
 
 
 def trends_table(panel: PanelResult) -> pd.DataFrame:
@@ -117,7 +117,10 @@ def trends_sheet(result: IndexResult, panel: PanelResult) -> SheetSpec:
         root = result.model.node(result.root)
         title = _("{index}: TOP {n} over the years").format(
             index=root.name_zh or root.name_en or root.id, n=n)
-        charts.append(line_chart(title, sheet_ref(name, first_year, 1, last_year, 1), series))
+        # the same 0–100 axis as every other score chart of the workbook
+        low, high = score_axis(table[years].iloc[:n].stack())
+        charts.append(line_chart(title, sheet_ref(name, first_year, 1, last_year, 1), series,
+                                 axis_min=low, axis_max=high))
     anchors = grid_anchors(len(charts), first_col=len(cols) + 1, per_row=1, width=12,
                            height=max(16, 8 + n))
     return SheetSpec(name, rows, fit(rows, cols), freeze=(1, 3),
