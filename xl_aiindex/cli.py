@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import sys
 import traceback
@@ -758,8 +759,17 @@ def export(book: Path, fmt: str, out_dir: Path | None, encoding: str | None, for
         force=force)))
 
 
+#: The BLAS threads of a command run (unless the environment sets them): its arrays are small
+#: (one workbook's units × indicators), and OpenBLAS's idle worker threads spin for about a
+#: tenth of a second after numpy loads, taking a core from the run on a small machine.
+BLAS_THREADS = "1"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code.
+    Sets ``OPENBLAS_NUM_THREADS`` (:data:`BLAS_THREADS`) unless already set: numpy is not
+    loaded yet (the commands import it on first use), so the setting holds for the run."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", BLAS_THREADS)
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="xl-aiindex",
                  standalone_mode=True)
