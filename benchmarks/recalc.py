@@ -289,7 +289,7 @@ def measure(label: str, book: Path, folder: Path, repeat: int, startup: bool,
              f"recalc / import {cold.wall / base.wall:5.2f}× {cold.cpu / base.cpu:5.2f}×")
         ratios[f"{key}: recalc -o / import"] = (first.wall / base.wall, first.cpu / base.cpu)
         ratios[f"{key}: vs import, 1 BLAS thread"] = (first.wall / base1.wall,
-                                                             first.cpu / base1.cpu)
+                                                      first.cpu / base1.cpu)
         ratios[f"{key}: no-cache recalc / import"] = (cold.wall / base.wall, cold.cpu / base.cpu)
 
 
