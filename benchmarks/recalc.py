@@ -283,6 +283,9 @@ def measure(label: str, book: Path, folder: Path, repeat: int, startup: bool,
              f"recalc / import {first.wall / base.wall:5.2f}× {first.cpu / base.cpu:5.2f}×")
         line("python -c 'import pandas'", pandas, None,
              f"{pandas.cpu / first.cpu:.0%} of the recalc's CPU")
+        if base.cpu > 1.05 * base.wall:
+            print("  (its CPU exceeds its wall time: OpenBLAS's idle workers spin on the other "
+                  "core; the CPU ratio above is not like for like, the next line's is)")
         line("the same, one BLAS thread (as the command)", base1, None,
              f"recalc / import {first.wall / base1.wall:5.2f}× {first.cpu / base1.cpu:5.2f}×")
         line("recalc -o, no bytecode cache", cold, None,
