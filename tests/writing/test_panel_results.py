@@ -5,6 +5,7 @@ year and a Trends sheet with a native line chart — values equal to the hand co
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -197,3 +198,13 @@ def test_libreoffice_recomputes_a_panel_in_formula_mode(tmp_path: Path) -> None:
         assert cached["Scores"]["G8"].value is None      # b's 2022 index: no cached value
         cached.close()
         assert mismatches(read_book(done, path), expected) == [], path.name
+
+
+def test_a_top_15_over_the_years_has_fifteen_different_line_colours() -> None:
+    from xl_aiindex.workbook.charts import Series, line_chart
+
+    chart = ET.fromstring(line_chart("t", "'Trends'!$D$1:$F$1",
+                                     [Series(f"'Trends'!$D${r}:$F${r}") for r in range(2, 17)]))
+    colours = [s.find("c:spPr/a:ln/a:solidFill/a:srgbClr", NS).get("val")
+               for s in chart.findall(".//c:lineChart/c:ser", NS)]
+    assert len(colours) == 15 and len(set(colours)) == 15

@@ -39,6 +39,10 @@ CT_CHART = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
 _DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 #: Series colours of multi-series charts (a unit per series).
 SERIES_COLORS = ("1F4E78", "C55A11", "548235", "7030A0", "BF8F00", "2E75B6")
+#: Colours of lines (radar and line charts): the series colours, then nine more, so that a
+#: chart of up to 15 lines (a TOP-15 over the years) has no two lines alike.
+LINE_COLORS = (*SERIES_COLORS, "C00000", "00B0F0", "FF66CC", "7F6000", "00B050", "3A3838",
+               "FFC000", "8FAADC", "A9D18E")
 #: Outline of a bar filled with a tier colour (the Ranking sheet's pale fills need an edge).
 OUTLINE = "7F7F7F"
 LATIN_FONT = "Calibri"
@@ -252,7 +256,7 @@ def _lines(categories: str, series: Sequence[Series], tail: str) -> list[str]:
     closes each ``<c:ser>`` (a line chart's ``<c:smooth>``)."""
     sers = []
     for i, s in enumerate(series):
-        color = s.color or SERIES_COLORS[i % len(SERIES_COLORS)]
+        color = s.color or LINE_COLORS[i % len(LINE_COLORS)]
         sers.append(f'<c:ser><c:idx val="{i}"/><c:order val="{i}"/>{_tx(s)}'
                     f'<c:spPr><a:ln w="22225"><a:solidFill><a:srgbClr val="{color}"/>'
                     "</a:solidFill></a:ln></c:spPr>"
