@@ -124,15 +124,15 @@ def relative_indicators(result: IndexResult) -> list[str]:
 def scale_warning(old: IndexResult, new: IndexResult) -> str:
     """What a reader must know before reading score changes between two editions normalised each
     on its own; empty when that does not apply."""
-    if not relative_indicators(old) or not relative_indicators(new):
+    relative = {id(r): set(relative_indicators(r)) for r in (old, new)}
+    if not all(relative.values()):
         return ""
+    methods = sorted({n.normalisation or r.model.settings.normalisation
+                      for r in (old, new) for n in r.model.nodes if n.id in relative[id(r)]})
     return _("scores of the two editions are on different scales; changes in score partly "
              "reflect the other units (each edition is normalised against its own units: "
              "{methods}); use --common-scale to normalise both editions' data together"
-             ).format(methods=", ".join(sorted({
-                 (n.normalisation or r.model.settings.normalisation)
-                 for r in (old, new) for n in r.model.nodes
-                 if n.id in relative_indicators(r)})))
+             ).format(methods=", ".join(methods))
 
 
 @dataclass(frozen=True)

@@ -70,13 +70,19 @@ def build_wheel(outdir: str | Path) -> Path:
                 (f"{info}/top_level.txt", b"xl_aiindex\n")]
     record = [_record_line(n, d) for n, d in entries] + [f"{info}/RECORD,,"]
     entries.append((f"{info}/RECORD", ("\n".join(record) + "\n").encode()))
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in entries:
-            entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            entry.external_attr = 0o644 << 16
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            z.writestr(entry, data)
-    return target
+    # through the one file writer (a temporary file beside it, moved into place): a wheel an
+    # add-in is downloading is never seen half written
+    from ..workbook.files import atomic_write
+
+    def write(tmp: Path) -> None:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, data in entries:
+                entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                entry.external_attr = 0o644 << 16
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                z.writestr(entry, data)
+
+    return atomic_write(target, write)
 
 
 def main(argv: list[str] | None = None) -> int:
