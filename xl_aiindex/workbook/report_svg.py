@@ -13,6 +13,15 @@ from typing import Any
 _FONT = '"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 
 
+
+def _svg_head(width: float, height: float, title: str, font_size: int) -> list[str]:
+    """The opening of a chart: the ``<svg>`` element (text at ``font_size``) and its centred
+    bold title."""
+    return [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" '
+            f'aria-label="{_e(title)}" font-family=\'{_FONT}\' font-size="{font_size}">',
+            f'<text x="{width / 2}" y="18" text-anchor="middle" font-size="13" '
+            f'font-weight="bold">{_e(title)}</text>']
+
 def _e(v: Any) -> str:
     return html.escape("" if v is None else str(v), quote=True)
 
@@ -47,10 +56,7 @@ def svg_bars(title: str, labels: Sequence[str], values: Sequence[float],
     height = top + n * row + 24
     top_value, step = axis_max(values)
     scale = (width - left - right) / top_value
-    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" '
-             f'aria-label="{_e(title)}" font-family=\'{_FONT}\' font-size="11">',
-             f'<text x="{width / 2}" y="18" text-anchor="middle" font-size="13" '
-             f'font-weight="bold">{_e(title)}</text>']
+    parts = _svg_head(width, height, title, 11)
     tick = 0.0
     while tick <= top_value + 1e-9:
         x = left + tick * scale
@@ -82,10 +88,7 @@ def svg_pair(title: str, categories: Sequence[str], a: Sequence[float], b: Seque
     top_value, step = axis_max([*a, *b])
     group = (width - left - 10) / max(len(categories), 1)
     bar = group * 0.32
-    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" '
-             f'aria-label="{_e(title)}" font-family=\'{_FONT}\' font-size="10">',
-             f'<text x="{width / 2}" y="18" text-anchor="middle" font-size="13" '
-             f'font-weight="bold">{_e(title)}</text>']
+    parts = _svg_head(width, height, title, 10)
     tick = 0.0
     while tick <= top_value + 1e-9:
         y = top + plot_h - tick / top_value * plot_h
@@ -127,10 +130,7 @@ def svg_intervals(title: str, labels: Sequence[str], median: Sequence[float],
     height = top + len(labels) * row + 24
     span = max(n_units, 2) - 1
     scale = (width - left - right) / span
-    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" '
-             f'aria-label="{_e(title)}" font-family=\'{_FONT}\' font-size="10">',
-             f'<text x="{width / 2}" y="18" text-anchor="middle" font-size="13" '
-             f'font-weight="bold">{_e(title)}</text>']
+    parts = _svg_head(width, height, title, 10)
     step = max(1, round(span / 10))
     for r in range(1, n_units + 1, step):
         x = left + (r - 1) * scale
