@@ -65,14 +65,14 @@ def split_aliases(value: object) -> list[str]:
 
 
 @cache
-def _simplified() -> dict[int, str]:
+def _simplified() -> dict[int, int]:
     """Traditional → Simplified, character by character (see the module docstring)."""
     text = resources.files("xl_aiindex").joinpath("data", "traditional_simplified.txt")
     lines = [ln for ln in text.read_text(encoding="utf-8").splitlines() if not ln.startswith("#")]
     traditional, simplified = lines[0], lines[1]
     if len(traditional) != len(simplified):
         raise RuntimeError("traditional_simplified.txt: the two lines differ in length")
-    return {ord(t): s for t, s in zip(traditional, simplified, strict=True)}
+    return str.maketrans(traditional, simplified)
 
 
 def match_key(value: str) -> str:
@@ -94,11 +94,12 @@ def name_entries(model: IndexModel, kind: str, only: Iterable[str] | None = None
     wanted = None if only is None else set(only)
     if kind == "unit":
         units = model.units
-        aliases = ALIASES_COLUMN in units.columns
-        return [(str(u), [str(u), str(units.at[u, "name_zh"] or ""),
-                          str(units.at[u, "name_en"] or ""),
-                          *(split_aliases(units.at[u, ALIASES_COLUMN]) if aliases else [])])
-                for u in units.index if wanted is None or str(u) in wanted]
+        # the columns as lists, not a lookup per cell: a large book has thousands of units
+        zh, en = (units[c].tolist() for c in ("name_zh", "name_en"))
+        aliases = units[ALIASES_COLUMN].tolist() if ALIASES_COLUMN in units.columns else None
+        return [(str(u), [str(u), str(zh[i] or ""), str(en[i] or ""),
+                          *(split_aliases(aliases[i]) if aliases is not None else [])])
+                for i, u in enumerate(units.index.tolist()) if wanted is None or str(u) in wanted]
     return [(n.id, [n.id, n.name_zh, n.name_en]) for n in model.nodes
             if wanted is None or n.id in wanted]
 

@@ -13,6 +13,7 @@ aggregate → rank → tier. Pure pandas/numpy: no files, no Excel.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -455,10 +456,12 @@ def _handle_missing(model: IndexModel, x: pd.DataFrame, sheet: str, c: _Collecto
         return x
     if name == "reweight":
         count = int(missing.to_numpy().sum())
-        cells = [f"{_unit_label(model, str(u))} {col}" for col in x.columns
-                 for u in x.index[missing[col]]]
-        more = _(" and {count} more").format(count=len(cells) - _LIST_LIMIT) \
-            if len(cells) > _LIST_LIMIT else ""
+        # only the cells the note lists are labelled (a large book has thousands missing)
+        listed = itertools.islice(((u, col) for col in x.columns for u in x.index[missing[col]]),
+                                  _LIST_LIMIT)
+        cells = [f"{_unit_label(model, str(u))} {col}" for u, col in listed]
+        more = _(" and {count} more").format(count=count - _LIST_LIMIT) \
+            if count > _LIST_LIMIT else ""
         c.notes.append(_("{count} missing value(s) skipped: their siblings' weights were "
                          "rescaled (missing = reweight); {sheet}: {cells}").format(
                              count=count, sheet=sheet, cells=", ".join(cells[:_LIST_LIMIT]) + more))
