@@ -56,6 +56,7 @@ import hashlib
 import itertools
 import math
 import numbers
+import operator
 import re
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -379,37 +380,59 @@ class _Digests:
             self.pending = []
 
     def add_block(self, block: Block) -> None:
-        """Feed the next block of rows (:meth:`add`'s rows first: :meth:`flush`)."""
+        """Feed the next block of rows (:meth:`add`'s rows first: :meth:`flush`). Each
+        column's pieces are made at once (a prefix added to every cell by ``map``, the empty
+        cells blanked after), the rows joined from them, and the diagonals read off a grid
+        of the pieces: no string is made per cell in Python code (issue 20)."""
+        import numpy as np
+
         n, columns = block
         r0 = self.r
         self.r += n
         width = len(columns)
         while len(self.prefixes) < width:
             self.prefixes.append(f"{len(self.prefixes)}\x1f")
-        prefixes, whole, rows = self.prefixes, self.whole, self.rows
-        shorts, row_digests = self.shorts, self.row_digests
+        if not columns:
+            self.rows.extend([EMPTY] * n)
+            return
+        blanks = [[i for i, v in enumerate(col) if not v] if "" in col else []
+                  for col in columns]
+        labelled: list[list[str]] = []     # "c\x1fvalue": a cell's part of its row
+        for c, col in enumerate(columns):
+            lab = list(map(self.prefixes[c].__add__, col))
+            for i in blanks[c]:
+                lab[i] = ""
+            labelled.append(lab)
+        whole, rows, row_digests = self.whole, self.rows, self.row_digests
         sha256 = hashlib.sha256
-        for r, row in enumerate(zip(*columns, strict=True) if columns else ([] for _row in range(n)),
-                                r0):
-            parts = [p + v for p, v in zip(prefixes, row, strict=False) if v]
-            if not parts:
+        for r, row in enumerate(zip(*labelled, strict=True), r0):
+            text = "\x1e".join(filter(None, row))
+            if not text:
                 rows.append(EMPTY)
                 continue
-            joined = "\x1e".join(parts).encode("utf-8", "surrogatepass")
+            joined = text.encode("utf-8", "surrogatepass")
             whole.update(b"%d\x1d%s\x1d" % (r, joined))
             if row_digests:
                 rows.append(sha256(joined).hexdigest()[:SHORT])
-        if not shorts:
+        del labelled                       # one block's strings at a time
+        if not self.shorts:
             return
-        # a cell's piece is the same in its column's series and in its diagonal's
-        pieces = [[f"\x1e{r}\x1f{v}" if v else "" for r, v in enumerate(col, r0)]
-                  for col in columns]
-        for c, column in enumerate(pieces):
-            _feed(self.cols, c, "".join(column))
-        r1 = r0 + n
-        for d in range(r0, r1 - 1 + width):   # row + column; rows in order: columns falling
-            hi, lo = min(width - 1, d - r0), max(0, d - r1 + 1)
-            _feed(self.diags, d, "".join([pieces[c][d - c - r0] for c in range(hi, lo - 1, -1)]))
+        heads = [f"\x1e{r}\x1f" for r in range(r0, r0 + n)]
+        pieces: list[list[str]] = []       # "\x1er\x1fvalue": its part of its column and diagonal
+        for c, col in enumerate(columns):
+            piece = list(map(operator.add, heads, col))
+            for i in blanks[c]:
+                piece[i] = ""
+            _feed(self.cols, c, "".join(piece))
+            pieces.append(piece)
+        # a cell's piece is the same in its column's series and in its diagonal's; diagonal
+        # k of the block (row + column = k) read rows first, columns falling: the grid's
+        # columns reversed, offset width - 1 - k
+        grid = np.empty((n, width), dtype=object)
+        for c, piece in enumerate(pieces):
+            grid[:, width - 1 - c] = piece
+        for k in range(n + width - 1):
+            _feed(self.diags, r0 + k, "".join(grid.diagonal(width - 1 - k).tolist()))
 
     def digest(self) -> str:
         """The whole-sheet digest of the rows fed so far."""

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import datetime
 import numbers
+import queue
 import re
+import threading
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -217,8 +219,47 @@ def _write_sheet(zout: zipfile.ZipFile, zinfo: zipfile.ZipInfo, job: _SheetJob,
                  xf_attr: dict[Style, str]) -> None:
     force64 = job.n_rows * max(job.n_cols, 1) > 20_000_000
     with zout.open(zinfo, "w", force_zip64=force64) as out:
-        for chunk in _sheet_chunks(job, xf_attr):
-            out.write(chunk)
+        write_overlapped(_sheet_chunks(job, xf_attr), out.write)
+
+
+def write_overlapped(chunks: Iterator[bytes], write: Callable[[bytes], object]) -> None:
+    """``write`` each of ``chunks`` in order, on a second thread once there are two or more:
+    zlib deflates and checksums without holding the interpreter's lock, so a large sheet's
+    compression runs beside the making of its next pieces of XML (issue 20) instead of after
+    them. At most two pieces wait at a time; an error on either side is raised here, after
+    the thread has ended."""
+    first = next(chunks, None)
+    second = next(chunks, None) if first is not None else None
+    if second is None:
+        if first is not None:
+            write(first)
+        return
+    pending: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+    failed: list[BaseException] = []
+
+    def drain() -> None:
+        try:
+            while (piece := pending.get()) is not None:
+                write(piece)
+        except BaseException as e:   # handed to the making thread, which raises it
+            failed.append(e)
+            while pending.get() is not None:   # let the making thread finish its puts
+                pass
+
+    writer = threading.Thread(target=drain, name="xl-aiindex sheet writer")
+    writer.start()
+    try:
+        pending.put(first)
+        pending.put(second)
+        for piece in chunks:
+            if failed:
+                break
+            pending.put(piece)
+    finally:
+        pending.put(None)
+        writer.join()
+    if failed:
+        raise failed[0]
 
 
 def _sheet_chunks(job: _SheetJob, xf_attr: dict[Style, str]) -> Iterator[bytes]:
