@@ -35,7 +35,8 @@ from xl_aiindex.workbook.answers import (  # noqa: F401 (re-exported: their old 
     tier_of,
     weight_of,
 )
-from xl_aiindex.workbook.read import parse_number, text
+from xl_aiindex.workbook.cells import text
+from xl_aiindex.workbook.number_text import parse_number
 
 # ---- AI_FIT_WEIGHTS ----
 

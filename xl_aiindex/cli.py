@@ -780,31 +780,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run() -> NoReturn:
     """The ``xl-aiindex`` program (console script and ``python -m xl_aiindex``): :func:`main`,
-    then :func:`leave` with its exit code."""
+    then :func:`~xl_aiindex.fast_exit.leave` with its exit code."""
+    from .fast_exit import leave
+
     leave(main())
-
-
-def leave(code: int) -> NoReturn:
-    """End the process with ``code`` as Python's own exit would, without tearing down the
-    interpreter's modules one by one: with pandas loaded that teardown takes about 50 ms, a
-    sixth of a small recalc (issue 20), and a finished command has nothing left for it to do.
-
-    What Python's exit does for a program is still done, in its order: threads are waited for
-    (while any other thread runs, this is an ordinary ``sys.exit``), exit handlers run
-    (``atexit``: temporary folders, logging), and standard output and error are flushed. A
-    flush that fails (a closed pipe) also falls back to ``sys.exit``, so that Python reports it
-    as it always has. Only for the command line: :func:`main` itself returns to its caller.
-    """
-    import atexit
-    import threading
-
-    if threading.active_count() > 1:
-        sys.exit(code)
-    atexit._run_exitfuncs()
-    try:
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()
-    except (OSError, ValueError):
-        sys.exit(code)
-    os._exit(code)

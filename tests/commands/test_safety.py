@@ -164,7 +164,7 @@ def test_batch_refuses_an_empty_item():
     ("-1,234", -1234), ("1\u00a0234", 1234), ("1\u202f234", 1234), ("９,８７６", 9876),
     ("45 %", 0.45), ("- 5", -5), ("0.250", 0.25)])
 def test_thousands_groups_are_numbers(typed, number):
-    from xl_aiindex.workbook.read import parse_number
+    from xl_aiindex.workbook.number_text import parse_number
 
     value, note = parse_number(typed)
     assert value == pytest.approx(number, rel=1e-15)
@@ -174,7 +174,7 @@ def test_thousands_groups_are_numbers(typed, number):
 @pytest.mark.parametrize("typed", ["0,250", "0,001", "12 34", "1 5", "1,23", "1,5", "01,234",
                                    "0 250", "1,234 567", "1234,567", "1,2345", "1 234,5"])
 def test_ambiguous_separators_are_not_numbers(typed):
-    from xl_aiindex.workbook.read import parse_number
+    from xl_aiindex.workbook.number_text import parse_number
 
     value, why = parse_number(typed)
     assert value is None and why.startswith(f"text '{typed}' is not a number")

@@ -16,13 +16,9 @@ from lo_harness import recalculate
 from test_faults import big_workbook
 
 from xl_aiindex.workbook import io as wio
+from xl_aiindex.workbook.canonical import canonical_read_value, canonical_spec_cell
 from xl_aiindex.workbook.check import check_file
-from xl_aiindex.workbook.fingerprint import (
-    canonical_read_value,
-    canonical_spec_cell,
-    find_edits,
-    fingerprint_grid,
-)
+from xl_aiindex.workbook.fingerprint import find_edits, fingerprint_grid
 from xl_aiindex.workbook.package import Package
 from xl_aiindex.workbook.sheetspec import Cell
 

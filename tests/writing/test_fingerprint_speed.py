@@ -16,17 +16,19 @@ import pytest
 from xl_aiindex.contract import key
 from xl_aiindex.workbook import hand_edits as hand_edits_module
 from xl_aiindex.workbook.book import load_workbook
-from xl_aiindex.workbook.fingerprint import (
-    EMPTY,
-    SHORT,
-    SheetFingerprint,
+from xl_aiindex.workbook.canonical import (
     _canonical_floats,
     _scalar,
     canonical_grid,
     canonical_spec_cell,
+    read_rows,
+)
+from xl_aiindex.workbook.fingerprint import (
+    EMPTY,
+    SHORT,
+    SheetFingerprint,
     fingerprint_grid,
     fingerprint_sheet,
-    read_rows,
     result_fingerprint,
     store_sheet,
 )

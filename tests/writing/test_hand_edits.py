@@ -18,10 +18,9 @@ from hypothesis import strategies as st
 
 from xl_aiindex.errors import HandEditsFound
 from xl_aiindex.workbook import io
+from xl_aiindex.workbook.canonical import canonical_grid, canonical_spec_cell
 from xl_aiindex.workbook.fingerprint import (
     STORE_SHEET,
-    canonical_grid,
-    canonical_spec_cell,
     find_edits,
     fingerprint_grid,
     fingerprint_sheet,

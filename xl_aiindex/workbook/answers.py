@@ -33,9 +33,11 @@ from ..i18n import _, current_language, use_language
 from ..lookup import NameIndex
 from ..model import IndexResult
 from ..panel import panel_of
+from .cells import text
 from .grid import BookSource
 from .inputs import compute_inputs, read_inputs
-from .read import Locator, parse_number, text
+from .number_text import parse_number
+from .read import Locator
 from .result_tables import ranking_table, scores_table
 
 

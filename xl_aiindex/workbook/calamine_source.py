@@ -105,8 +105,7 @@ class CalamineSource:
                 "sheet '{sheet}' is larger than the limit of {limit} cells ({rows} rows × "
                 "{columns} columns)").format(sheet=name, limit=f"{limit:,}", rows=f"{height:,}",
                                              columns=f"{width:,}"))
-        values: list[list[Any]] = [[_value(v) for v in row]
-                                   for row in sheet.to_python(skip_empty_area=False)]
+        values: list[list[Any]] = [_values(row) for row in sheet.to_python(skip_empty_area=False)]
         formulas: set[tuple[int, int]] = set()
         if xml is not None and (b"<f" in xml or b":f>" in xml or b't="e"' in xml):
             for m in _CELL.finditer(xml):
@@ -250,6 +249,14 @@ def _calamine_copy(package: Package, skip: set[str], utf16: list[str]) -> io.Byt
             w.writestr(name, data)
     out.seek(0)
     return out
+
+
+def _values(row: list[Any]) -> list[Any]:
+    """A row of calamine's values as openpyxl gives them (:func:`_value`); a row with neither
+    a blank nor a date is kept as it is (issue 20: most rows of a large sheet)."""
+    if "" in row or date in set(map(type, row)):
+        return [_value(v) for v in row]
+    return row
 
 
 def _value(v: Any) -> Any:

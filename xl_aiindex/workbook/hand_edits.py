@@ -26,15 +26,13 @@ from ..contract import LOG_COLUMNS, STORE_SHEET, key
 from ..errors import HandEditsFound, Problem
 from ..i18n import ngettext
 from .calamine_source import CalamineSource
+from .canonical import canonical_grid, read_blocks, spec_rows
 from .fingerprint import (
     HandEdit,
     PartSum,
     blocks_digest,
-    canonical_grid,
     find_edits,
     fingerprint_sheet,
-    read_blocks,
-    spec_rows,
 )
 from .sheetspec import SheetSpec
 
@@ -71,7 +69,7 @@ def _values(reader: CalamineSource, name: str) -> list[list[Any]]:
 
 def current_result_grids(reader: CalamineSource, names: Sequence[str], legacy: bool = False
                          ) -> dict[str, list[list[str]]]:
-    """The canonical cells (:func:`~xl_aiindex.workbook.fingerprint.canonical_grid`) of the
+    """The canonical cells (:func:`~xl_aiindex.workbook.canonical.canonical_grid`) of the
     sheets ``names`` of the workbook ``reader`` reads, as they are now (formulas as ``=…``
     text); keys are case-folded names; a missing sheet, or one that is not a worksheet, is
     left out. ``legacy``: numbers rounded as stores of format 1 rounded them."""
