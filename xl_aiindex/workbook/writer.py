@@ -42,6 +42,7 @@ from ..errors import Problem, ProblemsFound, UnsafeWrite
 from ..i18n import _
 from ..model import IndexResult
 from ..staleness import inputs_hash
+from .background import InBackground
 from .files import LOCK_WAIT, atomic_write, check_output, guard_destination, workbook_lock
 from .fingerprint import (
     STORE_SHEET,
@@ -55,7 +56,7 @@ from .fingerprint import (
 from .formulas import output_mode, output_sheets, panel_output_mode
 from .ooxml import OWNED_PREFIX, FinishLast, RowAppend, sheet_names, splice_sheets
 from .results import problems_sheet
-from .sheetspec import SheetSpec
+from .sheetspec import ColumnRows, SheetSpec
 from .source import unreadable_reason
 
 if TYPE_CHECKING:
@@ -141,6 +142,37 @@ def write_results(loaded: Loaded, dst: Path, sheets: Sequence[SheetSpec], *, com
     problems = write_problems(loaded, sheets, appended=(LOG,), force=force, verb=command)
     if problems:
         raise ProblemsFound(problems)
+    previous = loaded.stored.sheets if loaded.stored is not None else None
+    # the new sheets' fingerprints, on another core while this one checks and writes them
+    with InBackground(lambda: result_fingerprint(sheets, previous),
+                      worth_it=sum(spec_cells(s) for s in sheets) >= BACKGROUND_CELLS
+                      ) as fingerprints:
+        return _write_checked(loaded, dst, sheets, fingerprints, command=command,
+                              log_entry=log_entry, force=force, log=log,
+                              defined_names=defined_names, wait=wait,
+                              names_prefix=names_prefix)
+
+
+#: Result cells from which a write computes their fingerprints in a forked child, beside
+#: writing them (:mod:`~xl_aiindex.workbook.background`): below, forking costs more than it saves.
+BACKGROUND_CELLS = 100_000
+
+
+def spec_cells(spec: SheetSpec) -> int:
+    """The number of cells ``spec`` stands for (rows × columns of a table)."""
+    rows = spec.rows
+    if isinstance(rows, ColumnRows):
+        return (rows.body_rows + 1) * max(len(rows.columns), 1)
+    return sum(map(len, rows))
+
+
+def _write_checked(loaded: Loaded, dst: Path, sheets: Sequence[SheetSpec],
+                   fingerprints: InBackground[list[SheetFingerprint]], *, command: str,
+                   log_entry: Mapping[str, Any], force: bool, log: bool,
+                   defined_names: Mapping[str, str] | None, wait: float,
+                   names_prefix: str) -> list[str]:
+    """:func:`write_results` once the sheets may be written: hand edits checked (unless
+    ``force``), then the splice, whose store sheet is finished with ``fingerprints``."""
     if not force:
         from .hand_edits import check_hand_edits
 
@@ -155,12 +187,14 @@ def write_results(loaded: Loaded, dst: Path, sheets: Sequence[SheetSpec], *, com
         appends.append(RowAppend(LOG, {}, dict(enumerate(LOG_COLUMNS)),
                                  {i: LOG_WIDTHS.get(k, 12.0) for i, k in enumerate(LOG_COLUMNS)}))
     hash_ = str(entry["inputs_hash"]) if entry.get("inputs_hash") else None
-    store = merged_store(loaded, sheets, now, hash_)
+    # stands in for the store while the others are written (its fingerprints not yet known)
+    store = merged_store(loaded, sheets, now, hash_, fingerprints=[])
 
     def finished_store(sums: Mapping[str, tuple[int, int]]) -> SheetSpec:
-        # the store again, with the zip sums of the sheets as just written: the next run
-        # skips reading a sheet whose entry still has them (nothing in it was edited)
-        return merged_store(loaded, sheets, now, hash_, part_sums(sums))
+        # the store with the new sheets' fingerprints and the zip sums of the sheets as just
+        # written: the next run skips reading a sheet whose entry still has them
+        return merged_store(loaded, sheets, now, hash_, part_sums(sums),
+                            fingerprints=fingerprints.result())
 
     write_sheets(loaded.path, dst, [*sheets, store], defined_names,
                  very_hidden=_store_hidden(loaded.sheet_names), wait=wait, appends=appends,
@@ -300,14 +334,16 @@ def log_row(log_header: Mapping[str, int], log_width: int, entry: Mapping[str, A
 
 def merged_store(loaded: Loaded, written: Sequence[SheetSpec], log_time: str | None,
                  inputs_hash: str | None = None,
-                 sums: Mapping[str, PartSum] | None = None) -> SheetSpec:
+                 sums: Mapping[str, PartSum] | None = None, *,
+                 fingerprints: Sequence[SheetFingerprint] | None = None) -> SheetSpec:
     """The store sheet after writing ``written``: their fingerprints, and the stored ones of
     the other tool sheets still in the workbook (another command wrote them); ``log_time``:
     the time of the Log row written with it (None: keep the stored one); ``inputs_hash``: of
     the inputs the result sheets now come from (None: keep the stored one); ``sums``: the zip
-    sums of the entries ``written`` went to (:func:`part_sums`)."""
+    sums of the entries ``written`` went to (:func:`part_sums`); ``fingerprints``: those of
+    ``written`` when already computed (None: computed here)."""
     return store_after(loaded.stored, loaded.sheet_names, len(loaded.log_rows) + 1, written,
-                       log_time, inputs_hash, sums=sums)
+                       log_time, inputs_hash, sums=sums, fingerprints=fingerprints)
 
 
 def part_sums(sums: Mapping[str, tuple[int, int]]) -> dict[str, PartSum]:
@@ -320,14 +356,17 @@ def store_after(stored: Stored | None, sheet_names: Sequence[str], log_rows: int
                 written: Sequence[SheetSpec], log_time: str | None,
                 inputs_hash: str | None = None,
                 extra: Sequence[SheetFingerprint] = (), *,
-                sums: Mapping[str, PartSum] | None = None) -> SheetSpec:
+                sums: Mapping[str, PartSum] | None = None,
+                fingerprints: Sequence[SheetFingerprint] | None = None) -> SheetSpec:
     """:func:`merged_store` over what any reader found: ``stored`` (the store as read, None:
     none), the workbook's ``sheet_names``, and ``log_rows``, the Log's rows after this write;
     ``extra``: fingerprints of sheets written other than as a :class:`SheetSpec`; ``sums``:
     the zip sums of the entries the sheets ``written`` went to (by case-folded name; a sheet
-    kept from ``stored`` keeps its own: its entry is copied unchanged)."""
+    kept from ``stored`` keeps its own: its entry is copied unchanged); ``fingerprints``:
+    those of ``written`` when already computed."""
     # a sheet rewritten unchanged (the usual second run) keeps its stored fingerprint
-    fps = result_fingerprint(written, stored.sheets if stored is not None else None)
+    fps = list(fingerprints) if fingerprints is not None else \
+        result_fingerprint(written, stored.sheets if stored is not None else None)
     new = {key(fp.sheet) for fp in [*fps, *extra]}
     present = {key(n) for n in sheet_names}
     kept_sums: dict[str, PartSum] = {}
