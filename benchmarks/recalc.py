@@ -33,8 +33,11 @@ and ``PYTHONDONTWRITEBYTECODE=1``): what every run costs on a machine that never
 Goals (issue 20, printed at the end): reference recalc ≤ 1.2× the import baseline; large first
 recalc ≤ 1.3× the I/O floor; a second recalc ≤ 1.1× the first (large and long); peak memory of
 the large book < 300 MiB; the large book's first and second recalc twice as fast as the R path
-(readxl + COINr + openxlsx), which issue 20 measured at 1.6× the I/O floor (:data:`R_PATH_FLOORS`:
-R is not needed here), so at most 0.5× of 1.6 floors. A goal the wall time misses and the CPU time meets is printed
+(readxl + COINr + openxlsx), which issue 20 measured at 1.6× the I/O floor
+(:data:`R_PATH_FLOORS`; R is not needed here): at most 0.5× of 1.6 floors, by wall time (the
+R path was timed by the clock; its CPU time is not known). A large recalc uses a second core
+(its fingerprints are computed in a forked child while the sheets are written), so its CPU
+time exceeds its wall time. A goal the wall time misses and the CPU time meets is printed
 "ok (CPU)": the run waited for a core other jobs held.
 """
 
@@ -363,6 +366,10 @@ def main() -> None:
                 print(f"  {key:37s} {wall:6.0f} MiB            < {goal:g} MiB   "
                       f"{verdict(wall, wall, goal)}")
                 continue
+            if "R path" in key:   # measured from outside by wall time only
+                print(f"  {key:37s} {wall:6.2f}×  {'':>7s}    ≤ {goal:g}×   "
+                      f"{verdict(wall, wall, goal)}")
+                continue
             print(f"  {key:37s} {wall:6.2f}×  {cpu:7.2f}×   ≤ {goal:g}×   "
                   f"{verdict(wall, cpu, goal)}")
     if args.markdown:
@@ -396,6 +403,8 @@ def print_markdown(ratios: dict[str, tuple[float, float]]) -> None:
             if "MiB" in key:
                 print(f"| {key} | {wall:.0f} MiB | | < {goal:g} MiB | "
                       f"{verdict(wall, wall, goal)} |")
+            elif "R path" in key:
+                print(f"| {key} | {wall:.2f}× | | ≤ {goal:g}× | {verdict(wall, wall, goal)} |")
             else:
                 print(f"| {key} | {wall:.2f}× | {cpu:.2f}× | ≤ {goal:g}× | "
                       f"{verdict(wall, cpu, goal)} |")
