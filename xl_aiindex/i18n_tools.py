@@ -53,12 +53,20 @@ def help_texts() -> Iterator[str]:
 
     from .cli import cli
 
+    def original(owner: object, attribute: str) -> str | None:
+        # the English text, also after a run in another language translated it in place
+        sources = owner.__dict__.get("_help_source")
+        if sources is not None and attribute in sources:
+            return sources[attribute]
+        return getattr(owner, attribute, None)
+
     def walk(command: click.Command) -> Iterator[str]:
-        for text in (command.help, command.short_help, command.epilog):
+        for attribute in ("help", "short_help", "epilog"):
+            text = original(command, attribute)
             if text:
                 yield inspect.cleandoc(text)
         for param in command.params:
-            help_text = getattr(param, "help", None)
+            help_text = original(param, "help")
             if help_text:
                 yield help_text
         if isinstance(command, click.Group):

@@ -122,3 +122,17 @@ def test_no_function_hides_the_translation_function() -> None:
                             if any(isinstance(n, ast.Name) and n.id == "_" for n in ast.walk(t)):
                                 bad.append(f"{path.relative_to(ROOT)}:{stmt.lineno}")
     assert bad == []
+
+
+def test_the_help_texts_extracted_are_english_after_a_run_in_chinese() -> None:
+    """A run in Chinese translates the help screens in place; the catalogue's msgids are still
+    the English texts (the extraction once depended on the order the tests ran in)."""
+    from click.testing import CliRunner
+
+    from xl_aiindex.cli import cli
+
+    before = list(i18n_tools.help_texts())
+    for args in (["--lang", "zh", "--help"], ["--lang", "zh", "recalc", "--help"]):
+        assert CliRunner().invoke(cli, args).exit_code == 0
+    assert list(i18n_tools.help_texts()) == before
+    assert "构建" in (cli.help or "")   # the run did translate them in place
