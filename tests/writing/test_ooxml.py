@@ -21,6 +21,7 @@ from python_calamine import CalamineWorkbook
 from rich_workbook import REPORT_FORMULAS, make_rich_workbook
 
 from xl_aiindex.workbook.ooxml import package_parts, splice_sheets
+from xl_aiindex.workbook.ooxml import plan as plan_module
 from xl_aiindex.workbook.sheetspec import (
     HEADER,
     INTEGER,
@@ -708,10 +709,12 @@ def test_overlapping_x_escapes_read_back_as_written(tmp_path):
     assert [r[0] for r in rows] == texts
 
 
-def test_protection_of_a_large_prefixed_sheet_is_kept(tmp_path):
+@pytest.mark.parametrize("in_memory", [False, True], ids=["path", "bytes"])
+def test_protection_of_a_large_prefixed_sheet_is_kept(tmp_path, in_memory):
     """The old sheet's ``<x:sheetProtection>`` comes after more than a megabyte of rows (the part
-    is read in chunks) and uses a prefix: the new sheet carries it, unprefixed, right after
-    ``sheetData``; a sheet that was not protected gets none."""
+    is read in chunks, on a thread of its own with a reader of its own, from the package's file
+    or its bytes in memory, as a recalc gives it) and uses a prefix: the new sheet carries it,
+    unprefixed, right after ``sheetData``; a sheet that was not protected gets none."""
     src = tmp_path / "src.xlsx"
     wb = xlsxwriter.Workbook(str(src))
     for name in ("Ranking", "Scores"):
@@ -731,9 +734,12 @@ def test_protection_of_a_large_prefixed_sheet_is_kept(tmp_path):
 
     rewrite_package(src, edit)
     assert len(package_parts(src)[sheet_parts(package_parts(src))["Ranking"]]) > 1 << 20
+    assert len(package_parts(src)[sheet_parts(package_parts(src))["Ranking"]]) >= \
+        plan_module._READ_BESIDE
     out = tmp_path / "out.xlsx"
-    splice_sheets(src, out, [SheetSpec("Ranking", [hdr("a", "b"), [Cell(1), Cell(2)]]),
-                             SheetSpec("Scores", [hdr("a")])])
+    source = io.BytesIO(src.read_bytes()) if in_memory else src
+    splice_sheets(source, out, [SheetSpec("Ranking", [hdr("a", "b"), [Cell(1), Cell(2)]]),
+                                SheetSpec("Scores", [hdr("a")])])
     parts = package_parts(out)
     xml = sheet_xml(parts, "Ranking")
     assert re.search(r"</sheetData><sheetProtection [^>]*/><autoFilter", xml)

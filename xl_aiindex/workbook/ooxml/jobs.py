@@ -4,6 +4,7 @@ whole package (decided by :mod:`.plan`, carried out by :mod:`.splice`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..sheetspec import SheetSpec, Style
@@ -27,8 +28,9 @@ class _SheetJob:
     code_name: str | None = None
     view_attrs: dict[str, str] = field(default_factory=dict)
     format_attrs: dict[str, str] = field(default_factory=dict)
-    #: the old sheet's ``<sheetProtection>`` attributes (None: it was not protected)
-    protection: dict[str, str] | None = None
+    #: the old sheet's ``<sheetProtection>`` attributes (None: it was not protected), or a
+    #: function giving them when they are read beside the writing (a large old sheet)
+    protection: dict[str, str] | None | Callable[[], dict[str, str] | None] = None
     n_rows: int = 0
     n_cols: int = 0
 

@@ -302,9 +302,10 @@ def _sheet_chunks(job: _SheetJob, xf_attr: dict[Style, str]) -> Iterator[bytes]:
                     yield "".join(buf).encode()
                     buf.clear()
     w("</sheetData>")
-    if job.protection is not None:   # CT_Worksheet: right after sheetData (sheetCalcPr)
+    protection = job.protection() if callable(job.protection) else job.protection
+    if protection is not None:   # CT_Worksheet: right after sheetData (sheetCalcPr)
         w("<sheetProtection" + "".join(f' {k}="{_esc_attr(v)}"'
-                                       for k, v in job.protection.items()) + "/>")
+                                       for k, v in protection.items()) + "/>")
     if spec.autofilter and last and job.table is None:
         w(f'<autoFilter ref="A1:{last}"/>')
     if links:
