@@ -123,3 +123,54 @@ def test_a_recalc_writes_the_same_bytes_with_and_without_the_child(tmp_path, mon
         assert p.stdout.strip().splitlines()[-1] == ("1" if fork else "0")
         outputs.append(_digests(folder / "book.xlsx"))
     assert outputs[0] == outputs[1]
+
+
+# --------------------------------------------------------------------------------------------
+# a sheet's pieces written on a second thread (ooxml/sheetxml.write_overlapped)
+
+
+def test_pieces_are_written_in_order_on_a_second_thread():
+    import threading
+
+    from xl_aiindex.workbook.ooxml.sheetxml import write_overlapped
+
+    written, threads = [], set()
+
+    def write(piece: bytes) -> None:
+        threads.add(threading.current_thread().name)
+        written.append(piece)
+
+    pieces = [str(i).encode() for i in range(50)]
+    write_overlapped(iter(pieces), write)
+    assert written == pieces
+    assert threads == {"xl-aiindex sheet writer"}
+    write_overlapped(iter(pieces[:1]), write)       # one piece: written here
+    assert written[-1] == b"0" and not _writer_alive()
+
+
+def test_an_error_on_either_side_is_raised_once_the_thread_has_ended():
+    from xl_aiindex.workbook.ooxml.sheetxml import write_overlapped
+
+    def failing_write(piece: bytes) -> None:
+        if piece == b"3":
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_overlapped(iter([str(i).encode() for i in range(20)]), failing_write)
+    assert not _writer_alive()
+
+    def failing_pieces():
+        yield b"a"
+        yield b"b"
+        raise ValueError("bad cell")
+
+    written = []
+    with pytest.raises(ValueError, match="bad cell"):
+        write_overlapped(failing_pieces(), written.append)
+    assert written == [b"a", b"b"] and not _writer_alive()
+
+
+def _writer_alive() -> bool:
+    import threading
+
+    return any(t.name == "xl-aiindex sheet writer" for t in threading.enumerate())
