@@ -24,12 +24,15 @@ DATA = REPO / "workbooks" / "city_ai_index_2020_data.xlsx"
 
 
 def readme_first_command() -> list[str]:
-    """The part of the README's first command after ``pip install … &&``."""
+    """The command the README's first line runs after installing (``pip install … && python -m
+    compileall … && xl-aiindex …``)."""
     text = (REPO / "README.md").read_text(encoding="utf-8")
     block = text.split("```bash\n", 1)[1].split("```", 1)[0]
     first = block.splitlines()[0]
-    assert first.startswith("pip install -e ") and " && " in first, first
-    return shlex.split(first.split(" && ", 1)[1])
+    steps = first.split(" && ")
+    assert steps[0].startswith("pip install -e ") and len(steps) >= 2, first
+    assert all(s.startswith("python -m compileall ") for s in steps[1:-1]), first
+    return shlex.split(steps[-1])
 
 
 def _xl_aiindex() -> list[str]:
