@@ -125,3 +125,20 @@ def test_text_that_looks_like_a_reference_only_enlarges_the_extent():
            b"</t></is></c></row></sheetData>")
     assert parsed_extent(xml) == (1, 1)
     assert sheet_extent(xml, MAX_SHEET_CELLS) == (9, 18_278)
+
+
+# the test for formula and error cells before the cell-by-cell scan (calamine_source)
+
+_TOKENS = st.sampled_from([b"<f", b":f>", b't="e"', b"f", b"e", b"<", b":", b">", b'"', b"t",
+                           b"=", b"<v>1.5</v>", b'<c r="A1">', b"x" * 40])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_TOKENS, max_size=40).map(b"".join))
+def test_the_formula_test_finds_what_the_three_searches_find(xml):
+    from xl_aiindex.workbook.calamine_source import may_hold_formulas
+
+    padded = b"p" * 64 + xml        # the vectorised pass (short texts are searched)
+    for text in (xml, padded, xml + b"q" * 64):
+        expected = b"<f" in text or b":f>" in text or b't="e"' in text
+        assert may_hold_formulas(text) == expected

@@ -107,7 +107,7 @@ class CalamineSource:
                                              columns=f"{width:,}"))
         values: list[list[Any]] = [_values(row) for row in sheet.to_python(skip_empty_area=False)]
         formulas: set[tuple[int, int]] = set()
-        if xml is not None and (b"<f" in xml or b":f>" in xml or b't="e"' in xml):
+        if xml is not None and may_hold_formulas(xml):
             for m in _CELL.finditer(xml):
                 attrs, body = m.group(1), m.group(3) or b""
                 ref = _REF.search(attrs)
@@ -257,6 +257,26 @@ def _values(row: list[Any]) -> list[Any]:
     if "" in row or date in set(map(type, row)):
         return [_value(v) for v in row]
     return row
+
+
+def may_hold_formulas(xml: bytes) -> bool:
+    """Whether a sheet's XML holds ``<f``, ``:f>`` or ``t="e"`` (a formula or an error cell,
+    which the cell-by-cell scan then reads): one vectorised pass over the bytes ``f`` and
+    ``e``, rare in a sheet of numbers, instead of three searches of the whole text (issue 20:
+    25 ms instead of 50 on a 25 MB Data sheet)."""
+    if len(xml) < 64:
+        return b"<f" in xml or b":f>" in xml or b't="e"' in xml
+    import numpy as np
+
+    a = np.frombuffer(xml, dtype=np.uint8)
+    f = np.flatnonzero(a[1:-1] == ord("f")) + 1
+    if ((a[f - 1] == ord("<")) | ((a[f - 1] == ord(":")) & (a[f + 1] == ord(">")))).any():
+        return True
+    e = np.flatnonzero(a[3:-1] == ord("e")) + 3
+    if ((a[e - 3] == ord("t")) & (a[e - 2] == ord("=")) & (a[e - 1] == ord('"'))
+            & (a[e + 1] == ord('"'))).any():
+        return True
+    return xml.endswith(b"<f")   # the one place the pass above leaves out
 
 
 def _value(v: Any) -> Any:
