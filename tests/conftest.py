@@ -111,6 +111,18 @@ def write_book(path: Path, sheets: Sheets) -> Path:
     return path
 
 
+def set_settings(book: openpyxl.Workbook, values: dict[str, Any]) -> None:
+    """Give Settings keys of an opened workbook these values: a key's row changed in place, a
+    key the sheet lacks appended."""
+    wanted = dict(values)
+    settings = book["Settings"]
+    for row in settings.iter_rows(min_row=2):
+        if row[0].value in wanted:
+            row[1].value = wanted.pop(row[0].value)
+    for k, v in wanted.items():
+        settings.append([k, v])
+
+
 @pytest.fixture
 def small() -> Sheets:
     """A deep copy of the small index's sheets, to mutate."""

@@ -15,10 +15,10 @@ Importing this module is cheap: pandas and the workbook layer load when a functi
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .errors import EXIT_OK, EXIT_PROBLEMS, EXIT_UNREADABLE, error_kind, exit_code
+from .lazy import lazy_names
 
 # each command's module is imported when its function is first asked for (PEP 562): a run
 # of one command does not pay for the others' (issue 20: start-up)
@@ -61,14 +61,8 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """A command's function or result class, its module imported on first use."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f".commands.{home}", __package__), name)
-    globals()[name] = value
-    return value
+#: A command's function or result class, its module imported on first use.
+__getattr__ = lazy_names(__name__, _HOMES, ".commands.{}", __package__)
 
 
 __all__ = [

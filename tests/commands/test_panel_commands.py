@@ -70,9 +70,12 @@ def test_weights_audit_uncertainty_and_report_take_a_year(book: Path, tmp_path: 
     assert 'id="trends"' in html and "年份 year 2020" in html
 
 
-@pytest.mark.parametrize("args", [("explain", "a"), ("compare", "a", "b"), ("weights",),
-                                  ("audit", "--no-sheet"), ("report", "-o", "{out}"),
-                                  ("uncertainty", "--samples", "8", "--budget", "0")])
+#: The commands with --year, each with the arguments it needs ({out}: a file to write).
+YEAR_COMMANDS = [("explain", "a"), ("compare", "a", "b"), ("weights",), ("audit", "--no-sheet"),
+                 ("report", "-o", "{out}"), ("uncertainty", "--samples", "8", "--budget", "0")]
+
+
+@pytest.mark.parametrize("args", YEAR_COMMANDS)
 def test_a_year_the_panel_lacks_is_refused(book: Path, tmp_path: Path, args) -> None:
     args = [a.format(out=tmp_path / "r.html") for a in args]
     r = run(args[0], book, *args[1:], "--year", "2019")
@@ -81,9 +84,7 @@ def test_a_year_the_panel_lacks_is_refused(book: Path, tmp_path: Path, args) -> 
         in r.output
 
 
-@pytest.mark.parametrize("args", [("explain", "a"), ("compare", "a", "b"), ("weights",),
-                                  ("audit", "--no-sheet"), ("report", "-o", "{out}"),
-                                  ("uncertainty", "--samples", "8", "--budget", "0")])
+@pytest.mark.parametrize("args", YEAR_COMMANDS)
 def test_a_single_edition_refuses_year(small_book: Path, tmp_path: Path, args) -> None:
     args = [a.format(out=tmp_path / "r.html") for a in args]
     r = run(args[0], small_book, *args[1:], "--year", "2021")

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pytest
-from conftest import run
+from conftest import run, set_settings
 
 PROVINCES = [
     ("beijing", "北京市"), ("tianjin", "天津市"), ("hebei", "河北省"), ("shanxi", "山西省"),
@@ -77,14 +77,9 @@ def _fill(book: Path, *, percent_cell: str | None = None, typo: bool = False) ->
         ws[percent_cell] = "３２％"
     if typo:
         ws["G12"] = ws["G12"].value * 100       # 浙江省's 软件业务收入 typed in the wrong unit
-    settings = wb["Settings"]
-    wanted = {"missing": "mean", "unit_label": "省份/province", "compare": "浙江／广东；北京/上海",
-              "tiers": "rank：10，20", "tier_labels": "第一梯队；第二梯队；第三梯队"}
-    for row in settings.iter_rows(min_row=2):
-        if row[0].value in wanted:
-            row[1].value = wanted.pop(row[0].value)
-    for key, value in wanted.items():
-        settings.append([key, value])
+    set_settings(wb, {"missing": "mean", "unit_label": "省份/province",
+                      "compare": "浙江／广东；北京/上海", "tiers": "rank：10，20",
+                      "tier_labels": "第一梯队；第二梯队；第三梯队"})
     unc = wb.create_sheet("Uncertainty")
     for row in (["assumption", "how", "values"], ["weights", "uniform", "２５％"],
                 ["normalisation", "choice", "minmax；zscore"]):

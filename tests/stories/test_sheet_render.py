@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pytest
+from conftest import set_settings
 from lo_harness import recalculate, render_pngs, shown_texts
 from openpyxl.utils import get_column_letter
 from test_formulas import SHIPPED
@@ -95,14 +96,8 @@ def _province_book(folder: Path) -> Path:
             continue
         for col, top in scale.items():
             row[header.index(col)].value = round(float(rng.uniform(0.02, 1.0)) * top, 1)
-    settings = wb["Settings"]
-    wanted = {"tier_labels": "第一梯队;第二梯队;第三梯队", "tiers": "rank:10,20",
-              "compare": "新疆维吾尔自治区/内蒙古自治区;广东省/广西壮族自治区"}
-    for row in settings.iter_rows(min_row=2):
-        if row[0].value in wanted:
-            row[1].value = wanted.pop(row[0].value)
-    for k, v in wanted.items():
-        settings.append([k, v])
+    set_settings(wb, {"tier_labels": "第一梯队;第二梯队;第三梯队", "tiers": "rank:10,20",
+                      "compare": "新疆维吾尔自治区/内蒙古自治区;广东省/广西壮族自治区"})
     unc = wb.create_sheet("Uncertainty")
     for row in (("assumption", "how", "values"), ("weights", "uniform", 0.25),
                 ("normalisation", "choice", "minmax;zscore")):

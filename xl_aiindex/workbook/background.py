@@ -1,11 +1,13 @@
-"""Work done on a second core while the command does its own: a forked child process computes
-a value (the fingerprints of a large recalc's result sheets) while the parent writes the
-sheets, and hands it back through a pipe, pickled (issue 20: on a 3,000 × 200 book the two
-take about half a second each, and Python runs one thread of Python at a time).
+"""Work done beside the command's own (issue 20). :class:`InBackground`: a forked child
+process computes a value (the fingerprints of a large recalc's result sheets) while the parent
+writes the sheets, and hands it back through a pipe, pickled: on a 3,000 × 200 book the two
+take about half a second each, and Python runs one thread of Python at a time.
+:class:`OnThread`: a thread computes a value whose work mostly runs outside Python's lock
+(inflating a large old sheet to read its protection while the sheets before it are written).
 
-Only where forking is safe and cheap: Linux, and a process with a single thread (no writer
-thread, no BLAS worker: the command line runs BLAS on one thread), so the child inherits no
-lock another thread held. Anywhere else, or for small work, or when the child fails for any
+A child is forked only where that is safe and cheap: Linux, and a process with a single
+thread (no writer thread, no BLAS worker: the command line runs BLAS on one thread), so the
+child inherits no lock another thread held. Anywhere else, or for small work, or when the child fails for any
 reason, the value is computed in the process itself, as it always was: the result is the
 same either way, only the time differs.
 """
@@ -17,9 +19,10 @@ import os
 import pickle
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -89,3 +92,27 @@ class InBackground(Generic[T]):
                 os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
             self.pid = None
+
+
+class OnThread:
+    """``work()`` computed on a thread of its own, started now; calling the object waits for
+    it and gives the value, or raises what ``work`` raised."""
+
+    def __init__(self, work: Callable[[], Any]) -> None:
+        self.work = work
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="xl-aiindex beside", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.value = self.work()
+        except BaseException as e:   # raised to the caller
+            self.error = e
+
+    def __call__(self) -> Any:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.value

@@ -52,7 +52,7 @@ def check_extent(path: str | os.PathLike[str], name: str, xml: bytes) -> None:
     its cells span from A1 (:func:`sheet_extent`) exceeds :data:`MAX_SHEET_CELLS`: what every
     reader checks before it builds a grid."""
     limit = MAX_SHEET_CELLS
-    height, width = sheet_extent(xml, limit)
+    height, width = sheet_extent(xml)
     if height * width > limit:
         raise UnreadableWorkbook(str(path), _(
             "sheet '{sheet}' is larger than the limit of {limit} cells ({rows} rows × {columns} "
@@ -110,11 +110,11 @@ def _exact_extent(xml: bytes) -> tuple[int, int]:
     return height, width
 
 
-def sheet_extent(xml: bytes, limit: int) -> tuple[int, int]:
+def sheet_extent(xml: bytes) -> tuple[int, int]:
     """Rows and columns of the grid a sheet's cells span from A1, read from its XML before any
     reader builds the grid: a single cell at XFD1048576 in a tiny file must not make anyone
     allocate 17 billion cells, however its reference is spelled (``r='XFD1048576'``,
-    ``r = "xfd1048576"``). ``limit`` is kept for the callers' sake: the extent is exact."""
+    ``r = "xfd1048576"``)."""
     fast = _plain_extent(xml)
     return fast if fast is not None else _exact_extent(xml)
 

@@ -56,7 +56,7 @@ from .fingerprint import (
 from .formulas import output_mode, output_sheets, panel_output_mode
 from .ooxml import OWNED_PREFIX, FinishLast, RowAppend, sheet_names, splice_sheets
 from .results import problems_sheet
-from .sheetspec import ColumnRows, SheetSpec
+from .sheetspec import SheetSpec
 from .source import unreadable_reason
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ def write_results(loaded: Loaded, dst: Path, sheets: Sequence[SheetSpec], *, com
     previous = loaded.stored.sheets if loaded.stored is not None else None
     # the new sheets' fingerprints, on another core while this one checks and writes them
     with InBackground(lambda: result_fingerprint(sheets, previous),
-                      worth_it=sum(spec_cells(s) for s in sheets) >= BACKGROUND_CELLS
+                      worth_it=sum(len(s.rows) * s.n_cols for s in sheets) >= BACKGROUND_CELLS
                       ) as fingerprints:
         return _write_checked(loaded, dst, sheets, fingerprints, command=command,
                               log_entry=log_entry, force=force, log=log,
@@ -156,14 +156,6 @@ def write_results(loaded: Loaded, dst: Path, sheets: Sequence[SheetSpec], *, com
 #: Result cells from which a write computes their fingerprints in a forked child, beside
 #: writing them (:mod:`~xl_aiindex.workbook.background`): below, forking costs more than it saves.
 BACKGROUND_CELLS = 100_000
-
-
-def spec_cells(spec: SheetSpec) -> int:
-    """The number of cells ``spec`` stands for (rows × columns of a table)."""
-    rows = spec.rows
-    if isinstance(rows, ColumnRows):
-        return (rows.body_rows + 1) * max(len(rows.columns), 1)
-    return sum(map(len, rows))
 
 
 def _write_checked(loaded: Loaded, dst: Path, sheets: Sequence[SheetSpec],

@@ -79,8 +79,7 @@ Where things are (each module one concern; lower ones never import higher ones):
 * :mod:`.output`: :func:`output_mode`, :func:`output_sheets` (what ``recalc`` writes per mode).
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 # loaded on first use (PEP 562): a values-mode recalc needs only .output, and the formula
 # builders are a good part of a small recalc's start-up (issue 20)
@@ -97,6 +96,7 @@ if TYPE_CHECKING:
         normalise_formula,
     )
     from .refs import FUNCTIONS, Names, block_range, column_range, num, quote_sheet
+from ...lazy import lazy_names
 from .output import output_mode, output_sheets, panel_output_mode
 
 #: the module of each name exported here but :mod:`.output`'s
@@ -110,14 +110,8 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """The names of the formula builders, imported when first asked for."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f".{home}", __name__), name)
-    globals()[name] = value
-    return value
+#: The names of the formula builders, imported when first asked for.
+__getattr__ = lazy_names(__name__, _HOMES, ".{}", __name__)
 
 
 __all__ = ["FORMULA_AGGREGATIONS", "FORMULA_NORMALISATIONS", "FUNCTIONS", "NORMALISATION_STATS",

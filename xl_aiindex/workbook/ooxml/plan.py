@@ -9,7 +9,6 @@ import io
 import os
 import posixpath
 import re
-import threading
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import defusedxml.ElementTree as DET
 from ...contract import MAX_SHEET_NAME, RESERVED_SHEET_NAME, SHEET_NAME_FORBIDDEN
 from ...contract import key as _sheet_key
 from ...i18n import _
+from ..background import OnThread
 from ..sheetspec import HEADER as _HEADER_STYLE
 from ..sheetspec import Cell, ColumnRows, SheetSpec, Style
 from .drawings import _plan_drawings
@@ -162,31 +162,6 @@ def _old_protection(zin: zipfile.ZipFile, part: str) -> dict[str, str] | None:
 _READ_BESIDE = 1 << 20
 
 
-class _Beside:
-    """A value computed on a thread of its own; calling it waits for it (and raises what the
-    thread raised)."""
-
-    def __init__(self, work: Callable[[], Any]) -> None:
-        self.work = work
-        self.value: Any = None
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="xl-aiindex old sheet",
-                                       daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        try:
-            self.value = self.work()
-        except BaseException as e:   # raised to the caller
-            self.error = e
-
-    def __call__(self) -> Any:
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-        return self.value
-
-
 def _protection_beside(zin: zipfile.ZipFile, part: str
                        ) -> dict[str, str] | None | Callable[[], dict[str, str] | None]:
     """:func:`_old_protection` of ``part``, read on a thread of its own through a reader of its
@@ -204,7 +179,7 @@ def _protection_beside(zin: zipfile.ZipFile, part: str
         with zipfile.ZipFile(source) as own:
             return _old_protection(own, part)
 
-    return _Beside(read)
+    return OnThread(read)
 
 
 def _survey(job: _SheetJob, book: _StyleBook, xf_attr: dict[Style, str]) -> None:
